@@ -1,0 +1,108 @@
+"""Request dependencies: the session (one transaction per request) and the acting user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from qms.accounts import service as accounts
+from qms.db import Database
+from qms.errors import FieldError, Unauthenticated, ValidationFailed
+from qms.fields import MAX_INT
+from qms.permissions import Action, Actor, require
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_bearer = HTTPBearer(
+    auto_error=False, description="A token from `qms users add` or `qms tokens create`"
+)
+
+
+def get_database(request: Request) -> Database:
+    """Return the application's database."""
+    database: Database = request.app.state.database
+    return database
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Open the request's unit of work: committed when the route returns, rolled back on error."""
+    database = get_database(request)
+    with database.unit_of_work(write=request.method not in _READ_METHODS) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_actor(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """Return who is calling, from the bearer token; a failure is put into the audit trail."""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
+    secret = credentials.credentials
+    try:
+        return accounts.authenticate(session, secret)
+    except Unauthenticated as exc:
+        # Its own transaction: the request's own is rolled back with the error.
+        with get_database(request).unit_of_work() as audit_session:
+            accounts.record_login_failure(
+                audit_session, reason=exc.detail, token_prefix=secret[:10], via="api"
+            )
+        raise
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+class Permission:
+    """A dependency that lets the request through only if the actor's role allows the action."""
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+
+    def __call__(self, actor: CurrentActor) -> Actor:
+        require(actor, self.action)
+        return actor
+
+
+def allowed(action: Action) -> Actor:
+    """Declare the action a route performs; resolves to the acting user."""
+    return Depends(Permission(action))  # type: ignore[no-any-return]
+
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_INT)]
+
+
+def if_match_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='The ETag of the version being changed, e.g. "3"'),
+    ] = None,
+) -> int | None:
+    """Parse If-Match into a version number."""
+    if if_match is None:
+        return None
+    value = if_match.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not value.isdigit() or len(value) > 9:
+        raise ValidationFailed(
+            "If-Match is not an ETag of this service",
+            [FieldError("If-Match", 'must be the ETag the record was read with, e.g. "3"')],
+        )
+    return int(value)
+
+
+IfMatch = Annotated[int | None, Depends(if_match_version)]
+
+
+def etag(version: int) -> str:
+    """Return the ETag header value for a record version."""
+    return f'"{version}"'

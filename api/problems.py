@@ -1,0 +1,188 @@
+"""Turn every error into application/problem+json (RFC 9457); never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qms import errors
+
+log = logging.getLogger("qms.api")
+
+PROBLEM = "application/problem+json"
+
+STATUS: dict[type[errors.QMSError], int] = {
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.StaleVersion: 412,
+    errors.PreconditionRequired: 428,
+    errors.ValidationFailed: 422,
+}
+
+
+class ProblemError(BaseModel):
+    """One field (or row) that is wrong, and why."""
+
+    field: str
+    message: str
+    row: int | None = None
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[ProblemError] | None = None
+    allowed: list[str] | None = None
+
+
+def _status_of(exc: errors.QMSError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    field_errors: list[dict[str, Any]] | None = None,
+    allowed: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Build a problem+json response."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail is not None:
+        body["detail"] = detail
+    if field_errors is not None:
+        body["errors"] = field_errors
+    if allowed is not None:
+        body["allowed"] = allowed
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        where, rest = parts[0], parts[1:]
+        return ".".join(rest) if where == "body" and rest else ".".join(rest) or where
+    return ".".join(parts)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that map errors to problems."""
+
+    @app.exception_handler(errors.QMSError)
+    async def _domain(_request: Request, exc: errors.QMSError) -> JSONResponse:
+        status = _status_of(exc)
+        field_errors = None
+        if isinstance(exc, errors.ValidationFailed):
+            field_errors = [
+                {"field": e.field, "message": e.message, **({"row": e.row} if e.row else {})}
+                for e in exc.errors
+            ]
+        allowed = exc.allowed if isinstance(exc, errors.InvalidTransition) else None
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return problem_response(
+            status,
+            exc.title,
+            exc.detail,
+            field_errors=field_errors,
+            allowed=allowed,
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        field_errors = [
+            {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", "invalid"))}
+            for e in exc.errors()
+        ]
+        return problem_response(
+            422,
+            "Validation failed",
+            "the request does not match the schema",
+            field_errors=field_errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(
+            exc.status_code, "Request failed"
+        )
+        if exc.status_code == 400:
+            # Starlette's "error parsing the body": a body that is not JSON is a validation problem.
+            return problem_response(
+                422,
+                "Validation failed",
+                "the body is not valid JSON",
+                field_errors=[{"field": "body", "message": "not valid JSON"}],
+            )
+        return problem_response(
+            exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
+        return problem_response(
+            412,
+            "Precondition failed",
+            "the record was changed by someone else meanwhile; read it again",
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error: %s", exc.orig)
+        return problem_response(
+            409,
+            "Conflict",
+            "the change conflicts with a record written at the same time; try again",
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database error: %s", exc.orig)
+        return problem_response(
+            503,
+            "Service unavailable",
+            "the database could not serve the request; try again",
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return problem_response(500, "Internal error", "the error has been logged")
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Document the problems a route may answer with, for the OpenAPI."""
+    described = {
+        400: "Bad request",
+        401: "Missing, unknown, expired or revoked token",
+        403: "The role may not do this",
+        404: "No such record, or not visible to this token",
+        409: "Conflicts with the record's state",
+        412: "If-Match is not the current version",
+        422: "Invalid input; `errors` names each field",
+        428: "If-Match is required",
+    }
+    return {
+        s: {"model": Problem, "description": described[s], "content": {PROBLEM: {}}}
+        for s in statuses
+    }

@@ -1,0 +1,59 @@
+"""The audit trail: its events and the verification of its chain."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import SessionDep, allowed
+from api.problems import responses
+from qms.audit import repository, service
+from qms.audit.schemas import AuditEventRead, VerifyRead
+from qms.pagination import MAX_LIMIT, PageRead
+from qms.permissions import Action, Actor
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit trail"])
+
+
+@router.get("/events", response_model=PageRead[AuditEventRead], responses=responses(401, 403, 422))
+def list_events(
+    session: SessionDep,
+    actor: Actor = allowed(Action.audit_read),
+    entity: Annotated[str | None, Query(max_length=64)] = None,
+    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    actor_name: Annotated[str | None, Query(alias="actor", max_length=200)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query(description="events at or after")] = None,
+    until: Annotated[datetime | None, Query(description="events before")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> PageRead[AuditEventRead]:
+    """List audit events in chain order; a programme-scoped token sees its programme's only."""
+    page = repository.list_events(
+        session,
+        entity=entity,
+        entity_id=entity_id,
+        actor=actor_name,
+        action=action,
+        since=_aware(since),
+        until=_aware(until),
+        programme_id=actor.programme_id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return PageRead[AuditEventRead](
+        items=[AuditEventRead.model_validate(e) for e in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/verify", response_model=VerifyRead, responses=responses(401, 403))
+def verify(session: SessionDep, _actor: Actor = allowed(Action.audit_verify)) -> VerifyRead:
+    """Walk the hash chain and report OK or the first broken event."""
+    return VerifyRead.model_validate(service.verify(session))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # A time without an offset is read as UTC.
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

@@ -1,0 +1,216 @@
+"""Create users, issue and revoke tokens, and authenticate a bearer token."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from qms.accounts import repository
+from qms.accounts.models import ApiToken, User
+from qms.audit.service import created, record_event
+from qms.db import utcnow
+from qms.errors import Conflict, FieldError, NotFound, Unauthenticated, ValidationFailed
+from qms.permissions import ANONYMOUS, Action, Actor, Role, require
+from qms.programmes import repository as programmes
+
+TOKEN_PREFIX = "qms_"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+
+
+def hash_token(token: str) -> str:
+    """Return the SHA-256 a token is stored under (tokens are random, so no salt is needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token as issued: the secret is shown once and never stored."""
+
+    token: ApiToken
+    secret: str
+
+
+def create_user(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    role: Role,
+) -> User:
+    """Create a user with one role."""
+    require(actor, Action.user_manage)
+    if not _NAME.match(name):
+        raise ValidationFailed(
+            "invalid user name",
+            [
+                FieldError(
+                    "name", "1-100 letters, digits, '.', '_', '@' or '-', starting alphanumeric"
+                )
+            ],
+        )
+    if repository.get_user_by_name(session, name) is not None:
+        raise Conflict(f"a user named {name!r} exists already")
+    user = User(name=name, role=role, is_active=True)
+    session.add(user)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="user.created",
+        entity="user",
+        entity_id=user.id,
+        changes=created({"name": name, "role": role}),
+    )
+    return user
+
+
+def get_user_or_raise(session: Session, name: str) -> User:
+    """Return the named user or raise NotFound."""
+    user = repository.get_user_by_name(session, name)
+    if user is None:
+        raise NotFound(f"no user named {name!r}")
+    return user
+
+
+def create_token(
+    session: Session,
+    *,
+    actor: Actor,
+    user_name: str,
+    expires_in_days: int | None = None,
+    programme_code: str | None = None,
+) -> IssuedToken:
+    """Issue a bearer token for a user; the secret is returned once."""
+    require(actor, Action.user_manage)
+    user = get_user_or_raise(session, user_name)
+    if not user.is_active:
+        raise Conflict(f"user {user_name!r} is deactivated")
+    if expires_in_days is not None and expires_in_days < 1:
+        raise ValidationFailed(
+            "invalid expiry",
+            [FieldError("expires_in", "must be a whole number of days, 1 or more")],
+        )
+    programme_id = None
+    if programme_code is not None:
+        programme = programmes.get_by_code(session, programme_code)
+        if programme is None:
+            raise ValidationFailed(
+                "unknown programme", [FieldError("programme", f"no programme {programme_code!r}")]
+            )
+        programme_id = programme.id
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    token = ApiToken(
+        user_id=user.id,
+        token_hash=hash_token(secret),
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        programme_id=programme_id,
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    session.add(token)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="token.created",
+        entity="token",
+        entity_id=token.id,
+        programme_id=programme_id,
+        changes=created(
+            {
+                "user": user.name,
+                "prefix": token.prefix,
+                "expires_at": token.expires_at,
+                "programme_id": programme_id,
+            }
+        ),
+    )
+    return IssuedToken(token, secret)
+
+
+def revoke_token(session: Session, *, actor: Actor, token_id: int, reason: str | None) -> ApiToken:
+    """Revoke a token; it answers 401 from then on."""
+    require(actor, Action.user_manage)
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no token {token_id}")
+    if token.revoked_at is not None:
+        raise Conflict(f"token {token_id} is revoked already")
+    token.revoked_at = utcnow()
+    record_event(
+        session,
+        actor=actor,
+        action="token.revoked",
+        entity="token",
+        entity_id=token.id,
+        programme_id=token.programme_id,
+        changes={"revoked_at": {"old": None, "new": token.revoked_at.isoformat()}},
+        reason=reason,
+    )
+    return token
+
+
+def revoke_all(session: Session, *, actor: Actor, user_name: str, reason: str | None) -> int:
+    """Revoke every live token of a user; return how many."""
+    user = get_user_or_raise(session, user_name)
+    live = [t for t in user.tokens if t.revoked_at is None]
+    for token in live:
+        revoke_token(session, actor=actor, token_id=token.id, reason=reason)
+    return len(live)
+
+
+def list_users(session: Session, *, actor: Actor) -> Sequence[User]:
+    """List users."""
+    require(actor, Action.user_manage)
+    return repository.list_users(session)
+
+
+def list_tokens(session: Session, *, actor: Actor, user_name: str | None) -> Sequence[ApiToken]:
+    """List tokens (never their secrets)."""
+    require(actor, Action.user_manage)
+    user_id = get_user_or_raise(session, user_name).id if user_name else None
+    return repository.list_tokens(session, user_id=user_id)
+
+
+def authenticate(session: Session, secret: str) -> Actor:
+    """Return the actor behind a bearer token, or raise Unauthenticated saying why."""
+    token = repository.get_token_by_hash(session, hash_token(secret))
+    if token is None:
+        raise Unauthenticated("unknown token")
+    if token.revoked_at is not None:
+        raise Unauthenticated("the token has been revoked")
+    if token.expires_at is not None and token.expires_at <= utcnow():
+        raise Unauthenticated("the token has expired")
+    if not token.user.is_active:
+        raise Unauthenticated("the user is deactivated")
+    return Actor(
+        user_id=token.user_id,
+        name=token.user.name,
+        role=token.user.role,
+        programme_id=token.programme_id,
+        token_id=token.id,
+    )
+
+
+def record_login_failure(
+    session: Session, *, reason: str, token_prefix: str | None, via: str
+) -> None:
+    """Put a failed authentication into the audit trail (never the secret itself)."""
+    record_event(
+        session,
+        actor=ANONYMOUS,
+        action="login.failed",
+        entity="session",
+        changes={
+            "via": {"old": None, "new": via},
+            "token_prefix": {"old": None, "new": token_prefix},
+        },
+        reason=reason,
+    )

@@ -1,0 +1,194 @@
+"""Append to the audit trail and verify it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qms.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from qms.db import utcnow
+from qms.errors import NotFound
+from qms.permissions import Actor
+
+Changes = dict[str, Any]
+
+
+def jsonable(value: Any) -> Any:
+    """Turn a field value into plain JSON (dates as ISO text, enums as their value)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def canonical_json(payload: Mapping[str, Any]) -> str:
+    """Serialise with sorted keys and no spaces, so the same event always gives the same text."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_payload(event: AuditEvent) -> dict[str, Any]:
+    """Return the fields of an event that its hash covers."""
+    return {
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor": event.actor,
+        "action": event.action,
+        "entity": event.entity,
+        "entity_id": event.entity_id,
+        "programme_id": event.programme_id,
+        "changes": event.changes,
+        "reason": event.reason,
+    }
+
+
+def compute_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
+    """Return SHA-256 over the previous hash and the event's canonical JSON."""
+    return hashlib.sha256((prev_hash + canonical_json(payload)).encode()).hexdigest()
+
+
+def diff(
+    before: Mapping[str, Any], after: Mapping[str, Any], *, personal: Iterable[str] = ()
+) -> Changes:
+    """Return {field: {old, new}} for each field that changed; personal fields without values."""
+    personal_fields = set(personal)
+    changes: Changes = {}
+    for field in sorted(set(before) | set(after)):
+        old, new = jsonable(before.get(field)), jsonable(after.get(field))
+        if old == new:
+            continue
+        changes[field] = {"changed": True} if field in personal_fields else {"old": old, "new": new}
+    return changes
+
+
+def created(values: Mapping[str, Any], *, personal: Iterable[str] = ()) -> Changes:
+    """Return the changes that describe a new record: every field from nothing."""
+    return diff({}, {k: v for k, v in values.items() if v is not None}, personal=personal)
+
+
+def record_event(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object | None = None,
+    changes: Changes | None = None,
+    reason: str | None = None,
+    programme_id: int | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction.
+
+    The head row is locked first (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the write
+    transaction already holds the database's write lock), so appends are serialised and the chain
+    never forks.
+    """
+    head = session.execute(
+        select(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if head is None:
+        raise NotFound("the audit chain head is missing: run `qms init` to migrate the database")
+    event = AuditEvent(
+        seq=head.count + 1,
+        at=utcnow(),
+        actor_id=actor.user_id,
+        actor=actor.name,
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        programme_id=programme_id,
+        changes=jsonable(changes or {}),
+        reason=reason,
+        prev_hash=head.last_hash,
+    )
+    event.hash = compute_hash(event.prev_hash, event_payload(event))
+    session.add(event)
+    head.count = event.seq
+    head.last_hash = event.hash
+    head.updated_at = event.at
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of walking the chain."""
+
+    ok: bool
+    count: int
+    head_count: int
+    last_hash: str
+    first_broken_seq: int | None = None
+    problem: str | None = None
+
+
+def verify(session: Session, *, batch_size: int = 2000) -> VerifyResult:
+    """Walk the chain from the first event; report OK or the first broken event."""
+    head = session.get(AuditChainHead, 1)
+    head_count = head.count if head else 0
+    head_hash = head.last_hash if head else GENESIS_HASH
+    expected_seq, running = 1, GENESIS_HASH
+
+    def broken(seq: int, problem: str) -> VerifyResult:
+        return VerifyResult(False, expected_seq - 1, head_count, running, seq, problem)
+
+    stream = session.execute(
+        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
+    ).scalars()
+    for event in stream:
+        if event.seq != expected_seq:
+            return broken(
+                expected_seq, f"event {expected_seq} is missing (next found: {event.seq})"
+            )
+        if event.prev_hash != running:
+            return broken(event.seq, f"event {event.seq} does not link to the event before it")
+        if compute_hash(running, event_payload(event)) != event.hash:
+            return broken(event.seq, f"event {event.seq} was altered: its hash does not match")
+        running = event.hash
+        expected_seq += 1
+    count = expected_seq - 1
+    if count != head_count or running != head_hash:
+        return VerifyResult(
+            False,
+            count,
+            head_count,
+            running,
+            count + 1,
+            f"the chain head records {head_count} events ending in {head_hash[:12]}…, "
+            f"but {count} events end in {running[:12]}…: events were removed or added",
+        )
+    return VerifyResult(True, count, head_count, running)
+
+
+def head_summary(session: Session) -> tuple[int, str]:
+    """Return the chain's event count and last hash, as documents print them."""
+    head = session.get(AuditChainHead, 1)
+    return (head.count, head.last_hash) if head else (0, GENESIS_HASH)
+
+
+def count_events(session: Session) -> int:
+    """Return how many events the table holds."""
+    return int(session.scalar(select(func.count()).select_from(AuditEvent)) or 0)

@@ -1,0 +1,275 @@
+"""The `qms` command: set up the database, manage users and tokens, verify the trail, serve."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from qms import demo as demo_data
+from qms import migrate
+from qms.accounts import service as accounts
+from qms.audit import service as audit
+from qms.config import get_settings
+from qms.db import Database, make_engine, normalise_url
+from qms.errors import FieldError, QMSError, ValidationFailed
+from qms.permissions import Actor, Role
+
+app = typer.Typer(
+    help="mentor-qms: a quality management system for mentor programmes.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Bearer tokens: create, list, revoke.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
+
+# Messages go to stderr, so that stdout carries only what a script captures (a token, say).
+err = Console(stderr=True)
+out = Console()
+
+HostOption = Annotated[str, typer.Option(help="Interface to listen on.")]
+PortOption = Annotated[int, typer.Option(help="Port to listen on.")]
+
+
+def operator() -> Actor:
+    """Return the actor for someone at the command line (who has the database's keys)."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return Actor(user_id=None, name=f"cli:{who}", role=Role.admin)
+
+
+def database_url() -> str:
+    """Return the configured database URL."""
+    return normalise_url(get_settings().database_url)
+
+
+def _describe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def unit_of_work(*, write: bool = True) -> Iterator[Session]:
+    """Open a unit of work on a migrated database; turn domain errors into a message and exit."""
+    database = Database(make_engine())
+    try:
+        _require_migrated(database)
+        with database.unit_of_work(write=write) as session:
+            yield session
+    except QMSError as exc:
+        err.print(f"[red]error:[/red] {exc.detail}")
+        for problem in getattr(exc, "errors", []):
+            err.print(f"  {problem.field}: {problem.message}")
+        raise typer.Exit(2) from exc
+    finally:
+        database.dispose()
+
+
+def _require_migrated(database: Database) -> None:
+    current = migrate.current_revision(database.engine)
+    head = migrate.head_revision()
+    if current != head:
+        where = _describe(database_url())
+        raise QMSError(
+            f"the database {where} is at revision {current or 'none'}, not {head}: run `qms init`"
+        )
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database to the newest schema (QMS_DATABASE_URL)."""
+    url = database_url()
+    migrate.upgrade(url)
+    err.print(f"database {_describe(url)} is at revision {migrate.head_revision()}")
+
+
+@app.command()
+def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000, workers: int = 1) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    with unit_of_work(write=False):
+        pass
+    err.print(f"serving on http://{host}:{port} — API docs at http://{host}:{port}/docs")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise typer.BadParameter(f"must be one of: {', '.join(r.value for r in Role)}") from None
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[
+        str, typer.Option(help="admin, quality_lead, coordinator, auditor or importer")
+    ],
+    expires_in: Annotated[
+        int | None, typer.Option(help="The token expires after DAYS days.")
+    ] = None,
+    programme: Annotated[
+        str | None, typer.Option(help="Limit the token to one programme (its code).")
+    ] = None,
+) -> None:
+    """Create a user and print its first token (alone on stdout)."""
+    chosen = _role(role)
+    with unit_of_work() as session:
+        actor = operator()
+        accounts.create_user(session, actor=actor, name=name, role=chosen)
+        issued = accounts.create_token(
+            session,
+            actor=actor,
+            user_name=name,
+            expires_in_days=expires_in,
+            programme_code=programme,
+        )
+        secret = issued.secret
+    err.print(f"created user {name} ({chosen.value}); its token is shown once:")
+    print(secret)  # noqa: T201  (the token alone on stdout, for scripts)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users and their roles."""
+    with unit_of_work(write=False) as session:
+        table = Table("name", "role", "active", "created")
+        for user in accounts.list_users(session, actor=operator()):
+            table.add_row(
+                user.name,
+                user.role.value,
+                "yes" if user.is_active else "no",
+                user.created_at.strftime("%Y-%m-%d %H:%M"),
+            )
+    out.print(table)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    user: str,
+    expires_in: Annotated[int | None, typer.Option(help="Expire after DAYS days.")] = None,
+    programme: Annotated[
+        str | None, typer.Option(help="Limit to one programme (its code).")
+    ] = None,
+) -> None:
+    """Issue a new token for a user and print it (alone on stdout)."""
+    with unit_of_work() as session:
+        issued = accounts.create_token(
+            session,
+            actor=operator(),
+            user_name=user,
+            expires_in_days=expires_in,
+            programme_code=programme,
+        )
+        secret, token_id = issued.secret, issued.token.id
+    err.print(f"token {token_id} for {user}; it is shown once:")
+    print(secret)  # noqa: T201
+
+
+@tokens_app.command("list")
+def tokens_list(user: Annotated[str | None, typer.Option(help="Only this user's.")] = None) -> None:
+    """List tokens (id, owner, prefix, scope, expiry, revocation); never their secrets."""
+    with unit_of_work(write=False) as session:
+        table = Table("id", "user", "prefix", "programme", "expires", "revoked")
+        for token in accounts.list_tokens(session, actor=operator(), user_name=user):
+            table.add_row(
+                str(token.id),
+                token.user.name,
+                token.prefix + "…",
+                str(token.programme_id or "all"),
+                token.expires_at.strftime("%Y-%m-%d %H:%M") if token.expires_at else "never",
+                token.revoked_at.strftime("%Y-%m-%d %H:%M") if token.revoked_at else "",
+            )
+    out.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[
+        int | None, typer.Argument(help="The token's id (see `qms tokens list`).")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Revoke every live token of this user.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why, for the audit trail.")] = None,
+) -> None:
+    """Revoke a token by id, or every token of a user."""
+    with unit_of_work() as session:
+        if (token_id is None) == (user is None):
+            raise ValidationFailed(
+                "name a token id or --user, not both and not neither",
+                [FieldError("token_id", "give a token id or --user NAME")],
+            )
+        if token_id is not None:
+            accounts.revoke_token(session, actor=operator(), token_id=token_id, reason=reason)
+            err.print(f"token {token_id} revoked")
+        else:
+            assert user is not None
+            n = accounts.revoke_all(session, actor=operator(), user_name=user, reason=reason)
+            err.print(f"{n} token(s) of {user} revoked")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the audit chain; exit 0 if it is whole, 1 at the first broken event."""
+    with unit_of_work(write=False) as session:
+        result = audit.verify(session)
+    if result.ok:
+        out.print(f"OK: {result.count} events, last hash {result.last_hash}", soft_wrap=True)
+        return
+    out.print(f"BROKEN at event {result.first_broken_seq}: {result.problem}", soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the data only.")] = False,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete the SQLite demo database file first.")
+    ] = False,
+) -> None:
+    """Build the demo data set (two programmes), print tokens, and serve."""
+    url = database_url()
+    parsed = make_url(url)
+    if reset:
+        if parsed.get_backend_name() != "sqlite" or not parsed.database:
+            raise typer.BadParameter("--reset only deletes a SQLite database file")
+        for suffix in ("", "-wal", "-shm"):
+            Path(parsed.database + suffix).unlink(missing_ok=True)
+    migrate.upgrade(url)
+    with unit_of_work() as session:
+        actor = operator()
+        if demo_data.is_loaded(session):
+            err.print("the demo data is there already; issuing fresh tokens")
+        elif not demo_data.is_empty(session):
+            err.print(
+                f"[red]error:[/red] {_describe(url)} holds other data; the demo loads into an "
+                "empty database only (set QMS_DATABASE_URL, or use --reset on a SQLite file)"
+            )
+            raise typer.Exit(2)
+        else:
+            demo_data.load(session, operator=actor)
+        tokens = demo_data.issue_tokens(session, operator=actor)
+    err.print(f"demo data in {_describe(url)}")
+    print(f"QMS_QUALITY_LEAD_TOKEN={tokens.quality_lead}")  # noqa: T201
+    print(f"QMS_AUDITOR_TOKEN={tokens.auditor}")  # noqa: T201
+    print(f"QMS_COORDINATOR_TOKEN={tokens.coordinator}")  # noqa: T201
+    sys.stdout.flush()
+    if not no_serve:
+        serve(host=host, port=port)

@@ -1,0 +1,24 @@
+"""Settings, read once from the environment (prefix QMS_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The service's settings."""
+
+    model_config = SettingsConfigDict(env_prefix="QMS_", extra="ignore")
+
+    database_url: str = "sqlite:///./qms.db"
+    organisation: str = "Mentor programme organisation"
+    sqlite_busy_timeout_ms: int = 30_000
+    log_sql: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the settings, read once."""
+    return Settings()

@@ -1,0 +1,80 @@
+"""Keyset pagination with an opaque cursor, stable under inserts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from qms.errors import FieldError, ValidationFailed
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list and the cursor of the next, if any."""
+
+    items: Sequence[T]
+    next_cursor: str | None
+
+
+def encode_cursor(last_key: int) -> str:
+    """Return the opaque cursor that continues after the given key."""
+    raw = json.dumps({"after": last_key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """Return the key a cursor continues after, or raise a validation error naming `cursor`."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        after = data["after"]
+        if isinstance(after, bool) or not isinstance(after, int):
+            raise TypeError("not an integer key")
+        return after
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(
+            "the cursor is not one this service issued",
+            [FieldError("cursor", "not a valid cursor; use the next_cursor of a previous page")],
+        ) from exc
+
+
+def paginate(
+    session: Session,
+    stmt: Select[Any],
+    *,
+    key: InstrumentedAttribute[int],
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[Any]:
+    """Run the statement ordered by the key, one page at a time."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(
+            "limit out of range", [FieldError("limit", f"must be between 1 and {MAX_LIMIT}")]
+        )
+    if cursor:
+        stmt = stmt.where(key > decode_cursor(cursor))
+    rows = list(session.scalars(stmt.order_by(key).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(getattr(rows[-1], key.key)) if more and rows else None
+    return Page(rows, next_cursor)
+
+
+class PageRead(BaseModel, Generic[T]):
+    """A page of a list, as the API returns it; pass next_cursor back as `cursor` for more."""
+
+    items: list[T]
+    next_cursor: str | None = None

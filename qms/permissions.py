@@ -1,0 +1,76 @@
+"""Who may do what: one table from role to allowed actions, read by the API and the CLI alike."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from qms.errors import Forbidden
+
+
+class Role(enum.StrEnum):
+    """The one role a user has."""
+
+    admin = "admin"
+    quality_lead = "quality_lead"
+    coordinator = "coordinator"
+    auditor = "auditor"
+    importer = "importer"
+
+
+class Action(enum.StrEnum):
+    """Something an actor may be allowed to do."""
+
+    self_read = "self.read"
+    programme_read = "programme.read"
+    programme_write = "programme.write"
+    audit_read = "audit.read"
+    audit_verify = "audit.verify"
+    user_manage = "user.manage"
+
+
+_READ_RECORDS = {Action.self_read, Action.programme_read, Action.audit_read, Action.audit_verify}
+
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.admin: frozenset(Action),
+    Role.quality_lead: frozenset(_READ_RECORDS),
+    Role.coordinator: frozenset({Action.self_read, Action.programme_read, Action.programme_write}),
+    Role.auditor: frozenset(_READ_RECORDS),
+    Role.importer: frozenset({Action.self_read}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user through a token, or the operator at the command line."""
+
+    user_id: int | None
+    name: str
+    role: Role
+    programme_id: int | None = None
+    token_id: int | None = None
+
+    def can(self, action: Action) -> bool:
+        """Say whether this actor's role allows the action."""
+        return can(self.role, action)
+
+
+def can(role: Role, action: Action) -> bool:
+    """Say whether the role allows the action."""
+    return action in PERMISSIONS[role]
+
+
+def require(actor: Actor, action: Action) -> None:
+    """Raise Forbidden unless the actor's role allows the action."""
+    if not actor.can(action):
+        raise Forbidden(f"role {actor.role.value} may not {action.value}")
+
+
+def require_unscoped(actor: Actor, what: str) -> None:
+    """Raise Forbidden for an actor whose token is limited to one programme."""
+    if actor.programme_id is not None:
+        raise Forbidden(f"a token scoped to one programme may not {what}")
+
+
+# The actor recorded for a request whose credentials failed; it has the least-privileged role.
+ANONYMOUS = Actor(user_id=None, name="anonymous", role=Role.importer)

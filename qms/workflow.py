@@ -1,0 +1,78 @@
+"""The state machines, as data: states, allowed moves and what each move requires.
+
+Services read these tables to decide a move; the API reads them to name the allowed moves in a 409;
+documents read them to print a record's life cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qms.errors import FieldError, InvalidTransition, ValidationFailed
+
+
+@dataclass(frozen=True)
+class Move:
+    """One allowed move and the request fields it cannot be made without."""
+
+    source: str
+    target: str
+    requires: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    """A named set of states and the moves between them."""
+
+    name: str
+    initial: str
+    states: tuple[str, ...]
+    moves: tuple[Move, ...]
+
+    def allowed_from(self, state: str) -> list[str]:
+        """Return the states reachable in one move from the given one."""
+        return [m.target for m in self.moves if m.source == state]
+
+    def move(self, source: str, target: str, **given: object) -> Move:
+        """Return the move from source to target, or raise naming the allowed ones."""
+        if target not in self.states:
+            raise ValidationFailed(
+                f"unknown {self.name} state {target!r}",
+                [FieldError("to", f"must be one of: {', '.join(self.states)}")],
+            )
+        for move in self.moves:
+            if move.source == source and move.target == target:
+                missing = [f for f in move.requires if not given.get(f)]
+                if missing:
+                    raise ValidationFailed(
+                        f"moving a {self.name} from {source} to {target} needs "
+                        + ", ".join(missing),
+                        [
+                            FieldError(f, f"required to move from {source} to {target}")
+                            for f in missing
+                        ],
+                    )
+                return move
+        allowed = self.allowed_from(source)
+        raise InvalidTransition(
+            f"a {self.name} cannot move from {source} to {target}; allowed: "
+            + (", ".join(allowed) if allowed else "none (final state)"),
+            allowed=allowed,
+        )
+
+
+PROGRAMME = StateMachine(
+    name="programme",
+    initial="planned",
+    states=("planned", "running", "closed", "cancelled"),
+    moves=(
+        Move("planned", "running", description="the first cohort has started"),
+        Move(
+            "planned", "cancelled", requires=("reason",), description="the programme will not run"
+        ),
+        Move("running", "closed", requires=("reason",), description="every cohort has ended"),
+    ),
+)
+
+MACHINES = {m.name: m for m in (PROGRAMME,)}
