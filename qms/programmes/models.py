@@ -56,7 +56,7 @@ class Programme(Base):
         back_populates="programme", order_by="Cohort.start_on"
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads a dict)
 
 
 class Cohort(Base):
@@ -85,4 +85,4 @@ class Cohort(Base):
 
     programme: Mapped[Programme] = relationship(back_populates="cohorts")
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads a dict)
