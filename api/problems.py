@@ -110,7 +110,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         field_errors = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", "invalid"))}
+            {"field": "body", "message": "not valid JSON"}
+            if e.get("type") == "json_invalid"
+            else {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg"))}
             for e in exc.errors()
         ]
         return problem_response(

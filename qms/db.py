@@ -89,8 +89,13 @@ def make_engine(url: str | None = None, *, foreign_keys: bool = True) -> Engine:
     """Create an engine for the URL (default: the settings'), with the SQLite pragmas in place."""
     settings = get_settings()
     url = normalise_url(url or settings.database_url)
-    engine = create_engine(url, echo=settings.log_sql, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
+    is_sqlite = make_url(url).get_backend_name() == "sqlite"
+    # A SQLite connection may be handed between the server's worker threads (never shared at once).
+    connect_args = {"check_same_thread": False} if is_sqlite else {}
+    engine = create_engine(
+        url, echo=settings.log_sql, pool_pre_ping=True, connect_args=connect_args
+    )
+    if is_sqlite:
         _install_sqlite_hooks(
             engine, foreign_keys=foreign_keys, busy_ms=settings.sqlite_busy_timeout_ms
         )

@@ -171,12 +171,15 @@ def verify(session: Session, *, batch_size: int = 2000) -> VerifyResult:
         expected_seq += 1
     count = expected_seq - 1
     if count != head_count or running != head_hash:
+        # The first event the head does not vouch for: one appended behind its back, the first
+        # of those deleted from the end, or (same length, other hash) the replaced last one.
+        first = min(count, head_count) + 1 if count != head_count else max(count, 1)
         return VerifyResult(
             False,
             count,
             head_count,
             running,
-            count + 1,
+            first,
             f"the chain head records {head_count} events ending in {head_hash[:12]}…, "
             f"but {count} events end in {running[:12]}…: events were removed or added",
         )

@@ -1,0 +1,189 @@
+"""Test databases built by the migrations: SQLite always, PostgreSQL when QMS_TEST_DATABASE_URL is set.
+
+Most tests run in a transaction that is rolled back (the `session` and `client` fixtures). Tests
+that need real commits (concurrency, tampering, the CLI) take `fresh_db`: a copy of the migrated
+template, their own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from qms import migrate
+from qms.db import Database, make_engine, normalise_url
+from qms.permissions import Actor, Role
+
+warnings.filterwarnings("ignore", message=".*httpx2.*")
+
+TEST_DATABASE_URL = os.environ.get("QMS_TEST_DATABASE_URL")
+
+ADMIN = Actor(user_id=None, name="test-admin", role=Role.admin)
+
+
+class SQLiteServer:
+    """Makes SQLite database files in a temporary folder."""
+
+    dialect = "sqlite"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def new_database(self, template: str | None = None) -> str:
+        path = self.folder / f"qms_{uuid.uuid4().hex[:12]}.db"
+        if template is not None:
+            shutil.copyfile(make_url(template).database or "", path)
+        return f"sqlite:///{path}"
+
+    def drop(self, url: str) -> None:
+        database = make_url(url).database or ""
+        for suffix in ("", "-wal", "-shm"):
+            Path(database + suffix).unlink(missing_ok=True)
+
+
+class PostgresServer:
+    """Makes scratch databases on the PostgreSQL server that QMS_TEST_DATABASE_URL names."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        self.base = make_url(normalise_url(url))
+        self.admin: Engine = create_engine(self.base, isolation_level="AUTOCOMMIT")
+
+    def new_database(self, template: str | None = None) -> str:
+        name = f"qms_t_{uuid.uuid4().hex[:12]}"
+        clause = f" TEMPLATE {make_url(template).database}" if template else ""
+        with self.admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}{clause}"))
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {make_url(url).database} WITH (FORCE)"))
+
+
+Server = SQLiteServer | PostgresServer
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The database server the suite runs on."""
+    if TEST_DATABASE_URL:
+        pg = PostgresServer(TEST_DATABASE_URL)
+        yield pg
+        pg.admin.dispose()
+    else:
+        yield SQLiteServer(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def template_url(server: Server) -> Iterator[str]:
+    """An empty database migrated to head: the mould for every other."""
+    url = server.new_database()
+    migrate.upgrade(url)
+    yield url
+    server.drop(url)
+
+
+@pytest.fixture(scope="session")
+def new_database(server: Server, template_url: str) -> Iterator[Callable[[], Database]]:
+    """Make fresh migrated databases of the test's own; dropped after the suite."""
+    made: list[tuple[str, Database]] = []
+
+    def make() -> Database:
+        url = server.new_database(template=template_url)
+        database = Database(make_engine(url))
+        made.append((url, database))
+        return database
+
+    yield make
+    for url, database in made:
+        database.dispose()
+        server.drop(url)
+
+
+@pytest.fixture
+def fresh_db(new_database: Callable[[], Database]) -> Database:
+    """A migrated database of this test's own, whose units of work really commit."""
+    return new_database()
+
+
+@pytest.fixture(scope="session")
+def shared_db(new_database: Callable[[], Database]) -> Database:
+    """The database the rolled-back tests share."""
+    return new_database()
+
+
+@pytest.fixture
+def connection(shared_db: Database) -> Iterator[Connection]:
+    """A connection in a transaction that is rolled back after the test."""
+    with shared_db.engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            yield conn
+        finally:
+            outer.rollback()
+
+
+class BoundDatabase(Database):
+    """A Database whose units of work are savepoints inside the test's transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.engine = connection.engine
+
+    @contextmanager
+    def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
+        with Session(
+            bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        pass
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """A session inside the test's rolled-back transaction."""
+    with Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as s:
+        yield s
+
+
+@pytest.fixture
+def bound_db(connection: Connection) -> BoundDatabase:
+    """The test's transaction, seen as a Database (for the app and the services)."""
+    return BoundDatabase(connection)
+
+
+def make_client(database: Database) -> Any:
+    """Return a test client over the app on the database."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    return TestClient(create_app(database), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(bound_db: BoundDatabase) -> Any:
+    """An HTTP client for the app, inside the test's rolled-back transaction."""
+    return make_client(bound_db)
