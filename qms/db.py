@@ -142,8 +142,8 @@ class Database:
                 yield session
                 if write:
                     session.commit()
-                else:
-                    session.rollback()
+                # A reader's transaction ends when the session closes, leaving what it loaded
+                # readable.
             except BaseException:
                 session.rollback()
                 raise

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,8 +23,6 @@ from sqlalchemy.orm import Session
 from qms import migrate
 from qms.db import Database, make_engine, normalise_url
 from qms.permissions import Actor, Role
-
-warnings.filterwarnings("ignore", message=".*httpx2.*")
 
 TEST_DATABASE_URL = os.environ.get("QMS_TEST_DATABASE_URL")
 

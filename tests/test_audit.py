@@ -151,8 +151,16 @@ class TestTamperingIsDetected:
             last = session.get(AuditEvent, 10)
             assert last is not None
             forged = AuditEvent(
-                seq=11, at=last.at, actor_id=None, actor="intruder", action="user.created",
-                entity="user", entity_id="99", programme_id=None, changes={}, reason=None,
+                seq=11,
+                at=last.at,
+                actor_id=None,
+                actor="intruder",
+                action="user.created",
+                entity="user",
+                entity_id="99",
+                programme_id=None,
+                changes={},
+                reason=None,
                 prev_hash=last.hash,
             )
             forged.hash = audit.compute_hash(last.hash, audit.event_payload(forged))
@@ -172,7 +180,7 @@ class TestConcurrentAppends:
             try:
                 for _ in range(each):
                     _append(fresh_db, 1)
-            except BaseException as exc:  # noqa: BLE001  (reported below)
+            except BaseException as exc:
                 failures.append(exc)
 
         threads = [threading.Thread(target=work) for _ in range(writers)]

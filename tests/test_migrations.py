@@ -72,5 +72,5 @@ class TestChain:
         assert len(script.get_heads()) == 1
         assert len(script.get_bases()) == 1
         for revision in script.walk_revisions():
-            source = open(revision.path).read()  # noqa: PTH123, SIM115
+            source = open(revision.path).read()
             assert "def downgrade" in source and "pass\n" not in source.split("def downgrade")[1]

@@ -1,0 +1,143 @@
+"""Accounts and tokens: stored hashed; expired, revoked and unknown tokens are turned away."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from qms.accounts import service as accounts
+from qms.accounts.models import ApiToken
+from qms.audit.models import AuditEvent
+from qms.db import utcnow
+from qms.errors import Conflict, Forbidden, Unauthenticated, ValidationFailed
+from qms.permissions import PERMISSIONS, Action, Actor, Role, can
+from tests.conftest import make_client
+from tests.factories import ADMIN, auth, make_programme, make_token
+
+
+class TestTokens:
+    def test_only_the_hash_is_stored(self, session) -> None:
+        secret = make_token(session, Role.auditor, name="ana")
+        stored = session.scalars(select(ApiToken)).all()
+        assert all(secret not in (t.token_hash, t.prefix) for t in stored)
+        assert accounts.hash_token(secret) in {t.token_hash for t in stored}
+
+    def test_a_token_authenticates_as_its_user(self, session) -> None:
+        secret = make_token(session, Role.coordinator, name="coord")
+        actor = accounts.authenticate(session, secret)
+        assert (actor.name, actor.role) == ("coord", Role.coordinator)
+
+    def test_an_expired_token_is_refused(self, session) -> None:
+        secret = make_token(session, Role.auditor, expires_in_days=1)
+        token = session.scalars(
+            select(ApiToken).where(ApiToken.token_hash == accounts.hash_token(secret))
+        ).one()
+        token.expires_at = utcnow() - timedelta(seconds=1)
+        with pytest.raises(Unauthenticated, match="expired"):
+            accounts.authenticate(session, secret)
+
+    def test_a_revoked_token_is_refused(self, session) -> None:
+        secret = make_token(session, Role.auditor, name="gone")
+        token_id = accounts.authenticate(session, secret).token_id
+        assert token_id is not None
+        accounts.revoke_token(session, actor=ADMIN, token_id=token_id, reason="left the team")
+        with pytest.raises(Unauthenticated, match="revoked"):
+            accounts.authenticate(session, secret)
+
+    def test_duplicate_user_names_are_refused(self, session) -> None:
+        make_token(session, Role.auditor, name="same")
+        with pytest.raises(Conflict):
+            accounts.create_user(session, actor=ADMIN, name="same", role=Role.importer)
+
+    def test_an_unknown_programme_scope_names_the_field(self, session) -> None:
+        accounts.create_user(session, actor=ADMIN, name="scoped", role=Role.auditor)
+        with pytest.raises(ValidationFailed) as info:
+            accounts.create_token(session, actor=ADMIN, user_name="scoped", programme_code="NOPE")
+        assert info.value.errors[0].field == "programme"
+
+    def test_only_admins_manage_users(self, session) -> None:
+        lead = Actor(user_id=None, name="lead", role=Role.quality_lead)
+        with pytest.raises(Forbidden):
+            accounts.create_user(session, actor=lead, name="x", role=Role.admin)
+
+    def test_creating_and_revoking_are_audited(self, session) -> None:
+        secret = make_token(session, Role.auditor, name="traced")
+        token_id = accounts.authenticate(session, secret).token_id
+        accounts.revoke_token(session, actor=ADMIN, token_id=token_id or 0, reason="rotation")
+        actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+        assert actions[-3:] == ["user.created", "token.created", "token.revoked"]
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        assert all(secret not in str(e.changes) for e in events)
+
+
+class TestOverHttp:
+    def test_expired_and_revoked_tokens_answer_401(self, client, session) -> None:
+        expired = make_token(session, Role.auditor, expires_in_days=1)
+        revoked = make_token(session, Role.auditor)
+        for token in session.scalars(select(ApiToken)):
+            if token.token_hash == accounts.hash_token(expired):
+                token.expires_at = utcnow() - timedelta(minutes=1)
+            if token.token_hash == accounts.hash_token(revoked):
+                token.revoked_at = utcnow()
+        session.flush()
+        for secret, why in (
+            (expired, "expired"),
+            (revoked, "revoked"),
+            ("qms_nonsense", "unknown"),
+        ):
+            r = client.get("/api/v1/me", headers=auth(secret))
+            assert r.status_code == 401
+            assert r.headers["content-type"] == "application/problem+json"
+            assert why in r.json()["detail"]
+            assert r.headers["www-authenticate"] == "Bearer"
+
+    def test_a_failed_login_is_in_the_audit_trail(self, fresh_db) -> None:
+        client = make_client(fresh_db)
+        r = client.get("/api/v1/programmes", headers=auth("qms_guessing-1234567890"))
+        assert r.status_code == 401
+        with fresh_db.unit_of_work(write=False) as session:
+            event = session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "login.failed")
+            ).one()
+        assert event.reason == "unknown token"
+        assert event.changes["token_prefix"]["new"] == "qms_guessi"
+        assert "1234567890" not in str(event.changes)
+
+
+class TestProgrammeScope:
+    def test_a_scoped_auditor_sees_only_its_programme(self, client, session) -> None:
+        mine = make_programme(session, code="MINE")
+        other = make_programme(session, code="OTHER")
+        token = make_token(session, Role.auditor, programme_code="MINE")
+        listed = client.get("/api/v1/programmes", headers=auth(token)).json()["items"]
+        assert [p["code"] for p in listed] == ["MINE"]
+        assert client.get(f"/api/v1/programmes/{mine.id}", headers=auth(token)).status_code == 200
+        r = client.get(f"/api/v1/programmes/{other.id}", headers=auth(token))
+        assert r.status_code == 404
+        assert (
+            client.get(f"/api/v1/programmes/{other.id}/cohorts", headers=auth(token)).status_code
+            == 404
+        )
+
+    def test_a_scoped_auditor_reads_only_its_programmes_events(self, client, session) -> None:
+        make_programme(session, code="MINE")
+        make_programme(session, code="OTHER")
+        token = make_token(session, Role.auditor, programme_code="MINE")
+        events = client.get("/api/v1/audit/events?limit=200", headers=auth(token)).json()["items"]
+        assert events, "the programme's own events are visible"
+        assert {e["entity"] for e in events} >= {"programme"}
+        assert all(e["programme_id"] == events[0]["programme_id"] for e in events)
+        assert not any(e["changes"].get("code", {}).get("new") == "OTHER" for e in events)
+
+
+class TestPermissionTable:
+    def test_auditors_and_importers_change_nothing(self) -> None:
+        writes = {a for a in Action if a.value.endswith((".write", ".manage"))}
+        assert writes
+        for role in (Role.auditor, Role.importer):
+            assert not (PERMISSIONS[role] & writes)
+
+    def test_admin_may_do_everything(self) -> None:
+        assert all(can(Role.admin, a) for a in Action)

@@ -1,0 +1,84 @@
+"""Database connections: SQLite is set up on every connect and its writers queue, never fail."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select, text
+
+from qms.db import Database, make_engine, normalise_url
+from qms.programmes.models import Programme
+from tests.factories import make_programme
+
+
+@pytest.fixture
+def sqlite_db(tmp_path):
+    from qms import migrate
+
+    url = f"sqlite:///{tmp_path / 'qms.db'}"
+    migrate.upgrade(url)
+    database = Database(make_engine(url))
+    yield database
+    database.dispose()
+
+
+class TestSQLiteConnections:
+    def test_every_connection_gets_the_pragmas(self, sqlite_db) -> None:
+        for _ in range(3):
+            with sqlite_db.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+
+    def test_foreign_keys_are_enforced(self, sqlite_db) -> None:
+        from sqlalchemy.exc import IntegrityError
+
+        with pytest.raises(IntegrityError), sqlite_db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO cohort (programme_id, code, name, start_on, end_on, created_at,"
+                    " updated_at, version) VALUES (999, 'X', 'x', '2026-01-01', '2026-06-01',"
+                    " '2026-01-01', '2026-01-01', 1)"
+                )
+            )
+
+    def test_writers_that_read_first_queue_instead_of_failing(self, sqlite_db) -> None:
+        # Each writer reads, pauses, then writes: with deferred transactions the second writer
+        # would fail at once with "database is locked"; BEGIN IMMEDIATE makes it wait its turn.
+        with sqlite_db.unit_of_work() as session:
+            programme = make_programme(session, code="SHARED", min_meetings_per_month=0)
+            programme_id = programme.id
+        barrier = threading.Barrier(4)
+        failures: list[BaseException] = []
+
+        def bump() -> None:
+            try:
+                barrier.wait()
+                with sqlite_db.unit_of_work() as session:
+                    row = session.get(Programme, programme_id)
+                    assert row is not None
+                    threading.Event().wait(0.05)
+                    row.min_meetings_per_month = (row.min_meetings_per_month or 0) + 1
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=bump) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []
+        with sqlite_db.unit_of_work(write=False) as session:
+            count = session.scalar(
+                select(Programme.min_meetings_per_month).where(Programme.id == programme_id)
+            )
+        assert count == 4  # no lost update either
+
+
+class TestUrls:
+    def test_a_plain_postgresql_url_uses_psycopg_3(self) -> None:
+        assert normalise_url("postgresql://u@h/db").startswith("postgresql+psycopg://")
+
+    def test_other_urls_are_kept(self) -> None:
+        assert normalise_url("sqlite:///./qms.db") == "sqlite:///./qms.db"
