@@ -1,4 +1,4 @@
-"""Test databases built by the migrations: SQLite always, PostgreSQL when QMS_TEST_DATABASE_URL is set.
+"""Test databases built by the migrations: SQLite, or PostgreSQL when QMS_TEST_DATABASE_URL is set.
 
 Most tests run in a transaction that is rolled back (the `session` and `client` fixtures). Tests
 that need real commits (concurrency, tampering, the CLI) take `fresh_db`: a copy of the migrated

@@ -63,7 +63,8 @@ class TestProblems:
         assert r.status_code == 422
         body = r.json()
         assert r.headers["content-type"] == "application/problem+json"
-        assert body["status"] == 422 and body["title"] == "Validation failed"
+        assert body["status"] == 422
+        assert body["title"] == "Validation failed"
         fields = {e["field"] for e in body["errors"]}
         assert {"code", "name", "organiser"} <= fields
 
@@ -110,7 +111,8 @@ class TestProblems:
         r = TestClient(app, raise_server_exceptions=False).get("/boom")
         assert r.status_code == 500
         assert r.headers["content-type"] == "application/problem+json"
-        assert "secret" not in r.text and "Traceback" not in r.text
+        assert "secret" not in r.text
+        assert "Traceback" not in r.text
 
 
 class TestRoles:
@@ -142,7 +144,8 @@ class TestRoles:
     def test_me_tells_the_role_and_its_permissions(self, client, session) -> None:
         token = make_token(session, Role.auditor, name="auditor-eva")
         body = client.get("/api/v1/me", headers=auth(token)).json()
-        assert body["name"] == "auditor-eva" and body["role"] == "auditor"
+        assert body["name"] == "auditor-eva"
+        assert body["role"] == "auditor"
         assert "programme.write" not in body["permissions"]
         assert "audit.read" in body["permissions"]
 

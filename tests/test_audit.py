@@ -62,12 +62,17 @@ class TestChain:
 
     def test_an_empty_chain_verifies(self, fresh_db) -> None:
         result = _verify(fresh_db)
-        assert result.ok and result.count == 0
+        assert result.ok
+        assert result.count == 0
 
     def test_the_event_is_written_in_the_callers_transaction(self, fresh_db) -> None:
-        with pytest.raises(RuntimeError), fresh_db.unit_of_work() as session:
-            make_programme(session, code="ROLLED-BACK")
-            raise RuntimeError("the request failed after the change")
+        def failing_request() -> None:
+            with fresh_db.unit_of_work() as session:
+                make_programme(session, code="ROLLED-BACK")
+                raise RuntimeError("the request failed after the change")
+
+        with pytest.raises(RuntimeError):
+            failing_request()
         with fresh_db.unit_of_work(write=False) as session:
             assert session.scalars(select(AuditEvent)).all() == []
             assert audit.verify(session).ok
@@ -126,7 +131,8 @@ class TestTamperingIsDetected:
             conn.execute(text("DELETE FROM audit_event WHERE seq > 7"))
         result = _verify(chain)
         assert not result.ok
-        assert result.count == 7 and result.head_count == 10
+        assert result.count == 7
+        assert result.head_count == 10
         assert result.first_broken_seq == 8
 
     def test_an_inserted_event(self, chain) -> None:

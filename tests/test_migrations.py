@@ -73,4 +73,5 @@ class TestChain:
         assert len(script.get_bases()) == 1
         for revision in script.walk_revisions():
             source = open(revision.path).read()
-            assert "def downgrade" in source and "pass\n" not in source.split("def downgrade")[1]
+            assert "def downgrade" in source
+            assert "pass\n" not in source.split("def downgrade")[1]
