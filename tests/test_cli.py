@@ -1,0 +1,124 @@
+"""The `qms` command: tokens on stdout for scripts, and the same services and audit trail."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from qms.cli import app
+from qms.config import get_settings
+from tests.conftest import make_client
+from tests.factories import auth
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def qms(fresh_db, monkeypatch):
+    """Run `qms ...` against the test's own database."""
+    monkeypatch.setenv("QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+
+    def run(*args: str, code: int = 0):
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        return result
+
+    yield run
+    get_settings.cache_clear()
+
+
+class TestUsersAndTokens:
+    def test_users_add_prints_the_token_alone_on_stdout(self, qms, fresh_db) -> None:
+        result = qms("users", "add", "eva", "--role", "auditor")
+        token = result.stdout.strip()
+        assert token.startswith("qms_")
+        assert "\n" not in token
+        assert "eva" in result.stderr
+        me = make_client(fresh_db).get("/api/v1/me", headers=auth(token))
+        assert me.status_code == 200
+        assert me.json()["role"] == "auditor"
+
+    def test_a_revoked_token_answers_401(self, qms, fresh_db) -> None:
+        token = qms("users", "add", "olav", "--role", "quality_lead").stdout.strip()
+        second = qms("tokens", "create", "olav").stdout.strip()
+        client = make_client(fresh_db)
+        assert client.get("/api/v1/me", headers=auth(token)).status_code == 200
+        qms("tokens", "revoke", "--user", "olav", "--reason", "left")
+        assert client.get("/api/v1/me", headers=auth(token)).status_code == 401
+        assert client.get("/api/v1/me", headers=auth(second)).status_code == 401
+
+    def test_a_scoped_token_from_the_command_line(self, qms, fresh_db) -> None:
+        qms("demo", "--no-serve")
+        token = qms("users", "add", "cb", "--role", "auditor", "--programme", "VIA-JOB").stdout
+        listed = make_client(fresh_db).get("/api/v1/programmes", headers=auth(token.strip()))
+        assert [p["code"] for p in listed.json()["items"]] == ["VIA-JOB"]
+
+    def test_an_unknown_role_is_refused_by_name(self, qms) -> None:
+        result = qms("users", "add", "x", "--role", "superuser", code=2)
+        assert "admin, quality_lead" in result.stderr
+
+    def test_an_expiry_below_one_day_names_the_option(self, qms) -> None:
+        result = qms("users", "add", "y", "--role", "auditor", "--expires-in", "0", code=2)
+        assert "expires_in" in result.stderr
+
+
+class TestAuditVerify:
+    def test_verify_says_ok_and_counts(self, qms) -> None:
+        qms("users", "add", "a", "--role", "auditor")
+        result = qms("audit", "verify")
+        assert result.stdout.startswith("OK: 2 events")
+
+    def test_verify_exits_1_on_a_broken_chain(self, qms, fresh_db) -> None:
+        from sqlalchemy import text
+
+        qms("users", "add", "a", "--role", "auditor")
+        with fresh_db.engine.begin() as conn:
+            conn.execute(text("UPDATE audit_chain_head SET count = 5"))
+        result = qms("audit", "verify", code=1)
+        assert "BROKEN" in result.stdout
+
+
+class TestDemo:
+    def test_demo_builds_two_programmes_and_prints_tokens(self, qms, fresh_db) -> None:
+        result = qms("demo", "--no-serve")
+        lines = dict(line.split("=", 1) for line in result.stdout.strip().splitlines())
+        assert set(lines) == {
+            "QMS_QUALITY_LEAD_TOKEN",
+            "QMS_AUDITOR_TOKEN",
+            "QMS_COORDINATOR_TOKEN",
+        }
+        client = make_client(fresh_db)
+        auditor = auth(lines["QMS_AUDITOR_TOKEN"])
+        programmes = client.get("/api/v1/programmes", headers=auditor).json()["items"]
+        assert {p["code"] for p in programmes} == {"VIA-JOB", "CAREER-18"}
+        assert all(p["status"] == "running" for p in programmes)
+        assert client.get("/api/v1/audit/verify", headers=auditor).json()["ok"] is True
+        # The auditor reads, never writes.
+        r = client.post(
+            "/api/v1/programmes", headers=auditor, json={"code": "X", "name": "x", "organiser": "o"}
+        )
+        assert r.status_code == 403
+
+    def test_demo_runs_again_on_its_own_data(self, qms) -> None:
+        qms("demo", "--no-serve")
+        again = qms("demo", "--no-serve")
+        assert "there already" in again.stderr
+
+    def test_demo_will_not_load_into_a_database_with_other_data(self, qms) -> None:
+        qms("users", "add", "someone", "--role", "admin")
+        result = qms("demo", "--no-serve", code=2)
+        assert "other data" in result.stderr
+
+
+def test_commands_refuse_an_unmigrated_database(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("QMS_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["users", "list"])
+        assert result.exit_code == 2
+        assert "qms init" in result.stderr
+        assert runner.invoke(app, ["init"]).exit_code == 0
+        assert runner.invoke(app, ["users", "list"]).exit_code == 0
+    finally:
+        get_settings.cache_clear()
