@@ -16,7 +16,9 @@ runner = CliRunner()
 @pytest.fixture
 def qms(fresh_db, monkeypatch):
     """Run `qms ...` against the test's own database."""
-    monkeypatch.setenv("QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv(
+        "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
+    )
     get_settings.cache_clear()
 
     def run(*args: str, code: int = 0):
