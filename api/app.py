@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 import qms
 from api import problems
 from api.routers import audit, health, me, programmes
+from api.routing import api_routes
 from qms.db import Database, make_engine
 
 
@@ -35,14 +32,4 @@ def create_app(database: Database | None = None) -> FastAPI:
     return app
 
 
-def api_routes(app: FastAPI) -> Iterator[APIRoute]:
-    """Yield every API route of the application, however the routers were included."""
-    pending: list[Any] = list(app.routes)
-    while pending:
-        route = pending.pop(0)
-        if isinstance(route, APIRoute):
-            yield route
-        elif hasattr(route, "original_router"):
-            pending.extend(route.original_router.routes)
-        elif hasattr(route, "routes") and not hasattr(route, "path"):
-            pending.extend(route.routes)
+__all__ = ["api_routes", "create_app"]

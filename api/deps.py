@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -66,14 +66,54 @@ class Permission:
     def __init__(self, action: Action) -> None:
         self.action = action
 
-    def __call__(self, actor: CurrentActor) -> Actor:
+    def __call__(self, request: Request, actor: CurrentActor) -> Actor:
         require(actor, self.action)
+        check_query_parameters(request)
         return actor
 
 
-def allowed(action: Action) -> Actor:
-    """Declare the action a route performs; resolves to the acting user."""
-    return Depends(Permission(action))  # type: ignore[no-any-return]
+def _query_names(dependant: Any) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def check_query_parameters(request: Request) -> None:
+    """Refuse query parameters the route does not know, or repeats of single ones.
+
+    A misspelt filter (`?stauts=open`) would otherwise be ignored silently and the reader would
+    take an unfiltered list for a filtered one.
+    """
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    problems = [
+        FieldError(
+            name,
+            "unknown query parameter; the route takes: " + (", ".join(sorted(known)) or "none"),
+        )
+        for name in request.query_params
+        if name not in known
+    ]
+    problems += [
+        FieldError(name, "given more than once")
+        for name in known
+        if len(request.query_params.getlist(name)) > 1
+    ]
+    if problems:
+        raise ValidationFailed("the query has parameters this route does not take", problems)
+
+
+def allowed(action: Action) -> Any:
+    """Declare the action a route performs: `actor: Annotated[Actor, allowed(Action.x)]`.
+
+    Put it first among the route's parameters, so that a request without a valid token is
+    answered 401 before anything else about it is checked.
+    """
+    return Depends(Permission(action))
 
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_INT)]

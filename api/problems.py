@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.routing import api_routes
 from qms import errors
 
 log = logging.getLogger("qms.api")
@@ -84,6 +85,15 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Return the methods the application serves at a path."""
+    methods: set[str] = set()
+    for route in api_routes(app):
+        if route.path_regex.match(path):
+            methods |= route.methods or set()
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that map errors to problems."""
 
@@ -123,10 +133,16 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(
             exc.status_code, "Request failed"
         )
+        if exc.status_code == 405:
+            # Name every method the path supports, not just those of the first route matched.
+            methods = allowed_methods(request.app, request.url.path)
+            if methods:
+                headers = {**(getattr(exc, "headers", None) or {}), "Allow": ", ".join(methods)}
+                return problem_response(405, title, str(exc.detail), headers=headers)
         if exc.status_code == 400:
             # Starlette's "error parsing the body": a body that is not JSON is a validation problem.
             return problem_response(

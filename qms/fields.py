@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
 MAX_INT = 2**31 - 1
 
@@ -38,5 +40,27 @@ Code = Annotated[
     StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9][A-Z0-9-]{0,31}$"),
     Field(description="Upper-case letters, digits and '-', at most 32 characters"),
 ]
-Id = Annotated[int, Field(ge=1, le=MAX_INT)]
-Count = Annotated[int, Field(ge=0, le=10_000)]
+Id = Annotated[int, Strict(), Field(ge=1, le=MAX_INT)]
+Count = Annotated[int, Strict(), Field(ge=0, le=10_000)]
+Months = Annotated[int, Strict(), Field(ge=1, le=120)]
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _iso_date_text(value: object) -> object:
+    # Pydantic would also take a number as a Unix time; a date here is only ever ISO text.
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise ValueError("must be a date as YYYY-MM-DD")
+
+
+def _iso_datetime_text(value: object) -> object:
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_DATETIME.match(value)):
+        return value
+    raise ValueError("must be a date and time in ISO 8601, e.g. 2026-02-01T09:00:00Z")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text)]
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime_text)]

@@ -163,3 +163,46 @@ def test_the_app_builds_on_the_configured_database(monkeypatch, tmp_path) -> Non
         assert client.get("/healthz").json()["database"] == "sqlite"
     finally:
         get_settings.cache_clear()
+
+
+class TestStrictInput:
+    def test_a_misspelt_filter_is_refused_not_ignored(self, client, session) -> None:
+        token = make_token(session, Role.auditor)
+        r = client.get("/api/v1/programmes?stauts=running", headers=auth(token))
+        assert r.status_code == 422
+        [error] = r.json()["errors"]
+        assert error["field"] == "stauts"
+        assert "status" in error["message"]
+
+    def test_a_repeated_filter_is_refused(self, client, session) -> None:
+        token = make_token(session, Role.auditor)
+        r = client.get("/api/v1/audit/events?entity=a&entity=b", headers=auth(token))
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "entity"
+
+    def test_numbers_are_not_taken_for_dates_or_booleans_for_counts(self, client, session) -> None:
+        token = make_token(session, Role.coordinator)
+        r = client.post(
+            "/api/v1/programmes",
+            headers=auth(token),
+            json={"code": "P", "name": "n", "organiser": "o", "min_meetings_per_month": True},
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "min_meetings_per_month"
+        r = client.get(
+            "/api/v1/audit/events?since=1700000000", headers=auth(make_token(session, Role.auditor))
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "since"
+
+    def test_authentication_is_checked_before_anything_else(self, client) -> None:
+        r = client.patch(
+            "/api/v1/programmes/1", headers={"If-Match": "garbage"}, content=b"{not json"
+        )
+        assert r.status_code == 401
+
+    def test_a_wrong_method_names_every_allowed_one(self, client) -> None:
+        r = client.put("/api/v1/programmes")
+        assert r.status_code == 405
+        assert r.headers["allow"] == "GET, POST"
+        assert r.headers["content-type"] == "application/problem+json"

@@ -11,6 +11,7 @@ from api.deps import SessionDep, allowed
 from api.problems import responses
 from qms.audit import repository, service
 from qms.audit.schemas import AuditEventRead, VerifyRead
+from qms.fields import IsoDateTime
 from qms.pagination import MAX_LIMIT, PageRead
 from qms.permissions import Action, Actor
 
@@ -19,14 +20,14 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit trail"])
 
 @router.get("/events", response_model=PageRead[AuditEventRead], responses=responses(401, 403, 422))
 def list_events(
+    actor: Annotated[Actor, allowed(Action.audit_read)],
     session: SessionDep,
-    actor: Actor = allowed(Action.audit_read),
     entity: Annotated[str | None, Query(max_length=64)] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     actor_name: Annotated[str | None, Query(alias="actor", max_length=200)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(description="events at or after")] = None,
-    until: Annotated[datetime | None, Query(description="events before")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="events at or after")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="events before")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> PageRead[AuditEventRead]:
@@ -49,7 +50,10 @@ def list_events(
 
 
 @router.get("/verify", response_model=VerifyRead, responses=responses(401, 403))
-def verify(session: SessionDep, _actor: Actor = allowed(Action.audit_verify)) -> VerifyRead:
+def verify(
+    _actor: Annotated[Actor, allowed(Action.audit_verify)],
+    session: SessionDep,
+) -> VerifyRead:
     """Walk the hash chain and report OK or the first broken event."""
     return VerifyRead.model_validate(service.verify(session))
 

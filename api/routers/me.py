@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 from pydantic import BaseModel
 
@@ -22,7 +24,9 @@ class MeRead(BaseModel):
 
 
 @router.get("/me", response_model=MeRead, responses=responses(401, 403))
-def me(actor: Actor = allowed(Action.self_read)) -> MeRead:
+def me(
+    actor: Annotated[Actor, allowed(Action.self_read)],
+) -> MeRead:
     """Return the calling user, its role, its scope and what it may do."""
     return MeRead(
         name=actor.name,

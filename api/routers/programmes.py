@@ -29,8 +29,8 @@ router = APIRouter(prefix="/api/v1", tags=["programmes"])
     "/programmes", response_model=PageRead[ProgrammeRead], responses=responses(401, 403, 422)
 )
 def list_programmes(
+    actor: Annotated[Actor, allowed(Action.programme_read)],
     session: SessionDep,
-    actor: Actor = allowed(Action.programme_read),
     status: ProgrammeStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -49,10 +49,10 @@ def list_programmes(
     responses=responses(401, 403, 409, 422),
 )
 def create_programme(
+    actor: Annotated[Actor, allowed(Action.programme_write)],
     data: ProgrammeCreate,
     session: SessionDep,
     response: Response,
-    actor: Actor = allowed(Action.programme_write),
 ) -> ProgrammeRead:
     """Create a programme (state planned)."""
     programme = service.create_programme(session, actor=actor, data=data)
@@ -67,10 +67,10 @@ def create_programme(
     responses=responses(401, 403, 404, 422),
 )
 def get_programme(
+    actor: Annotated[Actor, allowed(Action.programme_read)],
     programme_id: IdPath,
     session: SessionDep,
     response: Response,
-    actor: Actor = allowed(Action.programme_read),
 ) -> ProgrammeRead:
     """Return one programme; its ETag is the version to send back in If-Match."""
     programme = service.get_programme(session, actor=actor, programme_id=programme_id)
@@ -84,12 +84,12 @@ def get_programme(
     responses=responses(401, 403, 404, 412, 422, 428),
 )
 def update_programme(
+    actor: Annotated[Actor, allowed(Action.programme_write)],
     programme_id: IdPath,
     data: ProgrammeUpdate,
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
-    actor: Actor = allowed(Action.programme_write),
 ) -> ProgrammeRead:
     """Change a programme; If-Match must carry the ETag it was read with."""
     programme = service.update_programme(
@@ -105,12 +105,12 @@ def update_programme(
     responses=responses(401, 403, 404, 409, 412, 422),
 )
 def transition_programme(
+    actor: Annotated[Actor, allowed(Action.programme_write)],
     programme_id: IdPath,
     data: TransitionRequest,
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
-    actor: Actor = allowed(Action.programme_write),
 ) -> ProgrammeRead:
     """Move a programme: planned -> running -> closed, or planned -> cancelled."""
     programme = service.transition_programme(
@@ -131,7 +131,9 @@ def transition_programme(
     responses=responses(401, 403, 404, 422),
 )
 def list_cohorts(
-    programme_id: IdPath, session: SessionDep, actor: Actor = allowed(Action.programme_read)
+    actor: Annotated[Actor, allowed(Action.programme_read)],
+    programme_id: IdPath,
+    session: SessionDep,
 ) -> list[CohortRead]:
     """List a programme's cohorts by start date."""
     cohorts = service.list_cohorts(session, actor=actor, programme_id=programme_id)
@@ -145,11 +147,11 @@ def list_cohorts(
     responses=responses(401, 403, 404, 409, 422),
 )
 def create_cohort(
+    actor: Annotated[Actor, allowed(Action.programme_write)],
     programme_id: IdPath,
     data: CohortCreate,
     session: SessionDep,
     response: Response,
-    actor: Actor = allowed(Action.programme_write),
 ) -> CohortRead:
     """Add a cohort; without a midpoint, the midpoint is the day halfway."""
     cohort = service.create_cohort(session, actor=actor, programme_id=programme_id, data=data)
@@ -162,10 +164,10 @@ def create_cohort(
     "/cohorts/{cohort_id}", response_model=CohortRead, responses=responses(401, 403, 404, 422)
 )
 def get_cohort(
+    actor: Annotated[Actor, allowed(Action.programme_read)],
     cohort_id: IdPath,
     session: SessionDep,
     response: Response,
-    actor: Actor = allowed(Action.programme_read),
 ) -> CohortRead:
     """Return one cohort."""
     cohort = service.get_cohort(session, actor=actor, cohort_id=cohort_id)
@@ -179,12 +181,12 @@ def get_cohort(
     responses=responses(401, 403, 404, 412, 422, 428),
 )
 def update_cohort(
+    actor: Annotated[Actor, allowed(Action.programme_write)],
     cohort_id: IdPath,
     data: CohortUpdate,
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
-    actor: Actor = allowed(Action.programme_write),
 ) -> CohortRead:
     """Change a cohort's name or dates; If-Match must carry the ETag it was read with."""
     cohort = service.update_cohort(

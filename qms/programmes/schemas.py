@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qms.fields import Code, Count, LongText, Name, Reason
+from qms.fields import Code, Count, IsoDate, LongText, Months, Name, Reason
 from qms.programmes.models import ProgrammeStatus
 
 
@@ -24,7 +24,7 @@ class ProgrammeCreate(_In):
     objectives: LongText = ""
     min_meetings_per_month: Count | None = None
     min_minutes_per_month: Count | None = None
-    length_months: int | None = Field(default=None, ge=1, le=120)
+    length_months: Months | None = None
 
 
 class ProgrammeUpdate(_In):
@@ -36,7 +36,7 @@ class ProgrammeUpdate(_In):
     objectives: LongText | None = None
     min_meetings_per_month: Count | None = None
     min_minutes_per_month: Count | None = None
-    length_months: int | None = Field(default=None, ge=1, le=120)
+    length_months: Months | None = None
 
 
 class ProgrammeRead(BaseModel):
@@ -71,18 +71,18 @@ class CohortCreate(_In):
 
     code: Code
     name: Name
-    start_on: date
-    midpoint_on: date | None = None
-    end_on: date
+    start_on: IsoDate
+    midpoint_on: IsoDate | None = None
+    end_on: IsoDate
 
 
 class CohortUpdate(_In):
     """Changes to a cohort; fields left out stay as they are."""
 
     name: Name | None = None
-    start_on: date | None = None
-    midpoint_on: date | None = None
-    end_on: date | None = None
+    start_on: IsoDate | None = None
+    midpoint_on: IsoDate | None = None
+    end_on: IsoDate | None = None
 
 
 class CohortRead(BaseModel):
