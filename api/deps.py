@@ -39,22 +39,32 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 def get_actor(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    """Return who is calling, from the bearer token; a failure is put into the audit trail."""
+    """Return who is calling, from the bearer token; a failure is put into the audit trail.
+
+    The token is checked in a short transaction of its own, before the request's unit of work
+    begins: a failed login or an auditor's read is recorded (and committed) whatever becomes of
+    the request, and on SQLite no write lock is held while that record is written.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
     secret = credentials.credentials
+    database = get_database(request)
     try:
-        return accounts.authenticate(session, secret)
+        with database.unit_of_work(write=False) as session:
+            actor = accounts.authenticate(session, secret)
     except Unauthenticated as exc:
-        # Its own transaction: the request's own is rolled back with the error.
-        with get_database(request).unit_of_work() as audit_session:
+        with database.unit_of_work() as audit_session:
             accounts.record_login_failure(
                 audit_session, reason=exc.detail, token_prefix=secret[:10], via="api"
             )
         raise
+    if accounts.use_is_audited(actor):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        with database.unit_of_work() as audit_session:
+            accounts.record_access(audit_session, actor=actor, request=f"{request.method} {target}")
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

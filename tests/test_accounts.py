@@ -141,3 +141,38 @@ class TestPermissionTable:
 
     def test_admin_may_do_everything(self) -> None:
         assert all(can(Role.admin, a) for a in Action)
+
+
+class TestAuditorAccessLog:
+    def test_every_use_of_an_auditors_token_is_in_the_trail(self, fresh_db) -> None:
+        with fresh_db.unit_of_work() as session:
+            token = make_token(session, Role.auditor, name="cert-auditor")
+            lead = make_token(session, Role.quality_lead, name="lead")
+        client = make_client(fresh_db)
+        assert (
+            client.get("/api/v1/programmes?status=running", headers=auth(token)).status_code == 200
+        )
+        assert client.get("/api/v1/me", headers=auth(lead)).status_code == 200
+        with fresh_db.unit_of_work(write=False) as session:
+            reads = session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "access.read")
+            ).all()
+        assert [(e.actor, e.reason) for e in reads] == [
+            ("cert-auditor", "GET /api/v1/programmes?status=running")
+        ]
+
+    def test_a_refused_or_audited_write_does_not_wait_on_its_own_lock(self, fresh_db) -> None:
+        # Recording the failure (or the auditor's use) must not queue behind the request's own
+        # write transaction: on SQLite that ends in 'database is locked' (503) after the busy
+        # timeout.
+        with fresh_db.unit_of_work() as session:
+            token = make_token(session, Role.auditor)
+        client = make_client(fresh_db)
+        body = {"code": "X", "name": "x", "organiser": "o"}
+        assert (
+            client.post("/api/v1/programmes", json=body, headers=auth("qms_bad")).status_code == 401
+        )
+        assert client.post("/api/v1/programmes", json=body, headers=auth(token)).status_code == 403
+        with fresh_db.unit_of_work(write=False) as session:
+            actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+        assert actions[-2:] == ["login.failed", "access.read"]

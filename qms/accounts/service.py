@@ -199,6 +199,24 @@ def authenticate(session: Session, secret: str) -> Actor:
     )
 
 
+def use_is_audited(actor: Actor) -> bool:
+    """Say whether every use of the actor's token goes into the audit trail (auditors' do)."""
+    return actor.role is Role.auditor
+
+
+def record_access(session: Session, *, actor: Actor, request: str) -> None:
+    """Put one use of an auditor's token into the audit trail: who read what, when."""
+    record_event(
+        session,
+        actor=actor,
+        action="access.read",
+        entity="token",
+        entity_id=actor.token_id,
+        programme_id=actor.programme_id,
+        reason=request[:2000],
+    )
+
+
 def record_login_failure(
     session: Session, *, reason: str, token_prefix: str | None, via: str
 ) -> None:
