@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 import qms
 from api import problems
-from api.routers import audit, health, me, programmes
+from api.routers import actions, audit, deviations, health, me, programmes
 from api.routing import api_routes
 from qms.db import Database, make_engine
 
@@ -28,6 +28,8 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(me.router)
     app.include_router(programmes.router)
+    app.include_router(deviations.router)
+    app.include_router(actions.router)
     app.include_router(audit.router)
     return app
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging.config
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
 import qms.models  # noqa: F401  (registers every table on Base.metadata)
-from qms.db import Base, make_engine, writer
+from qms.db import Base, UTCDateTime, make_engine, writer
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -17,12 +18,20 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 target_metadata = Base.metadata
 
 
+def _render_item(type_: str, obj: Any, _context: Any) -> str | Literal[False]:
+    # Migrations speak plain SQLAlchemy: a UTC datetime is a timezone-aware DateTime column.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
         # SQLite runs DDL in transactions too (the engine issues its own BEGIN), so a failed
         # migration leaves nothing half-done on either database.
         transactional_ddl=True,

@@ -64,3 +64,13 @@ def _iso_datetime_text(value: object) -> object:
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text)]
 IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime_text)]
+IsoClause = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^(4|5|6|7|8|9|10)(\.[0-9]{1,2}){0,3}$"),
+    Field(description="An ISO 9001:2015 clause number, e.g. 8.7 or 7.5.3"),
+]
+RequiredText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
+    AfterValidator(_printable),
+]

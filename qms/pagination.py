@@ -58,15 +58,18 @@ def paginate(
     key: InstrumentedAttribute[int],
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
+    descending: bool = False,
 ) -> Page[Any]:
-    """Run the statement ordered by the key, one page at a time."""
+    """Run the statement ordered by the key (newest first if descending), a page at a time."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(
             "limit out of range", [FieldError("limit", f"must be between 1 and {MAX_LIMIT}")]
         )
     if cursor:
-        stmt = stmt.where(key > decode_cursor(cursor))
-    rows = list(session.scalars(stmt.order_by(key).limit(limit + 1)))
+        after = decode_cursor(cursor)
+        stmt = stmt.where(key < after if descending else key > after)
+    order = key.desc() if descending else key
+    rows = list(session.scalars(stmt.order_by(order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(getattr(rows[-1], key.key)) if more and rows else None

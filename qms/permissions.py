@@ -27,14 +27,51 @@ class Action(enum.StrEnum):
     audit_read = "audit.read"
     audit_verify = "audit.verify"
     user_manage = "user.manage"
+    deviation_read = "deviation.read"
+    deviation_log = "deviation.log"
+    deviation_write = "deviation.write"
+    deviation_transition = "deviation.transition"
+    action_read = "action.read"
+    action_manage = "action.manage"
+
+    @property
+    def is_read(self) -> bool:
+        """Say whether the action only reads."""
+        return self.value.endswith((".read", ".verify"))
 
 
-_READ_RECORDS = {Action.self_read, Action.programme_read, Action.audit_read, Action.audit_verify}
+_READ_RECORDS = {
+    Action.self_read,
+    Action.programme_read,
+    Action.audit_read,
+    Action.audit_verify,
+    Action.deviation_read,
+    Action.action_read,
+}
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.admin: frozenset(Action),
-    Role.quality_lead: frozenset(_READ_RECORDS),
-    Role.coordinator: frozenset({Action.self_read, Action.programme_read, Action.programme_write}),
+    # Quality leads own the quality workflow: they log, investigate, act and close.
+    Role.quality_lead: frozenset(
+        _READ_RECORDS
+        | {
+            Action.deviation_log,
+            Action.deviation_write,
+            Action.deviation_transition,
+            Action.action_manage,
+        }
+    ),
+    # Coordinators keep the programme records and log what they find in them.
+    Role.coordinator: frozenset(
+        {
+            Action.self_read,
+            Action.programme_read,
+            Action.programme_write,
+            Action.deviation_read,
+            Action.deviation_log,
+            Action.action_read,
+        }
+    ),
     Role.auditor: frozenset(_READ_RECORDS),
     Role.importer: frozenset({Action.self_read}),
 }

@@ -75,4 +75,61 @@ PROGRAMME = StateMachine(
     ),
 )
 
-MACHINES = {m.name: m for m in (PROGRAMME,)}
+DEVIATION = StateMachine(
+    name="deviation",
+    initial="open",
+    states=("open", "investigating", "action_required", "closed", "reopened"),
+    moves=(
+        Move("open", "investigating", description="someone looks into it"),
+        Move(
+            "investigating",
+            "action_required",
+            description="the cause is known and actions are needed; major and critical "
+            "deviations need a root-cause analysis first",
+        ),
+        Move(
+            "investigating",
+            "closed",
+            requires=("closure_summary",),
+            description="closed without corrective action: needs a no-action reason",
+        ),
+        Move(
+            "action_required",
+            "investigating",
+            requires=("reason",),
+            description="back to investigation, when the analysis did not hold",
+        ),
+        Move(
+            "action_required",
+            "closed",
+            requires=("closure_summary",),
+            description="every linked action is verified effective",
+        ),
+        Move("closed", "reopened", requires=("reason",), description="it came back"),
+        Move("reopened", "investigating", description="investigation starts again"),
+    ),
+)
+
+ACTION = StateMachine(
+    name="corrective action",
+    initial="planned",
+    states=("planned", "in_progress", "done", "verified_effective", "ineffective"),
+    moves=(
+        Move("planned", "in_progress", description="work has started"),
+        Move("in_progress", "done", description="the action is carried out"),
+        Move(
+            "done",
+            "verified_effective",
+            requires=("evidence",),
+            description="checked, with evidence, by someone other than the owner",
+        ),
+        Move(
+            "done",
+            "ineffective",
+            requires=("evidence", "follow_on"),
+            description="checked and found wanting: a follow-on action takes over",
+        ),
+    ),
+)
+
+MACHINES = {m.name: m for m in (PROGRAMME, DEVIATION, ACTION)}

@@ -1,0 +1,151 @@
+"""Deviations: log, list, change, move through the workflow, and read their history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
+from api.problems import responses
+from qms.audit.schemas import AuditEventRead
+from qms.deviations import service
+from qms.deviations.models import DeviationKind, DeviationSource, DeviationStatus, Severity
+from qms.deviations.repository import DeviationFilter
+from qms.deviations.schemas import (
+    DeviationCreate,
+    DeviationRead,
+    DeviationTransition,
+    DeviationUpdate,
+)
+from qms.fields import MAX_INT, IsoDate
+from qms.pagination import MAX_LIMIT, PageRead
+from qms.permissions import Action, Actor
+
+router = APIRouter(prefix="/api/v1/deviations", tags=["deviations"])
+
+
+@router.get("", response_model=PageRead[DeviationRead], responses=responses(401, 403, 422))
+def list_deviations(
+    actor: Annotated[Actor, allowed(Action.deviation_read)],
+    session: SessionDep,
+    status: DeviationStatus | None = None,
+    severity: Severity | None = None,
+    kind: DeviationKind | None = None,
+    source: DeviationSource | None = None,
+    programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    cohort_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    detected_from: Annotated[IsoDate | None, Query(description="detected on or after")] = None,
+    detected_to: Annotated[IsoDate | None, Query(description="detected on or before")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="free text")] = None,
+    overdue: Annotated[bool | None, Query(description="past due and not closed")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> PageRead[DeviationRead]:
+    """List deviations, newest first, filtered."""
+    filters = DeviationFilter(
+        status=status,
+        severity=severity,
+        kind=kind,
+        source=source,
+        programme_id=programme_id,
+        cohort_id=cohort_id,
+        detected_from=detected_from,
+        detected_to=detected_to,
+        q=q.strip() if q else None,
+        overdue=overdue,
+    )
+    page = service.list_deviations(
+        session, actor=actor, filters=filters, limit=limit, cursor=cursor
+    )
+    return PageRead[DeviationRead](
+        items=[service.to_read(d) for d in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.post(
+    "", status_code=201, response_model=DeviationRead, responses=responses(401, 403, 409, 422)
+)
+def log_deviation(
+    actor: Annotated[Actor, allowed(Action.deviation_log)],
+    data: DeviationCreate,
+    session: SessionDep,
+    response: Response,
+) -> DeviationRead:
+    """Log a deviation; it is numbered DEV-YYYY-NNNN and starts open."""
+    deviation = service.create(session, actor=actor, data=data)
+    response.headers["ETag"] = etag(deviation.version)
+    response.headers["Location"] = f"/api/v1/deviations/{deviation.id}"
+    return service.to_read(deviation)
+
+
+@router.get(
+    "/{deviation_id}", response_model=DeviationRead, responses=responses(401, 403, 404, 422)
+)
+def get_deviation(
+    actor: Annotated[Actor, allowed(Action.deviation_read)],
+    deviation_id: IdPath,
+    session: SessionDep,
+    response: Response,
+) -> DeviationRead:
+    """Return one deviation; its ETag is the version to send back in If-Match."""
+    deviation = service.get(session, actor=actor, deviation_id=deviation_id)
+    response.headers["ETag"] = etag(deviation.version)
+    return service.to_read(deviation)
+
+
+@router.patch(
+    "/{deviation_id}",
+    response_model=DeviationRead,
+    responses=responses(401, 403, 404, 409, 412, 422, 428),
+)
+def update_deviation(
+    actor: Annotated[Actor, allowed(Action.deviation_write)],
+    deviation_id: IdPath,
+    data: DeviationUpdate,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch,
+) -> DeviationRead:
+    """Change a deviation that is not closed; If-Match must carry the ETag it was read with."""
+    deviation = service.update(
+        session, actor=actor, deviation_id=deviation_id, data=data, if_match=if_match
+    )
+    response.headers["ETag"] = etag(deviation.version)
+    return service.to_read(deviation)
+
+
+@router.post(
+    "/{deviation_id}/transitions",
+    response_model=DeviationRead,
+    responses=responses(401, 403, 404, 409, 412, 422, 428),
+)
+def transition_deviation(
+    actor: Annotated[Actor, allowed(Action.deviation_transition)],
+    deviation_id: IdPath,
+    data: DeviationTransition,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch,
+) -> DeviationRead:
+    """Move a deviation: open -> investigating -> action_required -> closed (-> reopened)."""
+    deviation = service.transition(
+        session, actor=actor, deviation_id=deviation_id, data=data, if_match=if_match
+    )
+    response.headers["ETag"] = etag(deviation.version)
+    return service.to_read(deviation)
+
+
+@router.get(
+    "/{deviation_id}/history",
+    response_model=list[AuditEventRead],
+    responses=responses(401, 403, 404, 422),
+)
+def deviation_history(
+    actor: Annotated[Actor, allowed(Action.deviation_read)],
+    deviation_id: IdPath,
+    session: SessionDep,
+) -> list[AuditEventRead]:
+    """Return the deviation's timeline from the audit trail, with its actions' events."""
+    events = service.history(session, actor=actor, deviation_id=deviation_id)
+    return [AuditEventRead.model_validate(e) for e in events]

@@ -1,0 +1,79 @@
+"""Corrective actions: correction, corrective or preventive, verified for effectiveness."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qms.accounts.models import User
+from qms.db import Base, UTCDateTime, str_enum, utcnow
+from qms.deviations.models import RootCauseMethod, deviation_action
+
+if TYPE_CHECKING:
+    from qms.deviations.models import Deviation
+
+
+class ActionType(enum.StrEnum):
+    """What the action does: fix this case, remove the cause, or prevent it elsewhere."""
+
+    correction = "correction"
+    corrective = "corrective"
+    preventive = "preventive"
+
+
+class ActionStatus(enum.StrEnum):
+    """Where the action is (see qms.workflow.ACTION)."""
+
+    planned = "planned"
+    in_progress = "in_progress"
+    done = "done"
+    verified_effective = "verified_effective"
+    ineffective = "ineffective"
+
+
+class CorrectiveAction(Base):
+    """An action taken on one or more deviations, and the check that it worked."""
+
+    __tablename__ = "corrective_action"
+    __table_args__ = (UniqueConstraint("year", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[ActionType] = mapped_column(str_enum(ActionType, "type"))
+    status: Mapped[ActionStatus] = mapped_column(
+        str_enum(ActionStatus, "status"), default=ActionStatus.planned, index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(Text)
+    root_cause_method: Mapped[RootCauseMethod | None] = mapped_column(
+        str_enum(RootCauseMethod, "root_cause_method")
+    )
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    effectiveness_check_on: Mapped[date | None] = mapped_column(Date)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completion_note: Mapped[str | None] = mapped_column(Text)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    verified_by: Mapped[str | None] = mapped_column(String(200))
+    evidence: Mapped[str | None] = mapped_column(Text)
+    signature_id: Mapped[int | None] = mapped_column(ForeignKey("signature.id"))
+    follows_action_id: Mapped[int | None] = mapped_column(ForeignKey("corrective_action.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer)
+
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    deviations: Mapped[list[Deviation]] = relationship(
+        secondary=deviation_action, back_populates="actions", order_by="Deviation.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads a dict)

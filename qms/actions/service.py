@@ -1,0 +1,358 @@
+"""Plan, carry out and verify corrective actions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+import qms.models  # noqa: F401  (deviations and actions refer to each other)
+from qms.accounts import repository as users
+from qms.accounts.models import User
+from qms.actions import repository
+from qms.actions.models import ActionStatus, CorrectiveAction
+from qms.actions.repository import OPEN_STATUSES, ActionFilter
+from qms.actions.schemas import (
+    ActionCreate,
+    ActionRead,
+    ActionTransition,
+    ActionUpdate,
+    FollowOnCreate,
+    VerificationRead,
+)
+from qms.audit.service import created, diff, record_event
+from qms.concurrency import check_if_match
+from qms.db import utcnow
+from qms.deviations import service as deviations
+from qms.deviations.models import Deviation, DeviationStatus
+from qms.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from qms.numbering import next_number
+from qms.pagination import Page
+from qms.permissions import Action, Actor, Role, require
+from qms.signatures.models import Signature, SignatureMeaning
+from qms.signatures.service import sign
+from qms.workflow import ACTION
+
+FIELDS = (
+    "type", "status", "title", "action", "root_cause_method", "root_cause", "owner_id", "due_on",
+    "effectiveness_check_on", "started_at", "done_at", "completion_note", "verified_at",
+    "verified_by", "evidence", "follows_action_id",
+)  # fmt: skip
+OWNER_ROLES = {Role.admin, Role.quality_lead, Role.coordinator}
+_NOT_NULL = {"type", "title", "action", "owner", "due_on", "deviation_ids"}
+
+
+def is_overdue(action: CorrectiveAction) -> bool:
+    """Say whether the action is past due and not done."""
+    return action.status in OPEN_STATUSES and action.due_on < deviations.today()
+
+
+def to_read(session: Session, action: CorrectiveAction) -> ActionRead:
+    """Shape an action for the API, with its verification and links."""
+    verification = None
+    if action.verified_at is not None and action.verified_by is not None:
+        signature = session.get(Signature, action.signature_id) if action.signature_id else None
+        verification = VerificationRead(
+            verified_by=action.verified_by,
+            verified_at=action.verified_at,
+            result=action.status,
+            evidence=action.evidence or "",
+            signature_sha256=signature.content_sha256 if signature else None,
+        )
+    values: dict[str, Any] = {
+        f: getattr(action, f) for f in FIELDS if f not in ("owner_id", "verified_at", "verified_by")
+    }
+    values.pop("evidence")
+    return ActionRead(
+        id=action.id,
+        number=action.number,
+        **values,
+        owner=action.owner.name,
+        overdue=is_overdue(action),
+        verification=verification,
+        follow_on_action_ids=[a.id for a in repository.follow_ons(session, action.id)],
+        deviation_ids=[d.id for d in action.deviations],
+        deviation_numbers=[d.number for d in action.deviations],
+        allowed_transitions=ACTION.allowed_from(action.status.value),
+        created_at=action.created_at,
+        updated_at=action.updated_at,
+        version=action.version,
+    )
+
+
+def _snapshot(action: CorrectiveAction) -> dict[str, Any]:
+    values = {f: getattr(action, f) for f in FIELDS}
+    values["deviations"] = sorted(d.number for d in action.deviations)
+    return values
+
+
+def _programme_of(action: CorrectiveAction) -> int | None:
+    programmes = {d.programme_id for d in action.deviations}
+    return programmes.pop() if len(programmes) == 1 else None
+
+
+def _visible(actor: Actor, action: CorrectiveAction) -> bool:
+    return actor.programme_id is None or any(
+        d.programme_id == actor.programme_id for d in action.deviations
+    )
+
+
+def get(session: Session, *, actor: Actor, action_id: int) -> CorrectiveAction:
+    """Return an action the actor may see, or raise NotFound."""
+    require(actor, Action.action_read)
+    action = session.get(CorrectiveAction, action_id)
+    if action is None or not _visible(actor, action):
+        raise NotFound(f"no corrective action {action_id}")
+    return action
+
+
+def list_actions(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: ActionFilter,
+    owner: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[CorrectiveAction]:
+    """List the actions the actor may see, newest first."""
+    require(actor, Action.action_read)
+    if owner is not None:
+        user = users.get_user_by_name(session, owner)
+        filters = ActionFilter(**{**filters.__dict__, "owner_id": user.id if user else -1})
+    return repository.list_actions(
+        session,
+        filters,
+        scope=actor.programme_id,
+        today=deviations.today(),
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def _owner(session: Session, name: str, field: str = "owner") -> User:
+    user = users.get_user_by_name(session, name)
+    if user is None or not user.is_active:
+        raise ValidationFailed("unknown owner", [FieldError(field, f"no active user {name!r}")])
+    if user.role not in OWNER_ROLES:
+        raise ValidationFailed(
+            "the owner cannot carry out actions",
+            [FieldError(field, f"a user with role {user.role.value} cannot own an action")],
+        )
+    return user
+
+
+def _deviations(session: Session, actor: Actor, ids: Sequence[int]) -> list[Deviation]:
+    found: list[Deviation] = []
+    errors: list[FieldError] = []
+    for index, deviation_id in enumerate(dict.fromkeys(ids)):
+        deviation = session.get(Deviation, deviation_id)
+        field = f"deviation_ids.{index}"
+        if deviation is None or (
+            actor.programme_id is not None and deviation.programme_id != actor.programme_id
+        ):
+            errors.append(FieldError(field, f"no deviation {deviation_id}"))
+        elif deviation.status is DeviationStatus.closed:
+            errors.append(FieldError(field, f"{deviation.number} is closed; reopen it first"))
+        else:
+            found.append(deviation)
+    if errors:
+        raise ValidationFailed("the action must point to open deviations", errors)
+    return found
+
+
+def _check_due(linked: Sequence[Deviation], data_due: Any, field: str = "due_on") -> None:
+    earliest = max(d.detected_at.date() for d in linked)
+    if data_due < earliest:
+        raise ValidationFailed(
+            "the due date is before the deviation was detected",
+            [FieldError(field, f"must not be before {earliest.isoformat()}")],
+        )
+
+
+def _new_action(
+    session: Session,
+    actor: Actor,
+    data: FollowOnCreate,
+    linked: list[Deviation],
+    *,
+    follows: CorrectiveAction | None = None,
+    effectiveness_check_on: Any = None,
+    field_prefix: str = "",
+) -> CorrectiveAction:
+    owner = _owner(session, data.owner, field=f"{field_prefix}owner")
+    _check_due(linked, data.due_on, field=f"{field_prefix}due_on")
+    now = utcnow()
+    seq, number = next_number(session, series="CA", year=now.year)
+    action = CorrectiveAction(
+        number=number,
+        year=now.year,
+        seq=seq,
+        type=data.type,
+        status=ActionStatus.planned,
+        title=data.title,
+        action=data.action,
+        root_cause_method=data.root_cause_method,
+        root_cause=data.root_cause,
+        owner_id=owner.id,
+        due_on=data.due_on,
+        effectiveness_check_on=effectiveness_check_on,
+        follows_action_id=follows.id if follows else None,
+    )
+    action.owner = owner
+    action.deviations = linked
+    session.add(action)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="action.created",
+        entity="action",
+        entity_id=action.id,
+        programme_id=_programme_of(action),
+        changes=created({"number": number, **_snapshot(action), "owner": owner.name}),
+    )
+    for deviation in linked:
+        numbers = [a.number for a in deviation.actions]
+        record_event(
+            session,
+            actor=actor,
+            action="deviation.action_linked",
+            entity="deviation",
+            entity_id=deviation.id,
+            programme_id=deviation.programme_id,
+            changes={"actions": {"old": [n for n in numbers if n != number], "new": numbers}},
+        )
+    return action
+
+
+def create(session: Session, *, actor: Actor, data: ActionCreate) -> CorrectiveAction:
+    """Open a corrective action on one or more deviations."""
+    require(actor, Action.action_manage)
+    linked = _deviations(session, actor, data.deviation_ids)
+    if data.effectiveness_check_on is not None and data.effectiveness_check_on < data.due_on:
+        raise ValidationFailed(
+            "the effectiveness check comes before the action is due",
+            [FieldError("effectiveness_check_on", "must not be before due_on")],
+        )
+    return _new_action(
+        session, actor, data, linked, effectiveness_check_on=data.effectiveness_check_on
+    )
+
+
+def update(
+    session: Session, *, actor: Actor, action_id: int, data: ActionUpdate, if_match: int | None
+) -> CorrectiveAction:
+    """Change an action that is not yet done, against the version the client read."""
+    require(actor, Action.action_manage)
+    action = get(session, actor=actor, action_id=action_id)
+    check_if_match(current=action.version, if_match=if_match, what="corrective action")
+    if action.status not in OPEN_STATUSES:
+        raise Conflict(f"{action.number} is {action.status.value}: it can no longer be changed")
+    changes = data.model_dump(exclude_unset=True)
+    nulls = [
+        FieldError(f, "may not be null") for f, v in changes.items() if v is None and f in _NOT_NULL
+    ]
+    if nulls:
+        raise ValidationFailed("required fields cannot be cleared", nulls)
+    before = _snapshot(action)
+    before_owner = action.owner.name
+    if "owner" in changes:
+        owner = _owner(session, changes.pop("owner"))
+        action.owner_id, action.owner = owner.id, owner
+    if "deviation_ids" in changes:
+        action.deviations = _deviations(session, actor, changes.pop("deviation_ids"))
+    _check_due(action.deviations, changes.get("due_on", action.due_on))
+    check_on = changes.get("effectiveness_check_on", action.effectiveness_check_on)
+    if check_on is not None and check_on < changes.get("due_on", action.due_on):
+        raise ValidationFailed(
+            "the effectiveness check comes before the action is due",
+            [FieldError("effectiveness_check_on", "must not be before due_on")],
+        )
+    for field, value in changes.items():
+        setattr(action, field, value)
+    delta = diff(before, _snapshot(action))
+    if action.owner.name != before_owner:
+        delta["owner"] = {"old": before_owner, "new": action.owner.name}
+        delta.pop("owner_id", None)
+    if delta:
+        session.flush()
+        record_event(
+            session,
+            actor=actor,
+            action="action.updated",
+            entity="action",
+            entity_id=action.id,
+            programme_id=_programme_of(action),
+            changes=delta,
+        )
+    return action
+
+
+def transition(
+    session: Session,
+    *,
+    actor: Actor,
+    action_id: int,
+    data: ActionTransition,
+    if_match: int | None,
+) -> CorrectiveAction:
+    """Move an action along its workflow (qms.workflow.ACTION); verifying it signs it."""
+    require(actor, Action.action_manage)
+    action = get(session, actor=actor, action_id=action_id)
+    check_if_match(current=action.version, if_match=if_match, what="corrective action")
+    source, target = action.status.value, data.to.value
+    ACTION.move(source, target, evidence=data.evidence, follow_on=data.follow_on)
+    before = _snapshot(action)
+    now = utcnow()
+    if target == ActionStatus.in_progress:
+        action.started_at = now
+    elif target == ActionStatus.done:
+        action.done_at = now
+        action.completion_note = data.completion_note
+    elif target in (ActionStatus.verified_effective, ActionStatus.ineffective):
+        if actor.user_id is not None and actor.user_id == action.owner_id:
+            raise Forbidden(f"{action.number} is owned by {actor.name}: another person verifies it")
+        action.verified_at = now
+        action.verified_by = actor.name
+        action.verified_by_id = actor.user_id
+        action.evidence = data.evidence
+    action.status = ActionStatus(target)
+    session.flush()
+    if action.verified_at is not None and target != source and action.signature_id is None:
+        signature = sign(
+            session,
+            actor=actor,
+            entity="action",
+            entity_id=action.id,
+            meaning=SignatureMeaning.verified,
+            programme_id=_programme_of(action),
+            content={
+                "number": action.number,
+                "result": target,
+                "action": action.action,
+                "completion_note": action.completion_note,
+                "evidence": action.evidence,
+            },
+        )
+        action.signature_id = signature.id
+    record_event(
+        session,
+        actor=actor,
+        action="action.transitioned",
+        entity="action",
+        entity_id=action.id,
+        programme_id=_programme_of(action),
+        changes=diff(before, _snapshot(action)),
+        reason=data.reason,
+    )
+    if target == ActionStatus.ineffective:
+        assert data.follow_on is not None  # the workflow requires it
+        open_deviations = [d for d in action.deviations if d.status is not DeviationStatus.closed]
+        _new_action(
+            session, actor, data.follow_on, open_deviations or list(action.deviations),
+            follows=action, field_prefix="follow_on.",
+        )  # fmt: skip
+    session.flush()
+    return action

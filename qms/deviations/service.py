@@ -1,0 +1,341 @@
+"""Log deviations, investigate them, and close them when their actions are verified."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+import qms.models  # noqa: F401  (deviations and actions refer to each other)
+from qms.actions.models import ActionStatus, CorrectiveAction
+from qms.audit.models import AuditEvent
+from qms.audit.service import created, diff, record_event
+from qms.concurrency import check_if_match
+from qms.db import utcnow
+from qms.deviations import repository
+from qms.deviations.models import Deviation, DeviationStatus, Severity
+from qms.deviations.repository import DeviationFilter
+from qms.deviations.schemas import (
+    DeviationCreate,
+    DeviationRead,
+    DeviationTransition,
+    DeviationUpdate,
+)
+from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
+from qms.numbering import next_number
+from qms.pagination import Page
+from qms.permissions import Action, Actor, require
+from qms.programmes.models import Cohort, Programme
+from qms.signatures.models import SignatureMeaning
+from qms.signatures.service import sign
+from qms.workflow import DEVIATION
+
+DAYS_TO_CLOSE = {Severity.critical: 14, Severity.major: 30, Severity.minor: 60}
+NEEDS_ROOT_CAUSE = {Severity.major, Severity.critical}
+FIELDS = (
+    "kind", "source", "severity", "status", "title", "description", "immediate_containment",
+    "programme_id", "cohort_id", "iso_clause", "detected_at", "detected_by", "due_on",
+    "root_cause_method", "root_cause", "closure_summary", "no_action_reason", "closed_at",
+)  # fmt: skip
+_NOT_NULL = {"kind", "source", "severity", "title", "description", "detected_at", "detected_by",
+             "due_on"}  # fmt: skip
+
+
+def today() -> date:
+    """Return today's date in UTC, against which due dates are judged."""
+    return utcnow().date()
+
+
+def is_overdue(deviation: Deviation, on: date) -> bool:
+    """Say whether the deviation is past its due date and still not closed."""
+    return deviation.status is not DeviationStatus.closed and deviation.due_on < on
+
+
+def to_read(deviation: Deviation) -> DeviationRead:
+    """Shape a deviation for the API, with what is derived from it."""
+    values: dict[str, Any] = {f: getattr(deviation, f) for f in FIELDS}
+    return DeviationRead(
+        id=deviation.id,
+        number=deviation.number,
+        **values,
+        overdue=is_overdue(deviation, today()),
+        reported_by=deviation.reported_by,
+        action_ids=[a.id for a in deviation.actions],
+        action_numbers=[a.number for a in deviation.actions],
+        allowed_transitions=DEVIATION.allowed_from(deviation.status.value),
+        created_at=deviation.created_at,
+        updated_at=deviation.updated_at,
+        version=deviation.version,
+    )
+
+
+def _snapshot(deviation: Deviation) -> dict[str, Any]:
+    return {f: getattr(deviation, f) for f in FIELDS}
+
+
+def _visible(actor: Actor, deviation: Deviation) -> bool:
+    return actor.programme_id is None or deviation.programme_id == actor.programme_id
+
+
+def get(session: Session, *, actor: Actor, deviation_id: int) -> Deviation:
+    """Return a deviation the actor may see, or raise NotFound."""
+    require(actor, Action.deviation_read)
+    deviation = session.get(Deviation, deviation_id)
+    if deviation is None or not _visible(actor, deviation):
+        raise NotFound(f"no deviation {deviation_id}")
+    return deviation
+
+
+def get_by_number(session: Session, *, actor: Actor, number: str) -> Deviation:
+    """Return a deviation by its number (DEV-2026-0001), or raise NotFound."""
+    require(actor, Action.deviation_read)
+    deviation = repository.get_by_number(session, number.strip().upper())
+    if deviation is None or not _visible(actor, deviation):
+        raise NotFound(f"no deviation {number}")
+    return deviation
+
+
+def list_deviations(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: DeviationFilter,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[Deviation]:
+    """List the deviations the actor may see, newest first."""
+    require(actor, Action.deviation_read)
+    _check_range(filters.detected_from, filters.detected_to, "detected_from", "detected_to")
+    return repository.list_deviations(
+        session, filters, scope=actor.programme_id, today=today(), limit=limit, cursor=cursor
+    )
+
+
+def _check_range(start: date | None, end: date | None, start_field: str, end_field: str) -> None:
+    if start is not None and end is not None and end < start:
+        raise ValidationFailed(
+            "the date range is reversed",
+            [FieldError(end_field, f"must not be before {start_field}")],
+        )
+
+
+def _links(
+    session: Session, actor: Actor, programme_id: int | None, cohort_id: int | None
+) -> tuple[int | None, int | None]:
+    """Check the programme and cohort a deviation points to; take the programme from the cohort."""
+    errors: list[FieldError] = []
+    if cohort_id is not None:
+        cohort = session.get(Cohort, cohort_id)
+        if cohort is None:
+            errors.append(FieldError("cohort_id", f"no cohort {cohort_id}"))
+        elif programme_id is not None and cohort.programme_id != programme_id:
+            errors.append(FieldError("cohort_id", f"cohort {cohort_id} is not of that programme"))
+        else:
+            programme_id = cohort.programme_id
+    if programme_id is not None and session.get(Programme, programme_id) is None:
+        errors.append(FieldError("programme_id", f"no programme {programme_id}"))
+    if errors:
+        raise ValidationFailed("the deviation points to records that do not exist", errors)
+    if actor.programme_id is not None and programme_id != actor.programme_id:
+        raise ValidationFailed(
+            "outside the token's programme",
+            [FieldError("programme_id", "a scoped token logs deviations of its own programme")],
+        )
+    return programme_id, cohort_id
+
+
+def _check_dates(detected_on: date, due_on: date) -> None:
+    errors = []
+    if detected_on > today():
+        errors.append(FieldError("detected_at", "must not be in the future"))
+    if due_on < detected_on:
+        errors.append(FieldError("due_on", "must not be before the deviation was detected"))
+    if errors:
+        raise ValidationFailed("the deviation's dates are out of order", errors)
+
+
+def create(session: Session, *, actor: Actor, data: DeviationCreate) -> Deviation:
+    """Log a deviation; it gets the next number of the year and starts open."""
+    require(actor, Action.deviation_log)
+    programme_id, cohort_id = _links(session, actor, data.programme_id, data.cohort_id)
+    detected_at = data.detected_at or utcnow()
+    due_on = data.due_on or detected_at.date() + timedelta(days=DAYS_TO_CLOSE[data.severity])
+    _check_dates(detected_at.date(), due_on)
+    now = utcnow()
+    seq, number = next_number(session, series="DEV", year=now.year)
+    deviation = Deviation(
+        number=number,
+        year=now.year,
+        seq=seq,
+        kind=data.kind,
+        source=data.source,
+        severity=data.severity,
+        status=DeviationStatus.open,
+        title=data.title,
+        description=data.description,
+        immediate_containment=data.immediate_containment,
+        programme_id=programme_id,
+        cohort_id=cohort_id,
+        iso_clause=data.iso_clause,
+        detected_at=detected_at,
+        detected_by=data.detected_by or actor.name,
+        due_on=due_on,
+        reported_by=actor.name,
+    )
+    session.add(deviation)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="deviation.created",
+        entity="deviation",
+        entity_id=deviation.id,
+        programme_id=programme_id,
+        changes=created({"number": number, **_snapshot(deviation)}),
+    )
+    return deviation
+
+
+def update(
+    session: Session,
+    *,
+    actor: Actor,
+    deviation_id: int,
+    data: DeviationUpdate,
+    if_match: int | None,
+) -> Deviation:
+    """Change an unclosed deviation's fields, against the version the client read."""
+    require(actor, Action.deviation_write)
+    deviation = get(session, actor=actor, deviation_id=deviation_id)
+    check_if_match(current=deviation.version, if_match=if_match, what="deviation")
+    if deviation.status is DeviationStatus.closed:
+        raise Conflict(f"{deviation.number} is closed: reopen it to change it")
+    changes = data.model_dump(exclude_unset=True)
+    nulls = [
+        FieldError(f, "may not be null") for f, v in changes.items() if v is None and f in _NOT_NULL
+    ]
+    if nulls:
+        raise ValidationFailed("required fields cannot be cleared", nulls)
+    if "programme_id" in changes or "cohort_id" in changes:
+        programme_id = changes.get("programme_id", deviation.programme_id)
+        cohort_id = changes.get("cohort_id", deviation.cohort_id)
+        if "programme_id" in changes and "cohort_id" not in changes and cohort_id is not None:
+            # Moving to another programme lets go of a cohort that is not of it.
+            cohort = session.get(Cohort, cohort_id)
+            if cohort is not None and cohort.programme_id != programme_id:
+                cohort_id = None
+        changes["programme_id"], changes["cohort_id"] = _links(
+            session, actor, programme_id, cohort_id
+        )
+    detected_at = changes.get("detected_at", deviation.detected_at)
+    _check_dates(detected_at.date(), changes.get("due_on", deviation.due_on))
+    before = _snapshot(deviation)
+    for field, value in changes.items():
+        setattr(deviation, field, value)
+    delta = diff(before, _snapshot(deviation))
+    if delta:
+        session.flush()
+        record_event(
+            session,
+            actor=actor,
+            action="deviation.updated",
+            entity="deviation",
+            entity_id=deviation.id,
+            programme_id=deviation.programme_id,
+            changes=delta,
+        )
+    return deviation
+
+
+def _pending(actions: Sequence[CorrectiveAction]) -> list[CorrectiveAction]:
+    settled = {ActionStatus.verified_effective, ActionStatus.ineffective}
+    return [a for a in actions if a.status not in settled]
+
+
+def transition(
+    session: Session,
+    *,
+    actor: Actor,
+    deviation_id: int,
+    data: DeviationTransition,
+    if_match: int | None,
+) -> Deviation:
+    """Move a deviation along its workflow (qms.workflow.DEVIATION), checking each move's guard."""
+    require(actor, Action.deviation_transition)
+    deviation = get(session, actor=actor, deviation_id=deviation_id)
+    check_if_match(current=deviation.version, if_match=if_match, what="deviation")
+    source, target = deviation.status.value, data.to.value
+    DEVIATION.move(source, target, reason=data.reason, closure_summary=data.closure_summary)
+    before = _snapshot(deviation)
+    if target == DeviationStatus.action_required and deviation.severity in NEEDS_ROOT_CAUSE:
+        if not (deviation.root_cause_method and deviation.root_cause):
+            raise Conflict(
+                f"{deviation.number} is {deviation.severity.value}: record its root-cause analysis "
+                "(root_cause_method and root_cause) before action_required"
+            )
+    if target == DeviationStatus.closed:
+        _close(session, actor, deviation, data)
+    if target == DeviationStatus.reopened:
+        deviation.closed_at = None
+        deviation.closure_summary = None
+        deviation.no_action_reason = None
+    deviation.status = DeviationStatus(target)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="deviation.transitioned",
+        entity="deviation",
+        entity_id=deviation.id,
+        programme_id=deviation.programme_id,
+        changes=diff(before, _snapshot(deviation)),
+        reason=data.reason,
+    )
+    return deviation
+
+
+def _close(session: Session, actor: Actor, deviation: Deviation, data: DeviationTransition) -> None:
+    actions = list(deviation.actions)
+    if not actions and not data.no_action_reason:
+        raise ValidationFailed(
+            "a deviation without corrective actions is closed only with a reason",
+            [FieldError("no_action_reason", "say why no corrective action is needed")],
+        )
+    pending = _pending(actions)
+    if pending:
+        raise Conflict(
+            f"{deviation.number} has actions not yet verified: "
+            + ", ".join(f"{a.number} ({a.status.value})" for a in pending)
+        )
+    deviation.closure_summary = data.closure_summary
+    deviation.no_action_reason = data.no_action_reason if not actions else None
+    deviation.closed_at = utcnow()
+    sign(
+        session,
+        actor=actor,
+        entity="deviation",
+        entity_id=deviation.id,
+        meaning=SignatureMeaning.closed,
+        programme_id=deviation.programme_id,
+        content={
+            "number": deviation.number,
+            "closure_summary": deviation.closure_summary,
+            "no_action_reason": deviation.no_action_reason,
+            "actions": {a.number: a.status.value for a in actions},
+        },
+    )
+
+
+def history(session: Session, *, actor: Actor, deviation_id: int) -> list[AuditEvent]:
+    """Return the deviation's timeline from the audit trail, with its actions' events."""
+    deviation = get(session, actor=actor, deviation_id=deviation_id)
+    action_ids = [str(a.id) for a in deviation.actions]
+    conditions = [(AuditEvent.entity == "deviation") & (AuditEvent.entity_id == str(deviation.id))]
+    if action_ids:
+        conditions.append((AuditEvent.entity == "action") & AuditEvent.entity_id.in_(action_ids))
+    return list(
+        session.scalars(select(AuditEvent).where(or_(*conditions)).order_by(AuditEvent.seq))
+    )
