@@ -86,7 +86,12 @@ def load(session: Session, *, operator: Actor) -> None:
         ),
     )
     programmes.transition_programme(
-        session, actor=coordinator, programme_id=via.id, to="running", reason="kick-off held"
+        session,
+        actor=coordinator,
+        programme_id=via.id,
+        to="running",
+        reason="kick-off held",
+        if_match=via.version,
     )
 
     career = programmes.create_programme(
@@ -137,6 +142,7 @@ def load(session: Session, *, operator: Actor) -> None:
         programme_id=career.id,
         to="running",
         reason="first cohort started",
+        if_match=career.version,
     )
 
 

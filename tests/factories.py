@@ -9,6 +9,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from qms.accounts import service as accounts
+from qms.accounts.models import User
+from qms.actions import service as actions
+from qms.actions.models import CorrectiveAction
+from qms.actions.schemas import ActionCreate
+from qms.deviations import service as deviations
+from qms.deviations.models import Deviation
+from qms.deviations.schemas import DeviationCreate
 from qms.permissions import Actor, Role
 from qms.programmes import service as programmes
 from qms.programmes.models import Cohort, Programme
@@ -72,3 +79,38 @@ def make_cohort(session: Session, programme: Programme, **overrides: Any) -> Coh
     return programmes.create_cohort(
         session, actor=ADMIN, programme_id=programme.id, data=CohortCreate(**data)
     )
+
+
+def make_user(session: Session, role: Role, name: str | None = None) -> User:
+    """Create a user of the role (without a token)."""
+    name = name or f"{role.value.replace('_', '-')}-{next(_seq)}"
+    return accounts.create_user(session, actor=ADMIN, name=name, role=role)
+
+
+def make_deviation(session: Session, **overrides: Any) -> Deviation:
+    """Log a minor nonconformity with sensible defaults."""
+    data: dict[str, Any] = {
+        "kind": "nonconformity",
+        "source": "self_reported",
+        "severity": "minor",
+        "title": f"Finding {next(_seq)}",
+        "description": "Mentor and mentee met once in March against a rule of two a month.",
+    }
+    data.update(overrides)
+    return deviations.create(session, actor=ADMIN, data=DeviationCreate(**data))
+
+
+def make_action(
+    session: Session, deviation_list: list[Deviation], owner: User, **overrides: Any
+) -> CorrectiveAction:
+    """Open a corrective action owned by the user on the deviations."""
+    data: dict[str, Any] = {
+        "deviation_ids": [d.id for d in deviation_list],
+        "type": "corrective",
+        "title": f"Action {next(_seq)}",
+        "action": "Add a monthly check of the meeting log to the coordinator's routine.",
+        "owner": owner.name,
+        "due_on": date(2027, 6, 30),
+    }
+    data.update(overrides)
+    return actions.create(session, actor=ADMIN, data=ActionCreate(**data))

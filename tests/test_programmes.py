@@ -124,10 +124,14 @@ class TestWorkflow:
     def test_a_programme_runs_only_with_a_cohort(self, client, session, coordinator) -> None:
         p = make_programme(session)
         url = f"/api/v1/programmes/{p.id}/transitions"
-        r = client.post(url, headers=coordinator, json={"to": "running"})
+        r = client.post(
+            url, headers={**coordinator, "If-Match": f'"{p.version}"'}, json={"to": "running"}
+        )
         assert r.status_code == 422
         make_cohort(session, p)
-        r = client.post(url, headers=coordinator, json={"to": "running"})
+        r = client.post(
+            url, headers={**coordinator, "If-Match": f'"{p.version}"'}, json={"to": "running"}
+        )
         assert r.status_code == 200
         assert r.json()["status"] == "running"
 
@@ -136,7 +140,9 @@ class TestWorkflow:
     ) -> None:
         p = make_programme(session)
         r = client.post(
-            f"/api/v1/programmes/{p.id}/transitions", headers=coordinator, json={"to": "closed"}
+            f"/api/v1/programmes/{p.id}/transitions",
+            headers={**coordinator, "If-Match": '"1"'},
+            json={"to": "closed"},
         )
         assert r.status_code == 409
         assert r.json()["allowed"] == ["running", "cancelled"]
@@ -144,11 +150,12 @@ class TestWorkflow:
     def test_cancelling_needs_a_reason_which_is_audited(self, client, session, coordinator) -> None:
         p = make_programme(session)
         url = f"/api/v1/programmes/{p.id}/transitions"
-        r = client.post(url, headers=coordinator, json={"to": "cancelled"})
+        headers = {**coordinator, "If-Match": '"1"'}
+        r = client.post(url, headers=headers, json={"to": "cancelled"})
         assert r.status_code == 422
         assert r.json()["errors"][0]["field"] == "reason"
         r = client.post(
-            url, headers=coordinator, json={"to": "cancelled", "reason": "no funding granted"}
+            url, headers=headers, json={"to": "cancelled", "reason": "no funding granted"}
         )
         assert r.status_code == 200
         event = _events(session, "programme", p.id)[-1]

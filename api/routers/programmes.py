@@ -102,7 +102,7 @@ def update_programme(
 @router.post(
     "/programmes/{programme_id}/transitions",
     response_model=ProgrammeRead,
-    responses=responses(401, 403, 404, 409, 412, 422),
+    responses=responses(401, 403, 404, 409, 412, 422, 428),
 )
 def transition_programme(
     actor: Annotated[Actor, allowed(Action.programme_write)],

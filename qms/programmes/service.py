@@ -128,12 +128,12 @@ def transition_programme(
     programme_id: int,
     to: str,
     reason: str | None,
-    if_match: int | None = None,
+    if_match: int | None,
 ) -> Programme:
     """Move a programme along its life cycle (see qms.workflow.PROGRAMME)."""
     require(actor, Action.programme_write)
     programme = get_programme(session, actor=actor, programme_id=programme_id)
-    check_if_match(current=programme.version, if_match=if_match, what="programme", required=False)
+    check_if_match(current=programme.version, if_match=if_match, what="programme")
     source = programme.status.value
     PROGRAMME.move(source, to, reason=reason)
     if to == ProgrammeStatus.running and not programme.cohorts:

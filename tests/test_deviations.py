@@ -1,0 +1,434 @@
+"""Deviations over the API: logging, numbering, filters, the workflow and its guards, history."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from qms.deviations import service
+from qms.deviations.models import Deviation
+from qms.deviations.schemas import DeviationCreate
+from qms.permissions import Actor, Role
+from qms.signatures.models import Signature
+from tests.factories import (
+    auth,
+    make_action,
+    make_cohort,
+    make_deviation,
+    make_programme,
+    make_token,
+    make_user,
+)
+
+YEAR = date.today().year
+LOG = {
+    "kind": "deviation_from_plan",
+    "source": "follow_up",
+    "severity": "major",
+    "title": "Pair meets less often than the programme rule",
+    "description": "At the mid-programme follow-up the pair reported one meeting in two months.",
+    "immediate_containment": "Coordinator called both and booked the next meeting.",
+    "iso_clause": "8.5.1",
+}
+
+
+@pytest.fixture
+def lead(session) -> dict[str, str]:
+    return auth(make_token(session, Role.quality_lead, name="lead-ingrid"))
+
+
+def _move(client, headers, deviation_id: int, **body):
+    version = client.get(f"/api/v1/deviations/{deviation_id}", headers=headers).headers["etag"]
+    return client.post(
+        f"/api/v1/deviations/{deviation_id}/transitions",
+        headers={**headers, "If-Match": version},
+        json=body,
+    )
+
+
+def _patch(client, headers, deviation_id: int, **body):
+    version = client.get(f"/api/v1/deviations/{deviation_id}", headers=headers).headers["etag"]
+    return client.patch(
+        f"/api/v1/deviations/{deviation_id}", headers={**headers, "If-Match": version}, json=body
+    )
+
+
+def _count(session) -> int:
+    return session.scalar(select(func.count()).select_from(Deviation)) or 0
+
+
+class TestLog:
+    def test_a_logged_deviation_is_numbered_open_and_audited(self, client, session, lead) -> None:
+        p = make_programme(session)
+        r = client.post("/api/v1/deviations", headers=lead, json={**LOG, "programme_id": p.id})
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert body["number"] == f"DEV-{YEAR}-0001"
+        assert body["status"] == "open"
+        assert body["detected_by"] == "lead-ingrid"
+        assert body["allowed_transitions"] == ["investigating"]
+        detected = date.fromisoformat(body["detected_at"][:10])
+        assert date.fromisoformat(body["due_on"]) == detected + timedelta(days=30)
+        history = client.get(f"/api/v1/deviations/{body['id']}/history", headers=lead).json()
+        assert [e["action"] for e in history] == ["deviation.created"]
+        assert history[0]["changes"]["severity"] == {"old": None, "new": "major"}
+
+    def test_numbers_follow_on_without_gaps(self, session) -> None:
+        numbers = [make_deviation(session).number for _ in range(3)]
+        assert numbers == [f"DEV-{YEAR}-{n:04d}" for n in (1, 2, 3)]
+
+    def test_the_programme_is_taken_from_the_cohort(self, client, session, lead) -> None:
+        p = make_programme(session)
+        c = make_cohort(session, p)
+        r = client.post("/api/v1/deviations", headers=lead, json={**LOG, "cohort_id": c.id})
+        assert r.json()["programme_id"] == p.id
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"kind": "complaint"}, "kind"),
+            ({"severity": "catastrophic"}, "severity"),
+            ({"title": None}, "title"),
+            ({"title": "x" * 201}, "title"),
+            ({"description": "   "}, "description"),
+            ({"description": "x" * 20_001}, "description"),
+            ({"programme_id": 999_999}, "programme_id"),
+            ({"cohort_id": 999_999}, "cohort_id"),
+            ({"iso_clause": "99.1"}, "iso_clause"),
+            ({"detected_at": "2999-01-01T00:00:00Z"}, "detected_at"),
+            ({"detected_at": "2026-03-01T10:00:00Z", "due_on": "2026-02-01"}, "due_on"),
+            ({"colour": "red"}, "colour"),
+        ],
+    )
+    def test_bad_input_names_the_field_and_writes_nothing(
+        self, client, session, lead, change, field
+    ) -> None:
+        before = _count(session)
+        body = {k: v for k, v in {**LOG, **change}.items() if v is not None}
+        r = client.post("/api/v1/deviations", headers=lead, json=body)
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert field in {e["field"] for e in r.json()["errors"]}
+        assert _count(session) == before
+        # and no number was used up
+        assert make_deviation(session).number == f"DEV-{YEAR}-{before + 1:04d}"
+
+    def test_a_cohort_of_another_programme_is_refused(self, client, session, lead) -> None:
+        p, other = make_programme(session), make_programme(session)
+        c = make_cohort(session, other)
+        r = client.post(
+            "/api/v1/deviations",
+            headers=lead,
+            json={**LOG, "programme_id": p.id, "cohort_id": c.id},
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "cohort_id"
+
+
+class TestPermissions:
+    @pytest.mark.parametrize(
+        ("role", "status"),
+        [
+            (Role.quality_lead, 201),
+            (Role.coordinator, 201),
+            (Role.auditor, 403),
+            (Role.importer, 403),
+        ],
+    )
+    def test_who_may_log(self, client, session, role, status) -> None:
+        r = client.post("/api/v1/deviations", headers=auth(make_token(session, role)), json=LOG)
+        assert r.status_code == status
+
+    @pytest.mark.parametrize(
+        ("role", "status"),
+        [
+            (Role.quality_lead, 200),
+            (Role.coordinator, 200),
+            (Role.auditor, 200),
+            (Role.importer, 403),
+        ],
+    )
+    def test_who_may_read(self, client, session, role, status) -> None:
+        d = make_deviation(session)
+        headers = auth(make_token(session, role))
+        assert client.get("/api/v1/deviations", headers=headers).status_code == status
+        assert client.get(f"/api/v1/deviations/{d.id}", headers=headers).status_code == status
+        history = client.get(f"/api/v1/deviations/{d.id}/history", headers=headers)
+        assert history.status_code == status
+
+    @pytest.mark.parametrize("role", [Role.coordinator, Role.auditor, Role.importer])
+    def test_only_quality_leads_change_and_move(self, client, session, role) -> None:
+        d = make_deviation(session)
+        headers = {**auth(make_token(session, role)), "If-Match": '"1"'}
+        r = client.patch(f"/api/v1/deviations/{d.id}", headers=headers, json={"title": "x"})
+        assert r.status_code == 403
+        r = client.post(
+            f"/api/v1/deviations/{d.id}/transitions", headers=headers, json={"to": "investigating"}
+        )
+        assert r.status_code == 403
+        assert session.get(Deviation, d.id).status.value == "open"
+
+    def test_a_scoped_auditor_sees_its_programmes_deviations_only(self, client, session) -> None:
+        own = make_programme(session, code="MINE")
+        other = make_programme(session, code="OTHER")
+        mine = make_deviation(session, programme_id=own.id)
+        theirs = make_deviation(session, programme_id=other.id)
+        unlinked = make_deviation(session)
+        token = auth(make_token(session, Role.auditor, programme_code="MINE"))
+        listed = client.get("/api/v1/deviations", headers=token).json()["items"]
+        assert [d["id"] for d in listed] == [mine.id]
+        assert client.get(f"/api/v1/deviations/{mine.id}", headers=token).status_code == 200
+        assert client.get(f"/api/v1/deviations/{theirs.id}", headers=token).status_code == 404
+        assert client.get(f"/api/v1/deviations/{unlinked.id}", headers=token).status_code == 404
+
+
+class TestFilters:
+    @pytest.fixture
+    def register(self, session):
+        p = make_programme(session)
+        return {
+            "old": make_deviation(
+                session,
+                severity="critical",
+                detected_at="2025-03-01T09:00:00Z",
+                due_on="2025-03-15",
+                programme_id=p.id,
+                title="Mentor acted as a job broker",
+            ),
+            "plan": make_deviation(
+                session, kind="deviation_from_plan", source="complaint", title="Manual not made"
+            ),
+            "obs": make_deviation(
+                session, kind="observation", severity="major", title="Co-financing conflict"
+            ),
+            "programme": p,
+        }
+
+    def _ids(self, client, headers, **params) -> set[int]:
+        r = client.get("/api/v1/deviations", headers=headers, params={"limit": 200, **params})
+        assert r.status_code == 200, r.text
+        return {d["id"] for d in r.json()["items"]}
+
+    def test_each_filter_narrows_the_list(self, client, lead, register) -> None:
+        old, plan, obs = register["old"].id, register["plan"].id, register["obs"].id
+        assert self._ids(client, lead, severity="critical") == {old}
+        assert self._ids(client, lead, kind="observation") == {obs}
+        assert self._ids(client, lead, source="complaint") == {plan}
+        assert self._ids(client, lead, programme_id=register["programme"].id) == {old}
+        assert self._ids(client, lead, overdue="true") == {old}
+        assert old not in self._ids(client, lead, overdue="false")
+        assert self._ids(client, lead, detected_from="2025-01-01", detected_to="2025-12-31") == {
+            old
+        }
+        assert self._ids(client, lead, q="JOB BROKER") == {old}
+        assert self._ids(client, lead, q="100%") == set()
+        assert {old, plan, obs} <= self._ids(client, lead, status="open")
+
+    def test_a_reversed_date_range_is_refused(self, client, lead) -> None:
+        r = client.get(
+            "/api/v1/deviations",
+            headers=lead,
+            params={"detected_from": "2026-02-01", "detected_to": "2026-01-01"},
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "detected_to"
+
+    def test_pages_are_newest_first_and_stable(self, client, session, lead) -> None:
+        made = [make_deviation(session).id for _ in range(5)]
+        first = client.get("/api/v1/deviations?limit=2", headers=lead).json()
+        assert [d["id"] for d in first["items"]] == made[::-1][:2]
+        make_deviation(session)  # a newer one does not shift the pages already begun
+        second = client.get(
+            f"/api/v1/deviations?limit=2&cursor={first['next_cursor']}", headers=lead
+        ).json()
+        assert [d["id"] for d in second["items"]] == made[::-1][2:4]
+
+
+class TestWorkflow:
+    def test_an_illegal_move_is_409_naming_the_allowed(self, client, session, lead) -> None:
+        d = make_deviation(session)
+        r = _move(client, lead, d.id, to="closed", closure_summary="done")
+        assert r.status_code == 409
+        assert r.json()["allowed"] == ["investigating"]
+
+    def test_a_major_deviation_needs_a_root_cause_before_action(
+        self, client, session, lead
+    ) -> None:
+        d = make_deviation(session, severity="major")
+        assert _move(client, lead, d.id, to="investigating").status_code == 200
+        r = _move(client, lead, d.id, to="action_required")
+        assert r.status_code == 409
+        assert "root-cause" in r.json()["detail"]
+        r = _patch(
+            client,
+            lead,
+            d.id,
+            root_cause_method="five_whys",
+            root_cause="The mentor travels two weeks a month; meetings were never rescheduled.",
+        )
+        assert r.status_code == 200
+        assert _move(client, lead, d.id, to="action_required").json()["status"] == "action_required"
+
+    def test_a_minor_deviation_needs_no_root_cause(self, client, session, lead) -> None:
+        d = make_deviation(session, severity="minor")
+        _move(client, lead, d.id, to="investigating")
+        assert _move(client, lead, d.id, to="action_required").status_code == 200
+
+    def test_closing_without_actions_needs_a_reason(self, client, session, lead) -> None:
+        d = make_deviation(session, kind="observation")
+        _move(client, lead, d.id, to="investigating")
+        r = _move(client, lead, d.id, to="closed")
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "closure_summary"
+        r = _move(client, lead, d.id, to="closed", closure_summary="Looked into it.")
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "no_action_reason"
+        r = _move(
+            client,
+            lead,
+            d.id,
+            to="closed",
+            closure_summary="The planned manual was dropped with the funder's agreement.",
+            no_action_reason="The need for the manual fell away; nothing to correct.",
+        )
+        assert r.status_code == 200
+        body = r.json()
+        assert body["status"] == "closed"
+        assert body["closed_at"] is not None
+        signature = session.scalars(
+            select(Signature).where(Signature.entity == "deviation", Signature.entity_id == d.id)
+        ).one()
+        assert signature.meaning.value == "closed"
+        assert signature.signer == "lead-ingrid"
+
+    def test_closing_waits_for_every_action_to_be_verified(self, client, session, lead) -> None:
+        owner = make_user(session, Role.coordinator)
+        d = make_deviation(session)
+        action = make_action(session, [d], owner)
+        _move(client, lead, d.id, to="investigating")
+        _move(client, lead, d.id, to="action_required")
+        r = _move(client, lead, d.id, to="closed", closure_summary="Fixed.")
+        assert r.status_code == 409
+        assert action.number in r.json()["detail"]
+        a_url = f"/api/v1/actions/{action.id}"
+        for body in (
+            {"to": "in_progress"},
+            {"to": "done", "completion_note": "Routine added"},
+            {"to": "verified_effective", "evidence": "Three months of logs meet the rule"},
+        ):
+            version = client.get(a_url, headers=lead).headers["etag"]
+            r = client.post(
+                f"{a_url}/transitions", headers={**lead, "If-Match": version}, json=body
+            )
+            assert r.status_code == 200, r.text
+        r = _move(client, lead, d.id, to="closed", closure_summary="Fixed and verified.")
+        assert r.status_code == 200
+        assert r.json()["no_action_reason"] is None
+
+    def test_reopening_needs_a_reason_and_returns_to_investigation(
+        self, client, session, lead
+    ) -> None:
+        d = make_deviation(session)
+        _move(client, lead, d.id, to="investigating")
+        _move(client, lead, d.id, to="closed", closure_summary="s", no_action_reason="none needed")
+        assert _move(client, lead, d.id, to="reopened").status_code == 422
+        r = _move(client, lead, d.id, to="reopened", reason="The pair stopped meeting again")
+        assert r.status_code == 200
+        assert r.json()["closure_summary"] is None
+        assert r.json()["allowed_transitions"] == ["investigating"]
+        history = client.get(f"/api/v1/deviations/{d.id}/history", headers=lead).json()
+        reopen = history[-1]
+        assert reopen["reason"] == "The pair stopped meeting again"
+        assert reopen["changes"]["status"] == {"old": "closed", "new": "reopened"}
+
+    def test_a_closed_deviation_cannot_be_edited(self, client, session, lead) -> None:
+        d = make_deviation(session)
+        _move(client, lead, d.id, to="investigating")
+        _move(client, lead, d.id, to="closed", closure_summary="s", no_action_reason="none needed")
+        r = _patch(client, lead, d.id, title="Rewritten afterwards")
+        assert r.status_code == 409
+
+
+class TestConcurrency:
+    def test_changes_and_moves_need_if_match(self, client, session, lead) -> None:
+        d = make_deviation(session)
+        r = client.patch(f"/api/v1/deviations/{d.id}", headers=lead, json={"title": "x"})
+        assert r.status_code == 428
+        r = client.post(
+            f"/api/v1/deviations/{d.id}/transitions", headers=lead, json={"to": "investigating"}
+        )
+        assert r.status_code == 428
+
+    def test_the_second_of_two_editors_gets_412_and_nothing_is_lost(
+        self, client, session, lead
+    ) -> None:
+        d = make_deviation(session, title="Original")
+        first = client.get(f"/api/v1/deviations/{d.id}", headers=lead)
+        second = client.get(f"/api/v1/deviations/{d.id}", headers=lead)
+        r1 = client.patch(
+            f"/api/v1/deviations/{d.id}",
+            headers={**lead, "If-Match": first.headers["etag"]},
+            json={"immediate_containment": "Called the mentor"},
+        )
+        r2 = client.patch(
+            f"/api/v1/deviations/{d.id}",
+            headers={**lead, "If-Match": second.headers["etag"]},
+            json={"title": "Overwrites nothing"},
+        )
+        assert r1.status_code == 200
+        assert r2.status_code == 412
+        now = client.get(f"/api/v1/deviations/{d.id}", headers=lead).json()
+        assert now["immediate_containment"] == "Called the mentor"
+        assert now["title"] == "Original"
+
+    def test_concurrent_logging_gives_gapless_distinct_numbers(self, fresh_db) -> None:
+        writers, each = 6, 8
+        failures: list[BaseException] = []
+        actor = Actor(user_id=None, name="writer", role=Role.quality_lead)
+
+        def work() -> None:
+            try:
+                for _ in range(each):
+                    with fresh_db.unit_of_work() as session:
+                        service.create(
+                            session,
+                            actor=actor,
+                            data=DeviationCreate(
+                                kind="observation",
+                                source="self_reported",
+                                severity="minor",
+                                title="t",
+                                description="d",
+                            ),
+                        )
+            except BaseException as exc:  # reported below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(writers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []
+        with fresh_db.unit_of_work(write=False) as session:
+            numbers = sorted(session.scalars(select(Deviation.number)))
+        assert numbers == [f"DEV-{YEAR}-{n:04d}" for n in range(1, writers * each + 1)]
+
+    def test_a_rolled_back_creation_gives_its_number_back(self, fresh_db) -> None:
+        actor = Actor(user_id=None, name="writer", role=Role.quality_lead)
+        data = DeviationCreate(
+            kind="observation", source="self_reported", severity="minor", title="t", description="d"
+        )
+
+        def failing() -> None:
+            with fresh_db.unit_of_work() as session:
+                service.create(session, actor=actor, data=data)
+                raise RuntimeError("the request failed later")
+
+        with pytest.raises(RuntimeError):
+            failing()
+        with fresh_db.unit_of_work() as session:
+            assert service.create(session, actor=actor, data=data).number == f"DEV-{YEAR}-0001"
