@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from qms.accounts import service as accounts
 from qms.accounts.models import User
+from qms.actions import service as actions
+from qms.actions.models import ActionType, CorrectiveAction
+from qms.actions.schemas import ActionCreate, ActionTransition
+from qms.deviations import service as deviations
+from qms.deviations.models import Deviation, RootCauseMethod
+from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
 from qms.permissions import Actor, Role
+from qms.programmes import repository as programmes_repo
 from qms.programmes import service as programmes
 from qms.programmes.schemas import CohortCreate, ProgrammeCreate
 
@@ -144,6 +151,267 @@ def load(session: Session, *, operator: Actor) -> None:
         reason="first cohort started",
         if_match=career.version,
     )
+    lead = Actor(
+        user_id=accounts.get_user_or_raise(session, "demo-quality-lead").id,
+        name="demo-quality-lead",
+        role=Role.quality_lead,
+    )
+    load_quality_records(session, lead=lead, coordinator=coordinator)
+
+
+def _log(session: Session, actor: Actor, **fields: object) -> Deviation:
+    return deviations.create(session, actor=actor, data=DeviationCreate.model_validate(fields))
+
+
+def _move(session: Session, actor: Actor, deviation: Deviation, to: str, **fields: object) -> None:
+    deviations.transition(
+        session,
+        actor=actor,
+        deviation_id=deviation.id,
+        data=DeviationTransition.model_validate({"to": to, **fields}),
+        if_match=deviation.version,
+    )
+
+
+def _act(
+    session: Session, actor: Actor, action: CorrectiveAction, to: str, **fields: object
+) -> None:
+    actions.transition(
+        session,
+        actor=actor,
+        action_id=action.id,
+        data=ActionTransition.model_validate({"to": to, **fields}),
+        if_match=action.version,
+    )
+
+
+def load_quality_records(session: Session, *, lead: Actor, coordinator: Actor) -> None:
+    """Deviations and actions like those the source reports tell of."""
+    via = programmes_repo.get_by_code(session, "VIA-JOB")
+    career = programmes_repo.get_by_code(session, "CAREER-18")
+    assert via is not None
+    assert career is not None
+    via_cohort = via.cohorts[0]
+
+    manual = _log(
+        session,
+        lead,
+        kind="deviation_from_plan",
+        source="self_reported",
+        severity="minor",
+        title="Planned programme manual not produced",
+        description=(
+            "The activity plan included a written manual for mentors and mentees. During the "
+            "programme it became clear that the training modules and the procedure library cover "
+            "the need, so the manual was not written."
+        ),
+        programme_id=via.id,
+        iso_clause="6.3",
+        detected_at="2026-03-10T10:00:00Z",
+        detected_by="Programme manager",
+    )
+    _move(session, lead, manual, "investigating")
+    _move(
+        session,
+        lead,
+        manual,
+        "closed",
+        closure_summary="Activity dropped with the funder's written agreement of 2026-03-24.",
+        no_action_reason="The need fell away; the plan was changed through the funder, not broken.",
+    )
+
+    target = _log(
+        session,
+        lead,
+        kind="deviation_from_plan",
+        source="complaint",
+        severity="major",
+        title="Target group changed mid-way",
+        description=(
+            "The programme was presented to the public employment service as a mixed group of "
+            "job-seeking immigrant women with a university degree and job-seeking native women. "
+            "The employment service's priority group is women and men from outside the EU, so "
+            "referrals did not match the plan and the target group had to be changed."
+        ),
+        immediate_containment="Recruitment paused for two weeks while the target group was agreed.",
+        programme_id=via.id,
+        iso_clause="8.2.2",
+        detected_at="2026-02-16T09:30:00Z",
+        detected_by="demo-coordinator",
+    )
+    _move(session, lead, target, "investigating")
+    deviations.update(
+        session,
+        actor=lead,
+        deviation_id=target.id,
+        data=DeviationUpdate(
+            root_cause_method=RootCauseMethod.five_whys,
+            root_cause=(
+                "The target group was set in the application before the referring partner's "
+                "priority groups were checked; no step in recruitment asks for that check."
+            ),
+        ),
+        if_match=target.version,
+    )
+    _move(session, lead, target, "action_required")
+    confirm = actions.create(
+        session,
+        actor=lead,
+        data=ActionCreate(
+            deviation_ids=[target.id],
+            type=ActionType.corrective,
+            title="Confirm the target group with referring partners before recruitment",
+            action=(
+                "PR-02 gains a step: the target group is confirmed in writing with each referring "
+                "partner before recruitment opens."
+            ),
+            owner="demo-coordinator",
+            due_on=date(2026, 4, 30),
+        ),
+    )
+    _act(session, coordinator, confirm, "in_progress")
+    _act(session, coordinator, confirm, "done", completion_note="PR-02 draft updated; letter sent.")
+
+    meetings = _log(
+        session,
+        coordinator,
+        kind="nonconformity",
+        source="meeting_rule",
+        severity="major",
+        title="Pair meets less often than the programme rule",
+        description=(
+            "The meeting log shows one meeting in April and none in May for a pair, against the "
+            "rule of two meetings and 120 minutes a month."
+        ),
+        immediate_containment="Coordinator called mentor and mentee; the next meeting is booked.",
+        cohort_id=via_cohort.id,
+        iso_clause="8.5.1",
+        detected_at="2026-06-02T08:15:00Z",
+    )
+    _move(session, lead, meetings, "investigating")
+    deviations.update(
+        session,
+        actor=lead,
+        deviation_id=meetings.id,
+        data=DeviationUpdate(
+            root_cause_method=RootCauseMethod.five_whys,
+            root_cause=(
+                "The mentor travels two weeks a month; meetings were set ad hoc and dropped when "
+                "travel came up, and nobody looked at the meeting log before the midpoint."
+            ),
+        ),
+        if_match=meetings.version,
+    )
+    _move(session, lead, meetings, "action_required")
+    fixed_day = actions.create(
+        session,
+        actor=lead,
+        data=ActionCreate(
+            deviation_ids=[meetings.id],
+            type=ActionType.correction,
+            title="Fixed meeting day for the pair",
+            action="The pair agrees a fixed meeting day and a video option for travel weeks.",
+            owner="demo-coordinator",
+            due_on=date(2026, 6, 30),
+        ),
+    )
+    _act(session, coordinator, fixed_day, "in_progress")
+    _act(session, coordinator, fixed_day, "done", completion_note="Agreed at a three-way meeting.")
+    _act(
+        session,
+        lead,
+        fixed_day,
+        "verified_effective",
+        evidence="Meeting log July-September: two meetings a month, 150 minutes on average.",
+    )
+    log_check = actions.create(
+        session,
+        actor=lead,
+        data=ActionCreate(
+            deviation_ids=[meetings.id],
+            type=ActionType.corrective,
+            title="Monthly check of every pair's meeting log",
+            action=(
+                "The coordinator checks all meeting logs on the first workday of each month and "
+                "calls pairs below the rule."
+            ),
+            owner="demo-coordinator",
+            due_on=date(2026, 10, 31),
+            root_cause_method=RootCauseMethod.five_whys,
+            root_cause="No routine looked at the meeting logs between kick-off and midpoint.",
+        ),
+    )
+    _act(session, coordinator, log_check, "in_progress")
+
+    support = _log(
+        session,
+        coordinator,
+        kind="nonconformity",
+        source="follow_up",
+        severity="major",
+        title="Mentee needs support the mentor was not prepared for",
+        description=(
+            "At the mid-programme follow-up the mentee told of health and family matters that "
+            "take up the meetings; the mentor is unsure how far the role goes and the pair's "
+            "career goal has not been worked on."
+        ),
+        immediate_containment=(
+            "Coordinator referred the mentee to professional support and went through the role "
+            "boundaries (PR-06) with the mentor."
+        ),
+        programme_id=career.id,
+        iso_clause="7.2",
+        detected_at="2026-09-15T13:00:00Z",
+    )
+    _move(session, lead, support, "investigating")
+    deviations.update(
+        session,
+        actor=lead,
+        deviation_id=support.id,
+        data=DeviationUpdate(
+            root_cause_method=RootCauseMethod.fishbone,
+            root_cause=(
+                "Training: no module on when and where to refer. Matching: personal factors not "
+                "asked for. Follow-up: first contact only at the midpoint."
+            ),
+        ),
+        if_match=support.version,
+    )
+    _move(session, lead, support, "action_required")
+    actions.create(
+        session,
+        actor=lead,
+        data=ActionCreate(
+            deviation_ids=[support.id],
+            type=ActionType.preventive,
+            title="Referral module in mentor training",
+            action=(
+                "Add to the mentor training (PR-07) a module on the limits of the mentor role and "
+                "on when and where to refer a mentee, with the Mentor+ role game."
+            ),
+            owner="demo-quality-lead",
+            due_on=date(2027, 1, 31),
+            effectiveness_check_on=date(2027, 6, 30),
+        ),
+    )
+
+    funding = _log(
+        session,
+        lead,
+        kind="observation",
+        source="self_reported",
+        severity="major",
+        title="Co-financing depends on participants staying unemployed",
+        description=(
+            "Participants' activity support counts as co-financing. When a mentee finds work in "
+            "their field, as the programme aims, the project loses part of its co-financing: the "
+            "programme's success works against its funding."
+        ),
+        programme_id=via.id,
+        iso_clause="4.1",
+        detected_at="2026-10-05T11:00:00Z",
+    )
+    _move(session, lead, funding, "investigating", reason="Raised with the funder.")
 
 
 def issue_tokens(session: Session, *, operator: Actor) -> DemoTokens:

@@ -33,6 +33,7 @@ class Action(enum.StrEnum):
     deviation_transition = "deviation.transition"
     action_read = "action.read"
     action_manage = "action.manage"
+    action_progress = "action.progress"
 
     @property
     def is_read(self) -> bool:
@@ -59,6 +60,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.deviation_write,
             Action.deviation_transition,
             Action.action_manage,
+            Action.action_progress,
         }
     ),
     # Coordinators keep the programme records and log what they find in them.
@@ -70,6 +72,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.deviation_read,
             Action.deviation_log,
             Action.action_read,
+            # An action's owner reports its progress (in_progress, done) on the actions they own.
+            Action.action_progress,
         }
     ),
     Role.auditor: frozenset(_READ_RECORDS),

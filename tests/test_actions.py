@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from qms.accounts.models import User
 from qms.actions.models import CorrectiveAction
 from qms.permissions import Role
 from qms.signatures.models import Signature
@@ -290,3 +291,33 @@ class TestEditing:
         ).json()["items"]
         assert events[-1]["changes"]["owner"] == {"old": "coordinator-ola", "new": "lead-two"}
         assert events[-1]["changes"]["due_on"] == {"old": "2027-06-30", "new": "2027-07-31"}
+
+
+class TestOwnersReportProgress:
+    def test_an_owner_moves_their_own_action_to_done_but_not_further(
+        self, client, session, lead
+    ) -> None:
+        owner_headers = auth(make_token(session, Role.coordinator, name="coordinator-owner"))
+        owner = session.scalars(select(User).where(User.name == "coordinator-owner")).one()
+        action = make_action(session, [make_deviation(session)], owner)
+        assert _move(client, owner_headers, action.id, to="in_progress").status_code == 200
+        assert _move(client, owner_headers, action.id, to="done").status_code == 200
+        r = _move(client, owner_headers, action.id, to="verified_effective", evidence="mine")
+        assert r.status_code == 403
+
+    def test_a_coordinator_cannot_move_someone_elses_action(self, client, session, owner) -> None:
+        other = auth(make_token(session, Role.coordinator))
+        action = make_action(session, [make_deviation(session)], owner)
+        assert _move(client, other, action.id, to="in_progress").status_code == 403
+        assert session.get(CorrectiveAction, action.id).status.value == "planned"
+
+    @pytest.mark.parametrize("role", [Role.auditor, Role.importer])
+    def test_readers_and_scripts_move_nothing(self, client, session, owner, role) -> None:
+        action = make_action(session, [make_deviation(session)], owner)
+        headers = auth(make_token(session, role))
+        r = client.post(
+            f"/api/v1/actions/{action.id}/transitions",
+            headers={**headers, "If-Match": '"1"'},
+            json={"to": "in_progress"},
+        )
+        assert r.status_code == 403

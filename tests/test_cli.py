@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from qms.cli import app
+from qms.cli import app, common
 from qms.config import get_settings
 from tests.conftest import make_client
 from tests.factories import auth
@@ -19,6 +19,7 @@ def qms(fresh_db, monkeypatch):
     monkeypatch.setenv(
         "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
     )
+    monkeypatch.setattr(common.out, "width", 220)  # a wide terminal: rows stay on one line
     get_settings.cache_clear()
 
     def run(*args: str, code: int = 0):
@@ -124,3 +125,52 @@ def test_commands_refuse_an_unmigrated_database(tmp_path, monkeypatch) -> None:
         assert runner.invoke(app, ["users", "list"]).exit_code == 0
     finally:
         get_settings.cache_clear()
+
+
+class TestQualityCommands:
+    def test_log_prints_the_number_and_list_and_show_find_it(self, qms) -> None:
+        qms("demo", "--no-serve")
+        result = qms(
+            "deviations", "log",
+            "--kind", "nonconformity", "--source", "complaint", "--severity", "minor",
+            "--title", "Mentee [not] told of the kick-off date",
+            "--description", "The invitation went to an old address.",
+            "--programme", "VIA-JOB", "--as", "demo-coordinator",
+        )  # fmt: skip
+        number = result.stdout.strip()
+        assert number.startswith("DEV-")
+        assert number.endswith("-0006")
+        listed = qms("deviations", "list", "--programme", "VIA-JOB").stdout
+        assert number in listed
+        assert "Mentee [not] told" in listed
+        shown = qms("deviations", "show", number).stdout
+        assert "deviation.created" in shown
+        assert "demo-coordinator" in shown
+
+    def test_overdue_actions_are_listed(self, qms) -> None:
+        qms("demo", "--no-serve")
+        listed = qms("actions", "list", "--overdue").stdout
+        assert "Monthly check of every pair" in listed
+        assert "overdue" in listed
+        assert "Fixed meeting day" not in listed
+
+    def test_acting_as_an_auditor_cannot_log(self, qms) -> None:
+        qms("demo", "--no-serve")
+        result = qms(
+            "deviations", "log",
+            "--kind", "observation", "--source", "self_reported", "--severity", "minor",
+            "--title", "t", "--description", "d", "--as", "demo-auditor", code=2,
+        )  # fmt: skip
+        assert "may not deviation.log" in result.stderr
+
+    def test_an_unknown_deviation_is_named(self, qms) -> None:
+        result = qms("deviations", "show", "DEV-1999-0001", code=2)
+        assert "DEV-1999-0001" in result.stderr
+
+    def test_bad_input_names_the_field(self, qms) -> None:
+        result = qms(
+            "deviations", "log",
+            "--kind", "observation", "--source", "self_reported", "--severity", "minor",
+            "--title", "t" * 300, "--description", "d", code=2,
+        )  # fmt: skip
+        assert "title" in result.stderr

@@ -106,7 +106,7 @@ def update_action(
     responses=responses(401, 403, 404, 409, 412, 422, 428),
 )
 def transition_action(
-    actor: Annotated[Actor, allowed(Action.action_manage)],
+    actor: Annotated[Actor, allowed(Action.action_progress)],
     action_id: IdPath,
     data: ActionTransition,
     session: SessionDep,

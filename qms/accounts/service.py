@@ -199,6 +199,14 @@ def authenticate(session: Session, secret: str) -> Actor:
     )
 
 
+def actor_for(session: Session, name: str) -> Actor:
+    """Return the named active user as an actor (for someone at the command line acting as them)."""
+    user = get_user_or_raise(session, name)
+    if not user.is_active:
+        raise Unauthenticated(f"user {name!r} is deactivated")
+    return Actor(user_id=user.id, name=user.name, role=user.role)
+
+
 def use_is_audited(actor: Actor) -> bool:
     """Say whether every use of the actor's token goes into the audit trail (auditors' do)."""
     return actor.role is Role.auditor

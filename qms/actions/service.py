@@ -298,9 +298,20 @@ def transition(
     data: ActionTransition,
     if_match: int | None,
 ) -> CorrectiveAction:
-    """Move an action along its workflow (qms.workflow.ACTION); verifying it signs it."""
-    require(actor, Action.action_manage)
+    """Move an action along its workflow (qms.workflow.ACTION); verifying it signs it.
+
+    Quality leads make every move; an action's owner may report its progress (in_progress, done)
+    on their own action. Verification is never by the owner.
+    """
+    require(actor, Action.action_progress)
     action = get(session, actor=actor, action_id=action_id)
+    if not actor.can(Action.action_manage):
+        own = actor.user_id is not None and actor.user_id == action.owner_id
+        if not own or data.to not in (ActionStatus.in_progress, ActionStatus.done):
+            raise Forbidden(
+                f"role {actor.role.value} may only report progress (in_progress, done) on its "
+                "own actions"
+            )
     check_if_match(current=action.version, if_match=if_match, what="corrective action")
     source, target = action.status.value, data.to.value
     ACTION.move(source, target, evidence=data.evidence, follow_on=data.follow_on)

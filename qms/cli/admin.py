@@ -1,103 +1,38 @@
-"""The `qms` command: set up the database, manage users and tokens, verify the trail, serve."""
+"""`qms init`, `serve`, `users`, `tokens`, `audit verify` and `demo`: running the service."""
 
 from __future__ import annotations
 
-import getpass
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from qms import demo as demo_data
 from qms import migrate
 from qms.accounts import service as accounts
 from qms.audit import service as audit
-from qms.config import get_settings
-from qms.db import Database, make_engine, normalise_url
-from qms.errors import FieldError, QMSError, ValidationFailed
-from qms.permissions import Actor, Role
+from qms.cli.common import database_url, describe, err, operator, out, unit_of_work
+from qms.errors import FieldError, ValidationFailed
+from qms.permissions import Role
 
-app = typer.Typer(
-    help="mentor-qms: a quality management system for mentor programmes.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
 users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Bearer tokens: create, list, revoke.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
-app.add_typer(users_app, name="users")
-app.add_typer(tokens_app, name="tokens")
-app.add_typer(audit_app, name="audit")
-
-# Messages go to stderr, so that stdout carries only what a script captures (a token, say).
-err = Console(stderr=True)
-out = Console()
 
 HostOption = Annotated[str, typer.Option(help="Interface to listen on.")]
 PortOption = Annotated[int, typer.Option(help="Port to listen on.")]
 
 
-def operator() -> Actor:
-    """Return the actor for someone at the command line (who has the database's keys)."""
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = "unknown"
-    return Actor(user_id=None, name=f"cli:{who}", role=Role.admin)
-
-
-def database_url() -> str:
-    """Return the configured database URL."""
-    return normalise_url(get_settings().database_url)
-
-
-def _describe(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
-@contextmanager
-def unit_of_work(*, write: bool = True) -> Iterator[Session]:
-    """Open a unit of work on a migrated database; turn domain errors into a message and exit."""
-    database = Database(make_engine())
-    try:
-        _require_migrated(database)
-        with database.unit_of_work(write=write) as session:
-            yield session
-    except QMSError as exc:
-        err.print(f"[red]error:[/red] {exc.detail}")
-        for problem in getattr(exc, "errors", []):
-            err.print(f"  {problem.field}: {problem.message}")
-        raise typer.Exit(2) from exc
-    finally:
-        database.dispose()
-
-
-def _require_migrated(database: Database) -> None:
-    current = migrate.current_revision(database.engine)
-    head = migrate.head_revision()
-    if current != head:
-        where = _describe(database_url())
-        raise QMSError(
-            f"the database {where} is at revision {current or 'none'}, not {head}: run `qms init`"
-        )
-
-
-@app.command()
 def init() -> None:
     """Create or upgrade the database to the newest schema (QMS_DATABASE_URL)."""
     url = database_url()
     migrate.upgrade(url)
-    err.print(f"database {_describe(url)} is at revision {migrate.head_revision()}")
+    err.print(f"database {describe(url)} is at revision {migrate.head_revision()}")
 
 
-@app.command()
 def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000, workers: int = 1) -> None:
     """Serve the API with uvicorn."""
     import uvicorn
@@ -235,7 +170,6 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
-@app.command()
 def demo(
     host: HostOption = "127.0.0.1",
     port: PortOption = 8000,
@@ -259,14 +193,14 @@ def demo(
             err.print("the demo data is there already; issuing fresh tokens")
         elif not demo_data.is_empty(session):
             err.print(
-                f"[red]error:[/red] {_describe(url)} holds other data; the demo loads into an "
+                f"[red]error:[/red] {describe(url)} holds other data; the demo loads into an "
                 "empty database only (set QMS_DATABASE_URL, or use --reset on a SQLite file)"
             )
             raise typer.Exit(2)
         else:
             demo_data.load(session, operator=actor)
         tokens = demo_data.issue_tokens(session, operator=actor)
-    err.print(f"demo data in {_describe(url)}")
+    err.print(f"demo data in {describe(url)}")
     print(f"QMS_QUALITY_LEAD_TOKEN={tokens.quality_lead}")  # noqa: T201
     print(f"QMS_AUDITOR_TOKEN={tokens.auditor}")  # noqa: T201
     print(f"QMS_COORDINATOR_TOKEN={tokens.coordinator}")  # noqa: T201

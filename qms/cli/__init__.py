@@ -1,0 +1,24 @@
+"""The `qms` command: set up the database, manage users and tokens, verify the trail, serve,
+and work the quality records from a terminal."""
+
+from __future__ import annotations
+
+import typer
+
+from qms.cli import admin, quality
+
+app = typer.Typer(
+    help="mentor-qms: a quality management system for mentor programmes.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(admin.init)
+app.command()(admin.serve)
+app.command()(admin.demo)
+app.add_typer(admin.users_app, name="users")
+app.add_typer(admin.tokens_app, name="tokens")
+app.add_typer(admin.audit_app, name="audit")
+app.add_typer(quality.deviations_app, name="deviations")
+app.add_typer(quality.actions_app, name="actions")
+
+__all__ = ["app"]

@@ -1,0 +1,74 @@
+"""What every `qms` command shares: the consoles, the operator, the unit of work."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from pydantic import ValidationError as PydanticValidationError
+from rich.console import Console
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from qms import migrate
+from qms.config import get_settings
+from qms.db import Database, make_engine, normalise_url
+from qms.errors import QMSError
+from qms.permissions import Actor, Role
+
+# Messages go to stderr, so that stdout carries only what a script captures (a token, say).
+err = Console(stderr=True)
+out = Console()
+
+
+def operator() -> Actor:
+    """Return the actor for someone at the command line (who has the database's keys)."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return Actor(user_id=None, name=f"cli:{who}", role=Role.admin)
+
+
+def database_url() -> str:
+    """Return the configured database URL."""
+    return normalise_url(get_settings().database_url)
+
+
+def describe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def unit_of_work(*, write: bool = True) -> Iterator[Session]:
+    """Open a unit of work on a migrated database; turn domain errors into a message and exit."""
+    database = Database(make_engine())
+    try:
+        _require_migrated(database)
+        with database.unit_of_work(write=write) as session:
+            yield session
+    except QMSError as exc:
+        err.print(f"[red]error:[/red] {exc.detail}")
+        for problem in getattr(exc, "errors", []):
+            err.print(f"  {problem.field}: {problem.message}")
+        raise typer.Exit(2) from exc
+    except PydanticValidationError as exc:
+        err.print("[red]error:[/red] invalid input")
+        for problem in exc.errors():
+            field = ".".join(str(p) for p in problem["loc"]) or "input"
+            err.print(f"  {field}: {problem['msg']}")
+        raise typer.Exit(2) from exc
+    finally:
+        database.dispose()
+
+
+def _require_migrated(database: Database) -> None:
+    current = migrate.current_revision(database.engine)
+    head = migrate.head_revision()
+    if current != head:
+        where = describe(database_url())
+        raise QMSError(
+            f"the database {where} is at revision {current or 'none'}, not {head}: run `qms init`"
+        )

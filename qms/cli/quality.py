@@ -1,0 +1,213 @@
+"""`qms deviations` and `qms actions`: the quality workflow for people at a terminal."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Column, Table
+from rich.text import Text
+from sqlalchemy.orm import Session
+
+from qms.accounts import service as accounts
+from qms.actions import service as actions
+from qms.actions.models import ActionStatus
+from qms.actions.repository import ActionFilter
+from qms.cli.common import err, operator, out, unit_of_work
+from qms.deviations import service as deviations
+from qms.deviations.models import DeviationKind, DeviationSource, DeviationStatus, Severity
+from qms.deviations.repository import DeviationFilter
+from qms.deviations.schemas import DeviationCreate
+from qms.errors import FieldError, ValidationFailed
+from qms.pagination import MAX_LIMIT
+from qms.permissions import Actor
+from qms.programmes import repository as programmes
+
+deviations_app = typer.Typer(help="Deviations: log, list, show.", no_args_is_help=True)
+actions_app = typer.Typer(help="Corrective actions: list.", no_args_is_help=True)
+
+AsOption = Annotated[
+    str | None,
+    typer.Option("--as", help="Act as this user (their role applies); default: the operator."),
+]
+SEVERITY_STYLE = {"critical": "bold red", "major": "yellow", "minor": ""}
+
+
+def _actor(session: Session, as_user: str | None) -> Actor:
+    return accounts.actor_for(session, as_user) if as_user else operator()
+
+
+def _programme_id(session: Session, code: str | None, field: str = "programme") -> int | None:
+    if code is None:
+        return None
+    programme = programmes.get_by_code(session, code)
+    if programme is None:
+        raise ValidationFailed("unknown programme", [FieldError(field, f"no programme {code!r}")])
+    return programme.id
+
+
+def _day(value: date) -> str:
+    return value.isoformat()
+
+
+@deviations_app.command("list")
+def deviations_list(
+    status: Annotated[DeviationStatus | None, typer.Option()] = None,
+    severity: Annotated[Severity | None, typer.Option()] = None,
+    kind: Annotated[DeviationKind | None, typer.Option()] = None,
+    programme: Annotated[str | None, typer.Option(help="The programme's code.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only those past due.")] = False,
+    text: Annotated[str | None, typer.Option("--text", help="Free text to look for.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT)] = 50,
+    as_user: AsOption = None,
+) -> None:
+    """List deviations, newest first."""
+    with unit_of_work(write=False) as session:
+        actor = _actor(session, as_user)
+        filters = DeviationFilter(
+            status=status,
+            severity=severity,
+            kind=kind,
+            programme_id=_programme_id(session, programme),
+            q=text,
+            overdue=True if overdue else None,
+        )
+        page = deviations.list_deviations(session, actor=actor, filters=filters, limit=limit)
+        table = Table(
+            Column("number", no_wrap=True), "status", "severity", "kind", "title", "due", "actions"
+        )
+        for d in page.items:
+            late = deviations.is_overdue(d, deviations.today())
+            table.add_row(
+                d.number,
+                d.status.value,
+                Text(d.severity.value, style=SEVERITY_STYLE[d.severity.value]),
+                d.kind.value,
+                Text(d.title),
+                Text(f"{_day(d.due_on)} overdue", style="red") if late else _day(d.due_on),
+                ", ".join(a.number for a in d.actions),
+            )
+    out.print(table)
+
+
+@deviations_app.command("show")
+def deviations_show(
+    number: Annotated[str, typer.Argument(help="e.g. DEV-2026-0001")],
+    as_user: AsOption = None,
+) -> None:
+    """Show a deviation with its actions and its timeline."""
+    with unit_of_work(write=False) as session:
+        actor = _actor(session, as_user)
+        d = deviations.get_by_number(session, actor=actor, number=number)
+        lines = [
+            f"[bold]{escape(d.title)}[/bold]",
+            f"{d.kind.value} · {d.severity.value} · from {d.source.value}"
+            f" · status {d.status.value}",
+            f"detected {d.detected_at:%Y-%m-%d %H:%M} by {escape(d.detected_by)};"
+            f" due {_day(d.due_on)}",
+            "",
+            escape(d.description),
+        ]
+        if d.immediate_containment:
+            lines += ["", f"[bold]Immediate containment:[/bold] {escape(d.immediate_containment)}"]
+        if d.root_cause:
+            method = d.root_cause_method.value if d.root_cause_method else "?"
+            lines += ["", f"[bold]Root cause ({method}):[/bold] {escape(d.root_cause)}"]
+        if d.closure_summary:
+            lines += ["", f"[bold]Closure:[/bold] {escape(d.closure_summary)}"]
+        out.print(Panel("\n".join(lines), title=d.number, expand=False))
+        if d.actions:
+            table = Table("action", "type", "status", "owner", "due", title="Corrective actions")
+            for a in d.actions:
+                table.add_row(
+                    a.number, a.type.value, a.status.value, Text(a.owner.name), _day(a.due_on)
+                )
+            out.print(table)
+        timeline = Table("when", "who", "what", "changes", "reason", title="Timeline")
+        for e in deviations.history(session, actor=actor, deviation_id=d.id):
+            changes = ", ".join(
+                f"{k}: {v.get('old')} → {v.get('new')}" if "old" in v else f"{k} changed"
+                for k, v in e.changes.items()
+                if isinstance(v, dict)
+            )
+            timeline.add_row(
+                f"{e.at:%Y-%m-%d %H:%M}",
+                Text(e.actor),
+                e.action,
+                Text(changes[:160]),
+                Text(e.reason or ""),
+            )
+        out.print(timeline)
+
+
+@deviations_app.command("log")
+def deviations_log(
+    kind: Annotated[DeviationKind, typer.Option()],
+    source: Annotated[DeviationSource, typer.Option()],
+    severity: Annotated[Severity, typer.Option()],
+    title: Annotated[str, typer.Option()],
+    description: Annotated[str, typer.Option()],
+    containment: Annotated[str | None, typer.Option(help="What was done at once.")] = None,
+    programme: Annotated[str | None, typer.Option(help="The programme's code.")] = None,
+    iso_clause: Annotated[str | None, typer.Option(help="e.g. 8.5.1")] = None,
+    detected_by: Annotated[str | None, typer.Option()] = None,
+    as_user: AsOption = None,
+) -> None:
+    """Log a deviation and print its number (alone on stdout)."""
+    with unit_of_work() as session:
+        actor = _actor(session, as_user)
+        data = DeviationCreate(
+            kind=kind,
+            source=source,
+            severity=severity,
+            title=title,
+            description=description,
+            immediate_containment=containment,
+            programme_id=_programme_id(session, programme, "programme"),
+            iso_clause=iso_clause,
+            detected_by=detected_by,
+        )
+        deviation = deviations.create(session, actor=actor, data=data)
+        number, due = deviation.number, deviation.due_on
+    err.print(f"logged {number}, due {_day(due)}")
+    print(number)  # noqa: T201  (the number alone on stdout, for scripts)
+
+
+@actions_app.command("list")
+def actions_list(
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only those past due, not done.")
+    ] = False,
+    status: Annotated[ActionStatus | None, typer.Option()] = None,
+    owner: Annotated[str | None, typer.Option(help="The owner's user name.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT)] = 50,
+    as_user: AsOption = None,
+) -> None:
+    """List corrective actions, newest first."""
+    with unit_of_work(write=False) as session:
+        actor = _actor(session, as_user)
+        page = actions.list_actions(
+            session,
+            actor=actor,
+            filters=ActionFilter(status=status, overdue=True if overdue else None),
+            owner=owner,
+            limit=limit,
+        )
+        table = Table(
+            Column("number", no_wrap=True), "type", "status", "title", "owner", "due", "deviations"
+        )
+        for a in page.items:
+            due = _day(a.due_on)
+            table.add_row(
+                a.number,
+                a.type.value,
+                a.status.value,
+                Text(a.title),
+                Text(a.owner.name),
+                Text(f"{due} overdue", style="red") if actions.is_overdue(a) else due,
+                ", ".join(d.number for d in a.deviations),
+            )
+    out.print(table)
