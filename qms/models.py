@@ -3,9 +3,13 @@
 from qms.accounts.models import ApiToken, User
 from qms.actions.models import CorrectiveAction
 from qms.audit.models import AuditChainHead, AuditEvent
+from qms.checks.models import RuleFinding
 from qms.db import Base
 from qms.deviations.models import Deviation, deviation_action
+from qms.followups.models import FollowUp
 from qms.numbering import NumberSequence
+from qms.pairs.models import Meeting, Pair
+from qms.participants.models import Goal, Participant, ParticipantPersonal
 from qms.programmes.models import Cohort, Programme
 from qms.signatures.models import Signature
 
@@ -17,8 +21,15 @@ __all__ = [
     "Cohort",
     "CorrectiveAction",
     "Deviation",
+    "FollowUp",
+    "Goal",
+    "Meeting",
     "NumberSequence",
+    "Pair",
+    "Participant",
+    "ParticipantPersonal",
     "Programme",
+    "RuleFinding",
     "Signature",
     "User",
     "deviation_action",

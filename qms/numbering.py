@@ -24,7 +24,10 @@ class NumberSequence(Base):
 
 
 def next_number(session: Session, *, series: str, year: int) -> tuple[int, str]:
-    """Take the next number of the series for the year; return it and its display form."""
+    """Take the next number of the series for the year; return it and its display form.
+
+    Year 0 is a series that never restarts: P-0042 rather than DEV-2026-0042.
+    """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
@@ -40,4 +43,5 @@ def next_number(session: Session, *, series: str, year: int) -> tuple[int, str]:
     ).scalar_one()
     row.last += 1
     session.flush()
-    return row.last, f"{series}-{year}-{row.last:04d}"
+    display = f"{series}-{row.last:04d}" if year == 0 else f"{series}-{year}-{row.last:04d}"
+    return row.last, display

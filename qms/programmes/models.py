@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qms.db import Base, UTCDateTime, str_enum, utcnow
@@ -34,6 +44,7 @@ class Programme(Base):
             name="min_minutes_nonnegative",
         ),
         CheckConstraint("length_months IS NULL OR length_months > 0", name="length_positive"),
+        CheckConstraint("max_mentees_per_mentor >= 1", name="capacity_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -45,6 +56,10 @@ class Programme(Base):
     min_meetings_per_month: Mapped[int | None] = mapped_column(Integer)
     min_minutes_per_month: Mapped[int | None] = mapped_column(Integer)
     length_months: Mapped[int | None] = mapped_column(Integer)
+    follow_up_at_midpoint: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
+    max_mentees_per_mentor: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     status: Mapped[ProgrammeStatus] = mapped_column(
         str_enum(ProgrammeStatus, "status"), default=ProgrammeStatus.planned
     )
