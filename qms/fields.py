@@ -74,3 +74,10 @@ RequiredText = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
     AfterValidator(_printable),
 ]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^\+?[0-9 ()\-]{3,40}$")
+]

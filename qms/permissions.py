@@ -34,6 +34,14 @@ class Action(enum.StrEnum):
     action_read = "action.read"
     action_manage = "action.manage"
     action_progress = "action.progress"
+    participant_read = "participant.read"
+    participant_personal_read = "participant.personal.read"
+    participant_write = "participant.write"
+    pair_read = "pair.read"
+    pair_write = "pair.write"
+    followup_read = "followup.read"
+    followup_write = "followup.write"
+    check_run = "check.run"
 
     @property
     def is_read(self) -> bool:
@@ -48,6 +56,18 @@ _READ_RECORDS = {
     Action.audit_verify,
     Action.deviation_read,
     Action.action_read,
+    Action.participant_read,
+    Action.pair_read,
+    Action.followup_read,
+}
+# Who keeps the programme records (participants, pairs, meetings, goals, follow-ups).
+_KEEP_RECORDS = {
+    Action.programme_write,
+    Action.participant_personal_read,
+    Action.participant_write,
+    Action.pair_write,
+    Action.followup_write,
+    Action.check_run,
 }
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -55,6 +75,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     # Quality leads own the quality workflow: they log, investigate, act and close.
     Role.quality_lead: frozenset(
         _READ_RECORDS
+        | _KEEP_RECORDS
         | {
             Action.deviation_log,
             Action.deviation_write,
@@ -65,13 +86,10 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     ),
     # Coordinators keep the programme records and log what they find in them.
     Role.coordinator: frozenset(
-        {
-            Action.self_read,
-            Action.programme_read,
-            Action.programme_write,
-            Action.deviation_read,
+        _READ_RECORDS - {Action.audit_read, Action.audit_verify}
+        | _KEEP_RECORDS
+        | {
             Action.deviation_log,
-            Action.action_read,
             # An action's owner reports its progress (in_progress, done) on the actions they own.
             Action.action_progress,
         }

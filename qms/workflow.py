@@ -132,4 +132,31 @@ ACTION = StateMachine(
     ),
 )
 
-MACHINES = {m.name: m for m in (PROGRAMME, DEVIATION, ACTION)}
+PAIR = StateMachine(
+    name="pair",
+    initial="matched",
+    states=("matched", "active", "completed", "unwound"),
+    moves=(
+        Move("matched", "active", description="the pair has had its first meeting"),
+        Move(
+            "matched",
+            "unwound",
+            requires=("reason",),
+            description="the match is undone before it started",
+        ),
+        Move(
+            "active",
+            "completed",
+            requires=("reason",),
+            description="the programme period ended; closure and exit feedback recorded",
+        ),
+        Move(
+            "active",
+            "unwound",
+            requires=("reason",),
+            description="a match that does not work is unwound (and may be rematched)",
+        ),
+    ),
+)
+
+MACHINES = {m.name: m for m in (PROGRAMME, DEVIATION, ACTION, PAIR)}

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qms.db import Base, UTCDateTime, str_enum, utcnow
+from qms.programmes.models import Cohort
 
 
 class ParticipantRole(enum.StrEnum):
@@ -39,6 +40,7 @@ class Participant(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer)
 
+    cohort: Mapped[Cohort] = relationship()
     personal: Mapped[ParticipantPersonal] = relationship(
         back_populates="participant", uselist=False, cascade="all"
     )

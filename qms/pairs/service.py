@@ -1,0 +1,333 @@
+"""Match mentors and mentees, carry pairs through their life, and record their meetings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qms.audit.service import created, diff, record_event
+from qms.concurrency import check_if_match
+from qms.db import utcnow
+from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
+from qms.numbering import next_number
+from qms.pagination import Page, paginate
+from qms.pairs.models import Meeting, Pair, PairStatus
+from qms.pairs.schemas import MeetingBulk, MeetingCreate, PairCreate, PairRead, PairTransition
+from qms.participants import service as participants
+from qms.participants.models import Participant, ParticipantRole
+from qms.permissions import Action, Actor, require
+from qms.programmes.models import Cohort
+from qms.records import snapshot
+from qms.workflow import PAIR
+
+FIELDS = (
+    "cohort_id", "mentor_id", "mentee_id", "status", "matched_on", "rationale", "started_on",
+    "ended_on", "closure_reason", "mentor_feedback", "mentee_feedback", "rematch_of_id",
+)  # fmt: skip
+LIVE = (PairStatus.matched, PairStatus.active)
+MEETING_FIELDS = ("held_on", "minutes", "mode", "topics")
+
+
+def today() -> date:
+    """Return today's date (UTC)."""
+    return utcnow().date()
+
+
+def programme_of(pair: Pair) -> int:
+    """Return the programme of the pair's cohort."""
+    return pair.mentee.cohort.programme_id
+
+
+def to_read(pair: Pair) -> PairRead:
+    """Shape a pair for the API, with codes, never names."""
+    values: dict[str, Any] = snapshot(pair, FIELDS)
+    return PairRead(
+        id=pair.id,
+        code=pair.code,
+        programme_id=programme_of(pair),
+        mentor_code=pair.mentor.code,
+        mentee_code=pair.mentee.code,
+        **values,
+        allowed_transitions=PAIR.allowed_from(pair.status.value),
+        created_at=pair.created_at,
+        updated_at=pair.updated_at,
+        version=pair.version,
+    )
+
+
+def get(session: Session, *, actor: Actor, pair_id: int) -> Pair:
+    """Return a pair the actor may see, or raise NotFound."""
+    require(actor, Action.pair_read)
+    pair = session.get(Pair, pair_id)
+    if pair is None or actor.programme_id not in (None, programme_of(pair)):
+        raise NotFound(f"no pair {pair_id}")
+    return pair
+
+
+def get_by_code(session: Session, *, actor: Actor, code: str) -> Pair:
+    """Return a pair by its code (PAIR-0003), or raise NotFound."""
+    require(actor, Action.pair_read)
+    pair = session.scalars(select(Pair).where(Pair.code == code.strip().upper())).one_or_none()
+    if pair is None or actor.programme_id not in (None, programme_of(pair)):
+        raise NotFound(f"no pair {code}")
+    return pair
+
+
+def list_pairs(
+    session: Session,
+    *,
+    actor: Actor,
+    cohort_id: int | None = None,
+    status: PairStatus | None = None,
+    participant_id: int | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[Pair]:
+    """List pairs in the order they were matched."""
+    require(actor, Action.pair_read)
+    stmt = select(Pair).join(Cohort, Cohort.id == Pair.cohort_id)
+    if actor.programme_id is not None:
+        stmt = stmt.where(Cohort.programme_id == actor.programme_id)
+    if cohort_id is not None:
+        stmt = stmt.where(Pair.cohort_id == cohort_id)
+    if status is not None:
+        stmt = stmt.where(Pair.status == status)
+    if participant_id is not None:
+        stmt = stmt.where((Pair.mentor_id == participant_id) | (Pair.mentee_id == participant_id))
+    return paginate(session, stmt, key=Pair.id, limit=limit, cursor=cursor)
+
+
+def _live_count(session: Session, column: Any, participant_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Pair)
+            .where(column == participant_id, Pair.status.in_(LIVE))
+        )
+        or 0
+    )
+
+
+def _participant(
+    session: Session, actor: Actor, participant_id: int, field: str, role: ParticipantRole
+) -> Participant:
+    try:
+        person = participants.get(session, actor=actor, participant_id=participant_id)
+    except NotFound:
+        raise ValidationFailed(
+            "unknown participant", [FieldError(field, f"no participant {participant_id}")]
+        ) from None
+    if person.role is not role:
+        raise ValidationFailed(
+            f"a pair needs a {role.value} here",
+            [FieldError(field, f"{person.code} is a {person.role.value}, not a {role.value}")],
+        )
+    return person
+
+
+def match(session: Session, *, actor: Actor, data: PairCreate) -> Pair:
+    """Match a mentor and a mentee of one cohort; respect the programme's mentor capacity."""
+    require(actor, Action.pair_write)
+    mentor = _participant(session, actor, data.mentor_id, "mentor_id", ParticipantRole.mentor)
+    mentee = _participant(session, actor, data.mentee_id, "mentee_id", ParticipantRole.mentee)
+    if mentor.cohort_id != mentee.cohort_id:
+        raise ValidationFailed(
+            "mentor and mentee are in different cohorts",
+            [FieldError("mentee_id", f"{mentee.code} is not in {mentor.code}'s cohort")],
+        )
+    cohort = mentee.cohort
+    matched_on = data.matched_on or today()
+    earliest = cohort.start_on - timedelta(days=365)
+    if not earliest <= matched_on <= min(cohort.end_on, today()):
+        raise ValidationFailed(
+            "the match date does not fit the cohort",
+            [
+                FieldError(
+                    "matched_on",
+                    f"must fall between {earliest} and {cohort.end_on}, and not in the future",
+                )
+            ],
+        )
+    if _live_count(session, Pair.mentee_id, mentee.id):
+        raise Conflict(f"{mentee.code} is already in a matched or active pair")
+    capacity = cohort.programme.max_mentees_per_mentor
+    if _live_count(session, Pair.mentor_id, mentor.id) >= capacity:
+        raise Conflict(
+            f"{mentor.code} already mentors {capacity} mentee(s), the programme's maximum"
+        )
+    if data.rematch_of_id is not None:
+        old = session.get(Pair, data.rematch_of_id)
+        if old is None or old.cohort_id != cohort.id:
+            raise ValidationFailed(
+                "unknown pair to rematch",
+                [FieldError("rematch_of_id", f"no pair {data.rematch_of_id} in this cohort")],
+            )
+        if old.status is not PairStatus.unwound:
+            raise ValidationFailed(
+                "only an unwound pair is rematched",
+                [FieldError("rematch_of_id", f"{old.code} is {old.status.value}, not unwound")],
+            )
+        if mentee.id not in (old.mentee_id, old.mentor_id) and mentor.id not in (
+            old.mentee_id,
+            old.mentor_id,
+        ):
+            raise ValidationFailed(
+                "a rematch keeps one of the people",
+                [FieldError("rematch_of_id", f"{old.code} shares no participant with this match")],
+            )
+    _, code = next_number(session, series="PAIR", year=0)
+    pair = Pair(
+        code=code,
+        cohort_id=cohort.id,
+        mentor_id=mentor.id,
+        mentee_id=mentee.id,
+        status=PairStatus.matched,
+        matched_on=matched_on,
+        rationale=data.rationale,
+        rematch_of_id=data.rematch_of_id,
+    )
+    pair.mentor, pair.mentee = mentor, mentee
+    session.add(pair)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="pair.matched",
+        entity="pair",
+        entity_id=pair.id,
+        programme_id=cohort.programme_id,
+        changes=created(
+            {"code": code, "mentor": mentor.code, "mentee": mentee.code, **snapshot(pair, FIELDS)}
+        ),
+    )
+    return pair
+
+
+def transition(
+    session: Session, *, actor: Actor, pair_id: int, data: PairTransition, if_match: int | None
+) -> Pair:
+    """Start, complete or unwind a pair; closing records the reason, date and exit feedback."""
+    require(actor, Action.pair_write)
+    pair = get(session, actor=actor, pair_id=pair_id)
+    check_if_match(current=pair.version, if_match=if_match, what="pair")
+    source, target = pair.status.value, data.to.value
+    PAIR.move(source, target, reason=data.reason)
+    on = data.on or today()
+    before = snapshot(pair, FIELDS)
+    if on > today():
+        raise ValidationFailed(
+            "a date in the future", [FieldError("on", "must not be in the future")]
+        )
+    if target == PairStatus.active:
+        if on < pair.matched_on:
+            raise ValidationFailed(
+                "the pair starts before it was matched",
+                [FieldError("on", f"must not be before {pair.matched_on}")],
+            )
+        pair.started_on = on
+    else:
+        if on < (pair.started_on or pair.matched_on):
+            raise ValidationFailed(
+                "the pair ends before it began",
+                [FieldError("on", f"must not be before {pair.started_on or pair.matched_on}")],
+            )
+        pair.ended_on = on
+        pair.closure_reason = data.reason
+        pair.mentor_feedback = data.mentor_feedback
+        pair.mentee_feedback = data.mentee_feedback
+    pair.status = PairStatus(target)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="pair.transitioned",
+        entity="pair",
+        entity_id=pair.id,
+        programme_id=programme_of(pair),
+        changes=diff(before, snapshot(pair, FIELDS)),
+        reason=data.reason,
+    )
+    return pair
+
+
+def _check_meeting(pair: Pair, data: MeetingCreate, field: str = "held_on") -> list[FieldError]:
+    cohort = pair.mentee.cohort
+    if pair.started_on is None:
+        return [FieldError("pair", f"{pair.code} has not started: move it to active first")]
+    errors = []
+    if not cohort.start_on <= data.held_on <= cohort.end_on:
+        errors.append(
+            FieldError(field, f"outside the cohort ({cohort.start_on} to {cohort.end_on})")
+        )
+    elif data.held_on < pair.started_on:
+        errors.append(FieldError(field, f"before {pair.code} started ({pair.started_on})"))
+    elif pair.ended_on is not None and data.held_on > pair.ended_on:
+        errors.append(FieldError(field, f"after {pair.code} ended ({pair.ended_on})"))
+    elif data.held_on > today():
+        errors.append(FieldError(field, "in the future"))
+    return errors
+
+
+def _add_meeting(session: Session, actor: Actor, pair: Pair, data: MeetingCreate) -> Meeting:
+    meeting = Meeting(pair_id=pair.id, recorded_by=actor.name, **data.model_dump())
+    session.add(meeting)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="meeting.recorded",
+        entity="meeting",
+        entity_id=meeting.id,
+        programme_id=programme_of(pair),
+        changes=created({"pair": pair.code, **snapshot(meeting, MEETING_FIELDS)}),
+    )
+    return meeting
+
+
+def record_meeting(session: Session, *, actor: Actor, pair_id: int, data: MeetingCreate) -> Meeting:
+    """Record one meeting of a pair."""
+    require(actor, Action.pair_write)
+    pair = get(session, actor=actor, pair_id=pair_id)
+    errors = _check_meeting(pair, data)
+    if errors:
+        raise ValidationFailed("the meeting does not fit the pair", errors)
+    return _add_meeting(session, actor, pair, data)
+
+
+def record_meetings(session: Session, *, actor: Actor, data: MeetingBulk) -> list[Meeting]:
+    """Record many meetings at once: every row is checked first, and all are written or none."""
+    require(actor, Action.pair_write)
+    errors: list[FieldError] = []
+    resolved: list[tuple[Pair, MeetingCreate]] = []
+    for number, row in enumerate(data.meetings, start=1):
+        pair: Pair | None = None
+        try:
+            if row.pair_id is not None:
+                pair = get(session, actor=actor, pair_id=row.pair_id)
+            elif row.pair:
+                pair = get_by_code(session, actor=actor, code=row.pair)
+        except NotFound:
+            pair = None
+        if pair is None:
+            named = row.pair_id or row.pair or "none given"
+            errors.append(FieldError("pair", f"no pair {named}", row=number))
+            continue
+        meeting = MeetingCreate.model_validate(row.model_dump(include=set(MEETING_FIELDS)))
+        row_errors = _check_meeting(pair, meeting)
+        errors += [FieldError(e.field, e.message, row=number) for e in row_errors]
+        resolved.append((pair, meeting))
+    if errors:
+        raise ValidationFailed(f"{len(errors)} row(s) have problems; nothing was written", errors)
+    return [_add_meeting(session, actor, pair, meeting) for pair, meeting in resolved]
+
+
+def list_meetings(session: Session, *, actor: Actor, pair_id: int) -> Sequence[Meeting]:
+    """List a pair's meetings by date."""
+    pair = get(session, actor=actor, pair_id=pair_id)
+    return session.scalars(
+        select(Meeting).where(Meeting.pair_id == pair.id).order_by(Meeting.held_on, Meeting.id)
+    ).all()
