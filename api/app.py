@@ -6,7 +6,17 @@ from fastapi import FastAPI
 
 import qms
 from api import problems
-from api.routers import actions, audit, deviations, health, me, programmes
+from api.routers import (
+    actions,
+    audit,
+    deviations,
+    followups,
+    health,
+    me,
+    pairs,
+    participants,
+    programmes,
+)
 from api.routing import api_routes
 from qms.db import Database, make_engine
 
@@ -28,6 +38,9 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(me.router)
     app.include_router(programmes.router)
+    app.include_router(participants.router)
+    app.include_router(pairs.router)
+    app.include_router(followups.router)
     app.include_router(deviations.router)
     app.include_router(actions.router)
     app.include_router(audit.router)

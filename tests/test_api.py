@@ -121,7 +121,7 @@ class TestRoles:
         [
             (Role.admin, 201),
             (Role.coordinator, 201),
-            (Role.quality_lead, 403),
+            (Role.quality_lead, 201),
             (Role.auditor, 403),
             (Role.importer, 403),
         ],

@@ -29,6 +29,7 @@ class DeviationFilter:
     source: DeviationSource | None = None
     programme_id: int | None = None
     cohort_id: int | None = None
+    pair_id: int | None = None
     detected_from: date | None = None
     detected_to: date | None = None
     q: str | None = None
@@ -58,6 +59,8 @@ def _filtered(
         stmt = stmt.where(Deviation.programme_id == f.programme_id)
     if f.cohort_id is not None:
         stmt = stmt.where(Deviation.cohort_id == f.cohort_id)
+    if f.pair_id is not None:
+        stmt = stmt.where(Deviation.pair_id == f.pair_id)
     if f.detected_from is not None:
         stmt = stmt.where(Deviation.detected_at >= datetime.combine(f.detected_from, time(), UTC))
     if f.detected_to is not None:

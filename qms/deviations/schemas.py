@@ -33,6 +33,9 @@ class DeviationCreate(_In):
     cohort_id: Id | None = Field(
         default=None, description="The programme is taken from the cohort when left out"
     )
+    pair_id: Id | None = Field(
+        default=None, description="The pair it concerns; cohort and programme follow from it"
+    )
     iso_clause: IsoClause | None = None
     detected_at: IsoDateTime | None = Field(default=None, description="Default: now")
     detected_by: Name | None = Field(default=None, description="Default: who logs it")
@@ -54,6 +57,7 @@ class DeviationUpdate(_In):
     immediate_containment: LongText | None = None
     programme_id: Id | None = None
     cohort_id: Id | None = None
+    pair_id: Id | None = None
     iso_clause: IsoClause | None = None
     detected_at: IsoDateTime | None = None
     detected_by: Name | None = None
@@ -91,6 +95,7 @@ class DeviationRead(BaseModel):
     immediate_containment: str | None
     programme_id: int | None
     cohort_id: int | None
+    pair_id: int | None
     iso_clause: str | None
     detected_at: datetime
     detected_by: str

@@ -27,6 +27,7 @@ from qms.deviations.schemas import (
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
 from qms.numbering import next_number
 from qms.pagination import Page
+from qms.pairs.models import Pair
 from qms.permissions import Action, Actor, require
 from qms.programmes.models import Cohort, Programme
 from qms.signatures.models import SignatureMeaning
@@ -37,7 +38,7 @@ DAYS_TO_CLOSE = {Severity.critical: 14, Severity.major: 30, Severity.minor: 60}
 NEEDS_ROOT_CAUSE = {Severity.major, Severity.critical}
 FIELDS = (
     "kind", "source", "severity", "status", "title", "description", "immediate_containment",
-    "programme_id", "cohort_id", "iso_clause", "detected_at", "detected_by", "due_on",
+    "programme_id", "cohort_id", "pair_id", "iso_clause", "detected_at", "detected_by", "due_on",
     "root_cause_method", "root_cause", "closure_summary", "no_action_reason", "closed_at",
 )  # fmt: skip
 _NOT_NULL = {"kind", "source", "severity", "title", "description", "detected_at", "detected_by",
@@ -123,10 +124,23 @@ def _check_range(start: date | None, end: date | None, start_field: str, end_fie
 
 
 def _links(
-    session: Session, actor: Actor, programme_id: int | None, cohort_id: int | None
-) -> tuple[int | None, int | None]:
-    """Check the programme and cohort a deviation points to; take the programme from the cohort."""
+    session: Session,
+    actor: Actor,
+    programme_id: int | None,
+    cohort_id: int | None,
+    pair_id: int | None = None,
+) -> tuple[int | None, int | None, int | None]:
+    """Check the programme, cohort and pair a deviation points to; fill in the wider from the
+    narrower (a pair gives its cohort, a cohort its programme)."""
     errors: list[FieldError] = []
+    if pair_id is not None:
+        pair = session.get(Pair, pair_id)
+        if pair is None:
+            errors.append(FieldError("pair_id", f"no pair {pair_id}"))
+        elif cohort_id is not None and pair.cohort_id != cohort_id:
+            errors.append(FieldError("pair_id", f"pair {pair.code} is not of that cohort"))
+        else:
+            cohort_id = pair.cohort_id
     if cohort_id is not None:
         cohort = session.get(Cohort, cohort_id)
         if cohort is None:
@@ -144,7 +158,7 @@ def _links(
             "outside the token's programme",
             [FieldError("programme_id", "a scoped token logs deviations of its own programme")],
         )
-    return programme_id, cohort_id
+    return programme_id, cohort_id, pair_id
 
 
 def _check_dates(detected_on: date, due_on: date) -> None:
@@ -160,7 +174,9 @@ def _check_dates(detected_on: date, due_on: date) -> None:
 def create(session: Session, *, actor: Actor, data: DeviationCreate) -> Deviation:
     """Log a deviation; it gets the next number of the year and starts open."""
     require(actor, Action.deviation_log)
-    programme_id, cohort_id = _links(session, actor, data.programme_id, data.cohort_id)
+    programme_id, cohort_id, pair_id = _links(
+        session, actor, data.programme_id, data.cohort_id, data.pair_id
+    )
     detected_at = data.detected_at or utcnow()
     due_on = data.due_on or detected_at.date() + timedelta(days=DAYS_TO_CLOSE[data.severity])
     _check_dates(detected_at.date(), due_on)
@@ -179,6 +195,7 @@ def create(session: Session, *, actor: Actor, data: DeviationCreate) -> Deviatio
         immediate_containment=data.immediate_containment,
         programme_id=programme_id,
         cohort_id=cohort_id,
+        pair_id=pair_id,
         iso_clause=data.iso_clause,
         detected_at=detected_at,
         detected_by=data.detected_by or actor.name,
@@ -219,16 +236,19 @@ def update(
     ]
     if nulls:
         raise ValidationFailed("required fields cannot be cleared", nulls)
-    if "programme_id" in changes or "cohort_id" in changes:
+    if {"programme_id", "cohort_id", "pair_id"} & changes.keys():
         programme_id = changes.get("programme_id", deviation.programme_id)
         cohort_id = changes.get("cohort_id", deviation.cohort_id)
+        pair_id = changes.get("pair_id", deviation.pair_id)
+        # Moving to a wider record lets go of the narrower ones that are not of it.
+        if "cohort_id" in changes and "pair_id" not in changes:
+            pair_id = None
         if "programme_id" in changes and "cohort_id" not in changes and cohort_id is not None:
-            # Moving to another programme lets go of a cohort that is not of it.
             cohort = session.get(Cohort, cohort_id)
             if cohort is not None and cohort.programme_id != programme_id:
-                cohort_id = None
-        changes["programme_id"], changes["cohort_id"] = _links(
-            session, actor, programme_id, cohort_id
+                cohort_id = pair_id = None
+        changes["programme_id"], changes["cohort_id"], changes["pair_id"] = _links(
+            session, actor, programme_id, cohort_id, pair_id
         )
     detected_at = changes.get("detected_at", deviation.detected_at)
     _check_dates(detected_at.date(), changes.get("due_on", deviation.due_on))

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qms.fields import Email, Id, IsoDate, LongText, Name, Phone
+from qms.fields import Email, Id, IsoDate, LongText, Name, Phone, Reason
 from qms.participants.models import GoalStatus, ParticipantRole
 
 
@@ -20,6 +20,12 @@ class PersonalData(_In):
     name: Name | None = None
     email: Email | None = None
     phone: Phone | None = None
+
+
+class EraseRequest(_In):
+    """Why the personal data is erased (e.g. the person asked), for the audit trail."""
+
+    reason: Reason | None = None
 
 
 class ParticipantCreate(_In):
