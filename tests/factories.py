@@ -16,6 +16,12 @@ from qms.actions.schemas import ActionCreate
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation
 from qms.deviations.schemas import DeviationCreate
+from qms.pairs import service as pairs
+from qms.pairs.models import Meeting, Pair
+from qms.pairs.schemas import MeetingCreate, PairCreate, PairTransition
+from qms.participants import service as participants
+from qms.participants.models import Participant
+from qms.participants.schemas import ParticipantCreate
 from qms.permissions import Actor, Role
 from qms.programmes import service as programmes
 from qms.programmes.models import Cohort, Programme
@@ -114,3 +120,55 @@ def make_action(
     }
     data.update(overrides)
     return actions.create(session, actor=ADMIN, data=ActionCreate(**data))
+
+
+def make_participant(
+    session: Session, cohort: Cohort, role: str = "mentee", **overrides: Any
+) -> Participant:
+    """Enrol a participant in the cohort."""
+    data: dict[str, Any] = {
+        "cohort_id": cohort.id,
+        "role": role,
+        "field": "Environmental engineering",
+        "personal": {"name": f"Person {next(_seq)}", "email": "person@example.org"},
+    }
+    data.update(overrides)
+    return participants.create(session, actor=ADMIN, data=ParticipantCreate(**data))
+
+
+def make_pair(
+    session: Session,
+    mentor: Participant,
+    mentee: Participant,
+    *,
+    started_on: date | None = None,
+    **overrides: Any,
+) -> Pair:
+    """Match a pair (and start it on the date, when one is given)."""
+    data: dict[str, Any] = {
+        "mentor_id": mentor.id,
+        "mentee_id": mentee.id,
+        "rationale": "Same professional field; the mentee's goal is the mentor's line of work.",
+        "matched_on": started_on or mentee.cohort.start_on,
+    }
+    data.update(overrides)
+    pair = pairs.match(session, actor=ADMIN, data=PairCreate(**data))
+    if started_on is not None:
+        pairs.transition(
+            session,
+            actor=ADMIN,
+            pair_id=pair.id,
+            data=PairTransition(to="active", on=started_on),
+            if_match=pair.version,
+        )
+    return pair
+
+
+def make_meeting(session: Session, pair: Pair, held_on: date, minutes: int = 90) -> Meeting:
+    """Record a meeting of the pair."""
+    return pairs.record_meeting(
+        session,
+        actor=ADMIN,
+        pair_id=pair.id,
+        data=MeetingCreate(held_on=held_on, minutes=minutes, mode="in_person"),
+    )

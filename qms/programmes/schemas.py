@@ -25,6 +25,8 @@ class ProgrammeCreate(_In):
     min_meetings_per_month: Count | None = None
     min_minutes_per_month: Count | None = None
     length_months: Months | None = None
+    follow_up_at_midpoint: bool = Field(default=True, strict=True)
+    max_mentees_per_mentor: int = Field(default=1, ge=1, le=20, strict=True)
 
 
 class ProgrammeUpdate(_In):
@@ -37,6 +39,8 @@ class ProgrammeUpdate(_In):
     min_meetings_per_month: Count | None = None
     min_minutes_per_month: Count | None = None
     length_months: Months | None = None
+    follow_up_at_midpoint: bool | None = Field(default=None, strict=True)
+    max_mentees_per_mentor: int | None = Field(default=None, ge=1, le=20, strict=True)
 
 
 class ProgrammeRead(BaseModel):
@@ -53,6 +57,8 @@ class ProgrammeRead(BaseModel):
     min_meetings_per_month: int | None
     min_minutes_per_month: int | None
     length_months: int | None
+    follow_up_at_midpoint: bool
+    max_mentees_per_mentor: int
     status: ProgrammeStatus
     created_at: datetime
     updated_at: datetime

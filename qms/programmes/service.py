@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +14,7 @@ from qms.permissions import Action, Actor, require, require_unscoped
 from qms.programmes import repository
 from qms.programmes.models import Cohort, Programme, ProgrammeStatus
 from qms.programmes.schemas import CohortCreate, CohortUpdate, ProgrammeCreate, ProgrammeUpdate
+from qms.records import reject_nulls, snapshot
 from qms.workflow import PROGRAMME
 
 PROGRAMME_FIELDS = (
@@ -26,22 +26,15 @@ PROGRAMME_FIELDS = (
     "min_meetings_per_month",
     "min_minutes_per_month",
     "length_months",
+    "follow_up_at_midpoint",
+    "max_mentees_per_mentor",
     "status",
 )
 COHORT_FIELDS = ("code", "name", "start_on", "midpoint_on", "end_on")
-_NOT_NULL = {"name", "organiser", "target_group", "objectives", "start_on", "end_on"}
-
-
-def _snapshot(record: object, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {f: getattr(record, f) for f in fields}
-
-
-def _reject_nulls(changes: dict[str, Any]) -> None:
-    errors = [
-        FieldError(f, "may not be null") for f, v in changes.items() if v is None and f in _NOT_NULL
-    ]
-    if errors:
-        raise ValidationFailed("required fields cannot be cleared", errors)
+_NOT_NULL = {
+    "name", "organiser", "target_group", "objectives", "start_on", "end_on",
+    "follow_up_at_midpoint", "max_mentees_per_mentor",
+}  # fmt: skip
 
 
 def get_programme(session: Session, *, actor: Actor, programme_id: int) -> Programme:
@@ -84,7 +77,7 @@ def create_programme(session: Session, *, actor: Actor, data: ProgrammeCreate) -
         entity="programme",
         entity_id=programme.id,
         programme_id=programme.id,
-        changes=created(_snapshot(programme, PROGRAMME_FIELDS)),
+        changes=created(snapshot(programme, PROGRAMME_FIELDS)),
     )
     return programme
 
@@ -102,11 +95,11 @@ def update_programme(
     programme = get_programme(session, actor=actor, programme_id=programme_id)
     check_if_match(current=programme.version, if_match=if_match, what="programme")
     changes = data.model_dump(exclude_unset=True)
-    _reject_nulls(changes)
-    before = _snapshot(programme, PROGRAMME_FIELDS)
+    reject_nulls(changes, _NOT_NULL)
+    before = snapshot(programme, PROGRAMME_FIELDS)
     for field, value in changes.items():
         setattr(programme, field, value)
-    delta = diff(before, _snapshot(programme, PROGRAMME_FIELDS))
+    delta = diff(before, snapshot(programme, PROGRAMME_FIELDS))
     if delta:
         session.flush()
         record_event(
@@ -202,7 +195,7 @@ def create_cohort(
         entity="cohort",
         entity_id=cohort.id,
         programme_id=programme.id,
-        changes=created(_snapshot(cohort, COHORT_FIELDS)),
+        changes=created(snapshot(cohort, COHORT_FIELDS)),
     )
     return cohort
 
@@ -232,13 +225,13 @@ def update_cohort(
     cohort = get_cohort(session, actor=actor, cohort_id=cohort_id)
     check_if_match(current=cohort.version, if_match=if_match, what="cohort")
     changes = data.model_dump(exclude_unset=True)
-    _reject_nulls(changes)
-    before = _snapshot(cohort, COHORT_FIELDS)
+    reject_nulls(changes, _NOT_NULL)
+    before = snapshot(cohort, COHORT_FIELDS)
     merged = {**before, **changes}
     _check_cohort_dates(merged["start_on"], merged["midpoint_on"], merged["end_on"])
     for field, value in changes.items():
         setattr(cohort, field, value)
-    delta = diff(before, _snapshot(cohort, COHORT_FIELDS))
+    delta = diff(before, snapshot(cohort, COHORT_FIELDS))
     if delta:
         session.flush()
         record_event(

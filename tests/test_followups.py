@@ -1,0 +1,197 @@
+"""Mid-programme follow-ups and the rules that watch the records."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from qms.deviations.models import Deviation
+from qms.permissions import Role
+from tests.factories import (
+    auth,
+    make_cohort,
+    make_deviation,
+    make_meeting,
+    make_pair,
+    make_participant,
+    make_programme,
+    make_token,
+)
+
+TODAY = date.today()
+
+
+def first_of_month(d: date) -> date:
+    return d.replace(day=1)
+
+
+def months_back(n: int) -> date:
+    d = first_of_month(TODAY)
+    for _ in range(n):
+        d = first_of_month(d - timedelta(days=1))
+    return d
+
+
+@pytest.fixture
+def cohort(session):
+    programme = make_programme(session, min_meetings_per_month=2, min_minutes_per_month=120)
+    return make_cohort(
+        session, programme, start_on=months_back(6), midpoint_on=months_back(2),
+        end_on=TODAY + timedelta(days=120),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def lead(session) -> dict[str, str]:
+    return auth(make_token(session, Role.quality_lead))
+
+
+@pytest.fixture
+def pair(session, cohort):
+    return make_pair(
+        session, make_participant(session, cohort, "mentor"), make_participant(session, cohort),
+        started_on=months_back(3),
+    )  # fmt: skip
+
+
+ANSWERS = {
+    "expectations_clarified": True,
+    "goal_progress": 3,
+    "meeting_frequency_kept": False,
+    "relationship": 4,
+    "extra_support_needed": False,
+    "notes": "Meetings slipped during the summer.",
+}
+
+
+class TestFollowUps:
+    def test_the_cohort_is_scheduled_once_at_its_midpoint(
+        self, client, session, lead, cohort, pair
+    ):
+        url = f"/api/v1/cohorts/{cohort.id}/follow-ups/schedule"
+        first = client.post(url, headers=lead, json={})
+        assert [f["scheduled_on"] for f in first.json()] == [str(cohort.midpoint_on)]
+        assert client.post(url, headers=lead, json={}).json() == []
+        board = client.get(f"/api/v1/cohorts/{cohort.id}/follow-ups", headers=lead).json()
+        assert (board["held"], board["due"], board["overdue"]) == (0, 0, 1)
+        assert board["items"][0]["pair_code"] == pair.code
+
+    def test_recording_with_an_at_risk_outcome_needs_a_decision(
+        self, client, session, lead, cohort, pair
+    ):
+        [scheduled] = client.post(
+            f"/api/v1/cohorts/{cohort.id}/follow-ups/schedule", headers=lead, json={}
+        ).json()
+        url = f"/api/v1/follow-ups/{scheduled['id']}/record"
+        body = {**ANSWERS, "held_on": str(months_back(2)), "outcome": "at_risk"}
+        assert client.post(url, headers=lead, json=body).status_code == 428
+        headers = {**lead, "If-Match": f'"{scheduled["version"]}"'}
+        r = client.post(url, headers=headers, json=body)
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "decision"
+        r = client.post(
+            url, headers=headers, json={**body, "decision": "Coordinator meets the pair monthly"}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "held"
+        assert r.json()["relationship"] == 4
+        board = client.get(f"/api/v1/cohorts/{cohort.id}/follow-ups", headers=lead).json()
+        assert board["held"] == 1
+
+    def test_an_at_risk_outcome_may_link_a_deviation_instead(
+        self, client, session, lead, cohort, pair
+    ):
+        [scheduled] = client.post(
+            f"/api/v1/cohorts/{cohort.id}/follow-ups/schedule", headers=lead, json={}
+        ).json()
+        deviation = make_deviation(session)
+        r = client.post(
+            f"/api/v1/follow-ups/{scheduled['id']}/record",
+            headers={**lead, "If-Match": f'"{scheduled["version"]}"'},
+            json={
+                **ANSWERS,
+                "held_on": str(months_back(2)),
+                "outcome": "at_risk",
+                "deviation_id": deviation.id,
+            },
+        )
+        assert r.status_code == 200
+        assert r.json()["deviation_id"] == deviation.id
+
+    def test_a_follow_up_for_an_ended_pair_is_refused(self, client, session, lead, cohort, pair):
+        [scheduled] = client.post(
+            f"/api/v1/cohorts/{cohort.id}/follow-ups/schedule", headers=lead, json={}
+        ).json()
+        etag = client.get(f"/api/v1/pairs/{pair.id}", headers=lead).headers["etag"]
+        client.post(
+            f"/api/v1/pairs/{pair.id}/transitions",
+            headers={**lead, "If-Match": etag},
+            json={"to": "unwound", "reason": "The mentor moved abroad"},
+        )
+        r = client.post(
+            f"/api/v1/follow-ups/{scheduled['id']}/record",
+            headers={**lead, "If-Match": f'"{scheduled["version"]}"'},
+            json={**ANSWERS, "held_on": str(TODAY), "outcome": "on_track"},
+        )
+        assert r.status_code == 409
+        assert pair.code in r.json()["detail"]
+
+
+class TestRules:
+    def test_a_month_below_the_meeting_rule_opens_one_deviation(self, client, session, lead, pair):
+        month = months_back(2)
+        make_meeting(
+            session, pair, month + timedelta(days=3), minutes=60
+        )  # one meeting, 60 minutes
+        for m in (months_back(3), months_back(1)):
+            make_meeting(session, pair, m + timedelta(days=2), minutes=90)
+            make_meeting(session, pair, m + timedelta(days=16), minutes=90)
+        r = client.post("/api/v1/checks/run", headers=lead, json={})
+        assert r.status_code == 200, r.text
+        opened = r.json()["opened"]
+        key = f"meeting_rule:{pair.code}:{month:%Y-%m}"
+        assert [f["key"] for f in opened] == [key]
+        assert "1 meeting(s) against a minimum of 2" in opened[0]["detail"]
+        deviation = session.scalars(
+            select(Deviation).where(Deviation.number == opened[0]["deviation_number"])
+        ).one()
+        assert deviation.pair_id == pair.id
+        assert deviation.source.value == "meeting_rule"
+        again = client.post("/api/v1/checks/run", headers=lead, json={}).json()
+        assert again["opened"] == []
+        assert [f["key"] for f in again["skipped"]] == [key]
+        assert session.scalars(select(Deviation).where(Deviation.pair_id == pair.id)).all() == [
+            deviation
+        ]
+        # The coordinator finds the missing meeting in a spreadsheet: the finding clears.
+        make_meeting(session, pair, month + timedelta(days=20), minutes=90)
+        cleared = client.post("/api/v1/checks/run", headers=lead, json={}).json()
+        assert [f["key"] for f in cleared["cleared"]] == [key]
+
+    def test_an_overdue_follow_up_opens_a_deviation_until_it_is_held(
+        self, client, session, lead, cohort, pair
+    ):
+        for m in (months_back(3), months_back(2), months_back(1)):
+            make_meeting(session, pair, m + timedelta(days=2), minutes=90)
+            make_meeting(session, pair, m + timedelta(days=16), minutes=90)
+        [scheduled] = client.post(
+            f"/api/v1/cohorts/{cohort.id}/follow-ups/schedule", headers=lead, json={}
+        ).json()
+        run = client.post("/api/v1/checks/run", headers=lead, json={}).json()
+        assert [f["rule"] for f in run["opened"]] == ["follow_up_overdue"]
+        client.post(
+            f"/api/v1/follow-ups/{scheduled['id']}/record",
+            headers={**lead, "If-Match": f'"{scheduled["version"]}"'},
+            json={**ANSWERS, "held_on": str(TODAY), "outcome": "concern"},
+        )
+        run = client.post("/api/v1/checks/run", headers=lead, json={}).json()
+        assert [f["rule"] for f in run["cleared"]] == ["follow_up_overdue"]
+        assert run["opened"] == []
+
+    def test_auditors_do_not_run_checks(self, client, session, pair):
+        r = client.post(
+            "/api/v1/checks/run", headers=auth(make_token(session, Role.auditor)), json={}
+        )
+        assert r.status_code == 403
