@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from qms.cli import admin, quality
+from qms.cli import admin, quality, records
 
 app = typer.Typer(
     help="mentor-qms: a quality management system for mentor programmes.",
@@ -20,5 +20,8 @@ app.add_typer(admin.tokens_app, name="tokens")
 app.add_typer(admin.audit_app, name="audit")
 app.add_typer(quality.deviations_app, name="deviations")
 app.add_typer(quality.actions_app, name="actions")
+app.add_typer(records.participants_app, name="participants")
+app.add_typer(records.meetings_app, name="meetings")
+app.command()(records.check)
 
 __all__ = ["app"]

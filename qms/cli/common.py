@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError as PydanticValidationError
@@ -13,10 +14,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from qms import migrate
+from qms.accounts import service as accounts
 from qms.config import get_settings
 from qms.db import Database, make_engine, normalise_url
 from qms.errors import QMSError
 from qms.permissions import Actor, Role
+
+AsOption = Annotated[
+    str | None,
+    typer.Option("--as", help="Act as this user (their role applies); default: the operator."),
+]
 
 # Messages go to stderr, so that stdout carries only what a script captures (a token, say).
 err = Console(stderr=True)
@@ -72,3 +79,8 @@ def _require_migrated(database: Database) -> None:
         raise QMSError(
             f"the database {where} is at revision {current or 'none'}, not {head}: run `qms init`"
         )
+
+
+def actor_for(session: Session, as_user: str | None) -> Actor:
+    """Return the named user as the actor, or the operator when none is named."""
+    return accounts.actor_for(session, as_user) if as_user else operator()

@@ -12,32 +12,22 @@ from rich.table import Column, Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from qms.accounts import service as accounts
 from qms.actions import service as actions
 from qms.actions.models import ActionStatus
 from qms.actions.repository import ActionFilter
-from qms.cli.common import err, operator, out, unit_of_work
+from qms.cli.common import AsOption, actor_for, err, out, unit_of_work
 from qms.deviations import service as deviations
 from qms.deviations.models import DeviationKind, DeviationSource, DeviationStatus, Severity
 from qms.deviations.repository import DeviationFilter
 from qms.deviations.schemas import DeviationCreate
 from qms.errors import FieldError, ValidationFailed
 from qms.pagination import MAX_LIMIT
-from qms.permissions import Actor
 from qms.programmes import repository as programmes
 
 deviations_app = typer.Typer(help="Deviations: log, list, show.", no_args_is_help=True)
 actions_app = typer.Typer(help="Corrective actions: list.", no_args_is_help=True)
 
-AsOption = Annotated[
-    str | None,
-    typer.Option("--as", help="Act as this user (their role applies); default: the operator."),
-]
 SEVERITY_STYLE = {"critical": "bold red", "major": "yellow", "minor": ""}
-
-
-def _actor(session: Session, as_user: str | None) -> Actor:
-    return accounts.actor_for(session, as_user) if as_user else operator()
 
 
 def _programme_id(session: Session, code: str | None, field: str = "programme") -> int | None:
@@ -66,7 +56,7 @@ def deviations_list(
 ) -> None:
     """List deviations, newest first."""
     with unit_of_work(write=False) as session:
-        actor = _actor(session, as_user)
+        actor = actor_for(session, as_user)
         filters = DeviationFilter(
             status=status,
             severity=severity,
@@ -100,7 +90,7 @@ def deviations_show(
 ) -> None:
     """Show a deviation with its actions and its timeline."""
     with unit_of_work(write=False) as session:
-        actor = _actor(session, as_user)
+        actor = actor_for(session, as_user)
         d = deviations.get_by_number(session, actor=actor, number=number)
         lines = [
             f"[bold]{escape(d.title)}[/bold]",
@@ -158,7 +148,7 @@ def deviations_log(
 ) -> None:
     """Log a deviation and print its number (alone on stdout)."""
     with unit_of_work() as session:
-        actor = _actor(session, as_user)
+        actor = actor_for(session, as_user)
         data = DeviationCreate(
             kind=kind,
             source=source,
@@ -188,7 +178,7 @@ def actions_list(
 ) -> None:
     """List corrective actions, newest first."""
     with unit_of_work(write=False) as session:
-        actor = _actor(session, as_user)
+        actor = actor_for(session, as_user)
         page = actions.list_actions(
             session,
             actor=actor,
