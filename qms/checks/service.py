@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from qms.audit.service import record_event
 from qms.checks.models import RuleFinding
 from qms.checks.schemas import CheckResult, FindingRead
+from qms.db import utcnow
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation
 from qms.deviations.schemas import DeviationCreate
@@ -155,6 +156,7 @@ def run(session: Session, *, actor: Actor, on: date | None = None) -> CheckResul
         raise ValidationFailed(
             "a date in the future", [FieldError("on", "must not be in the future")]
         )
+    detected_at = utcnow() if on == pairs.today() else datetime.combine(on, time(12), UTC)
     pair_list = _pairs_in_scope(session, actor)
     found = {
         f.key: f
@@ -198,6 +200,8 @@ def run(session: Session, *, actor: Actor, on: date | None = None) -> CheckResul
                     "title": finding.title,
                     "description": finding.detail + f" Found by the rule check of {on}.",
                     "pair_id": pair.id,
+                    # A run as of an earlier day finds what a run on that day would have found.
+                    "detected_at": detected_at,
                     "iso_clause": "8.5.1" if finding.rule == "meeting_rule" else "9.1.1",
                 }
             ),

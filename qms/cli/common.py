@@ -59,7 +59,8 @@ def unit_of_work(*, write: bool = True) -> Iterator[Session]:
     except QMSError as exc:
         err.print(f"[red]error:[/red] {exc.detail}")
         for problem in getattr(exc, "errors", []):
-            err.print(f"  {problem.field}: {problem.message}")
+            where = f"row {problem.row}, " if problem.row else ""
+            err.print(f"  {where}{problem.field}: {problem.message}", markup=False)
         raise typer.Exit(2) from exc
     except PydanticValidationError as exc:
         err.print("[red]error:[/red] invalid input")

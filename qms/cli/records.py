@@ -117,4 +117,4 @@ def check(
             table.add_row(f"{label}: {f.key}", f.deviation_number, Text(f.detail))
     out.print(table)
     opened, skipped, cleared = len(result.opened), len(result.skipped), len(result.cleared)
-    out.print(f"{opened} opened, {skipped} already open, {cleared} cleared")
+    out.print(f"{opened} opened, {skipped} found before, {cleared} cleared")

@@ -13,6 +13,8 @@ from qms.accounts.models import User
 from qms.actions import service as actions
 from qms.actions.models import ActionType, CorrectiveAction
 from qms.actions.schemas import ActionCreate, ActionTransition
+from qms.checks import service as checks
+from qms.demo import records
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, RootCauseMethod
 from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
@@ -81,7 +83,18 @@ def load(session: Session, *, operator: Actor) -> None:
             length_months=12,
         ),
     )
-    programmes.create_cohort(
+    via_2025 = programmes.create_cohort(
+        session,
+        actor=coordinator,
+        programme_id=via.id,
+        data=CohortCreate(
+            code="2025",
+            name="Intake February 2025",
+            start_on=date(2025, 2, 3),
+            end_on=date(2026, 1, 30),
+        ),
+    )
+    via_2026 = programmes.create_cohort(
         session,
         actor=coordinator,
         programme_id=via.id,
@@ -121,7 +134,7 @@ def load(session: Session, *, operator: Actor) -> None:
             length_months=18,
         ),
     )
-    programmes.create_cohort(
+    career_2025 = programmes.create_cohort(
         session,
         actor=coordinator,
         programme_id=career.id,
@@ -156,7 +169,11 @@ def load(session: Session, *, operator: Actor) -> None:
         name="demo-quality-lead",
         role=Role.quality_lead,
     )
-    load_quality_records(session, lead=lead, coordinator=coordinator)
+    demo_pairs = records.load_via(session, coordinator, via_2025, via_2026)
+    records.load_career(session, coordinator, career_2025, demo_pairs)
+    load_quality_records(session, lead=lead, coordinator=coordinator, demo=demo_pairs)
+    # The coordinator runs the rule checks as of today: what is overdue now opens deviations.
+    checks.run(session, actor=coordinator)
 
 
 def _log(session: Session, actor: Actor, **fields: object) -> Deviation:
@@ -185,13 +202,14 @@ def _act(
     )
 
 
-def load_quality_records(session: Session, *, lead: Actor, coordinator: Actor) -> None:
+def load_quality_records(
+    session: Session, *, lead: Actor, coordinator: Actor, demo: records.DemoPairs
+) -> None:
     """Deviations and actions like those the source reports tell of."""
     via = programmes_repo.get_by_code(session, "VIA-JOB")
     career = programmes_repo.get_by_code(session, "CAREER-18")
     assert via is not None
     assert career is not None
-    via_cohort = via.cohorts[0]
 
     manual = _log(
         session,
@@ -272,22 +290,34 @@ def load_quality_records(session: Session, *, lead: Actor, coordinator: Actor) -
     _act(session, coordinator, confirm, "in_progress")
     _act(session, coordinator, confirm, "done", completion_note="PR-02 draft updated; letter sent.")
 
-    meetings = _log(
-        session,
-        coordinator,
-        kind="nonconformity",
-        source="meeting_rule",
-        severity="major",
-        title="Pair meets less often than the programme rule",
-        description=(
-            "The meeting log shows one meeting in April and none in May for a pair, against the "
-            "rule of two meetings and 120 minutes a month."
-        ),
-        immediate_containment="Coordinator called mentor and mentee; the next meeting is booked.",
-        cohort_id=via_cohort.id,
-        iso_clause="8.5.1",
-        detected_at="2026-06-02T08:15:00Z",
+    # The coordinator's rule check in early June finds the months below the meeting rule.
+    found = checks.run(session, actor=coordinator, on=date(2026, 6, 2))
+    by_key = {f.key: f.deviation_number for f in found.opened}
+    thin = demo.via_2026[1].code
+    meetings = deviations.get_by_number(
+        session, actor=lead, number=by_key[f"meeting_rule:{thin}:2026-05"]
     )
+    april = deviations.get_by_number(
+        session, actor=lead, number=by_key[f"meeting_rule:{thin}:2026-04"]
+    )
+    summer = deviations.get_by_number(
+        session, actor=lead, number=by_key[f"meeting_rule:{demo.via_2025[3].code}:2025-07"]
+    )
+    for duplicate, summary, why in (
+        (
+            april,
+            f"Same pair and cause as {meetings.number}, where it is handled.",
+            f"Handled under {meetings.number}.",
+        ),
+        (
+            summer,
+            "Summer break agreed with the coordinator beforehand; the pair met three times in "
+            "August.",
+            "An agreed break, made up the month after; nothing to correct.",
+        ),
+    ):
+        _move(session, lead, duplicate, "investigating")
+        _move(session, lead, duplicate, "closed", closure_summary=summary, no_action_reason=why)
     _move(session, lead, meetings, "investigating")
     deviations.update(
         session,
@@ -359,7 +389,7 @@ def load_quality_records(session: Session, *, lead: Actor, coordinator: Actor) -
             "Coordinator referred the mentee to professional support and went through the role "
             "boundaries (PR-06) with the mentor."
         ),
-        programme_id=career.id,
+        pair_id=demo.career[1].id,
         iso_clause="7.2",
         detected_at="2026-09-15T13:00:00Z",
     )
