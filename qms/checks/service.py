@@ -2,7 +2,8 @@
 
 - meeting_rule: a pair met less often (or for fewer minutes) than its programme's rule in a
   complete month of its active period;
-- follow_up_overdue: a live pair's mid-programme follow-up is past its date and not held;
+- follow_up_overdue: a live pair's mid-programme follow-up is past its date and not held, or the
+  cohort's midpoint has passed with no follow-up scheduled (when the programme's rule asks for one);
 - at_risk_undecided: a follow-up found the pair at risk and neither a decision nor a deviation is
   on record.
 
@@ -105,6 +106,27 @@ def _follow_ups(session: Session, pair_list: list[Pair], on: date) -> Iterator[F
     if not by_id:
         return
     rows = session.scalars(select(FollowUp).where(FollowUp.pair_id.in_(by_id))).all()
+    scheduled = {f.pair_id for f in rows}
+    for pair in pair_list:
+        cohort = pair.mentee.cohort
+        midpoint = cohort.midpoint_on
+        if (
+            pair.id not in scheduled
+            and pair.status in pairs.LIVE
+            and cohort.programme.follow_up_at_midpoint
+            and midpoint is not None
+            and midpoint < on
+        ):
+            yield Finding(
+                key=f"follow_up_overdue:{pair.code}:midpoint",
+                rule="follow_up_overdue",
+                pair=pair,
+                title=f"No mid-programme follow-up of {pair.code}",
+                detail=(
+                    f"The cohort's midpoint was {midpoint} and no follow-up of {pair.code} has "
+                    "been scheduled or held."
+                ),
+            )
     for follow_up in rows:
         pair = by_id[follow_up.pair_id]
         if follow_up.held_on is None and follow_up.scheduled_on < on and pair.status in pairs.LIVE:
