@@ -10,6 +10,7 @@ from qms.followups.models import FollowUp
 from qms.numbering import NumberSequence
 from qms.pairs.models import Meeting, Pair
 from qms.participants.models import Goal, Participant, ParticipantPersonal
+from qms.procedures.models import Procedure, ProcedureVersion
 from qms.programmes.models import Cohort, Programme
 from qms.signatures.models import Signature
 
@@ -28,6 +29,8 @@ __all__ = [
     "Pair",
     "Participant",
     "ParticipantPersonal",
+    "Procedure",
+    "ProcedureVersion",
     "Programme",
     "RuleFinding",
     "Signature",

@@ -99,6 +99,9 @@ class Deviation(Base):
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id"), index=True)
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"))
     pair_id: Mapped[int | None] = mapped_column(ForeignKey("pair.id"), index=True)
+    procedure_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("procedure_version.id"), index=True
+    )
     iso_clause: Mapped[str | None] = mapped_column(String(16))
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     detected_by: Mapped[str] = mapped_column(String(200))
