@@ -15,6 +15,7 @@ from api.routers import (
     me,
     pairs,
     participants,
+    procedures,
     programmes,
 )
 from api.routing import api_routes
@@ -41,6 +42,7 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(participants.router)
     app.include_router(pairs.router)
     app.include_router(followups.router)
+    app.include_router(procedures.router)
     app.include_router(deviations.router)
     app.include_router(actions.router)
     app.include_router(audit.router)

@@ -42,6 +42,8 @@ class Action(enum.StrEnum):
     followup_read = "followup.read"
     followup_write = "followup.write"
     check_run = "check.run"
+    procedure_read = "procedure.read"
+    procedure_write = "procedure.write"
 
     @property
     def is_read(self) -> bool:
@@ -59,6 +61,7 @@ _READ_RECORDS = {
     Action.participant_read,
     Action.pair_read,
     Action.followup_read,
+    Action.procedure_read,
 }
 # Who keeps the programme records (participants, pairs, meetings, goals, follow-ups).
 _KEEP_RECORDS = {
@@ -82,6 +85,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.deviation_transition,
             Action.action_manage,
             Action.action_progress,
+            Action.procedure_write,
         }
     ),
     # Coordinators keep the programme records and log what they find in them.

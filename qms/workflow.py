@@ -159,4 +159,31 @@ PAIR = StateMachine(
     ),
 )
 
-MACHINES = {m.name: m for m in (PROGRAMME, DEVIATION, ACTION, PAIR)}
+PROCEDURE_VERSION = StateMachine(
+    name="procedure version",
+    initial="draft",
+    states=("draft", "in_review", "approved", "superseded", "obsolete"),
+    moves=(
+        Move("draft", "in_review", description="submitted for review"),
+        Move(
+            "in_review",
+            "draft",
+            requires=("reason",),
+            description="change requested: back to the author with the reason",
+        ),
+        Move(
+            "in_review",
+            "approved",
+            description="approved and signed by a reviewer other than the author; the version "
+            "before it is superseded in the same step",
+        ),
+        Move(
+            "approved",
+            "superseded",
+            description="only when the next version is approved, never by hand",
+        ),
+        Move("approved", "obsolete", requires=("reason",), description="withdrawn from use"),
+    ),
+)
+
+MACHINES = {m.name: m for m in (PROGRAMME, DEVIATION, ACTION, PAIR, PROCEDURE_VERSION)}

@@ -18,9 +18,10 @@ router = APIRouter(prefix="/api/v1", tags=["follow-ups and checks"])
 
 
 @router.get(
-    "/cohorts/{cohort_id}/follow-ups", response_model=CohortFollowUps,
+    "/cohorts/{cohort_id}/follow-ups",
+    response_model=CohortFollowUps,
     responses=responses(401, 403, 404, 422),
-)  # fmt: skip
+)
 def cohort_follow_ups(
     actor: Annotated[Actor, allowed(Action.followup_read)], cohort_id: IdPath, session: SessionDep
 ) -> CohortFollowUps:
@@ -29,9 +30,11 @@ def cohort_follow_ups(
 
 
 @router.post(
-    "/cohorts/{cohort_id}/follow-ups/schedule", status_code=201,
-    response_model=list[FollowUpRead], responses=responses(401, 403, 404, 422),
-)  # fmt: skip
+    "/cohorts/{cohort_id}/follow-ups/schedule",
+    status_code=201,
+    response_model=list[FollowUpRead],
+    responses=responses(401, 403, 404, 422),
+)
 def schedule_cohort_follow_ups(
     actor: Annotated[Actor, allowed(Action.followup_write)],
     cohort_id: IdPath,
@@ -44,9 +47,10 @@ def schedule_cohort_follow_ups(
 
 
 @router.get(
-    "/follow-ups/{follow_up_id}", response_model=FollowUpRead,
+    "/follow-ups/{follow_up_id}",
+    response_model=FollowUpRead,
     responses=responses(401, 403, 404, 422),
-)  # fmt: skip
+)
 def get_follow_up(
     actor: Annotated[Actor, allowed(Action.followup_read)],
     follow_up_id: IdPath,
@@ -60,9 +64,10 @@ def get_follow_up(
 
 
 @router.post(
-    "/follow-ups/{follow_up_id}/record", response_model=FollowUpRead,
+    "/follow-ups/{follow_up_id}/record",
+    response_model=FollowUpRead,
     responses=responses(401, 403, 404, 409, 412, 422, 428),
-)  # fmt: skip
+)
 def record_follow_up(
     actor: Annotated[Actor, allowed(Action.followup_write)],
     follow_up_id: IdPath,

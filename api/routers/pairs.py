@@ -40,9 +40,14 @@ def list_pairs(
 ) -> PageRead[PairRead]:
     """List pairs in the order they were matched."""
     page = service.list_pairs(
-        session, actor=actor, cohort_id=cohort_id, status=status,
-        participant_id=participant_id, limit=limit, cursor=cursor,
-    )  # fmt: skip
+        session,
+        actor=actor,
+        cohort_id=cohort_id,
+        status=status,
+        participant_id=participant_id,
+        limit=limit,
+        cursor=cursor,
+    )
     return PageRead[PairRead](
         items=[service.to_read(p) for p in page.items], next_cursor=page.next_cursor
     )
@@ -78,9 +83,10 @@ def get_pair(
 
 
 @router.post(
-    "/pairs/{pair_id}/transitions", response_model=PairRead,
+    "/pairs/{pair_id}/transitions",
+    response_model=PairRead,
     responses=responses(401, 403, 404, 409, 412, 422, 428),
-)  # fmt: skip
+)
 def transition_pair(
     actor: Annotated[Actor, allowed(Action.pair_write)],
     pair_id: IdPath,
@@ -96,9 +102,10 @@ def transition_pair(
 
 
 @router.get(
-    "/pairs/{pair_id}/meetings", response_model=list[MeetingRead],
+    "/pairs/{pair_id}/meetings",
+    response_model=list[MeetingRead],
     responses=responses(401, 403, 404, 422),
-)  # fmt: skip
+)
 def list_meetings(
     actor: Annotated[Actor, allowed(Action.pair_read)], pair_id: IdPath, session: SessionDep
 ) -> list[MeetingRead]:
@@ -110,9 +117,11 @@ def list_meetings(
 
 
 @router.post(
-    "/pairs/{pair_id}/meetings", status_code=201, response_model=MeetingRead,
+    "/pairs/{pair_id}/meetings",
+    status_code=201,
+    response_model=MeetingRead,
     responses=responses(401, 403, 404, 422),
-)  # fmt: skip
+)
 def record_meeting(
     actor: Annotated[Actor, allowed(Action.pair_write)],
     pair_id: IdPath,
@@ -125,9 +134,11 @@ def record_meeting(
 
 
 @router.post(
-    "/meetings/bulk", status_code=201, response_model=BulkResult,
+    "/meetings/bulk",
+    status_code=201,
+    response_model=BulkResult,
     responses=responses(401, 403, 422),
-)  # fmt: skip
+)
 def record_meetings(
     actor: Annotated[Actor, allowed(Action.pair_write)], data: MeetingBulk, session: SessionDep
 ) -> BulkResult:
@@ -136,9 +147,11 @@ def record_meetings(
 
 
 @router.post(
-    "/pairs/{pair_id}/follow-ups", status_code=201, response_model=FollowUpRead,
+    "/pairs/{pair_id}/follow-ups",
+    status_code=201,
+    response_model=FollowUpRead,
     responses=responses(401, 403, 404, 409, 422),
-)  # fmt: skip
+)
 def schedule_follow_up(
     actor: Annotated[Actor, allowed(Action.followup_write)],
     pair_id: IdPath,

@@ -40,18 +40,25 @@ def list_participants(
 ) -> PageRead[ParticipantRead]:
     """List participants by code; personal data only for roles that may see it."""
     page = service.list_participants(
-        session, actor=actor, cohort_id=cohort_id, programme_id=programme_id, role=role,
-        limit=limit, cursor=cursor,
-    )  # fmt: skip
+        session,
+        actor=actor,
+        cohort_id=cohort_id,
+        programme_id=programme_id,
+        role=role,
+        limit=limit,
+        cursor=cursor,
+    )
     return PageRead[ParticipantRead](
         items=[service.to_read(p, actor) for p in page.items], next_cursor=page.next_cursor
     )
 
 
 @router.post(
-    "/participants", status_code=201, response_model=ParticipantRead,
+    "/participants",
+    status_code=201,
+    response_model=ParticipantRead,
     responses=responses(401, 403, 422),
-)  # fmt: skip
+)
 def create_participant(
     actor: Annotated[Actor, allowed(Action.participant_write)],
     data: ParticipantCreate,
@@ -66,9 +73,10 @@ def create_participant(
 
 
 @router.get(
-    "/participants/{participant_id}", response_model=ParticipantRead,
+    "/participants/{participant_id}",
+    response_model=ParticipantRead,
     responses=responses(401, 403, 404, 422),
-)  # fmt: skip
+)
 def get_participant(
     actor: Annotated[Actor, allowed(Action.participant_read)],
     participant_id: IdPath,
@@ -82,9 +90,10 @@ def get_participant(
 
 
 @router.patch(
-    "/participants/{participant_id}", response_model=ParticipantRead,
+    "/participants/{participant_id}",
+    response_model=ParticipantRead,
     responses=responses(401, 403, 404, 409, 412, 422, 428),
-)  # fmt: skip
+)
 def update_participant(
     actor: Annotated[Actor, allowed(Action.participant_write)],
     participant_id: IdPath,
@@ -102,9 +111,10 @@ def update_participant(
 
 
 @router.post(
-    "/participants/{participant_id}/erase", response_model=ParticipantRead,
+    "/participants/{participant_id}/erase",
+    response_model=ParticipantRead,
     responses=responses(401, 403, 404, 409, 422),
-)  # fmt: skip
+)
 def erase_participant(
     actor: Annotated[Actor, allowed(Action.participant_write)],
     participant_id: IdPath,
@@ -119,9 +129,10 @@ def erase_participant(
 
 
 @router.get(
-    "/participants/{participant_id}/goals", response_model=list[GoalRead],
+    "/participants/{participant_id}/goals",
+    response_model=list[GoalRead],
     responses=responses(401, 403, 404, 422),
-)  # fmt: skip
+)
 def list_goals(
     actor: Annotated[Actor, allowed(Action.participant_read)],
     participant_id: IdPath,
@@ -133,9 +144,11 @@ def list_goals(
 
 
 @router.post(
-    "/participants/{participant_id}/goals", status_code=201, response_model=GoalRead,
+    "/participants/{participant_id}/goals",
+    status_code=201,
+    response_model=GoalRead,
     responses=responses(401, 403, 404, 422),
-)  # fmt: skip
+)
 def create_goal(
     actor: Annotated[Actor, allowed(Action.participant_write)],
     participant_id: IdPath,
@@ -150,9 +163,10 @@ def create_goal(
 
 
 @router.patch(
-    "/goals/{goal_id}", response_model=GoalRead,
+    "/goals/{goal_id}",
+    response_model=GoalRead,
     responses=responses(401, 403, 404, 412, 422, 428),
-)  # fmt: skip
+)
 def update_goal(
     actor: Annotated[Actor, allowed(Action.participant_write)],
     goal_id: IdPath,

@@ -35,10 +35,23 @@ from qms.signatures.service import sign
 from qms.workflow import ACTION
 
 FIELDS = (
-    "type", "status", "title", "action", "root_cause_method", "root_cause", "owner_id", "due_on",
-    "effectiveness_check_on", "started_at", "done_at", "completion_note", "verified_at",
-    "verified_by", "evidence", "follows_action_id",
-)  # fmt: skip
+    "type",
+    "status",
+    "title",
+    "action",
+    "root_cause_method",
+    "root_cause",
+    "owner_id",
+    "due_on",
+    "effectiveness_check_on",
+    "started_at",
+    "done_at",
+    "completion_note",
+    "verified_at",
+    "verified_by",
+    "evidence",
+    "follows_action_id",
+)
 OWNER_ROLES = {Role.admin, Role.quality_lead, Role.coordinator}
 _NOT_NULL = {"type", "title", "action", "owner", "due_on", "deviation_ids"}
 
@@ -362,8 +375,12 @@ def transition(
         assert data.follow_on is not None  # the workflow requires it
         open_deviations = [d for d in action.deviations if d.status is not DeviationStatus.closed]
         _new_action(
-            session, actor, data.follow_on, open_deviations or list(action.deviations),
-            follows=action, field_prefix="follow_on.",
-        )  # fmt: skip
+            session,
+            actor,
+            data.follow_on,
+            open_deviations or list(action.deviations),
+            follows=action,
+            field_prefix="follow_on.",
+        )
     session.flush()
     return action

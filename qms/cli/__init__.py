@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from qms.cli import admin, quality, records
+from qms.cli import admin, procedures, quality, records
 
 app = typer.Typer(
     help="mentor-qms: a quality management system for mentor programmes.",
@@ -22,6 +22,7 @@ app.add_typer(quality.deviations_app, name="deviations")
 app.add_typer(quality.actions_app, name="actions")
 app.add_typer(records.participants_app, name="participants")
 app.add_typer(records.meetings_app, name="meetings")
+app.add_typer(procedures.procedures_app, name="procedures")
 app.command()(records.check)
 
 __all__ = ["app"]

@@ -19,13 +19,17 @@ from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, RootCauseMethod
 from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
 from qms.permissions import Actor, Role
+from qms.procedures import service as procedures
+from qms.procedures.schemas import VersionTransition
 from qms.programmes import repository as programmes_repo
 from qms.programmes import service as programmes
 from qms.programmes.schemas import CohortCreate, ProgrammeCreate
+from qms.resources import procedures_dir
 
 DEMO_USERS = {
     "demo-admin": Role.admin,
     "demo-quality-lead": Role.quality_lead,
+    "demo-quality-manager": Role.quality_lead,
     "demo-coordinator": Role.coordinator,
     "demo-auditor": Role.auditor,
     "demo-importer": Role.importer,
@@ -169,11 +173,40 @@ def load(session: Session, *, operator: Actor) -> None:
         name="demo-quality-lead",
         role=Role.quality_lead,
     )
+    load_procedures(session, author=lead, approver=_actor(session, "demo-quality-manager"))
     demo_pairs = records.load_via(session, coordinator, via_2025, via_2026)
     records.load_career(session, coordinator, career_2025, demo_pairs)
     load_quality_records(session, lead=lead, coordinator=coordinator, demo=demo_pairs)
     # The coordinator runs the rule checks as of today: what is overdue now opens deviations.
     checks.run(session, actor=coordinator)
+
+
+def _actor(session: Session, name: str) -> Actor:
+    return accounts.actor_for(session, name)
+
+
+def load_procedures(session: Session, *, author: Actor, approver: Actor) -> None:
+    """Bring in the procedure library; a second quality lead reviews and approves each."""
+    procedures.sync(session, actor=author, folder=procedures_dir())
+    for procedure in procedures.list_procedures(session, actor=author):
+        draft = procedures.open_version(procedure)
+        assert draft is not None
+        for to, who in (("in_review", author), ("approved", approver)):
+            procedures.transition(
+                session,
+                actor=who,
+                procedure_id=procedure.id,
+                number=draft.number,
+                data=VersionTransition.model_validate({"to": to}),
+                if_match=draft.version,
+            )
+
+
+def _pr(session: Session, code: str) -> int:
+    """Return the id of the effective version of a procedure."""
+    procedure = procedures.get_by_code(session, code)
+    assert procedure is not None
+    return procedure.versions[-1].id
 
 
 def _log(session: Session, actor: Actor, **fields: object) -> Deviation:
@@ -252,6 +285,7 @@ def load_quality_records(
             "referrals did not match the plan and the target group had to be changed."
         ),
         immediate_containment="Recruitment paused for two weeks while the target group was agreed.",
+        procedure_version_id=_pr(session, "PR-02"),
         programme_id=via.id,
         iso_clause="8.2.2",
         detected_at="2026-02-16T09:30:00Z",
@@ -390,6 +424,7 @@ def load_quality_records(
             "boundaries (PR-06) with the mentor."
         ),
         pair_id=demo.career[1].id,
+        procedure_version_id=_pr(session, "PR-06"),
         iso_clause="7.2",
         detected_at="2026-09-15T13:00:00Z",
     )

@@ -17,6 +17,7 @@ from qms.deviations.models import (
     Severity,
 )
 from qms.pagination import Page, paginate
+from qms.procedures.models import ProcedureVersion
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class DeviationFilter:
     programme_id: int | None = None
     cohort_id: int | None = None
     pair_id: int | None = None
+    procedure_id: int | None = None
     detected_from: date | None = None
     detected_to: date | None = None
     q: str | None = None
@@ -61,6 +63,12 @@ def _filtered(
         stmt = stmt.where(Deviation.cohort_id == f.cohort_id)
     if f.pair_id is not None:
         stmt = stmt.where(Deviation.pair_id == f.pair_id)
+    if f.procedure_id is not None:
+        stmt = stmt.where(
+            Deviation.procedure_version_id.in_(
+                select(ProcedureVersion.id).where(ProcedureVersion.procedure_id == f.procedure_id)
+            )
+        )
     if f.detected_from is not None:
         stmt = stmt.where(Deviation.detected_at >= datetime.combine(f.detected_from, time(), UTC))
     if f.detected_to is not None:

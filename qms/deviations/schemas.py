@@ -36,6 +36,9 @@ class DeviationCreate(_In):
     pair_id: Id | None = Field(
         default=None, description="The pair it concerns; cohort and programme follow from it"
     )
+    procedure_version_id: Id | None = Field(
+        default=None, description="The version of the procedure that was not followed"
+    )
     iso_clause: IsoClause | None = None
     detected_at: IsoDateTime | None = Field(default=None, description="Default: now")
     detected_by: Name | None = Field(default=None, description="Default: who logs it")
@@ -58,6 +61,7 @@ class DeviationUpdate(_In):
     programme_id: Id | None = None
     cohort_id: Id | None = None
     pair_id: Id | None = None
+    procedure_version_id: Id | None = None
     iso_clause: IsoClause | None = None
     detected_at: IsoDateTime | None = None
     detected_by: Name | None = None
@@ -96,6 +100,7 @@ class DeviationRead(BaseModel):
     programme_id: int | None
     cohort_id: int | None
     pair_id: int | None
+    procedure_version_id: int | None
     iso_clause: str | None
     detected_at: datetime
     detected_by: str

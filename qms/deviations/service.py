@@ -29,6 +29,7 @@ from qms.numbering import next_number
 from qms.pagination import Page
 from qms.pairs.models import Pair
 from qms.permissions import Action, Actor, require
+from qms.procedures.models import ProcedureVersion
 from qms.programmes.models import Cohort, Programme
 from qms.signatures.models import SignatureMeaning
 from qms.signatures.service import sign
@@ -37,12 +38,37 @@ from qms.workflow import DEVIATION
 DAYS_TO_CLOSE = {Severity.critical: 14, Severity.major: 30, Severity.minor: 60}
 NEEDS_ROOT_CAUSE = {Severity.major, Severity.critical}
 FIELDS = (
-    "kind", "source", "severity", "status", "title", "description", "immediate_containment",
-    "programme_id", "cohort_id", "pair_id", "iso_clause", "detected_at", "detected_by", "due_on",
-    "root_cause_method", "root_cause", "closure_summary", "no_action_reason", "closed_at",
-)  # fmt: skip
-_NOT_NULL = {"kind", "source", "severity", "title", "description", "detected_at", "detected_by",
-             "due_on"}  # fmt: skip
+    "kind",
+    "source",
+    "severity",
+    "status",
+    "title",
+    "description",
+    "immediate_containment",
+    "programme_id",
+    "cohort_id",
+    "pair_id",
+    "procedure_version_id",
+    "iso_clause",
+    "detected_at",
+    "detected_by",
+    "due_on",
+    "root_cause_method",
+    "root_cause",
+    "closure_summary",
+    "no_action_reason",
+    "closed_at",
+)
+_NOT_NULL = {
+    "kind",
+    "source",
+    "severity",
+    "title",
+    "description",
+    "detected_at",
+    "detected_by",
+    "due_on",
+}
 
 
 def today() -> date:
@@ -161,6 +187,15 @@ def _links(
     return programme_id, cohort_id, pair_id
 
 
+def _procedure_version(session: Session, version_id: int | None) -> int | None:
+    if version_id is not None and session.get(ProcedureVersion, version_id) is None:
+        raise ValidationFailed(
+            "unknown procedure version",
+            [FieldError("procedure_version_id", f"no procedure version {version_id}")],
+        )
+    return version_id
+
+
 def _check_dates(detected_on: date, due_on: date) -> None:
     errors = []
     if detected_on > today():
@@ -196,6 +231,7 @@ def create(session: Session, *, actor: Actor, data: DeviationCreate) -> Deviatio
         programme_id=programme_id,
         cohort_id=cohort_id,
         pair_id=pair_id,
+        procedure_version_id=_procedure_version(session, data.procedure_version_id),
         iso_clause=data.iso_clause,
         detected_at=detected_at,
         detected_by=data.detected_by or actor.name,
@@ -250,6 +286,8 @@ def update(
         changes["programme_id"], changes["cohort_id"], changes["pair_id"] = _links(
             session, actor, programme_id, cohort_id, pair_id
         )
+    if "procedure_version_id" in changes:
+        _procedure_version(session, changes["procedure_version_id"])
     detected_at = changes.get("detected_at", deviation.detected_at)
     _check_dates(detected_at.date(), changes.get("due_on", deviation.due_on))
     before = _snapshot(deviation)

@@ -21,9 +21,18 @@ from qms.programmes import service as programmes
 from qms.records import snapshot
 
 ANSWERS = (
-    "held_on", "held_by", "expectations_clarified", "goal_progress", "meeting_frequency_kept",
-    "relationship_rating", "extra_support_needed", "notes", "outcome", "decision", "deviation_id",
-)  # fmt: skip
+    "held_on",
+    "held_by",
+    "expectations_clarified",
+    "goal_progress",
+    "meeting_frequency_kept",
+    "relationship_rating",
+    "extra_support_needed",
+    "notes",
+    "outcome",
+    "decision",
+    "deviation_id",
+)
 
 
 def state(follow_up: FollowUp, on: date) -> Literal["held", "due", "overdue"]:

@@ -25,9 +25,19 @@ from qms.records import snapshot
 from qms.workflow import PAIR
 
 FIELDS = (
-    "cohort_id", "mentor_id", "mentee_id", "status", "matched_on", "rationale", "started_on",
-    "ended_on", "closure_reason", "mentor_feedback", "mentee_feedback", "rematch_of_id",
-)  # fmt: skip
+    "cohort_id",
+    "mentor_id",
+    "mentee_id",
+    "status",
+    "matched_on",
+    "rationale",
+    "started_on",
+    "ended_on",
+    "closure_reason",
+    "mentor_feedback",
+    "mentee_feedback",
+    "rematch_of_id",
+)
 LIVE = (PairStatus.matched, PairStatus.active)
 MEETING_FIELDS = ("held_on", "minutes", "mode", "topics")
 

@@ -35,9 +35,16 @@ from qms.programmes.models import Cohort
 from qms.records import reject_nulls, snapshot
 
 FIELDS = (
-    "cohort_id", "role", "field", "competence_needs", "career_goals", "screened_on",
-    "screened_by", "training_modules", "consent_on",
-)  # fmt: skip
+    "cohort_id",
+    "role",
+    "field",
+    "competence_needs",
+    "career_goals",
+    "screened_on",
+    "screened_by",
+    "training_modules",
+    "consent_on",
+)
 PERSONAL = ("name", "email", "phone")
 GOAL_FIELDS = ("title", "description", "target_on", "progress", "status")
 
@@ -174,8 +181,9 @@ def update(
     if personal_changes:
         # The personal part is its own row: touch the participant so its version moves on.
         participant.updated_at = utcnow()
-    delta = diff(before, {**snapshot(participant, FIELDS), **snapshot(record, PERSONAL)},
-                 personal=PERSONAL)  # fmt: skip
+    delta = diff(
+        before, {**snapshot(participant, FIELDS), **snapshot(record, PERSONAL)}, personal=PERSONAL
+    )
     if delta:
         session.flush()
         record_event(

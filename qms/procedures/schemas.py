@@ -1,0 +1,152 @@
+"""What the API takes and gives for procedures and their versions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qms.fields import IsoClause, IsoDate, Name, Reason, RequiredText
+from qms.permissions import Role
+from qms.procedures.library import CODE_PATTERN
+from qms.procedures.models import VersionStatus
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VersionDraft(_In):
+    """The text and metadata of a draft version, and what changed."""
+
+    title: Name
+    owner_role: Role
+    review_months: int = Field(ge=1, le=60, strict=True)
+    iso_clauses: list[IsoClause] = Field(default_factory=list, max_length=30)
+    requirements: list[Name] = Field(default_factory=list, max_length=30)
+    content: RequiredText = Field(description="The procedure's text, as Markdown")
+    change_summary: RequiredText
+
+
+class ProcedureCreate(VersionDraft):
+    """A new procedure: its code and its first draft."""
+
+    code: str = Field(pattern=CODE_PATTERN, description="e.g. PR-15")
+
+
+class DraftUpdate(_In):
+    """Changes to a draft; fields left out stay as they are."""
+
+    title: Name | None = None
+    owner_role: Role | None = None
+    review_months: int | None = Field(default=None, ge=1, le=60, strict=True)
+    iso_clauses: list[IsoClause] | None = Field(default=None, max_length=30)
+    requirements: list[Name] | None = Field(default=None, max_length=30)
+    content: RequiredText | None = None
+    change_summary: RequiredText | None = None
+
+
+class VersionTransition(_In):
+    """A move of a version: submit, request changes, approve, or withdraw."""
+
+    to: VersionStatus
+    reason: Reason | None = None
+    effective_from: IsoDate | None = Field(default=None, description="On approval; default today")
+
+
+class ReviewRequest(_In):
+    """A periodic review of the effective version that finds no need to change it."""
+
+    comment: Reason | None = None
+
+
+class SignatureRead(BaseModel):
+    """A signature on a version."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    meaning: str
+    signer: str
+    signed_at: datetime
+    content_sha256: str
+
+
+class VersionRead(BaseModel):
+    """A version of a procedure, with its signatures."""
+
+    id: int
+    procedure_id: int
+    code: str
+    number: int
+    status: VersionStatus
+    title: str
+    owner_role: Role
+    review_months: int
+    iso_clauses: list[str]
+    requirements: list[str]
+    content_sha256: str
+    change_summary: str
+    author: str
+    submitted_at: datetime | None
+    approved_by: str | None
+    approved_at: datetime | None
+    effective_from: date | None
+    next_review_on: date | None
+    last_reviewed_on: date | None
+    signatures: list[SignatureRead]
+    allowed_transitions: list[str]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ProcedureRead(BaseModel):
+    """A procedure with its effective version (a master-list line) and any version in the making."""
+
+    id: int
+    code: str
+    title: str
+    owner_role: Role
+    status: str = Field(
+        description="The effective version's status, or 'draft' before any approval"
+    )
+    effective_version: int | None
+    effective_from: date | None
+    next_review_on: date | None
+    review_due: bool
+    open_version: int | None = Field(description="The number of a draft or version in review")
+    iso_clauses: list[str]
+    requirements: list[str]
+
+
+class DiffRead(BaseModel):
+    """A unified diff between two versions of a procedure."""
+
+    code: str
+    from_version: int
+    to_version: int
+    diff: str
+
+
+class SyncItem(BaseModel):
+    """What a sync did with one file."""
+
+    file: str
+    code: str
+    result: str
+    version: int | None = None
+    detail: str = ""
+
+
+class SyncReport(BaseModel):
+    """What a sync of the library did, file by file."""
+
+    items: list[SyncItem]
+
+    def count(self, result: str) -> int:
+        """Count the files with this result."""
+        return sum(1 for i in self.items if i.result == result)
+
+
+class ProcedureDraftCreate(VersionDraft):
+    """A new draft of an existing procedure (one draft at a time)."""
