@@ -81,3 +81,18 @@ Email = Annotated[
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^\+?[0-9 ()\-]{3,40}$")
 ]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+# A document's text, kept exactly as written (no stripping): a controlled text is signed as is.
+MarkdownText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200_000),
+    AfterValidator(_printable),
+    AfterValidator(_not_blank),
+]

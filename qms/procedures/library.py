@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qms.audit.service import canonical_json
 from qms.errors import FieldError, ValidationFailed
-from qms.fields import IsoClause, LongText, Name, RequiredText
+from qms.fields import IsoClause, LongText, MarkdownText, Name
 from qms.permissions import Role
 
 CODE_PATTERN = r"^[A-Z]{2,5}-[0-9]{2,3}$"
@@ -46,7 +46,7 @@ class Document(BaseModel):
     review_months: int = Field(ge=1, le=60)
     iso_clauses: list[IsoClause] = Field(default_factory=list, max_length=30)
     requirements: list[Name] = Field(default_factory=list, max_length=30)
-    content: RequiredText
+    content: MarkdownText
 
     def sha256(self) -> str:
         """Return the SHA-256 of the document (metadata and text) in canonical form."""

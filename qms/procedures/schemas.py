@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qms.fields import IsoClause, IsoDate, Name, Reason, RequiredText
+from qms.fields import IsoClause, IsoDate, MarkdownText, Name, Reason, RequiredText
 from qms.permissions import Role
 from qms.procedures.library import CODE_PATTERN
 from qms.procedures.models import VersionStatus
@@ -24,7 +24,7 @@ class VersionDraft(_In):
     review_months: int = Field(ge=1, le=60, strict=True)
     iso_clauses: list[IsoClause] = Field(default_factory=list, max_length=30)
     requirements: list[Name] = Field(default_factory=list, max_length=30)
-    content: RequiredText = Field(description="The procedure's text, as Markdown")
+    content: MarkdownText = Field(description="The procedure's text, as Markdown")
     change_summary: RequiredText
 
 
@@ -42,7 +42,7 @@ class DraftUpdate(_In):
     review_months: int | None = Field(default=None, ge=1, le=60, strict=True)
     iso_clauses: list[IsoClause] | None = Field(default=None, max_length=30)
     requirements: list[Name] | None = Field(default=None, max_length=30)
-    content: RequiredText | None = None
+    content: MarkdownText | None = None
     change_summary: RequiredText | None = None
 
 
