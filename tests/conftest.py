@@ -184,3 +184,21 @@ def make_client(database: Database) -> Any:
 def client(bound_db: BoundDatabase) -> Any:
     """An HTTP client for the app, inside the test's rolled-back transaction."""
     return make_client(bound_db)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--thorough",
+        action="store_true",
+        default=False,
+        help="fuzz the API with many more examples per operation",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from hypothesis import settings
+
+    # Hypothesis drives the API fuzzing: a few examples per operation in CI, many when asked.
+    settings.register_profile("ci", max_examples=4, derandomize=True, deadline=None)
+    settings.register_profile("thorough", max_examples=200, deadline=None)
+    settings.load_profile("thorough" if config.getoption("--thorough") else "ci")

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from qms.audit.service import created, diff, record_event
 from qms.concurrency import check_if_match
@@ -99,7 +99,14 @@ def list_pairs(
 ) -> Page[Pair]:
     """List pairs in the order they were matched."""
     require(actor, Action.pair_read)
-    stmt = select(Pair).join(Cohort, Cohort.id == Pair.cohort_id)
+    stmt = (
+        select(Pair)
+        .join(Cohort, Cohort.id == Pair.cohort_id)
+        .options(
+            selectinload(Pair.mentor),
+            selectinload(Pair.mentee).selectinload(Participant.cohort),
+        )
+    )
     if actor.programme_id is not None:
         stmt = stmt.where(Cohort.programme_id == actor.programme_id)
     if cohort_id is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from qms.audit.service import created, diff, record_event
 from qms.concurrency import check_if_match
@@ -118,7 +118,11 @@ def list_participants(
 ) -> Page[Participant]:
     """List participants in enrolment order."""
     require(actor, Action.participant_read)
-    stmt = select(Participant).join(Cohort, Cohort.id == Participant.cohort_id)
+    stmt = (
+        select(Participant)
+        .join(Cohort, Cohort.id == Participant.cohort_id)
+        .options(selectinload(Participant.cohort), selectinload(Participant.personal))
+    )
     for scope in {actor.programme_id, programme_id} - {None}:
         stmt = stmt.where(Cohort.programme_id == scope)
     if cohort_id is not None:
