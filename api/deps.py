@@ -113,6 +113,11 @@ def check_query_parameters(request: Request) -> None:
         for name in known
         if len(request.query_params.getlist(name)) > 1
     ]
+    problems += [
+        FieldError(name, "must not contain NUL characters")
+        for name, value in request.query_params.multi_items()
+        if "\x00" in value
+    ]
     if problems:
         raise ValidationFailed("the query has parameters this route does not take", problems)
 

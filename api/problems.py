@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -161,6 +161,17 @@ def install(app: FastAPI) -> None:
             412,
             "Precondition failed",
             "the record was changed by someone else meanwhile; read it again",
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold that slipped past validation: the client's input.
+        log.warning("data error: %s", exc.orig)
+        return problem_response(
+            422,
+            "Validation failed",
+            "a value in the request cannot be stored or compared",
+            field_errors=[{"field": "request", "message": "a value the database cannot hold"}],
         )
 
     @app.exception_handler(IntegrityError)

@@ -174,6 +174,14 @@ class TestStrictInput:
         assert error["field"] == "stauts"
         assert "status" in error["message"]
 
+    def test_a_nul_character_in_a_filter_is_refused_before_the_database(
+        self, client, session
+    ) -> None:
+        token = make_token(session, Role.auditor)
+        r = client.get("/api/v1/audit/events?action=%00", headers=auth(token))
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "action"
+
     def test_a_repeated_filter_is_refused(self, client, session) -> None:
         token = make_token(session, Role.auditor)
         r = client.get("/api/v1/audit/events?entity=a&entity=b", headers=auth(token))
