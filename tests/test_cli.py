@@ -236,3 +236,15 @@ class TestRecordCommands:
             "row 1, minutes: missing column"
             in qms("meetings", "import", str(missing), code=2).stderr
         )
+
+
+def test_backup_and_restore_from_the_command_line(qms, tmp_path, monkeypatch) -> None:
+    qms("demo", "--no-serve")
+    file = tmp_path / "demo.backup"
+    assert "backed up" in qms("backup", str(file)).stderr
+    assert "exists already" in qms("backup", str(file), code=2).stderr
+    monkeypatch.setenv("QMS_DATABASE_URL", f"sqlite:///{tmp_path / 'restored.db'}")
+    get_settings.cache_clear()
+    result = qms("restore", str(file))
+    assert result.stdout.startswith("OK: ")
+    assert "not empty" in qms("restore", str(file), code=2).stderr

@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -195,3 +195,16 @@ def head_summary(session: Session) -> tuple[int, str]:
 def count_events(session: Session) -> int:
     """Return how many events the table holds."""
     return int(session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+
+def export_jsonl(session: Session, handle: TextIO) -> int:
+    """Write every event as one line of canonical JSON (with its hashes); return how many."""
+    count = 0
+    stream = session.execute(
+        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000)
+    ).scalars()
+    for event in stream:
+        line = {**event_payload(event), "prev_hash": event.prev_hash, "hash": event.hash}
+        handle.write(canonical_json(line) + "\n")
+        count += 1
+    return count

@@ -15,6 +15,8 @@ app = typer.Typer(
 app.command()(admin.init)
 app.command()(admin.serve)
 app.command()(admin.demo)
+app.command()(admin.backup)
+app.command()(admin.restore)
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.tokens_app, name="tokens")
 app.add_typer(admin.audit_app, name="audit")

@@ -10,12 +10,13 @@ import typer
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from qms import backup as backups
 from qms import demo as demo_data
 from qms import migrate
 from qms.accounts import service as accounts
 from qms.audit import service as audit
 from qms.cli.common import database_url, describe, err, operator, out, unit_of_work
-from qms.errors import FieldError, ValidationFailed
+from qms.errors import FieldError, QMSError, ValidationFailed
 from qms.permissions import Role
 
 users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
@@ -207,3 +208,42 @@ def demo(
     sys.stdout.flush()
     if not no_serve:
         serve(host=host, port=port)
+
+
+@audit_app.command("export")
+def audit_export(
+    target: Annotated[Path, typer.Argument(help="The JSON Lines file to write.")],
+) -> None:
+    """Write the audit trail as JSON Lines, one event a line, in chain order."""
+    with unit_of_work(write=False) as session, target.open("w", encoding="utf-8") as handle:
+        count = audit.export_jsonl(session, handle)
+    err.print(f"{count} events written to {target}")
+
+
+def backup(target: Annotated[Path, typer.Argument(help="The backup file to write.")]) -> None:
+    """Back up the database (SQLite: online backup; PostgreSQL: pg_dump)."""
+    with unit_of_work(write=False):
+        pass
+    try:
+        backups.backup(database_url(), target)
+    except QMSError as exc:
+        err.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(2) from exc
+    err.print(f"backed up {describe(database_url())} to {target}")
+
+
+def restore(source: Annotated[Path, typer.Argument(help="The backup file to restore.")]) -> None:
+    """Restore a backup into an empty database, then verify the audit chain."""
+    url = database_url()
+    try:
+        backups.restore(url, source)
+    except QMSError as exc:
+        err.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(2) from exc
+    with unit_of_work(write=False) as session:
+        result = audit.verify(session)
+    err.print(f"restored {source} into {describe(url)}")
+    if not result.ok:
+        out.print(f"BROKEN at event {result.first_broken_seq}: {result.problem}", soft_wrap=True)
+        raise typer.Exit(1)
+    out.print(f"OK: {result.count} events, last hash {result.last_hash}", soft_wrap=True)

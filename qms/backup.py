@@ -1,0 +1,107 @@
+"""Back up a database to a file and restore it into an empty one.
+
+SQLite uses its online backup API (a consistent copy while the service runs); PostgreSQL uses
+pg_dump and pg_restore in their custom format, restored in one transaction.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+
+from qms.db import make_engine, normalise_url
+from qms.errors import Conflict, FieldError, ValidationFailed
+
+
+def _libpq_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _sqlite_path(url: str) -> str:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        raise ValidationFailed(
+            "not a database file", [FieldError("database_url", "a SQLite file is needed")]
+        )
+    return database
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise Conflict(f"{name} is not installed; it is needed to back up or restore PostgreSQL")
+    return path
+
+
+def backup(url: str, target: Path) -> None:
+    """Write a consistent copy of the database to the file."""
+    url = normalise_url(url)
+    if target.exists():
+        raise Conflict(f"{target} exists already; choose a new file")
+    if make_url(url).get_backend_name() == "sqlite":
+        source = sqlite3.connect(_sqlite_path(url))
+        copy = sqlite3.connect(target)
+        try:
+            with copy:
+                source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+        return
+    subprocess.run(
+        [
+            _tool("pg_dump"),
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            f"--file={target}",
+            f"--dbname={_libpq_url(url)}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+def _is_empty(url: str) -> bool:
+    engine = make_engine(url)
+    try:
+        return not inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def restore(url: str, source: Path) -> None:
+    """Restore a backup file into an empty database (it refuses one that holds tables)."""
+    url = normalise_url(url)
+    if not source.is_file():
+        raise ValidationFailed("no backup file", [FieldError("file", f"{source} is not a file")])
+    if not _is_empty(url):
+        raise Conflict("the target database is not empty; restore into a new, empty database")
+    if make_url(url).get_backend_name() == "sqlite":
+        backup_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        target = sqlite3.connect(_sqlite_path(url))
+        try:
+            with target:
+                backup_db.backup(target)
+        finally:
+            target.close()
+            backup_db.close()
+        return
+    subprocess.run(
+        [
+            _tool("pg_restore"),
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            f"--dbname={_libpq_url(url)}",
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )
