@@ -6,6 +6,13 @@ from qms.audit.models import AuditChainHead, AuditEvent
 from qms.checks.models import RuleFinding
 from qms.db import Base
 from qms.deviations.models import Deviation, deviation_action
+from qms.evaluations.models import (
+    EvaluationBatch,
+    EvaluationResponse,
+    Instrument,
+    Outcome,
+    Question,
+)
 from qms.followups.models import FollowUp
 from qms.numbering import NumberSequence
 from qms.pairs.models import Meeting, Pair
@@ -22,15 +29,20 @@ __all__ = [
     "Cohort",
     "CorrectiveAction",
     "Deviation",
+    "EvaluationBatch",
+    "EvaluationResponse",
     "FollowUp",
     "Goal",
+    "Instrument",
     "Meeting",
     "NumberSequence",
+    "Outcome",
     "Pair",
     "Participant",
     "ParticipantPersonal",
     "Procedure",
     "ProcedureVersion",
+    "Question",
     "Programme",
     "RuleFinding",
     "Signature",

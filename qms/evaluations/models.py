@@ -1,0 +1,144 @@
+"""Evaluation instruments, imported answers and outcomes, and the batches that brought them in."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qms.db import Base, UTCDateTime, str_enum, utcnow
+
+
+class QuestionType(enum.StrEnum):
+    """How a question is answered."""
+
+    scale = "scale"
+    choice = "choice"
+    text = "text"
+
+
+class Respondent(enum.StrEnum):
+    """Who an instrument asks."""
+
+    mentor = "mentor"
+    mentee = "mentee"
+    both = "both"
+
+
+class Instrument(Base):
+    """An evaluation instrument: a survey with coded questions (e.g. the final survey)."""
+
+    __tablename__ = "instrument"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    respondent: Mapped[Respondent] = mapped_column(str_enum(Respondent, "respondent"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="instrument", order_by="Question.id"
+    )
+
+
+class Question(Base):
+    """A question of an instrument, with its code and its kind of answer."""
+
+    __tablename__ = "question"
+    __table_args__ = (UniqueConstraint("instrument_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instrument.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    type: Mapped[QuestionType] = mapped_column(str_enum(QuestionType, "type"))
+    scale_min: Mapped[int | None] = mapped_column(Integer)
+    scale_max: Mapped[int | None] = mapped_column(Integer)
+    options: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    instrument: Mapped[Instrument] = relationship(back_populates="questions")
+
+
+class BatchKind(enum.StrEnum):
+    """What a batch brought in."""
+
+    evaluations = "evaluations"
+    outcomes = "outcomes"
+
+
+class EvaluationBatch(Base):
+    """One import: the file's provenance, who brought it in, and what became of its rows."""
+
+    __tablename__ = "evaluation_batch"
+    __table_args__ = (Index("uq_evaluation_batch_content", "kind", "sha256", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[BatchKind] = mapped_column(str_enum(BatchKind, "kind"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    file_format: Mapped[str] = mapped_column(String(8))
+    shape: Mapped[str] = mapped_column(String(8))
+    mode: Mapped[str] = mapped_column(String(8))
+    rows_total: Mapped[int] = mapped_column(Integer)
+    rows_written: Mapped[int] = mapped_column(Integer)
+    rows_rejected: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    importer: Mapped[str] = mapped_column(String(200))
+    importer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    source: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EvaluationResponse(Base):
+    """One imported answer of a participant to a question."""
+
+    __tablename__ = "evaluation_response"
+    __table_args__ = (UniqueConstraint("participant_id", "question_id", "submitted_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("evaluation_batch.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
+    value_number: Mapped[float | None] = mapped_column(Float)
+    value_text: Mapped[str | None] = mapped_column(Text)
+    submitted_on: Mapped[date] = mapped_column(Date)
+
+
+class OutcomeKind(enum.StrEnum):
+    """Where a participant stands after the programme."""
+
+    employed_full_time = "employed_full_time"
+    employed_part_time = "employed_part_time"
+    education = "education"
+    job_seeking = "job_seeking"
+    other = "other"
+
+
+class Outcome(Base):
+    """A participant's outcome on a date."""
+
+    __tablename__ = "outcome"
+    __table_args__ = (UniqueConstraint("participant_id", "outcome_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_batch.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    outcome: Mapped[OutcomeKind] = mapped_column(str_enum(OutcomeKind, "outcome"))
+    outcome_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
