@@ -12,6 +12,7 @@ from api.routers import (
     deviations,
     followups,
     health,
+    imports,
     me,
     pairs,
     participants,
@@ -44,6 +45,7 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(followups.router)
     app.include_router(procedures.router)
     app.include_router(deviations.router)
+    app.include_router(imports.router)
     app.include_router(actions.router)
     app.include_router(audit.router)
     return app

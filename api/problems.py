@@ -28,6 +28,7 @@ STATUS: dict[type[errors.QMSError], int] = {
     errors.StaleVersion: 412,
     errors.PreconditionRequired: 428,
     errors.ValidationFailed: 422,
+    errors.TooLarge: 413,
 }
 
 
@@ -208,6 +209,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "No such record, or not visible to this token",
         409: "Conflicts with the record's state",
         412: "If-Match is not the current version",
+        413: "The upload is larger than the service takes",
         422: "Invalid input; `errors` names each field",
         428: "If-Match is required",
     }

@@ -71,6 +71,12 @@ class PreconditionRequired(QMSError):
     title = "Precondition required"
 
 
+class TooLarge(QMSError):
+    """The upload is larger than the service takes."""
+
+    title = "Payload too large"
+
+
 class ValidationFailed(QMSError):
     """The input breaks a rule; `errors` names each field or row."""
 

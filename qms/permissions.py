@@ -44,6 +44,9 @@ class Action(enum.StrEnum):
     check_run = "check.run"
     procedure_read = "procedure.read"
     procedure_write = "procedure.write"
+    instrument_write = "instrument.write"
+    evaluation_read = "evaluation.read"
+    evaluation_import = "evaluation.import"
 
     @property
     def is_read(self) -> bool:
@@ -62,6 +65,7 @@ _READ_RECORDS = {
     Action.pair_read,
     Action.followup_read,
     Action.procedure_read,
+    Action.evaluation_read,
 }
 # Who keeps the programme records (participants, pairs, meetings, goals, follow-ups).
 _KEEP_RECORDS = {
@@ -86,6 +90,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.action_manage,
             Action.action_progress,
             Action.procedure_write,
+            Action.instrument_write,
+            Action.evaluation_import,
         }
     ),
     # Coordinators keep the programme records and log what they find in them.
@@ -99,7 +105,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         }
     ),
     Role.auditor: frozenset(_READ_RECORDS),
-    Role.importer: frozenset({Action.self_read}),
+    # Scripts import evaluation results and read back their own batches; nothing else.
+    Role.importer: frozenset({Action.self_read, Action.evaluation_import, Action.evaluation_read}),
 }
 
 

@@ -1,0 +1,223 @@
+"""Evaluation instruments and the unattended import of answers and outcomes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Header, Response, UploadFile
+
+from api.deps import IdPath, SessionDep, allowed
+from api.problems import responses
+from qms.config import get_settings
+from qms.errors import FieldError, TooLarge, ValidationFailed
+from qms.evaluations import service
+from qms.evaluations.models import BatchKind
+from qms.evaluations.readers import ImportFile, detect_format
+from qms.evaluations.schemas import BatchRead, InstrumentCreate, InstrumentRead, Mode, Shape
+from qms.permissions import Action, Actor
+
+router = APIRouter(prefix="/api/v1", tags=["evaluations and imports"])
+
+
+@router.get("/instruments", response_model=list[InstrumentRead], responses=responses(401, 403))
+def list_instruments(
+    actor: Annotated[Actor, allowed(Action.evaluation_read)], session: SessionDep
+) -> list[InstrumentRead]:
+    """List evaluation instruments with their questions."""
+    return [
+        InstrumentRead.model_validate(i) for i in service.list_instruments(session, actor=actor)
+    ]
+
+
+@router.post(
+    "/instruments",
+    status_code=201,
+    response_model=InstrumentRead,
+    responses=responses(401, 403, 409, 422),
+)
+def create_instrument(
+    actor: Annotated[Actor, allowed(Action.instrument_write)],
+    data: InstrumentCreate,
+    session: SessionDep,
+) -> InstrumentRead:
+    """Define an evaluation instrument and its questions."""
+    return InstrumentRead.model_validate(service.create_instrument(session, actor=actor, data=data))
+
+
+def _spool(upload: UploadFile, folder: Path) -> Path:
+    limit = get_settings().import_max_bytes
+    target = folder / "upload"
+    written = 0
+    with target.open("wb") as handle:
+        while chunk := upload.file.read(1 << 20):
+            written += len(chunk)
+            if written > limit:
+                raise TooLarge(f"the file is larger than {limit} bytes")
+            handle.write(chunk)
+    return target
+
+
+def _mapping(raw: str | None) -> dict[str, str] | None:
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValidationFailed(
+            "bad mapping",
+            [
+                FieldError(
+                    "mapping", 'a JSON object of column header to question code, e.g. {"Q1": "SAT"}'
+                )
+            ],
+        )
+    return value
+
+
+def _import(
+    kind: BatchKind,
+    actor: Actor,
+    session: SessionDep,
+    response: Response,
+    file: UploadFile,
+    shape: str,
+    instrument: str | None,
+    mapping: str | None,
+    sheet: str | None,
+    file_format: str | None,
+    mode: str,
+    dry_run: bool,
+    source: str | None,
+    idempotency_key: str | None,
+) -> BatchRead:
+    name = file.filename or "upload"
+    with tempfile.TemporaryDirectory(prefix="qms-import-") as folder:
+        path = _spool(file, Path(folder))
+        fmt = detect_format(name, file_format)
+        result = service.run_import(
+            session,
+            actor=actor,
+            kind=kind,
+            source=ImportFile(path=path, name=name, format=fmt, sheet=sheet),
+            shape=shape,
+            instrument=instrument,
+            mapping=_mapping(mapping),
+            mode=mode,
+            dry_run=dry_run,
+            client_source=source,
+            idempotency_key=idempotency_key,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+    response.status_code = 200 if (result.replayed or result.dry_run) else 201
+    if result.id is not None:
+        response.headers["Location"] = f"/api/v1/imports/{result.id}"
+    return result
+
+
+IMPORT_RESPONSES = {
+    **responses(401, 403, 409, 413, 422),
+    200: {"model": BatchRead, "description": "A dry run, or the batch this content made before"},
+}
+
+
+@router.post(
+    "/imports/evaluations", status_code=201, response_model=BatchRead, responses=IMPORT_RESPONSES
+)
+def import_evaluations(
+    actor: Annotated[Actor, allowed(Action.evaluation_import)],
+    session: SessionDep,
+    response: Response,
+    file: Annotated[UploadFile, File(description="CSV, JSON (array or JSON Lines) or XLSX")],
+    shape: Annotated[Shape, Form()] = "long",
+    instrument: Annotated[str | None, Form(max_length=32, description="for a wide file")] = None,
+    mapping: Annotated[
+        str | None, Form(max_length=20_000, description="wide: JSON header->code")
+    ] = None,
+    sheet: Annotated[str | None, Form(max_length=100, description="XLSX: the sheet")] = None,
+    file_format: Annotated[str | None, Form(alias="format", max_length=8)] = None,
+    mode: Annotated[
+        Mode, Form(description="all: nothing if a row fails; partial: good rows")
+    ] = "all",
+    dry_run: Annotated[bool, Form()] = False,
+    source: Annotated[str | None, Form(max_length=200, description="the client's own name")] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    x_qms_client: Annotated[str | None, Header(max_length=200)] = None,
+) -> BatchRead:
+    """Import evaluation answers (long, or wide with a mapping); each row is checked first."""
+    return _import(
+        BatchKind.evaluations,
+        actor,
+        session,
+        response,
+        file,
+        shape,
+        instrument,
+        mapping,
+        sheet,
+        file_format,
+        mode,
+        dry_run,
+        source or x_qms_client,
+        idempotency_key,
+    )
+
+
+@router.post(
+    "/imports/outcomes", status_code=201, response_model=BatchRead, responses=IMPORT_RESPONSES
+)
+def import_outcomes(
+    actor: Annotated[Actor, allowed(Action.evaluation_import)],
+    session: SessionDep,
+    response: Response,
+    file: Annotated[UploadFile, File(description="participant, outcome, date, note")],
+    sheet: Annotated[str | None, Form(max_length=100)] = None,
+    file_format: Annotated[str | None, Form(alias="format", max_length=8)] = None,
+    mode: Annotated[Mode, Form()] = "all",
+    dry_run: Annotated[bool, Form()] = False,
+    source: Annotated[str | None, Form(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    x_qms_client: Annotated[str | None, Header(max_length=200)] = None,
+) -> BatchRead:
+    """Import participants' outcomes (employed full or part time, education, job seeking, other)."""
+    return _import(
+        BatchKind.outcomes,
+        actor,
+        session,
+        response,
+        file,
+        "long",
+        None,
+        None,
+        sheet,
+        file_format,
+        mode,
+        dry_run,
+        source or x_qms_client,
+        idempotency_key,
+    )
+
+
+@router.get("/imports", response_model=list[BatchRead], responses=responses(401, 403))
+def list_batches(
+    actor: Annotated[Actor, allowed(Action.evaluation_read)], session: SessionDep
+) -> list[BatchRead]:
+    """List import batches, newest first (an importer sees its own)."""
+    return [service.batch_to_read(b) for b in service.list_batches(session, actor=actor)]
+
+
+@router.get(
+    "/imports/{batch_id}", response_model=BatchRead, responses=responses(401, 403, 404, 422)
+)
+def get_batch(
+    actor: Annotated[Actor, allowed(Action.evaluation_read)], batch_id: IdPath, session: SessionDep
+) -> BatchRead:
+    """Return an import batch with its rejected rows."""
+    return service.batch_to_read(service.get_batch(session, actor=actor, batch_id=batch_id))

@@ -1,0 +1,184 @@
+"""Read the rows of an import file — CSV, JSON (array or JSON Lines) or XLSX — one at a time.
+
+Row numbers are the file's own: in CSV and XLSX the header is row 1 and data starts at row 2; in
+JSON Lines they are line numbers; in a JSON array, the position of the object (from 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qms.errors import FieldError, ValidationFailed
+
+FORMATS = ("csv", "json", "xlsx")
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    """A file to import, kept on disk so that it can be read twice without holding it in memory."""
+
+    path: Path
+    name: str
+    format: str
+    sheet: str | None = None
+
+
+def detect_format(name: str, given: str | None = None) -> str:
+    """Return the file's format from what the client said or the file name's ending."""
+    if given:
+        if given not in FORMATS:
+            raise ValidationFailed(
+                "unknown format", [FieldError("format", f"must be one of: {', '.join(FORMATS)}")]
+            )
+        return given
+    ending = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ending in ("csv", "txt"):
+        return "csv"
+    if ending in ("json", "jsonl", "ndjson"):
+        return "json"
+    if ending == "xlsx":
+        return "xlsx"
+    raise ValidationFailed(
+        "cannot tell the file's format",
+        [FieldError("format", "name the format (csv, json, xlsx) or use a file name ending in it")],
+    )
+
+
+def _problem(name: str, message: str, row: int | None = None) -> ValidationFailed:
+    return ValidationFailed(f"{name} cannot be read: {message}", [FieldError("file", message, row)])
+
+
+def read_rows(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    """Return the header and an iterator of (row number, row) for the file."""
+    if source.format == "csv":
+        return _csv(source)
+    if source.format == "json":
+        return _json(source)
+    return _xlsx(source)
+
+
+def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    handle = source.path.open(encoding="utf-8-sig", newline="")
+    try:
+        sample = handle.read(65536)
+    except UnicodeDecodeError as exc:
+        handle.close()
+        raise _problem(source.name, "not UTF-8 text") from exc
+    handle.seek(0)
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(handle, dialect)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        handle.close()
+        raise _problem(source.name, "the file is empty", 1) from None
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            for values in reader:
+                if not any(v.strip() for v in values):
+                    continue
+                yield reader.line_num, dict(zip(header, values, strict=False))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise _problem(source.name, str(exc), reader.line_num) from exc
+        finally:
+            handle.close()
+
+    return header, rows()
+
+
+def _json(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    with source.path.open(encoding="utf-8-sig") as handle:
+        first = handle.read(1)
+        while first and first.isspace():
+            first = handle.read(1)
+    if first == "[":
+        try:
+            data = json.loads(source.path.read_text(encoding="utf-8-sig"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _problem(
+                source.name, f"not valid JSON ({exc})", getattr(exc, "lineno", None)
+            ) from exc
+
+        def items() -> Iterator[tuple[int, dict[str, Any]]]:
+            for number, item in enumerate(data, start=1):
+                if not isinstance(item, dict):
+                    raise _problem(source.name, "each element must be an object", number)
+                yield number, item
+
+        header = sorted({k for item in data[:1000] if isinstance(item, dict) for k in item})
+        return header, items()
+
+    def lines() -> Iterator[tuple[int, dict[str, Any]]]:
+        with source.path.open(encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise _problem(source.name, f"line is not JSON ({exc.msg})", number) from exc
+                if not isinstance(item, dict):
+                    raise _problem(source.name, "each line must be a JSON object", number)
+                yield number, item
+
+    peek = lines()
+    first_row = next(peek, None)
+    header = sorted(first_row[1]) if first_row else []
+
+    def chained() -> Iterator[tuple[int, dict[str, Any]]]:
+        if first_row is not None:
+            yield first_row
+        yield from peek
+
+    return header, chained()
+
+
+def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(source.path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise _problem(source.name, "not an XLSX workbook") from exc
+    if source.sheet is not None and source.sheet not in book.sheetnames:
+        book.close()
+        raise ValidationFailed(
+            "no such sheet",
+            [FieldError("sheet", f"the workbook has: {', '.join(book.sheetnames)}")],
+        )
+    sheet = book[source.sheet] if source.sheet else book.worksheets[0]
+    stream = sheet.iter_rows(values_only=True)
+    first = next(stream, None)
+    if first is None:
+        book.close()
+        raise _problem(source.name, "the sheet is empty", 1)
+    header = ["" if h is None else str(h).strip() for h in first]
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            for number, values in enumerate(stream, start=2):
+                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                    continue
+                yield number, dict(zip(header, values, strict=False))
+        finally:
+            book.close()
+
+    return header, rows()
+
+
+def text_of(value: Any) -> str:
+    """Return a cell's value as stripped text (numbers as written, no trailing .0)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

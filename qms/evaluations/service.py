@@ -1,0 +1,490 @@
+"""Instruments, and the unattended import of evaluation answers and outcomes.
+
+An import reads its file twice: first every row is checked and every problem noted with its row
+and column; then, unless problems stop it, the good rows are written in chunks inside one
+transaction. Memory holds the keys needed to find duplicates, never the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from qms.audit.service import created, record_event
+from qms.db import utcnow
+from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
+from qms.evaluations.models import (
+    BatchKind,
+    EvaluationBatch,
+    EvaluationResponse,
+    Instrument,
+    Outcome,
+    OutcomeKind,
+    Question,
+    QuestionType,
+)
+from qms.evaluations.readers import ImportFile, read_rows, text_of
+from qms.evaluations.schemas import BatchRead, InstrumentCreate, RejectedRow
+from qms.participants.models import Participant
+from qms.permissions import Action, Actor, Role, require
+from qms.programmes.models import Cohort
+
+CHUNK = 5000
+LONG_COLUMNS = ("participant", "instrument", "question", "answer", "submitted_at")
+OUTCOME_COLUMNS = ("participant", "outcome", "date")
+
+
+# Instruments ------------------------------------------------------------------------------------
+
+
+def create_instrument(session: Session, *, actor: Actor, data: InstrumentCreate) -> Instrument:
+    """Define an instrument and its questions."""
+    require(actor, Action.instrument_write)
+    if session.scalars(select(Instrument).where(Instrument.code == data.code)).first():
+        raise Conflict(f"an instrument {data.code} exists already")
+    codes = [q.code for q in data.questions]
+    duplicates = sorted({c for c in codes if codes.count(c) > 1})
+    if duplicates:
+        raise ValidationFailed(
+            "question codes repeat",
+            [FieldError("questions", f"code {c} is used more than once") for c in duplicates],
+        )
+    instrument = Instrument(code=data.code, name=data.name, respondent=data.respondent)
+    instrument.questions = [Question(**q.model_dump()) for q in data.questions]
+    session.add(instrument)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="instrument.created",
+        entity="instrument",
+        entity_id=instrument.id,
+        changes=created({"code": data.code, "name": data.name, "questions": codes}),
+    )
+    return instrument
+
+
+def list_instruments(session: Session, *, actor: Actor) -> list[Instrument]:
+    """List instruments by code."""
+    require(actor, Action.evaluation_read)
+    return list(session.scalars(select(Instrument).order_by(Instrument.code)))
+
+
+# Parsing of values ------------------------------------------------------------------------------
+
+
+def parse_number(text: str) -> float:
+    """Read a number written with a decimal point or a decimal comma (3.5 or 3,5)."""
+    cleaned = text.replace("\u00a0", "").replace(" ", "")
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    return float(cleaned)
+
+
+def parse_day(value: Any) -> date:
+    """Read a date: a spreadsheet date, ISO 8601 (with or without a time), or DD.MM.YYYY."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = text_of(value)
+    if not text:
+        raise ValueError("is empty")
+    try:
+        if "." in text and text.count(".") == 2 and len(text) <= 10:
+            day, month, year = (int(p) for p in text.split("."))
+            return date(year, month, day)
+        if len(text) > 10:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or DD.MM.YYYY)") from None
+
+
+# The import itself -------------------------------------------------------------------------------
+
+
+@dataclass
+class Lookups:
+    """What rows are checked against, loaded once per import."""
+
+    participants: dict[str, int]
+    instruments: dict[str, Instrument]
+    questions: dict[tuple[str, str], Question]
+
+
+@dataclass
+class Check:
+    """What the first reading found."""
+
+    rows_total: int = 0
+    problems: list[RejectedRow] = field(default_factory=list)
+    rejected_rows: set[int] = field(default_factory=set)
+
+
+def _lookups(session: Session, actor: Actor) -> Lookups:
+    stmt = select(Participant.code, Participant.id).join(Cohort, Cohort.id == Participant.cohort_id)
+    if actor.programme_id is not None:
+        stmt = stmt.where(Cohort.programme_id == actor.programme_id)
+    participants = dict(session.execute(stmt))
+    instruments = {i.code: i for i in session.scalars(select(Instrument))}
+    questions = {(i.code, q.code): q for i in instruments.values() for q in i.questions}
+    return Lookups(participants, instruments, questions)
+
+
+def _answer(question: Question, raw: Any) -> tuple[float | None, str | None]:
+    text = text_of(raw)
+    if question.type is QuestionType.scale:
+        try:
+            number = float(raw) if isinstance(raw, int | float) else parse_number(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number") from None
+        low, high = question.scale_min, question.scale_max
+        if low is not None and high is not None and not low <= number <= high:
+            raise ValueError(f"{text} is outside the scale {low}-{high}")
+        return number, None
+    if question.type is QuestionType.choice:
+        if text not in question.options:
+            raise ValueError(f"{text!r} is not one of: {', '.join(question.options)}")
+        return None, text
+    return None, text
+
+
+Item = tuple[int, dict[str, Any]]
+Converter = Callable[[int, dict[str, Any]], Iterator[dict[str, Any]]]
+
+
+def _evaluation_converter(
+    lookups: Lookups,
+    header: list[str],
+    shape: str,
+    instrument: str | None,
+    mapping: dict[str, str] | None,
+) -> Converter:
+    """Return a function turning one row into response values, raising _RowProblem on a problem."""
+    if shape == "long":
+        missing = [c for c in LONG_COLUMNS if c not in header]
+        if missing:
+            raise ValidationFailed(
+                "the file lacks required columns",
+                [FieldError(c, "missing column", row=1) for c in missing],
+            )
+    else:
+        if instrument is None or instrument not in lookups.instruments:
+            raise ValidationFailed(
+                "a wide file needs its instrument",
+                [FieldError("instrument", f"no instrument {instrument!r}")],
+            )
+        mapping = mapping or {}
+        missing = [c for c in ("participant", "submitted_at", *mapping) if c not in header]
+        unknown = [q for q in mapping.values() if (instrument, q) not in lookups.questions]
+        errors = [FieldError(c, "missing column", row=1) for c in missing]
+        errors += [FieldError("mapping", f"no question {q} in {instrument}") for q in unknown]
+        if not mapping:
+            errors.append(FieldError("mapping", "map at least one column to a question code"))
+        if errors:
+            raise ValidationFailed("the file does not fit the mapping", errors)
+
+    def participant_of(row: dict[str, Any]) -> int:
+        code = text_of(row.get("participant"))
+        if code not in lookups.participants:
+            raise _RowProblem("participant", f"no participant {code!r}")
+        return lookups.participants[code]
+
+    def day_of(row: dict[str, Any]) -> date:
+        try:
+            return parse_day(row.get("submitted_at"))
+        except ValueError as exc:
+            raise _RowProblem("submitted_at", f"the date {exc}") from None
+
+    def convert(number: int, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        participant_id = participant_of(row)
+        day = day_of(row)
+        if shape == "long":
+            code = (text_of(row.get("instrument")), text_of(row.get("question")))
+            question = lookups.questions.get(code)
+            if question is None:
+                raise _RowProblem("question", f"no question {code[1]!r} in instrument {code[0]!r}")
+            if not text_of(row.get("answer")):
+                raise _RowProblem("answer", "the answer is empty")
+            pairs = [(question, row.get("answer"), "answer")]
+        else:
+            assert mapping is not None
+            assert instrument is not None
+            pairs = [
+                (lookups.questions[(instrument, q)], row.get(column), column)
+                for column, q in mapping.items()
+                if text_of(row.get(column))
+            ]
+        for question, raw, column in pairs:
+            try:
+                value_number, value_text = _answer(question, raw)
+            except ValueError as exc:
+                raise _RowProblem(column, str(exc)) from None
+            yield {
+                "participant_id": participant_id,
+                "question_id": question.id,
+                "value_number": value_number,
+                "value_text": value_text,
+                "submitted_on": day,
+            }
+
+    return convert
+
+
+def _outcome_converter(lookups: Lookups, header: list[str]) -> Converter:
+    missing = [c for c in OUTCOME_COLUMNS if c not in header]
+    if missing:
+        raise ValidationFailed(
+            "the file lacks required columns",
+            [FieldError(c, "missing column", row=1) for c in missing],
+        )
+
+    def convert(number: int, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        code = text_of(row.get("participant"))
+        if code not in lookups.participants:
+            raise _RowProblem("participant", f"no participant {code!r}")
+        kind = text_of(row.get("outcome"))
+        if kind not in OutcomeKind.__members__:
+            raise _RowProblem("outcome", f"{kind!r} is not one of: {', '.join(OutcomeKind)}")
+        try:
+            day = parse_day(row.get("date"))
+        except ValueError as exc:
+            raise _RowProblem("date", f"the date {exc}") from None
+        note = text_of(row.get("note")) or None
+        yield {
+            "participant_id": lookups.participants[code],
+            "outcome": OutcomeKind(kind),
+            "outcome_on": day,
+            "note": note,
+        }
+
+    return convert
+
+
+class _RowProblem(Exception):
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column, self.message = column, message
+
+
+def _existing_keys(session: Session, kind: BatchKind) -> set[tuple[Any, ...]]:
+    if kind is BatchKind.outcomes:
+        return set(session.execute(select(Outcome.participant_id, Outcome.outcome_on)).tuples())
+    return set(
+        session.execute(
+            select(
+                EvaluationResponse.participant_id,
+                EvaluationResponse.question_id,
+                EvaluationResponse.submitted_on,
+            )
+        ).tuples()
+    )
+
+
+def _key(kind: BatchKind, values: dict[str, Any]) -> tuple[Any, ...]:
+    if kind is BatchKind.outcomes:
+        return (values["participant_id"], values["outcome_on"])
+    return (values["participant_id"], values["question_id"], values["submitted_on"])
+
+
+def _check(
+    source: ImportFile,
+    kind: BatchKind,
+    convert_for: Callable[[list[str]], Converter],
+    existing: set[tuple[Any, ...]],
+) -> Check:
+    header, rows = read_rows(source)
+    convert = convert_for(header)
+    check = Check()
+    seen: dict[tuple[Any, ...], int] = {}
+    for number, row in rows:
+        check.rows_total += 1
+        try:
+            for values in convert(number, row):
+                key = _key(kind, values)
+                if key in existing:
+                    raise _RowProblem(
+                        "answer" if kind is BatchKind.evaluations else "date",
+                        "already imported in an earlier batch",
+                    )
+                if key in seen:
+                    raise _RowProblem(
+                        "answer" if kind is BatchKind.evaluations else "date",
+                        f"duplicate of row {seen[key]}",
+                    )
+                seen[key] = number
+        except _RowProblem as problem:
+            check.problems.append(
+                RejectedRow(row=number, column=problem.column, message=problem.message)
+            )
+            check.rejected_rows.add(number)
+    return check
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def batch_to_read(batch: EvaluationBatch, **flags: bool) -> BatchRead:
+    """Shape a batch for the API."""
+    return BatchRead(
+        id=batch.id,
+        kind=batch.kind,
+        sha256=batch.sha256,
+        file_name=batch.file_name,
+        size_bytes=batch.size_bytes,
+        file_format=batch.file_format,
+        shape=batch.shape,
+        mode=batch.mode,
+        rows_total=batch.rows_total,
+        rows_written=batch.rows_written,
+        rows_rejected=batch.rows_rejected,
+        rejected=[RejectedRow.model_validate(r) for r in batch.rejected],
+        importer=batch.importer,
+        source=batch.source,
+        idempotency_key=batch.idempotency_key,
+        started_at=batch.started_at,
+        finished_at=batch.finished_at,
+        **flags,
+    )
+
+
+def run_import(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: BatchKind,
+    source: ImportFile,
+    shape: str = "long",
+    instrument: str | None = None,
+    mapping: dict[str, str] | None = None,
+    mode: str = "all",
+    dry_run: bool = False,
+    client_source: str | None = None,
+    idempotency_key: str | None = None,
+) -> BatchRead:
+    """Check a file and, unless its problems stop it, write it as one batch."""
+    require(actor, Action.evaluation_import)
+    started = utcnow()
+    sha256, size = _sha256(source.path)
+    if idempotency_key is not None:
+        earlier = session.scalars(
+            select(EvaluationBatch).where(EvaluationBatch.idempotency_key == idempotency_key)
+        ).first()
+        if earlier is not None:
+            if earlier.sha256 != sha256:
+                raise Conflict("this Idempotency-Key was used for other content")
+            return batch_to_read(earlier, replayed=True)
+    if not dry_run:
+        earlier = session.scalars(
+            select(EvaluationBatch).where(
+                EvaluationBatch.kind == kind, EvaluationBatch.sha256 == sha256
+            )
+        ).first()
+        if earlier is not None:
+            return batch_to_read(earlier, replayed=True)
+    lookups = _lookups(session, actor)
+
+    def convert_for(header: list[str]) -> Converter:
+        if kind is BatchKind.outcomes:
+            return _outcome_converter(lookups, header)
+        return _evaluation_converter(lookups, header, shape, instrument, mapping)
+
+    check = _check(source, kind, convert_for, _existing_keys(session, kind))
+    if check.problems and mode == "all":
+        raise ValidationFailed(
+            f"{len(check.rejected_rows)} of {check.rows_total} rows have problems; nothing was "
+            "written (mode=partial writes the good rows)",
+            [FieldError(p.column, p.message, row=p.row) for p in check.problems],
+        )
+    batch = EvaluationBatch(
+        kind=kind,
+        sha256=sha256,
+        file_name=source.name[:255],
+        size_bytes=size,
+        file_format=source.format,
+        shape=shape if kind is BatchKind.evaluations else "long",
+        mode=mode,
+        rows_total=check.rows_total,
+        rows_written=check.rows_total - len(check.rejected_rows),
+        rows_rejected=len(check.rejected_rows),
+        rejected=[p.model_dump() for p in check.problems[:10_000]],
+        importer=actor.name,
+        importer_id=actor.user_id,
+        source=client_source,
+        idempotency_key=idempotency_key,
+        started_at=started,
+        finished_at=started,
+    )
+    if dry_run:
+        batch.finished_at = utcnow()
+        return batch_to_read(batch, dry_run=True)
+    session.add(batch)
+    session.flush()
+    table = Outcome if kind is BatchKind.outcomes else EvaluationResponse
+    _, rows = read_rows(source)
+    convert = convert_for(read_rows(source)[0])
+    chunk: list[dict[str, Any]] = []
+    for number, row in rows:
+        if number in check.rejected_rows:
+            continue
+        for values in convert(number, row):
+            chunk.append({**values, "batch_id": batch.id})
+        if len(chunk) >= CHUNK:
+            session.execute(insert(table), chunk)
+            chunk = []
+    if chunk:
+        session.execute(insert(table), chunk)
+    batch.finished_at = utcnow()
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="import.completed",
+        entity="evaluation_batch",
+        entity_id=batch.id,
+        programme_id=actor.programme_id,
+        changes=created(
+            {
+                "kind": kind,
+                "file_name": batch.file_name,
+                "sha256": sha256,
+                "rows_total": batch.rows_total,
+                "rows_written": batch.rows_written,
+                "rows_rejected": batch.rows_rejected,
+                "source": client_source,
+            }
+        ),
+    )
+    return batch_to_read(batch)
+
+
+def get_batch(session: Session, *, actor: Actor, batch_id: int) -> EvaluationBatch:
+    """Return a batch; an importer sees only the batches it brought in."""
+    require(actor, Action.evaluation_read)
+    batch = session.get(EvaluationBatch, batch_id)
+    if batch is None or (actor.role is Role.importer and batch.importer_id != actor.user_id):
+        raise NotFound(f"no import batch {batch_id}")
+    return batch
+
+
+def list_batches(session: Session, *, actor: Actor) -> list[EvaluationBatch]:
+    """List batches, newest first; an importer sees its own."""
+    require(actor, Action.evaluation_read)
+    stmt = select(EvaluationBatch).order_by(EvaluationBatch.id.desc()).limit(200)
+    if actor.role is Role.importer:
+        stmt = stmt.where(EvaluationBatch.importer_id == actor.user_id)
+    return list(session.scalars(stmt))
