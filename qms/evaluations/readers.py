@@ -145,12 +145,16 @@ def _json(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
 def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
     from openpyxl import load_workbook
 
+    # A file object, not a path: openpyxl would judge a path by its ending, not its content.
+    handle = source.path.open("rb")
     try:
-        book = load_workbook(source.path, read_only=True, data_only=True)
+        book = load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        handle.close()
         raise _problem(source.name, "not an XLSX workbook") from exc
     if source.sheet is not None and source.sheet not in book.sheetnames:
         book.close()
+        handle.close()
         raise ValidationFailed(
             "no such sheet",
             [FieldError("sheet", f"the workbook has: {', '.join(book.sheetnames)}")],
@@ -160,6 +164,7 @@ def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
     first = next(stream, None)
     if first is None:
         book.close()
+        handle.close()
         raise _problem(source.name, "the sheet is empty", 1)
     header = ["" if h is None else str(h).strip() for h in first]
 
@@ -171,6 +176,7 @@ def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
                 yield number, dict(zip(header, values, strict=False))
         finally:
             book.close()
+            handle.close()
 
     return header, rows()
 

@@ -133,7 +133,7 @@ def _lookups(session: Session, actor: Actor) -> Lookups:
     stmt = select(Participant.code, Participant.id).join(Cohort, Cohort.id == Participant.cohort_id)
     if actor.programme_id is not None:
         stmt = stmt.where(Cohort.programme_id == actor.programme_id)
-    participants = dict(session.execute(stmt))
+    participants: dict[str, int] = {row[0]: row[1] for row in session.execute(stmt)}
     instruments = {i.code: i for i in session.scalars(select(Instrument))}
     questions = {(i.code, q.code): q for i in instruments.values() for q in i.questions}
     return Lookups(participants, instruments, questions)
@@ -276,17 +276,16 @@ class _RowProblem(Exception):
 
 
 def _existing_keys(session: Session, kind: BatchKind) -> set[tuple[Any, ...]]:
+    stmt: Any
     if kind is BatchKind.outcomes:
-        return set(session.execute(select(Outcome.participant_id, Outcome.outcome_on)).tuples())
-    return set(
-        session.execute(
-            select(
-                EvaluationResponse.participant_id,
-                EvaluationResponse.question_id,
-                EvaluationResponse.submitted_on,
-            )
-        ).tuples()
-    )
+        stmt = select(Outcome.participant_id, Outcome.outcome_on)
+    else:
+        stmt = select(
+            EvaluationResponse.participant_id,
+            EvaluationResponse.question_id,
+            EvaluationResponse.submitted_on,
+        )
+    return {tuple(row) for row in session.execute(stmt)}
 
 
 def _key(kind: BatchKind, values: dict[str, Any]) -> tuple[Any, ...]:
