@@ -248,3 +248,38 @@ def test_backup_and_restore_from_the_command_line(qms, tmp_path, monkeypatch) ->
     result = qms("restore", str(file))
     assert result.stdout.startswith("OK: ")
     assert "not empty" in qms("restore", str(file), code=2).stderr
+
+
+class TestImportCommands:
+    def test_the_demo_imports_its_survey_and_outcomes_with_provenance(self, qms, fresh_db) -> None:
+        tokens = dict(line.split("=", 1) for line in qms("demo", "--no-serve").stdout.split())
+        batches = (
+            make_client(fresh_db)
+            .get("/api/v1/imports", headers=auth(tokens["QMS_AUDITOR_TOKEN"]))
+            .json()
+        )
+        assert {(b["file_name"], b["rows_written"], b["importer"]) for b in batches} == {
+            ("final-survey-2025.csv", 12, "demo-importer"),
+            ("outcomes-2025.csv", 12, "demo-importer"),
+        }
+
+    def test_instruments_load_and_a_checked_import(self, qms, fresh_db, tmp_path) -> None:
+        qms("demo", "--no-serve")
+        spec = tmp_path / "mid.yaml"
+        spec.write_text(
+            "code: MID\nname: Mid-programme survey\nrespondent: both\nquestions:\n"
+            "  - {code: PROGRESS, text: Progress so far, type: scale, scale_min: 1, scale_max: 5}\n"
+        )
+        assert "defined MID" in qms("instruments", "load", str(spec)).stderr
+        data = tmp_path / "mid.csv"
+        data.write_text(
+            "participant,instrument,question,answer,submitted_at\n"
+            "P-0001,MID,PROGRESS,4,2025-08-01\nP-0001,MID,PROGRESS,7,2025-08-02\n"
+        )
+        failed = qms("import", "evaluations", str(data), code=2).stderr
+        assert "row 3, answer: 7 is outside the scale 1-5" in failed
+        dry = qms("import", "evaluations", str(data), "--partial", "--dry-run").stderr
+        assert "checked (dry run): 2 rows, 1 written, 1 rejected" in dry
+        done = qms("import", "evaluations", str(data), "--partial", "--as", "demo-importer")
+        assert "1 written, 1 rejected" in done.stderr
+        assert "outside the scale" in done.stdout

@@ -280,3 +280,33 @@ class TestLimitsAndAccess:
         assert client.get("/api/v1/deviations", headers=setup["importer"]).status_code == 403
         auditor = auth(make_token(session, Role.auditor))
         assert client.get(f"/api/v1/imports/{batch['id']}", headers=auditor).status_code == 200
+
+
+def test_a_wide_export_may_name_its_own_respondent_and_date_columns(client, session, setup) -> None:
+    a = setup["people"][0]
+    content = f"Respondent ID;Sent;Q1\n{a};2026-06-01;4\n".encode()
+    r = _post(
+        client,
+        setup["importer"],
+        content,
+        "tool.csv",
+        shape="wide",
+        instrument="FINAL",
+        mapping={"Respondent ID": "participant", "Sent": "submitted_at", "Q1": "SAT"},
+    )
+    assert r.status_code == 201, r.text
+    bad = b"Respondent ID;Sent;Q1\nP-0;2026-06-01;4\n"
+    r = _post(
+        client,
+        setup["importer"],
+        bad,
+        "tool2.csv",
+        shape="wide",
+        instrument="FINAL",
+        mapping={"Respondent ID": "participant", "Sent": "submitted_at", "Q1": "SAT"},
+    )
+    assert r.json()["errors"][0] == {
+        "field": "Respondent ID",
+        "message": "no participant 'P-0'",
+        "row": 2,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from qms.cli import admin, procedures, quality, records
+from qms.cli import admin, imports, procedures, quality, records
 
 app = typer.Typer(
     help="mentor-qms: a quality management system for mentor programmes.",
@@ -25,6 +25,8 @@ app.add_typer(quality.actions_app, name="actions")
 app.add_typer(records.participants_app, name="participants")
 app.add_typer(records.meetings_app, name="meetings")
 app.add_typer(procedures.procedures_app, name="procedures")
+app.add_typer(imports.import_app, name="import")
+app.add_typer(imports.instruments_app, name="instruments")
 app.command()(records.check)
 
 __all__ = ["app"]

@@ -14,6 +14,7 @@ from qms.actions import service as actions
 from qms.actions.models import ActionType, CorrectiveAction
 from qms.actions.schemas import ActionCreate, ActionTransition
 from qms.checks import service as checks
+from qms.demo import evaluations as demo_evaluations
 from qms.demo import records
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, RootCauseMethod
@@ -176,6 +177,9 @@ def load(session: Session, *, operator: Actor) -> None:
     load_procedures(session, author=lead, approver=_actor(session, "demo-quality-manager"))
     demo_pairs = records.load_via(session, coordinator, via_2025, via_2026)
     records.load_career(session, coordinator, career_2025, demo_pairs)
+    demo_evaluations.load(
+        session, lead=lead, importer=_actor(session, "demo-importer"), demo=demo_pairs
+    )
     load_quality_records(session, lead=lead, coordinator=coordinator, demo=demo_pairs)
     # The coordinator runs the rule checks as of today: what is overdue now opens deviations.
     checks.run(session, actor=coordinator)

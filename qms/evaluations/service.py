@@ -169,6 +169,7 @@ def _evaluation_converter(
     mapping: dict[str, str] | None,
 ) -> Converter:
     """Return a function turning one row into response values, raising _RowProblem on a problem."""
+    columns = {"participant": "participant", "submitted_at": "submitted_at"}
     if shape == "long":
         missing = [c for c in LONG_COLUMNS if c not in header]
         if missing:
@@ -182,8 +183,18 @@ def _evaluation_converter(
                 "a wide file needs its instrument",
                 [FieldError("instrument", f"no instrument {instrument!r}")],
             )
-        mapping = mapping or {}
-        missing = [c for c in ("participant", "submitted_at", *mapping) if c not in header]
+        mapping = dict(mapping or {})
+        # A survey tool names its own columns: the mapping may point them at the two we need.
+        for target in ("participant", "submitted_at"):
+            for column, code in list(mapping.items()):
+                if code == target:
+                    columns[target] = column
+                    del mapping[column]
+        missing = [
+            c
+            for c in (columns["participant"], columns["submitted_at"], *mapping)
+            if c not in header
+        ]
         unknown = [q for q in mapping.values() if (instrument, q) not in lookups.questions]
         errors = [FieldError(c, "missing column", row=1) for c in missing]
         errors += [FieldError("mapping", f"no question {q} in {instrument}") for q in unknown]
@@ -193,16 +204,16 @@ def _evaluation_converter(
             raise ValidationFailed("the file does not fit the mapping", errors)
 
     def participant_of(row: dict[str, Any]) -> int:
-        code = text_of(row.get("participant"))
+        code = text_of(row.get(columns["participant"]))
         if code not in lookups.participants:
-            raise _RowProblem("participant", f"no participant {code!r}")
+            raise _RowProblem(columns["participant"], f"no participant {code!r}")
         return lookups.participants[code]
 
     def day_of(row: dict[str, Any]) -> date:
         try:
-            return parse_day(row.get("submitted_at"))
+            return parse_day(row.get(columns["submitted_at"]))
         except ValueError as exc:
-            raise _RowProblem("submitted_at", f"the date {exc}") from None
+            raise _RowProblem(columns["submitted_at"], f"the date {exc}") from None
 
     def convert(number: int, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
         participant_id = participant_of(row)

@@ -1,0 +1,154 @@
+"""`qms import` and `qms instruments`: evaluation results from files, unattended."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.table import Table
+
+from qms.cli.common import AsOption, actor_for, err, out, unit_of_work
+from qms.errors import FieldError, ValidationFailed
+from qms.evaluations import service
+from qms.evaluations.models import BatchKind
+from qms.evaluations.readers import ImportFile, detect_format
+from qms.evaluations.schemas import BatchRead, InstrumentCreate
+
+import_app = typer.Typer(help="Import evaluation answers and outcomes.", no_args_is_help=True)
+instruments_app = typer.Typer(help="Evaluation instruments.", no_args_is_help=True)
+
+FileArgument = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
+Partial = Annotated[bool, typer.Option("--partial", help="Write the good rows; list the rest.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")]
+Source = Annotated[str | None, typer.Option(help="The client's own name and version.")]
+Sheet = Annotated[str | None, typer.Option(help="XLSX: the sheet to read (default the first).")]
+
+
+def _report(batch: BatchRead) -> None:
+    if batch.replayed:
+        err.print(f"this content was imported before: batch {batch.id}")
+    state = "checked (dry run)" if batch.dry_run else f"batch {batch.id}"
+    err.print(
+        f"{state}: {batch.rows_total} rows, {batch.rows_written} written, "
+        f"{batch.rows_rejected} rejected (sha256 {batch.sha256[:12]}…)"
+    )
+    if batch.rejected:
+        table = Table("row", "column", "problem", title="Rejected rows")
+        for r in batch.rejected:
+            table.add_row(str(r.row or ""), r.column, r.message)
+        out.print(table)
+
+
+def _run(
+    kind: BatchKind,
+    path: Path,
+    as_user: str | None,
+    *,
+    sheet: str | None,
+    partial: bool,
+    dry_run: bool,
+    source: str | None,
+    shape: str = "long",
+    instrument: str | None = None,
+    mapping: dict[str, str] | None = None,
+) -> None:
+    with unit_of_work() as session:
+        batch = service.run_import(
+            session,
+            actor=actor_for(session, as_user),
+            kind=kind,
+            source=ImportFile(path, path.name, detect_format(path.name, None), sheet),
+            shape=shape,
+            instrument=instrument,
+            mapping=mapping,
+            mode="partial" if partial else "all",
+            dry_run=dry_run,
+            client_source=source,
+        )
+    _report(batch)
+
+
+@import_app.command("evaluations")
+def import_evaluations(
+    path: FileArgument,
+    shape: Annotated[str, typer.Option(help="long, or wide (one row per respondent)")] = "long",
+    instrument: Annotated[
+        str | None, typer.Option(help="Wide files: the instrument's code.")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="Wide files: a JSON or YAML file, column header -> code.")
+    ] = None,
+    sheet: Sheet = None,
+    partial: Partial = False,
+    dry_run: DryRun = False,
+    source: Source = None,
+    as_user: AsOption = None,
+) -> None:
+    """Import evaluation answers from CSV, JSON or XLSX; every row is checked first."""
+    columns = None
+    if mapping is not None:
+        loaded = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+        if not isinstance(loaded, dict):
+            raise typer.BadParameter("the mapping file must map column headers to question codes")
+        columns = {str(k): str(v) for k, v in loaded.items()}
+    _run(
+        BatchKind.evaluations,
+        path,
+        as_user,
+        shape=shape,
+        instrument=instrument,
+        mapping=columns,
+        sheet=sheet,
+        partial=partial,
+        dry_run=dry_run,
+        source=source,
+    )
+
+
+@import_app.command("outcomes")
+def import_outcomes(
+    path: FileArgument,
+    sheet: Sheet = None,
+    partial: Partial = False,
+    dry_run: DryRun = False,
+    source: Source = None,
+    as_user: AsOption = None,
+) -> None:
+    """Import outcomes (participant, outcome, date, note) from CSV, JSON or XLSX."""
+    _run(
+        BatchKind.outcomes,
+        path,
+        as_user,
+        sheet=sheet,
+        partial=partial,
+        dry_run=dry_run,
+        source=source,
+    )
+
+
+@instruments_app.command("load")
+def instruments_load(path: FileArgument, as_user: AsOption = None) -> None:
+    """Define instruments from a YAML or JSON file (one instrument, or a list of them)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise typer.BadParameter(f"{path.name} is not valid YAML or JSON: {exc}") from exc
+    items = data if isinstance(data, list) else [data]
+    with unit_of_work() as session:
+        actor = actor_for(session, as_user)
+        codes = []
+        for index, item in enumerate(items, start=1):
+            if not isinstance(item, dict):
+                raise ValidationFailed(
+                    "not an instrument", [FieldError("instrument", "must be a mapping", row=index)]
+                )
+            codes.append(
+                service.create_instrument(
+                    session, actor=actor, data=InstrumentCreate.model_validate(item)
+                ).code
+            )
+    err.print(f"defined {', '.join(codes)}")

@@ -1,0 +1,123 @@
+"""Demo evaluation results and outcomes, brought in as a survey script would bring them."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from qms.demo.records import DemoPairs
+from qms.evaluations import service as evaluations
+from qms.evaluations.models import BatchKind
+from qms.evaluations.readers import ImportFile
+from qms.evaluations.schemas import InstrumentCreate
+from qms.permissions import Actor
+
+FINAL_SURVEY = {
+    "code": "FINAL",
+    "name": "Final survey for mentees",
+    "respondent": "mentee",
+    "questions": [
+        {
+            "code": "SAT",
+            "text": "How satisfied are you with the programme as a whole?",
+            "type": "scale",
+            "scale_min": 1,
+            "scale_max": 5,
+        },
+        {
+            "code": "MATCH",
+            "text": "How well did your mentor match your professional goals?",
+            "type": "scale",
+            "scale_min": 1,
+            "scale_max": 5,
+        },
+        {
+            "code": "NETWORK",
+            "text": "Has your professional network grown?",
+            "type": "choice",
+            "options": ["yes, a lot", "somewhat", "no"],
+        },
+        {"code": "COMMENT", "text": "What should we change?", "type": "text"},
+    ],
+}
+
+# The 2025 cohort as the Via-mentoring report tells it: of the 12 who completed, 11 were in work
+# or study at the end, and 6 of them in a regular (full-time) position.
+OUTCOMES = [
+    "employed_full_time",
+    "employed_full_time",
+    "employed_full_time",
+    "employed_full_time",
+    "employed_full_time",
+    "employed_full_time",
+    "employed_part_time",
+    "employed_part_time",
+    "employed_part_time",
+    "education",
+    "education",
+    "job_seeking",
+]
+SATISFACTION = [5, 4, 4, 5, 3, 4, 5, 2, 4, 4, 5, 4]
+NETWORK = [
+    "yes, a lot",
+    "yes, a lot",
+    "somewhat",
+    "yes, a lot",
+    "somewhat",
+    "yes, a lot",
+    "yes, a lot",
+    "no",
+    "somewhat",
+    "yes, a lot",
+    "somewhat",
+    "somewhat",
+]
+
+
+def load(session: Session, *, lead: Actor, importer: Actor, demo: DemoPairs) -> None:
+    """Define the final survey; the survey script imports the answers and the outcomes."""
+    evaluations.create_instrument(
+        session, actor=lead, data=InstrumentCreate.model_validate(FINAL_SURVEY)
+    )
+    mentees = [pair.mentee.code for pair in demo.via_2025]
+    with tempfile.TemporaryDirectory(prefix="qms-demo-") as folder:
+        # A survey tool's wide export, semicolons and decimal commas as Scandinavian tools write.
+        answers = Path(folder) / "final-survey-2025.csv"
+        lines = ["Respondent;Submitted;Q1 Overall;Q2 Match;Q3 Network;Q4 Comments"]
+        for i, code in enumerate(mentees):
+            match = "4,5" if i % 3 == 0 else str(max(2, SATISFACTION[i] - 1))
+            comment = "More meetings with employers" if i % 4 == 0 else ""
+            lines.append(f"{code};31.01.2026;{SATISFACTION[i]};{match};{NETWORK[i]};{comment}")
+        answers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        header = answers.read_text(encoding="utf-8").replace(
+            "Respondent;Submitted", "participant;submitted_at"
+        )
+        answers.write_text(header, encoding="utf-8")
+        evaluations.run_import(
+            session,
+            actor=importer,
+            kind=BatchKind.evaluations,
+            source=ImportFile(answers, answers.name, "csv"),
+            shape="wide",
+            instrument="FINAL",
+            mapping={
+                "Q1 Overall": "SAT",
+                "Q2 Match": "MATCH",
+                "Q3 Network": "NETWORK",
+                "Q4 Comments": "COMMENT",
+            },
+            client_source="survey-export 3.2",
+        )
+        outcomes = Path(folder) / "outcomes-2025.csv"
+        rows = ["participant,outcome,date,note"]
+        rows += [f"{code},{kind},2026-01-30," for code, kind in zip(mentees, OUTCOMES, strict=True)]
+        outcomes.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        evaluations.run_import(
+            session,
+            actor=importer,
+            kind=BatchKind.outcomes,
+            source=ImportFile(outcomes, outcomes.name, "csv"),
+            client_source="outcome-sync 1.0",
+        )
