@@ -88,10 +88,13 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
     """Return the methods the application serves at a path."""
+    matching = [r for r in api_routes(app) if r.path_regex.match(path)]
+    # A fixed path (/imports/evaluations) is its own resource, though a template
+    # (/imports/{batch_id}) would match it too.
+    exact = [r for r in matching if r.path == path]
     methods: set[str] = set()
-    for route in api_routes(app):
-        if route.path_regex.match(path):
-            methods |= route.methods or set()
+    for route in exact or matching:
+        methods |= route.methods or set()
     return sorted(methods)
 
 

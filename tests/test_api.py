@@ -214,3 +214,6 @@ class TestStrictInput:
         assert r.status_code == 405
         assert r.headers["allow"] == "GET, POST"
         assert r.headers["content-type"] == "application/problem+json"
+        r = client.put("/api/v1/imports/evaluations")
+        assert r.status_code == 405
+        assert r.headers["allow"] == "POST"
