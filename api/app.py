@@ -13,6 +13,7 @@ from api.routers import (
     followups,
     health,
     imports,
+    indicators,
     me,
     pairs,
     participants,
@@ -46,6 +47,7 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(procedures.router)
     app.include_router(deviations.router)
     app.include_router(imports.router)
+    app.include_router(indicators.router)
     app.include_router(actions.router)
     app.include_router(audit.router)
     return app

@@ -14,6 +14,7 @@ from qms.evaluations.models import (
     Question,
 )
 from qms.followups.models import FollowUp
+from qms.indicators.models import IndicatorDefinition, IndicatorValue
 from qms.numbering import NumberSequence
 from qms.pairs.models import Meeting, Pair
 from qms.participants.models import Goal, Participant, ParticipantPersonal
@@ -33,6 +34,8 @@ __all__ = [
     "EvaluationResponse",
     "FollowUp",
     "Goal",
+    "IndicatorDefinition",
+    "IndicatorValue",
     "Instrument",
     "Meeting",
     "NumberSequence",

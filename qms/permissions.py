@@ -47,6 +47,8 @@ class Action(enum.StrEnum):
     instrument_write = "instrument.write"
     evaluation_read = "evaluation.read"
     evaluation_import = "evaluation.import"
+    indicator_read = "indicator.read"
+    indicator_write = "indicator.write"
 
     @property
     def is_read(self) -> bool:
@@ -66,6 +68,7 @@ _READ_RECORDS = {
     Action.followup_read,
     Action.procedure_read,
     Action.evaluation_read,
+    Action.indicator_read,
 }
 # Who keeps the programme records (participants, pairs, meetings, goals, follow-ups).
 _KEEP_RECORDS = {
@@ -92,6 +95,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.procedure_write,
             Action.instrument_write,
             Action.evaluation_import,
+            Action.indicator_write,
         }
     ),
     # Coordinators keep the programme records and log what they find in them.

@@ -195,6 +195,7 @@ class TestRecordCommands:
         assert board["held"] == 12
         people = client.get("/api/v1/participants?limit=200", headers=auditor).json()["items"]
         assert all(p["personal"] is None for p in people)
+        qms("check")
         again = qms("check").stdout
         assert "0 opened" in again
 

@@ -214,7 +214,7 @@ def list_batches(
 
 
 @router.get(
-    "/imports/{batch_id}", response_model=BatchRead, responses=responses(401, 403, 404, 422)
+    "/imports/{batch_id:int}", response_model=BatchRead, responses=responses(401, 403, 404, 422)
 )
 def get_batch(
     actor: Annotated[Actor, allowed(Action.evaluation_read)], batch_id: IdPath, session: SessionDep

@@ -5,7 +5,8 @@
 - follow_up_overdue: a live pair's mid-programme follow-up is past its date and not held, or the
   cohort's midpoint has passed with no follow-up scheduled (when the programme's rule asks for one);
 - at_risk_undecided: a follow-up found the pair at risk and neither a decision nor a deviation is
-  on record.
+  on record;
+- indicator: a programme's indicator is past its threshold.
 
 Each finding has a key (meeting_rule:PAIR-0003:2026-05); a run opens a deviation for a new key,
 skips a key already found, and reports as cleared a key that is no longer found.
@@ -13,10 +14,9 @@ skips a key already found, and reports as cleared a key that is no longer found.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,34 +30,55 @@ from qms.deviations.models import Deviation
 from qms.deviations.schemas import DeviationCreate
 from qms.errors import FieldError, ValidationFailed
 from qms.followups.models import FollowUp, FollowUpOutcome
+from qms.indicators import service as indicators
 from qms.pairs import service as pairs
-from qms.pairs.models import Meeting, Pair
+from qms.pairs.models import Pair
+from qms.pairs.rules import pair_months
 from qms.permissions import Action, Actor, require
-from qms.programmes.models import Cohort
+from qms.programmes.models import Cohort, Programme
 
-RULES = ("meeting_rule", "follow_up_overdue", "at_risk_undecided")
+RULES = ("meeting_rule", "follow_up_overdue", "at_risk_undecided", "indicator")
 
 
 @dataclass(frozen=True)
 class Finding:
-    """Something a rule found about a pair."""
+    """Something a rule found about a pair (or, for an indicator, about a programme)."""
 
     key: str
     rule: str
-    pair: Pair
+    pair: Pair | None
     title: str
     detail: str
+    programme_id: int
 
 
-def _months(first: date, last: date) -> Iterator[tuple[date, date]]:
-    """Yield (first day, last day) of each calendar month lying wholly within first..last."""
-    start = first if first.day == 1 else (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-    while True:
-        end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        if end > last:
-            return
-        yield start, end
-        start = end + timedelta(days=1)
+def _indicators(session: Session, actor: Actor, on: date) -> Iterator[Finding]:
+    stmt = select(Programme).order_by(Programme.id)
+    if actor.programme_id is not None:
+        stmt = stmt.where(Programme.id == actor.programme_id)
+    for programme in session.scalars(stmt):
+        for definition in indicators.definitions(session, programme.id):
+            figure = indicators.compute(session, programme, definition, on)
+            if indicators.status_of(definition, figure.value) == "breach":
+                yield Finding(
+                    key=f"indicator:{programme.code}:{definition.code}",
+                    rule="indicator",
+                    pair=None,
+                    title=f"{programme.code}: indicator {definition.code} past its threshold",
+                    detail=(
+                        f"{definition.name}: {figure.value} ({figure.detail}) against a "
+                        f"threshold of {definition.threshold} and a plan of {definition.planned}."
+                    ),
+                    programme_id=programme.id,
+                )
+
+
+def _programme_of_finding(session: Session, row: RuleFinding) -> int | None:
+    if row.pair_id is not None:
+        return pairs.programme_of(session.get_one(Pair, row.pair_id))
+    code = row.key.split(":")[1] if row.key.count(":") >= 2 else ""
+    programme = session.scalars(select(Programme).where(Programme.code == code)).first()
+    return programme.id if programme else None
 
 
 def _pairs_in_scope(session: Session, actor: Actor) -> list[Pair]:
@@ -70,35 +91,17 @@ def _pairs_in_scope(session: Session, actor: Actor) -> list[Pair]:
 
 
 def _meeting_rule(session: Session, pair_list: list[Pair], on: date) -> Iterator[Finding]:
-    meetings: dict[int, list[Meeting]] = defaultdict(list)
-    ids = [p.id for p in pair_list]
-    if ids:
-        for m in session.scalars(select(Meeting).where(Meeting.pair_id.in_(ids))):
-            meetings[m.pair_id].append(m)
-    for pair in pair_list:
-        programme = pair.mentee.cohort.programme
-        least_meetings = programme.min_meetings_per_month
-        least_minutes = programme.min_minutes_per_month
-        if not (least_meetings or least_minutes) or pair.started_on is None:
-            continue
-        last = min(on - timedelta(days=1), pair.ended_on or on, pair.mentee.cohort.end_on)
-        for start, end in _months(pair.started_on, last):
-            held = [m for m in meetings[pair.id] if start <= m.held_on <= end]
-            count, minutes = len(held), sum(m.minutes for m in held)
-            short = []
-            if least_meetings and count < least_meetings:
-                short.append(f"{count} meeting(s) against a minimum of {least_meetings}")
-            if least_minutes and minutes < least_minutes:
-                short.append(f"{minutes} minutes against a minimum of {least_minutes}")
-            if short:
-                month = start.strftime("%Y-%m")
-                yield Finding(
-                    key=f"meeting_rule:{pair.code}:{month}",
-                    rule="meeting_rule",
-                    pair=pair,
-                    title=f"{pair.code} below the meeting rule in {month}",
-                    detail=f"In {month} {pair.code} had " + " and ".join(short) + ".",
-                )
+    for item in pair_months(session, pair_list, on):
+        if item.short:
+            pair, month = item.pair, item.month
+            yield Finding(
+                key=f"meeting_rule:{pair.code}:{month}",
+                rule="meeting_rule",
+                pair=pair,
+                programme_id=pairs.programme_of(pair),
+                title=f"{pair.code} below the meeting rule in {month}",
+                detail=f"In {month} {pair.code} had " + " and ".join(item.short) + ".",
+            )
 
 
 def _follow_ups(session: Session, pair_list: list[Pair], on: date) -> Iterator[Finding]:
@@ -121,6 +124,7 @@ def _follow_ups(session: Session, pair_list: list[Pair], on: date) -> Iterator[F
                 key=f"follow_up_overdue:{pair.code}:midpoint",
                 rule="follow_up_overdue",
                 pair=pair,
+                programme_id=pairs.programme_of(pair),
                 title=f"No mid-programme follow-up of {pair.code}",
                 detail=(
                     f"The cohort's midpoint was {midpoint} and no follow-up of {pair.code} has "
@@ -134,6 +138,7 @@ def _follow_ups(session: Session, pair_list: list[Pair], on: date) -> Iterator[F
                 key=f"follow_up_overdue:{follow_up.id}",
                 rule="follow_up_overdue",
                 pair=pair,
+                programme_id=pairs.programme_of(pair),
                 title=f"Mid-programme follow-up of {pair.code} overdue",
                 detail=(
                     f"The follow-up of {pair.code} was due on {follow_up.scheduled_on} and has not "
@@ -149,6 +154,7 @@ def _follow_ups(session: Session, pair_list: list[Pair], on: date) -> Iterator[F
                 key=f"at_risk_undecided:{follow_up.id}",
                 rule="at_risk_undecided",
                 pair=pair,
+                programme_id=pairs.programme_of(pair),
                 title=f"{pair.code} at risk with no decision on record",
                 detail=(
                     f"The follow-up of {pair.code} on {follow_up.held_on} found the pair at risk; "
@@ -182,13 +188,18 @@ def run(session: Session, *, actor: Actor, on: date | None = None) -> CheckResul
     pair_list = _pairs_in_scope(session, actor)
     found = {
         f.key: f
-        for f in [*_meeting_rule(session, pair_list, on), *_follow_ups(session, pair_list, on)]
+        for f in [
+            *_meeting_rule(session, pair_list, on),
+            *_follow_ups(session, pair_list, on),
+            *_indicators(session, actor, on),
+        ]
     }
     in_scope = {p.id for p in pair_list}
     known = {
         r.key: r
         for r in session.scalars(select(RuleFinding).where(RuleFinding.rule.in_(RULES)))
         if r.pair_id in in_scope
+        or (r.pair_id is None and actor.programme_id in (None, _programme_of_finding(session, r)))
     }
     opened, skipped, cleared = [], [], []
     for key, finding in found.items():
@@ -204,34 +215,42 @@ def run(session: Session, *, actor: Actor, on: date | None = None) -> CheckResul
                     action="rule_finding.recurred",
                     entity="rule_finding",
                     entity_id=row.id,
-                    programme_id=pairs.programme_of(finding.pair),
+                    programme_id=finding.programme_id,
                     changes={"cleared_on": {"old": on.isoformat(), "new": None}},
                 )
             skipped.append(_read(row, session))
             continue
         pair = finding.pair
-        source = "meeting_rule" if finding.rule == "meeting_rule" else "follow_up"
+        # An indicator breach is an evaluation of the programme against its plan (ISO 9.1.3).
+        source = {"meeting_rule": "meeting_rule", "indicator": "evaluation"}.get(
+            finding.rule, "follow_up"
+        )
         deviation = deviations.create(
             session,
             actor=actor,
             data=DeviationCreate.model_validate(
                 {
-                    "kind": "nonconformity",
+                    "kind": "deviation_from_plan" if pair is None else "nonconformity",
                     "source": source,
-                    "severity": "major" if finding.rule == "at_risk_undecided" else "minor",
+                    "severity": "minor"
+                    if finding.rule in ("meeting_rule", "follow_up_overdue")
+                    else "major",
                     "title": finding.title,
                     "description": finding.detail + f" Found by the rule check of {on}.",
-                    "pair_id": pair.id,
+                    "pair_id": pair.id if pair else None,
+                    "programme_id": finding.programme_id if pair is None else None,
                     # A run as of an earlier day finds what a run on that day would have found.
                     "detected_at": detected_at,
-                    "iso_clause": "8.5.1" if finding.rule == "meeting_rule" else "9.1.1",
+                    "iso_clause": {"meeting_rule": "8.5.1", "indicator": "9.1.3"}.get(
+                        finding.rule, "9.1.1"
+                    ),
                 }
             ),
         )
         row = RuleFinding(
             key=key,
             rule=finding.rule,
-            pair_id=pair.id,
+            pair_id=pair.id if pair else None,
             detail=finding.detail,
             found_on=on,
             deviation_id=deviation.id,
@@ -249,7 +268,7 @@ def run(session: Session, *, actor: Actor, on: date | None = None) -> CheckResul
                 action="rule_finding.cleared",
                 entity="rule_finding",
                 entity_id=row.id,
-                programme_id=pairs.programme_of(session.get_one(Pair, row.pair_id)),
+                programme_id=_programme_of_finding(session, row),
                 changes={"cleared_on": {"old": None, "new": on.isoformat()}},
                 reason=f"no longer found by the rule check of {on}",
             )

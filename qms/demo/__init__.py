@@ -180,6 +180,7 @@ def load(session: Session, *, operator: Actor) -> None:
     demo_evaluations.load(
         session, lead=lead, importer=_actor(session, "demo-importer"), demo=demo_pairs
     )
+    demo_evaluations.define_indicators(session, lead=lead, programme_id=via.id)
     load_quality_records(session, lead=lead, coordinator=coordinator, demo=demo_pairs)
     # The coordinator runs the rule checks as of today: what is overdue now opens deviations.
     checks.run(session, actor=coordinator)

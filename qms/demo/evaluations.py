@@ -12,6 +12,8 @@ from qms.evaluations import service as evaluations
 from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile
 from qms.evaluations.schemas import InstrumentCreate
+from qms.indicators import service as indicators
+from qms.indicators.schemas import IndicatorCreate
 from qms.permissions import Actor
 
 FINAL_SURVEY = {
@@ -120,4 +122,120 @@ def load(session: Session, *, lead: Actor, importer: Actor, demo: DemoPairs) -> 
             kind=BatchKind.outcomes,
             source=ImportFile(outcomes, outcomes.name, "csv"),
             client_source="outcome-sync 1.0",
+        )
+
+
+# The programme's plan, as its application stated it, against which the results are read.
+VIA_INDICATORS = [
+    (
+        "COMPLETED",
+        "Mentees who complete the programme",
+        "percent",
+        "completion_rate",
+        {},
+        100,
+        "higher_is_better",
+        80,
+    ),
+    (
+        "OCCUPIED",
+        "In work or study at the end",
+        "percent",
+        "occupation_rate",
+        {},
+        75,
+        "higher_is_better",
+        50,
+    ),
+    (
+        "EMPLOYED",
+        "Employed at the end (any job)",
+        "percent",
+        "employment_rate",
+        {},
+        75,
+        "higher_is_better",
+        50,
+    ),
+    (
+        "FULL-TIME",
+        "In a regular full-time position at the end",
+        "percent",
+        "full_time_rate",
+        {},
+        41.7,
+        "higher_is_better",
+        25,
+    ),
+    (
+        "SATISFACTION",
+        "Mean satisfaction, final survey (1-5)",
+        "score",
+        "mean_score",
+        {"instrument": "FINAL", "question": "SAT"},
+        4.0,
+        "higher_is_better",
+        3.5,
+    ),
+    (
+        "FOLLOW-UP",
+        "Mid-programme follow-ups held when due",
+        "percent",
+        "follow_up_completion",
+        {},
+        100,
+        "higher_is_better",
+        90,
+    ),
+    (
+        "MEETINGS",
+        "Pair-months at or above the meeting rule",
+        "percent",
+        "meeting_rule_compliance",
+        {},
+        90,
+        "higher_is_better",
+        80,
+    ),
+    ("OPEN-DEV", "Open deviations", "count", "open_deviations", {}, 0, "lower_is_better", 3),
+    (
+        "OVERDUE-CA",
+        "Overdue corrective actions",
+        "count",
+        "overdue_actions",
+        {},
+        0,
+        "lower_is_better",
+        2,
+    ),
+    (
+        "CAPA-ON-TIME",
+        "Corrective actions done by their due date",
+        "percent",
+        "on_time_capa_closure",
+        {},
+        85,
+        "higher_is_better",
+        50,
+    ),
+]
+
+
+def define_indicators(session: Session, *, lead: Actor, programme_id: int) -> None:
+    """Define the one-year programme's indicators, planned against actual."""
+    for code, name, unit, computation, params, planned, direction, threshold in VIA_INDICATORS:
+        indicators.define(
+            session,
+            actor=lead,
+            programme_id=programme_id,
+            data=IndicatorCreate(
+                code=code,
+                name=name,
+                unit=unit,
+                computation=computation,
+                params=params,
+                planned=planned,
+                direction=direction,
+                threshold=threshold,
+            ),
         )

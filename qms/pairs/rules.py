@@ -1,0 +1,58 @@
+"""The programme's meeting rule, month by month, for each pair."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qms.pairs.models import Meeting, Pair
+
+
+def months_within(first: date, last: date) -> Iterator[tuple[date, date]]:
+    """Yield (first day, last day) of each calendar month lying wholly within first..last."""
+    start = first if first.day == 1 else (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    while True:
+        end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        if end > last:
+            return
+        yield start, end
+        start = end + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class PairMonth:
+    """A complete month of a pair's active period, held against its programme's meeting rule."""
+
+    pair: Pair
+    month: str
+    short: tuple[str, ...]
+
+
+def pair_months(session: Session, pair_list: list[Pair], on: date) -> Iterator[PairMonth]:
+    """Yield each complete month before the date in which each pair was active, with shortfalls."""
+    meetings: dict[int, list[Meeting]] = defaultdict(list)
+    ids = [p.id for p in pair_list]
+    if ids:
+        for m in session.scalars(select(Meeting).where(Meeting.pair_id.in_(ids))):
+            meetings[m.pair_id].append(m)
+    for pair in pair_list:
+        programme = pair.mentee.cohort.programme
+        least_meetings = programme.min_meetings_per_month
+        least_minutes = programme.min_minutes_per_month
+        if not (least_meetings or least_minutes) or pair.started_on is None:
+            continue
+        last = min(on - timedelta(days=1), pair.ended_on or on, pair.mentee.cohort.end_on)
+        for start, end in months_within(pair.started_on, last):
+            held = [m for m in meetings[pair.id] if start <= m.held_on <= end]
+            count, minutes = len(held), sum(m.minutes for m in held)
+            short = []
+            if least_meetings and count < least_meetings:
+                short.append(f"{count} meeting(s) against a minimum of {least_meetings}")
+            if least_minutes and minutes < least_minutes:
+                short.append(f"{minutes} minutes against a minimum of {least_minutes}")
+            yield PairMonth(pair, start.strftime("%Y-%m"), tuple(short))

@@ -1,0 +1,143 @@
+"""Indicators: planned against actual from the records, and the Via-mentoring ground truth."""
+
+from __future__ import annotations
+
+import pytest
+
+from qms.accounts import service as accounts
+from qms.demo import load
+from qms.permissions import Role
+from tests.conftest import make_client
+from tests.factories import ADMIN, auth, make_deviation, make_programme, make_token
+
+
+@pytest.fixture(scope="module")
+def demo_client(new_database):
+    database = new_database()
+    with database.unit_of_work() as session:
+        load(session, operator=ADMIN)
+        accounts.create_user(session, actor=ADMIN, name="ind-auditor", role=Role.auditor)
+        token = accounts.create_token(session, actor=ADMIN, user_name="ind-auditor").secret
+    return make_client(database), auth(token)
+
+
+def _rows(client, headers, as_of: str) -> dict[str, dict]:
+    r = client.get(f"/api/v1/programmes/1/indicators?as_of={as_of}", headers=headers)
+    assert r.status_code == 200, r.text
+    return {row["code"]: row for row in r.json()["rows"]}
+
+
+class TestGroundTruth:
+    def test_the_via_mentoring_results_are_reproduced(self, demo_client) -> None:
+        client, headers = demo_client
+        rows = _rows(client, headers, "2026-02-15")
+        figures = {c: (r["numerator"], r["denominator"]) for c, r in rows.items()}
+        assert figures["COMPLETED"] == (12, 12)
+        assert figures["OCCUPIED"] == (11, 12)
+        assert figures["FULL-TIME"] == (6, 12)
+        assert figures["EMPLOYED"] == (9, 12)
+        assert rows["OCCUPIED"]["actual"] == 91.7
+        assert rows["OCCUPIED"]["planned"] == 75
+        assert rows["OCCUPIED"]["status"] == "met"
+        assert rows["SATISFACTION"]["actual"] == 4.08
+        assert rows["SATISFACTION"]["detail"] == "mean of 12 answers"
+
+    def test_before_the_cohort_ended_there_is_nothing_to_count(self, demo_client) -> None:
+        client, headers = demo_client
+        rows = _rows(client, headers, "2025-06-01")
+        assert rows["COMPLETED"]["status"] == "no_data"
+        assert rows["COMPLETED"]["detail"] == "no mentees completed yet"
+
+
+class TestDefinitionsAndBreaches:
+    def test_a_breach_opens_one_deviation(self, client, session) -> None:
+        lead = auth(make_token(session, Role.quality_lead))
+        programme = make_programme(session)
+        for _ in range(3):
+            make_deviation(session, programme_id=programme.id)
+        r = client.post(
+            f"/api/v1/programmes/{programme.id}/indicators",
+            headers=lead,
+            json={
+                "code": "OPEN-DEV",
+                "name": "Open deviations",
+                "unit": "count",
+                "computation": "open_deviations",
+                "planned": 0,
+                "direction": "lower_is_better",
+                "threshold": 2,
+            },
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["rows"][0]["status"] == "breach"
+        run = client.post("/api/v1/checks/run", headers=lead, json={}).json()
+        opened = [f for f in run["opened"] if f["rule"] == "indicator"]
+        assert [f["key"] for f in opened] == [f"indicator:{programme.code}:OPEN-DEV"]
+        again = client.post("/api/v1/checks/run", headers=lead, json={}).json()
+        assert not [f for f in again["opened"] if f["rule"] == "indicator"]
+
+    def test_values_entered_by_hand(self, client, session) -> None:
+        lead = auth(make_token(session, Role.quality_lead))
+        programme = make_programme(session)
+        table = client.post(
+            f"/api/v1/programmes/{programme.id}/indicators",
+            headers=lead,
+            json={
+                "code": "INQUIRIES",
+                "name": "Inquiries about mentoring",
+                "unit": "count",
+                "computation": "entered",
+                "planned": 12,
+            },
+        ).json()
+        indicator_id = table["rows"][0]["id"]
+        value = {
+            "period_start": "2025-01-01",
+            "period_end": "2025-12-31",
+            "value": 16,
+            "note": "12 organisations advised, 4 from abroad",
+        }
+        r = client.post(f"/api/v1/indicators/{indicator_id}/values", headers=lead, json=value)
+        assert r.status_code == 201
+        assert r.json()["rows"][0]["actual"] == 16
+        reversed_period = {**value, "period_start": "2026-01-01"}
+        r = client.post(
+            f"/api/v1/indicators/{indicator_id}/values", headers=lead, json=reversed_period
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "period_end"
+
+    def test_bad_definitions_name_the_field(self, client, session) -> None:
+        lead = auth(make_token(session, Role.quality_lead))
+        programme = make_programme(session)
+        r = client.post(
+            f"/api/v1/programmes/{programme.id}/indicators",
+            headers=lead,
+            json={
+                "code": "X",
+                "name": "x",
+                "unit": "percent",
+                "computation": "astrology",
+                "planned": 1,
+            },
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "computation"
+
+    @pytest.mark.parametrize(
+        ("role", "read", "write"),
+        [(Role.auditor, 200, 403), (Role.coordinator, 200, 403), (Role.importer, 403, 403)],
+    )
+    def test_who_reads_and_defines(self, client, session, role, read, write) -> None:
+        programme = make_programme(session)
+        headers = auth(make_token(session, role))
+        url = f"/api/v1/programmes/{programme.id}/indicators"
+        assert client.get(url, headers=headers).status_code == read
+        body = {
+            "code": "C",
+            "name": "c",
+            "unit": "count",
+            "computation": "open_deviations",
+            "planned": 0,
+        }
+        assert client.post(url, headers=headers, json=body).status_code == write
