@@ -183,6 +183,8 @@ def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
 
 def text_of(value: Any) -> str:
     """Return a cell's value as stripped text (numbers as written, no trailing .0)."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

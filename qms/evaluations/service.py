@@ -7,14 +7,17 @@ transaction. Memory holds the keys needed to find duplicates, never the file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import marshal
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qms.audit.service import created, record_event
@@ -82,6 +85,10 @@ def list_instruments(session: Session, *, actor: Actor) -> list[Instrument]:
 
 def parse_number(text: str) -> float:
     """Read a number written with a decimal point or a decimal comma (3.5 or 3,5)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
     cleaned = text.replace("\u00a0", "").replace(" ", "")
     if cleaned.count(",") == 1 and "." not in cleaned:
         cleaned = cleaned.replace(",", ".")
@@ -94,7 +101,12 @@ def parse_day(value: Any) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    text = text_of(value)
+    return _parse_day_text(text_of(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_day_text(text: str) -> date:
+    # Files repeat the same few dates on many rows: each is parsed once.
     if not text:
         raise ValueError("is empty")
     try:
@@ -117,7 +129,18 @@ class Lookups:
 
     participants: dict[str, int]
     instruments: dict[str, Instrument]
-    questions: dict[tuple[str, str], Question]
+    questions: dict[tuple[str, str], QuestionInfo]
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """What checking an answer needs of a question, as plain values (read per row)."""
+
+    id: int
+    type: QuestionType
+    scale_min: int | None
+    scale_max: int | None
+    options: tuple[str, ...]
 
 
 @dataclass
@@ -135,11 +158,15 @@ def _lookups(session: Session, actor: Actor) -> Lookups:
         stmt = stmt.where(Cohort.programme_id == actor.programme_id)
     participants: dict[str, int] = {row[0]: row[1] for row in session.execute(stmt)}
     instruments = {i.code: i for i in session.scalars(select(Instrument))}
-    questions = {(i.code, q.code): q for i in instruments.values() for q in i.questions}
+    questions = {
+        (i.code, q.code): QuestionInfo(q.id, q.type, q.scale_min, q.scale_max, tuple(q.options))
+        for i in instruments.values()
+        for q in i.questions
+    }
     return Lookups(participants, instruments, questions)
 
 
-def _answer(question: Question, raw: Any) -> tuple[float | None, str | None]:
+def _answer(question: QuestionInfo, raw: Any) -> tuple[float | None, str | None]:
     text = text_of(raw)
     if question.type is QuestionType.scale:
         try:
@@ -286,57 +313,120 @@ class _RowProblem(Exception):
         self.column, self.message = column, message
 
 
-def _existing_keys(session: Session, kind: BatchKind) -> set[tuple[Any, ...]]:
-    stmt: Any
+def _existing_keys(session: Session, kind: BatchKind) -> set[int]:
     if kind is BatchKind.outcomes:
-        stmt = select(Outcome.participant_id, Outcome.outcome_on)
-    else:
-        stmt = select(
-            EvaluationResponse.participant_id,
-            EvaluationResponse.question_id,
-            EvaluationResponse.submitted_on,
+        return {
+            _key(kind, {"participant_id": p, "outcome_on": on})
+            for p, on in session.execute(select(Outcome.participant_id, Outcome.outcome_on))
+        }
+    stmt = select(
+        EvaluationResponse.participant_id,
+        EvaluationResponse.question_id,
+        EvaluationResponse.submitted_on,
+    )
+    return {
+        _key(kind, {"participant_id": p, "question_id": q, "submitted_on": on})
+        for p, q, on in session.execute(stmt)
+    }
+
+
+def _key(kind: BatchKind, values: dict[str, Any]) -> int:
+    """Pack what makes an answer (or outcome) unique into one int: a million keys stay small."""
+    participant: int = values["participant_id"]
+    if kind is BatchKind.outcomes:
+        day: date = values["outcome_on"]
+        return (participant << 24) | day.toordinal()
+    question: int = values["question_id"]
+    submitted: date = values["submitted_on"]
+    return (participant << 44) | (question << 24) | submitted.toordinal()
+
+
+def _row_tuple(kind: BatchKind, values: dict[str, Any]) -> tuple[Any, ...]:
+    if kind is BatchKind.outcomes:
+        return (
+            values["participant_id"],
+            values["outcome"].value,
+            values["outcome_on"].toordinal(),
+            values["note"],
         )
-    return {tuple(row) for row in session.execute(stmt)}
-
-
-def _key(kind: BatchKind, values: dict[str, Any]) -> tuple[Any, ...]:
-    if kind is BatchKind.outcomes:
-        return (values["participant_id"], values["outcome_on"])
-    return (values["participant_id"], values["question_id"], values["submitted_on"])
+    return (
+        values["participant_id"],
+        values["question_id"],
+        values["value_number"],
+        values["value_text"],
+        values["submitted_on"].toordinal(),
+    )
 
 
 def _check(
     source: ImportFile,
     kind: BatchKind,
     convert_for: Callable[[list[str]], Converter],
-    existing: set[tuple[Any, ...]],
+    existing: set[int],
+    spool: BinaryIO,
 ) -> Check:
+    """Read the file once: check every row, and spool the good rows' values for writing."""
     header, rows = read_rows(source)
     convert = convert_for(header)
     check = Check()
-    seen: dict[tuple[Any, ...], int] = {}
+    seen: dict[int, int] = {}
+    column = "answer" if kind is BatchKind.evaluations else "date"
+    pending: list[tuple[Any, ...]] = []
     for number, row in rows:
         check.rows_total += 1
         try:
+            row_values = []
             for values in convert(number, row):
                 key = _key(kind, values)
                 if key in existing:
-                    raise _RowProblem(
-                        "answer" if kind is BatchKind.evaluations else "date",
-                        "already imported in an earlier batch",
-                    )
+                    raise _RowProblem(column, "already imported in an earlier batch")
                 if key in seen:
-                    raise _RowProblem(
-                        "answer" if kind is BatchKind.evaluations else "date",
-                        f"duplicate of row {seen[key]}",
-                    )
+                    raise _RowProblem(column, f"duplicate of row {seen[key]}")
                 seen[key] = number
+                row_values.append(_row_tuple(kind, values))
+            pending.extend(row_values)
+            if len(pending) >= CHUNK:
+                marshal.dump(pending, spool)
+                pending = []
         except _RowProblem as problem:
             check.problems.append(
                 RejectedRow(row=number, column=problem.column, message=problem.message)
             )
             check.rejected_rows.add(number)
+    if pending:
+        marshal.dump(pending, spool)
     return check
+
+
+def _write(session: Session, kind: BatchKind, batch_id: int, spool: BinaryIO) -> None:
+    """Insert the spooled rows in chunks, straight through the driver: they are checked already."""
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    columns: tuple[str, ...]
+    if kind is BatchKind.outcomes:
+        table, columns, day = "outcome", ("participant_id", "outcome", "outcome_on", "note"), 2
+    else:
+        table = "evaluation_response"
+        columns = ("participant_id", "question_id", "value_number", "value_text", "submitted_on")
+        day = 4
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table} (batch_id, {', '.join(columns)}) "
+        f"VALUES ({', '.join([mark] * (len(columns) + 1))})"
+    )
+    spool.seek(0)
+    while True:
+        try:
+            chunk = marshal.load(spool)
+        except EOFError:
+            return
+        rows = []
+        for values in chunk:
+            on = date.fromordinal(values[day])
+            row = list(values)
+            row[day] = on.isoformat() if sqlite else on
+            rows.append((batch_id, *row))
+        connection.exec_driver_sql(sql, rows)
 
 
 def _sha256(path: Path) -> tuple[str, int]:
@@ -413,7 +503,42 @@ def run_import(
             return _outcome_converter(lookups, header)
         return _evaluation_converter(lookups, header, shape, instrument, mapping)
 
-    check = _check(source, kind, convert_for, _existing_keys(session, kind))
+    with tempfile.TemporaryFile() as spool:
+        return _finish(
+            session,
+            actor=actor,
+            kind=kind,
+            source=source,
+            shape=shape,
+            mode=mode,
+            dry_run=dry_run,
+            client_source=client_source,
+            idempotency_key=idempotency_key,
+            started=started,
+            sha256=sha256,
+            size=size,
+            spool=spool,
+            check=_check(source, kind, convert_for, _existing_keys(session, kind), spool),
+        )
+
+
+def _finish(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: BatchKind,
+    source: ImportFile,
+    shape: str,
+    mode: str,
+    dry_run: bool,
+    client_source: str | None,
+    idempotency_key: str | None,
+    started: datetime,
+    sha256: str,
+    size: int,
+    spool: BinaryIO,
+    check: Check,
+) -> BatchRead:
     if check.problems and mode == "all":
         raise ValidationFailed(
             f"{len(check.rejected_rows)} of {check.rows_total} rows have problems; nothing was "
@@ -444,20 +569,7 @@ def run_import(
         return batch_to_read(batch, dry_run=True)
     session.add(batch)
     session.flush()
-    table = Outcome if kind is BatchKind.outcomes else EvaluationResponse
-    _, rows = read_rows(source)
-    convert = convert_for(read_rows(source)[0])
-    chunk: list[dict[str, Any]] = []
-    for number, row in rows:
-        if number in check.rejected_rows:
-            continue
-        for values in convert(number, row):
-            chunk.append({**values, "batch_id": batch.id})
-        if len(chunk) >= CHUNK:
-            session.execute(insert(table), chunk)
-            chunk = []
-    if chunk:
-        session.execute(insert(table), chunk)
+    _write(session, kind, batch.id, spool)
     batch.finished_at = utcnow()
     session.flush()
     record_event(

@@ -1,0 +1,195 @@
+"""Import speed and memory, against a baseline measured in the same run.
+
+The baseline reads the same CSV file with the csv module and inserts the rows with sqlite3
+executemany into the same table (same indexes, foreign keys on) of a twin database — it looks up
+the codes it must turn into ids, and checks nothing. The import checks every row
+(participant, question, scale, duplicates) before anything is written; the good rows wait in a
+spool file on disk, not in memory.
+
+Usage: python bench/bench_import.py [--rows 100000]  (--rows 1000000 for the memory figure)
+Prints rows/s for both, the ratio (import time / baseline time) last, and the peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import shutil
+import sqlite3
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from qms import migrate
+from qms.db import Database, make_engine
+from qms.evaluations import service
+from qms.evaluations.models import BatchKind
+from qms.evaluations.readers import ImportFile
+from qms.evaluations.schemas import InstrumentCreate
+from qms.participants.models import Participant, ParticipantPersonal
+from qms.permissions import Actor, Role
+from qms.programmes.schemas import CohortCreate, ProgrammeCreate
+from qms.programmes.service import create_cohort, create_programme
+
+ACTOR = Actor(user_id=None, name="bench", role=Role.admin)
+QUESTIONS = 10
+
+
+def build(database: Database, people: int) -> None:
+    with database.unit_of_work() as session:
+        programme = create_programme(
+            session, actor=ACTOR, data=ProgrammeCreate(code="BENCH", name="b", organiser="b")
+        )
+        cohort = create_cohort(
+            session,
+            actor=ACTOR,
+            programme_id=programme.id,
+            data=CohortCreate(
+                code="C", name="c", start_on=date(2025, 1, 6), end_on=date(2025, 12, 19)
+            ),
+        )
+        # Participants straight into the tables: the benchmark is about the import.
+        session.execute(
+            insert(Participant),
+            [
+                {
+                    "code": f"P-{n:06d}",
+                    "cohort_id": cohort.id,
+                    "role": "mentee",
+                    "field": "f",
+                    "competence_needs": "",
+                    "career_goals": "",
+                    "training_modules": [],
+                    "version": 1,
+                }
+                for n in range(people)
+            ],
+        )
+        ids = session.scalars(select(Participant.id)).all()
+        session.execute(insert(ParticipantPersonal), [{"participant_id": i} for i in ids])
+        service.create_instrument(
+            session,
+            actor=ACTOR,
+            data=InstrumentCreate.model_validate(
+                {
+                    "code": "FINAL",
+                    "name": "Final",
+                    "respondent": "mentee",
+                    "questions": [
+                        {
+                            "code": f"Q{q}",
+                            "text": "t",
+                            "type": "scale",
+                            "scale_min": 1,
+                            "scale_max": 5,
+                        }
+                        for q in range(QUESTIONS)
+                    ],
+                }
+            ),
+        )
+
+
+def write_csv(path: Path, rows: int, people: int) -> None:
+    days = max(1, rows // (people * QUESTIONS))
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["participant", "instrument", "question", "answer", "submitted_at"])
+        written = 0
+        for d in range(days + 1):
+            day = (date(2025, 6, 1) + timedelta(days=d)).isoformat()
+            for p in range(people):
+                for q in range(QUESTIONS):
+                    if written == rows:
+                        return
+                    out.writerow([f"P-{p:06d}", "FINAL", f"Q{q}", (p + q + d) % 5 + 1, day])
+                    written += 1
+
+
+def baseline(path: Path, db_file: Path) -> float:
+    """Read the file with the csv module and insert its rows with sqlite3 executemany.
+
+    Into the same table, with the same indexes and foreign keys, of a twin database: only the
+    codes are looked up (they must become ids), nothing is checked.
+    """
+    db = sqlite3.connect(db_file)
+    db.execute("PRAGMA foreign_keys=ON")
+    people = dict(db.execute("SELECT code, id FROM participant"))
+    questions = dict(db.execute("SELECT code, id FROM question"))
+    batch_id = db.execute(
+        "INSERT INTO evaluation_batch (kind, sha256, file_name, size_bytes, file_format, shape,"
+        " mode, rows_total, rows_written, rows_rejected, rejected, importer, started_at,"
+        " finished_at) VALUES ('evaluations', 'x', 'f', 0, 'csv', 'long', 'all', 0, 0, 0, '[]',"
+        " 'b', '2025-01-01', '2025-01-01')"
+    ).lastrowid
+    sql = (
+        "INSERT INTO evaluation_response (batch_id, participant_id, question_id, value_number,"
+        " value_text, submitted_on) VALUES (?, ?, ?, ?, NULL, ?)"
+    )
+    start = time.perf_counter()
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        batch = []
+        for code, _instrument, question, answer, day in reader:
+            batch.append((batch_id, people[code], questions[question], float(answer), day))
+            if len(batch) == 5000:
+                db.executemany(sql, batch)
+                batch = []
+        if batch:
+            db.executemany(sql, batch)
+    db.commit()
+    elapsed = time.perf_counter() - start
+    db.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--people", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = f"sqlite:///{folder / 'qms.db'}"
+        migrate.upgrade(url)
+        database = Database(make_engine(url))
+        build(database, args.people)
+        data = folder / "answers.csv"
+        write_csv(data, args.rows, args.people)
+        database.dispose()
+        twin = folder / "twin.db"
+        shutil.copyfile(folder / "qms.db", twin)
+        base = baseline(data, twin)
+        size = data.stat().st_size
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        with database.unit_of_work() as session:
+            batch = service.run_import(
+                session,
+                actor=ACTOR,
+                kind=BatchKind.evaluations,
+                source=ImportFile(data, data.name, "csv"),
+            )
+        ours = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        database.dispose()
+    assert batch.rows_written == args.rows, batch
+    print(f"rows: {args.rows}; file {size:,} bytes")
+    print(f"baseline (csv + sqlite3 executemany, same table): {args.rows / base:,.0f} rows/s")
+    print(
+        "import (every row checked, then written in one transaction): "
+        f"{args.rows / ours:,.0f} rows/s"
+    )
+    print(
+        f"peak resident memory: {peak / 1024:.0f} MB (was {before / 1024:.0f} MB before the import)"
+    )
+    print(f"ratio import/baseline: {ours / base:.2f}")
+
+
+if __name__ == "__main__":
+    main()
