@@ -49,6 +49,7 @@ class Action(enum.StrEnum):
     evaluation_import = "evaluation.import"
     indicator_read = "indicator.read"
     indicator_write = "indicator.write"
+    import_rollback = "import.rollback"
 
     @property
     def is_read(self) -> bool:
@@ -96,6 +97,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.instrument_write,
             Action.evaluation_import,
             Action.indicator_write,
+            Action.import_rollback,
         }
     ),
     # Coordinators keep the programme records and log what they find in them.

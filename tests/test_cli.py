@@ -284,3 +284,13 @@ class TestImportCommands:
         done = qms("import", "evaluations", str(data), "--partial", "--as", "demo-importer")
         assert "1 written, 1 rejected" in done.stderr
         assert "outside the scale" in done.stdout
+
+
+def test_an_import_limited_to_a_programme_finds_no_one_outside_it(qms, tmp_path) -> None:
+    qms("demo", "--no-serve")
+    data = tmp_path / "o.csv"
+    data.write_text("participant,outcome,date\nP-0001,education,2026-02-01\n")
+    result = qms("import", "outcomes", str(data), "--programme", "CAREER-18", "--dry-run", code=2)
+    assert "row 2, participant: no participant 'P-0001'" in result.stderr
+    ok = qms("import", "outcomes", str(data), "--programme", "VIA-JOB", "--dry-run")
+    assert "1 written" in ok.stderr

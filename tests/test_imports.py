@@ -310,3 +310,25 @@ def test_a_wide_export_may_name_its_own_respondent_and_date_columns(client, sess
         "message": "no participant 'P-0'",
         "row": 2,
     }
+
+
+class TestRollback:
+    def test_a_quality_lead_rolls_a_batch_back_and_it_may_come_in_again(
+        self, client, session, setup
+    ) -> None:
+        a = setup["people"][0]
+        content = f"{HEADER}{a},FINAL,SAT,4,2026-06-01\n".encode()
+        batch = _post(client, setup["importer"], content, "a.csv").json()
+        url = f"/api/v1/imports/{batch['id']}/rollback"
+        assert client.post(url, headers=setup["importer"], json={"reason": "x"}).status_code == 403
+        assert client.post(url, headers=setup["lead"], json={}).status_code == 422
+        r = client.post(
+            url, headers=setup["lead"], json={"reason": "The survey tool sent test data"}
+        )
+        assert r.status_code == 200
+        assert r.json()["rolled_back_by"].startswith("quality-lead")
+        assert _count(session, EvaluationResponse) == 0
+        assert client.post(url, headers=setup["lead"], json={"reason": "again"}).status_code == 409
+        again = _post(client, setup["importer"], content, "a.csv")
+        assert again.status_code == 201
+        assert again.json()["id"] != batch["id"]

@@ -17,7 +17,14 @@ from qms.errors import FieldError, TooLarge, ValidationFailed
 from qms.evaluations import service
 from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile, detect_format
-from qms.evaluations.schemas import BatchRead, InstrumentCreate, InstrumentRead, Mode, Shape
+from qms.evaluations.schemas import (
+    BatchRead,
+    InstrumentCreate,
+    InstrumentRead,
+    Mode,
+    RollbackRequest,
+    Shape,
+)
 from qms.permissions import Action, Actor
 
 router = APIRouter(prefix="/api/v1", tags=["evaluations and imports"])
@@ -203,6 +210,22 @@ def import_outcomes(
         source or x_qms_client,
         idempotency_key,
     )
+
+
+@router.post(
+    "/imports/{batch_id:int}/rollback",
+    response_model=BatchRead,
+    responses=responses(401, 403, 404, 409, 422),
+)
+def rollback_batch(
+    actor: Annotated[Actor, allowed(Action.import_rollback)],
+    batch_id: IdPath,
+    data: RollbackRequest,
+    session: SessionDep,
+) -> BatchRead:
+    """Roll a whole batch back, with the reason: its rows go, the batch stays on record."""
+    batch = service.rollback(session, actor=actor, batch_id=batch_id, reason=data.reason)
+    return service.batch_to_read(batch)
 
 
 @router.get("/imports", response_model=list[BatchRead], responses=responses(401, 403))

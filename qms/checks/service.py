@@ -221,8 +221,7 @@ def run(session: Session, *, actor: Actor, on: date | None = None) -> CheckResul
             skipped.append(_read(row, session))
             continue
         pair = finding.pair
-        # An indicator breach is an evaluation of the programme against its plan (ISO 9.1.3).
-        source = {"meeting_rule": "meeting_rule", "indicator": "evaluation"}.get(
+        source = {"meeting_rule": "meeting_rule", "indicator": "indicator"}.get(
             finding.rule, "follow_up"
         )
         deviation = deviations.create(

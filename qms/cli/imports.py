@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 import yaml
+from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from qms.cli.common import AsOption, actor_for, err, out, unit_of_work
@@ -16,6 +17,7 @@ from qms.evaluations import service
 from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile, detect_format
 from qms.evaluations.schemas import BatchRead, InstrumentCreate
+from qms.programmes import repository as programmes
 
 import_app = typer.Typer(help="Import evaluation answers and outcomes.", no_args_is_help=True)
 instruments_app = typer.Typer(help="Evaluation instruments.", no_args_is_help=True)
@@ -54,8 +56,27 @@ def _run(
     shape: str = "long",
     instrument: str | None = None,
     mapping: dict[str, str] | None = None,
+    programme: str | None = None,
 ) -> None:
-    with unit_of_work() as session:
+    with (
+        unit_of_work() as session,
+        Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True
+        ) as bar,
+    ):
+        task = bar.add_task(f"checking {path.name}")
+
+        def progress(rows: int) -> None:
+            bar.update(task, description=f"checking {path.name}: {rows:,} rows")
+
+        programme_id = None
+        if programme is not None:
+            found = programmes.get_by_code(session, programme)
+            if found is None:
+                raise ValidationFailed(
+                    "unknown programme", [FieldError("programme", f"no programme {programme!r}")]
+                )
+            programme_id = found.id
         batch = service.run_import(
             session,
             actor=actor_for(session, as_user),
@@ -67,6 +88,8 @@ def _run(
             mode="partial" if partial else "all",
             dry_run=dry_run,
             client_source=source,
+            programme_id=programme_id,
+            progress=progress,
         )
     _report(batch)
 
@@ -74,6 +97,9 @@ def _run(
 @import_app.command("evaluations")
 def import_evaluations(
     path: FileArgument,
+    programme: Annotated[
+        str | None, typer.Option(help="Look participants up in this programme (its code) only.")
+    ] = None,
     shape: Annotated[str, typer.Option(help="long, or wide (one row per respondent)")] = "long",
     instrument: Annotated[
         str | None, typer.Option(help="Wide files: the instrument's code.")
@@ -105,12 +131,16 @@ def import_evaluations(
         partial=partial,
         dry_run=dry_run,
         source=source,
+        programme=programme,
     )
 
 
 @import_app.command("outcomes")
 def import_outcomes(
     path: FileArgument,
+    programme: Annotated[
+        str | None, typer.Option(help="Look participants up in this programme (its code) only.")
+    ] = None,
     sheet: Sheet = None,
     partial: Partial = False,
     dry_run: DryRun = False,
@@ -126,6 +156,7 @@ def import_outcomes(
         partial=partial,
         dry_run=dry_run,
         source=source,
+        programme=programme,
     )
 
 

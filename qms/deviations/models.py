@@ -41,6 +41,7 @@ class DeviationSource(enum.StrEnum):
     internal_audit = "internal_audit"
     complaint = "complaint"
     self_reported = "self_reported"
+    indicator = "indicator"
 
 
 class Severity(enum.StrEnum):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -83,7 +84,17 @@ class EvaluationBatch(Base):
     """One import: the file's provenance, who brought it in, and what became of its rows."""
 
     __tablename__ = "evaluation_batch"
-    __table_args__ = (Index("uq_evaluation_batch_content", "kind", "sha256", unique=True),)
+    __table_args__ = (
+        # The same content makes one batch, until that batch is rolled back.
+        Index(
+            "uq_evaluation_batch_content",
+            "kind",
+            "sha256",
+            unique=True,
+            sqlite_where=text("rolled_back_at IS NULL"),
+            postgresql_where=text("rolled_back_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[BatchKind] = mapped_column(str_enum(BatchKind, "kind"))
@@ -103,6 +114,9 @@ class EvaluationBatch(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rolled_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rolled_back_by: Mapped[str | None] = mapped_column(String(200))
+    rollback_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class EvaluationResponse(Base):

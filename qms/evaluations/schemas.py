@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qms.evaluations.models import BatchKind, QuestionType, Respondent
-from qms.fields import Code, Name, RequiredText
+from qms.fields import Code, Name, Reason, RequiredText
 
 
 class _In(BaseModel):
@@ -97,10 +97,19 @@ class BatchRead(BaseModel):
     idempotency_key: str | None
     started_at: datetime
     finished_at: datetime
+    rolled_back_at: datetime | None = None
+    rolled_back_by: str | None = None
+    rollback_reason: str | None = None
     dry_run: bool = False
     replayed: bool = Field(
         default=False, description="The same content was imported before: this is that batch"
     )
+
+
+class RollbackRequest(_In):
+    """Why a batch is taken back out."""
+
+    reason: Reason
 
 
 Mode = Literal["all", "partial"]

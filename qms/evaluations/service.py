@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from qms.audit.service import created, record_event
@@ -152,10 +152,10 @@ class Check:
     rejected_rows: set[int] = field(default_factory=set)
 
 
-def _lookups(session: Session, actor: Actor) -> Lookups:
+def _lookups(session: Session, actor: Actor, programme_id: int | None) -> Lookups:
     stmt = select(Participant.code, Participant.id).join(Cohort, Cohort.id == Participant.cohort_id)
-    if actor.programme_id is not None:
-        stmt = stmt.where(Cohort.programme_id == actor.programme_id)
+    for scope in {actor.programme_id, programme_id} - {None}:
+        stmt = stmt.where(Cohort.programme_id == scope)
     participants: dict[str, int] = {row[0]: row[1] for row in session.execute(stmt)}
     instruments = {i.code: i for i in session.scalars(select(Instrument))}
     questions = {
@@ -364,6 +364,7 @@ def _check(
     convert_for: Callable[[list[str]], Converter],
     existing: set[int],
     spool: BinaryIO,
+    progress: Callable[[int], None] | None = None,
 ) -> Check:
     """Read the file once: check every row, and spool the good rows' values for writing."""
     header, rows = read_rows(source)
@@ -374,6 +375,8 @@ def _check(
     pending: list[tuple[Any, ...]] = []
     for number, row in rows:
         check.rows_total += 1
+        if progress is not None and check.rows_total % 1000 == 0:
+            progress(check.rows_total)
         try:
             row_values = []
             for values in convert(number, row):
@@ -458,6 +461,9 @@ def batch_to_read(batch: EvaluationBatch, **flags: bool) -> BatchRead:
         idempotency_key=batch.idempotency_key,
         started_at=batch.started_at,
         finished_at=batch.finished_at,
+        rolled_back_at=batch.rolled_back_at,
+        rolled_back_by=batch.rolled_back_by,
+        rollback_reason=batch.rollback_reason,
         **flags,
     )
 
@@ -475,8 +481,13 @@ def run_import(
     dry_run: bool = False,
     client_source: str | None = None,
     idempotency_key: str | None = None,
+    programme_id: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> BatchRead:
-    """Check a file and, unless its problems stop it, write it as one batch."""
+    """Check a file and, unless its problems stop it, write it as one batch.
+
+    With a programme, participants are looked up in that programme only.
+    """
     require(actor, Action.evaluation_import)
     started = utcnow()
     sha256, size = _sha256(source.path)
@@ -491,12 +502,14 @@ def run_import(
     if not dry_run:
         earlier = session.scalars(
             select(EvaluationBatch).where(
-                EvaluationBatch.kind == kind, EvaluationBatch.sha256 == sha256
+                EvaluationBatch.kind == kind,
+                EvaluationBatch.sha256 == sha256,
+                EvaluationBatch.rolled_back_at.is_(None),
             )
         ).first()
         if earlier is not None:
             return batch_to_read(earlier, replayed=True)
-    lookups = _lookups(session, actor)
+    lookups = _lookups(session, actor, programme_id)
 
     def convert_for(header: list[str]) -> Converter:
         if kind is BatchKind.outcomes:
@@ -518,7 +531,7 @@ def run_import(
             sha256=sha256,
             size=size,
             spool=spool,
-            check=_check(source, kind, convert_for, _existing_keys(session, kind), spool),
+            check=_check(source, kind, convert_for, _existing_keys(session, kind), spool, progress),
         )
 
 
@@ -610,3 +623,33 @@ def list_batches(session: Session, *, actor: Actor) -> list[EvaluationBatch]:
     if actor.role is Role.importer:
         stmt = stmt.where(EvaluationBatch.importer_id == actor.user_id)
     return list(session.scalars(stmt))
+
+
+def rollback(session: Session, *, actor: Actor, batch_id: int, reason: str) -> EvaluationBatch:
+    """Take a whole batch back out: its rows go, the batch stays on record as rolled back."""
+    require(actor, Action.import_rollback)
+    batch = get_batch(session, actor=actor, batch_id=batch_id)
+    if batch.rolled_back_at is not None:
+        raise Conflict(f"batch {batch.id} was rolled back on {batch.rolled_back_at:%Y-%m-%d}")
+    table = Outcome if batch.kind is BatchKind.outcomes else EvaluationResponse
+    removed = session.scalar(
+        select(func.count()).select_from(table).where(table.batch_id == batch.id)
+    )
+    session.execute(delete(table).where(table.batch_id == batch.id))
+    batch.rolled_back_at = utcnow()
+    batch.rolled_back_by = actor.name
+    batch.rollback_reason = reason
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="import.rolled_back",
+        entity="evaluation_batch",
+        entity_id=batch.id,
+        changes={
+            "rows_removed": {"old": None, "new": removed},
+            "rolled_back_at": {"old": None, "new": batch.rolled_back_at.isoformat()},
+        },
+        reason=reason,
+    )
+    return batch
