@@ -42,6 +42,25 @@ class TestGroundTruth:
         assert rows["SATISFACTION"]["actual"] == 4.08
         assert rows["SATISFACTION"]["detail"] == "mean of 12 answers"
 
+    def test_the_project_indicator_table_is_reproduced(self, demo_client) -> None:
+        client, headers = demo_client
+        rows = _rows(client, headers, "2026-02-15")
+        table = {
+            c: (r["planned"], r["actual"]) for c, r in rows.items() if r["computation"] == "entered"
+        }
+        assert table == {
+            "WOMEN": (600, 450),
+            "MEN": (500, 300),
+            "MIXED-FIRMS": (100, 60),
+            "FORMAL-BARRIERS": (0, 0),
+            "PERCEIVED-BARRIERS": (0, 0),
+            "STUDENTS-F": (75, 85),
+            "STUDENTS-M": (50, 55),
+            "CLUSTERS": (5, 1),
+        }
+        assert rows["STUDENTS-F"]["status"] == "met"
+        assert rows["CLUSTERS"]["status"] == "below_plan"
+
     def test_before_the_cohort_ended_there_is_nothing_to_count(self, demo_client) -> None:
         client, headers = demo_client
         rows = _rows(client, headers, "2025-06-01")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile
 from qms.evaluations.schemas import InstrumentCreate
 from qms.indicators import service as indicators
-from qms.indicators.schemas import IndicatorCreate
+from qms.indicators.schemas import IndicatorCreate, IndicatorValueCreate
 from qms.permissions import Actor
 
 FINAL_SURVEY = {
@@ -221,6 +222,20 @@ VIA_INDICATORS = [
 ]
 
 
+# The project's indicator table (Via-mentoring, April 2012 to June 2014): planned by the funding
+# decision, and the result at the project's end — entered by hand, as they are not computed.
+VIA_PROJECT_TABLE = [
+    ("WOMEN", "Women (under 15 or over 24) taking part in the project", 600, 450),
+    ("MEN", "Men (under 15 or over 24) taking part in the project", 500, 300),
+    ("MIXED-FIRMS", "Companies with mixed ownership taking part in activities", 100, 60),
+    ("FORMAL-BARRIERS", "Formal border barriers the project helps remove", 0, 0),
+    ("PERCEIVED-BARRIERS", "Perceived border barriers removed", 0, 0),
+    ("STUDENTS-F", "Female students studying part of their education in the other country", 75, 85),
+    ("STUDENTS-M", "Male students studying part of their education in the other country", 50, 55),
+    ("CLUSTERS", "New or developed cross-border clusters", 5, 1),
+]
+
+
 def define_indicators(session: Session, *, lead: Actor, programme_id: int) -> None:
     """Define the one-year programme's indicators, planned against actual."""
     for code, name, unit, computation, params, planned, direction, threshold in VIA_INDICATORS:
@@ -237,5 +252,25 @@ def define_indicators(session: Session, *, lead: Actor, programme_id: int) -> No
                 planned=planned,
                 direction=direction,
                 threshold=threshold,
+            ),
+        )
+    for code, name, planned, result in VIA_PROJECT_TABLE:
+        indicators.define(
+            session,
+            actor=lead,
+            programme_id=programme_id,
+            data=IndicatorCreate(
+                code=code, name=name, unit="count", computation="entered", planned=planned
+            ),
+        )
+        definition = next(
+            d for d in indicators.definitions(session, programme_id) if d.code == code
+        )
+        indicators.enter_value(
+            session,
+            actor=lead,
+            indicator_id=definition.id,
+            data=IndicatorValueCreate(
+                period_start=date(2012, 4, 1), period_end=date(2014, 6, 30), value=result
             ),
         )
