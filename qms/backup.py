@@ -82,7 +82,17 @@ def restore(url: str, source: Path) -> None:
         raise ValidationFailed("no backup file", [FieldError("file", f"{source} is not a file")])
     if not _is_empty(url):
         raise Conflict("the target database is not empty; restore into a new, empty database")
-    if make_url(url).get_backend_name() == "sqlite":
+    sqlite = make_url(url).get_backend_name() == "sqlite"
+    with source.open("rb") as handle:
+        magic = handle.read(16)
+    wanted = b"SQLite format 3\x00" if sqlite else b"PGDMP"
+    if not magic.startswith(wanted):
+        kind = "SQLite" if sqlite else "PostgreSQL (pg_dump)"
+        raise ValidationFailed(
+            "not a backup for this database",
+            [FieldError("file", f"{source.name} is not a {kind} backup")],
+        )
+    if sqlite:
         backup_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         target = sqlite3.connect(_sqlite_path(url))
         try:

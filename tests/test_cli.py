@@ -239,16 +239,25 @@ class TestRecordCommands:
         )
 
 
-def test_backup_and_restore_from_the_command_line(qms, tmp_path, monkeypatch) -> None:
+def test_backup_and_restore_from_the_command_line(qms, tmp_path, monkeypatch, server) -> None:
     qms("demo", "--no-serve")
     file = tmp_path / "demo.backup"
     assert "backed up" in qms("backup", str(file)).stderr
     assert "exists already" in qms("backup", str(file), code=2).stderr
-    monkeypatch.setenv("QMS_DATABASE_URL", f"sqlite:///{tmp_path / 'restored.db'}")
+    target = server.new_database()
+    try:
+        monkeypatch.setenv("QMS_DATABASE_URL", target)
+        get_settings.cache_clear()
+        result = qms("restore", str(file))
+        assert result.stdout.startswith("OK: ")
+        assert "not empty" in qms("restore", str(file), code=2).stderr
+    finally:
+        server.drop(target)
+    stranger = tmp_path / "notes.txt"
+    stranger.write_text("not a backup")
+    monkeypatch.setenv("QMS_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     get_settings.cache_clear()
-    result = qms("restore", str(file))
-    assert result.stdout.startswith("OK: ")
-    assert "not empty" in qms("restore", str(file), code=2).stderr
+    assert "is not a SQLite backup" in qms("restore", str(stranger), code=2).stderr
 
 
 class TestImportCommands:

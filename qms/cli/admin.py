@@ -15,7 +15,7 @@ from qms import demo as demo_data
 from qms import migrate
 from qms.accounts import service as accounts
 from qms.audit import service as audit
-from qms.cli.common import database_url, describe, err, operator, out, unit_of_work
+from qms.cli.common import database_url, describe, err, operator, out, report, unit_of_work
 from qms.errors import FieldError, QMSError, ValidationFailed
 from qms.permissions import Role
 
@@ -227,7 +227,7 @@ def backup(target: Annotated[Path, typer.Argument(help="The backup file to write
     try:
         backups.backup(database_url(), target)
     except QMSError as exc:
-        err.print(f"[red]error:[/red] {exc.detail}")
+        report(exc)
         raise typer.Exit(2) from exc
     err.print(f"backed up {describe(database_url())} to {target}")
 
@@ -238,7 +238,7 @@ def restore(source: Annotated[Path, typer.Argument(help="The backup file to rest
     try:
         backups.restore(url, source)
     except QMSError as exc:
-        err.print(f"[red]error:[/red] {exc.detail}")
+        report(exc)
         raise typer.Exit(2) from exc
     with unit_of_work(write=False) as session:
         result = audit.verify(session)

@@ -30,6 +30,14 @@ err = Console(stderr=True)
 out = Console()
 
 
+def report(exc: QMSError) -> None:
+    """Print a domain error and each field or row it names, on stderr."""
+    err.print(f"[red]error:[/red] {exc.detail}")
+    for problem in getattr(exc, "errors", []):
+        where = f"row {problem.row}, " if problem.row else ""
+        err.print(f"  {where}{problem.field}: {problem.message}", markup=False)
+
+
 def operator() -> Actor:
     """Return the actor for someone at the command line (who has the database's keys)."""
     try:
@@ -57,10 +65,7 @@ def unit_of_work(*, write: bool = True) -> Iterator[Session]:
         with database.unit_of_work(write=write) as session:
             yield session
     except QMSError as exc:
-        err.print(f"[red]error:[/red] {exc.detail}")
-        for problem in getattr(exc, "errors", []):
-            where = f"row {problem.row}, " if problem.row else ""
-            err.print(f"  {where}{problem.field}: {problem.message}", markup=False)
+        report(exc)
         raise typer.Exit(2) from exc
     except PydanticValidationError as exc:
         err.print("[red]error:[/red] invalid input")
