@@ -68,6 +68,9 @@ def _run(
 
         def progress(rows: int) -> None:
             bar.update(task, description=f"checking {path.name}: {rows:,} rows")
+            if not err.is_terminal and rows % 50_000 == 0:
+                # Unattended runs get a line now and then in the log instead of the spinner.
+                err.print(f"checked {rows:,} rows of {path.name}")
 
         programme_id = None
         if programme is not None:
