@@ -41,12 +41,16 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+# One encoder, made once: json.dumps with options builds a new one on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(payload: Mapping[str, Any]) -> str:
     """Serialise with sorted keys and no spaces, so the same event always gives the same text."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(payload)
 
 
-def event_payload(event: AuditEvent) -> dict[str, Any]:
+def event_payload(event: Any) -> dict[str, Any]:
     """Return the fields of an event that its hash covers."""
     return {
         "seq": event.seq,
@@ -155,9 +159,12 @@ def verify(session: Session, *, batch_size: int = 2000) -> VerifyResult:
     def broken(seq: int, problem: str) -> VerifyResult:
         return VerifyResult(False, expected_seq - 1, head_count, running, seq, problem)
 
+    # Plain rows, not ORM objects: the walk touches every event once and needs only its values.
     stream = session.execute(
-        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
-    ).scalars()
+        select(*AuditEvent.__table__.columns)
+        .order_by(AuditEvent.seq)
+        .execution_options(yield_per=batch_size)
+    )
     for event in stream:
         if event.seq != expected_seq:
             return broken(
