@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 import qms
 from api import problems
+from api.limits import BodyLimit
 from api.routers import (
     actions,
     audit,
@@ -38,6 +39,7 @@ def create_app(database: Database | None = None) -> FastAPI:
     )
     app.state.database = database or Database(make_engine())
     problems.install(app)
+    app.add_middleware(BodyLimit)
     app.include_router(health.router)
     app.include_router(me.router)
     app.include_router(programmes.router)

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 30_000
     log_sql: bool = False
     import_max_bytes: int = 200 * 1024 * 1024
+    max_body_bytes: int = 1024 * 1024
 
 
 @lru_cache(maxsize=1)

@@ -8,11 +8,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from qms.audit.models import AuditEvent
 from qms.deviations import service
 from qms.deviations.models import Deviation
 from qms.deviations.schemas import DeviationCreate
 from qms.permissions import Actor, Role
 from qms.signatures.models import Signature
+from tests.conftest import make_client
 from tests.factories import (
     auth,
     make_action,
@@ -432,3 +434,37 @@ class TestConcurrency:
             failing()
         with fresh_db.unit_of_work() as session:
             assert service.create(session, actor=actor, data=data).number == f"DEV-{YEAR}-0001"
+
+
+def test_two_clients_moving_one_deviation_at_once_exactly_one_wins(fresh_db) -> None:
+    with fresh_db.unit_of_work() as session:
+        deviation = make_deviation(session)
+        lead = auth(make_token(session, Role.quality_lead))
+        deviation_id, version = deviation.id, deviation.version
+    barrier = threading.Barrier(2)
+    answers: list[int] = []
+
+    def move() -> None:
+        client = make_client(fresh_db)
+        barrier.wait()
+        r = client.post(
+            f"/api/v1/deviations/{deviation_id}/transitions",
+            headers={**lead, "If-Match": f'"{version}"'},
+            json={"to": "investigating"},
+        )
+        answers.append(r.status_code)
+
+    threads = [threading.Thread(target=move) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers)[0] == 200
+    assert sorted(answers)[1] in (409, 412)
+    with fresh_db.unit_of_work(write=False) as session:
+        moves = session.scalars(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "deviation.transitioned")
+        ).one()
+    assert moves == 1

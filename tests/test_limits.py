@@ -1,0 +1,68 @@
+"""Resource limits: big bodies are refused before they are read whole; lists are capped."""
+
+from __future__ import annotations
+
+from qms.config import get_settings
+from qms.permissions import Role
+from tests.factories import auth, make_token
+
+
+def _chunks(total: int, size: int = 64 * 1024):
+    sent = 0
+    while sent < total:
+        yield b"x" * size
+        sent += size
+
+
+class TestBodies:
+    def test_a_stated_length_over_the_limit_is_413_at_once(self, client, session) -> None:
+        token = make_token(session, Role.quality_lead)
+        r = client.post(
+            "/api/v1/deviations",
+            headers={**auth(token), "Content-Type": "application/json"},
+            content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        )
+        assert r.status_code == 413
+        assert r.headers["content-type"] == "application/problem+json"
+
+    def test_a_body_without_a_length_is_cut_off_at_the_limit(self, client, session) -> None:
+        token = make_token(session, Role.quality_lead)
+        r = client.post(
+            "/api/v1/deviations",
+            headers={**auth(token), "Content-Type": "application/json"},
+            content=_chunks(8 * 1024 * 1024),
+        )
+        assert r.status_code == 413
+
+    def test_an_endless_upload_is_cut_off_at_the_import_limit(self, client, session, monkeypatch):
+        monkeypatch.setenv("QMS_IMPORT_MAX_BYTES", str(256 * 1024))
+        get_settings.cache_clear()
+        try:
+            token = make_token(session, Role.importer)
+            r = client.post(
+                "/api/v1/imports/outcomes",
+                headers={**auth(token), "Content-Type": "multipart/form-data; boundary=b"},
+                content=_chunks(50 * 1024 * 1024),
+            )
+            assert r.status_code == 413
+        finally:
+            get_settings.cache_clear()
+
+    def test_a_body_within_the_limit_goes_through(self, client, session) -> None:
+        token = make_token(session, Role.quality_lead)
+        body = {
+            "kind": "observation",
+            "source": "self_reported",
+            "severity": "minor",
+            "title": "t",
+            "description": "d" * 10_000,
+        }
+        assert client.post("/api/v1/deviations", headers=auth(token), json=body).status_code == 201
+
+
+def test_list_limits_are_capped(client, session) -> None:
+    token = auth(make_token(session, Role.auditor))
+    for path in ("/api/v1/deviations", "/api/v1/actions", "/api/v1/pairs", "/api/v1/programmes"):
+        r = client.get(f"{path}?limit=100000", headers=token)
+        assert r.status_code == 422, path
+        assert r.json()["errors"][0]["field"] == "limit"
