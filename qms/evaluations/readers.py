@@ -143,7 +143,7 @@ def _json(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
 
 
 def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # only when a workbook comes: it is slow to import
 
     # A file object, not a path: openpyxl would judge a path by its ending, not its content.
     handle = source.path.open("rb")
