@@ -11,6 +11,7 @@ from api.routers import (
     actions,
     audit,
     deviations,
+    documents,
     followups,
     health,
     imports,
@@ -49,6 +50,7 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(procedures.router)
     app.include_router(deviations.router)
     app.include_router(imports.router)
+    app.include_router(documents.router)
     app.include_router(indicators.router)
     app.include_router(actions.router)
     app.include_router(audit.router)

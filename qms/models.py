@@ -6,6 +6,7 @@ from qms.audit.models import AuditChainHead, AuditEvent
 from qms.checks.models import RuleFinding
 from qms.db import Base
 from qms.deviations.models import Deviation, deviation_action
+from qms.documents.models import IssuedDocument
 from qms.evaluations.models import (
     EvaluationBatch,
     EvaluationResponse,
@@ -37,6 +38,7 @@ __all__ = [
     "IndicatorDefinition",
     "IndicatorValue",
     "Instrument",
+    "IssuedDocument",
     "Meeting",
     "NumberSequence",
     "Outcome",

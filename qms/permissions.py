@@ -50,6 +50,8 @@ class Action(enum.StrEnum):
     indicator_read = "indicator.read"
     indicator_write = "indicator.write"
     import_rollback = "import.rollback"
+    document_generate = "document.generate"
+    document_read = "document.read"
 
     @property
     def is_read(self) -> bool:
@@ -70,6 +72,8 @@ _READ_RECORDS = {
     Action.procedure_read,
     Action.evaluation_read,
     Action.indicator_read,
+    Action.document_generate,
+    Action.document_read,
 }
 # Who keeps the programme records (participants, pairs, meetings, goals, follow-ups).
 _KEEP_RECORDS = {

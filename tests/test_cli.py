@@ -303,3 +303,15 @@ def test_an_import_limited_to_a_programme_finds_no_one_outside_it(qms, tmp_path)
     assert "row 2, participant: no participant 'P-0001'" in result.stderr
     ok = qms("import", "outcomes", str(data), "--programme", "VIA-JOB", "--dry-run")
     assert "1 written" in ok.stderr
+
+
+def test_docs_writes_an_issued_document(qms, tmp_path) -> None:
+    from docx import Document
+
+    qms("demo", "--no-serve")
+    target = tmp_path / "pr05.docx"
+    assert "issued document" in qms("docs", "procedure", "PR-05", "-o", str(target)).stderr
+    assert Document(str(target)).paragraphs[0].text == "Matching of mentors and mentees"
+    assert (
+        "no document kind" in qms("docs", "brochure", "-o", str(tmp_path / "x.docx"), code=2).stderr
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from qms.cli import admin, imports, procedures, quality, records
+from qms.cli import admin, docs, imports, procedures, quality, records
 
 app = typer.Typer(
     help="mentor-qms: a quality management system for mentor programmes.",
@@ -28,5 +28,6 @@ app.add_typer(procedures.procedures_app, name="procedures")
 app.add_typer(imports.import_app, name="import")
 app.add_typer(imports.instruments_app, name="instruments")
 app.command()(records.check)
+app.command()(docs.docs)
 
 __all__ = ["app"]

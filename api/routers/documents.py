@@ -1,0 +1,179 @@
+"""Documents: generate (and so issue) a .docx from the records; fetch an issued one again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
+
+from api.deps import IdPath, SessionDep, allowed, get_database
+from api.problems import responses
+from qms.deviations.models import DeviationStatus, Severity
+from qms.deviations.repository import DeviationFilter
+from qms.documents import service
+from qms.documents.models import IssuedDocument
+from qms.fields import MAX_INT, IsoDate
+from qms.permissions import Action, Actor
+
+router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+Language = Literal["en", "nb"]
+DOCX_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {DOCX: {}}, "description": "The issued .docx file"}
+}
+
+
+def issuing_session(request: Request) -> Iterator[Session]:
+    """A write unit of work for issuing, read in one consistent snapshot on PostgreSQL."""
+    database = get_database(request)
+    with database.unit_of_work() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield session
+
+
+IssuingSession = Annotated[Session, Depends(issuing_session, scope="function")]
+
+
+class IssuedRead(BaseModel):
+    """An issued document's record (its bytes come from /issued/{id})."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    title: str
+    file_name: str
+    as_of: datetime
+    issued_at: datetime
+    issued_by: str
+    sha256: str
+    data_sha256: str
+    size_bytes: int
+
+
+def _file(document: IssuedDocument) -> Response:
+    return Response(
+        content=document.content,
+        media_type=DOCX,
+        headers={
+            "Content-Disposition": f'attachment; filename="{document.file_name}"',
+            "X-Issued-Document": str(document.id),
+            "X-Content-SHA256": document.sha256,
+        },
+    )
+
+
+@router.get("/issued", response_model=list[IssuedRead], responses=responses(401, 403))
+def list_issued(
+    actor: Annotated[Actor, allowed(Action.document_read)], session: SessionDep
+) -> list[IssuedRead]:
+    """List the documents issued, newest first."""
+    return [IssuedRead.model_validate(d) for d in service.list_issued(session, actor=actor)]
+
+
+@router.get(
+    "/issued/{document_id}",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def get_issued(
+    actor: Annotated[Actor, allowed(Action.document_read)],
+    document_id: IdPath,
+    session: SessionDep,
+) -> Response:
+    """Return exactly the bytes that were issued, whatever has changed since."""
+    return _file(service.get_issued(session, actor=actor, document_id=document_id))
+
+
+@router.get(
+    "/deviation-register",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def deviation_register(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    session: IssuingSession,
+    programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    status: DeviationStatus | None = None,
+    severity: Severity | None = None,
+    detected_from: IsoDate | None = None,
+    detected_to: IsoDate | None = None,
+    language: Language = "en",
+) -> Response:
+    """Issue the deviation register for a period and filters."""
+    filters = DeviationFilter(
+        programme_id=programme_id,
+        status=status,
+        severity=severity,
+        detected_from=detected_from,
+        detected_to=detected_to,
+    )
+    document = service.issue(
+        session, actor=actor, kind="deviation-register", language=language, filters=filters
+    )
+    return _file(document)
+
+
+@router.get(
+    "/deviation-report/{deviation_id}",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def deviation_report(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    deviation_id: IdPath,
+    session: IssuingSession,
+    language: Language = "en",
+) -> Response:
+    """Issue the report of one deviation: fields, actions, timeline, signatures."""
+    document = service.issue(
+        session,
+        actor=actor,
+        kind="deviation-report",
+        language=language,
+        deviation_id=deviation_id,
+    )
+    return _file(document)
+
+
+@router.get(
+    "/master-list",
+    response_class=Response,
+    responses={**responses(401, 403, 422), **DOCX_RESPONSE},
+)
+def master_list(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    session: IssuingSession,
+    language: Language = "en",
+) -> Response:
+    """Issue the master list of procedures."""
+    return _file(service.issue(session, actor=actor, kind="master-list", language=language))
+
+
+@router.get(
+    "/procedure/{procedure_id}",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def procedure(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    procedure_id: IdPath,
+    session: IssuingSession,
+    version: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    language: Language = "en",
+) -> Response:
+    """Issue a controlled procedure (the effective version unless one is named)."""
+    document = service.issue(
+        session,
+        actor=actor,
+        kind="procedure",
+        language=language,
+        procedure_id=procedure_id,
+        number=version,
+    )
+    return _file(document)

@@ -1,0 +1,69 @@
+"""`qms docs KIND`: issue a document to a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from qms.cli.common import AsOption, actor_for, err, unit_of_work
+from qms.deviations import service as deviations
+from qms.deviations.repository import DeviationFilter
+from qms.documents import service
+from qms.errors import FieldError, ValidationFailed
+from qms.procedures import service as procedures
+from qms.programmes import repository as programmes
+
+
+def docs(
+    kind: Annotated[
+        str, typer.Argument(help="deviation-register, deviation-report, master-list, procedure")
+    ],
+    reference: Annotated[
+        str | None, typer.Argument(help="deviation-report: DEV-2026-0001; procedure: PR-05")
+    ] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .docx file to write.")] = Path(
+        "document.docx"
+    ),
+    programme: Annotated[
+        str | None, typer.Option(help="deviation-register: a programme's code")
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option(help="procedure: a version (default the effective)")
+    ] = None,
+    language: Annotated[str, typer.Option(help="en or nb")] = "en",
+    as_user: AsOption = None,
+) -> None:
+    """Issue a document (kept, and in the audit trail) and write it to a file."""
+    with unit_of_work() as session:
+        actor = actor_for(session, as_user)
+        params: dict[str, Any] = {}
+        if kind == "deviation-register":
+            programme_id = None
+            if programme is not None:
+                found = programmes.get_by_code(session, programme)
+                if found is None:
+                    raise ValidationFailed(
+                        "unknown programme", [FieldError("programme", programme)]
+                    )
+                programme_id = found.id
+            params["filters"] = DeviationFilter(programme_id=programme_id)
+        elif kind in ("deviation-report", "procedure"):
+            if reference is None:
+                raise ValidationFailed("which one?", [FieldError("reference", "name it")])
+            if kind == "deviation-report":
+                params["deviation_id"] = deviations.get_by_number(
+                    session, actor=actor, number=reference
+                ).id
+            else:
+                found_procedure = procedures.get_by_code(session, reference.upper())
+                if found_procedure is None:
+                    raise ValidationFailed(
+                        "unknown procedure", [FieldError("reference", reference)]
+                    )
+                params.update(procedure_id=found_procedure.id, number=version)
+        document = service.issue(session, actor=actor, kind=kind, language=language, **params)
+        output.write_bytes(document.content)
+        issued, digest = document.id, document.sha256
+    err.print(f"issued document {issued} to {output} (sha256 {digest[:12]}…)")

@@ -1,0 +1,345 @@
+"""Generate documents from the records and issue them: the bytes are kept, the issue audited."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qms.audit.service import canonical_json, created, jsonable, record_event
+from qms.config import get_settings
+from qms.db import utcnow
+from qms.deviations import service as deviations
+from qms.deviations.models import Deviation, DeviationStatus
+from qms.deviations.repository import DeviationFilter
+from qms.documents import markdown
+from qms.documents.models import IssuedDocument
+from qms.documents.style import LANGUAGES, HouseDocument, Issue
+from qms.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from qms.permissions import Action, Actor, Role, require
+from qms.procedures import service as procedures
+from qms.programmes import service as programmes
+from qms.signatures.service import signatures_of
+
+NB = {
+    "Deviation register": "Avviksregister",
+    "Deviation report": "Avviksrapport",
+    "Master list of procedures": "Oversikt over prosedyrer",
+}
+
+
+@dataclass
+class Draft:
+    """A document before it is issued: its bytes and what it was made from."""
+
+    kind: str
+    title: str
+    code: str
+    content: bytes
+    data_sha256: str
+    programme_id: int | None = None
+
+
+def _data_hash(data: Any) -> str:
+    return hashlib.sha256(canonical_json({"data": jsonable(data)}).encode()).hexdigest()
+
+
+def _title(text: str, language: str) -> str:
+    return NB.get(text, text) if language == "nb" else text
+
+
+def _day(value: Any) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+def deviation_register(
+    session: Session, actor: Actor, as_of: datetime, language: str, filters: DeviationFilter
+) -> Draft:
+    """The deviation register: every deviation the filters select, oldest first."""
+    if filters.programme_id is not None:
+        programmes.get_programme(session, actor=actor, programme_id=filters.programme_id)
+    rows: list[Deviation] = []
+    cursor = None
+    while True:
+        page = deviations.list_deviations(
+            session, actor=actor, filters=filters, limit=200, cursor=cursor
+        )
+        rows.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    rows.reverse()
+    today = as_of.date()
+    table = [
+        [
+            d.number,
+            _day(d.detected_at),
+            d.kind.value,
+            d.severity.value,
+            d.status.value,
+            d.title,
+            _day(d.due_on) + (" (overdue)" if deviations.is_overdue(d, today) else ""),
+            ", ".join(a.number for a in d.actions),
+        ]
+        for d in rows
+    ]
+    title = _title("Deviation register", language)
+    issue = Issue(
+        get_settings().organisation, title, "REG-DEV", as_of, as_of, _data_hash(table), language
+    )
+    doc = HouseDocument(issue, landscape=True)
+    open_count = sum(1 for d in rows if d.status is not DeviationStatus.closed)
+    doc.paragraph(f"{len(rows)} deviations; {open_count} not closed.")
+    doc.table(
+        ["Number", "Detected", "Kind", "Severity", "Status", "Title", "Due", "Actions"], table
+    )
+    return Draft(
+        "deviation-register",
+        title,
+        "REG-DEV",
+        doc.to_bytes(),
+        issue.data_sha256,
+        filters.programme_id,
+    )
+
+
+def deviation_report(
+    session: Session, actor: Actor, as_of: datetime, language: str, deviation_id: int
+) -> Draft:
+    """One deviation: every field, its actions, its timeline from the audit trail, signatures."""
+    d = deviations.get(session, actor=actor, deviation_id=deviation_id)
+    fields = [
+        ("Number", d.number),
+        ("Kind", d.kind.value),
+        ("Source", d.source.value),
+        ("Severity", d.severity.value),
+        ("Status", d.status.value),
+        ("Detected", f"{d.detected_at:%Y-%m-%d %H:%M} by {d.detected_by}"),
+        ("Due", _day(d.due_on)),
+        ("ISO 9001 clause", d.iso_clause or ""),
+        ("Programme", str(d.programme_id or "")),
+        ("Cohort", str(d.cohort_id or "")),
+        ("Pair", str(d.pair_id or "")),
+        ("Description", d.description),
+        ("Immediate containment", d.immediate_containment or ""),
+        (
+            "Root cause",
+            f"{d.root_cause_method.value}: {d.root_cause}" if d.root_cause_method else "",
+        ),
+        ("Closure", d.closure_summary or ""),
+        ("No action because", d.no_action_reason or ""),
+    ]
+    actions = [
+        [
+            a.number,
+            a.type.value,
+            a.status.value,
+            a.title,
+            a.owner.name,
+            _day(a.due_on),
+            a.verified_by or "",
+        ]
+        for a in d.actions
+    ]
+    timeline = [
+        [f"{e.at:%Y-%m-%d %H:%M}", e.actor, e.action, e.reason or ""]
+        for e in deviations.history(session, actor=actor, deviation_id=d.id)
+    ]
+    signed = [
+        [s.meaning.value, s.signer, f"{s.signed_at:%Y-%m-%d %H:%M}", s.content_sha256]
+        for s in signatures_of(session, entity="deviation", entity_id=d.id)
+    ]
+    data = {"fields": fields, "actions": actions, "timeline": timeline, "signatures": signed}
+    title = f"{_title('Deviation report', language)} {d.number}"
+    issue = Issue(
+        get_settings().organisation, title, d.number, as_of, as_of, _data_hash(data), language
+    )
+    doc = HouseDocument(issue)
+    doc.table(["Field", "Value"], [list(f) for f in fields])
+    doc.heading("Corrective actions")
+    doc.table(["Action", "Type", "Status", "Title", "Owner", "Due", "Verified by"], actions)
+    doc.heading("Timeline")
+    doc.table(["When", "Who", "What", "Reason"], timeline)
+    doc.heading("Signatures")
+    doc.table(["Meaning", "Signer", "Signed", "SHA-256 of what was signed"], signed)
+    return Draft(
+        "deviation-report", title, d.number, doc.to_bytes(), issue.data_sha256, d.programme_id
+    )
+
+
+def master_list(session: Session, actor: Actor, as_of: datetime, language: str) -> Draft:
+    """Every procedure with its effective version, status, owner and next review."""
+    rows = [
+        [
+            p.code,
+            p.title,
+            p.owner_role.value,
+            str(p.effective_version or ""),
+            p.status,
+            _day(p.effective_from),
+            _day(p.next_review_on) + (" (due)" if p.review_due else ""),
+        ]
+        for p in map(procedures.to_read, procedures.list_procedures(session, actor=actor))
+    ]
+    title = _title("Master list of procedures", language)
+    issue = Issue(
+        get_settings().organisation, title, "ML-PR", as_of, as_of, _data_hash(rows), language
+    )
+    doc = HouseDocument(issue)
+    doc.table(["Code", "Title", "Owner", "Version", "Status", "Effective", "Next review"], rows)
+    return Draft("master-list", title, "ML-PR", doc.to_bytes(), issue.data_sha256)
+
+
+def procedure_document(
+    session: Session,
+    actor: Actor,
+    as_of: datetime,
+    language: str,
+    procedure_id: int,
+    number: int | None,
+) -> Draft:
+    """A controlled procedure: its text, control block, revision history and approval signatures."""
+    procedure = procedures.get(session, actor=actor, procedure_id=procedure_id)
+    version = (
+        procedures.get_version(session, actor=actor, procedure_id=procedure.id, number=number)
+        if number is not None
+        else procedures.effective(procedure) or procedure.versions[-1]
+    )
+    history = [
+        [
+            str(v.number),
+            v.status.value,
+            v.change_summary,
+            v.author,
+            v.approved_by or "",
+            _day(v.effective_from),
+        ]
+        for v in procedure.versions
+    ]
+    signed = [
+        [s.meaning.value, s.signer, f"{s.signed_at:%Y-%m-%d %H:%M}", s.content_sha256]
+        for s in signatures_of(session, entity="procedure_version", entity_id=version.id)
+    ]
+    data = {"sha": version.content_sha256, "history": history, "signatures": signed}
+    issue = Issue(
+        get_settings().organisation,
+        version.title,
+        procedure.code,
+        as_of,
+        as_of,
+        _data_hash(data),
+        language,
+    )
+    doc = HouseDocument(issue)
+    doc.control_block(
+        [
+            (issue.label("code"), procedure.code),
+            (issue.label("version"), str(version.number)),
+            (issue.label("status"), version.status.value),
+            (issue.label("owner"), version.owner_role.value),
+            (issue.label("approver"), version.approved_by or ""),
+            (issue.label("effective"), _day(version.effective_from)),
+        ]
+    )
+    markdown.render(doc, version.content)
+    doc.heading("Revision history")
+    doc.table(["Version", "Status", "Change", "Author", "Approved by", "Effective"], history)
+    doc.heading("Signatures")
+    doc.table(["Meaning", "Signer", "Signed", "SHA-256 of what was signed"], signed)
+    return Draft("procedure", version.title, procedure.code, doc.to_bytes(), issue.data_sha256)
+
+
+GENERATORS: dict[str, Callable[..., Draft]] = {
+    "deviation-register": deviation_register,
+    "deviation-report": deviation_report,
+    "master-list": master_list,
+    "procedure": procedure_document,
+}
+
+
+def safe_file_name(title: str, as_of: datetime) -> str:
+    """Return a file name made only of safe characters."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", title).strip("-")[:80] or "document"
+    return f"{stem}-{as_of:%Y%m%d-%H%M}.docx"
+
+
+def issue(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    language: str = "en",
+    as_of: datetime | None = None,
+    **params: Any,
+) -> IssuedDocument:
+    """Generate a document from the records and issue it: keep its bytes, audit who issued what."""
+    require(actor, Action.document_generate)
+    if kind not in GENERATORS:
+        raise NotFound(f"no document kind {kind!r}; there are: {', '.join(GENERATORS)}")
+    if language not in LANGUAGES:
+        raise ValidationFailed(
+            "unknown language", [FieldError("language", f"one of: {', '.join(LANGUAGES)}")]
+        )
+    when = (as_of or utcnow()).replace(microsecond=0)
+    draft = GENERATORS[kind](session, actor, when, language, **params)
+    if actor.role is Role.coordinator and draft.programme_id is None:
+        raise Forbidden("a coordinator issues documents of a programme only")
+    digest = hashlib.sha256(draft.content).hexdigest()
+    document = IssuedDocument(
+        kind=kind,
+        title=draft.title[:200],
+        file_name=safe_file_name(draft.title, when),
+        params=jsonable({"language": language, **params}),
+        programme_id=draft.programme_id,
+        as_of=when,
+        issued_at=utcnow(),
+        issued_by=actor.name,
+        data_sha256=draft.data_sha256,
+        sha256=digest,
+        size_bytes=len(draft.content),
+        content=draft.content,
+    )
+    session.add(document)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="document.issued",
+        entity="issued_document",
+        entity_id=document.id,
+        programme_id=draft.programme_id,
+        changes=created(
+            {
+                "kind": kind,
+                "title": document.title,
+                "sha256": digest,
+                "data_sha256": draft.data_sha256,
+                "params": document.params,
+            }
+        ),
+    )
+    return document
+
+
+def get_issued(session: Session, *, actor: Actor, document_id: int) -> IssuedDocument:
+    """Return an issued document (with its bytes), or raise NotFound."""
+    require(actor, Action.document_read)
+    document = session.get(IssuedDocument, document_id)
+    if document is None or actor.programme_id not in (None, document.programme_id):
+        raise NotFound(f"no issued document {document_id}")
+    return document
+
+
+def list_issued(session: Session, *, actor: Actor) -> list[IssuedDocument]:
+    """List issued documents, newest first."""
+    require(actor, Action.document_read)
+    stmt = select(IssuedDocument).order_by(IssuedDocument.id.desc()).limit(200)
+    if actor.programme_id is not None:
+        stmt = stmt.where(IssuedDocument.programme_id == actor.programme_id)
+    return list(session.scalars(stmt))

@@ -1,0 +1,183 @@
+"""The house style of every document: header, footer with Page X of Y, control block, tables.
+
+Labels come in English or Norwegian bokmål. A document carries the time its records were read
+(as of) and the SHA-256 of the data it shows, so two issues of the same records can be compared.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "page": "Page",
+        "of": "of",
+        "generated": "Generated",
+        "as_of": "from records as of",
+        "data": "data SHA-256",
+        "code": "Code",
+        "version": "Version",
+        "status": "Status",
+        "owner": "Owner",
+        "approver": "Approved by",
+        "effective": "Effective from",
+        "document_control": "Document control",
+    },
+    "nb": {
+        "page": "Side",
+        "of": "av",
+        "generated": "Generert",
+        "as_of": "fra registreringer per",
+        "data": "data-SHA-256",
+        "code": "Kode",
+        "version": "Versjon",
+        "status": "Status",
+        "owner": "Eier",
+        "approver": "Godkjent av",
+        "effective": "Gjelder fra",
+        "document_control": "Dokumentstyring",
+    },
+}
+LANGUAGES = tuple(LABELS)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """What every page says about where the document came from."""
+
+    organisation: str
+    title: str
+    code: str
+    as_of: datetime
+    generated_at: datetime
+    data_sha256: str
+    language: str = "en"
+
+    def label(self, key: str) -> str:
+        """Return a label in the document's language."""
+        return LABELS[self.language][key]
+
+
+def _field(paragraph: object, instruction: str) -> None:
+    """Add a Word field (PAGE, NUMPAGES): begin, instruction, separate, placeholder, end."""
+    run = paragraph.add_run()  # type: ignore[attr-defined]
+    for kind, text in (
+        ("begin", None),
+        (None, instruction),
+        ("separate", None),
+        (None, "1"),
+        ("end", None),
+    ):
+        if kind is not None:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        elif text == instruction:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = f" {instruction} "
+        else:
+            element = OxmlElement("w:t")
+            element.text = text
+        run._r.append(element)
+
+
+class HouseDocument:
+    """A python-docx document in the house style."""
+
+    def __init__(self, issue: Issue, *, landscape: bool = False) -> None:
+        self.issue = issue
+        self.doc = Document()
+        styles = self.doc.styles
+        styles["Normal"].font.name = "Calibri"
+        styles["Normal"].font.size = Pt(10)
+        section = self.doc.sections[0]
+        if landscape:
+            section.orientation = WD_ORIENT.LANDSCAPE
+            section.page_width, section.page_height = section.page_height, section.page_width
+        for side in ("left_margin", "right_margin"):
+            setattr(section, side, Cm(2))
+        header = section.header.paragraphs[0]
+        header.text = f"{issue.organisation} — {issue.title} — {issue.code}"
+        footer = section.footer.paragraphs[0]
+        footer.add_run(f"{issue.label('page')} ")
+        _field(footer, "PAGE")
+        footer.add_run(f" {issue.label('of')} ")
+        _field(footer, "NUMPAGES")
+        line = section.footer.add_paragraph(
+            f"{issue.label('generated')} {issue.generated_at:%Y-%m-%d %H:%M} UTC "
+            f"{issue.label('as_of')} {issue.as_of:%Y-%m-%d %H:%M} UTC — "
+            f"{issue.label('data')} {issue.data_sha256}"
+        )
+        line.runs[0].font.size = Pt(7)
+        properties = self.doc.core_properties
+        properties.title = issue.title
+        properties.identifier = issue.code
+        properties.author = issue.organisation
+        properties.created = properties.modified = issue.as_of.replace(tzinfo=None)
+        properties.revision = 1
+        self.doc.add_heading(issue.title, level=0)
+
+    def control_block(self, rows: Sequence[tuple[str, str]]) -> None:
+        """Add the document-control block: code, version, status, owner, approver, dates."""
+        self.doc.add_heading(self.issue.label("document_control"), level=2)
+        self.table(["", ""], [list(r) for r in rows], header=False)
+
+    def heading(self, text: str, level: int = 1) -> None:
+        """Add a heading."""
+        self.doc.add_heading(text, level=level)
+
+    def paragraph(self, text: str, *, bold: bool = False) -> None:
+        """Add a paragraph of text."""
+        paragraph = self.doc.add_paragraph()
+        paragraph.add_run(text).bold = bold
+
+    def table(
+        self, headers: Sequence[str], rows: Sequence[Sequence[str]], *, header: bool = True
+    ) -> None:
+        """Add a table whose header row repeats on every page and whose rows do not split."""
+        table = self.doc.add_table(rows=1 if header else 0, cols=len(headers))
+        table.style = "Table Grid"
+        table.alignment = WD_TABLE_ALIGNMENT.LEFT
+        if header:
+            first = table.rows[0]
+            for cell, text in zip(first.cells, headers, strict=True):
+                cell.text = text
+                cell.paragraphs[0].runs[0].bold = True
+            _repeat_header(first)
+        for values in rows:
+            row = table.add_row()
+            for cell, text in zip(row.cells, values, strict=True):
+                cell.text = text
+            _no_split(row)
+
+    def to_bytes(self) -> bytes:
+        """Return the .docx file."""
+        buffer = io.BytesIO()
+        self.doc.save(buffer)
+        return buffer.getvalue()
+
+
+def _row_property(row: object, tag: str) -> None:
+    tr = row._tr  # type: ignore[attr-defined]
+    properties = tr.get_or_add_trPr()
+    element = OxmlElement(tag)
+    element.set(qn("w:val"), "true")
+    properties.append(element)
+
+
+def _repeat_header(row: object) -> None:
+    _row_property(row, "w:tblHeader")
+
+
+def _no_split(row: object) -> None:
+    _row_property(row, "w:cantSplit")

@@ -1,0 +1,164 @@
+"""Documents, opened and read back as a reader's software would read them."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from docx import Document
+
+from qms.accounts import service as accounts
+from qms.demo import load
+from qms.documents import service
+from qms.permissions import Role
+from tests.conftest import make_client
+from tests.factories import ADMIN, auth
+
+NAMES = ("Amina Haddad", "Karin Lindqvist", "example.org")
+
+
+@pytest.fixture(scope="module")
+def demo(new_database):
+    database = new_database()
+    with database.unit_of_work() as session:
+        load(session, operator=ADMIN)
+        tokens = {}
+        for role in (Role.auditor, Role.coordinator, Role.importer):
+            name = f"docs-{role.value}"
+            accounts.create_user(session, actor=ADMIN, name=name, role=role)
+            tokens[role] = auth(accounts.create_token(session, actor=ADMIN, user_name=name).secret)
+    return database, make_client(database), tokens
+
+
+def _text(content: bytes) -> str:
+    doc = Document(io.BytesIO(content))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    for section in doc.sections:
+        parts.extend(p.text for p in section.header.paragraphs + section.footer.paragraphs)
+    return "\n".join(parts)
+
+
+class TestTheSet:
+    def test_the_register_lists_every_deviation_with_its_status(self, demo) -> None:
+        _, client, tokens = demo
+        r = client.get("/api/v1/documents/deviation-register", headers=tokens[Role.auditor])
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+        assert r.headers["content-disposition"].startswith(
+            'attachment; filename="Deviation-register-'
+        )
+        text = _text(r.content)
+        for number in ("DEV-2026-0001", "DEV-2026-0005"):
+            assert number in text
+        assert "action_required" in text
+        assert "CA-2026-0002, CA-2026-0003" in text
+        assert not any(name in text for name in NAMES)
+
+    def test_the_deviation_report_carries_actions_timeline_and_signatures(self, demo) -> None:
+        _, client, tokens = demo
+        text = _text(
+            client.get("/api/v1/documents/deviation-report/1", headers=tokens[Role.auditor]).content
+        )
+        assert "DEV-2026-0001" in text
+        assert "deviation.transitioned" in text
+        assert "closed" in text
+        assert "demo-quality-lead" in text  # the closing signature
+        report = _text(
+            client.get("/api/v1/documents/deviation-report/5", headers=tokens[Role.auditor]).content
+        )
+        assert "CA-2026-0002" in report and "verified_effective" in report  # noqa: PT018
+
+    def test_a_procedure_renders_its_markdown_with_control_block_and_signatures(self, demo) -> None:
+        _, client, tokens = demo
+        r = client.get("/api/v1/documents/procedure/5", headers=tokens[Role.auditor])
+        doc = Document(io.BytesIO(r.content))
+        headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+        assert {"Purpose", "Steps", "Records kept", "Revision history", "Signatures"} <= set(
+            headings
+        )
+        numbered = [p for p in doc.paragraphs if p.style.name == "List Number"]
+        assert numbered
+        assert numbered[0].text.startswith("Match first on professional field")
+        bold = [run.text for p in numbered for run in p.runs if run.bold]
+        assert "professional field" in bold
+        control = {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows}
+        assert control["Code"] == "PR-05"
+        assert control["Status"] == "approved"
+        assert control["Approved by"] == "demo-quality-manager"
+
+    def test_labels_in_norwegian(self, demo) -> None:
+        _, client, tokens = demo
+        text = _text(
+            client.get(
+                "/api/v1/documents/master-list?language=nb", headers=tokens[Role.auditor]
+            ).content
+        )
+        assert "Oversikt over prosedyrer" in text
+        assert "Side" in text
+        assert "fra registreringer per" in text
+        assert "PR-14" in text
+
+
+class TestHouseStyle:
+    def test_the_footer_has_page_fields_and_the_data_hash(self, demo) -> None:
+        _, client, tokens = demo
+        r = client.get("/api/v1/documents/master-list", headers=tokens[Role.auditor])
+        doc = Document(io.BytesIO(r.content))
+        footer_xml = doc.sections[0].footer._element.xml
+        assert "PAGE" in footer_xml and "NUMPAGES" in footer_xml  # noqa: PT018
+        assert 'w:fldCharType="begin"' in footer_xml
+        assert "data SHA-256" in _text(r.content)
+        first_row = doc.tables[0].rows[0]._tr.xml
+        assert "w:tblHeader" in first_row
+        assert "w:cantSplit" in doc.tables[0].rows[1]._tr.xml
+
+
+class TestIssued:
+    def test_an_issued_document_comes_back_byte_for_byte(self, demo) -> None:
+        _, client, tokens = demo
+        first = client.get("/api/v1/documents/master-list", headers=tokens[Role.auditor])
+        issued = first.headers["x-issued-document"]
+        again = client.get(f"/api/v1/documents/issued/{issued}", headers=tokens[Role.auditor])
+        assert again.content == first.content
+        assert again.headers["x-content-sha256"] == first.headers["x-content-sha256"]
+
+    def test_the_same_records_and_as_of_time_give_the_same_text(self, demo) -> None:
+        database, _, _ = demo
+        as_of = datetime(2026, 11, 1, 12, tzinfo=UTC)
+        with database.unit_of_work() as session:
+            one = service.issue(
+                session, actor=ADMIN, kind="deviation-report", as_of=as_of, deviation_id=3
+            )
+            two = service.issue(
+                session, actor=ADMIN, kind="deviation-report", as_of=as_of, deviation_id=3
+            )
+            assert _text(one.content) == _text(two.content)
+            assert one.data_sha256 == two.data_sha256
+            props = Document(io.BytesIO(one.content)).core_properties
+            assert props.modified.replace(tzinfo=UTC) == as_of
+
+    def test_who_may_issue(self, demo) -> None:
+        _, client, tokens = demo
+        assert (
+            client.get("/api/v1/documents/master-list", headers=tokens[Role.importer]).status_code
+            == 403
+        )
+        assert (
+            client.get(
+                "/api/v1/documents/master-list", headers=tokens[Role.coordinator]
+            ).status_code
+            == 403
+        )
+        r = client.get(
+            "/api/v1/documents/deviation-register?programme_id=1", headers=tokens[Role.coordinator]
+        )
+        assert r.status_code == 200
+
+    def test_an_unknown_deviation_is_a_404_problem(self, demo) -> None:
+        _, client, tokens = demo
+        r = client.get("/api/v1/documents/deviation-report/99999", headers=tokens[Role.auditor])
+        assert r.status_code == 404
