@@ -26,6 +26,7 @@ OPEN = {"/healthz"}
 # so without a programme these answer 403 although the role may issue documents.
 OBJECT_LEVEL = {
     ("coordinator", "/api/v1/documents/deviation-register"),
+    ("coordinator", "/api/v1/documents/capa-status"),
     ("coordinator", "/api/v1/documents/master-list"),
     ("coordinator", "/api/v1/documents/procedure/{procedure_id}"),
 }

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import zipfile
 from datetime import UTC, datetime
 
 import pytest
 from docx import Document
 
 from qms.accounts import service as accounts
+from qms.audit.service import compute_hash
 from qms.demo import load
 from qms.documents import service
 from qms.permissions import Role
@@ -162,3 +166,52 @@ class TestIssued:
         _, client, tokens = demo
         r = client.get("/api/v1/documents/deviation-report/99999", headers=tokens[Role.auditor])
         assert r.status_code == 404
+
+
+class TestReportsAndPack:
+    def test_the_capa_status_report_counts_and_flags_overdue(self, demo) -> None:
+        _, client, tokens = demo
+        r = client.get("/api/v1/documents/capa-status?programme_id=1", headers=tokens[Role.auditor])
+        assert r.status_code == 200
+        doc = Document(io.BytesIO(r.content))
+        counts = {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows}
+        assert counts["overdue"] == "1"
+        rows = {row.cells[0].text: [c.text for c in row.cells] for row in doc.tables[1].rows[1:]}
+        assert rows["CA-2026-0003"][6] == "yes"
+        assert rows["CA-2026-0002"][2] == "verified_effective"
+
+    def test_the_follow_up_report_shows_codes_and_outcomes_only(self, demo) -> None:
+        _, client, tokens = demo
+        r = client.get("/api/v1/documents/follow-up-report/1", headers=tokens[Role.auditor])
+        assert r.status_code == 200
+        text = _text(r.content)
+        assert "Held 12, due 0, overdue 0." in text
+        assert "at_risk" in text
+        assert "PAIR-0001" in text
+        assert "P-0001" in text
+        assert not any(name in text for name in NAMES)
+
+    def test_the_audit_pack_holds_documents_trail_verification_and_manifest(self, demo) -> None:
+        _, client, tokens = demo
+        r = client.get("/api/v1/documents/audit-pack?programme_id=1", headers=tokens[Role.auditor])
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "application/zip"
+        archive = zipfile.ZipFile(io.BytesIO(r.content))
+        manifest = json.loads(archive.read("manifest.json"))
+        assert manifest["programme"] == "VIA-JOB"
+        names = set(archive.namelist()) - {"manifest.json"}
+        assert set(manifest["files"]) == names
+        for name in names:
+            assert hashlib.sha256(archive.read(name)).hexdigest() == manifest["files"][name]
+        assert json.loads(archive.read("audit-verification.json"))["ok"] is True
+        lines = [json.loads(x) for x in archive.read("audit-trail.jsonl").splitlines()]
+        assert lines
+        assert all(line["programme_id"] == 1 for line in lines)
+        for line in lines:
+            payload = {k: v for k, v in line.items() if k not in ("prev_hash", "hash")}
+            assert compute_hash(line["prev_hash"], payload) == line["hash"]
+        assert {n.split("-REP")[0] for n in names if n.endswith(".docx")} >= {"capa-status"}
+        coordinator = client.get(
+            "/api/v1/documents/audit-pack?programme_id=1", headers=tokens[Role.coordinator]
+        )
+        assert coordinator.status_code == 403

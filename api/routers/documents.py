@@ -22,8 +22,9 @@ from qms.permissions import Action, Actor
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 Language = Literal["en", "nb"]
+ZIP = "application/zip"
 DOCX_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {DOCX: {}}, "description": "The issued .docx file"}
+    200: {"content": {DOCX: {}, ZIP: {}}, "description": "The issued file"}
 }
 
 
@@ -59,7 +60,7 @@ class IssuedRead(BaseModel):
 def _file(document: IssuedDocument) -> Response:
     return Response(
         content=document.content,
-        media_type=DOCX,
+        media_type=ZIP if document.kind == "audit-pack" else DOCX,
         headers={
             "Content-Disposition": f'attachment; filename="{document.file_name}"',
             "X-Issued-Document": str(document.id),
@@ -175,5 +176,67 @@ def procedure(
         language=language,
         procedure_id=procedure_id,
         number=version,
+    )
+    return _file(document)
+
+
+@router.get(
+    "/capa-status",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def capa_status(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    session: IssuingSession,
+    programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    language: Language = "en",
+) -> Response:
+    """Issue the CAPA status report: open, overdue, verified and ineffective actions."""
+    document = service.issue(
+        session, actor=actor, kind="capa-status", language=language, programme_id=programme_id
+    )
+    return _file(document)
+
+
+@router.get(
+    "/follow-up-report/{cohort_id}",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def follow_up_report(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    cohort_id: IdPath,
+    session: IssuingSession,
+    language: Language = "en",
+) -> Response:
+    """Issue a cohort's mid-programme follow-up report (pair and participant codes only)."""
+    document = service.issue(
+        session, actor=actor, kind="follow-up-report", language=language, cohort_id=cohort_id
+    )
+    return _file(document)
+
+
+@router.get(
+    "/audit-pack",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def audit_pack(
+    actor: Annotated[Actor, allowed(Action.audit_read)],
+    session: IssuingSession,
+    programme_id: Annotated[int, Query(ge=1, le=MAX_INT)],
+    period_from: IsoDate | None = None,
+    period_to: IsoDate | None = None,
+    language: Language = "en",
+) -> Response:
+    """Issue the audit pack: documents, the trail as JSON Lines, its verification, a manifest."""
+    document = service.issue(
+        session,
+        actor=actor,
+        kind="audit-pack",
+        language=language,
+        programme_id=programme_id,
+        period_from=period_from,
+        period_to=period_to,
     )
     return _file(document)

@@ -5,20 +5,20 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qms.audit.service import canonical_json, created, jsonable, record_event
+from qms.audit.service import created, jsonable, record_event
 from qms.config import get_settings
 from qms.db import utcnow
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, DeviationStatus
 from qms.deviations.repository import DeviationFilter
-from qms.documents import markdown
+from qms.documents import markdown, pack, reports
+from qms.documents.base import Draft, data_hash, day, title_in
 from qms.documents.models import IssuedDocument
 from qms.documents.style import LANGUAGES, HouseDocument, Issue
 from qms.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -26,36 +26,6 @@ from qms.permissions import Action, Actor, Role, require
 from qms.procedures import service as procedures
 from qms.programmes import service as programmes
 from qms.signatures.service import signatures_of
-
-NB = {
-    "Deviation register": "Avviksregister",
-    "Deviation report": "Avviksrapport",
-    "Master list of procedures": "Oversikt over prosedyrer",
-}
-
-
-@dataclass
-class Draft:
-    """A document before it is issued: its bytes and what it was made from."""
-
-    kind: str
-    title: str
-    code: str
-    content: bytes
-    data_sha256: str
-    programme_id: int | None = None
-
-
-def _data_hash(data: Any) -> str:
-    return hashlib.sha256(canonical_json({"data": jsonable(data)}).encode()).hexdigest()
-
-
-def _title(text: str, language: str) -> str:
-    return NB.get(text, text) if language == "nb" else text
-
-
-def _day(value: Any) -> str:
-    return value.strftime("%Y-%m-%d") if value else ""
 
 
 def deviation_register(
@@ -79,19 +49,19 @@ def deviation_register(
     table = [
         [
             d.number,
-            _day(d.detected_at),
+            day(d.detected_at),
             d.kind.value,
             d.severity.value,
             d.status.value,
             d.title,
-            _day(d.due_on) + (" (overdue)" if deviations.is_overdue(d, today) else ""),
+            day(d.due_on) + (" (overdue)" if deviations.is_overdue(d, today) else ""),
             ", ".join(a.number for a in d.actions),
         ]
         for d in rows
     ]
-    title = _title("Deviation register", language)
+    title = title_in("Deviation register", language)
     issue = Issue(
-        get_settings().organisation, title, "REG-DEV", as_of, as_of, _data_hash(table), language
+        get_settings().organisation, title, "REG-DEV", as_of, as_of, data_hash(table), language
     )
     doc = HouseDocument(issue, landscape=True)
     open_count = sum(1 for d in rows if d.status is not DeviationStatus.closed)
@@ -121,7 +91,7 @@ def deviation_report(
         ("Severity", d.severity.value),
         ("Status", d.status.value),
         ("Detected", f"{d.detected_at:%Y-%m-%d %H:%M} by {d.detected_by}"),
-        ("Due", _day(d.due_on)),
+        ("Due", day(d.due_on)),
         ("ISO 9001 clause", d.iso_clause or ""),
         ("Programme", str(d.programme_id or "")),
         ("Cohort", str(d.cohort_id or "")),
@@ -142,7 +112,7 @@ def deviation_report(
             a.status.value,
             a.title,
             a.owner.name,
-            _day(a.due_on),
+            day(a.due_on),
             a.verified_by or "",
         ]
         for a in d.actions
@@ -156,9 +126,9 @@ def deviation_report(
         for s in signatures_of(session, entity="deviation", entity_id=d.id)
     ]
     data = {"fields": fields, "actions": actions, "timeline": timeline, "signatures": signed}
-    title = f"{_title('Deviation report', language)} {d.number}"
+    title = f"{title_in('Deviation report', language)} {d.number}"
     issue = Issue(
-        get_settings().organisation, title, d.number, as_of, as_of, _data_hash(data), language
+        get_settings().organisation, title, d.number, as_of, as_of, data_hash(data), language
     )
     doc = HouseDocument(issue)
     doc.table(["Field", "Value"], [list(f) for f in fields])
@@ -182,14 +152,14 @@ def master_list(session: Session, actor: Actor, as_of: datetime, language: str) 
             p.owner_role.value,
             str(p.effective_version or ""),
             p.status,
-            _day(p.effective_from),
-            _day(p.next_review_on) + (" (due)" if p.review_due else ""),
+            day(p.effective_from),
+            day(p.next_review_on) + (" (due)" if p.review_due else ""),
         ]
         for p in map(procedures.to_read, procedures.list_procedures(session, actor=actor))
     ]
-    title = _title("Master list of procedures", language)
+    title = title_in("Master list of procedures", language)
     issue = Issue(
-        get_settings().organisation, title, "ML-PR", as_of, as_of, _data_hash(rows), language
+        get_settings().organisation, title, "ML-PR", as_of, as_of, data_hash(rows), language
     )
     doc = HouseDocument(issue)
     doc.table(["Code", "Title", "Owner", "Version", "Status", "Effective", "Next review"], rows)
@@ -218,7 +188,7 @@ def procedure_document(
             v.change_summary,
             v.author,
             v.approved_by or "",
-            _day(v.effective_from),
+            day(v.effective_from),
         ]
         for v in procedure.versions
     ]
@@ -233,7 +203,7 @@ def procedure_document(
         procedure.code,
         as_of,
         as_of,
-        _data_hash(data),
+        data_hash(data),
         language,
     )
     doc = HouseDocument(issue)
@@ -244,7 +214,7 @@ def procedure_document(
             (issue.label("status"), version.status.value),
             (issue.label("owner"), version.owner_role.value),
             (issue.label("approver"), version.approved_by or ""),
-            (issue.label("effective"), _day(version.effective_from)),
+            (issue.label("effective"), day(version.effective_from)),
         ]
     )
     markdown.render(doc, version.content)
@@ -260,13 +230,16 @@ GENERATORS: dict[str, Callable[..., Draft]] = {
     "deviation-report": deviation_report,
     "master-list": master_list,
     "procedure": procedure_document,
+    "capa-status": reports.capa_status,
+    "follow-up-report": reports.follow_up_report,
+    "audit-pack": pack.audit_pack,
 }
 
 
-def safe_file_name(title: str, as_of: datetime) -> str:
+def safe_file_name(title: str, as_of: datetime, kind: str = "") -> str:
     """Return a file name made only of safe characters."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", title).strip("-")[:80] or "document"
-    return f"{stem}-{as_of:%Y%m%d-%H%M}.docx"
+    return f"{stem}-{as_of:%Y%m%d-%H%M}.{'zip' if kind == 'audit-pack' else 'docx'}"
 
 
 def issue(
@@ -294,7 +267,7 @@ def issue(
     document = IssuedDocument(
         kind=kind,
         title=draft.title[:200],
-        file_name=safe_file_name(draft.title, when),
+        file_name=safe_file_name(draft.title, when, kind),
         params=jsonable({"language": language, **params}),
         programme_id=draft.programme_id,
         as_of=when,

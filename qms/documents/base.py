@@ -1,0 +1,41 @@
+"""What every document generator shares."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from qms.audit.service import canonical_json, jsonable
+
+NB = {
+    "Deviation register": "Avviksregister",
+    "Deviation report": "Avviksrapport",
+    "Master list of procedures": "Oversikt over prosedyrer",
+    "CAPA status report": "Status for korrigerende tiltak",
+    "Mid-programme follow-up report": "Rapport fra midtveisoppfølging",
+}
+
+
+@dataclass
+class Draft:
+    """A document before it is issued: its bytes and what it was made from."""
+
+    kind: str
+    title: str
+    code: str
+    content: bytes
+    data_sha256: str
+    programme_id: int | None = None
+
+
+def data_hash(data: Any) -> str:
+    return hashlib.sha256(canonical_json({"data": jsonable(data)}).encode()).hexdigest()
+
+
+def title_in(text: str, language: str) -> str:
+    return NB.get(text, text) if language == "nb" else text
+
+
+def day(value: Any) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
