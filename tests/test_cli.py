@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from datetime import date, timedelta
 
 import pytest
@@ -315,3 +316,14 @@ def test_docs_writes_an_issued_document(qms, tmp_path) -> None:
     assert (
         "no document kind" in qms("docs", "brochure", "-o", str(tmp_path / "x.docx"), code=2).stderr
     )
+
+
+def test_docs_writes_reports_and_the_audit_pack(qms, tmp_path) -> None:
+    qms("demo", "--no-serve")
+    qms("docs", "capa-status", "--programme", "VIA-JOB", "-o", str(tmp_path / "c.docx"))
+    qms(
+        "docs", "follow-up-report", "2025", "--programme", "VIA-JOB", "-o", str(tmp_path / "f.docx")
+    )
+    qms("docs", "audit-pack", "--programme", "VIA-JOB", "-o", str(tmp_path / "p.zip"))
+    assert "manifest.json" in zipfile.ZipFile(tmp_path / "p.zip").namelist()
+    assert "which programme?" in qms("docs", "audit-pack", "-o", str(tmp_path / "x"), code=2).stderr

@@ -18,10 +18,17 @@ from qms.programmes import repository as programmes
 
 def docs(
     kind: Annotated[
-        str, typer.Argument(help="deviation-register, deviation-report, master-list, procedure")
+        str,
+        typer.Argument(
+            help="deviation-register, deviation-report, capa-status, follow-up-report, "
+            "master-list, procedure, audit-pack"
+        ),
     ],
     reference: Annotated[
-        str | None, typer.Argument(help="deviation-report: DEV-2026-0001; procedure: PR-05")
+        str | None,
+        typer.Argument(
+            help="deviation-report: DEV-2026-0001; procedure: PR-05; follow-up-report: 2025"
+        ),
     ] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="The .docx file to write.")] = Path(
         "document.docx"
@@ -39,16 +46,29 @@ def docs(
     with unit_of_work() as session:
         actor = actor_for(session, as_user)
         params: dict[str, Any] = {}
+        programme_id = None
+        if programme is not None:
+            found = programmes.get_by_code(session, programme)
+            if found is None:
+                raise ValidationFailed("unknown programme", [FieldError("programme", programme)])
+            programme_id = found.id
         if kind == "deviation-register":
-            programme_id = None
-            if programme is not None:
-                found = programmes.get_by_code(session, programme)
-                if found is None:
-                    raise ValidationFailed(
-                        "unknown programme", [FieldError("programme", programme)]
-                    )
-                programme_id = found.id
             params["filters"] = DeviationFilter(programme_id=programme_id)
+        elif kind == "capa-status":
+            params["programme_id"] = programme_id
+        elif kind in ("follow-up-report", "audit-pack"):
+            if programme_id is None:
+                raise ValidationFailed("which programme?", [FieldError("programme", "name it")])
+            if kind == "audit-pack":
+                params["programme_id"] = programme_id
+            else:
+                code = (reference or "").upper()
+                cohort = programmes.get_cohort_by_code(session, programme_id, code)
+                if cohort is None:
+                    raise ValidationFailed(
+                        "unknown cohort", [FieldError("reference", "a cohort code, e.g. 2025")]
+                    )
+                params["cohort_id"] = cohort.id
         elif kind in ("deviation-report", "procedure"):
             if reference is None:
                 raise ValidationFailed("which one?", [FieldError("reference", "name it")])
