@@ -215,3 +215,20 @@ class TestReportsAndPack:
             "/api/v1/documents/audit-pack?programme_id=1", headers=tokens[Role.coordinator]
         )
         assert coordinator.status_code == 403
+
+
+def test_the_quality_report_reads_like_the_via_mentoring_table(demo) -> None:
+    _, client, tokens = demo
+    r = client.get("/api/v1/documents/quality-report/1", headers=tokens[Role.auditor])
+    assert r.status_code == 200
+    doc = Document(io.BytesIO(r.content))
+    indicators = {row.cells[0].text: [c.text for c in row.cells] for row in doc.tables[0].rows[1:]}
+    assert indicators["OCCUPIED"][4] == "11 of 12 who completed in work or study"
+    assert indicators["FULL-TIME"][4] == "6 of 12 who completed employed full time"
+    assert indicators["WOMEN"][2:4] == ["600", "450"]
+    outcomes = {row.cells[0].text: row.cells[1].text for row in doc.tables[1].rows[1:]}
+    assert outcomes["employed_full_time"] == "6"
+    answers = {row.cells[1].text: row.cells[3].text for row in doc.tables[2].rows[1:]}
+    assert answers["SAT"] == "4.08"
+    assert "DEV-2026-0002" in _text(r.content)
+    assert not any(name in _text(r.content) for name in NAMES)

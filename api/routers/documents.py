@@ -240,3 +240,21 @@ def audit_pack(
         period_to=period_to,
     )
     return _file(document)
+
+
+@router.get(
+    "/quality-report/{programme_id}",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def quality_report(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    programme_id: IdPath,
+    session: IssuingSession,
+    language: Language = "en",
+) -> Response:
+    """Issue the programme quality report: indicators planned vs actual, outcomes, answers."""
+    document = service.issue(
+        session, actor=actor, kind="quality-report", language=language, programme_id=programme_id
+    )
+    return _file(document)

@@ -21,7 +21,7 @@ def docs(
         str,
         typer.Argument(
             help="deviation-register, deviation-report, capa-status, follow-up-report, "
-            "master-list, procedure, audit-pack"
+            "quality-report, master-list, procedure, audit-pack"
         ),
     ],
     reference: Annotated[
@@ -56,10 +56,10 @@ def docs(
             params["filters"] = DeviationFilter(programme_id=programme_id)
         elif kind == "capa-status":
             params["programme_id"] = programme_id
-        elif kind in ("follow-up-report", "audit-pack"):
+        elif kind in ("follow-up-report", "audit-pack", "quality-report"):
             if programme_id is None:
                 raise ValidationFailed("which programme?", [FieldError("programme", "name it")])
-            if kind == "audit-pack":
+            if kind in ("audit-pack", "quality-report"):
                 params["programme_id"] = programme_id
             else:
                 code = (reference or "").upper()

@@ -14,6 +14,7 @@ NB = {
     "Master list of procedures": "Oversikt over prosedyrer",
     "CAPA status report": "Status for korrigerende tiltak",
     "Mid-programme follow-up report": "Rapport fra midtveisoppfølging",
+    "Programme quality report": "Kvalitetsrapport for programmet",
 }
 
 

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qms.actions import service as actions
 from qms.actions.models import ActionStatus, CorrectiveAction
 from qms.actions.repository import ActionFilter
 from qms.config import get_settings
+from qms.deviations.models import Deviation
 from qms.documents.base import Draft, data_hash, day, title_in
 from qms.documents.style import HouseDocument, Issue
+from qms.evaluations.models import EvaluationResponse, Instrument, Outcome, Question
 from qms.followups import service as followups
+from qms.indicators import service as indicators
+from qms.participants.models import Participant
 from qms.permissions import Actor
 from qms.programmes import service as programmes
+from qms.programmes.models import Cohort
 
 
 def capa_status(
@@ -145,4 +151,95 @@ def follow_up_report(
         doc.to_bytes(),
         issue.data_sha256,
         cohort.programme_id,
+    )
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0")
+
+
+def quality_report(
+    session: Session, actor: Actor, as_of: datetime, language: str, programme_id: int
+) -> Draft:
+    """The programme quality report: indicators planned against actual, outcomes, evaluation
+    answers per question, and the deviations and actions of the programme."""
+    programme = programmes.get_programme(session, actor=actor, programme_id=programme_id)
+    table = indicators.table(session, actor=actor, programme_id=programme.id, as_of=as_of.date())
+    indicator_rows = [
+        [r.code, r.name, _number(r.planned), _number(r.actual), r.detail, r.status]
+        for r in table.rows
+    ]
+    outcome_rows = [
+        [kind.value, str(count)]
+        for kind, count in session.execute(
+            select(Outcome.outcome, func.count())
+            .join(Participant, Participant.id == Outcome.participant_id)
+            .join(Cohort, Cohort.id == Participant.cohort_id)
+            .where(Cohort.programme_id == programme.id, Outcome.outcome_on <= as_of.date())
+            .group_by(Outcome.outcome)
+            .order_by(Outcome.outcome)
+        )
+    ]
+    answer_rows = [
+        [instrument, code, str(count), _number(mean)]
+        for instrument, code, count, mean in session.execute(
+            select(
+                Instrument.code,
+                Question.code,
+                func.count(EvaluationResponse.id),
+                func.avg(EvaluationResponse.value_number),
+            )
+            .join(Question, Question.id == EvaluationResponse.question_id)
+            .join(Instrument, Instrument.id == Question.instrument_id)
+            .join(Participant, Participant.id == EvaluationResponse.participant_id)
+            .join(Cohort, Cohort.id == Participant.cohort_id)
+            .where(
+                Cohort.programme_id == programme.id, EvaluationResponse.submitted_on <= as_of.date()
+            )
+            .group_by(Instrument.code, Question.code)
+            .order_by(Instrument.code, Question.code)
+        )
+    ]
+    deviation_rows = [
+        [
+            d.number,
+            d.severity.value,
+            d.status.value,
+            d.title,
+            ", ".join(f"{a.number} ({a.status.value})" for a in d.actions),
+        ]
+        for d in session.scalars(
+            select(Deviation).where(Deviation.programme_id == programme.id).order_by(Deviation.id)
+        )
+    ]
+    data = {
+        "indicators": indicator_rows,
+        "outcomes": outcome_rows,
+        "answers": answer_rows,
+        "deviations": deviation_rows,
+    }
+    title = f"{title_in('Programme quality report', language)} {programme.code}"
+    issue = Issue(
+        get_settings().organisation,
+        title,
+        f"QR-{programme.code}",
+        as_of,
+        as_of,
+        data_hash(data),
+        language,
+    )
+    doc = HouseDocument(issue, landscape=True)
+    doc.paragraph(programme.name, bold=True)
+    doc.heading("Indicators, planned against actual")
+    doc.table(["Code", "Indicator", "Planned", "Actual", "From", "Status"], indicator_rows)
+    doc.heading("Outcomes")
+    doc.table(["Outcome", "Participants"], outcome_rows)
+    doc.heading("Evaluation answers")
+    doc.table(["Instrument", "Question", "Answers", "Mean (scale questions)"], answer_rows)
+    doc.heading("Deviations and corrective actions")
+    doc.table(["Deviation", "Severity", "Status", "Title", "Actions"], deviation_rows)
+    return Draft(
+        "quality-report", title, issue.code, doc.to_bytes(), issue.data_sha256, programme.id
     )

@@ -232,6 +232,7 @@ GENERATORS: dict[str, Callable[..., Draft]] = {
     "procedure": procedure_document,
     "capa-status": reports.capa_status,
     "follow-up-report": reports.follow_up_report,
+    "quality-report": reports.quality_report,
     "audit-pack": pack.audit_pack,
 }
 
