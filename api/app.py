@@ -10,9 +10,11 @@ from api.limits import BodyLimit
 from api.routers import (
     actions,
     audit,
+    audits,
     deviations,
     documents,
     followups,
+    frameworks,
     health,
     imports,
     indicators,
@@ -21,6 +23,7 @@ from api.routers import (
     participants,
     procedures,
     programmes,
+    reviews,
 )
 from api.routing import api_routes
 from qms.db import Database, make_engine
@@ -54,6 +57,9 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(indicators.router)
     app.include_router(actions.router)
     app.include_router(audit.router)
+    app.include_router(frameworks.router)
+    app.include_router(audits.router)
+    app.include_router(reviews.router)
     return app
 
 

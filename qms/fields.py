@@ -96,3 +96,22 @@ MarkdownText = Annotated[
     AfterValidator(_printable),
     AfterValidator(_not_blank),
 ]
+
+
+def _known_requirement(value: str) -> str:
+    from qms.frameworks.catalogue import check_ref
+
+    return check_ref(value)
+
+
+RequirementRef = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=64),
+    AfterValidator(_known_requirement),
+    Field(
+        description="A requirement of a shipped framework as FRAMEWORK:code, e.g. ISO9001:8.7, "
+        "EMCC:selection-matching, MENTOR:monitoring (GET /api/v1/frameworks lists them)",
+        examples=["MENTOR:monitoring"],
+    ),
+]
+RequirementRefs = Annotated[list[RequirementRef], Field(max_length=30)]

@@ -3,6 +3,7 @@
 from qms.accounts.models import ApiToken, User
 from qms.actions.models import CorrectiveAction
 from qms.audit.models import AuditChainHead, AuditEvent
+from qms.audits.models import ChecklistLine, InternalAudit, ManagementReview, ReviewDecision
 from qms.checks.models import RuleFinding
 from qms.db import Base
 from qms.deviations.models import Deviation, deviation_action
@@ -28,6 +29,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "ChecklistLine",
     "Cohort",
     "CorrectiveAction",
     "Deviation",
@@ -38,7 +40,9 @@ __all__ = [
     "IndicatorDefinition",
     "IndicatorValue",
     "Instrument",
+    "InternalAudit",
     "IssuedDocument",
+    "ManagementReview",
     "Meeting",
     "NumberSequence",
     "Outcome",
@@ -49,6 +53,7 @@ __all__ = [
     "ProcedureVersion",
     "Programme",
     "Question",
+    "ReviewDecision",
     "RuleFinding",
     "Signature",
     "User",

@@ -52,6 +52,13 @@ class Action(enum.StrEnum):
     import_rollback = "import.rollback"
     document_generate = "document.generate"
     document_read = "document.read"
+    framework_read = "framework.read"
+    internal_audit_read = "internal_audit.read"
+    internal_audit_manage = "internal_audit.manage"
+    review_read = "review.read"
+    review_manage = "review.manage"
+    retention_read = "retention.read"
+    retention_dispose = "retention.dispose"
 
     @property
     def is_read(self) -> bool:
@@ -74,6 +81,10 @@ _READ_RECORDS = {
     Action.indicator_read,
     Action.document_generate,
     Action.document_read,
+    Action.framework_read,
+    Action.internal_audit_read,
+    Action.review_read,
+    Action.retention_read,
 }
 # Who keeps the programme records (participants, pairs, meetings, goals, follow-ups).
 _KEEP_RECORDS = {
@@ -102,11 +113,15 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.evaluation_import,
             Action.indicator_write,
             Action.import_rollback,
+            # Only quality leads plan and run internal audits and management reviews.
+            Action.internal_audit_manage,
+            Action.review_manage,
+            Action.retention_dispose,
         }
     ),
     # Coordinators keep the programme records and log what they find in them.
     Role.coordinator: frozenset(
-        _READ_RECORDS - {Action.audit_read, Action.audit_verify}
+        _READ_RECORDS - {Action.audit_read, Action.audit_verify, Action.retention_read}
         | _KEEP_RECORDS
         | {
             Action.deviation_log,

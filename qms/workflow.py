@@ -187,3 +187,41 @@ PROCEDURE_VERSION = StateMachine(
 )
 
 MACHINES = {m.name: m for m in (PROGRAMME, DEVIATION, ACTION, PAIR, PROCEDURE_VERSION)}
+
+INTERNAL_AUDIT = StateMachine(
+    name="internal audit",
+    initial="planned",
+    states=("planned", "in_progress", "reported", "closed", "cancelled"),
+    moves=(
+        Move("planned", "in_progress", description="the audit has started: lines are answered"),
+        Move("planned", "cancelled", requires=("reason",), description="it will not be held"),
+        Move(
+            "in_progress",
+            "reported",
+            description="every checklist line is answered and the conclusion is written",
+        ),
+        Move(
+            "reported",
+            "in_progress",
+            requires=("reason",),
+            description="back to the field, when the report did not hold",
+        ),
+        Move("reported", "closed", description="the report is accepted; signed"),
+    ),
+)
+
+MANAGEMENT_REVIEW = StateMachine(
+    name="management review",
+    initial="planned",
+    states=("planned", "held", "closed", "cancelled"),
+    moves=(
+        Move(
+            "planned",
+            "held",
+            requires=("held_on",),
+            description="the meeting took place: the inputs are frozen as they were reviewed",
+        ),
+        Move("planned", "cancelled", requires=("reason",), description="it will not be held"),
+        Move("held", "closed", description="the conclusion is written; signed"),
+    ),
+)

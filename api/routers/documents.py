@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
@@ -256,5 +256,95 @@ def quality_report(
     """Issue the programme quality report: indicators planned vs actual, outcomes, answers."""
     document = service.issue(
         session, actor=actor, kind="quality-report", language=language, programme_id=programme_id
+    )
+    return _file(document)
+
+
+@router.get(
+    "/audit-report/{audit_id}",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def audit_report(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    audit_id: IdPath,
+    session: IssuingSession,
+    language: Language = "en",
+) -> Response:
+    """Issue an internal audit's report: plan, checklist, findings, deviations, signatures."""
+    document = service.issue(
+        session, actor=actor, kind="audit-report", language=language, audit_id=audit_id
+    )
+    return _file(document)
+
+
+@router.get(
+    "/management-review/{review_id}",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def management_review(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    review_id: IdPath,
+    session: IssuingSession,
+    language: Language = "en",
+) -> Response:
+    """Issue a management review: inputs, participants, decisions, conclusion, signature."""
+    document = service.issue(
+        session, actor=actor, kind="management-review", language=language, review_id=review_id
+    )
+    return _file(document)
+
+
+@router.get(
+    "/management-review-input",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def management_review_input(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    session: IssuingSession,
+    period_start: IsoDate,
+    period_end: IsoDate,
+    programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    language: Language = "en",
+) -> Response:
+    """Issue the ISO 9001 9.3.2 input for a period, compiled from the records."""
+    document = service.issue(
+        session,
+        actor=actor,
+        kind="management-review-input",
+        language=language,
+        period_start=period_start,
+        period_end=period_end,
+        programme_id=programme_id,
+    )
+    return _file(document)
+
+
+@router.get(
+    "/evidence-map/{framework}",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def evidence_map(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    framework: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")],
+    session: IssuingSession,
+    programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    period_start: IsoDate | None = None,
+    period_end: IsoDate | None = None,
+    language: Language = "en",
+) -> Response:
+    """Issue the evidence map of a framework: per requirement, what serves and evidences it."""
+    document = service.issue(
+        session,
+        actor=actor,
+        kind="evidence-map",
+        language=language,
+        framework=framework,
+        programme_id=programme_id,
+        period_start=period_start,
+        period_end=period_end,
     )
     return _file(document)

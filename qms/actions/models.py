@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qms.accounts.models import User
@@ -67,6 +67,7 @@ class CorrectiveAction(Base):
     evidence: Mapped[str | None] = mapped_column(Text)
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signature.id"))
     follows_action_id: Mapped[int | None] = mapped_column(ForeignKey("corrective_action.id"))
+    requirements: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qms.actions.models import ActionStatus, ActionType
 from qms.deviations.models import RootCauseMethod
-from qms.fields import Id, IsoDate, LongText, Name, Reason, RequiredText
+from qms.fields import Id, IsoDate, LongText, Name, Reason, RequiredText, RequirementRefs
 
 
 class _In(BaseModel):
@@ -25,6 +25,9 @@ class FollowOnCreate(_In):
     due_on: IsoDate
     root_cause_method: RootCauseMethod | None = None
     root_cause: LongText | None = None
+    requirements: RequirementRefs = Field(
+        default_factory=list, description="The requirements it serves, as FRAMEWORK:code"
+    )
 
 
 class ActionCreate(FollowOnCreate):
@@ -47,6 +50,7 @@ class ActionUpdate(_In):
     root_cause_method: RootCauseMethod | None = None
     root_cause: LongText | None = None
     effectiveness_check_on: IsoDate | None = None
+    requirements: RequirementRefs | None = None
     deviation_ids: list[Id] | None = Field(default=None, min_length=1, max_length=50)
 
 
@@ -94,6 +98,7 @@ class ActionRead(BaseModel):
     completion_note: str | None
     verification: VerificationRead | None
     follows_action_id: int | None
+    requirements: list[str]
     follow_on_action_ids: list[int]
     deviation_ids: list[int]
     deviation_numbers: list[str]

@@ -51,9 +51,10 @@ FIELDS = (
     "verified_by",
     "evidence",
     "follows_action_id",
+    "requirements",
 )
 OWNER_ROLES = {Role.admin, Role.quality_lead, Role.coordinator}
-_NOT_NULL = {"type", "title", "action", "owner", "due_on", "deviation_ids"}
+_NOT_NULL = {"requirements", "type", "title", "action", "owner", "due_on", "deviation_ids"}
 
 
 def is_overdue(action: CorrectiveAction) -> bool:
@@ -176,6 +177,8 @@ def _deviations(session: Session, actor: Actor, ids: Sequence[int]) -> list[Devi
 
 
 def _check_due(linked: Sequence[Deviation], data_due: Any, field: str = "due_on") -> None:
+    if not linked:
+        return
     earliest = max(d.detected_at.date() for d in linked)
     if data_due < earliest:
         raise ValidationFailed(
@@ -212,6 +215,7 @@ def _new_action(
         due_on=data.due_on,
         effectiveness_check_on=effectiveness_check_on,
         follows_action_id=follows.id if follows else None,
+        requirements=list(data.requirements),
     )
     action.owner = owner
     action.deviations = linked
@@ -252,6 +256,14 @@ def create(session: Session, *, actor: Actor, data: ActionCreate) -> CorrectiveA
     return _new_action(
         session, actor, data, linked, effectiveness_check_on=data.effectiveness_check_on
     )
+
+
+def open_unlinked(
+    session: Session, *, actor: Actor, data: FollowOnCreate, field_prefix: str = ""
+) -> CorrectiveAction:
+    """Open an action that answers no deviation: a management review's decision, say."""
+    require(actor, Action.action_manage)
+    return _new_action(session, actor, data, [], field_prefix=field_prefix)
 
 
 def update(

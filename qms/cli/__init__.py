@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from qms.cli import admin, docs, imports, procedures, quality, records
+from qms.cli import admin, docs, imports, procedures, quality, records, system
 
 app = typer.Typer(
     help="mentor-qms: a quality management system for mentor programmes.",
@@ -27,6 +27,7 @@ app.add_typer(records.meetings_app, name="meetings")
 app.add_typer(procedures.procedures_app, name="procedures")
 app.add_typer(imports.import_app, name="import")
 app.add_typer(imports.instruments_app, name="instruments")
+app.add_typer(system.frameworks_app, name="frameworks")
 app.command()(records.check)
 app.command()(docs.docs)
 

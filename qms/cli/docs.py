@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import select
 
+from qms.audits.models import InternalAudit, ManagementReview
 from qms.cli.common import AsOption, actor_for, err, unit_of_work
 from qms.deviations import service as deviations
 from qms.deviations.repository import DeviationFilter
@@ -16,18 +19,31 @@ from qms.procedures import service as procedures
 from qms.programmes import repository as programmes
 
 
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(
+            "not a date", [FieldError(option, f"{value!r} is not YYYY-MM-DD")]
+        ) from None
+
+
 def docs(
     kind: Annotated[
         str,
         typer.Argument(
             help="deviation-register, deviation-report, capa-status, follow-up-report, "
-            "quality-report, master-list, procedure, audit-pack"
+            "quality-report, master-list, procedure, audit-pack, audit-report, "
+            "management-review, management-review-input, evidence-map"
         ),
     ],
     reference: Annotated[
         str | None,
         typer.Argument(
-            help="deviation-report: DEV-2026-0001; procedure: PR-05; follow-up-report: 2025"
+            help="deviation-report: DEV-2026-0001; procedure: PR-05; follow-up-report: 2025; "
+            "audit-report: IA-2026-0001; management-review: MR-2026-0001; evidence-map: EMCC"
         ),
     ] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="The .docx file to write.")] = Path(
@@ -38,6 +54,14 @@ def docs(
     ] = None,
     version: Annotated[
         int | None, typer.Option(help="procedure: a version (default the effective)")
+    ] = None,
+    period_from: Annotated[
+        str | None,
+        typer.Option("--from", help="management-review-input, evidence-map: YYYY-MM-DD"),
+    ] = None,
+    period_to: Annotated[
+        str | None,
+        typer.Option("--to", help="management-review-input, evidence-map: YYYY-MM-DD"),
     ] = None,
     language: Annotated[str, typer.Option(help="en or nb")] = "en",
     as_user: AsOption = None,
@@ -69,6 +93,27 @@ def docs(
                         "unknown cohort", [FieldError("reference", "a cohort code, e.g. 2025")]
                     )
                 params["cohort_id"] = cohort.id
+        elif kind in ("management-review-input", "evidence-map"):
+            params.update(
+                programme_id=programme_id,
+                period_start=_date(period_from, "from"),
+                period_end=_date(period_to, "to"),
+            )
+            if kind == "evidence-map":
+                params["framework"] = reference or "ISO9001"
+            elif params["period_start"] is None or params["period_end"] is None:
+                raise ValidationFailed(
+                    "which period?", [FieldError("from", "give --from and --to")]
+                )
+        elif kind in ("audit-report", "management-review"):
+            model = InternalAudit if kind == "audit-report" else ManagementReview
+            number = (reference or "").strip().upper()
+            found_id = session.scalar(select(model.id).where(model.number == number))
+            if found_id is None:
+                raise ValidationFailed(
+                    "unknown record", [FieldError("reference", f"no {kind} {number or '?'}")]
+                )
+            params["audit_id" if kind == "audit-report" else "review_id"] = found_id
         elif kind in ("deviation-report", "procedure"):
             if reference is None:
                 raise ValidationFailed("which one?", [FieldError("reference", "name it")])

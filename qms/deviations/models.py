@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    JSON,
     Column,
     Date,
     ForeignKey,
@@ -104,6 +105,7 @@ class Deviation(Base):
         ForeignKey("procedure_version.id"), index=True
     )
     iso_clause: Mapped[str | None] = mapped_column(String(16))
+    requirements: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     detected_by: Mapped[str] = mapped_column(String(200))
     due_on: Mapped[date] = mapped_column(Date)

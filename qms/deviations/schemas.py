@@ -13,7 +13,17 @@ from qms.deviations.models import (
     RootCauseMethod,
     Severity,
 )
-from qms.fields import Id, IsoClause, IsoDate, IsoDateTime, LongText, Name, Reason, RequiredText
+from qms.fields import (
+    Id,
+    IsoClause,
+    IsoDate,
+    IsoDateTime,
+    LongText,
+    Name,
+    Reason,
+    RequiredText,
+    RequirementRefs,
+)
 
 
 class _In(BaseModel):
@@ -40,6 +50,9 @@ class DeviationCreate(_In):
         default=None, description="The version of the procedure that was not followed"
     )
     iso_clause: IsoClause | None = None
+    requirements: RequirementRefs = Field(
+        default_factory=list, description="The requirements it concerns, as FRAMEWORK:code"
+    )
     detected_at: IsoDateTime | None = Field(default=None, description="Default: now")
     detected_by: Name | None = Field(default=None, description="Default: who logs it")
     due_on: IsoDate | None = Field(
@@ -63,6 +76,7 @@ class DeviationUpdate(_In):
     pair_id: Id | None = None
     procedure_version_id: Id | None = None
     iso_clause: IsoClause | None = None
+    requirements: RequirementRefs | None = None
     detected_at: IsoDateTime | None = None
     detected_by: Name | None = None
     due_on: IsoDate | None = None
@@ -102,6 +116,7 @@ class DeviationRead(BaseModel):
     pair_id: int | None
     procedure_version_id: int | None
     iso_clause: str | None
+    requirements: list[str]
     detected_at: datetime
     detected_by: str
     due_on: date

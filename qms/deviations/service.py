@@ -50,6 +50,7 @@ FIELDS = (
     "pair_id",
     "procedure_version_id",
     "iso_clause",
+    "requirements",
     "detected_at",
     "detected_by",
     "due_on",
@@ -60,6 +61,7 @@ FIELDS = (
     "closed_at",
 )
 _NOT_NULL = {
+    "requirements",
     "kind",
     "source",
     "severity",
@@ -233,6 +235,7 @@ def create(session: Session, *, actor: Actor, data: DeviationCreate) -> Deviatio
         pair_id=pair_id,
         procedure_version_id=_procedure_version(session, data.procedure_version_id),
         iso_clause=data.iso_clause,
+        requirements=list(data.requirements),
         detected_at=detected_at,
         detected_by=data.detected_by or actor.name,
         due_on=due_on,

@@ -15,6 +15,10 @@ NB = {
     "CAPA status report": "Status for korrigerende tiltak",
     "Mid-programme follow-up report": "Rapport fra midtveisoppfølging",
     "Programme quality report": "Kvalitetsrapport for programmet",
+    "Internal audit report": "Rapport fra internrevisjon",
+    "Management review": "Ledelsens gjennomgåelse",
+    "Management review input": "Grunnlag for ledelsens gjennomgåelse",
+    "Evidence map": "Dokumentasjonskart",
 }
 
 

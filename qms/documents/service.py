@@ -17,7 +17,7 @@ from qms.db import utcnow
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, DeviationStatus
 from qms.deviations.repository import DeviationFilter
-from qms.documents import markdown, pack, reports
+from qms.documents import markdown, pack, reports, system
 from qms.documents.base import Draft, data_hash, day, title_in
 from qms.documents.models import IssuedDocument
 from qms.documents.style import LANGUAGES, HouseDocument, Issue
@@ -234,6 +234,10 @@ GENERATORS: dict[str, Callable[..., Draft]] = {
     "follow-up-report": reports.follow_up_report,
     "quality-report": reports.quality_report,
     "audit-pack": pack.audit_pack,
+    "audit-report": system.audit_report,
+    "management-review": system.management_review,
+    "management-review-input": system.management_review_input,
+    "evidence-map": system.evidence_map,
 }
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qms.db import Base, UTCDateTime, str_enum, utcnow
@@ -45,6 +46,7 @@ class FollowUp(Base):
     outcome: Mapped[FollowUpOutcome | None] = mapped_column(str_enum(FollowUpOutcome, "outcome"))
     decision: Mapped[str | None] = mapped_column(Text)
     deviation_id: Mapped[int | None] = mapped_column(ForeignKey("deviation.id"))
+    requirements: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from qms.fields import Id, IsoDate, LongText, Name, Reason
+from qms.fields import Id, IsoDate, LongText, Name, Reason, RequirementRefs
 from qms.followups.models import FollowUpOutcome
 
 
@@ -43,6 +43,11 @@ class FollowUpRecord(_In):
         default=None, description="What was decided (at_risk needs this or a deviation)"
     )
     deviation_id: Id | None = None
+    requirements: RequirementRefs = Field(
+        default_factory=list,
+        description="Requirements this follow-up evidences beyond monitoring and support "
+        "(which every held follow-up does), as FRAMEWORK:code",
+    )
 
 
 class FollowUpRead(BaseModel):
@@ -66,6 +71,7 @@ class FollowUpRead(BaseModel):
     outcome: FollowUpOutcome | None
     decision: str | None
     deviation_id: int | None
+    requirements: list[str]
     created_at: datetime
     updated_at: datetime
     version: int

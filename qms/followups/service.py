@@ -32,6 +32,7 @@ ANSWERS = (
     "outcome",
     "decision",
     "deviation_id",
+    "requirements",
 )
 
 
@@ -64,6 +65,7 @@ def to_read(follow_up: FollowUp) -> FollowUpRead:
         outcome=follow_up.outcome,
         decision=follow_up.decision,
         deviation_id=follow_up.deviation_id,
+        requirements=list(follow_up.requirements or []),
         created_at=follow_up.created_at,
         updated_at=follow_up.updated_at,
         version=follow_up.version,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qms.audit.service import canonical_json
 from qms.errors import FieldError, ValidationFailed
-from qms.fields import IsoClause, LongText, MarkdownText, Name
+from qms.fields import IsoClause, LongText, MarkdownText, Name, RequirementRefs
 from qms.permissions import Role
 
 CODE_PATTERN = r"^[A-Z]{2,5}-[0-9]{2,3}$"
@@ -34,7 +34,7 @@ class FrontMatter(BaseModel):
     version: int | None = Field(default=None, ge=1, description="informative; the system numbers")
     review_months: int = Field(ge=1, le=60)
     iso_clauses: list[IsoClause] = Field(default_factory=list, max_length=30)
-    requirements: list[Name] = Field(default_factory=list, max_length=30)
+    requirements: RequirementRefs = Field(default_factory=list)
     change_summary: LongText | None = None
 
 
@@ -45,7 +45,7 @@ class Document(BaseModel):
     owner_role: Role
     review_months: int = Field(ge=1, le=60)
     iso_clauses: list[IsoClause] = Field(default_factory=list, max_length=30)
-    requirements: list[Name] = Field(default_factory=list, max_length=30)
+    requirements: RequirementRefs = Field(default_factory=list)
     content: MarkdownText
 
     def sha256(self) -> str:

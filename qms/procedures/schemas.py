@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qms.fields import IsoClause, IsoDate, MarkdownText, Name, Reason, RequiredText
+from qms.fields import IsoClause, IsoDate, MarkdownText, Name, Reason, RequiredText, RequirementRefs
 from qms.permissions import Role
 from qms.procedures.library import CODE_PATTERN
 from qms.procedures.models import VersionStatus
@@ -23,7 +23,7 @@ class VersionDraft(_In):
     owner_role: Role
     review_months: int = Field(ge=1, le=60, strict=True)
     iso_clauses: list[IsoClause] = Field(default_factory=list, max_length=30)
-    requirements: list[Name] = Field(default_factory=list, max_length=30)
+    requirements: RequirementRefs = Field(default_factory=list)
     content: MarkdownText = Field(description="The procedure's text, as Markdown")
     change_summary: RequiredText
 
@@ -41,7 +41,7 @@ class DraftUpdate(_In):
     owner_role: Role | None = None
     review_months: int | None = Field(default=None, ge=1, le=60, strict=True)
     iso_clauses: list[IsoClause] | None = Field(default=None, max_length=30)
-    requirements: list[Name] | None = Field(default=None, max_length=30)
+    requirements: RequirementRefs | None = None
     content: MarkdownText | None = None
     change_summary: RequiredText | None = None
 

@@ -1,0 +1,468 @@
+"""The management-review inputs of ISO 9001 9.3.2, compiled from the records for a period."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from qms.accounts.models import User
+from qms.actions.models import ActionStatus, ActionType, CorrectiveAction
+from qms.audits.models import Conformity, InternalAudit, ManagementReview, ReviewStatus
+from qms.audits.schemas import InputSection, ReviewInputs
+from qms.checks.models import RuleFinding
+from qms.deviations.models import Deviation, DeviationKind, DeviationSource, deviation_action
+from qms.evaluations.models import EvaluationResponse, Instrument, Question
+from qms.followups.models import FollowUp
+from qms.indicators import service as indicators
+from qms.pairs.models import Meeting, Pair, PairStatus
+from qms.participants.models import Participant
+from qms.permissions import Actor, Role
+from qms.procedures.models import Procedure, ProcedureVersion
+from qms.programmes.models import Cohort, Programme
+
+_T = TypeVar("_T", bound=Any)
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0")
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(start, time.min, tzinfo=UTC),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
+    )
+
+
+def _pairs_of(stmt: Select[_T], programme_id: int | None) -> Select[_T]:
+    if programme_id is None:
+        return stmt
+    return stmt.join(Cohort, Cohort.id == Pair.cohort_id).where(Cohort.programme_id == programme_id)
+
+
+def _deviations(programme_id: int | None, start: datetime, end: datetime) -> Select[Any]:
+    stmt = select(Deviation.id).where(Deviation.detected_at >= start, Deviation.detected_at < end)
+    if programme_id is not None:
+        stmt = stmt.where(Deviation.programme_id == programme_id)
+    return stmt
+
+
+def _actions(session: Session, programme_id: int | None) -> list[CorrectiveAction]:
+    stmt = select(CorrectiveAction).order_by(CorrectiveAction.id)
+    if programme_id is not None:
+        linked = (
+            select(deviation_action.c.action_id)
+            .join(Deviation, Deviation.id == deviation_action.c.deviation_id)
+            .where(Deviation.programme_id == programme_id)
+        )
+        stmt = stmt.where(CorrectiveAction.id.in_(linked))
+    return list(session.scalars(stmt))
+
+
+def previous_actions(
+    session: Session, programme_id: int | None, before: date, exclude: int | None
+) -> InputSection:
+    """a) the decisions of earlier reviews and where their actions stand."""
+    stmt = (
+        select(ManagementReview)
+        .where(
+            ManagementReview.status.in_([ReviewStatus.held, ReviewStatus.closed]),
+            ManagementReview.held_on <= before,
+        )
+        .order_by(ManagementReview.held_on, ManagementReview.id)
+    )
+    if programme_id is not None:
+        stmt = stmt.where(ManagementReview.programme_id == programme_id)
+    rows = []
+    for review in session.scalars(stmt):
+        if review.id == exclude:
+            continue
+        for decision in review.decisions:
+            action = (
+                session.get(CorrectiveAction, decision.action_id) if decision.action_id else None
+            )
+            rows.append(
+                [
+                    review.number,
+                    decision.kind.value,
+                    decision.text[:200],
+                    action.number if action else "",
+                    action.status.value if action else "no action",
+                ]
+            )
+    return InputSection(
+        clause="9.3.2 a",
+        title="Status of actions from previous management reviews",
+        rows=[["Review", "Decision", "Text", "Action", "Status"], *rows],
+        note="" if rows else "No earlier review decisions.",
+    )
+
+
+def changes(session: Session, programme_id: int | None, start: date, end: date) -> InputSection:
+    """b) changes: procedure versions that took effect, cohorts that started or ended."""
+    rows = [
+        ["procedure", f"{code} v{number}", summary[:200], str(effective)]
+        for code, number, summary, effective in session.execute(
+            select(
+                Procedure.code,
+                ProcedureVersion.number,
+                ProcedureVersion.change_summary,
+                ProcedureVersion.effective_from,
+            )
+            .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+            .where(ProcedureVersion.effective_from >= start, ProcedureVersion.effective_from <= end)
+            .order_by(ProcedureVersion.effective_from, Procedure.code)
+        )
+    ]
+    cohorts = select(Cohort, Programme.code).join(Programme, Programme.id == Cohort.programme_id)
+    if programme_id is not None:
+        cohorts = cohorts.where(Cohort.programme_id == programme_id)
+    for cohort, code in session.execute(cohorts.order_by(Cohort.start_on)):
+        if start <= cohort.start_on <= end:
+            rows.append(
+                ["cohort started", f"{code} {cohort.code}", cohort.name, str(cohort.start_on)]
+            )
+        if start <= cohort.end_on <= end:
+            rows.append(["cohort ended", f"{code} {cohort.code}", cohort.name, str(cohort.end_on)])
+    return InputSection(
+        clause="9.3.2 b",
+        title="Changes in external and internal issues relevant to the quality management system",
+        rows=[["Change", "What", "Summary", "On"], *rows],
+        note="" if rows else "No procedure took effect and no cohort started or ended.",
+    )
+
+
+def satisfaction(
+    session: Session, programme_id: int | None, start: date, end: date
+) -> InputSection:
+    """c1) satisfaction and feedback: evaluation answers per question, complaints."""
+    stmt = (
+        select(
+            Instrument.code,
+            Question.code,
+            func.count(EvaluationResponse.id),
+            func.avg(EvaluationResponse.value_number),
+        )
+        .join(Question, Question.id == EvaluationResponse.question_id)
+        .join(Instrument, Instrument.id == Question.instrument_id)
+        .where(EvaluationResponse.submitted_on >= start, EvaluationResponse.submitted_on <= end)
+        .group_by(Instrument.code, Question.code)
+        .order_by(Instrument.code, Question.code)
+    )
+    if programme_id is not None:
+        stmt = (
+            stmt.join(Participant, Participant.id == EvaluationResponse.participant_id)
+            .join(Cohort, Cohort.id == Participant.cohort_id)
+            .where(Cohort.programme_id == programme_id)
+        )
+    rows = [[i, q, str(n), _number(m)] for i, q, n, m in session.execute(stmt)]
+    lo, hi = _bounds(start, end)
+    complaints = session.scalar(
+        select(func.count()).select_from(
+            _deviations(programme_id, lo, hi)
+            .where(Deviation.source == DeviationSource.complaint)
+            .subquery()
+        )
+    )
+    rows.append(["complaints", "deviations with source complaint", str(complaints or 0), ""])
+    return InputSection(
+        clause="9.3.2 c1",
+        title="Customer satisfaction and feedback from relevant interested parties",
+        rows=[["Instrument", "Question", "Answers", "Mean (scale questions)"], *rows],
+    )
+
+
+def objectives(session: Session, actor: Actor, programme_id: int | None, end: date) -> InputSection:
+    """c2) the extent to which quality objectives are met: indicators planned against actual."""
+    stmt = select(Programme).order_by(Programme.code)
+    if programme_id is not None:
+        stmt = stmt.where(Programme.id == programme_id)
+    rows: list[list[str]] = []
+    for programme in session.scalars(stmt):
+        table = indicators.table(session, actor=actor, programme_id=programme.id, as_of=end)
+        rows.extend(
+            [programme.code, r.code, r.name, _number(r.planned), _number(r.actual), r.status]
+            for r in table.rows
+        )
+    return InputSection(
+        clause="9.3.2 c2",
+        title="The extent to which quality objectives have been met",
+        rows=[["Programme", "Indicator", "Name", "Planned", "Actual", "Status"], *rows],
+        note="" if rows else "No indicators are defined.",
+    )
+
+
+def process_performance(
+    session: Session, programme_id: int | None, start: date, end: date
+) -> InputSection:
+    """c3) process performance: follow-ups, meetings, pairs completed and unwound."""
+    follow_ups = list(
+        session.scalars(
+            _pairs_of(
+                select(FollowUp).join(Pair, Pair.id == FollowUp.pair_id),
+                programme_id,
+            ).where(FollowUp.scheduled_on >= start, FollowUp.scheduled_on <= end)
+        )
+    )
+    held = sum(1 for f in follow_ups if f.held_on is not None)
+    overdue = sum(1 for f in follow_ups if f.held_on is None and f.scheduled_on < end)
+    meetings = session.scalar(
+        _pairs_of(
+            select(func.count(Meeting.id)).join(Pair, Pair.id == Meeting.pair_id),
+            programme_id,
+        ).where(Meeting.held_on >= start, Meeting.held_on <= end)
+    )
+    ended = Counter(
+        session.scalars(
+            _pairs_of(select(Pair.status), programme_id).where(
+                Pair.ended_on >= start, Pair.ended_on <= end
+            )
+        )
+    )
+    rows = [
+        ["follow-ups scheduled in the period", str(len(follow_ups))],
+        ["follow-ups held", str(held)],
+        ["follow-ups not held and past their date", str(overdue)],
+        ["mentor meetings recorded", str(meetings or 0)],
+        ["pairs completed", str(ended.get(PairStatus.completed, 0))],
+        ["pairs unwound", str(ended.get(PairStatus.unwound, 0))],
+    ]
+    return InputSection(
+        clause="9.3.2 c3",
+        title="Process performance and conformity of products and services",
+        rows=[["Measure", "Count"], *rows],
+    )
+
+
+def nonconformities(
+    session: Session, programme_id: int | None, start: date, end: date
+) -> InputSection:
+    """c4) nonconformities and corrective actions."""
+    lo, hi = _bounds(start, end)
+    found = list(
+        session.scalars(
+            select(Deviation).where(Deviation.id.in_(_deviations(programme_id, lo, hi)))
+        )
+    )
+    by = Counter((d.severity.value, d.status.value) for d in found)
+    rows = [[f"deviations {s} ({st})", str(n)] for (s, st), n in sorted(by.items())]
+    rows.insert(0, ["deviations detected in the period", str(len(found))])
+    actions = _actions(session, programme_id)
+    today = end
+    rows += [
+        [
+            "actions open",
+            str(
+                sum(
+                    1
+                    for a in actions
+                    if a.status in (ActionStatus.planned, ActionStatus.in_progress)
+                )
+            ),
+        ],
+        [
+            "actions overdue",
+            str(
+                sum(
+                    1
+                    for a in actions
+                    if a.status in (ActionStatus.planned, ActionStatus.in_progress)
+                    and a.due_on < today
+                )
+            ),
+        ],
+        [
+            "actions verified effective in the period",
+            str(
+                sum(
+                    1
+                    for a in actions
+                    if a.status is ActionStatus.verified_effective
+                    and a.verified_at is not None
+                    and lo <= a.verified_at < hi
+                )
+            ),
+        ],
+        [
+            "actions found ineffective in the period",
+            str(
+                sum(
+                    1
+                    for a in actions
+                    if a.status is ActionStatus.ineffective
+                    and a.verified_at is not None
+                    and lo <= a.verified_at < hi
+                )
+            ),
+        ],
+    ]
+    return InputSection(
+        clause="9.3.2 c4", title="Nonconformities and corrective actions", rows=[["", ""], *rows]
+    )
+
+
+def monitoring(session: Session, programme_id: int | None, start: date, end: date) -> InputSection:
+    """c5) monitoring and measurement results: the rule findings of the period."""
+    stmt = (
+        select(RuleFinding.rule, func.count())
+        .join(Deviation, Deviation.id == RuleFinding.deviation_id)
+        .where(RuleFinding.found_on >= start, RuleFinding.found_on <= end)
+        .group_by(RuleFinding.rule)
+        .order_by(RuleFinding.rule)
+    )
+    if programme_id is not None:
+        stmt = stmt.where(Deviation.programme_id == programme_id)
+    rows = [[rule, str(n)] for rule, n in session.execute(stmt)]
+    return InputSection(
+        clause="9.3.2 c5",
+        title="Monitoring and measurement results",
+        rows=[["Rule", "Findings"], *rows],
+        note="" if rows else "No rule findings in the period.",
+    )
+
+
+def _audits(
+    session: Session, programme_id: int | None, start: date, end: date
+) -> list[InternalAudit]:
+    stmt = (
+        select(InternalAudit)
+        .where(InternalAudit.start_on >= start, InternalAudit.start_on <= end)
+        .order_by(InternalAudit.start_on, InternalAudit.id)
+    )
+    if programme_id is not None:
+        stmt = stmt.where(InternalAudit.programme_id == programme_id)
+    return list(session.scalars(stmt))
+
+
+def audit_results(audits: list[InternalAudit]) -> InputSection:
+    """c6) audit results."""
+    rows = [
+        [
+            a.number,
+            a.title,
+            a.status.value,
+            str(len(a.lines)),
+            str(sum(1 for line in a.lines if line.conforms is Conformity.no)),
+        ]
+        for a in audits
+    ]
+    return InputSection(
+        clause="9.3.2 c6",
+        title="Audit results",
+        rows=[["Audit", "Title", "Status", "Lines", "Non-conforming"], *rows],
+        note="" if rows else "No internal audit started in the period.",
+    )
+
+
+def resources(session: Session, programme_id: int | None, end: date) -> InputSection:
+    """d) adequacy of resources: live pairs against coordinators."""
+    live = session.scalar(
+        _pairs_of(select(func.count(Pair.id)), programme_id).where(
+            Pair.status.in_([PairStatus.matched, PairStatus.active])
+        )
+    )
+    coordinators = session.scalar(
+        select(func.count(User.id)).where(User.role == Role.coordinator, User.is_active.is_(True))
+    )
+    per = (live or 0) / coordinators if coordinators else None
+    return InputSection(
+        clause="9.3.2 d",
+        title="The adequacy of resources",
+        rows=[
+            ["", ""],
+            [f"live pairs on {end}", str(live or 0)],
+            ["active coordinators", str(coordinators or 0)],
+            ["live pairs per coordinator", _number(per)],
+        ],
+    )
+
+
+def risk_actions(
+    session: Session, programme_id: int | None, start: date, end: date
+) -> InputSection:
+    """e) effectiveness of actions taken to address risks and opportunities."""
+    lo, hi = _bounds(start, end)
+    checked = [
+        a
+        for a in _actions(session, programme_id)
+        if a.type is ActionType.preventive
+        and a.verified_at is not None
+        and lo <= a.verified_at < hi
+    ]
+    rows = [[a.number, a.title, a.status.value, a.evidence or ""] for a in checked]
+    return InputSection(
+        clause="9.3.2 e",
+        title="The effectiveness of actions taken to address risks and opportunities",
+        rows=[["Action", "Title", "Result", "Evidence"], *rows],
+        note="" if rows else "No preventive action was checked in the period.",
+    )
+
+
+def opportunities(
+    session: Session, programme_id: int | None, start: date, end: date, audits: list[InternalAudit]
+) -> InputSection:
+    """f) opportunities for improvement: audits' points to improve, observations."""
+    rows = [[a.number, a.improvement_points] for a in audits if a.improvement_points.strip()]
+    lo, hi = _bounds(start, end)
+    rows += [
+        [d.number, d.title]
+        for d in session.scalars(
+            select(Deviation)
+            .where(
+                Deviation.id.in_(_deviations(programme_id, lo, hi)),
+                Deviation.kind == DeviationKind.observation,
+            )
+            .order_by(Deviation.id)
+        )
+    ]
+    return InputSection(
+        clause="9.3.2 f",
+        title="Opportunities for improvement",
+        rows=[["From", "Opportunity"], *rows],
+        note="" if rows else "None recorded in the period.",
+    )
+
+
+def compile_inputs(
+    session: Session,
+    *,
+    actor: Actor,
+    programme_id: int | None,
+    period_start: date,
+    period_end: date,
+    review_id: int | None = None,
+) -> ReviewInputs:
+    """Compile the 9.3.2 inputs for the period from the records."""
+    audits = _audits(session, programme_id, period_start, period_end)
+    sections = [
+        previous_actions(session, programme_id, period_end, review_id),
+        changes(session, programme_id, period_start, period_end),
+        satisfaction(session, programme_id, period_start, period_end),
+        objectives(session, actor, programme_id, period_end),
+        process_performance(session, programme_id, period_start, period_end),
+        nonconformities(session, programme_id, period_start, period_end),
+        monitoring(session, programme_id, period_start, period_end),
+        audit_results(audits),
+        InputSection(
+            clause="9.3.2 c7",
+            title="The performance of external providers",
+            rows=[],
+            note="The programme records no external providers.",
+        ),
+        resources(session, programme_id, period_end),
+        risk_actions(session, programme_id, period_start, period_end),
+        opportunities(session, programme_id, period_start, period_end, audits),
+    ]
+    return ReviewInputs(
+        programme_id=programme_id,
+        period_start=period_start,
+        period_end=period_end,
+        sections=sections,
+    )

@@ -1,0 +1,85 @@
+"""`qms frameworks`: the requirement libraries and their evidence map at a terminal."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from qms.cli.common import AsOption, actor_for, err, out, unit_of_work
+from qms.errors import FieldError, ValidationFailed
+from qms.frameworks import catalogue
+from qms.frameworks.coverage import coverage
+from qms.programmes import repository as programmes
+
+frameworks_app = typer.Typer(
+    help="Requirement frameworks: ISO 9001:2015, EMCC ISMCP, MENTOR's Elements.",
+    no_args_is_help=True,
+)
+
+
+@frameworks_app.command("list")
+def frameworks_list() -> None:
+    """List the frameworks the system ships."""
+    table = Table("code", "title", "publisher", "requirements")
+    for f in catalogue.frameworks().values():
+        table.add_row(f.code, Text(f.title), Text(f.publisher), str(len(f.requirements)))
+    out.print(table)
+
+
+@frameworks_app.command("show")
+def frameworks_show(
+    code: Annotated[str, typer.Argument(help="ISO9001, EMCC or MENTOR")],
+    evidence: Annotated[
+        bool, typer.Option("--evidence", help="Show the evidence map for a period.")
+    ] = False,
+    programme: Annotated[str | None, typer.Option(help="A programme's code")] = None,
+    period_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+    period_to: Annotated[
+        str | None, typer.Option("--to", help="YYYY-MM-DD (default today)")
+    ] = None,
+    as_user: AsOption = None,
+) -> None:
+    """Show a framework's requirements, or with --evidence its evidence map."""
+    framework = catalogue.get_framework(code)
+    if not evidence:
+        table = Table("reference", "title", "in our words")
+        for r in framework.requirements:
+            table.add_row(r.ref, Text("  " * (r.depth - 1) + r.title), Text(r.guidance))
+        out.print(table)
+        return
+    try:
+        end = date.fromisoformat(period_to) if period_to else date.today()
+        start = date.fromisoformat(period_from) if period_from else end - timedelta(days=365)
+    except ValueError as e:
+        raise ValidationFailed("not a date", [FieldError("from/to", str(e))]) from None
+    with unit_of_work() as session:
+        programme_id = None
+        if programme is not None:
+            found = programmes.get_by_code(session, programme)
+            if found is None:
+                raise ValidationFailed("unknown programme", [FieldError("programme", programme)])
+            programme_id = found.id
+        result = coverage(
+            session,
+            actor=actor_for(session, as_user),
+            framework=framework.code,
+            programme_id=programme_id,
+            period_start=start,
+            period_end=end,
+        )
+    table = Table("reference", "title", "procedures", "evidence", "open deviations", "gap")
+    for row in result.rows:
+        table.add_row(
+            row.ref,
+            Text(row.title),
+            Text(", ".join(row.procedures)),
+            Text(", ".join(f"{e.kind} {e.count}" for e in row.evidence)),
+            Text(", ".join(row.open_deviations)),
+            Text("; ".join(row.gaps), style="red") if row.gap else Text("covered"),
+        )
+    out.print(table)
+    err.print(f"{result.covered} covered, {result.gaps} with a gap ({start} to {end})")

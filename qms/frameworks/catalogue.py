@@ -1,0 +1,137 @@
+"""The requirement libraries, read from the YAML files shipped inside the package.
+
+A requirement is referred to everywhere as ``FRAMEWORK:code`` — ``ISO9001:8.7``,
+``EMCC:selection-matching``, ``MENTOR:monitoring``. ISO 9001 clauses also arrive as bare clause
+numbers (a deviation's ``iso_clause``, a procedure's ``iso_clauses``); :func:`iso_ref` turns them
+into references.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from qms.errors import FieldError, NotFound, ValidationFailed
+
+ISO = "ISO9001"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One requirement of a framework: an ISO clause, an EMCC standard, a MENTOR element."""
+
+    framework: str
+    code: str
+    title: str
+    guidance: str = ""
+
+    @property
+    def ref(self) -> str:
+        """The reference other records carry."""
+        return f"{self.framework}:{self.code}"
+
+    @property
+    def parent_ref(self) -> str | None:
+        """The enclosing clause (ISO 9001 8.5 for 8.5.1), or None at the top."""
+        head, dot, _ = self.code.rpartition(".")
+        return f"{self.framework}:{head}" if dot else None
+
+    @property
+    def depth(self) -> int:
+        """How deep the clause sits: 1 for ISO 9001 clause 8, 2 for 8.5, 3 for 8.5.1."""
+        return self.code.count(".") + 1 if self.framework == ISO else 1
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A requirement library."""
+
+    code: str
+    title: str
+    publisher: str
+    version: str
+    requirements: tuple[Requirement, ...]
+
+
+def _load(name: str) -> Framework:
+    text = resources.files("qms.frameworks").joinpath("data", name).read_text(encoding="utf-8")
+    raw: dict[str, Any] = yaml.safe_load(text)
+    code = str(raw["code"])
+    return Framework(
+        code=code,
+        title=str(raw["title"]),
+        publisher=str(raw["publisher"]),
+        version=str(raw["version"]),
+        requirements=tuple(
+            Requirement(code, str(r["code"]), str(r["title"]), str(r.get("guidance", "")))
+            for r in raw["requirements"]
+        ),
+    )
+
+
+@cache
+def frameworks() -> dict[str, Framework]:
+    """Every shipped framework by its code, in a stable order."""
+    loaded = [_load(n) for n in ("iso9001.yaml", "emcc.yaml", "mentor.yaml")]
+    return {f.code: f for f in loaded}
+
+
+@cache
+def requirements() -> dict[str, Requirement]:
+    """Every requirement of every framework by its reference."""
+    return {r.ref: r for f in frameworks().values() for r in f.requirements}
+
+
+def get_framework(code: str) -> Framework:
+    """Return a framework by its code (case-insensitive), or raise NotFound."""
+    found = frameworks().get(code.strip().upper())
+    if found is None:
+        raise NotFound(f"no framework {code!r}; there are: {', '.join(frameworks())}")
+    return found
+
+
+def iso_ref(clause: str) -> str:
+    """The reference of an ISO 9001 clause number."""
+    return f"{ISO}:{clause}"
+
+
+def check_ref(value: str) -> str:
+    """Return the reference if the catalogue knows it; raise ValueError naming the choices."""
+    if value in requirements():
+        return value
+    framework, _, code = value.partition(":")
+    known = frameworks().get(framework)
+    if known is None:
+        raise ValueError(
+            f"unknown requirement {value!r}: write FRAMEWORK:code with a framework of "
+            f"{', '.join(frameworks())}"
+        )
+    raise ValueError(f"{known.code} has no requirement {code!r}")
+
+
+def check_refs(values: list[str], field: str) -> None:
+    """Raise ValidationFailed naming each unknown reference of a list."""
+    errors = []
+    for i, value in enumerate(values):
+        try:
+            check_ref(value)
+        except ValueError as e:
+            errors.append(FieldError(f"{field}[{i}]", str(e)))
+    if errors:
+        raise ValidationFailed("unknown requirement references", errors)
+
+
+def with_ancestors(refs: list[str]) -> set[str]:
+    """The references and every clause that encloses them (ISO 9001 8.5.1 counts for 8.5 and 8)."""
+    out: set[str] = set()
+    for ref in refs:
+        current: str | None = ref
+        while current is not None and current not in out:
+            out.add(current)
+            req = requirements().get(current)
+            current = req.parent_ref if req else None
+    return out

@@ -1,0 +1,262 @@
+"""The evidence map: for each requirement of a framework, the effective procedures that serve it,
+the records that evidence it in a period, the deviations still open against it, and the gaps.
+
+Records evidence requirements in two ways: by the references they carry (a follow-up, a deviation,
+an action, an audit's criteria and checklist lines, a procedure's front matter), and by what they
+are — every held follow-up is evidence of monitoring and support, every unwound pair of a process
+that recognises and unwinds matches that do not work. The second mapping is EVIDENCE_OF below.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from qms.actions.models import ActionStatus, CorrectiveAction
+from qms.audits.models import (
+    AuditStatus,
+    Conformity,
+    InternalAudit,
+    ManagementReview,
+    ReviewStatus,
+)
+from qms.deviations.models import Deviation, DeviationStatus, deviation_action
+from qms.errors import FieldError, ValidationFailed
+from qms.evaluations.models import EvaluationResponse
+from qms.followups.models import FollowUp
+from qms.frameworks.catalogue import get_framework, iso_ref, with_ancestors
+from qms.frameworks.schemas import Coverage, CoverageRow, EvidenceCount
+from qms.pairs.models import Meeting, Pair, PairStatus
+from qms.participants.models import Participant
+from qms.permissions import Action, Actor, require
+from qms.procedures import service as procedures
+from qms.programmes import service as programmes
+from qms.programmes.models import Cohort
+
+_T = TypeVar("_T", bound=Any)
+
+# What a record evidences by being what it is, whatever references it carries besides.
+EVIDENCE_OF: dict[str, tuple[str, ...]] = {
+    "follow-ups held": ("MENTOR:monitoring", "EMCC:measurement-review", "ISO9001:9.1.1"),
+    "meetings recorded": ("MENTOR:monitoring", "ISO9001:8.5.1"),
+    "pairs matched": ("MENTOR:matching", "EMCC:selection-matching", "ISO9001:8.5.1"),
+    "pairs unwound": ("EMCC:selection-matching", "MENTOR:closure"),
+    "pairs completed": ("MENTOR:closure",),
+    "participants trained": ("MENTOR:training", "EMCC:training", "ISO9001:7.2"),
+    "evaluation answers": ("ISO9001:9.1.2", "ISO9001:9.1.3", "EMCC:measurement-review"),
+    "internal audits": ("ISO9001:9.2.1", "ISO9001:9.2.2"),
+    "management reviews": ("ISO9001:9.3.1", "ISO9001:9.3.2", "ISO9001:9.3.3"),
+    "deviations closed": ("ISO9001:8.7", "ISO9001:10.2"),
+    "actions verified": ("ISO9001:10.2",),
+}
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(start, time.min, tzinfo=UTC),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
+    )
+
+
+class _Tally:
+    """Counts of evidence by requirement and kind."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def add(self, kind: str, refs: list[str], n: int = 1) -> None:
+        if n <= 0:
+            return
+        for ref in with_ancestors([*EVIDENCE_OF.get(kind, ()), *refs]):
+            self.counts[ref][kind] += n
+
+
+def coverage(
+    session: Session,
+    *,
+    actor: Actor,
+    framework: str,
+    programme_id: int | None,
+    period_start: date,
+    period_end: date,
+) -> Coverage:
+    """Build the evidence map of a framework for a programme (or all) and a period."""
+    require(actor, Action.framework_read)
+    found = get_framework(framework)
+    if period_end < period_start:
+        raise ValidationFailed(
+            "the period ends before it starts",
+            [FieldError("period_end", "must not be before period_start")],
+        )
+    if actor.programme_id is not None:
+        programme_id = programme_id or actor.programme_id
+    if programme_id is not None:
+        programmes.get_programme(session, actor=actor, programme_id=programme_id)
+    lo, hi = _bounds(period_start, period_end)
+    tally = _Tally()
+
+    def pairs(stmt: Select[_T]) -> Select[_T]:
+        if programme_id is None:
+            return stmt
+        return stmt.join(Cohort, Cohort.id == Pair.cohort_id).where(
+            Cohort.programme_id == programme_id
+        )
+
+    for refs in session.scalars(
+        pairs(select(FollowUp.requirements).join(Pair, Pair.id == FollowUp.pair_id)).where(
+            FollowUp.held_on >= period_start, FollowUp.held_on <= period_end
+        )
+    ):
+        tally.add("follow-ups held", list(refs or []))
+    tally.add(
+        "meetings recorded",
+        [],
+        session.scalar(
+            pairs(select(func.count(Meeting.id)).join(Pair, Pair.id == Meeting.pair_id)).where(
+                Meeting.held_on >= period_start, Meeting.held_on <= period_end
+            )
+        )
+        or 0,
+    )
+    tally.add(
+        "pairs matched",
+        [],
+        session.scalar(
+            pairs(select(func.count(Pair.id))).where(
+                Pair.matched_on >= period_start, Pair.matched_on <= period_end
+            )
+        )
+        or 0,
+    )
+    for status, kind in (
+        (PairStatus.unwound, "pairs unwound"),
+        (PairStatus.completed, "pairs completed"),
+    ):
+        tally.add(
+            kind,
+            [],
+            session.scalar(
+                pairs(select(func.count(Pair.id))).where(
+                    Pair.status == status,
+                    Pair.ended_on >= period_start,
+                    Pair.ended_on <= period_end,
+                )
+            )
+            or 0,
+        )
+    trained = (
+        select(Participant.training_modules)
+        .join(Cohort, Cohort.id == Participant.cohort_id)
+        .where(Cohort.start_on <= period_end, Cohort.end_on >= period_start)
+    )
+    if programme_id is not None:
+        trained = trained.where(Cohort.programme_id == programme_id)
+    tally.add("participants trained", [], sum(1 for m in session.scalars(trained) if m))
+    answers = (
+        select(func.count(EvaluationResponse.id))
+        .join(Participant, Participant.id == EvaluationResponse.participant_id)
+        .join(Cohort, Cohort.id == Participant.cohort_id)
+        .where(
+            EvaluationResponse.submitted_on >= period_start,
+            EvaluationResponse.submitted_on <= period_end,
+        )
+    )
+    if programme_id is not None:
+        answers = answers.where(Cohort.programme_id == programme_id)
+    tally.add("evaluation answers", [], session.scalar(answers) or 0)
+
+    audits = select(InternalAudit).where(
+        InternalAudit.status.in_([AuditStatus.reported, AuditStatus.closed]),
+        InternalAudit.start_on >= period_start,
+        InternalAudit.start_on <= period_end,
+    )
+    if programme_id is not None:
+        audits = audits.where(InternalAudit.programme_id == programme_id)
+    for audit in session.scalars(audits):
+        tally.add("internal audits", list(audit.criteria or []))
+        for line in audit.lines:
+            if line.conforms is Conformity.yes and line.requirement:
+                tally.add("audit lines conforming", [line.requirement])
+    reviews = select(ManagementReview).where(
+        ManagementReview.status.in_([ReviewStatus.held, ReviewStatus.closed]),
+        ManagementReview.held_on >= period_start,
+        ManagementReview.held_on <= period_end,
+    )
+    if programme_id is not None:
+        reviews = reviews.where(ManagementReview.programme_id == programme_id)
+    tally.add("management reviews", [], len(list(session.scalars(reviews))))
+
+    deviations = select(Deviation)
+    if programme_id is not None:
+        deviations = deviations.where(Deviation.programme_id == programme_id)
+    open_against: dict[str, list[str]] = defaultdict(list)
+    for d in session.scalars(deviations.order_by(Deviation.id)):
+        refs = list(d.requirements or []) + ([iso_ref(d.iso_clause)] if d.iso_clause else [])
+        if d.status is DeviationStatus.closed:
+            if d.closed_at is not None and lo <= d.closed_at < hi:
+                tally.add("deviations closed", refs)
+        else:
+            for ref in with_ancestors(refs):
+                open_against[ref].append(d.number)
+    action_stmt = select(CorrectiveAction).where(
+        CorrectiveAction.status == ActionStatus.verified_effective,
+        CorrectiveAction.verified_at >= lo,
+        CorrectiveAction.verified_at < hi,
+    )
+    if programme_id is not None:
+        action_stmt = action_stmt.where(
+            CorrectiveAction.id.in_(
+                select(deviation_action.c.action_id)
+                .join(Deviation, Deviation.id == deviation_action.c.deviation_id)
+                .where(Deviation.programme_id == programme_id)
+            )
+        )
+    for action in session.scalars(action_stmt):
+        tally.add("actions verified", list(action.requirements or []))
+
+    served: dict[str, list[str]] = defaultdict(list)
+    for procedure in procedures.list_procedures(session, actor=actor):
+        version = procedures.effective(procedure)
+        if version is None:
+            continue
+        refs = list(version.requirements or []) + [iso_ref(c) for c in version.iso_clauses or []]
+        for ref in with_ancestors(refs):
+            served[ref].append(f"{procedure.code} v{version.number}")
+
+    rows = []
+    for req in found.requirements:
+        evidence = [
+            EvidenceCount(kind=k, count=n) for k, n in sorted(tally.counts[req.ref].items())
+        ]
+        gaps = []
+        if not served[req.ref]:
+            gaps.append("no effective procedure")
+        if not evidence:
+            gaps.append("no evidence in the period")
+        rows.append(
+            CoverageRow(
+                ref=req.ref,
+                code=req.code,
+                title=req.title,
+                depth=req.depth,
+                procedures=sorted(served[req.ref]),
+                evidence=evidence,
+                open_deviations=open_against[req.ref],
+                gap=bool(gaps),
+                gaps=gaps,
+            )
+        )
+    return Coverage(
+        framework=found.code,
+        programme_id=programme_id,
+        period_start=period_start,
+        period_end=period_end,
+        covered=sum(1 for r in rows if not r.gap),
+        gaps=sum(1 for r in rows if r.gap),
+        rows=rows,
+    )
