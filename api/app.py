@@ -23,6 +23,7 @@ from api.routers import (
     participants,
     procedures,
     programmes,
+    retention,
     reviews,
 )
 from api.routing import api_routes
@@ -60,6 +61,7 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(frameworks.router)
     app.include_router(audits.router)
     app.include_router(reviews.router)
+    app.include_router(retention.router)
     return app
 
 

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     log_sql: bool = False
     import_max_bytes: int = 200 * 1024 * 1024
     max_body_bytes: int = 1024 * 1024
+    # Years each kind of record is kept before it is due for disposition (see qms.retention);
+    # e.g. QMS_RETENTION_YEARS='{"meeting": 3}' changes one and keeps the others.
+    retention_years: dict[str, int] = {}
 
 
 @lru_cache(maxsize=1)

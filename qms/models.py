@@ -22,6 +22,7 @@ from qms.pairs.models import Meeting, Pair
 from qms.participants.models import Goal, Participant, ParticipantPersonal
 from qms.procedures.models import Procedure, ProcedureVersion
 from qms.programmes.models import Cohort, Programme
+from qms.retention.models import RetentionDecision
 from qms.signatures.models import Signature
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "ProcedureVersion",
     "Programme",
     "Question",
+    "RetentionDecision",
     "ReviewDecision",
     "RuleFinding",
     "Signature",

@@ -232,3 +232,78 @@ def test_the_quality_report_reads_like_the_via_mentoring_table(demo) -> None:
     assert answers["SAT"] == "4.08"
     assert "DEV-2026-0002" in _text(r.content)
     assert not any(name in _text(r.content) for name in NAMES)
+
+
+class TestQualitySystemDocuments:
+    def test_the_audit_report_carries_checklist_findings_and_the_deviation(self, demo) -> None:
+        _, client, tokens = demo
+        r = client.get("/api/v1/documents/audit-report/1", headers=tokens[Role.auditor])
+        assert r.status_code == 200
+        text = _text(r.content)
+        assert "IA-2026-0001" in text
+        assert "demo-internal-auditor" in text
+        assert "4 lines; 1 not conforming" in text
+        assert "MENTOR:monitoring" in text
+        assert "Book the follow-up meetings at the kick-off" in text
+        deviation = client.get("/api/v1/audits/1", headers=tokens[Role.auditor]).json()["lines"][2][
+            "deviation_number"
+        ]
+        assert deviation in text
+        assert not any(name in text for name in NAMES)
+
+    def test_the_management_review_holds_its_frozen_inputs_and_decisions(self, demo) -> None:
+        _, client, tokens = demo
+        text = _text(
+            client.get(
+                "/api/v1/documents/management-review/1", headers=tokens[Role.auditor]
+            ).content
+        )
+        assert "MR-2026-0001" in text
+        for clause in ("9.3.2 a", "9.3.2 c1", "9.3.2 c6", "9.3.2 f"):
+            assert clause in text
+        assert "VIA-JOB | SATISFACTION" not in text  # cells, not a joined line
+        assert "IA-2026-0001" in text  # the audit results input
+        assert "Book every pair's mid-programme follow-up at the kick-off." in text
+        assert "Suitable" not in text
+        assert "suitable and effective" in text
+        assert "approved" in text  # the closing signature
+
+    def test_the_review_input_compiles_a_period(self, demo) -> None:
+        _, client, tokens = demo
+        r = client.get(
+            "/api/v1/documents/management-review-input",
+            headers=tokens[Role.auditor],
+            params={"period_start": "2025-02-01", "period_end": "2026-06-30", "programme_id": 1},
+        )
+        assert r.status_code == 200
+        text = _text(r.content)
+        assert "9.3.2 c2 The extent to which quality objectives have been met" in text
+        assert "COMPLETED" in text
+        assert "follow-ups held" in text
+        bad = client.get(
+            "/api/v1/documents/management-review-input",
+            headers=tokens[Role.auditor],
+            params={"period_start": "2026-06-30", "period_end": "2025-02-01"},
+        )
+        assert bad.status_code == 422
+        assert bad.json()["errors"][0]["field"] == "period_end"
+
+    def test_the_evidence_map_flags_gaps_and_a_coordinator_needs_a_programme(self, demo) -> None:
+        _, client, tokens = demo
+        text = _text(
+            client.get(
+                "/api/v1/documents/evidence-map/EMCC",
+                headers=tokens[Role.auditor],
+                params={"programme_id": 1, "period_start": "2025-01-01"},
+            ).content
+        )
+        assert "EMCC:selection-matching" in text
+        assert "PR-05 v1" in text
+        assert "pairs unwound 1" in text
+        assert "covered" in text
+        whole = client.get("/api/v1/documents/evidence-map/EMCC", headers=tokens[Role.coordinator])
+        assert whole.status_code == 403
+        mine = client.get(
+            "/api/v1/documents/evidence-map/EMCC?programme_id=1", headers=tokens[Role.coordinator]
+        )
+        assert mine.status_code == 200

@@ -28,6 +28,7 @@ app.add_typer(procedures.procedures_app, name="procedures")
 app.add_typer(imports.import_app, name="import")
 app.add_typer(imports.instruments_app, name="instruments")
 app.add_typer(system.frameworks_app, name="frameworks")
+app.add_typer(system.retention_app, name="retention")
 app.command()(records.check)
 app.command()(docs.docs)
 

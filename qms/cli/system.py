@@ -14,6 +14,8 @@ from qms.errors import FieldError, ValidationFailed
 from qms.frameworks import catalogue
 from qms.frameworks.coverage import coverage
 from qms.programmes import repository as programmes
+from qms.retention import service as retention
+from qms.retention.schemas import DispositionCreate
 
 frameworks_app = typer.Typer(
     help="Requirement frameworks: ISO 9001:2015, EMCC ISMCP, MENTOR's Elements.",
@@ -83,3 +85,46 @@ def frameworks_show(
         )
     out.print(table)
     err.print(f"{result.covered} covered, {result.gaps} with a gap ({start} to {end})")
+
+
+retention_app = typer.Typer(
+    help="Retention: what is due for disposition, and disposing of it.", no_args_is_help=True
+)
+
+
+@retention_app.command("report")
+def retention_report(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD, default today")] = None,
+    as_user: AsOption = None,
+) -> None:
+    """List each kind of record, its retention period, and how many records are due."""
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError as e:
+        raise ValidationFailed("not a date", [FieldError("as-of", str(e))]) from None
+    with unit_of_work() as session:
+        result = retention.report(session, actor=actor_for(session, as_user), as_of=day)
+    table = Table("kind", "kept (years)", "counted from", "disposition", "due")
+    for kind in result.kinds:
+        table.add_row(
+            kind.kind, str(kind.years), Text(kind.counted_from), kind.disposition, str(kind.due)
+        )
+    out.print(table)
+
+
+@retention_app.command("dispose")
+def retention_dispose(
+    kind: Annotated[str, typer.Argument(help="A kind from the report, e.g. meeting")],
+    reason: Annotated[str, typer.Option(help="The decision, as it will be recorded")],
+    as_user: AsOption = None,
+) -> None:
+    """Dispose of every due record of a kind under a recorded decision."""
+    with unit_of_work() as session:
+        decision = retention.dispose(
+            session,
+            actor=actor_for(session, as_user),
+            data=DispositionCreate(kind=kind, reason=reason),
+            as_of=date.today(),
+        )
+        count, disposition, number = decision.count, decision.disposition, decision.id
+    err.print(f"decision {number}: {count} {kind} records ({disposition})")

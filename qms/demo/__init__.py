@@ -15,7 +15,7 @@ from qms.actions.models import ActionType, CorrectiveAction
 from qms.actions.schemas import ActionCreate, ActionTransition
 from qms.checks import service as checks
 from qms.demo import evaluations as demo_evaluations
-from qms.demo import records
+from qms.demo import records, system
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, RootCauseMethod
 from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
@@ -31,6 +31,8 @@ DEMO_USERS = {
     "demo-admin": Role.admin,
     "demo-quality-lead": Role.quality_lead,
     "demo-quality-manager": Role.quality_lead,
+    # A quality lead from outside the programme, who audits it and wrote none of its procedures.
+    "demo-internal-auditor": Role.quality_lead,
     "demo-coordinator": Role.coordinator,
     "demo-auditor": Role.auditor,
     "demo-importer": Role.importer,
@@ -184,6 +186,13 @@ def load(session: Session, *, operator: Actor) -> None:
     load_quality_records(session, lead=lead, coordinator=coordinator, demo=demo_pairs)
     # The coordinator runs the rule checks as of today: what is overdue now opens deviations.
     checks.run(session, actor=coordinator)
+    system.load(
+        session,
+        lead=lead,
+        auditor=_actor(session, "demo-internal-auditor"),
+        manager=_actor(session, "demo-quality-manager"),
+        programme_id=via.id,
+    )
 
 
 def _actor(session: Session, name: str) -> Actor:

@@ -148,10 +148,19 @@ class HouseDocument:
         table = self.doc.add_table(rows=1 if header else 0, cols=len(headers))
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.LEFT
+        table.autofit = False
+        section = self.doc.sections[-1]
+        available = (
+            (section.page_width or 0) - (section.left_margin or 0) - (section.right_margin or 0)
+        )
+        widths = column_widths(headers if header else None, rows, available)
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = width
         if header:
             first = table.rows[0]
-            for cell, text in zip(first.cells, headers, strict=True):
+            for cell, text, width in zip(first.cells, headers, widths, strict=True):
                 cell.text = text
+                cell.width = width
                 cell.paragraphs[0].runs[0].bold = True
             _repeat_header(first)
         for values in rows:
@@ -165,6 +174,44 @@ class HouseDocument:
         buffer = io.BytesIO()
         self.doc.save(buffer)
         return buffer.getvalue()
+
+
+# Calibri 10 pt: about 0.2 cm a character, and the cell's own padding on top.
+_CHAR = Cm(0.2)
+_PADDING = Cm(0.35)
+
+
+def column_widths(
+    headers: Sequence[str] | None, rows: Sequence[Sequence[str]], available: int
+) -> list[int]:
+    """Widths that keep each column's longest word (a number, a code, a status) on one line and
+    give the rest of the page to the columns with the most text.
+
+    Reads the header and at most the first 500 rows: enough to size the columns, and the cost
+    stays flat however long the table is.
+    """
+    sample = [list(headers)] if headers else []
+    sample += [list(r) for r in rows[:500]]
+    count = len(sample[0]) if sample else len(headers or [])
+    shortest = [1] * count
+    longest = [1] * count
+    for values in sample:
+        for i, text in enumerate(values):
+            if not text:
+                continue
+            shortest[i] = max(shortest[i], min(24, max(map(len, text.split()), default=1)))
+            longest[i] = max(longest[i], min(60, len(text)))
+    need = [_PADDING + _CHAR * n for n in shortest]
+    want = [_PADDING + _CHAR * max(a, b) for a, b in zip(shortest, longest, strict=True)]
+    if sum(want) <= available:
+        # Everything fits on one line: share the spare width in proportion to the text.
+        return [int(w * available / sum(want)) for w in want]
+    if sum(need) >= available:
+        return [int(n * available / sum(need)) for n in need]
+    spare = available - sum(need)
+    extra = [w - n for w, n in zip(want, need, strict=True)]
+    total = sum(extra) or 1
+    return [int(n + spare * e / total) for n, e in zip(need, extra, strict=True)]
 
 
 def _row_property(row: object, tag: str) -> None:

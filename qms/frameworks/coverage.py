@@ -26,6 +26,7 @@ from qms.audits.models import (
     ReviewStatus,
 )
 from qms.deviations.models import Deviation, DeviationStatus, deviation_action
+from qms.documents.models import IssuedDocument
 from qms.errors import FieldError, ValidationFailed
 from qms.evaluations.models import EvaluationResponse
 from qms.followups.models import FollowUp
@@ -43,6 +44,8 @@ _T = TypeVar("_T", bound=Any)
 # What a record evidences by being what it is, whatever references it carries besides.
 EVIDENCE_OF: dict[str, tuple[str, ...]] = {
     "follow-ups held": ("MENTOR:monitoring", "EMCC:measurement-review", "ISO9001:9.1.1"),
+    # Roles, boundaries and confidentiality talked through with the pair (PR-06).
+    "expectations clarified": ("EMCC:ethics", "MENTOR:matching", "ISO9001:8.2.2"),
     "meetings recorded": ("MENTOR:monitoring", "ISO9001:8.5.1"),
     "pairs matched": ("MENTOR:matching", "EMCC:selection-matching", "ISO9001:8.5.1"),
     "pairs unwound": ("EMCC:selection-matching", "MENTOR:closure"),
@@ -50,7 +53,14 @@ EVIDENCE_OF: dict[str, tuple[str, ...]] = {
     "participants trained": ("MENTOR:training", "EMCC:training", "ISO9001:7.2"),
     "evaluation answers": ("ISO9001:9.1.2", "ISO9001:9.1.3", "EMCC:measurement-review"),
     "internal audits": ("ISO9001:9.2.1", "ISO9001:9.2.2"),
-    "management reviews": ("ISO9001:9.3.1", "ISO9001:9.3.2", "ISO9001:9.3.3"),
+    "management reviews": (
+        "ISO9001:9.3.1",
+        "ISO9001:9.3.2",
+        "ISO9001:9.3.3",
+        "EMCC:measurement-review",
+        "EMCC:administration",
+    ),
+    "documents issued": ("ISO9001:7.5.3", "EMCC:administration"),
     "deviations closed": ("ISO9001:8.7", "ISO9001:10.2"),
     "actions verified": ("ISO9001:10.2",),
 }
@@ -107,12 +117,16 @@ def coverage(
             Cohort.programme_id == programme_id
         )
 
-    for refs in session.scalars(
-        pairs(select(FollowUp.requirements).join(Pair, Pair.id == FollowUp.pair_id)).where(
-            FollowUp.held_on >= period_start, FollowUp.held_on <= period_end
-        )
+    for refs, clarified in session.execute(
+        pairs(
+            select(FollowUp.requirements, FollowUp.expectations_clarified).join(
+                Pair, Pair.id == FollowUp.pair_id
+            )
+        ).where(FollowUp.held_on >= period_start, FollowUp.held_on <= period_end)
     ):
         tally.add("follow-ups held", list(refs or []))
+        if clarified:
+            tally.add("expectations clarified", [])
     tally.add(
         "meetings recorded",
         [],
@@ -190,6 +204,13 @@ def coverage(
     if programme_id is not None:
         reviews = reviews.where(ManagementReview.programme_id == programme_id)
     tally.add("management reviews", [], len(list(session.scalars(reviews))))
+
+    issued = select(func.count(IssuedDocument.id)).where(
+        IssuedDocument.issued_at >= lo, IssuedDocument.issued_at < hi
+    )
+    if programme_id is not None:
+        issued = issued.where(IssuedDocument.programme_id == programme_id)
+    tally.add("documents issued", [], session.scalar(issued) or 0)
 
     deviations = select(Deviation)
     if programme_id is not None:

@@ -1,0 +1,187 @@
+"""The demo's internal audit and management review of the VIA-JOB programme."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from qms.actions.models import ActionType
+from qms.audits import reviews
+from qms.audits import service as audits
+from qms.audits.models import Conformity, DecisionKind
+from qms.audits.schemas import (
+    ActionOpen,
+    AuditCreate,
+    AuditUpdate,
+    ChecklistLineCreate,
+    DecisionCreate,
+    LineAnswer,
+    ReviewCreate,
+    ReviewUpdate,
+    Transition,
+)
+from qms.deviations.models import Severity
+from qms.permissions import Actor
+
+CHECKLIST = [
+    (
+        "Is each match documented with the field and goals it rests on?",
+        "PR-05",
+        "EMCC:selection-matching",
+        Conformity.yes,
+        "Twelve match records of cohort 2025, each with a rationale naming field and goal.",
+    ),
+    (
+        "Was the match that did not work recognised and unwound, and the mentee rematched?",
+        "PR-05",
+        "EMCC:selection-matching",
+        Conformity.yes,
+        "One pair unwound after the mentee's move; rematched within three weeks.",
+    ),
+    (
+        "Was every pair's mid-programme follow-up held by the cohort's midpoint?",
+        "PR-09",
+        "MENTOR:monitoring",
+        Conformity.no,
+        "Follow-up board of cohort 2025: two follow-ups held five weeks after the midpoint; "
+        "no decision recorded for the delay.",
+    ),
+    (
+        "Have mentors completed the five training modules before the first meeting?",
+        "PR-07",
+        "MENTOR:training",
+        Conformity.yes,
+        "Participant records list all five modules for every mentor of cohort 2025.",
+    ),
+]
+
+
+def load(
+    session: Session, *, lead: Actor, auditor: Actor, manager: Actor, programme_id: int
+) -> None:
+    """Plan, hold, report and close an internal audit; hold and close a management review."""
+    audit = audits.create(
+        session,
+        actor=lead,
+        data=AuditCreate(
+            title="Matching, training and mid-programme follow-up, cohort 2025",
+            scope="VIA-JOB cohort 2025: matching, mentor training and the follow-up at midpoint.",
+            programme_id=programme_id,
+            criteria=["EMCC:selection-matching", "MENTOR:monitoring", "MENTOR:training"],
+            procedure_codes=["PR-05", "PR-07", "PR-09"],
+            auditors=[auditor.name],
+            auditees=["demo-coordinator"],
+            start_on=date(2026, 5, 11),
+            end_on=date(2026, 5, 12),
+            checklist=[
+                ChecklistLineCreate(question=q, procedure_code=p, requirement=r)
+                for q, p, r, _, _ in CHECKLIST
+            ],
+        ),
+    )
+    audit = audits.transition(
+        session,
+        actor=auditor,
+        audit_id=audit.id,
+        data=Transition(to="in_progress"),
+        if_match=audit.version,
+    )
+    for line, (_, _, _, conforms, evidence) in zip(audit.lines, CHECKLIST, strict=True):
+        audits.answer_line(
+            session,
+            actor=auditor,
+            audit_id=audit.id,
+            line_id=line.id,
+            data=LineAnswer(conforms=conforms, evidence=evidence, severity=Severity.minor),
+            if_match=line.version,
+        )
+    audit = audits.update(
+        session,
+        actor=auditor,
+        audit_id=audit.id,
+        data=AuditUpdate(
+            strong_points="Match rationales are specific; the unwinding was handled quickly.",
+            improvement_points="Book the follow-up meetings at the kick-off, not at the midpoint.",
+            conclusion="Matching and training conform; the follow-up timing does not (one "
+            "deviation raised).",
+        ),
+        if_match=audit.version,
+    )
+    audit = audits.transition(
+        session,
+        actor=auditor,
+        audit_id=audit.id,
+        data=Transition(to="reported"),
+        if_match=audit.version,
+    )
+    audits.transition(
+        session,
+        actor=lead,
+        audit_id=audit.id,
+        data=Transition(to="closed"),
+        if_match=audit.version,
+    )
+
+    review = reviews.create(
+        session,
+        actor=manager,
+        data=ReviewCreate(
+            title="Management review of VIA-JOB, cohort 2025 and the first half of 2026",
+            programme_id=programme_id,
+            period_start=date(2025, 2, 1),
+            period_end=date(2026, 6, 30),
+            planned_on=date(2026, 9, 15),
+            participants=["demo-quality-manager", "demo-quality-lead", "demo-coordinator"],
+        ),
+    )
+    review = reviews.transition(
+        session,
+        actor=manager,
+        review_id=review.id,
+        data=Transition(to="held", held_on=date(2026, 9, 15)),
+        if_match=review.version,
+    )
+    reviews.decide(
+        session,
+        actor=manager,
+        review_id=review.id,
+        data=DecisionCreate(
+            kind=DecisionKind.improvement,
+            text="Book every pair's mid-programme follow-up at the kick-off.",
+            action=ActionOpen(
+                type=ActionType.preventive,
+                title="Follow-up dates booked at kick-off",
+                action="Add booking the follow-up to the kick-off agenda in PR-09 and PR-06.",
+                owner="demo-coordinator",
+                due_on=date(2027, 1, 29),
+                requirements=["MENTOR:monitoring"],
+            ),
+        ),
+    )
+    reviews.decide(
+        session,
+        actor=manager,
+        review_id=review.id,
+        data=DecisionCreate(
+            kind=DecisionKind.resources,
+            text="Keep one coordinator for up to fifteen live pairs; no change needed now.",
+        ),
+    )
+    review = reviews.update(
+        session,
+        actor=manager,
+        review_id=review.id,
+        data=ReviewUpdate(
+            conclusion="The quality system is suitable and effective for the programme; the "
+            "follow-up timing is the one improvement to make before cohort 2026's midpoint."
+        ),
+        if_match=review.version,
+    )
+    reviews.transition(
+        session,
+        actor=manager,
+        review_id=review.id,
+        data=Transition(to="closed"),
+        if_match=review.version,
+    )

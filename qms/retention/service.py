@@ -1,0 +1,283 @@
+"""What is due for disposition, and disposing of it under a recorded decision.
+
+Each kind of record has a retention period in years (settings: QMS_RETENTION_YEARS, over the
+defaults below), counted from the date that ends the record's use. Disposition either removes the
+records or pseudonymises them (their free text and the names in them are blanked, their codes,
+dates and statuses stay, so counts and indicators still hold). The audit trail is never touched:
+its events carry no personal data (personal fields are recorded as changed, not by value), so the
+chain still verifies afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from qms.audit.service import created, record_event
+from qms.config import get_settings
+from qms.db import utcnow
+from qms.deviations.models import Deviation, DeviationStatus
+from qms.documents.models import IssuedDocument
+from qms.errors import FieldError, NotFound, ValidationFailed
+from qms.evaluations.models import EvaluationResponse
+from qms.followups.models import FollowUp
+from qms.pairs.models import Meeting
+from qms.participants.models import Participant, ParticipantPersonal
+from qms.permissions import Action, Actor, require, require_unscoped
+from qms.programmes.models import Cohort
+from qms.retention.models import RetentionDecision
+from qms.retention.schemas import DispositionCreate, RetentionDue, RetentionReport
+
+DISPOSED = "[disposed]"
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How long one kind of record is kept, and how it is disposed of."""
+
+    kind: str
+    years: int
+    counted_from: str
+    disposition: str
+    due: Callable[[date], Select[Any]]
+    dispose: Callable[[Session, Sequence[int]], None]
+
+
+def _personal_due(cutoff: date) -> Select[Any]:
+    return (
+        select(Participant.id)
+        .join(Cohort, Cohort.id == Participant.cohort_id)
+        .join(ParticipantPersonal, ParticipantPersonal.participant_id == Participant.id)
+        .where(Cohort.end_on < cutoff, ParticipantPersonal.erased_at.is_(None))
+        .order_by(Cohort.end_on, Participant.id)
+    )
+
+
+def _personal_dispose(session: Session, ids: Sequence[int]) -> None:
+    session.execute(
+        update(ParticipantPersonal)
+        .where(ParticipantPersonal.participant_id.in_(ids))
+        .values(name=None, email=None, phone=None, erased_at=utcnow())
+    )
+
+
+def _notes_due(cutoff: date) -> Select[Any]:
+    return (
+        select(FollowUp.id)
+        .where(FollowUp.held_on < cutoff, FollowUp.held_by != DISPOSED)
+        .order_by(FollowUp.held_on, FollowUp.id)
+    )
+
+
+def _notes_dispose(session: Session, ids: Sequence[int]) -> None:
+    session.execute(update(FollowUp).where(FollowUp.id.in_(ids)).values(notes="", held_by=DISPOSED))
+
+
+def _meetings_due(cutoff: date) -> Select[Any]:
+    return select(Meeting.id).where(Meeting.held_on < cutoff).order_by(Meeting.held_on, Meeting.id)
+
+
+def _meetings_dispose(session: Session, ids: Sequence[int]) -> None:
+    session.execute(delete(Meeting).where(Meeting.id.in_(ids)))
+
+
+def _answers_due(cutoff: date) -> Select[Any]:
+    return (
+        select(EvaluationResponse.id)
+        .where(EvaluationResponse.submitted_on < cutoff)
+        .order_by(EvaluationResponse.submitted_on, EvaluationResponse.id)
+    )
+
+
+def _answers_dispose(session: Session, ids: Sequence[int]) -> None:
+    session.execute(delete(EvaluationResponse).where(EvaluationResponse.id.in_(ids)))
+
+
+def _documents_due(cutoff: date) -> Select[Any]:
+    return (
+        select(IssuedDocument.id)
+        .where(IssuedDocument.as_of < _midnight(cutoff))
+        .order_by(IssuedDocument.as_of, IssuedDocument.id)
+    )
+
+
+def _documents_dispose(session: Session, ids: Sequence[int]) -> None:
+    session.execute(delete(IssuedDocument).where(IssuedDocument.id.in_(ids)))
+
+
+def _deviations_due(cutoff: date) -> Select[Any]:
+    return (
+        select(Deviation.id)
+        .where(
+            Deviation.status == DeviationStatus.closed,
+            Deviation.closed_at < _midnight(cutoff),
+            Deviation.reported_by != DISPOSED,
+        )
+        .order_by(Deviation.closed_at, Deviation.id)
+    )
+
+
+def _deviations_dispose(session: Session, ids: Sequence[int]) -> None:
+    for deviation in session.scalars(select(Deviation).where(Deviation.id.in_(ids))):
+        deviation.description = DISPOSED
+        for field in ("immediate_containment", "root_cause", "closure_summary", "no_action_reason"):
+            if getattr(deviation, field):
+                setattr(deviation, field, DISPOSED)
+        deviation.detected_by = deviation.reported_by = DISPOSED
+
+
+RULES: dict[str, Rule] = {
+    r.kind: r
+    for r in (
+        Rule(
+            "personal_data",
+            2,
+            "the end of the participant's cohort",
+            "pseudonymise",
+            _personal_due,
+            _personal_dispose,
+        ),
+        Rule(
+            "follow_up_notes",
+            5,
+            "the day the follow-up was held",
+            "pseudonymise",
+            _notes_due,
+            _notes_dispose,
+        ),
+        Rule("meeting", 5, "the day of the meeting", "remove", _meetings_due, _meetings_dispose),
+        Rule(
+            "evaluation_response",
+            5,
+            "the day the answer was given",
+            "remove",
+            _answers_due,
+            _answers_dispose,
+        ),
+        Rule(
+            "issued_document",
+            10,
+            "the as-of time of the document",
+            "remove",
+            _documents_due,
+            _documents_dispose,
+        ),
+        Rule(
+            "deviation",
+            10,
+            "the day the deviation was closed",
+            "pseudonymise",
+            _deviations_due,
+            _deviations_dispose,
+        ),
+    )
+}
+
+
+def years_for(kind: str) -> int:
+    """The retention period of a kind: the setting if given, else the default."""
+    return get_settings().retention_years.get(kind, RULES[kind].years)
+
+
+def cutoff_for(kind: str, as_of: date) -> date:
+    """Records whose counting date is before this day are due."""
+    years = years_for(kind)
+    try:
+        return as_of.replace(year=as_of.year - years)
+    except ValueError:  # 29 February
+        return as_of.replace(year=as_of.year - years, day=28)
+
+
+def report(session: Session, *, actor: Actor, as_of: date) -> RetentionReport:
+    """List, per kind, what is due for disposition on the date."""
+    require(actor, Action.retention_read)
+    require_unscoped(actor, "read the retention report")
+    kinds = []
+    for rule in RULES.values():
+        ids: list[int] = list(session.scalars(rule.due(cutoff_for(rule.kind, as_of))))
+        kinds.append(
+            RetentionDue(
+                kind=rule.kind,
+                years=years_for(rule.kind),
+                counted_from=rule.counted_from,
+                disposition=rule.disposition,
+                due=len(ids),
+                record_ids=ids[:200],
+            )
+        )
+    return RetentionReport(as_of=as_of, kinds=kinds)
+
+
+def dispose(
+    session: Session, *, actor: Actor, data: DispositionCreate, as_of: date
+) -> RetentionDecision:
+    """Dispose of due records of a kind under a recorded decision, in one transaction."""
+    require(actor, Action.retention_dispose)
+    require_unscoped(actor, "dispose of records")
+    rule = RULES.get(data.kind)
+    if rule is None:
+        raise ValidationFailed(
+            "unknown record kind", [FieldError("kind", f"one of: {', '.join(RULES)}")]
+        )
+    cutoff = cutoff_for(rule.kind, as_of)
+    due: list[int] = list(session.scalars(rule.due(cutoff)))
+    if data.record_ids is None:
+        ids = due
+    else:
+        due_set = set(due)
+        errors = [
+            FieldError(f"record_ids[{i}]", f"{rule.kind} {record_id} is not due")
+            for i, record_id in enumerate(data.record_ids)
+            if record_id not in due_set
+        ]
+        if errors:
+            raise ValidationFailed("only records that are due may be disposed of", errors)
+        ids = sorted(set(data.record_ids))
+    if not ids:
+        raise NotFound(f"no {rule.kind} record is due for disposition")
+    rule.dispose(session, ids)
+    decision = RetentionDecision(
+        kind=rule.kind,
+        disposition=rule.disposition,
+        reason=data.reason,
+        cutoff=cutoff,
+        record_ids=ids,
+        count=len(ids),
+        decided_by=actor.name,
+    )
+    session.add(decision)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="retention.disposed",
+        entity="retention_decision",
+        entity_id=decision.id,
+        changes=created(
+            {
+                "kind": rule.kind,
+                "disposition": rule.disposition,
+                "cutoff": cutoff,
+                "count": len(ids),
+                "record_ids": ids,
+            }
+        ),
+        reason=data.reason,
+    )
+    return decision
+
+
+def decisions(session: Session, *, actor: Actor) -> list[RetentionDecision]:
+    """The recorded decisions, newest first."""
+    require(actor, Action.retention_read)
+    return list(session.scalars(select(RetentionDecision).order_by(RetentionDecision.id.desc())))
