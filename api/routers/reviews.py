@@ -72,7 +72,7 @@ def plan_review(
     return service.to_read(session, actor, review)
 
 
-@router.get("/{review_id}", response_model=ReviewRead, responses=responses(401, 403, 404, 422))
+@router.get("/{review_id:int}", response_model=ReviewRead, responses=responses(401, 403, 404, 422))
 def get_review(
     actor: Annotated[Actor, allowed(Action.review_read)],
     review_id: IdPath,
@@ -86,7 +86,7 @@ def get_review(
 
 
 @router.patch(
-    "/{review_id}",
+    "/{review_id:int}",
     response_model=ReviewRead,
     responses=responses(401, 403, 404, 409, 412, 422, 428),
 )
@@ -105,7 +105,7 @@ def update_review(
 
 
 @router.post(
-    "/{review_id}/transitions",
+    "/{review_id:int}/transitions",
     response_model=ReviewRead,
     responses=responses(401, 403, 404, 409, 412, 422, 428),
 )
@@ -126,7 +126,7 @@ def transition_review(
 
 
 @router.post(
-    "/{review_id}/decisions",
+    "/{review_id:int}/decisions",
     status_code=201,
     response_model=DecisionRead,
     responses=responses(401, 403, 404, 409, 422),
