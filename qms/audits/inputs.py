@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,35 +16,17 @@ from qms.audits.models import Conformity, InternalAudit, ManagementReview, Revie
 from qms.audits.schemas import InputSection, ReviewInputs
 from qms.checks.models import RuleFinding
 from qms.deviations.models import Deviation, DeviationKind, DeviationSource, deviation_action
+from qms.documents.base import figure
 from qms.evaluations.models import EvaluationResponse, Instrument, Question
 from qms.followups.models import FollowUp
 from qms.indicators import service as indicators
 from qms.pairs.models import Meeting, Pair, PairStatus
+from qms.pairs.service import within_programme
 from qms.participants.models import Participant
+from qms.periods import bounds
 from qms.permissions import Actor, Role
 from qms.procedures.models import Procedure, ProcedureVersion
 from qms.programmes.models import Cohort, Programme
-
-_T = TypeVar("_T", bound=Any)
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0")
-
-
-def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    return (
-        datetime.combine(start, time.min, tzinfo=UTC),
-        datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
-    )
-
-
-def _pairs_of(stmt: Select[_T], programme_id: int | None) -> Select[_T]:
-    if programme_id is None:
-        return stmt
-    return stmt.join(Cohort, Cohort.id == Pair.cohort_id).where(Cohort.programme_id == programme_id)
 
 
 def _deviations(programme_id: int | None, start: datetime, end: datetime) -> Select[Any]:
@@ -162,8 +144,8 @@ def satisfaction(
             .join(Cohort, Cohort.id == Participant.cohort_id)
             .where(Cohort.programme_id == programme_id)
         )
-    rows = [[i, q, str(n), _number(m)] for i, q, n, m in session.execute(stmt)]
-    lo, hi = _bounds(start, end)
+    rows = [[i, q, str(n), figure(m)] for i, q, n, m in session.execute(stmt)]
+    lo, hi = bounds(start, end)
     complaints = session.scalar(
         select(func.count()).select_from(
             _deviations(programme_id, lo, hi)
@@ -188,7 +170,7 @@ def objectives(session: Session, actor: Actor, programme_id: int | None, end: da
     for programme in session.scalars(stmt):
         table = indicators.table(session, actor=actor, programme_id=programme.id, as_of=end)
         rows.extend(
-            [programme.code, r.code, r.name, _number(r.planned), _number(r.actual), r.status]
+            [programme.code, r.code, r.name, figure(r.planned), figure(r.actual), r.status]
             for r in table.rows
         )
     return InputSection(
@@ -205,7 +187,7 @@ def process_performance(
     """c3) process performance: follow-ups, meetings, pairs completed and unwound."""
     follow_ups = list(
         session.scalars(
-            _pairs_of(
+            within_programme(
                 select(FollowUp).join(Pair, Pair.id == FollowUp.pair_id),
                 programme_id,
             ).where(FollowUp.scheduled_on >= start, FollowUp.scheduled_on <= end)
@@ -214,14 +196,14 @@ def process_performance(
     held = sum(1 for f in follow_ups if f.held_on is not None)
     overdue = sum(1 for f in follow_ups if f.held_on is None and f.scheduled_on < end)
     meetings = session.scalar(
-        _pairs_of(
+        within_programme(
             select(func.count(Meeting.id)).join(Pair, Pair.id == Meeting.pair_id),
             programme_id,
         ).where(Meeting.held_on >= start, Meeting.held_on <= end)
     )
     ended = Counter(
         session.scalars(
-            _pairs_of(select(Pair.status), programme_id).where(
+            within_programme(select(Pair.status), programme_id).where(
                 Pair.ended_on >= start, Pair.ended_on <= end
             )
         )
@@ -245,7 +227,7 @@ def nonconformities(
     session: Session, programme_id: int | None, start: date, end: date
 ) -> InputSection:
     """c4) nonconformities and corrective actions."""
-    lo, hi = _bounds(start, end)
+    lo, hi = bounds(start, end)
     found = list(
         session.scalars(
             select(Deviation).where(Deviation.id.in_(_deviations(programme_id, lo, hi)))
@@ -364,7 +346,7 @@ def audit_results(audits: list[InternalAudit]) -> InputSection:
 def resources(session: Session, programme_id: int | None, end: date) -> InputSection:
     """d) adequacy of resources: live pairs against coordinators."""
     live = session.scalar(
-        _pairs_of(select(func.count(Pair.id)), programme_id).where(
+        within_programme(select(func.count(Pair.id)), programme_id).where(
             Pair.status.in_([PairStatus.matched, PairStatus.active])
         )
     )
@@ -379,7 +361,7 @@ def resources(session: Session, programme_id: int | None, end: date) -> InputSec
             ["", ""],
             [f"live pairs on {end}", str(live or 0)],
             ["active coordinators", str(coordinators or 0)],
-            ["live pairs per coordinator", _number(per)],
+            ["live pairs per coordinator", figure(per)],
         ],
     )
 
@@ -388,7 +370,7 @@ def risk_actions(
     session: Session, programme_id: int | None, start: date, end: date
 ) -> InputSection:
     """e) effectiveness of actions taken to address risks and opportunities."""
-    lo, hi = _bounds(start, end)
+    lo, hi = bounds(start, end)
     checked = [
         a
         for a in _actions(session, programme_id)
@@ -410,7 +392,7 @@ def opportunities(
 ) -> InputSection:
     """f) opportunities for improvement: audits' points to improve, observations."""
     rows = [[a.number, a.improvement_points] for a in audits if a.improvement_points.strip()]
-    lo, hi = _bounds(start, end)
+    lo, hi = bounds(start, end)
     rows += [
         [d.number, d.title]
         for d in session.scalars(

@@ -32,6 +32,7 @@ from qms.concurrency import check_if_match
 from qms.db import utcnow
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
 from qms.numbering import next_number
+from qms.periods import check_range
 from qms.permissions import Action, Actor, require
 from qms.programmes import service as programmes
 from qms.records import reject_nulls, snapshot
@@ -121,14 +122,6 @@ def list_reviews(
     return list(session.scalars(stmt.limit(500)))
 
 
-def _check_period(values: dict[str, Any]) -> None:
-    if values["period_end"] < values["period_start"]:
-        raise ValidationFailed(
-            "the period ends before it starts",
-            [FieldError("period_end", "must not be before period_start")],
-        )
-
-
 def preview(
     session: Session,
     *,
@@ -139,7 +132,7 @@ def preview(
 ) -> ReviewInputs:
     """Compile the 9.3.2 inputs for a period without planning a review."""
     require(actor, Action.review_read)
-    _check_period({"period_start": period_start, "period_end": period_end})
+    check_range(period_start, period_end)
     if actor.programme_id is not None and programme_id != actor.programme_id:
         raise NotFound("the token is limited to another programme")
     if programme_id is not None:
@@ -157,15 +150,8 @@ def create(session: Session, *, actor: Actor, data: ReviewCreate) -> ManagementR
     """Plan a management review of a period; it is numbered MR-YYYY-NNNN."""
     require(actor, Action.review_manage)
     values = data.model_dump()
-    _check_period(values)
-    if data.programme_id is not None:
-        try:
-            programmes.get_programme(session, actor=actor, programme_id=data.programme_id)
-        except NotFound:
-            raise ValidationFailed(
-                "unknown programme",
-                [FieldError("programme_id", f"no programme {data.programme_id}")],
-            ) from None
+    check_range(data.period_start, data.period_end)
+    programmes.check_programme_field(session, actor=actor, programme_id=data.programme_id)
     now = utcnow()
     seq, number = next_number(session, series="MR", year=now.year)
     review = ManagementReview(
@@ -206,7 +192,10 @@ def update(
         "period_end",
     } & changes.keys() and review.status is not ReviewStatus.planned:
         raise Conflict(f"{review.number} was held: its inputs are frozen with their period")
-    _check_period({**snapshot(review, ("period_start", "period_end")), **changes})
+    check_range(
+        changes.get("period_start", review.period_start),
+        changes.get("period_end", review.period_end),
+    )
     before = snapshot(review, FIELDS)
     for field, value in changes.items():
         setattr(review, field, value)

@@ -29,6 +29,7 @@ from qms.deviations.schemas import DeviationCreate
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
 from qms.frameworks.catalogue import ISO
 from qms.numbering import next_number
+from qms.periods import check_range
 from qms.permissions import Action, Actor, Role, require
 from qms.procedures import service as procedures
 from qms.procedures.models import Procedure
@@ -160,8 +161,7 @@ def _procedures(session: Session, codes: Sequence[str], field: str) -> list[Proc
 def _check_plan(session: Session, values: dict[str, Any]) -> None:
     """Auditors are active users who may act, never audit themselves nor their own procedures."""
     errors: list[FieldError] = []
-    if values["end_on"] < values["start_on"]:
-        errors.append(FieldError("end_on", "must not be before start_on"))
+    check_range(values["start_on"], values["end_on"], "start_on", "end_on")
     auditees = {a.casefold() for a in values["auditees"]}
     in_scope = _procedures(session, values["procedure_codes"], "procedure_codes")
     for i, name in enumerate(values["auditors"]):
@@ -190,17 +190,6 @@ def _check_plan(session: Session, values: dict[str, Any]) -> None:
         raise ValidationFailed("the audit plan cannot stand as given", errors)
 
 
-def _programme(session: Session, actor: Actor, programme_id: int | None) -> None:
-    if programme_id is None:
-        return
-    try:
-        programmes.get_programme(session, actor=actor, programme_id=programme_id)
-    except NotFound:
-        raise ValidationFailed(
-            "unknown programme", [FieldError("programme_id", f"no programme {programme_id}")]
-        ) from None
-
-
 def _new_line(
     session: Session, audit: InternalAudit, data: ChecklistLineCreate, position: int, field: str
 ) -> ChecklistLine:
@@ -221,7 +210,7 @@ def _new_line(
 def create(session: Session, *, actor: Actor, data: AuditCreate) -> InternalAudit:
     """Plan an internal audit; it is numbered IA-YYYY-NNNN and starts planned."""
     require(actor, Action.internal_audit_manage)
-    _programme(session, actor, data.programme_id)
+    programmes.check_programme_field(session, actor=actor, programme_id=data.programme_id)
     values = data.model_dump(exclude={"checklist"})
     _check_plan(session, values)
     now = utcnow()

@@ -28,6 +28,7 @@ from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
 from qms.numbering import next_number
 from qms.pagination import Page
 from qms.pairs.models import Pair
+from qms.periods import check_range
 from qms.permissions import Action, Actor, require
 from qms.procedures.models import ProcedureVersion
 from qms.programmes.models import Cohort, Programme
@@ -137,18 +138,10 @@ def list_deviations(
 ) -> Page[Deviation]:
     """List the deviations the actor may see, newest first."""
     require(actor, Action.deviation_read)
-    _check_range(filters.detected_from, filters.detected_to, "detected_from", "detected_to")
+    check_range(filters.detected_from, filters.detected_to, "detected_from", "detected_to")
     return repository.list_deviations(
         session, filters, scope=actor.programme_id, today=today(), limit=limit, cursor=cursor
     )
-
-
-def _check_range(start: date | None, end: date | None, start_field: str, end_field: str) -> None:
-    if start is not None and end is not None and end < start:
-        raise ValidationFailed(
-            "the date range is reversed",
-            [FieldError(end_field, f"must not be before {start_field}")],
-        )
 
 
 def _links(

@@ -12,7 +12,7 @@ from qms.actions.models import ActionStatus, CorrectiveAction
 from qms.actions.repository import ActionFilter
 from qms.config import get_settings
 from qms.deviations.models import Deviation
-from qms.documents.base import Draft, data_hash, day, title_in
+from qms.documents.base import Draft, data_hash, day, figure, title_in
 from qms.documents.style import HouseDocument, Issue
 from qms.evaluations.models import EvaluationResponse, Instrument, Outcome, Question
 from qms.followups import service as followups
@@ -154,12 +154,6 @@ def follow_up_report(
     )
 
 
-def _number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0")
-
-
 def quality_report(
     session: Session, actor: Actor, as_of: datetime, language: str, programme_id: int
 ) -> Draft:
@@ -168,7 +162,7 @@ def quality_report(
     programme = programmes.get_programme(session, actor=actor, programme_id=programme_id)
     table = indicators.table(session, actor=actor, programme_id=programme.id, as_of=as_of.date())
     indicator_rows = [
-        [r.code, r.name, _number(r.planned), _number(r.actual), r.detail, r.status]
+        [r.code, r.name, figure(r.planned), figure(r.actual), r.detail, r.status]
         for r in table.rows
     ]
     outcome_rows = [
@@ -183,7 +177,7 @@ def quality_report(
         )
     ]
     answer_rows = [
-        [instrument, code, str(count), _number(mean)]
+        [instrument, code, str(count), figure(mean)]
         for instrument, code, count, mean in session.execute(
             select(
                 Instrument.code,

@@ -18,14 +18,13 @@ from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, DeviationStatus
 from qms.deviations.repository import DeviationFilter
 from qms.documents import markdown, pack, reports, system
-from qms.documents.base import Draft, data_hash, day, title_in
+from qms.documents.base import Draft, data_hash, day, signature_rows, title_in
 from qms.documents.models import IssuedDocument
 from qms.documents.style import LANGUAGES, HouseDocument, Issue
 from qms.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from qms.permissions import Action, Actor, Role, require
 from qms.procedures import service as procedures
 from qms.programmes import service as programmes
-from qms.signatures.service import signatures_of
 
 
 def deviation_register(
@@ -121,10 +120,7 @@ def deviation_report(
         [f"{e.at:%Y-%m-%d %H:%M}", e.actor, e.action, e.reason or ""]
         for e in deviations.history(session, actor=actor, deviation_id=d.id)
     ]
-    signed = [
-        [s.meaning.value, s.signer, f"{s.signed_at:%Y-%m-%d %H:%M}", s.content_sha256]
-        for s in signatures_of(session, entity="deviation", entity_id=d.id)
-    ]
+    signed = signature_rows(session, "deviation", d.id)
     data = {"fields": fields, "actions": actions, "timeline": timeline, "signatures": signed}
     title = f"{title_in('Deviation report', language)} {d.number}"
     issue = Issue(
@@ -192,10 +188,7 @@ def procedure_document(
         ]
         for v in procedure.versions
     ]
-    signed = [
-        [s.meaning.value, s.signer, f"{s.signed_at:%Y-%m-%d %H:%M}", s.content_sha256]
-        for s in signatures_of(session, entity="procedure_version", entity_id=version.id)
-    ]
+    signed = signature_rows(session, "procedure_version", version.id)
     data = {"sha": version.content_sha256, "history": history, "signatures": signed}
     issue = Issue(
         get_settings().organisation,

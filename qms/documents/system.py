@@ -11,18 +11,10 @@ from qms.audits import reviews
 from qms.audits import service as audits
 from qms.audits.schemas import ReviewInputs
 from qms.config import get_settings
-from qms.documents.base import Draft, data_hash, day, title_in
+from qms.documents.base import Draft, data_hash, day, signature_rows, title_in
 from qms.documents.style import HouseDocument, Issue
 from qms.frameworks.coverage import coverage
 from qms.permissions import Action, Actor, require
-from qms.signatures.service import signatures_of
-
-
-def _signatures(session: Session, entity: str, entity_id: int) -> list[list[str]]:
-    return [
-        [s.meaning.value, s.signer, f"{s.signed_at:%Y-%m-%d %H:%M}", s.content_sha256]
-        for s in signatures_of(session, entity=entity, entity_id=entity_id)
-    ]
 
 
 def _inputs(doc: HouseDocument, inputs: ReviewInputs) -> None:
@@ -68,7 +60,7 @@ def audit_report(
         ("Points to improve", audit.improvement_points),
         ("Conclusion", audit.conclusion),
     ]
-    signed = _signatures(session, "internal_audit", audit.id)
+    signed = signature_rows(session, "internal_audit", audit.id)
     data = {"plan": plan, "lines": lines, "findings": findings, "signatures": signed}
     title = f"{title_in('Internal audit report', language)} {audit.number}"
     issue = Issue(
@@ -116,7 +108,7 @@ def management_review(
         ]
         for d in read.decisions
     ]
-    signed = _signatures(session, "management_review", review.id)
+    signed = signature_rows(session, "management_review", review.id)
     data = {
         "head": head,
         "inputs": read.inputs.model_dump(mode="json"),

@@ -10,12 +10,10 @@ that recognises and unwinds matches that do not work. The second mapping is EVID
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
 
 from qms.actions.models import ActionStatus, CorrectiveAction
 from qms.audits.models import (
@@ -27,19 +25,18 @@ from qms.audits.models import (
 )
 from qms.deviations.models import Deviation, DeviationStatus, deviation_action
 from qms.documents.models import IssuedDocument
-from qms.errors import FieldError, ValidationFailed
 from qms.evaluations.models import EvaluationResponse
 from qms.followups.models import FollowUp
 from qms.frameworks.catalogue import get_framework, iso_ref, with_ancestors
 from qms.frameworks.schemas import Coverage, CoverageRow, EvidenceCount
 from qms.pairs.models import Meeting, Pair, PairStatus
+from qms.pairs.service import within_programme
 from qms.participants.models import Participant
+from qms.periods import bounds, check_range
 from qms.permissions import Action, Actor, require
 from qms.procedures import service as procedures
 from qms.programmes import service as programmes
 from qms.programmes.models import Cohort
-
-_T = TypeVar("_T", bound=Any)
 
 # What a record evidences by being what it is, whatever references it carries besides.
 EVIDENCE_OF: dict[str, tuple[str, ...]] = {
@@ -64,13 +61,6 @@ EVIDENCE_OF: dict[str, tuple[str, ...]] = {
     "deviations closed": ("ISO9001:8.7", "ISO9001:10.2"),
     "actions verified": ("ISO9001:10.2",),
 }
-
-
-def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    return (
-        datetime.combine(start, time.min, tzinfo=UTC),
-        datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
-    )
 
 
 class _Tally:
@@ -98,30 +88,20 @@ def coverage(
     """Build the evidence map of a framework for a programme (or all) and a period."""
     require(actor, Action.framework_read)
     found = get_framework(framework)
-    if period_end < period_start:
-        raise ValidationFailed(
-            "the period ends before it starts",
-            [FieldError("period_end", "must not be before period_start")],
-        )
+    check_range(period_start, period_end)
     if actor.programme_id is not None:
         programme_id = programme_id or actor.programme_id
     if programme_id is not None:
         programmes.get_programme(session, actor=actor, programme_id=programme_id)
-    lo, hi = _bounds(period_start, period_end)
+    lo, hi = bounds(period_start, period_end)
     tally = _Tally()
 
-    def pairs(stmt: Select[_T]) -> Select[_T]:
-        if programme_id is None:
-            return stmt
-        return stmt.join(Cohort, Cohort.id == Pair.cohort_id).where(
-            Cohort.programme_id == programme_id
-        )
-
     for refs, clarified in session.execute(
-        pairs(
+        within_programme(
             select(FollowUp.requirements, FollowUp.expectations_clarified).join(
                 Pair, Pair.id == FollowUp.pair_id
-            )
+            ),
+            programme_id,
         ).where(FollowUp.held_on >= period_start, FollowUp.held_on <= period_end)
     ):
         tally.add("follow-ups held", list(refs or []))
@@ -131,9 +111,9 @@ def coverage(
         "meetings recorded",
         [],
         session.scalar(
-            pairs(select(func.count(Meeting.id)).join(Pair, Pair.id == Meeting.pair_id)).where(
-                Meeting.held_on >= period_start, Meeting.held_on <= period_end
-            )
+            within_programme(
+                select(func.count(Meeting.id)).join(Pair, Pair.id == Meeting.pair_id), programme_id
+            ).where(Meeting.held_on >= period_start, Meeting.held_on <= period_end)
         )
         or 0,
     )
@@ -141,7 +121,7 @@ def coverage(
         "pairs matched",
         [],
         session.scalar(
-            pairs(select(func.count(Pair.id))).where(
+            within_programme(select(func.count(Pair.id)), programme_id).where(
                 Pair.matched_on >= period_start, Pair.matched_on <= period_end
             )
         )
@@ -155,7 +135,7 @@ def coverage(
             kind,
             [],
             session.scalar(
-                pairs(select(func.count(Pair.id))).where(
+                within_programme(select(func.count(Pair.id)), programme_id).where(
                     Pair.status == status,
                     Pair.ended_on >= period_start,
                     Pair.ended_on <= period_end,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql import Select
 
 from qms.audit.service import created, diff, record_event
 from qms.concurrency import check_if_match
@@ -23,6 +24,16 @@ from qms.permissions import Action, Actor, require
 from qms.programmes.models import Cohort
 from qms.records import snapshot
 from qms.workflow import PAIR
+
+_T = TypeVar("_T", bound=Any)
+
+
+def within_programme(stmt: Select[_T], programme_id: int | None) -> Select[_T]:
+    """Narrow a query that selects from pairs to one programme's pairs (None: all)."""
+    if programme_id is None:
+        return stmt
+    return stmt.join(Cohort, Cohort.id == Pair.cohort_id).where(Cohort.programme_id == programme_id)
+
 
 FIELDS = (
     "cohort_id",

@@ -46,6 +46,20 @@ def get_programme(session: Session, *, actor: Actor, programme_id: int) -> Progr
     return programme
 
 
+def check_programme_field(
+    session: Session, *, actor: Actor, programme_id: int | None, field: str = "programme_id"
+) -> None:
+    """Refuse a body that names a programme the actor cannot see, as a field error."""
+    if programme_id is None:
+        return
+    try:
+        get_programme(session, actor=actor, programme_id=programme_id)
+    except NotFound:
+        raise ValidationFailed(
+            "unknown programme", [FieldError(field, f"no programme {programme_id}")]
+        ) from None
+
+
 def list_programmes(
     session: Session,
     *,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -29,16 +29,13 @@ from qms.evaluations.models import EvaluationResponse
 from qms.followups.models import FollowUp
 from qms.pairs.models import Meeting
 from qms.participants.models import Participant, ParticipantPersonal
+from qms.periods import midnight
 from qms.permissions import Action, Actor, require, require_unscoped
 from qms.programmes.models import Cohort
 from qms.retention.models import RetentionDecision
 from qms.retention.schemas import DispositionCreate, RetentionDue, RetentionReport
 
 DISPOSED = "[disposed]"
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -106,7 +103,7 @@ def _answers_dispose(session: Session, ids: Sequence[int]) -> None:
 def _documents_due(cutoff: date) -> Select[Any]:
     return (
         select(IssuedDocument.id)
-        .where(IssuedDocument.as_of < _midnight(cutoff))
+        .where(IssuedDocument.as_of < midnight(cutoff))
         .order_by(IssuedDocument.as_of, IssuedDocument.id)
     )
 
@@ -120,7 +117,7 @@ def _deviations_due(cutoff: date) -> Select[Any]:
         select(Deviation.id)
         .where(
             Deviation.status == DeviationStatus.closed,
-            Deviation.closed_at < _midnight(cutoff),
+            Deviation.closed_at < midnight(cutoff),
             Deviation.reported_by != DISPOSED,
         )
         .order_by(Deviation.closed_at, Deviation.id)

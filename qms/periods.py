@@ -1,0 +1,31 @@
+"""Date ranges: checking them, and turning days into the instants a timestamp column compares."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from qms.errors import FieldError, ValidationFailed
+
+
+def check_range(
+    start: date | None,
+    end: date | None,
+    start_field: str = "period_start",
+    end_field: str = "period_end",
+) -> None:
+    """Refuse a range that ends before it starts, naming the end's field."""
+    if start is not None and end is not None and end < start:
+        raise ValidationFailed(
+            "the date range is reversed",
+            [FieldError(end_field, f"must not be before {start_field}")],
+        )
+
+
+def midnight(day: date) -> datetime:
+    """The instant a day starts, in UTC."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The instants from the start of the first day to the end of the last (exclusive)."""
+    return midnight(start), midnight(end + timedelta(days=1))
