@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import qms
-from api import problems
+from api import problems, web
 from api.limits import BodyLimit
 from api.routers import (
     actions,
@@ -62,6 +62,7 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(audits.router)
     app.include_router(reviews.router)
     app.include_router(retention.router)
+    web.install(app)
     return app
 
 

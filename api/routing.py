@@ -10,12 +10,13 @@ from fastapi.routing import APIRoute
 
 
 def api_routes(app: FastAPI) -> Iterator[APIRoute]:
-    """Yield every API route of the application, however the routers were included."""
+    """Yield every route of the REST API (not the web front's pages), however included."""
     pending: list[Any] = list(app.routes)
     while pending:
         route = pending.pop(0)
         if isinstance(route, APIRoute):
-            yield route
+            if route.include_in_schema:
+                yield route
         elif hasattr(route, "original_router"):
             pending.extend(route.original_router.routes)
         elif hasattr(route, "routes") and not hasattr(route, "path"):

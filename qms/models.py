@@ -1,6 +1,6 @@
 """Import every domain's models, so that Base.metadata is whole (Alembic reads it)."""
 
-from qms.accounts.models import ApiToken, User
+from qms.accounts.models import ApiToken, User, WebSession
 from qms.actions.models import CorrectiveAction
 from qms.audit.models import AuditChainHead, AuditEvent
 from qms.audits.models import ChecklistLine, InternalAudit, ManagementReview, ReviewDecision
@@ -59,5 +59,6 @@ __all__ = [
     "RuleFinding",
     "Signature",
     "User",
+    "WebSession",
     "deviation_action",
 ]

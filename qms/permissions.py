@@ -144,6 +144,7 @@ class Actor:
     role: Role
     programme_id: int | None = None
     token_id: int | None = None
+    web_session_id: int | None = None
 
     def can(self, action: Action) -> bool:
         """Say whether this actor's role allows the action."""

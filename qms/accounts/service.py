@@ -218,8 +218,8 @@ def record_access(session: Session, *, actor: Actor, request: str) -> None:
         session,
         actor=actor,
         action="access.read",
-        entity="token",
-        entity_id=actor.token_id,
+        entity="token" if actor.web_session_id is None else "web_session",
+        entity_id=actor.token_id if actor.web_session_id is None else actor.web_session_id,
         programme_id=actor.programme_id,
         reason=request[:2000],
     )

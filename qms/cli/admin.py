@@ -205,6 +205,11 @@ def demo(
     print(f"QMS_QUALITY_LEAD_TOKEN={tokens.quality_lead}")  # noqa: T201
     print(f"QMS_AUDITOR_TOKEN={tokens.auditor}")  # noqa: T201
     print(f"QMS_COORDINATOR_TOKEN={tokens.coordinator}")  # noqa: T201
+    print(f"QMS_DEMO_PASSWORD={tokens.password}")  # noqa: T201
+    err.print(
+        f"web front: http://{host}:{port}/ — sign in as demo-quality-lead, demo-coordinator or "
+        "demo-auditor with QMS_DEMO_PASSWORD"
+    )
     sys.stdout.flush()
     if not no_serve:
         serve(host=host, port=port)

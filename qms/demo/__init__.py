@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qms.accounts import service as accounts
+from qms.accounts import web as web_accounts
 from qms.accounts.models import User
 from qms.actions import service as actions
 from qms.actions.models import ActionType, CorrectiveAction
@@ -38,6 +40,9 @@ DEMO_USERS = {
     "demo-importer": Role.importer,
 }
 
+# Who can sign in to the web front in the demo.
+WEB_USERS = ("demo-quality-lead", "demo-quality-manager", "demo-coordinator", "demo-auditor")
+
 
 @dataclass(frozen=True)
 class DemoTokens:
@@ -46,6 +51,8 @@ class DemoTokens:
     quality_lead: str
     auditor: str
     coordinator: str
+    # The web front's password of the same three users (and of demo-quality-manager).
+    password: str
 
 
 def is_loaded(session: Session) -> bool:
@@ -494,14 +501,19 @@ def load_quality_records(
 
 
 def issue_tokens(session: Session, *, operator: Actor) -> DemoTokens:
-    """Issue fresh tokens for the demo's quality lead, auditor and coordinator (valid 30 days)."""
+    """Issue fresh tokens for the demo's quality lead, auditor and coordinator (valid 30 days),
+    and a fresh web password for them."""
 
     def token(name: str) -> str:
         issued = accounts.create_token(session, actor=operator, user_name=name, expires_in_days=30)
         return issued.secret
 
+    password = secrets.token_urlsafe(12)
+    for name in WEB_USERS:
+        web_accounts.set_password(session, actor=operator, user_name=name, password=password)
     return DemoTokens(
         quality_lead=token("demo-quality-lead"),
         auditor=token("demo-auditor"),
         coordinator=token("demo-coordinator"),
+        password=password,
     )

@@ -1,0 +1,263 @@
+"""What every page shares: the signed-in user, CSRF, language, templates and running a change.
+
+Pages call the same services as the REST API, as the signed-in user, so the permission table and
+every rule hold in the browser exactly as over REST. A change runs in its own unit of work: when
+the service refuses it, nothing is kept, and the form comes back with the server's messages beside
+the fields.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from api.deps import get_database
+from api.problems import STATUS
+from api.web import i18n
+from qms.accounts import service as accounts
+from qms.accounts import web as web_accounts
+from qms.errors import InvalidTransition, QMSError, ValidationFailed
+from qms.permissions import Action, Actor
+
+SESSION_COOKIE = "qms_session"
+PRE_CSRF_COOKIE = "qms_csrf"
+LANGUAGE_COOKIE = "qms_lang"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.globals["label"] = i18n.label
+templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
+
+T = TypeVar("T")
+
+
+class WebProblem(Exception):
+    """A page that cannot be shown: answered as an HTML page with the status."""
+
+    def __init__(self, status: int, detail: str, *, sign_in: bool = False) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.sign_in = sign_in
+
+
+def language(request: Request) -> str:
+    """Return the reader's language: their choice, else what the browser prefers, else English."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in i18n.LANGUAGES:
+        return chosen
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()
+        if code[:2] in ("nb", "no", "nn"):
+            return "nb"
+        if code[:2] == "en":
+            return "en"
+    return "en"
+
+
+@dataclass
+class Page:
+    """Who is reading, in which language, and the token their forms carry."""
+
+    request: Request
+    actor: Actor
+    csrf_token: str
+    lang: str
+    session_id: int
+    flash: list[str] = field(default_factory=list)
+
+    def can(self, action: str) -> bool:
+        """Say whether the reader's role allows the action (to show or hide its controls)."""
+        return self.actor.can(Action(action))
+
+    def t(self, text: str) -> str:
+        """Translate a text of the interface."""
+        return i18n.translate(text, self.lang)
+
+
+def _signed_in(request: Request) -> Page:
+    """Return the signed-in reader of a request, or raise (to the sign-in page)."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    database = get_database(request)
+    signed = None
+    if secret:
+        with database.unit_of_work(write=False) as session:
+            signed = web_accounts.session_of(session, secret)
+    if signed is None:
+        raise WebProblem(401, "sign in to continue", sign_in=True)
+    if accounts.use_is_audited(signed.actor) and request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        with database.unit_of_work() as session:
+            accounts.record_access(session, actor=signed.actor, request=f"GET {target}")
+    return Page(
+        request=request,
+        actor=signed.actor,
+        csrf_token=signed.csrf_token,
+        lang=language(request),
+        session_id=signed.session_id,
+    )
+
+
+async def signed_in(request: Request) -> Page:
+    """Return the signed-in reader (the session is read in the thread pool)."""
+    return await run_in_threadpool(_signed_in, request)
+
+
+class PagePermission:
+    """A page's dependency: signed in, allowed the action, and on a change, the right CSRF token."""
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+
+    async def __call__(self, request: Request) -> Page:
+        page = await signed_in(request)
+        if request.method not in ("GET", "HEAD"):
+            await check_csrf(request, page.csrf_token)
+        if not page.actor.can(self.action):
+            raise WebProblem(403, f"role {page.actor.role.value} may not {self.action.value}")
+        return page
+
+
+def page_for(action: Action) -> Any:
+    """Declare what a page needs: `page: Annotated[Page, page_for(Action.deviation_read)]`."""
+    return Depends(PagePermission(action))
+
+
+async def check_csrf(request: Request, expected: str) -> None:
+    """Refuse a change whose form (or htmx header) does not carry the session's CSRF token."""
+    given = request.headers.get(CSRF_HEADER)
+    if given is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise WebProblem(403, "the form has expired or did not come from this site: reload it")
+
+
+def render(
+    page: Page | None, request: Request, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render a template with the page's reader, language and CSRF token."""
+    lang = page.lang if page else language(request)
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "page": page,
+            "lang": lang,
+            "t": lambda text: i18n.translate(text, lang),
+            **context,
+        },
+        status_code=status,
+    )
+
+
+def see_other(url: str) -> RedirectResponse:
+    """Answer a successful change with a redirect to the page that shows it (POST/redirect/GET)."""
+    return RedirectResponse(url, status_code=303)
+
+
+@dataclass
+class Refusal:
+    """Why a change was refused: the status, the message, and the message beside each field."""
+
+    status: int
+    detail: str
+    fields: dict[str, str]
+    allowed: list[str] = field(default_factory=list)
+
+
+def _refusal(exc: Exception) -> Refusal:
+    if isinstance(exc, ValidationError):
+        fields: dict[str, str] = {}
+        for error in exc.errors():
+            name = ".".join(str(p) for p in error.get("loc", ())) or "form"
+            fields.setdefault(name, str(error.get("msg")))
+        return Refusal(422, "check the fields marked below", fields)
+    assert isinstance(exc, QMSError)
+    status = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), 400)
+    fields = {}
+    if isinstance(exc, ValidationFailed):
+        for problem in exc.errors:
+            name = problem.field if problem.row is None else f"{problem.field} (row {problem.row})"
+            fields.setdefault(name, problem.message)
+    allowed = exc.allowed if isinstance(exc, InvalidTransition) else []
+    return Refusal(status, exc.detail, fields, allowed)
+
+
+def perform(request: Request, change: Callable[[Session], T]) -> T | Refusal:
+    """Run a change in its own unit of work; on a refusal it is rolled back and said why."""
+    database = get_database(request)
+    try:
+        with database.unit_of_work() as session:
+            return change(session)
+    except (ValidationError, QMSError) as exc:
+        return _refusal(exc)
+
+
+def read(request: Request, query: Callable[[Session], T]) -> T:
+    """Run a page's reads in one read-only unit of work; a refusal becomes an error page."""
+    try:
+        with get_database(request).unit_of_work(write=False) as session:
+            return query(session)
+    except QMSError as exc:
+        refusal = _refusal(exc)
+        raise WebProblem(refusal.status, refusal.detail) from exc
+
+
+async def problem_page(
+    request: Request, status: int, detail: str, *, sign_in: bool = False
+) -> Response:
+    """Answer a page that cannot be shown: to the sign-in page, or an error page with the status."""
+    if sign_in:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        url = "/sign-in" + ("" if target == "/" else f"?next={quote(target)}")
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": url})
+        return RedirectResponse(url, status_code=303)
+    page = None
+    try:
+        page = await signed_in(request)
+    except WebProblem:
+        pass
+    return render(page, request, "problem.html", status=status, status_code=status, detail=detail)
+
+
+def form_values(form: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    """Return the named form fields that were filled in, stripped; empty ones are left out."""
+    values = {}
+    for name in names:
+        value = form.get(name)
+        if isinstance(value, str) and value.strip():
+            values[name] = value.strip()
+    return values
+
+
+def split_list(text: str | None) -> list[str]:
+    """Split a list typed into one field (by commas or lines) into its items."""
+    if not text:
+        return []
+    return [
+        item.strip() for chunk in text.splitlines() for item in chunk.split(",") if item.strip()
+    ]
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+# A change's form, read before the (synchronous) route runs in the thread pool.
+Form = Annotated[FormData, Depends(_form)]

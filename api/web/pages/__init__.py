@@ -1,0 +1,1 @@
+"""The web front's pages, one module per part of the quality system."""

@@ -1,0 +1,198 @@
+"""Web sign-in: passwords, browser sessions, and slowing down repeated failures.
+
+REST clients keep their bearer tokens (qms.accounts.service); a browser signs in with a user name
+and password and gets a session whose secret lives in an HttpOnly cookie. Every attempt, failed or
+not, leaves an event in the audit trail; failed attempts in a row make further ones wait.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qms.accounts import repository
+from qms.accounts.models import User, WebSession
+from qms.accounts.passwords import check_strength, hash_password, verify_password
+from qms.audit.service import record_event
+from qms.db import utcnow
+from qms.errors import Conflict, NotFound
+from qms.permissions import ANONYMOUS, Action, Actor, require
+
+SESSION_HOURS = 12
+# Failed sign-ins in a row that cost nothing; each one after them doubles the wait.
+FREE_FAILURES = 3
+FIRST_WAIT_SECONDS = 5
+MAX_WAIT_SECONDS = 15 * 60
+REFUSED = "wrong user name or password"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def wait_after(failures: int) -> int:
+    """Return the seconds a user must wait after this many failures in a row before trying again."""
+    if failures < FREE_FAILURES:
+        return 0
+    return int(min(FIRST_WAIT_SECONDS * 2 ** (failures - FREE_FAILURES), MAX_WAIT_SECONDS))
+
+
+def set_password(session: Session, *, actor: Actor, user_name: str, password: str) -> User:
+    """Give a user a password for the web front (or a new one); their open sessions end."""
+    require(actor, Action.user_manage)
+    user = repository.get_user_by_name(session, user_name)
+    if user is None:
+        raise NotFound(f"no user named {user_name!r}")
+    if not user.is_active:
+        raise Conflict(f"user {user_name!r} is deactivated")
+    check_strength(password, user_name=user.name)
+    had = user.password_hash is not None
+    user.password_hash = hash_password(password)
+    user.failed_sign_ins = 0
+    user.last_failed_sign_in_at = None
+    ended = _end_sessions(session, user)
+    record_event(
+        session,
+        actor=actor,
+        action="user.password_set",
+        entity="user",
+        entity_id=user.id,
+        # Never the hash: only that it changed.
+        changes={"password": {"old": "set" if had else None, "new": "set"}},
+        reason=f"{ended} open session(s) ended" if ended else None,
+    )
+    return user
+
+
+def _end_sessions(session: Session, user: User) -> int:
+    now = utcnow()
+    live = session.scalars(
+        select(WebSession).where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+    ).all()
+    for row in live:
+        row.ended_at = now
+    return len(live)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of one attempt: a session (its secret shown once) or why not."""
+
+    secret: str | None = None
+    csrf_token: str | None = None
+    refused: str | None = None
+    retry_after: int = 0
+
+
+def _fail(session: Session, *, name: str, reason: str, user: User | None) -> None:
+    record_event(
+        session,
+        actor=ANONYMOUS,
+        action="login.failed",
+        entity="session",
+        entity_id=user.id if user else None,
+        changes={"via": {"old": None, "new": "web"}, "user": {"old": None, "new": name[:100]}},
+        reason=reason,
+    )
+
+
+def sign_in(session: Session, *, name: str, password: str, now: datetime | None = None) -> SignIn:
+    """Check a user name and password; open a session, or say why not (the same to every
+    wrong guess, so that the reply does not tell which user names exist).
+
+    Records the attempt in the audit trail either way; the caller commits, also on failure.
+    """
+    now = now or utcnow()
+    user = repository.get_user_by_name(session, name)
+    if user is not None and user.failed_sign_ins >= FREE_FAILURES and user.last_failed_sign_in_at:
+        ready_at = user.last_failed_sign_in_at + timedelta(seconds=wait_after(user.failed_sign_ins))
+        if now < ready_at:
+            wait = max(1, int((ready_at - now).total_seconds() + 0.999))
+            _fail(session, name=name, reason=f"throttled: {wait} s to wait", user=user)
+            return SignIn(refused=f"too many failed attempts: wait {wait} s", retry_after=wait)
+    matches = verify_password(password, user.password_hash if user else None)
+    reason = None
+    if user is None:
+        reason = "unknown user"
+    elif user.password_hash is None:
+        reason = "the user has no password"
+    elif not matches:
+        reason = "wrong password"
+    elif not user.is_active:
+        reason = "the user is deactivated"
+    if reason is not None:
+        if user is not None:
+            user.failed_sign_ins += 1
+            user.last_failed_sign_in_at = now
+        _fail(session, name=name, reason=reason, user=user)
+        return SignIn(refused=REFUSED)
+    assert user is not None
+    user.failed_sign_ins = 0
+    user.last_failed_sign_in_at = None
+    secret = secrets.token_urlsafe(32)
+    row = WebSession(
+        user_id=user.id,
+        secret_hash=_hash(secret),
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + timedelta(hours=SESSION_HOURS),
+    )
+    session.add(row)
+    session.flush()
+    record_event(
+        session,
+        actor=Actor(user_id=user.id, name=user.name, role=user.role),
+        action="session.started",
+        entity="web_session",
+        entity_id=row.id,
+        changes={"expires_at": {"old": None, "new": row.expires_at.isoformat()}},
+    )
+    return SignIn(secret=secret, csrf_token=row.csrf_token)
+
+
+@dataclass(frozen=True)
+class Signed:
+    """Who a live session belongs to, and the token its forms must carry."""
+
+    actor: Actor
+    csrf_token: str
+    session_id: int
+
+
+def session_of(session: Session, secret: str, now: datetime | None = None) -> Signed | None:
+    """Return the signed-in user behind a cookie's secret, or None if it is not a live session."""
+    now = now or utcnow()
+    row = session.scalars(
+        select(WebSession).where(WebSession.secret_hash == _hash(secret))
+    ).one_or_none()
+    if row is None or row.ended_at is not None or row.expires_at <= now:
+        return None
+    user = row.user
+    if not user.is_active or user.password_hash is None:
+        return None
+    actor = Actor(user_id=user.id, name=user.name, role=user.role, web_session_id=row.id)
+    return Signed(actor=actor, csrf_token=row.csrf_token, session_id=row.id)
+
+
+def sign_out(session: Session, secret: str) -> bool:
+    """End the session behind a cookie's secret; say whether there was a live one."""
+    signed = session_of(session, secret)
+    if signed is None:
+        return False
+    row = session.get(WebSession, signed.session_id)
+    assert row is not None
+    row.ended_at = utcnow()
+    record_event(
+        session,
+        actor=signed.actor,
+        action="session.ended",
+        entity="web_session",
+        entity_id=row.id,
+        changes={"ended_at": {"old": None, "new": row.ended_at.isoformat()}},
+    )
+    return True
