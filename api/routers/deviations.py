@@ -41,6 +41,9 @@ def list_deviations(
     detected_to: Annotated[IsoDate | None, Query(description="detected on or before")] = None,
     q: Annotated[str | None, Query(max_length=200, description="free text")] = None,
     overdue: Annotated[bool | None, Query(description="past due and not closed")] = None,
+    open_: Annotated[
+        bool | None, Query(alias="open", description="true: not closed; false: closed")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> PageRead[DeviationRead]:
@@ -58,6 +61,7 @@ def list_deviations(
         detected_to=detected_to,
         q=q.strip() if q else None,
         overdue=overdue,
+        open=open_,
     )
     page = service.list_deviations(
         session, actor=actor, filters=filters, limit=limit, cursor=cursor

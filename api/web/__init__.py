@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from api.web.core import WebProblem, problem_page
-from api.web.pages import dashboard, session
+from api.web.pages import dashboard, deviations, documents, session
 
 STATIC = Path(__file__).parent / "static"
 
@@ -21,7 +21,7 @@ STATIC = Path(__file__).parent / "static"
 def router() -> APIRouter:
     """Every page of the web front."""
     pages = APIRouter(include_in_schema=False)
-    for module in (session, dashboard):
+    for module in (session, dashboard, deviations, documents):
         pages.include_router(module.router)
     return pages
 

@@ -8,9 +8,11 @@ the fields.
 
 from __future__ import annotations
 
+import enum
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -29,6 +31,7 @@ from api.web import i18n
 from qms.accounts import service as accounts
 from qms.accounts import web as web_accounts
 from qms.errors import InvalidTransition, QMSError, ValidationFailed
+from qms.fields import MAX_INT
 from qms.permissions import Action, Actor
 
 SESSION_COOKIE = "qms_session"
@@ -184,8 +187,10 @@ def _refusal(exc: Exception) -> Refusal:
     if isinstance(exc, ValidationError):
         fields: dict[str, str] = {}
         for error in exc.errors():
-            name = ".".join(str(p) for p in error.get("loc", ())) or "form"
-            fields.setdefault(name, str(error.get("msg")))
+            loc = [str(p) for p in error.get("loc", ())]
+            fields.setdefault(".".join(loc) or "form", str(error.get("msg")))
+            if loc:
+                fields.setdefault(loc[0], str(error.get("msg")))
         return Refusal(422, "check the fields marked below", fields)
     assert isinstance(exc, QMSError)
     status = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), 400)
@@ -194,6 +199,8 @@ def _refusal(exc: Exception) -> Refusal:
         for problem in exc.errors:
             name = problem.field if problem.row is None else f"{problem.field} (row {problem.row})"
             fields.setdefault(name, problem.message)
+            # Shown beside the form field too: "requirements[1]" belongs to "requirements".
+            fields.setdefault(name.split("[")[0].split(".")[0], problem.message)
     allowed = exc.allowed if isinstance(exc, InvalidTransition) else []
     return Refusal(status, exc.detail, fields, allowed)
 
@@ -261,3 +268,70 @@ async def _form(request: Request) -> FormData:
 
 # A change's form, read before the (synchronous) route runs in the thread pool.
 Form = Annotated[FormData, Depends(_form)]
+
+
+def choices(values: Iterable[Any], lang: str, blank: str | None = None) -> list[tuple[str, str]]:
+    """Return a select's options for stored values, labelled in the reader's language."""
+    options = [("", blank)] if blank is not None else []
+    return options + [(str(v), i18n.label(str(v), lang)) for v in values]
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+class Params:
+    """A query string or form, read leniently: a value that does not parse is named, not fatal."""
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        self.params = params
+        self.errors: dict[str, str] = {}
+
+    def text(self, name: str, max_length: int = 200) -> str | None:
+        raw = self.params.get(name)
+        value = raw.strip() if isinstance(raw, str) else ""
+        if len(value) > max_length:
+            self.errors[name] = f"at most {max_length} characters"
+            return None
+        return value or None
+
+    def choice(self, name: str, kind: type[E]) -> E | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        try:
+            return kind(value)
+        except ValueError:
+            self.errors[name] = "must be one of: " + ", ".join(str(m.value) for m in kind)
+            return None
+
+    def number(self, name: str) -> int | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        if not value.isdigit() or not 1 <= int(value) <= MAX_INT:
+            self.errors[name] = "must be a whole number, 1 or more"
+            return None
+        return int(value)
+
+    def day(self, name: str) -> date | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.errors[name] = "must be a date, YYYY-MM-DD"
+            return None
+
+    def flag(self, name: str) -> bool | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        if value not in ("true", "false"):
+            self.errors[name] = "must be true or false"
+            return None
+        return value == "true"
+
+    def values(self) -> dict[str, str]:
+        """The query as given, to fill the filter form again."""
+        return {k: v for k, v in self.params.items() if isinstance(v, str) and k != "cursor"}

@@ -36,6 +36,8 @@ class DeviationFilter:
     detected_to: date | None = None
     q: str | None = None
     overdue: bool | None = None
+    # True: not closed (whatever the state); False: closed.
+    open: bool | None = None
 
 
 def like_pattern(text: str) -> str:
@@ -90,6 +92,12 @@ def _filtered(
                     )
                 )
             )
+        )
+    if f.open is not None:
+        stmt = stmt.where(
+            Deviation.status != DeviationStatus.closed
+            if f.open
+            else Deviation.status == DeviationStatus.closed
         )
     if f.overdue is True:
         stmt = stmt.where(Deviation.due_on < today, Deviation.status != DeviationStatus.closed)

@@ -1,0 +1,309 @@
+"""Deviations: the filtered list, logging one, the record with its timeline and its moves."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.web import options
+from api.web.core import (
+    Form,
+    Page,
+    Params,
+    Refusal,
+    choices,
+    form_values,
+    page_for,
+    perform,
+    read,
+    render,
+    see_other,
+    split_list,
+)
+from qms.accounts import repository as users
+from qms.actions import service as actions
+from qms.actions.models import ActionType
+from qms.actions.schemas import ActionCreate
+from qms.deviations import service
+from qms.deviations.models import (
+    DeviationKind,
+    DeviationSource,
+    DeviationStatus,
+    RootCauseMethod,
+    Severity,
+)
+from qms.deviations.repository import DeviationFilter
+from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
+from qms.permissions import Action, Role
+from qms.procedures.models import ProcedureVersion
+from qms.programmes.models import Programme
+from qms.workflow import DEVIATION
+
+router = APIRouter()
+LOG_FIELDS = (
+    "kind",
+    "source",
+    "severity",
+    "title",
+    "description",
+    "immediate_containment",
+    "programme_id",
+    "procedure_version_id",
+    "iso_clause",
+    "due_on",
+)
+ACTION_FIELDS = ("type", "title", "action", "owner", "due_on", "effectiveness_check_on")
+
+
+@router.get("/deviations")
+def list_deviations(
+    request: Request, page: Annotated[Page, page_for(Action.deviation_read)]
+) -> Response:
+    """The deviations, newest first, with the API's filters."""
+    query = Params(request.query_params)
+    filters = DeviationFilter(
+        status=query.choice("status", DeviationStatus),
+        severity=query.choice("severity", Severity),
+        kind=query.choice("kind", DeviationKind),
+        source=query.choice("source", DeviationSource),
+        programme_id=query.number("programme_id"),
+        detected_from=query.day("detected_from"),
+        detected_to=query.day("detected_to"),
+        q=query.text("q"),
+        overdue=query.flag("overdue"),
+        open=query.flag("open"),
+    )
+    cursor = query.text("cursor")
+
+    def load(session: Session) -> tuple[Any, list[tuple[str, str]]]:
+        found = service.list_deviations(
+            session, actor=page.actor, filters=filters, limit=50, cursor=cursor
+        )
+        return found, options.programmes(session, page)
+
+    found, programme_options = read(request, load)
+    lang = page.lang
+    return render(
+        page,
+        request,
+        "deviations/list.html",
+        section="deviations",
+        rows=[service.to_read(d) for d in found.items],
+        next_cursor=found.next_cursor,
+        values=query.values(),
+        errors=query.errors,
+        options={
+            "status": choices(DeviationStatus, lang, page.t("any")),
+            "severity": choices(Severity, lang, page.t("any")),
+            "kind": choices(DeviationKind, lang, page.t("any")),
+            "source": choices(DeviationSource, lang, page.t("any")),
+            "programme_id": [("", page.t("any")), *programme_options[1:]],
+            "open": [("", page.t("any")), ("true", page.t("open")), ("false", page.t("closed"))],
+            "overdue": [("", page.t("any")), ("true", page.t("yes")), ("false", page.t("no"))],
+        },
+    )
+
+
+def _log_form(
+    request: Request,
+    page: Page,
+    values: dict[str, Any],
+    refusal: Refusal | None = None,
+) -> Response:
+    def load(session: Session) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        return options.programmes(session, page), options.procedures(session, page)
+
+    programme_options, procedure_options = read(request, load)
+    lang = page.lang
+    return render(
+        page,
+        request,
+        "deviations/new.html",
+        status=refusal.status if refusal else 200,
+        section="deviations",
+        values=values,
+        refusal=refusal,
+        errors=refusal.fields if refusal else {},
+        options={
+            "kind": choices(DeviationKind, lang),
+            "source": choices(DeviationSource, lang),
+            "severity": choices(Severity, lang),
+            "programme_id": programme_options,
+            "procedure_version_id": procedure_options,
+        },
+    )
+
+
+@router.get("/deviations/new")
+def new_deviation(
+    request: Request, page: Annotated[Page, page_for(Action.deviation_log)]
+) -> Response:
+    """The form to log a deviation."""
+    return _log_form(request, page, {"kind": "nonconformity", "source": "self_reported"})
+
+
+@router.post("/deviations/new")
+def log_deviation(
+    request: Request, page: Annotated[Page, page_for(Action.deviation_log)], form: Form
+) -> Response:
+    """Log a deviation; on success, its record."""
+    values = form_values(form, *LOG_FIELDS, "requirements")
+    data = {k: v for k, v in values.items() if k != "requirements"}
+    data["requirements"] = split_list(values.get("requirements"))
+    result = perform(
+        request,
+        lambda s: service.create(s, actor=page.actor, data=DeviationCreate.model_validate(data)).id,
+    )
+    if isinstance(result, Refusal):
+        return _log_form(request, page, values, result)
+    return see_other(f"/deviations/{result}")
+
+
+def _record(
+    request: Request,
+    page: Page,
+    deviation_id: int,
+    refusal: Refusal | None = None,
+    values: dict[str, Any] | None = None,
+    form_name: str | None = None,
+) -> Response:
+    def load(session: Session) -> dict[str, Any]:
+        deviation = service.get(session, actor=page.actor, deviation_id=deviation_id)
+        linked = [actions.to_read(session, a) for a in deviation.actions]
+        owners = [
+            u.name
+            for u in users.list_users(session)
+            if u.is_active and u.role in (Role.quality_lead, Role.coordinator, Role.admin)
+        ]
+        programme = session.get(Programme, deviation.programme_id or 0)
+        version = session.get(ProcedureVersion, deviation.procedure_version_id or 0)
+        return {
+            "deviation": service.to_read(deviation),
+            "programme": f"{programme.code} · {programme.name}" if programme else None,
+            "procedure": f"{version.procedure.code} v{version.number}" if version else None,
+            "actions": linked,
+            "events": service.history(session, actor=page.actor, deviation_id=deviation_id),
+            "owners": owners,
+        }
+
+    data = read(request, load)
+    deviation = data["deviation"]
+    moves = [
+        move
+        for move in DEVIATION.moves
+        if move.source == deviation.status.value and page.can("deviation.transition")
+    ]
+    lang = page.lang
+    return render(
+        page,
+        request,
+        "deviations/record.html",
+        status=refusal.status if refusal else 200,
+        section="deviations",
+        refusal=refusal,
+        errors=refusal.fields if refusal else {},
+        values=values or {},
+        form_name=form_name,
+        moves=moves,
+        options={
+            "root_cause_method": choices(RootCauseMethod, lang, page.t("(not yet)")),
+            "type": choices(ActionType, lang),
+            "owner": [(n, n) for n in data["owners"]],
+        },
+        **data,
+    )
+
+
+@router.get("/deviations/{deviation_id:int}")
+def deviation_record(
+    request: Request, deviation_id: int, page: Annotated[Page, page_for(Action.deviation_read)]
+) -> Response:
+    """One deviation: its fields, actions, timeline, and the moves open to it."""
+    return _record(request, page, deviation_id)
+
+
+def _version(form: Any) -> int | None:
+    value = str(form.get("version") or "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _after(
+    request: Request,
+    page: Page,
+    deviation_id: int,
+    form_name: str,
+    values: dict[str, Any],
+    result: object,
+) -> Response:
+    if isinstance(result, Refusal):
+        return _record(request, page, deviation_id, result, values, form_name)
+    return see_other(f"/deviations/{deviation_id}")
+
+
+@router.post("/deviations/{deviation_id:int}/move")
+def move_deviation(
+    request: Request,
+    deviation_id: int,
+    page: Annotated[Page, page_for(Action.deviation_transition)],
+    form: Form,
+) -> Response:
+    """Move the deviation in its workflow (the form names the version it was read at)."""
+    values = form_values(form, "to", "reason", "closure_summary", "no_action_reason")
+    result = perform(
+        request,
+        lambda s: service.transition(
+            s,
+            actor=page.actor,
+            deviation_id=deviation_id,
+            data=DeviationTransition.model_validate(values),
+            if_match=_version(form),
+        ),
+    )
+    return _after(request, page, deviation_id, f"move-{values.get('to')}", values, result)
+
+
+@router.post("/deviations/{deviation_id:int}/root-cause")
+def record_root_cause(
+    request: Request,
+    deviation_id: int,
+    page: Annotated[Page, page_for(Action.deviation_write)],
+    form: Form,
+) -> Response:
+    """Record the root-cause analysis (needed before a major or critical one needs action)."""
+    values = form_values(form, "root_cause_method", "root_cause")
+    result = perform(
+        request,
+        lambda s: service.update(
+            s,
+            actor=page.actor,
+            deviation_id=deviation_id,
+            data=DeviationUpdate.model_validate(values),
+            if_match=_version(form),
+        ),
+    )
+    return _after(request, page, deviation_id, "root-cause", values, result)
+
+
+@router.post("/deviations/{deviation_id:int}/actions")
+def add_action(
+    request: Request,
+    deviation_id: int,
+    page: Annotated[Page, page_for(Action.action_manage)],
+    form: Form,
+) -> Response:
+    """Plan a corrective action on this deviation."""
+    values = form_values(form, *ACTION_FIELDS)
+    result = perform(
+        request,
+        lambda s: (
+            actions.create(
+                s,
+                actor=page.actor,
+                data=ActionCreate.model_validate({**values, "deviation_ids": [deviation_id]}),
+            ).id
+        ),
+    )
+    return _after(request, page, deviation_id, "action", values, result)

@@ -1,0 +1,154 @@
+"""Documents: issue one from the records and download it; the register of those issued."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.web import options
+from api.web.core import (
+    Form,
+    Page,
+    Params,
+    Refusal,
+    choices,
+    page_for,
+    perform,
+    read,
+    render,
+)
+from qms.deviations.models import DeviationStatus, Severity
+from qms.deviations.repository import DeviationFilter
+from qms.documents import service
+from qms.documents.models import IssuedDocument
+from qms.errors import FieldError, ValidationFailed
+from qms.permissions import Action
+
+router = APIRouter()
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# The kinds the page offers, and what each is asked for.
+KINDS = {
+    "deviation-register": ("programme_id", "status", "severity", "detected_from", "detected_to"),
+    "capa-status": ("programme_id",),
+    "master-list": (),
+    "quality-report": ("programme_id",),
+    "follow-up-report": ("cohort_id",),
+    "deviation-report": ("deviation_id",),
+}
+REQUIRED = {"quality-report": "programme_id", "follow-up-report": "cohort_id"}
+
+
+def download(document: IssuedDocument) -> Response:
+    """Answer with an issued document's bytes, as a download."""
+    return Response(
+        content=document.content,
+        media_type="application/zip" if document.kind == "audit-pack" else DOCX,
+        headers={
+            "Content-Disposition": f'attachment; filename="{document.file_name}"',
+            "X-Content-SHA256": document.sha256,
+        },
+    )
+
+
+def _page(request: Request, page: Page, refusal: Refusal | None = None, kind: str = "") -> Response:
+    def load(session: Session) -> dict[str, Any]:
+        return {
+            "issued": service.list_issued(session, actor=page.actor)[:100],
+            "programmes": options.programmes(session, page),
+            "cohorts": options.cohorts(session, page),
+        }
+
+    data = read(request, load)
+    lang = page.lang
+    return render(
+        page,
+        request,
+        "documents.html",
+        status=refusal.status if refusal else 200,
+        section="documents",
+        refusal=refusal,
+        errors=refusal.fields if refusal else {},
+        failed_kind=kind,
+        options={
+            "programme_id": data["programmes"],
+            "cohort_id": data["cohorts"],
+            "status": choices(DeviationStatus, lang, page.t("any")),
+            "severity": choices(Severity, lang, page.t("any")),
+            "language": [("en", "English"), ("nb", "Norsk (bokmål)")],
+        },
+        issued=data["issued"],
+    )
+
+
+@router.get("/documents")
+def documents(request: Request, page: Annotated[Page, page_for(Action.document_read)]) -> Response:
+    """The documents that can be issued, and those issued so far."""
+    return _page(request, page)
+
+
+def _parameters(form: Params, kind: str) -> dict[str, Any]:
+    wanted = KINDS[kind]
+    values: dict[str, Any] = {}
+    for name in wanted:
+        if name.endswith("_id"):
+            values[name] = form.number(name)
+        elif name in ("detected_from", "detected_to"):
+            values[name] = form.day(name)
+    if kind in REQUIRED and values.get(REQUIRED[kind]) is None:
+        form.errors.setdefault(REQUIRED[kind], "choose one")
+    if kind == "deviation-register":
+        return {
+            "filters": DeviationFilter(
+                programme_id=values["programme_id"],
+                status=form.choice("status", DeviationStatus),
+                severity=form.choice("severity", Severity),
+                detected_from=values["detected_from"],
+                detected_to=values["detected_to"],
+            )
+        }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@router.post("/documents/issue")
+def issue(
+    request: Request, page: Annotated[Page, page_for(Action.document_generate)], form: Form
+) -> Response:
+    """Issue a document from the records as they stand, and download it."""
+    params = Params(form)
+    kind = params.text("kind") or ""
+    language = params.text("language") or page.lang
+
+    def change(session: Session) -> IssuedDocument:
+        if kind not in KINDS:
+            raise ValidationFailed(
+                "unknown document kind", [FieldError("kind", "one of: " + ", ".join(KINDS))]
+            )
+        parameters = _parameters(params, kind)
+        if params.errors:
+            raise ValidationFailed(
+                "the document cannot be issued as asked",
+                [FieldError(k, v) for k, v in params.errors.items()],
+            )
+        if session.get_bind().dialect.name == "postgresql":
+            # One consistent snapshot of the records, as the REST API issues them.
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return service.issue(session, actor=page.actor, kind=kind, language=language, **parameters)
+
+    result = perform(request, change)
+    if isinstance(result, Refusal):
+        return _page(request, page, result, kind)
+    return download(result)
+
+
+@router.get("/documents/{document_id:int}/file")
+def issued_file(
+    request: Request, document_id: int, page: Annotated[Page, page_for(Action.document_read)]
+) -> Response:
+    """Download exactly the bytes that were issued."""
+    return read(
+        request,
+        lambda s: download(service.get_issued(s, actor=page.actor, document_id=document_id)),
+    )
