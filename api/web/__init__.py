@@ -13,7 +13,16 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from api.web.core import WebProblem, problem_page
-from api.web.pages import dashboard, deviations, documents, session
+from api.web.pages import (
+    actions,
+    dashboard,
+    deviations,
+    documents,
+    followups,
+    procedures,
+    records,
+    session,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -21,7 +30,16 @@ STATIC = Path(__file__).parent / "static"
 def router() -> APIRouter:
     """Every page of the web front."""
     pages = APIRouter(include_in_schema=False)
-    for module in (session, dashboard, deviations, documents):
+    for module in (
+        session,
+        dashboard,
+        deviations,
+        actions,
+        procedures,
+        followups,
+        records,
+        documents,
+    ):
         pages.include_router(module.router)
     return pages
 

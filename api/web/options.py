@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from api.web.core import Page
+from qms.accounts import repository as users
+from qms.permissions import Role
 from qms.procedures import service as procedures_service
 from qms.programmes import service as programmes_service
 from qms.programmes.models import Cohort
@@ -36,3 +38,12 @@ def cohorts(session: Session, page: Page) -> list[tuple[str, str]]:
             options.append((cohort, f"{programme.code} · {cohort.name}"))
     options.sort(key=lambda o: o[0].start_on, reverse=True)
     return [(str(c.id), text) for c, text in options]
+
+
+def owners(session: Session) -> list[str]:
+    """The user names that can own a corrective action."""
+    return [
+        u.name
+        for u in users.list_users(session)
+        if u.is_active and u.role in (Role.quality_lead, Role.coordinator, Role.admin)
+    ]

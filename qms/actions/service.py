@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import qms.models  # noqa: F401  (deviations and actions refer to each other)
@@ -21,6 +22,7 @@ from qms.actions.schemas import (
     FollowOnCreate,
     VerificationRead,
 )
+from qms.audit.models import AuditEvent
 from qms.audit.service import created, diff, record_event
 from qms.concurrency import check_if_match
 from qms.db import utcnow
@@ -396,3 +398,15 @@ def transition(
         )
     session.flush()
     return action
+
+
+def history(session: Session, *, actor: Actor, action_id: int) -> list[AuditEvent]:
+    """Return the action's timeline from the audit trail (its moves, signature, changes)."""
+    action = get(session, actor=actor, action_id=action_id)
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity == "action", AuditEvent.entity_id == str(action.id))
+            .order_by(AuditEvent.seq)
+        )
+    )

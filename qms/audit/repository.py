@@ -23,8 +23,9 @@ def list_events(
     programme_id: int | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    newest_first: bool = False,
 ) -> Page[AuditEvent]:
-    """List events in chain order, filtered."""
+    """List events in chain order (or newest first), filtered."""
     stmt = select(AuditEvent)
     if entity is not None:
         stmt = stmt.where(AuditEvent.entity == entity)
@@ -40,4 +41,6 @@ def list_events(
         stmt = stmt.where(AuditEvent.at < until)
     if programme_id is not None:
         stmt = stmt.where(AuditEvent.programme_id == programme_id)
-    return paginate(session, stmt, key=AuditEvent.seq, limit=limit, cursor=cursor)
+    return paginate(
+        session, stmt, key=AuditEvent.seq, limit=limit, cursor=cursor, descending=newest_first
+    )

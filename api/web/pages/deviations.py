@@ -23,7 +23,6 @@ from api.web.core import (
     see_other,
     split_list,
 )
-from qms.accounts import repository as users
 from qms.actions import service as actions
 from qms.actions.models import ActionType
 from qms.actions.schemas import ActionCreate
@@ -37,7 +36,7 @@ from qms.deviations.models import (
 )
 from qms.deviations.repository import DeviationFilter
 from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
-from qms.permissions import Action, Role
+from qms.permissions import Action
 from qms.procedures.models import ProcedureVersion
 from qms.programmes.models import Programme
 from qms.workflow import DEVIATION
@@ -173,11 +172,7 @@ def _record(
     def load(session: Session) -> dict[str, Any]:
         deviation = service.get(session, actor=page.actor, deviation_id=deviation_id)
         linked = [actions.to_read(session, a) for a in deviation.actions]
-        owners = [
-            u.name
-            for u in users.list_users(session)
-            if u.is_active and u.role in (Role.quality_lead, Role.coordinator, Role.admin)
-        ]
+        owners = options.owners(session)
         programme = session.get(Programme, deviation.programme_id or 0)
         version = session.get(ProcedureVersion, deviation.procedure_version_id or 0)
         return {

@@ -1,0 +1,169 @@
+"""Corrective actions: the filtered list and the record, with its moves and verification."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.web import options
+from api.web.core import (
+    Form,
+    Page,
+    Params,
+    Refusal,
+    choices,
+    form_values,
+    page_for,
+    perform,
+    read,
+    render,
+    see_other,
+)
+from qms.actions import service
+from qms.actions.models import ActionStatus, ActionType
+from qms.actions.repository import ActionFilter
+from qms.actions.schemas import ActionTransition
+from qms.permissions import Action
+from qms.workflow import ACTION
+
+router = APIRouter()
+PROGRESS = ("in_progress", "done")
+FOLLOW_ON = ("type", "title", "action", "owner", "due_on")
+
+
+@router.get("/actions")
+def list_actions(request: Request, page: Annotated[Page, page_for(Action.action_read)]) -> Response:
+    """Corrective actions, newest first, with the API's filters."""
+    query = Params(request.query_params)
+    filters = ActionFilter(
+        status=query.choice("status", ActionStatus),
+        type=query.choice("type", ActionType),
+        programme_id=query.number("programme_id"),
+        due_from=query.day("due_from"),
+        due_to=query.day("due_to"),
+        overdue=query.flag("overdue"),
+    )
+    owner = query.text("owner", 100)
+    cursor = query.text("cursor")
+
+    def load(session: Session) -> tuple[Any, list[tuple[str, str]]]:
+        found = service.list_actions(
+            session, actor=page.actor, filters=filters, owner=owner, limit=50, cursor=cursor
+        )
+        rows = [service.to_read(session, a) for a in found.items]
+        return (rows, found.next_cursor), options.programmes(session, page)
+
+    (rows, next_cursor), programme_options = read(request, load)
+    lang = page.lang
+    return render(
+        page,
+        request,
+        "actions/list.html",
+        section="actions",
+        rows=rows,
+        next_cursor=next_cursor,
+        values=query.values(),
+        errors=query.errors,
+        options={
+            "status": choices(ActionStatus, lang, page.t("any")),
+            "type": choices(ActionType, lang, page.t("any")),
+            "programme_id": [("", page.t("any")), *programme_options[1:]],
+            "overdue": [("", page.t("any")), ("true", page.t("yes")), ("false", page.t("no"))],
+        },
+    )
+
+
+def _record(
+    request: Request,
+    page: Page,
+    action_id: int,
+    refusal: Refusal | None = None,
+    values: dict[str, Any] | None = None,
+    form_name: str | None = None,
+) -> Response:
+    def load(session: Session) -> dict[str, Any]:
+        return {
+            "action": service.to_read(
+                session, service.get(session, actor=page.actor, action_id=action_id)
+            ),
+            "events": service.history(session, actor=page.actor, action_id=action_id),
+            "owners": options.owners(session),
+        }
+
+    data = read(request, load)
+    action = data["action"]
+    mine = action.owner == page.actor.name
+    moves = [
+        m
+        for m in ACTION.moves
+        if m.source == action.status.value
+        and (
+            (
+                page.can("action.manage")
+                and not (mine and m.target in ("verified_effective", "ineffective"))
+            )
+            or (page.can("action.progress") and mine and m.target in PROGRESS)
+        )
+    ]
+    return render(
+        page,
+        request,
+        "actions/record.html",
+        status=refusal.status if refusal else 200,
+        section="actions",
+        refusal=refusal,
+        errors=refusal.fields if refusal else {},
+        values=values or {},
+        form_name=form_name,
+        moves=moves,
+        options={
+            "type": choices(ActionType, page.lang),
+            "owner": [(n, n) for n in data["owners"]],
+        },
+        **data,
+    )
+
+
+@router.get("/actions/{action_id:int}")
+def action_record(
+    request: Request, action_id: int, page: Annotated[Page, page_for(Action.action_read)]
+) -> Response:
+    """One corrective action: what, who, by when, its verification and its timeline."""
+    return _record(request, page, action_id)
+
+
+@router.post("/actions/{action_id:int}/move")
+def move_action(
+    request: Request,
+    action_id: int,
+    page: Annotated[Page, page_for(Action.action_progress)],
+    form: Form,
+) -> Response:
+    """Move the action: start, finish, verify (with evidence, signed) or find it ineffective."""
+    values = form_values(
+        form, "to", "reason", "completion_note", "evidence", *(f"follow_on_{f}" for f in FOLLOW_ON)
+    )
+    data: dict[str, Any] = {k: v for k, v in values.items() if not k.startswith("follow_on_")}
+    if values.get("to") == "ineffective":
+        data["follow_on"] = {
+            f: values[f"follow_on_{f}"] for f in FOLLOW_ON if f"follow_on_{f}" in values
+        }
+    version = str(form.get("version") or "")
+    result = perform(
+        request,
+        lambda s: service.transition(
+            s,
+            actor=page.actor,
+            action_id=action_id,
+            data=ActionTransition.model_validate(data),
+            if_match=int(version) if version.isdigit() and len(version) < 10 else None,
+        ),
+    )
+    if isinstance(result, Refusal):
+        # "follow_on.title" is shown beside the field named follow_on_title.
+        result.fields.update({k.replace(".", "_"): v for k, v in result.fields.items()})
+        return _record(request, page, action_id, result, values, f"move-{values.get('to')}")
+    return see_other(f"/actions/{action_id}")

@@ -1,0 +1,146 @@
+"""Mid-programme follow-ups: the cohorts, a cohort's board, and the follow-up form."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.web import options
+from api.web.core import (
+    Form,
+    Page,
+    Refusal,
+    choices,
+    form_values,
+    page_for,
+    perform,
+    read,
+    render,
+    see_other,
+    split_list,
+)
+from qms.deviations import service as deviations
+from qms.errors import FieldError, NotFound, ValidationFailed
+from qms.followups import service
+from qms.followups.models import FollowUpOutcome
+from qms.followups.schemas import FollowUpRecord
+from qms.pairs.service import today
+from qms.permissions import Action
+from qms.programmes import service as programmes
+
+router = APIRouter()
+YES_NO = ("expectations_clarified", "meeting_frequency_kept", "extra_support_needed")
+SCALES = ("goal_progress", "relationship")
+TEXTS = ("held_on", "held_by", "notes", "outcome", "decision", "requirements")
+
+
+@router.get("/follow-ups")
+def cohorts(request: Request, page: Annotated[Page, page_for(Action.followup_read)]) -> Response:
+    """The cohorts, newest first, each leading to its follow-up board."""
+    rows = read(request, lambda s: options.cohorts(s, page))
+    return render(page, request, "followups/cohorts.html", section="follow-ups", rows=rows)
+
+
+@router.get("/follow-ups/cohorts/{cohort_id:int}")
+def board(
+    request: Request, cohort_id: int, page: Annotated[Page, page_for(Action.followup_read)]
+) -> Response:
+    """A cohort's follow-up board: each pair's follow-up held, due or overdue."""
+
+    def load(session: Session) -> dict[str, Any]:
+        cohort = programmes.get_cohort(session, actor=page.actor, cohort_id=cohort_id)
+        return {
+            "cohort": cohort,
+            "programme": cohort.programme,
+            "board": service.cohort_board(session, actor=page.actor, cohort_id=cohort_id),
+        }
+
+    return render(
+        page, request, "followups/board.html", section="follow-ups", **read(request, load)
+    )
+
+
+def _form(
+    request: Request,
+    page: Page,
+    follow_up_id: int,
+    values: dict[str, Any] | None = None,
+    refusal: Refusal | None = None,
+) -> Response:
+    def load(session: Session) -> dict[str, Any]:
+        follow_up = service.get(session, actor=page.actor, follow_up_id=follow_up_id)
+        return {"follow_up": service.to_read(follow_up), "cohort": follow_up.pair.mentee.cohort}
+
+    data = read(request, load)
+    return render(
+        page,
+        request,
+        "followups/form.html",
+        status=refusal.status if refusal else 200,
+        section="follow-ups",
+        values=values or {"held_on": today().isoformat()},
+        refusal=refusal,
+        errors=refusal.fields if refusal else {},
+        outcomes=choices(FollowUpOutcome, page.lang, page.t("(choose)")),
+        **data,
+    )
+
+
+@router.get("/follow-ups/{follow_up_id:int}")
+def follow_up(
+    request: Request, follow_up_id: int, page: Annotated[Page, page_for(Action.followup_read)]
+) -> Response:
+    """One pair's follow-up: as held, or the form to record it."""
+    return _form(request, page, follow_up_id)
+
+
+def _answers(values: dict[str, str]) -> dict[str, Any]:
+    """The form's answers as the record takes them: yes/no as booleans, ratings as numbers."""
+    data: dict[str, Any] = {k: v for k, v in values.items() if k in TEXTS}
+    data["requirements"] = split_list(values.get("requirements"))
+    for name in YES_NO:
+        if name in values:
+            data[name] = {"yes": True, "no": False}.get(values[name], values[name])
+    for name in SCALES:
+        if name in values:
+            data[name] = int(values[name]) if values[name].isdigit() else values[name]
+    return data
+
+
+@router.post("/follow-ups/{follow_up_id:int}")
+def record(
+    request: Request,
+    follow_up_id: int,
+    page: Annotated[Page, page_for(Action.followup_write)],
+    form: Form,
+) -> Response:
+    """Record the follow-up as held."""
+    values = form_values(form, *YES_NO, *SCALES, *TEXTS, "deviation")
+    version = str(form.get("version") or "")
+
+    def change(session: Session) -> object:
+        answers = _answers(values)
+        if "deviation" in values:
+            try:
+                answers["deviation_id"] = deviations.get_by_number(
+                    session, actor=page.actor, number=values["deviation"].upper()
+                ).id
+            except NotFound as exc:
+                raise ValidationFailed(
+                    "no such deviation", [FieldError("deviation", exc.detail)]
+                ) from exc
+        return service.record(
+            session,
+            actor=page.actor,
+            follow_up_id=follow_up_id,
+            data=FollowUpRecord.model_validate(answers),
+            if_match=int(version) if version.isdigit() and len(version) < 10 else None,
+        )
+
+    result = perform(request, change)
+    if isinstance(result, Refusal):
+        return _form(request, page, follow_up_id, values, result)
+    return see_other(f"/follow-ups/{follow_up_id}")
