@@ -70,7 +70,7 @@ def overview(session: Session, *, actor: Actor, on: date) -> Overview:
         )
         if actor.programme_id is not None:
             stmt = stmt.where(Deviation.programme_id == actor.programme_id)
-        counts = {str(s): n for s, n in session.execute(stmt).tuples()}
+        counts = {str(s): n for s, n in session.execute(stmt).all()}
         result.open_by_severity = {s.value: counts.get(s.value, 0) for s in Severity}
     if actor.can(Action.action_read):
         result.overdue_actions = actions.list_actions(

@@ -47,7 +47,7 @@ def router() -> APIRouter:
 def install(app: FastAPI) -> None:
     """Serve the pages, their static files, and error pages for them."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(router())
+    app.include_router(router(), include_in_schema=False)
 
     @app.exception_handler(WebProblem)
     async def _problem(request: Request, exc: WebProblem) -> Response:

@@ -188,9 +188,10 @@ def _refusal(exc: Exception) -> Refusal:
         fields: dict[str, str] = {}
         for error in exc.errors():
             loc = [str(p) for p in error.get("loc", ())]
-            fields.setdefault(".".join(loc) or "form", str(error.get("msg")))
+            message = str(error.get("msg")).removeprefix("Value error, ")
+            fields.setdefault(".".join(loc) or "form", message)
             if loc:
-                fields.setdefault(loc[0], str(error.get("msg")))
+                fields.setdefault(loc[0], message)
         return Refusal(422, "check the fields marked below", fields)
     assert isinstance(exc, QMSError)
     status = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), 400)

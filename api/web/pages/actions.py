@@ -29,7 +29,7 @@ from qms.actions.schemas import ActionTransition
 from qms.permissions import Action
 from qms.workflow import ACTION
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 PROGRESS = ("in_progress", "done")
 FOLLOW_ON = ("type", "title", "action", "owner", "due_on")
 

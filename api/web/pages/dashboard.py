@@ -12,7 +12,7 @@ from qms import dashboard
 from qms.deviations.service import today
 from qms.permissions import Action
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")

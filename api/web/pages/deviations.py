@@ -41,7 +41,7 @@ from qms.procedures.models import ProcedureVersion
 from qms.programmes.models import Programme
 from qms.workflow import DEVIATION
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 LOG_FIELDS = (
     "kind",
     "source",

@@ -27,7 +27,7 @@ from qms.documents.models import IssuedDocument
 from qms.errors import FieldError, ValidationFailed
 from qms.permissions import Action
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # The kinds the page offers, and what each is asked for.
 KINDS = {

@@ -31,7 +31,7 @@ from qms.pairs.service import today
 from qms.permissions import Action
 from qms.programmes import service as programmes
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 YES_NO = ("expectations_clarified", "meeting_frequency_kept", "extra_support_needed")
 SCALES = ("goal_progress", "relationship")
 TEXTS = ("held_on", "held_by", "notes", "outcome", "decision", "requirements")

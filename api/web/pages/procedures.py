@@ -13,7 +13,7 @@ from api.web.markdown import to_html
 from qms.permissions import Action
 from qms.procedures import service
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 @router.get("/procedures")

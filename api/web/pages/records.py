@@ -15,7 +15,7 @@ from qms.audit import service as audit
 from qms.evaluations import service as evaluations
 from qms.permissions import Action
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 @router.get("/imports")

@@ -25,7 +25,7 @@ from api.web.core import (
 from api.web.i18n import LANGUAGES
 from qms.accounts import web as web_accounts
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 def _local(url: str | None) -> str:

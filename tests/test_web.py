@@ -1,0 +1,610 @@
+"""The web front over HTTP: sign-in, sessions, CSRF, the pages per role, forms and their errors."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import docx
+import pytest
+from sqlalchemy import func, select
+
+from api.routing import page_routes
+from api.web import i18n
+from api.web.markdown import to_html
+from qms.accounts import passwords
+from qms.accounts import web as web_accounts
+from qms.accounts.models import User, WebSession
+from qms.actions.models import ActionStatus, ActionType
+from qms.audit.models import AuditEvent
+from qms.db import utcnow
+from qms.deviations.models import (
+    Deviation,
+    DeviationKind,
+    DeviationSource,
+    DeviationStatus,
+    RootCauseMethod,
+    Severity,
+)
+from qms.errors import ValidationFailed
+from qms.followups.models import FollowUpOutcome
+from qms.permissions import Role
+from tests.factories import ADMIN, make_deviation
+from tests.web import PASSWORD, csrf_of, error_beside, sign_in, web_user
+
+TEMPLATES = Path(__file__).parent.parent / "api" / "web" / "templates"
+
+
+def _events(session, action: str) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+        )
+    )
+
+
+def _count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+class TestPasswords:
+    def test_a_hash_verifies_its_password_only(self) -> None:
+        stored = passwords.hash_password(PASSWORD)
+        assert stored.startswith("scrypt$16384$8$1$")
+        assert passwords.verify_password(PASSWORD, stored)
+        assert not passwords.verify_password(PASSWORD + "!", stored)
+        assert passwords.hash_password(PASSWORD) != stored  # salted
+
+    def test_weak_passwords_are_refused_by_field(self) -> None:
+        with pytest.raises(ValidationFailed) as short:
+            passwords.check_strength("short", user_name="kari")
+        assert short.value.errors[0].field == "password"
+        assert "at least 12" in short.value.errors[0].message
+        with pytest.raises(ValidationFailed) as named:
+            passwords.check_strength("kari-nordmann-2026", user_name="kari-nordmann")
+        assert "user name" in named.value.errors[0].message
+
+    def test_setting_a_password_is_audited_without_the_hash(self, session) -> None:
+        name = web_user(session, Role.coordinator)
+        event = _events(session, "user.password_set")[-1]
+        assert event.changes == {"password": {"old": None, "new": "set"}}
+        user = session.scalars(select(User).where(User.name == name)).one()
+        assert user.password_hash
+        assert user.password_hash not in str(event.changes)
+
+
+class TestSignIn:
+    def test_signing_in_sets_a_guarded_cookie_and_opens_the_overview(self, client, session) -> None:
+        name = web_user(session, Role.quality_lead)
+        r = sign_in(client, name)
+        assert r.status_code == 303
+        assert r.headers["location"] == "/"
+        cookie = r.headers["set-cookie"]
+        assert "qms_session=" in cookie
+        assert "HttpOnly" in cookie
+        assert "SameSite=lax" in cookie
+        assert "Secure" not in cookie  # plain HTTP
+        page = client.get("/")
+        assert page.status_code == 200
+        assert name in page.text
+        assert "Open deviations by severity" in page.text
+        started = _events(session, "session.started")[-1]
+        assert started.actor == name
+
+    def test_the_cookie_is_secure_over_https(self, bound_db, session) -> None:
+        from fastapi.testclient import TestClient
+
+        from api.app import create_app
+
+        name = web_user(session, Role.auditor)
+        client = TestClient(create_app(bound_db), base_url="https://testserver")
+        r = sign_in(client, name)
+        assert r.status_code == 303
+        assert "Secure" in r.headers["set-cookie"]
+
+    def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(
+        self, client, session
+    ) -> None:
+        name = web_user(session, Role.coordinator)
+        wrong = sign_in(client, name, "not the password at all")
+        unknown = sign_in(client, "nobody-here", "not the password at all")
+        for r in (wrong, unknown):
+            assert r.status_code == 401
+            assert "wrong user name or password" in r.text
+            assert "qms_session" not in r.headers.get("set-cookie", "")
+        reasons = [e.reason for e in _events(session, "login.failed")[-2:]]
+        assert reasons == ["wrong password", "unknown user"]
+        assert all(e.changes["via"]["new"] == "web" for e in _events(session, "login.failed")[-2:])
+
+    def test_failures_in_a_row_make_the_next_attempt_wait(self, client, session) -> None:
+        name = web_user(session, Role.coordinator)
+        for _ in range(web_accounts.FREE_FAILURES):
+            assert sign_in(client, name, "a wrong guess, again").status_code == 401
+        # Even the right password is refused while the wait lasts.
+        throttled = sign_in(client, name)
+        assert throttled.status_code == 429
+        assert int(throttled.headers["Retry-After"]) == web_accounts.FIRST_WAIT_SECONDS
+        assert "Too many failed attempts" in throttled.text
+        assert _events(session, "login.failed")[-1].reason.startswith("throttled")
+        # Once the wait is over, the right password opens a session and clears the count.
+        user = session.scalars(select(User).where(User.name == name)).one()
+        user.last_failed_sign_in_at = utcnow() - timedelta(seconds=60)
+        session.flush()
+        assert sign_in(client, name).status_code == 303
+        session.refresh(user)
+        assert user.failed_sign_ins == 0
+
+    def test_each_further_failure_doubles_the_wait(self) -> None:
+        waits = [web_accounts.wait_after(n) for n in range(7)]
+        assert waits == [0, 0, 0, 5, 10, 20, 40]
+        assert web_accounts.wait_after(50) == web_accounts.MAX_WAIT_SECONDS
+
+    def test_a_deactivated_user_cannot_sign_in(self, client, session) -> None:
+        name = web_user(session, Role.coordinator)
+        session.scalars(select(User).where(User.name == name)).one().is_active = False
+        session.flush()
+        assert sign_in(client, name).status_code == 401
+        assert _events(session, "login.failed")[-1].reason == "the user is deactivated"
+
+    def test_the_sign_in_form_needs_its_csrf_cookie(self, client, session) -> None:
+        name = web_user(session, Role.coordinator)
+        r = client.post(
+            "/sign-in",
+            data={"csrf_token": "made-up", "name": name, "password": PASSWORD},
+            follow_redirects=False,
+        )
+        assert r.status_code == 403
+        assert _count(session, WebSession) == 0
+
+    def test_next_stays_on_this_site(self, client, session) -> None:
+        name = web_user(session, Role.coordinator)
+        form = client.get("/sign-in?next=https://evil.example/")
+        assert 'name="next" value="/"' in form.text
+        page = client.get("/sign-in?next=/deviations")
+        token = csrf_of(page.text)
+        r = client.post(
+            "/sign-in",
+            data={"csrf_token": token, "name": name, "password": PASSWORD, "next": "//evil"},
+            follow_redirects=False,
+        )
+        assert r.headers["location"] == "/"
+
+    def test_pages_send_strangers_to_sign_in(self, client) -> None:
+        r = client.get("/deviations?severity=major", follow_redirects=False)
+        assert r.status_code == 303
+        assert r.headers["location"] == "/sign-in?next=/deviations%3Fseverity%3Dmajor"
+        htmx = client.get("/deviations", headers={"HX-Request": "true"}, follow_redirects=False)
+        assert htmx.status_code == 401
+        assert htmx.headers["HX-Redirect"].startswith("/sign-in")
+
+    def test_signing_out_ends_the_session(self, client, session) -> None:
+        name = web_user(session, Role.quality_lead)
+        sign_in(client, name)
+        cookie = client.cookies.get("qms_session")
+        token = csrf_of(client.get("/").text)
+        r = client.post("/sign-out", data={"csrf_token": token}, follow_redirects=False)
+        assert r.status_code == 303
+        assert r.headers["location"] == "/sign-in"
+        assert _events(session, "session.ended")[-1].actor == name
+        # The old cookie is dead even if a copy of it is replayed.
+        client.cookies.set("qms_session", cookie)
+        assert client.get("/", follow_redirects=False).status_code == 303
+
+    def test_a_new_password_ends_open_sessions(self, client, session) -> None:
+        name = web_user(session, Role.quality_lead)
+        sign_in(client, name)
+        web_accounts.set_password(
+            session, actor=ADMIN, user_name=name, password="another long passphrase"
+        )
+        session.flush()
+        assert client.get("/", follow_redirects=False).status_code == 303
+
+    def test_rest_keeps_bearer_tokens_and_ignores_the_cookie(self, client, session) -> None:
+        name = web_user(session, Role.quality_lead)
+        sign_in(client, name)
+        r = client.get("/api/v1/deviations")
+        assert r.status_code == 401
+        assert r.headers["content-type"] == "application/problem+json"
+
+
+class TestCsrf:
+    def test_a_form_without_the_token_changes_nothing(self, client, session) -> None:
+        sign_in(client, web_user(session, Role.quality_lead))
+        before = _count(session, Deviation)
+        form = {"title": "x", "description": "y", "severity": "minor", "kind": "observation"}
+        r = client.post("/deviations/new", data=form)
+        assert r.status_code == 403
+        assert "did not come from this site" in r.text
+        r = client.post("/deviations/new", data={**form, "csrf_token": "forged"})
+        assert r.status_code == 403
+        assert _count(session, Deviation) == before
+
+    def test_another_sessions_token_is_refused(self, client, session, bound_db) -> None:
+        from fastapi.testclient import TestClient
+
+        from api.app import create_app
+
+        other = TestClient(create_app(bound_db))
+        sign_in(other, web_user(session, Role.quality_lead))
+        their_token = csrf_of(other.get("/deviations/new").text)
+        sign_in(client, web_user(session, Role.quality_lead))
+        r = client.post(
+            "/deviations/new",
+            data={"csrf_token": their_token, "title": "x", "description": "y"},
+        )
+        assert r.status_code == 403
+
+
+class TestDeviationPages:
+    def _lead(self, client, session) -> str:
+        name = web_user(session, Role.quality_lead)
+        sign_in(client, name)
+        return name
+
+    def test_logging_with_errors_shows_them_beside_the_fields_and_keeps_nothing(
+        self, client, session
+    ) -> None:
+        self._lead(client, session)
+        token = csrf_of(client.get("/deviations/new").text)
+        before = _count(session, Deviation)
+        r = client.post(
+            "/deviations/new",
+            data={
+                "csrf_token": token,
+                "title": "",
+                "description": "Met once in March.",
+                "severity": "grave",
+                "kind": "nonconformity",
+                "source": "self_reported",
+                "requirements": "EMCC:mentoring",
+            },
+        )
+        assert r.status_code == 422
+        assert error_beside(r.text, "title") == "Field required"
+        assert "Input should be" in error_beside(r.text, "severity")
+        assert 'value="Met once in March."' not in r.text  # a textarea keeps its text inside
+        assert "Met once in March." in r.text
+        assert _count(session, Deviation) == before
+
+    def test_an_unknown_requirement_is_named_beside_its_field(self, client, session) -> None:
+        self._lead(client, session)
+        token = csrf_of(client.get("/deviations/new").text)
+        r = client.post(
+            "/deviations/new",
+            data={
+                "csrf_token": token,
+                "title": "Pair met once in March",
+                "description": "Against a rule of two a month.",
+                "severity": "minor",
+                "kind": "nonconformity",
+                "source": "self_reported",
+                "requirements": "EMCC:ethics, EMCC:mentoring",
+            },
+        )
+        assert r.status_code == 422
+        assert "EMCC has no requirement 'mentoring'" in error_beside(r.text, "requirements")
+
+    def test_logging_and_moving_a_deviation(self, client, session) -> None:
+        name = self._lead(client, session)
+        token = csrf_of(client.get("/deviations/new").text)
+        r = client.post(
+            "/deviations/new",
+            data={
+                "csrf_token": token,
+                "title": "Pair met once in March",
+                "description": "Against a rule of two a month.",
+                "severity": "minor",
+                "kind": "nonconformity",
+                "source": "self_reported",
+                "requirements": "EMCC:ethics",
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        deviation_id = int(r.headers["location"].rsplit("/", 1)[1])
+        deviation = session.get(Deviation, deviation_id)
+        assert deviation.reported_by == name
+        assert deviation.requirements == ["EMCC:ethics"]
+        page = client.get(f"/deviations/{deviation_id}")
+        assert deviation.number in page.text
+        assert "Move to investigating" in page.text
+        assert "deviation.created" in page.text or "deviation created" in page.text
+        # A stale version is refused and says so; nothing moves.
+        stale = client.post(
+            f"/deviations/{deviation_id}/move",
+            data={"csrf_token": token, "to": "investigating", "version": "99"},
+        )
+        assert stale.status_code == 412
+        assert "has changed since version 99" in stale.text
+        session.refresh(deviation)
+        assert deviation.status is DeviationStatus.open
+        moved = client.post(
+            f"/deviations/{deviation_id}/move",
+            data={"csrf_token": token, "to": "investigating", "version": str(deviation.version)},
+            follow_redirects=False,
+        )
+        assert moved.status_code == 303
+        session.refresh(deviation)
+        assert deviation.status is DeviationStatus.investigating
+        # Closing without its required fields names them beside the fields.
+        closing = client.post(
+            f"/deviations/{deviation_id}/move",
+            data={"csrf_token": token, "to": "closed", "version": str(deviation.version)},
+        )
+        assert closing.status_code == 422
+        assert error_beside(closing.text, "closed-closure_summary")
+        assert '<details class="move" open>' in closing.text
+
+    def test_the_list_filters_like_the_api(self, client, session) -> None:
+        self._lead(client, session)
+        major = make_deviation(session, severity="major", title="Mentor absent for months")
+        minor = make_deviation(session, severity="minor", title="Late meeting log")
+        session.flush()
+        r = client.get("/deviations?severity=major&open=true")
+        assert major.number in r.text
+        assert minor.number not in r.text
+        bad = client.get("/deviations?severity=grave&detected_from=yesterday")
+        assert bad.status_code == 200
+        assert "must be one of" in error_beside(bad.text, "severity")
+        assert "YYYY-MM-DD" in error_beside(bad.text, "detected_from")
+
+    def test_a_missing_deviation_is_a_404_page(self, client, session) -> None:
+        self._lead(client, session)
+        r = client.get("/deviations/999999")
+        assert r.status_code == 404
+        assert "text/html" in r.headers["content-type"]
+
+
+class TestAuditorSeesAndChangesNothing:
+    def test_no_edit_controls_and_403_on_a_post(self, client, session) -> None:
+        deviation = make_deviation(session)
+        session.flush()
+        sign_in(client, web_user(session, Role.auditor))
+        for path in ("/", "/deviations", f"/deviations/{deviation.id}", "/actions", "/documents"):
+            page = client.get(path)
+            assert page.status_code == 200, path
+            forms = re.findall(r'<form[^>]*method="post"[^>]*action="([^"]+)"', page.text)
+            # Issuing a document only reads the records; nothing else may be posted.
+            assert set(forms) <= {"/sign-out", "/documents/issue"}, (path, forms)
+        token = csrf_of(client.get("/").text)
+        before = _count(session, Deviation)
+        r = client.post(
+            "/deviations/new",
+            data={
+                "csrf_token": token,
+                "title": "Auditor writes",
+                "description": "Should not be possible.",
+                "severity": "minor",
+                "kind": "observation",
+                "source": "self_reported",
+            },
+        )
+        assert r.status_code == 403
+        assert "may not deviation.log" in r.text
+        assert _count(session, Deviation) == before
+        moved = client.post(
+            f"/deviations/{deviation.id}/move",
+            data={"csrf_token": token, "to": "investigating", "version": "1"},
+        )
+        assert moved.status_code == 403
+
+    def test_auditors_reads_are_in_the_trail(self, client, session) -> None:
+        name = web_user(session, Role.auditor)
+        sign_in(client, name)
+        client.get("/deviations?severity=minor")
+        event = _events(session, "access.read")[-1]
+        assert event.actor == name
+        assert event.entity == "web_session"
+        assert event.reason == "GET /deviations?severity=minor"
+
+
+PAGES = {
+    "/": "self.read",
+    "/deviations": "deviation.read",
+    "/deviations/new": "deviation.log",
+    "/actions": "action.read",
+    "/procedures": "procedure.read",
+    "/follow-ups": "followup.read",
+    "/imports": "evaluation.read",
+    "/documents": "document.read",
+    "/audit-trail": "audit.read",
+}
+
+
+class TestPagesPerRole:
+    @pytest.mark.parametrize("role", [r for r in Role if r is not Role.importer])
+    def test_each_page_answers_as_the_permission_table_says(self, client, session, role) -> None:
+        from qms.permissions import Action, can
+
+        sign_in(client, web_user(session, role))
+        for path, action in PAGES.items():
+            r = client.get(path)
+            expected = 200 if can(role, Action(action)) else 403
+            assert r.status_code == expected, (role, path, r.status_code)
+            if expected == 200:
+                # Every field has its label.
+                ids = re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', r.text)
+                labels = set(re.findall(r'<label for="([^"]+)"', r.text))
+                assert [i for i in ids if i not in labels] == [], (role, path)
+
+    def test_every_page_route_is_in_the_table(self, client) -> None:
+        paths = {
+            route.path
+            for route in page_routes(client.app)
+            if "GET" in route.methods and "{" not in route.path
+        }
+        assert paths - {"/sign-in", "/language"} == set(PAGES)
+
+
+class TestFollowUpForm:
+    def test_recording_a_follow_up(self, client, session) -> None:
+        from datetime import date
+
+        from qms.followups import service as followups
+        from qms.followups.models import FollowUp
+        from tests.factories import make_cohort, make_pair, make_participant, make_programme
+
+        today = date.today()
+        programme = make_programme(session)
+        cohort = make_cohort(
+            session,
+            programme,
+            start_on=today - timedelta(days=120),
+            end_on=today + timedelta(days=200),
+        )
+        pair = make_pair(
+            session,
+            make_participant(session, cohort, "mentor"),
+            make_participant(session, cohort, "mentee"),
+            started_on=cohort.start_on + timedelta(days=7),
+        )
+        follow_up = followups.schedule_pair(session, actor=ADMIN, pair_id=pair.id, on=today)
+        session.flush()
+        sign_in(client, web_user(session, Role.coordinator))
+        page = client.get(f"/follow-ups/{follow_up.id}")
+        token = csrf_of(page.text)
+        incomplete = client.post(
+            f"/follow-ups/{follow_up.id}",
+            data={
+                "csrf_token": token,
+                "version": str(follow_up.version),
+                "held_on": today.isoformat(),
+                "outcome": "at_risk",
+            },
+        )
+        assert incomplete.status_code == 422
+        assert error_beside(incomplete.text, "goal_progress") == "Field required"
+        assert "Field required" in incomplete.text  # the yes/no questions too
+        r = client.post(
+            f"/follow-ups/{follow_up.id}",
+            data={
+                "csrf_token": token,
+                "version": str(follow_up.version),
+                "held_on": today.isoformat(),
+                "expectations_clarified": "yes",
+                "goal_progress": "4",
+                "meeting_frequency_kept": "no",
+                "relationship": "5",
+                "extra_support_needed": "no",
+                "outcome": "concern",
+                "notes": "Meetings slipped in the summer; a fixed day agreed.",
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        held = session.get(FollowUp, follow_up.id)
+        session.refresh(held)
+        assert held.held_on == today
+        assert held.goal_progress == 4
+        assert held.meeting_frequency_kept is False
+        assert held.outcome is FollowUpOutcome.concern
+        board = client.get(f"/follow-ups/cohorts/{cohort.id}")
+        assert pair.code in board.text
+        assert "held" in board.text
+
+
+class TestDocumentsPage:
+    def test_issuing_downloads_a_document_that_reads_back(self, client, session) -> None:
+        deviation = make_deviation(session, title="Matching rationale missing")
+        session.flush()
+        sign_in(client, web_user(session, Role.quality_lead))
+        token = csrf_of(client.get("/documents").text)
+        r = client.post(
+            "/documents/issue",
+            data={
+                "csrf_token": token,
+                "kind": "deviation-report",
+                "deviation_id": str(deviation.id),
+            },
+        )
+        assert r.status_code == 200
+        assert r.headers["content-disposition"].startswith("attachment;")
+        text = "\n".join(p.text for p in docx.Document(io.BytesIO(r.content)).paragraphs)
+        assert deviation.number in text
+        listed = client.get("/documents")
+        assert "Matching rationale missing" in listed.text or deviation.number in listed.text
+
+    def test_a_missing_choice_is_named(self, client, session) -> None:
+        sign_in(client, web_user(session, Role.quality_lead))
+        token = csrf_of(client.get("/documents").text)
+        r = client.post("/documents/issue", data={"csrf_token": token, "kind": "quality-report"})
+        assert r.status_code == 422
+        assert error_beside(r.text, "quality-report-programme_id") == "choose one"
+
+
+class TestLanguage:
+    def test_norwegian_from_the_browser_or_by_choice(self, client, session) -> None:
+        sign_in(client, web_user(session, Role.quality_lead))
+        nb = client.get("/", headers={"Accept-Language": "nb-NO,nb;q=0.9,en;q=0.5"})
+        assert '<html lang="nb">' in nb.text
+        assert "Åpne avvik etter alvorlighet" in nb.text
+        r = client.get(
+            "/language?set=nb",
+            headers={"referer": "http://testserver/deviations"},
+            follow_redirects=False,
+        )
+        assert r.headers["location"] == "/deviations"
+        assert "Registrer et avvik" in client.get("/deviations").text
+        client.get("/language?set=en")
+        assert "Log a deviation" in client.get("/deviations").text
+
+    def test_every_text_of_the_pages_has_its_bokmal_translation(self) -> None:
+        texts: set[str] = set()
+        for template in TEMPLATES.rglob("*.html"):
+            source = template.read_text()
+            texts |= set(re.findall(r'\bt\("([^"]+)"\)', source))
+            texts |= set(re.findall(r"\bt\('([^']+)'\)", source))
+        for module in (TEMPLATES.parent / "pages").glob("*.py"):
+            texts |= set(re.findall(r'page\.t\("([^"]+)"\)', module.read_text()))
+        assert len(texts) > 150
+        assert sorted(t for t in texts if t not in i18n.NB) == []
+
+    def test_every_value_a_form_offers_has_its_bokmal_label(self) -> None:
+        from qms.workflow import ACTION, DEVIATION
+
+        values = [
+            *DeviationStatus,
+            *Severity,
+            *DeviationKind,
+            *DeviationSource,
+            *RootCauseMethod,
+            *ActionStatus,
+            *ActionType,
+            *FollowUpOutcome,
+            *Role,
+            "held",
+            "due",
+            "overdue",
+        ]
+        untranslated = [
+            str(v) for v in values if i18n.label(str(v), "nb") == i18n.label(str(v), "en")
+        ]
+        assert untranslated == []
+        descriptions = [m.description for m in (*DEVIATION.moves, *ACTION.moves)]
+        assert [d for d in descriptions if d not in i18n.NB] == []
+
+
+class TestMarkdown:
+    def test_procedure_text_is_rendered_and_escaped(self) -> None:
+        html = str(
+            to_html(
+                "# Title\n\n## Steps\n\n1. Match by **field**\n2. Clarify\n"
+                "   expectations\n\nA <script>alert(1)</script> note.\n"
+            )
+        )
+        assert "<h3>Steps</h3>" in html
+        assert "Title" not in html
+        assert (
+            "<ol><li>Match by <strong>field</strong></li><li>Clarify expectations</li></ol>" in html
+        )
+        assert "<script>" not in html
+        assert "&lt;script&gt;" in html
+
+
+def test_the_pages_are_not_in_the_openapi(client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/deviations" not in paths
+    assert "/sign-in" not in paths
+    assert "/api/v1/deviations" in paths
