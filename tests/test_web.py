@@ -287,6 +287,9 @@ class TestDeviationPages:
         assert "EMCC has no requirement 'mentoring'" in error_beside(r.text, "requirements")
 
     def test_logging_and_moving_a_deviation(self, client, session) -> None:
+        from tests.factories import make_programme
+
+        programme = make_programme(session)
         name = self._lead(client, session)
         token = csrf_of(client.get("/deviations/new").text)
         r = client.post(
@@ -299,6 +302,7 @@ class TestDeviationPages:
                 "kind": "nonconformity",
                 "source": "self_reported",
                 "requirements": "EMCC:ethics",
+                "programme_id": str(programme.id),
             },
             follow_redirects=False,
         )

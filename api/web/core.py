@@ -254,6 +254,18 @@ def form_values(form: Mapping[str, Any], *names: str) -> dict[str, Any]:
     return values
 
 
+def with_numbers(values: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    """Return the form's values with the named ones as whole numbers (ids are strict in the
+    schemas: JSON sends numbers, a form sends text). Text that is no number stays, to be refused
+    by name."""
+    result = dict(values)
+    for name in names:
+        value = result.get(name)
+        if isinstance(value, str) and value.isdigit() and len(value) < 12:
+            result[name] = int(value)
+    return result
+
+
 def split_list(text: str | None) -> list[str]:
     """Split a list typed into one field (by commas or lines) into its items."""
     if not text:

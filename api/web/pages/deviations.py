@@ -22,6 +22,7 @@ from api.web.core import (
     render,
     see_other,
     split_list,
+    with_numbers,
 )
 from qms.actions import service as actions
 from qms.actions.models import ActionType
@@ -150,7 +151,7 @@ def log_deviation(
 ) -> Response:
     """Log a deviation; on success, its record."""
     values = form_values(form, *LOG_FIELDS, "requirements")
-    data = {k: v for k, v in values.items() if k != "requirements"}
+    data = with_numbers(values, "programme_id", "procedure_version_id")
     data["requirements"] = split_list(values.get("requirements"))
     result = perform(
         request,

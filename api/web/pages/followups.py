@@ -21,6 +21,7 @@ from api.web.core import (
     render,
     see_other,
     split_list,
+    with_numbers,
 )
 from qms.deviations import service as deviations
 from qms.errors import FieldError, NotFound, ValidationFailed
@@ -99,15 +100,12 @@ def follow_up(
 
 def _answers(values: dict[str, str]) -> dict[str, Any]:
     """The form's answers as the record takes them: yes/no as booleans, ratings as numbers."""
-    data: dict[str, Any] = {k: v for k, v in values.items() if k in TEXTS}
+    data: dict[str, Any] = {k: v for k, v in values.items() if k in TEXTS or k in SCALES}
     data["requirements"] = split_list(values.get("requirements"))
     for name in YES_NO:
         if name in values:
             data[name] = {"yes": True, "no": False}.get(values[name], values[name])
-    for name in SCALES:
-        if name in values:
-            data[name] = int(values[name]) if values[name].isdigit() else values[name]
-    return data
+    return with_numbers(data, *SCALES)
 
 
 @router.post("/follow-ups/{follow_up_id:int}")

@@ -1,0 +1,306 @@
+"""The web front in a real browser: Debian's Chromium driven by Playwright, against the service
+served by uvicorn on loopback. Screenshots of the main pages go to test-output/screenshots (or
+$QMS_TEST_OUTPUT/screenshots).
+
+Without /usr/bin/chromium these tests are skipped, unless QMS_REQUIRE_BROWSER=1 (as in CI), when
+they fail instead.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from qms.db import Database
+from qms.followups import service as followups
+from qms.permissions import Role
+from tests.factories import (
+    ADMIN,
+    make_cohort,
+    make_pair,
+    make_participant,
+    make_programme,
+)
+from tests.web import PASSWORD, web_user
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRED = os.environ.get("QMS_REQUIRE_BROWSER") == "1"
+if not REQUIRED and not CHROMIUM.exists():
+    pytest.skip("no /usr/bin/chromium (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SHOTS = Path(os.environ.get("QMS_TEST_OUTPUT", "test-output")) / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Site:
+    """The service on loopback over a database of the test's own, with a pair due a follow-up."""
+
+    def __init__(self, database: Database) -> None:
+        today = date.today()
+        with database.unit_of_work() as session:
+            self.lead = web_user(session, Role.quality_lead, "kari-lead")
+            self.coordinator = web_user(session, Role.coordinator, "ola-coordinator")
+            self.auditor = web_user(session, Role.auditor, "siri-auditor")
+            programme = make_programme(session, code="VIA-JOB", name="Mentor programme")
+            self.cohort = make_cohort(
+                session,
+                programme,
+                name="Intake 2026",
+                start_on=today - timedelta(days=150),
+                end_on=today + timedelta(days=200),
+            )
+            pair = make_pair(
+                session,
+                make_participant(session, self.cohort, "mentor"),
+                make_participant(session, self.cohort, "mentee"),
+                started_on=self.cohort.start_on + timedelta(days=10),
+            )
+            self.pair_code = pair.code
+            followups.schedule_pair(session, actor=ADMIN, pair_id=pair.id, on=today)
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(
+            create_app(database), host="127.0.0.1", port=port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def site(fresh_db: Database) -> Iterator[Site]:
+    served = Site(fresh_db)
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _sign_in_by_keyboard(page: Any, site: Site, name: str) -> None:
+    page.goto(site.url + "/")
+    sync_api.expect(page).to_have_url(site.url + "/sign-in")
+    # The user name field has the focus; the rest is typed and tabbed, as with a keyboard only.
+    page.keyboard.type(name)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    sync_api.expect(page).to_have_url(site.url + "/")
+
+
+def _move(page: Any, label: str, **fields: str) -> None:
+    page.locator("summary", has_text=f"Move to {label}").click()
+    form = page.locator("details[open] form")
+    for field_label, value in fields.items():
+        form.get_by_label(field_label.replace("_", " ")).fill(value)
+    form.get_by_role("button", name=f"Move to {label}").click()
+
+
+def test_a_quality_lead_logs_a_deviation_and_takes_it_to_closure(browser, site, tmp_path) -> None:
+    expect = sync_api.expect
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    _sign_in_by_keyboard(page, site, site.lead)
+    expect(page.get_by_role("heading", name="Open deviations by severity")).to_be_visible()
+    _shot(page, "overview")
+
+    # Log a deviation; a missing title comes back beside the field.
+    page.get_by_role("link", name="Log a deviation").first.click()
+    page.get_by_label("What was found").fill("PAIR-0001 met once in March against a rule of two.")
+    page.get_by_role("button", name="Log the deviation").click()
+    expect(page.locator("#e-title")).to_have_text("Field required")
+    page.get_by_label("Title").fill("Pair below the meeting rule in March")
+    page.get_by_label("Severity").select_option("minor")
+    page.get_by_label("Programme").select_option(label="VIA-JOB · Mentor programme")
+    page.get_by_role("button", name="Log the deviation").click()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_contain_text("DEV-")
+    number = heading.inner_text().split()[0]
+    record_url = page.url
+
+    _move(page, "investigating")
+    expect(page.locator(".badge").first).to_have_text("investigating")
+
+    # Plan a corrective action owned by the coordinator.
+    page.locator("summary", has_text="Plan a corrective action").click()
+    form = page.locator("form[action$='/actions']")
+    form.get_by_label("Title").fill("Fixed meeting day for the pair")
+    form.get_by_label("What will be done").fill("Agree a fixed day and a video option.")
+    form.get_by_label("Owner").select_option(site.coordinator)
+    form.get_by_label("Due").fill((date.today() + timedelta(days=30)).isoformat())
+    form.get_by_role("button", name="Plan the action").click()
+    _move(page, "action required")
+    expect(page.locator(".badge").first).to_have_text("action required")
+    _shot(page, "deviation-record")
+
+    # The action: started, done, verified with evidence by someone other than its owner.
+    page.get_by_role("link", name="CA-").first.click()
+    _move(page, "in progress")
+    _move(page, "done", What_was_done="Agreed on Tuesdays at five.")
+    _move(page, "verified effective", Evidence="Meeting log: two meetings a month since.")
+    expect(page.get_by_role("heading", name="Verification")).to_be_visible()
+    expect(page.locator(".badge").first).to_have_text("verified effective")
+    _shot(page, "action-record")
+
+    # Back to the deviation, which can close now.
+    page.goto(record_url)
+    _move(page, "closed", Closure_summary="Meetings back to the rule; action verified.")
+    expect(page.locator(".badge").first).to_have_text("closed")
+    expect(page.get_by_text("Closure summary", exact=True)).to_be_visible()
+
+    # Download its report and read it back.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the deviation report (.docx)").click()
+    saved = tmp_path / "report.docx"
+    download.value.save_as(saved)
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(saved.read_bytes())).paragraphs)
+    assert number in text
+
+    page.goto(site.url + "/deviations")
+    expect(page.get_by_role("link", name=number)).to_be_visible()
+    # Filtering by severity (htmx swaps the results in place) keeps the row.
+    page.get_by_label("Severity").select_option("major")
+    expect(page.get_by_role("link", name=number)).to_have_count(0)
+    assert "severity=major" in page.url
+    page.get_by_label("Severity").select_option("minor")
+    expect(page.get_by_role("link", name=number)).to_be_visible()
+    _shot(page, "deviations")
+    for path, name in (("/documents", "documents"), ("/audit-trail", "audit-trail")):
+        page.goto(site.url + path)
+        _shot(page, name)
+    context.close()
+
+
+def test_a_coordinator_records_a_follow_up(browser, site) -> None:
+    expect = sync_api.expect
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _sign_in_by_keyboard(page, site, site.coordinator)
+    page.get_by_role("link", name="Follow-ups", exact=True).click()
+    page.get_by_role("link", name="VIA-JOB · Intake 2026").click()
+    expect(page.get_by_role("cell", name="due", exact=True)).to_be_visible()
+    page.get_by_role("link", name=site.pair_code).click()
+    page.get_by_role("group", name="Expectations clarified").get_by_label("yes").check()
+    page.get_by_label("Progress towards the goals (1-5)").select_option("4")
+    page.get_by_role("group", name="Meeting frequency kept").get_by_label("yes").check()
+    page.get_by_label("The relationship (1-5)").select_option("5")
+    page.get_by_role("group", name="Extra support needed").get_by_label("no").check()
+    page.get_by_label("Outcome").select_option("on_track")
+    page.get_by_label("Notes").fill("Goals on track; the mentee has had two interviews.")
+    page.get_by_role("button", name="Record the follow-up").click()
+    expect(page.locator(".badge").first).to_have_text("held")
+    page.get_by_role("link", name="the cohort's board").click()
+    expect(page.get_by_role("cell", name="held", exact=True)).to_be_visible()
+    _shot(page, "follow-up-board")
+    context.close()
+
+
+def test_an_auditor_sees_no_edit_controls_and_is_refused_a_post(browser, site) -> None:
+    expect = sync_api.expect
+    # The lead logs one deviation for the auditor to look at.
+    lead = browser.new_context().new_page()
+    _sign_in_by_keyboard(lead, site, site.lead)
+    lead.goto(site.url + "/deviations/new")
+    lead.get_by_label("Title").fill("Matching rationale missing")
+    lead.get_by_label("What was found").fill("PAIR-0001 has no recorded rationale.")
+    lead.get_by_role("button", name="Log the deviation").click()
+    record_url = lead.url
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _sign_in_by_keyboard(page, site, site.auditor)
+    page.goto(record_url)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("DEV-")
+    expect(page.get_by_text("Next steps")).to_have_count(0)
+    expect(page.get_by_role("link", name="Log a deviation")).to_have_count(0)
+    posts = page.locator("form[method=post]").evaluate_all("fs => fs.map(f => f.action)")
+    assert {p.removeprefix(site.url) for p in posts} <= {"/sign-out", "/documents/issue"}
+    _shot(page, "auditor-deviation")
+    # Posting anyway, with the session's own CSRF token, is refused.
+    token = page.locator("input[name=csrf_token]").first.input_value()
+    refused = page.request.post(
+        record_url + "/move", form={"csrf_token": token, "to": "investigating", "version": "1"}
+    )
+    assert refused.status == 403
+    assert "may not deviation.transition" in refused.text()
+    page.goto(record_url)
+    expect(page.locator(".badge").first).to_have_text("open")
+    page.goto(site.url + "/audit-trail")
+    expect(page.get_by_role("cell", name="access.read").first).to_be_visible()
+    context.close()
+
+
+def test_the_pages_fit_a_phone(browser, site) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    _sign_in_by_keyboard(page, site, site.lead)
+    for path, name in (
+        ("/", "phone-overview"),
+        ("/deviations", "phone-deviations"),
+        ("/deviations/new", "phone-log-deviation"),
+    ):
+        page.goto(site.url + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, (path, overflow)
+        _shot(page, name)
+    context.close()
+
+
+def test_norwegian_pages(browser, site) -> None:
+    context = browser.new_context(locale="nb-NO")
+    page = context.new_page()
+    page.goto(site.url + "/sign-in")
+    sync_api.expect(page.get_by_role("heading", name="Logg inn")).to_be_visible()
+    page.get_by_label("Brukernavn").fill(site.lead)
+    page.get_by_label("Passord").fill(PASSWORD)
+    page.get_by_role("button", name="Logg inn").click()
+    sync_api.expect(
+        page.get_by_role("heading", name="Åpne avvik etter alvorlighet")
+    ).to_be_visible()
+    _shot(page, "oversikt-nb")
+    context.close()
