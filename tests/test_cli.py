@@ -46,6 +46,22 @@ class TestUsersAndTokens:
         assert me.status_code == 200
         assert me.json()["role"] == "auditor"
 
+    def test_users_password_lets_them_sign_in_on_the_web(self, qms, fresh_db) -> None:
+        from tests.web import sign_in
+
+        qms("users", "add", "ingrid", "--role", "coordinator")
+        weak = runner.invoke(app, ["users", "password", "ingrid", "--stdin"], input="short\n")
+        assert weak.exit_code == 2
+        assert "password" in weak.stderr
+        assert "at least 12 characters" in weak.stderr
+        qms_result = runner.invoke(
+            app, ["users", "password", "ingrid"], input="a long passphrase\na long passphrase\n"
+        )
+        assert qms_result.exit_code == 0, qms_result.stderr
+        client = make_client(fresh_db)
+        assert sign_in(client, "ingrid", "a long passphrase").status_code == 303
+        assert sign_in(client, "ingrid", "wrong passphrase!").status_code == 401
+
     def test_a_revoked_token_answers_401(self, qms, fresh_db) -> None:
         token = qms("users", "add", "olav", "--role", "quality_lead").stdout.strip()
         second = qms("tokens", "create", "olav").stdout.strip()

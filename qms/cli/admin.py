@@ -14,6 +14,7 @@ from qms import backup as backups
 from qms import demo as demo_data
 from qms import migrate
 from qms.accounts import service as accounts
+from qms.accounts import web as web_accounts
 from qms.audit import service as audit
 from qms.cli.common import database_url, describe, err, operator, out, report, unit_of_work
 from qms.errors import FieldError, QMSError, ValidationFailed
@@ -79,6 +80,23 @@ def users_add(
         secret = issued.secret
     err.print(f"created user {name} ({chosen.value}); its token is shown once:")
     print(secret)  # noqa: T201  (the token alone on stdout, for scripts)
+
+
+@users_app.command("password")
+def users_password(
+    name: str,
+    stdin: Annotated[
+        bool, typer.Option("--stdin", help="Read the password from standard input (scripts).")
+    ] = False,
+) -> None:
+    """Set a user's password for the web front (asked twice, not shown); open sessions end."""
+    if stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with unit_of_work() as session:
+        web_accounts.set_password(session, actor=operator(), user_name=name, password=password)
+    err.print(f"password of {name} set; they sign in at /sign-in")
 
 
 @users_app.command("list")
