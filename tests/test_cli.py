@@ -110,8 +110,14 @@ class TestDemo:
             "QMS_QUALITY_LEAD_TOKEN",
             "QMS_AUDITOR_TOKEN",
             "QMS_COORDINATOR_TOKEN",
+            "QMS_DEMO_PASSWORD",
         }
         client = make_client(fresh_db)
+        # The demo users sign in to the web front with the printed password.
+        from tests.web import sign_in
+
+        for name in ("demo-quality-lead", "demo-coordinator", "demo-auditor"):
+            assert sign_in(client, name, lines["QMS_DEMO_PASSWORD"]).status_code == 303
         auditor = auth(lines["QMS_AUDITOR_TOKEN"])
         programmes = client.get("/api/v1/programmes", headers=auditor).json()["items"]
         assert {p["code"] for p in programmes} == {"VIA-JOB", "CAREER-18"}
