@@ -45,6 +45,10 @@ def _events(session, action: str) -> list[AuditEvent]:
     )
 
 
+def _events_after(session, count: int) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.seq > count)))
+
+
 def _count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
@@ -394,6 +398,23 @@ class TestAuditorSeesAndChangesNothing:
         )
         assert moved.status_code == 403
 
+    def test_every_change_a_page_posts_is_refused_to_an_auditor(self, client, session) -> None:
+        sign_in(client, web_user(session, Role.auditor))
+        token = csrf_of(client.get("/").text)
+        posts = sorted(
+            route.path
+            for route in page_routes(client.app)
+            if "POST" in route.methods
+            and route.path not in ("/sign-in", "/sign-out", "/documents/issue")
+        )
+        assert len(posts) >= 6
+        events = _count(session, AuditEvent)
+        for path in posts:
+            r = client.post(re.sub(r"\{[^}]+\}", "1", path), data={"csrf_token": token})
+            assert r.status_code == 403, (path, r.status_code)
+        # Nothing but the auditor's own reads went into the trail.
+        assert all(e.action == "access.read" for e in _events_after(session, events))
+
     def test_auditors_reads_are_in_the_trail(self, client, session) -> None:
         name = web_user(session, Role.auditor)
         sign_in(client, name)
@@ -605,6 +626,16 @@ class TestMarkdown:
         )
         assert "<script>" not in html
         assert "&lt;script&gt;" in html
+
+
+def test_pages_forbid_framing_and_caching_and_the_api_is_left_alone(client, session) -> None:
+    sign_in(client, web_user(session, Role.quality_lead))
+    page = client.get("/deviations")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    assert "cache-control" not in client.get("/static/style.css").headers
+    assert "x-frame-options" not in client.get("/healthz").headers
 
 
 def test_the_pages_are_not_in_the_openapi(client) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.web.core import WebProblem, problem_page
 from api.web.pages import (
@@ -25,6 +26,43 @@ from api.web.pages import (
 )
 
 STATIC = Path(__file__).parent / "static"
+# Sent with every page: no framing (clickjacking), scripts and forms from this site only, no
+# caching of pages that show records.
+PAGE_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
+        b"form-action 'self'; base-uri 'none'",
+    ),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+NO_STORE = (b"cache-control", b"no-store")
+
+
+class PageHeaders:
+    """ASGI middleware that adds the pages' security headers (the REST API is left as it is)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else "/api/"
+        if path.startswith(("/api/", "/healthz", "/docs", "/redoc", "/openapi")):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += PAGE_HEADERS
+                if not path.startswith("/static/"):
+                    headers.append(NO_STORE)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def router() -> APIRouter:
@@ -47,6 +85,7 @@ def router() -> APIRouter:
 def install(app: FastAPI) -> None:
     """Serve the pages, their static files, and error pages for them."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(PageHeaders)
     app.include_router(router(), include_in_schema=False)
 
     @app.exception_handler(WebProblem)
