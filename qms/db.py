@@ -14,7 +14,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    Enum,
+    MetaData,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -151,3 +160,18 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def read_consistently(session: Session) -> None:
+    """Let everything the session reads come from one snapshot (REPEATABLE READ on PostgreSQL;
+    SQLite's write transaction is one already). Call it before the session's first query.
+
+    A session bound to a connection already inside a transaction (a caller's, as in the tests)
+    keeps the isolation that transaction has.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    if isinstance(bind, Connection) and bind.in_transaction():
+        return
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})

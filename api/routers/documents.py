@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import IdPath, SessionDep, allowed, get_database
 from api.problems import responses
+from qms.db import read_consistently
 from qms.deviations.models import DeviationStatus, Severity
 from qms.deviations.repository import DeviationFilter
 from qms.documents import service
@@ -32,8 +33,7 @@ def issuing_session(request: Request) -> Iterator[Session]:
     """A write unit of work for issuing, read in one consistent snapshot on PostgreSQL."""
     database = get_database(request)
     with database.unit_of_work() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        read_consistently(session)
         yield session
 
 

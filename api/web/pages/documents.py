@@ -20,6 +20,7 @@ from api.web.core import (
     read,
     render,
 )
+from qms.db import read_consistently
 from qms.deviations.models import DeviationStatus, Severity
 from qms.deviations.repository import DeviationFilter
 from qms.documents import service
@@ -132,9 +133,8 @@ def issue(
                 "the document cannot be issued as asked",
                 [FieldError(k, v) for k, v in params.errors.items()],
             )
-        if session.get_bind().dialect.name == "postgresql":
-            # One consistent snapshot of the records, as the REST API issues them.
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        # One consistent snapshot of the records, as the REST API issues them.
+        read_consistently(session)
         return service.issue(session, actor=page.actor, kind=kind, language=language, **parameters)
 
     result = perform(request, change)
