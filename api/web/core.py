@@ -80,7 +80,6 @@ class Page:
     csrf_token: str
     lang: str
     session_id: int
-    flash: list[str] = field(default_factory=list)
 
     def can(self, action: str) -> bool:
         """Say whether the reader's role allows the action (to show or hide its controls)."""
@@ -151,10 +150,20 @@ async def check_csrf(request: Request, expected: str) -> None:
 
 
 def render(
-    page: Page | None, request: Request, template: str, status: int = 200, **context: Any
+    page: Page | None,
+    request: Request,
+    template: str,
+    status: int = 200,
+    refusal: Refusal | None = None,
+    **context: Any,
 ) -> HTMLResponse:
-    """Render a template with the page's reader, language and CSRF token."""
+    """Render a template with the page's reader, language and CSRF token; with a refusal, under
+    its status and with its messages beside the fields (`errors`)."""
     lang = page.lang if page else language(request)
+    if refusal is not None:
+        status = refusal.status
+        context.setdefault("errors", refusal.fields)
+    context.setdefault("errors", {})
     return templates.TemplateResponse(
         request,
         template,
@@ -162,6 +171,7 @@ def render(
             "page": page,
             "lang": lang,
             "t": lambda text: i18n.translate(text, lang),
+            "refusal": refusal,
             **context,
         },
         status_code=status,
@@ -252,6 +262,14 @@ def form_values(form: Mapping[str, Any], *names: str) -> dict[str, Any]:
         if isinstance(value, str) and value.strip():
             values[name] = value.strip()
     return values
+
+
+def form_version(form: Mapping[str, Any]) -> int | None:
+    """Return the record version a form was read at (its hidden `version` field), if it is one."""
+    value = form.get("version")
+    if isinstance(value, str) and value.isdigit() and len(value) < 10:
+        return int(value)
+    return None
 
 
 def with_numbers(values: Mapping[str, Any], *names: str) -> dict[str, Any]:

@@ -40,10 +40,10 @@ def cohorts(session: Session, page: Page) -> list[tuple[str, str]]:
     return [(str(c.id), text) for c, text in options]
 
 
-def owners(session: Session) -> list[str]:
+def owners(session: Session) -> list[tuple[str, str]]:
     """The user names that can own a corrective action."""
     return [
-        u.name
+        (u.name, u.name)
         for u in users.list_users(session)
         if u.is_active and u.role in (Role.quality_lead, Role.coordinator, Role.admin)
     ]

@@ -16,6 +16,7 @@ from api.web.core import (
     Refusal,
     choices,
     form_values,
+    form_version,
     page_for,
     perform,
     read,
@@ -112,16 +113,14 @@ def _record(
         page,
         request,
         "actions/record.html",
-        status=refusal.status if refusal else 200,
         section="actions",
         refusal=refusal,
-        errors=refusal.fields if refusal else {},
         values=values or {},
         form_name=form_name,
         moves=moves,
         options={
             "type": choices(ActionType, page.lang),
-            "owner": [(n, n) for n in data["owners"]],
+            "owner": data["owners"],
         },
         **data,
     )
@@ -151,7 +150,6 @@ def move_action(
         data["follow_on"] = {
             f: values[f"follow_on_{f}"] for f in FOLLOW_ON if f"follow_on_{f}" in values
         }
-    version = str(form.get("version") or "")
     result = perform(
         request,
         lambda s: service.transition(
@@ -159,7 +157,7 @@ def move_action(
             actor=page.actor,
             action_id=action_id,
             data=ActionTransition.model_validate(data),
-            if_match=int(version) if version.isdigit() and len(version) < 10 else None,
+            if_match=form_version(form),
         ),
     )
     if isinstance(result, Refusal):

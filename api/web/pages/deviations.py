@@ -16,6 +16,7 @@ from api.web.core import (
     Refusal,
     choices,
     form_values,
+    form_version,
     page_for,
     perform,
     read,
@@ -122,11 +123,9 @@ def _log_form(
         page,
         request,
         "deviations/new.html",
-        status=refusal.status if refusal else 200,
         section="deviations",
         values=values,
         refusal=refusal,
-        errors=refusal.fields if refusal else {},
         options={
             "kind": choices(DeviationKind, lang),
             "source": choices(DeviationSource, lang),
@@ -197,17 +196,15 @@ def _record(
         page,
         request,
         "deviations/record.html",
-        status=refusal.status if refusal else 200,
         section="deviations",
         refusal=refusal,
-        errors=refusal.fields if refusal else {},
         values=values or {},
         form_name=form_name,
         moves=moves,
         options={
             "root_cause_method": choices(RootCauseMethod, lang, page.t("(not yet)")),
             "type": choices(ActionType, lang),
-            "owner": [(n, n) for n in data["owners"]],
+            "owner": data["owners"],
         },
         **data,
     )
@@ -219,11 +216,6 @@ def deviation_record(
 ) -> Response:
     """One deviation: its fields, actions, timeline, and the moves open to it."""
     return _record(request, page, deviation_id)
-
-
-def _version(form: Any) -> int | None:
-    value = str(form.get("version") or "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 def _after(
@@ -255,7 +247,7 @@ def move_deviation(
             actor=page.actor,
             deviation_id=deviation_id,
             data=DeviationTransition.model_validate(values),
-            if_match=_version(form),
+            if_match=form_version(form),
         ),
     )
     return _after(request, page, deviation_id, f"move-{values.get('to')}", values, result)
@@ -277,7 +269,7 @@ def record_root_cause(
             actor=page.actor,
             deviation_id=deviation_id,
             data=DeviationUpdate.model_validate(values),
-            if_match=_version(form),
+            if_match=form_version(form),
         ),
     )
     return _after(request, page, deviation_id, "root-cause", values, result)

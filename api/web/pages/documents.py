@@ -68,10 +68,8 @@ def _page(request: Request, page: Page, refusal: Refusal | None = None, kind: st
         page,
         request,
         "documents.html",
-        status=refusal.status if refusal else 200,
         section="documents",
         refusal=refusal,
-        errors=refusal.fields if refusal else {},
         failed_kind=kind,
         options={
             "programme_id": data["programmes"],

@@ -15,6 +15,7 @@ from api.web.core import (
     Refusal,
     choices,
     form_values,
+    form_version,
     page_for,
     perform,
     read,
@@ -80,11 +81,9 @@ def _form(
         page,
         request,
         "followups/form.html",
-        status=refusal.status if refusal else 200,
         section="follow-ups",
         values=values or {"held_on": today().isoformat()},
         refusal=refusal,
-        errors=refusal.fields if refusal else {},
         outcomes=choices(FollowUpOutcome, page.lang, page.t("(choose)")),
         **data,
     )
@@ -117,7 +116,6 @@ def record(
 ) -> Response:
     """Record the follow-up as held."""
     values = form_values(form, *YES_NO, *SCALES, *TEXTS, "deviation")
-    version = str(form.get("version") or "")
 
     def change(session: Session) -> object:
         answers = _answers(values)
@@ -135,7 +133,7 @@ def record(
             actor=page.actor,
             follow_up_id=follow_up_id,
             data=FollowUpRecord.model_validate(answers),
-            if_match=int(version) if version.isdigit() and len(version) < 10 else None,
+            if_match=form_version(form),
         )
 
     result = perform(request, change)
