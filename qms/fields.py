@@ -49,6 +49,24 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
+# The dates a record can carry. Far beyond any programme, and far enough from the calendar's ends
+# that a deadline counted on from any of them (a due date, the day after a period) still exists.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+
+
+def in_calendar(day: dt.date) -> dt.date:
+    """Refuse a date outside the years 1900-2999."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
+    return day
+
+
+def _datetime_in_calendar(moment: dt.datetime) -> dt.datetime:
+    in_calendar(moment.date())
+    return moment
+
+
 def _iso_date_text(value: object) -> object:
     # Pydantic would also take a number as a Unix time; a date here is only ever ISO text.
     if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.match(value)):
@@ -62,8 +80,10 @@ def _iso_datetime_text(value: object) -> object:
     raise ValueError("must be a date and time in ISO 8601, e.g. 2026-02-01T09:00:00Z")
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text)]
-IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime_text)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text), AfterValidator(in_calendar)]
+IsoDateTime = Annotated[
+    dt.datetime, BeforeValidator(_iso_datetime_text), AfterValidator(_datetime_in_calendar)
+]
 IsoClause = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=r"^(4|5|6|7|8|9|10)(\.[0-9]{1,2}){0,3}$"),

@@ -66,3 +66,15 @@ def test_list_limits_are_capped(client, session) -> None:
         r = client.get(f"{path}?limit=100000", headers=token)
         assert r.status_code == 422, path
         assert r.json()["errors"][0]["field"] == "limit"
+
+
+def test_a_page_form_over_the_limit_is_413_too(client, session) -> None:
+    from tests.web import csrf_of, sign_in, web_user
+
+    sign_in(client, web_user(session, Role.quality_lead))
+    token = csrf_of(client.get("/deviations/new").text)
+    r = client.post(
+        "/deviations/new",
+        data={"csrf_token": token, "title": "t", "description": "d" * (2 * 1024 * 1024)},
+    )
+    assert r.status_code == 413

@@ -6,11 +6,13 @@ CSRF token. The pages are left out of the OpenAPI, which describes the REST API 
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.web.core import WebProblem, problem_page
@@ -39,6 +41,12 @@ PAGE_HEADERS = [
     (b"referrer-policy", b"same-origin"),
 ]
 NO_STORE = (b"cache-control", b"no-store")
+NOT_PAGES = ("/api/", "/healthz", "/docs", "/redoc", "/openapi")
+
+
+def is_page(path: str) -> bool:
+    """Say whether an address belongs to the web front (the REST API and its docs do not)."""
+    return not path.startswith(NOT_PAGES)
 
 
 class PageHeaders:
@@ -49,7 +57,7 @@ class PageHeaders:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else "/api/"
-        if path.startswith(("/api/", "/healthz", "/docs", "/redoc", "/openapi")):
+        if not is_page(path):
             await self.app(scope, receive, send)
             return
 
@@ -91,3 +99,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(WebProblem)
     async def _problem(request: Request, exc: WebProblem) -> Response:
         return await problem_page(request, exc.status, exc.detail, sign_in=exc.sign_in)
+
+    # An address no route serves: a page to a browser, a problem document to the REST API.
+    api_answer = app.exception_handlers[StarletteHTTPException]
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _no_route(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_page(request.url.path) and exc.status_code in (404, 405):
+            return await problem_page(request, exc.status_code, str(exc.detail))
+        answer = api_answer(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer

@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
 
 from api.deps import get_database
@@ -31,8 +32,39 @@ from api.web import i18n
 from qms.accounts import service as accounts
 from qms.accounts import web as web_accounts
 from qms.errors import InvalidTransition, QMSError, ValidationFailed
-from qms.fields import MAX_INT
+from qms.fields import MAX_INT, in_calendar
 from qms.permissions import Action, Actor
+
+
+def digits_at_most(limit: int) -> str:
+    """Return a regular expression for the decimal numbers from 0 to `limit` (exactly)."""
+    text = str(limit)
+    shorter = [f"[0-9]{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    lower = [
+        f"{text[:i]}[0-{int(digit) - 1}][0-9]{{{len(text) - i - 1}}}"
+        for i, digit in enumerate(text)
+        if digit != "0"
+    ]
+    return "|".join([*shorter, *lower, text])
+
+
+class IdConvertor(Convertor[int]):
+    """A record's id in a page's address: a number no bigger than an id can be, else no page.
+
+    An address with a number past any id answers 404 (as a record that is not there) instead of
+    reaching the database with a number its columns cannot hold.
+    """
+
+    regex = f"(?:{digits_at_most(MAX_INT)})"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())
 
 SESSION_COOKIE = "qms_session"
 PRE_CSRF_COOKIE = "qms_csrf"
@@ -349,9 +381,14 @@ class Params:
         if value is None:
             return None
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             self.errors[name] = "must be a date, YYYY-MM-DD"
+            return None
+        try:
+            return in_calendar(day)
+        except ValueError as error:
+            self.errors[name] = str(error)
             return None
 
     def flag(self, name: str) -> bool | None:

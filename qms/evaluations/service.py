@@ -35,6 +35,7 @@ from qms.evaluations.models import (
 )
 from qms.evaluations.readers import ImportFile, read_rows, text_of
 from qms.evaluations.schemas import BatchRead, InstrumentCreate, RejectedRow
+from qms.fields import in_calendar
 from qms.participants.models import Participant
 from qms.permissions import Action, Actor, Role, require
 from qms.programmes.models import Cohort
@@ -112,12 +113,14 @@ def _parse_day_text(text: str) -> date:
     try:
         if "." in text and text.count(".") == 2 and len(text) <= 10:
             day, month, year = (int(p) for p in text.split("."))
-            return date(year, month, day)
-        if len(text) > 10:
-            return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-        return date.fromisoformat(text)
+            parsed = date(year, month, day)
+        elif len(text) > 10:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        else:
+            parsed = date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or DD.MM.YYYY)") from None
+    return in_calendar(parsed)
 
 
 # The import itself -------------------------------------------------------------------------------

@@ -126,7 +126,7 @@ def _record(
     )
 
 
-@router.get("/actions/{action_id:int}")
+@router.get("/actions/{action_id:id}")
 def action_record(
     request: Request, action_id: int, page: Annotated[Page, page_for(Action.action_read)]
 ) -> Response:
@@ -134,7 +134,7 @@ def action_record(
     return _record(request, page, action_id)
 
 
-@router.post("/actions/{action_id:int}/move")
+@router.post("/actions/{action_id:id}/move")
 def move_action(
     request: Request,
     action_id: int,

@@ -210,7 +210,7 @@ def _record(
     )
 
 
-@router.get("/deviations/{deviation_id:int}")
+@router.get("/deviations/{deviation_id:id}")
 def deviation_record(
     request: Request, deviation_id: int, page: Annotated[Page, page_for(Action.deviation_read)]
 ) -> Response:
@@ -231,7 +231,7 @@ def _after(
     return see_other(f"/deviations/{deviation_id}")
 
 
-@router.post("/deviations/{deviation_id:int}/move")
+@router.post("/deviations/{deviation_id:id}/move")
 def move_deviation(
     request: Request,
     deviation_id: int,
@@ -253,7 +253,7 @@ def move_deviation(
     return _after(request, page, deviation_id, f"move-{values.get('to')}", values, result)
 
 
-@router.post("/deviations/{deviation_id:int}/root-cause")
+@router.post("/deviations/{deviation_id:id}/root-cause")
 def record_root_cause(
     request: Request,
     deviation_id: int,
@@ -275,7 +275,7 @@ def record_root_cause(
     return _after(request, page, deviation_id, "root-cause", values, result)
 
 
-@router.post("/deviations/{deviation_id:int}/actions")
+@router.post("/deviations/{deviation_id:id}/actions")
 def add_action(
     request: Request,
     deviation_id: int,

@@ -39,7 +39,11 @@ KINDS = {
     "follow-up-report": ("cohort_id",),
     "deviation-report": ("deviation_id",),
 }
-REQUIRED = {"quality-report": "programme_id", "follow-up-report": "cohort_id"}
+REQUIRED = {
+    "quality-report": "programme_id",
+    "follow-up-report": "cohort_id",
+    "deviation-report": "deviation_id",
+}
 
 
 def download(document: IssuedDocument) -> Response:
@@ -108,7 +112,8 @@ def _parameters(form: Params, kind: str) -> dict[str, Any]:
                 detected_to=values["detected_to"],
             )
         }
-    return {k: v for k, v in values.items() if v is not None}
+    # An id left empty is passed as None: "all programmes" for the reports that allow it.
+    return values
 
 
 @router.post("/documents/issue")
@@ -141,7 +146,7 @@ def issue(
     return download(result)
 
 
-@router.get("/documents/{document_id:int}/file")
+@router.get("/documents/{document_id:id}/file")
 def issued_file(
     request: Request, document_id: int, page: Annotated[Page, page_for(Action.document_read)]
 ) -> Response:

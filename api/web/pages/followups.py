@@ -46,7 +46,7 @@ def cohorts(request: Request, page: Annotated[Page, page_for(Action.followup_rea
     return render(page, request, "followups/cohorts.html", section="follow-ups", rows=rows)
 
 
-@router.get("/follow-ups/cohorts/{cohort_id:int}")
+@router.get("/follow-ups/cohorts/{cohort_id:id}")
 def board(
     request: Request, cohort_id: int, page: Annotated[Page, page_for(Action.followup_read)]
 ) -> Response:
@@ -89,7 +89,7 @@ def _form(
     )
 
 
-@router.get("/follow-ups/{follow_up_id:int}")
+@router.get("/follow-ups/{follow_up_id:id}")
 def follow_up(
     request: Request, follow_up_id: int, page: Annotated[Page, page_for(Action.followup_read)]
 ) -> Response:
@@ -107,7 +107,7 @@ def _answers(values: dict[str, str]) -> dict[str, Any]:
     return with_numbers(data, *SCALES)
 
 
-@router.post("/follow-ups/{follow_up_id:int}")
+@router.post("/follow-ups/{follow_up_id:id}")
 def record(
     request: Request,
     follow_up_id: int,

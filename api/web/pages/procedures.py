@@ -28,7 +28,7 @@ def master_list(
     return render(page, request, "procedures/list.html", section="procedures", rows=rows)
 
 
-@router.get("/procedures/{procedure_id:int}")
+@router.get("/procedures/{procedure_id:id}")
 def procedure(
     request: Request, procedure_id: int, page: Annotated[Page, page_for(Action.procedure_read)]
 ) -> Response:

@@ -30,7 +30,7 @@ def imports(request: Request, page: Annotated[Page, page_for(Action.evaluation_r
     return render(page, request, "imports/list.html", section="imports", rows=rows)
 
 
-@router.get("/imports/{batch_id:int}")
+@router.get("/imports/{batch_id:id}")
 def batch(
     request: Request, batch_id: int, page: Annotated[Page, page_for(Action.evaluation_read)]
 ) -> Response:

@@ -1,0 +1,272 @@
+"""The pages fuzzed as a browser nobody here wrote: every form they offer, sent back wrong.
+
+For each role a crawler signs in, follows the pages' links (a few records of each kind, over the
+demo data), reads every form a page offers and sends it back many ways: as offered, with a value
+of the wrong kind, too long, with control characters or markup, a date that does not exist, a
+number past any column, a field missing, twice or unknown, an id of a record that is not there,
+bytes that are not UTF-8. Whatever comes back:
+
+- no answer is a 5xx;
+- a refused change keeps nothing: no row more or less, no event but the reader's own;
+- an accepted change leaves its event in the audit trail;
+- a redirect stays on this site.
+
+A few sends per form in CI; `pytest tests/test_web_fuzz.py --thorough` sends many more, from a
+new seed each run (the seed is in every failure's message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.web.core import digits_at_most
+from qms.audit.models import AuditEvent
+from qms.audit.service import verify
+from qms.db import Database
+from qms.demo import load
+from qms.models import Base
+from qms.permissions import Role
+from tests.conftest import make_client
+from tests.factories import ADMIN
+from tests.web import PageForm, read_page, sign_in, web_user
+
+ROLES = [Role.admin, Role.quality_lead, Role.coordinator, Role.auditor]
+# Pages read once per kind of address are enough to find every form; a record's forms depend on
+# its state, so a few records of each kind are read.
+RECORDS_PER_KIND = 4
+# Forms that end the reader's session or only choose a language are not changes to the records.
+NOT_CHANGES = {"/sign-out", "/language", "/sign-in"}
+SKIPPED = {"/sign-out"}
+
+NASTY = [
+    "",
+    " ",
+    "0",
+    "-1",
+    "1.5",
+    "2147483648",
+    "9223372036854775808",
+    "9" * 40,
+    "1e309",
+    "NaN",
+    "abc",
+    "true",
+    "null",
+    "\x00",
+    "a\x00b",
+    "\x07\x1b[31m",
+    "\u202etxt.exe",
+    "<script>alert(1)</script>",
+    "\"'><img src=x onerror=alert(1)>",
+    "' OR 1=1 --",
+    "2026-02-30",
+    "0001-01-01",
+    "9999-12-31",
+    "28.11.2026",
+    "x" * 20_000,
+    "\U0001f642" * 300,
+    "../../etc/passwd",
+    "\r\n",
+    "%00",
+]
+IDS = ["0", "999999999", "2147483648", "9223372036854775807", "9223372036854775808", "9" * 30]
+
+
+@pytest.fixture(scope="module")
+def fuzz_seed(request: pytest.FixtureRequest) -> tuple[int, int]:
+    """Return the seed and the sends per form: fixed in CI, new and many more when thorough."""
+    if request.config.getoption("--thorough"):
+        return random.SystemRandom().randrange(2**32), 40
+    return 20261128, 5
+
+
+def _state(session: Session) -> dict[str, str]:
+    """Fingerprint every table's rows but the sessions, the accounts and the trail: what a read
+    or a sign-in touches (last seen, failed sign-ins, read events) is left out."""
+    state = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name in ("web_session", "user_account", "audit_event", "audit_chain_head"):
+            continue
+        rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
+        state[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return state
+
+
+def _changes(session: Session, after: int) -> list[str]:
+    """Return the actions of the trail's events after seq `after`, but the readers' own."""
+    return list(
+        session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.seq > after, AuditEvent.action != "access.read")
+            .order_by(AuditEvent.seq)
+        )
+    )
+
+
+def _last_seq(session: Session) -> int:
+    return session.scalar(select(func.max(AuditEvent.seq))) or 0
+
+
+def _kind(address: str) -> str:
+    """Name the kind of page an address shows: numbers and query values left out."""
+    parts = urlsplit(address)
+    keys = sorted({pair.split("=")[0] for pair in parts.query.split("&") if pair})
+    return re.sub(r"\d+", "N", parts.path) + "?" + "&".join(keys)
+
+
+def crawl(client: Any) -> Iterator[tuple[str, PageForm]]:
+    """Follow the pages' links from the overview; yield each page's forms as they are found."""
+    seen: set[str] = set()
+    per_kind: Counter[str] = Counter()
+    queue = ["/"]
+    while queue:
+        address = queue.pop(0).split("#")[0]
+        if address in seen or address.startswith(("/static/", "/sign-out")):
+            continue
+        seen.add(address)
+        kind = _kind(address)
+        per_kind[kind] += 1
+        if per_kind[kind] > RECORDS_PER_KIND:
+            continue
+        r = client.get(address)
+        assert r.status_code < 500, (address, r.status_code, r.text[:2000])
+        if not r.headers.get("content-type", "").startswith("text/html"):
+            continue
+        links, forms = read_page(urlsplit(address).path, r.text)
+        queue.extend(links)
+        for form in forms:
+            yield address, form
+
+
+def _mutated(form: PageForm, rng: random.Random) -> tuple[str, list[tuple[str, str]], bytes | None]:
+    """Return where to send the form, its fields after a few mutations, or a raw body instead."""
+    action = form.action
+    pairs = form.defaults()
+    for control in form.fields.values():
+        if control.kind in ("radio", "checkbox") and rng.random() < 0.7:
+            pairs.append((control.name, rng.choice(control.options)))
+    names = [name for name in form.fields if name != "csrf_token"]
+    for _ in range(rng.randint(0, 3)):
+        move = rng.random()
+        if move < 0.45 and names:
+            name = rng.choice(names)
+            pairs = [(k, v) for k, v in pairs if k != name] + [(name, rng.choice(NASTY))]
+        elif move < 0.6 and names:
+            control = form.fields[rng.choice(names)]
+            if control.options:
+                value = rng.choice(control.options)
+                pairs = [(k, v) for k, v in pairs if k != control.name] + [(control.name, value)]
+        elif move < 0.7 and names:
+            name = rng.choice(names)
+            pairs = [(k, v) for k, v in pairs if k != name]
+        elif move < 0.78 and names:
+            pairs.append((rng.choice(names), rng.choice(NASTY)))
+        elif move < 0.84:
+            pairs.append((rng.choice(["id", "status", "role", "actor", "seq"]), rng.choice(NASTY)))
+        elif move < 0.95 and re.search(r"/\d+", action):
+            action = re.sub(r"/\d+", "/" + rng.choice(IDS), action, count=1)
+        elif names:
+            name = rng.choice(names)
+            body = urlencode([p for p in pairs if p[0] != name]) + f"&{quote(name)}=%FF%FEx%C3"
+            return action, pairs, body.encode()
+    return action, pairs, None
+
+
+def _send(
+    client: Any, form: PageForm, action: str, pairs: list[tuple[str, str]], raw: bytes | None
+):
+    if form.method == "get":
+        if raw is not None:
+            return client.get(action + "?" + raw.decode())
+        return client.get(action, params=pairs)
+    body = raw if raw is not None else urlencode(pairs).encode()
+    return client.post(
+        action,
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def fuzzed(new_database) -> Database:
+    """A database of the fuzz's own, with the demo data and a web user of each fuzzed role."""
+    database: Database = new_database()
+    with database.unit_of_work() as session:
+        load(session, operator=ADMIN)
+        for role in ROLES:
+            web_user(session, role, f"fuzz-{role.value}")
+    return database
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role.value)
+def test_every_form_sent_back_wrong(fuzzed: Database, fuzz_seed, role: Role) -> None:
+    seed, sends = fuzz_seed
+    rng = random.Random(f"{seed}-{role.value}")
+    client = make_client(fuzzed)
+    assert sign_in(client, f"fuzz-{role.value}").status_code == 303
+    forms = changes = refusals = 0
+    for page, form in crawl(client):
+        if urlsplit(form.action).path in SKIPPED:
+            continue
+        forms += 1
+        for _ in range(sends):
+            action, pairs, raw = _mutated(form, rng)
+            path = urlsplit(action).path
+            with fuzzed.unit_of_work(write=False) as session:
+                before, seq = _state(session), _last_seq(session)
+            r = _send(client, form, action, pairs, raw)
+            said = (seed, role.value, page, form.method, action, pairs if raw is None else raw)
+            assert r.status_code < 500, (*said, r.status_code, r.text[:3000])
+            if r.is_redirect:
+                location = r.headers["location"]
+                assert location.startswith("/"), (*said, location)
+                assert not location.startswith("//"), (*said, location)
+            if form.method == "get" or path in NOT_CHANGES:
+                continue
+            with fuzzed.unit_of_work(write=False) as session:
+                after, events = _state(session), _changes(session, seq)
+            changed = sorted(name for name in after if after[name] != before[name])
+            if r.status_code >= 400:
+                refusals += 1
+                assert (changed, events) == ([], []), (*said, r.status_code, changed, events)
+            elif changed:
+                changes += 1
+                assert events, (*said, r.status_code, "changed without an event:", changed)
+    assert forms >= (3 if role is Role.auditor else 8), forms
+    if role is not Role.auditor:
+        # The fuzz reached the services: some sends were refused by their rules, some went in.
+        assert refusals > 0
+        assert changes > 0, forms
+    with fuzzed.unit_of_work(write=False) as session:
+        assert verify(session).ok
+
+
+@given(limit=st.integers(0, 2**40), number=st.integers(0, 2**41))
+def test_an_address_id_matches_exactly_the_numbers_up_to_the_limit(limit, number) -> None:
+    pattern = re.compile(f"(?:{digits_at_most(limit)})")
+    assert bool(pattern.fullmatch(str(number))) == (number <= limit)
+
+
+def test_an_id_past_any_record_is_not_found(client, session) -> None:
+    sign_in(client, web_user(session, Role.auditor))
+    for path in ("/deviations/2147483648", "/actions/99999999999999999999", "/imports/2147483647"):
+        r = client.get(path)
+        assert r.status_code == 404, path
+        assert r.headers["content-type"].startswith("text/html")
+    # The REST API keeps its problem documents for an address it does not serve.
+    r = client.get("/api/v1/deviations/2147483648/nothing")
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
