@@ -238,6 +238,24 @@ class TestFilters:
         assert r.status_code == 422
         assert r.json()["errors"][0]["field"] == "detected_to"
 
+    def test_a_date_past_the_calendar_is_refused_by_field(self, client, lead) -> None:
+        for field, value in (("detected_to", "9999-12-31"), ("detected_from", "0001-01-01")):
+            r = client.get("/api/v1/deviations", headers=lead, params={field: value})
+            assert r.status_code == 422, (field, r.status_code)
+            assert r.json()["errors"][0]["field"] == field
+            assert "between 1900-01-01 and 2999-12-31" in r.json()["errors"][0]["message"]
+        body = {
+            "kind": "observation",
+            "source": "self_reported",
+            "severity": "minor",
+            "title": "t",
+            "description": "d",
+            "detected_at": "9999-12-31T23:00:00Z",
+        }
+        r = client.post("/api/v1/deviations", headers=lead, json=body)
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "detected_at"
+
     def test_pages_are_newest_first_and_stable(self, client, session, lead) -> None:
         made = [make_deviation(session).id for _ in range(5)]
         first = client.get("/api/v1/deviations?limit=2", headers=lead).json()

@@ -101,6 +101,7 @@ class TestLongFormat:
             f"{b},FINAL,MET,carrier pigeon,2026-06-01\n"
             f"{a},FINAL,SAT,5,2026-06-01\n"
             f"{b},FINAL,NOTE,fine,31.02.2026\n"
+            f"{b},FINAL,NOTE,later,9999-12-31\n"
         ).encode()
         r = _post(client, setup["importer"], content, "bad.csv")
         assert r.status_code == 422
@@ -112,8 +113,10 @@ class TestLongFormat:
             (6, "answer"),
             (7, "answer"),
             (8, "submitted_at"),
+            (9, "submitted_at"),
         ]
         messages = " ".join(e["message"] for e in r.json()["errors"])
+        assert "between 1900-01-01 and 2999-12-31" in messages
         assert "outside the scale 1-5" in messages
         assert "duplicate of row 2" in messages
         assert _count(session, EvaluationResponse) == 0
