@@ -431,6 +431,7 @@ PAGES = {
     "/deviations/new": "deviation.log",
     "/actions": "action.read",
     "/procedures": "procedure.read",
+    "/procedures/new": "procedure.write",
     "/follow-ups": "followup.read",
     "/imports": "evaluation.read",
     "/documents": "document.read",
@@ -530,6 +531,154 @@ class TestFollowUpForm:
         assert "held" in board.text
 
 
+class TestProcedurePages:
+    def _write(self, client, token: str, **fields: str):
+        data = {
+            "csrf_token": token,
+            "code": "PR-40",
+            "title": "Matching mentors and mentees",
+            "owner_role": "coordinator",
+            "review_months": "12",
+            "iso_clauses": "8.2.2, 8.5.1",
+            "requirements": "EMCC:selection-matching",
+            "content": "# Matching\r\n\r\n1. Read both applications.\r\n2. Meet the mentee.\r\n",
+            "change_summary": "First issue",
+        }
+        return client.post("/procedures/new", data={**data, **fields}, follow_redirects=False)
+
+    def test_writing_reviewing_and_approving_a_procedure(self, client, session) -> None:
+        from qms.procedures.models import Procedure, ProcedureVersion
+
+        lead = web_user(session, Role.quality_lead)
+        sign_in(client, lead)
+        token = csrf_of(client.get("/procedures/new").text)
+        # A missing code and a bad clause are named beside their fields, and nothing is kept.
+        refused = self._write(client, token, code="", iso_clauses="8.2.2, 42")
+        assert refused.status_code == 422
+        assert error_beside(refused.text, "code")
+        assert error_beside(refused.text, "iso_clauses")
+        assert "Matching mentors and mentees" in refused.text  # what was typed stays
+        assert _count(session, Procedure) == 0
+
+        created = self._write(client, token)
+        assert created.status_code == 303
+        procedure = session.scalars(select(Procedure)).one()
+        assert created.headers["location"] == f"/procedures/{procedure.id}?version=1"
+        draft = session.scalars(select(ProcedureVersion)).one()
+        # The browser's CRLF line breaks are kept as LF, as the library's files have them.
+        assert draft.content == "# Matching\n\n1. Read both applications.\n2. Meet the mentee.\n"
+        assert draft.iso_clauses == ["8.2.2", "8.5.1"]
+        assert draft.author == lead
+
+        page = client.get(f"/procedures/{procedure.id}?version=1").text
+        assert "Edit the draft" in page
+        edited = client.post(
+            f"/procedures/{procedure.id}/versions/1",
+            data={"csrf_token": token, "version": str(draft.version), "title": "Matching pairs"},
+            follow_redirects=False,
+        )
+        assert edited.status_code == 303
+        session.refresh(draft)
+        assert draft.title == "Matching pairs"
+        assert draft.content.startswith("# Matching\n")  # fields left out stay as they were
+
+        def move(to: str, **fields: str):
+            session.refresh(draft)
+            return client.post(
+                f"/procedures/{procedure.id}/versions/1/move",
+                data={"csrf_token": token, "to": to, "version": str(draft.version), **fields},
+                follow_redirects=False,
+            )
+
+        assert move("in_review").status_code == 303
+        # The author is not offered the approval, and is refused it when they post it anyway.
+        page = client.get(f"/procedures/{procedure.id}?version=1").text
+        assert "another person approves it" in page
+        assert 'value="approved"' not in page
+        refused = move("approved")
+        assert refused.status_code == 403
+        assert "another person approves it" in refused.text
+
+        client.post("/sign-out", data={"csrf_token": token})
+        sign_in(client, web_user(session, Role.admin))
+        token = csrf_of(client.get(f"/procedures/{procedure.id}").text)
+        past = move("approved", effective_from="2020-01-01")
+        assert past.status_code == 422
+        assert error_beside(past.text, "approved-effective_from") == "must be today or later"
+        assert move("approved").status_code == 303
+        session.refresh(draft)
+        assert draft.status.value == "approved"
+        assert draft.approved_by != lead
+        page = client.get(f"/procedures/{procedure.id}").text
+        assert "Reviewed, no change" in page
+        assert "Start the next version" in page
+
+        reviewed = client.post(
+            f"/procedures/{procedure.id}/review",
+            data={"csrf_token": token, "comment": "Checked against the 2026 intake"},
+            follow_redirects=False,
+        )
+        assert reviewed.status_code == 303
+        session.refresh(draft)
+        assert draft.last_reviewed_on is not None
+
+        second = client.post(
+            f"/procedures/{procedure.id}/drafts",
+            data={
+                "csrf_token": token,
+                "title": "Matching pairs",
+                "owner_role": "coordinator",
+                "review_months": "12",
+                "iso_clauses": "8.2.2",
+                "content": "# Matching\n\n1. Read both applications.\n2. Meet both.\n",
+                "change_summary": "Meet the mentor too",
+            },
+            follow_redirects=False,
+        )
+        assert second.status_code == 303
+        assert second.headers["location"].endswith("?version=2")
+        diff = client.get(f"/procedures/{procedure.id}?from=1&to=2").text
+        assert "Meet both." in diff
+        # Version 1 stays in force while version 2 is written.
+        assert "is being written or reviewed" in client.get(f"/procedures/{procedure.id}").text
+        actions = [e.action for e in _events_after(session, 0) if e.action != "access.read"]
+        assert {
+            "procedure.created",
+            "procedure_version.updated",
+            "procedure_version.transitioned",
+            "procedure_version.reviewed",
+        } <= set(actions)
+
+    def test_a_stale_form_is_refused_and_changes_nothing(self, client, session) -> None:
+        from qms.procedures.models import ProcedureVersion
+
+        sign_in(client, web_user(session, Role.quality_lead))
+        token = csrf_of(client.get("/procedures/new").text)
+        location = self._write(client, token).headers["location"]
+        draft = session.scalars(select(ProcedureVersion)).one()
+        r = client.post(
+            location.split("?")[0] + "/versions/1",
+            data={"csrf_token": token, "version": str(draft.version + 5), "title": "Other"},
+        )
+        assert r.status_code == 412
+        session.refresh(draft)
+        assert draft.title == "Matching mentors and mentees"
+
+    def test_auditors_and_coordinators_see_no_document_control(self, client, session) -> None:
+        sign_in(client, web_user(session, Role.quality_lead))
+        token = csrf_of(client.get("/procedures/new").text)
+        location = self._write(client, token).headers["location"]
+        client.post("/sign-out", data={"csrf_token": token})
+        for role in (Role.auditor, Role.coordinator):
+            sign_in(client, web_user(session, role))
+            page = client.get(location)
+            assert page.status_code == 200
+            assert "Next steps" not in page.text
+            assert "Write a procedure" not in client.get("/procedures").text
+            assert client.get("/procedures/new").status_code == 403
+            client.post("/sign-out", data={"csrf_token": csrf_of(page.text)})
+
+
 class TestDocumentsPage:
     def test_issuing_downloads_a_document_that_reads_back(self, client, session) -> None:
         deviation = make_deviation(session, title="Matching rationale missing")
@@ -557,6 +706,22 @@ class TestDocumentsPage:
         r = client.post("/documents/issue", data={"csrf_token": token, "kind": "quality-report"})
         assert r.status_code == 422
         assert error_beside(r.text, "quality-report-programme_id") == "choose one"
+        # A deviation report is of one deviation: without it, the form says so.
+        r = client.post("/documents/issue", data={"csrf_token": token, "kind": "deviation-report"})
+        assert r.status_code == 422
+        assert "deviation_id" in r.text
+
+    def test_the_capa_status_of_every_programme(self, client, session) -> None:
+        make_deviation(session, title="Unverified action")
+        sign_in(client, web_user(session, Role.quality_lead))
+        token = csrf_of(client.get("/documents").text)
+        r = client.post(
+            "/documents/issue",
+            data={"csrf_token": token, "kind": "capa-status", "programme_id": ""},
+        )
+        assert r.status_code == 200, r.text[:500]
+        text = "\n".join(p.text for p in docx.Document(io.BytesIO(r.content)).paragraphs)
+        assert "CAPA" in text
 
 
 class TestLanguage:
@@ -587,7 +752,7 @@ class TestLanguage:
         assert sorted(t for t in texts if t not in i18n.NB) == []
 
     def test_every_value_a_form_offers_has_its_bokmal_label(self) -> None:
-        from qms.workflow import ACTION, DEVIATION
+        from qms.workflow import ACTION, DEVIATION, PROCEDURE_VERSION
 
         values = [
             *DeviationStatus,
@@ -607,7 +772,9 @@ class TestLanguage:
             str(v) for v in values if i18n.label(str(v), "nb") == i18n.label(str(v), "en")
         ]
         assert untranslated == []
-        descriptions = [m.description for m in (*DEVIATION.moves, *ACTION.moves)]
+        descriptions = [
+            m.description for m in (*DEVIATION.moves, *ACTION.moves, *PROCEDURE_VERSION.moves)
+        ]
         assert [d for d in descriptions if d not in i18n.NB] == []
 
 

@@ -132,8 +132,9 @@ def issue(
             )
         parameters = _parameters(params, kind)
         if params.errors:
+            named = "; ".join(f"{k}: {v}" for k, v in params.errors.items())
             raise ValidationFailed(
-                "the document cannot be issued as asked",
+                f"the document cannot be issued as asked ({named})",
                 [FieldError(k, v) for k, v in params.errors.items()],
             )
         # One consistent snapshot of the records, as the REST API issues them.
