@@ -21,11 +21,13 @@ from typing import Any
 import docx
 import pytest
 import uvicorn
+from sqlalchemy import select
 
 from api.app import create_app
 from qms.db import Database
 from qms.followups import service as followups
 from qms.permissions import Role
+from qms.procedures.models import ProcedureVersion
 from tests.factories import (
     ADMIN,
     make_cohort,
@@ -63,6 +65,7 @@ class Site:
     """The service on loopback over a database of the test's own, with a pair due a follow-up."""
 
     def __init__(self, database: Database) -> None:
+        self.database = database
         today = date.today()
         with database.unit_of_work() as session:
             self.lead = web_user(session, Role.quality_lead, "kari-lead")
@@ -238,6 +241,52 @@ def test_a_coordinator_records_a_follow_up(browser, site) -> None:
     expect(page.get_by_role("cell", name="held", exact=True)).to_be_visible()
     _shot(page, "follow-up-board")
     context.close()
+
+
+def test_a_procedure_is_written_in_the_browser_and_approved_by_another(browser, site) -> None:
+    expect = sync_api.expect
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _sign_in_by_keyboard(page, site, site.lead)
+    page.get_by_role("link", name="Procedures", exact=True).click()
+    page.get_by_role("link", name="Write a procedure").click()
+    page.get_by_label("Code").fill("PR-40")
+    page.get_by_label("Title").fill("Matching mentors and mentees")
+    page.get_by_label("Owner").select_option("coordinator")
+    page.get_by_label("ISO 9001 clauses").fill("8.2.2, 8.5.1")
+    # Typed as a person types it: Enter makes the line breaks the browser sends.
+    page.get_by_label("Text (Markdown)").press_sequentially(
+        "# Matching\n\n1. Read both applications.\n2. Meet the mentee first.\n"
+    )
+    page.get_by_label("What changed").fill("First issue")
+    page.get_by_role("button", name="Save the draft").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("PR-40")
+    expect(page.locator("article.rendered ol li")).to_have_count(2)
+    _move(page, "in review")
+    expect(page.get_by_text("another person approves it")).to_be_visible()
+    _shot(page, "procedure-in-review")
+    page.get_by_role("button", name="Sign out").click()
+    context.close()
+
+    with site.database.unit_of_work() as session:
+        approver = web_user(session, Role.admin, "eva-admin")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _sign_in_by_keyboard(page, site, approver)
+    page.get_by_role("link", name="Procedures", exact=True).click()
+    page.get_by_role("link", name="PR-40").click()
+    page.get_by_role("link", name="v1").click()
+    _move(page, "approved")
+    expect(page.locator(".badge").first).to_have_text("approved")
+    expect(page.get_by_text("Reviewed, no change")).to_be_visible()
+    _shot(page, "procedure-approved")
+    context.close()
+    with site.database.unit_of_work(write=False) as session:
+        version = session.scalars(select(ProcedureVersion)).one()
+        assert version.content == (
+            "# Matching\n\n1. Read both applications.\n2. Meet the mentee first.\n"
+        )
+        assert (version.author, version.approved_by) == (site.lead, approver)
 
 
 def test_an_auditor_sees_no_edit_controls_and_is_refused_a_post(browser, site) -> None:
