@@ -14,12 +14,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from qms.config import get_settings
 
 IMPORT_PREFIX = "/api/v1/imports/"
+IMPORT_PAGE = "/imports/new"
 
 
 def limit_for(path: str) -> int:
-    """Return the body limit for a path: imports take files, everything else takes JSON."""
+    """Return the body limit for a path: imports (over REST or from their page) take files,
+    everything else takes JSON or a form."""
     settings = get_settings()
-    return settings.import_max_bytes if path.startswith(IMPORT_PREFIX) else settings.max_body_bytes
+    takes_files = path.startswith(IMPORT_PREFIX) or path == IMPORT_PAGE
+    return settings.import_max_bytes if takes_files else settings.max_body_bytes
 
 
 async def _problem(send: Send, limit: int) -> None:

@@ -335,3 +335,22 @@ class TestRollback:
         again = _post(client, setup["importer"], content, "a.csv")
         assert again.status_code == 201
         assert again.json()["id"] != batch["id"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "row"),
+    [
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, None),
+        ("deep.jsonl", b'{"a": ' * 100_000 + b"1" + b"}" * 100_000 + b"\n", 1),
+        ("latin1.jsonl", '{"participant": "Bjørn"}\n'.encode("latin-1"), None),
+        ("latin1.json", '["Bjørn"]'.encode("latin-1"), None),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_named_not_a_crash(
+    client, session, setup, name, content, row
+) -> None:
+    r = _post(client, setup["importer"], content, name, path="outcomes")
+    assert r.status_code == 422, r.text
+    error = r.json()["errors"][0]
+    assert (error["field"], error.get("row")) == ("file", row)
+    assert _count(session, EvaluationBatch) == 0

@@ -434,6 +434,7 @@ PAGES = {
     "/procedures/new": "procedure.write",
     "/follow-ups": "followup.read",
     "/imports": "evaluation.read",
+    "/imports/new": "evaluation.import",
     "/documents": "document.read",
     "/audit-trail": "audit.read",
 }
@@ -677,6 +678,140 @@ class TestProcedurePages:
             assert "Write a procedure" not in client.get("/procedures").text
             assert client.get("/procedures/new").status_code == 403
             client.post("/sign-out", data={"csrf_token": csrf_of(page.text)})
+
+
+class TestImportPages:
+    @pytest.fixture
+    def people(self, client, session) -> list[str]:
+        from qms.evaluations import service as evaluations
+        from qms.evaluations.schemas import InstrumentCreate
+        from tests.factories import make_cohort, make_participant, make_programme
+
+        evaluations.create_instrument(
+            session,
+            actor=ADMIN,
+            data=InstrumentCreate.model_validate(
+                {
+                    "code": "FINAL",
+                    "name": "Final survey",
+                    "respondent": "mentee",
+                    "questions": [
+                        {
+                            "code": "SAT",
+                            "text": "How satisfied are you?",
+                            "type": "scale",
+                            "scale_min": 1,
+                            "scale_max": 5,
+                        }
+                    ],
+                }
+            ),
+        )
+        cohort = make_cohort(session, make_programme(session))
+        return [make_participant(session, cohort).code for _ in range(2)]
+
+    def _upload(self, client, token: str, content: bytes, **fields: str):
+        return client.post(
+            "/imports/new",
+            data={"csrf_token": token, "kind": "evaluations", "mode": "all", **fields},
+            files={"file": ("final.csv", io.BytesIO(content), "text/csv")},
+            follow_redirects=False,
+        )
+
+    def test_uploading_checking_and_rolling_back(self, client, session, people) -> None:
+        from qms.evaluations.models import EvaluationBatch, EvaluationResponse
+
+        a, b = people
+        sign_in(client, web_user(session, Role.quality_lead))
+        form = client.get("/imports/new")
+        assert form.status_code == 200
+        token = csrf_of(form.text)
+        content = (
+            "participant,instrument,question,answer,submitted_at\n"
+            f"{a},FINAL,SAT,4,2026-06-01\nP-404,FINAL,SAT,4,2026-06-01\n{b},FINAL,SAT,9,2026-06-01\n"
+        ).encode()
+        # All or nothing: the problems are listed by row and column, and nothing is written.
+        refused = self._upload(client, token, content)
+        assert refused.status_code == 422
+        rows = re.findall(r"<tr><td>(\d+)</td><td>(\w+)</td>", refused.text)
+        assert rows == [("3", "participant"), ("4", "answer")]
+        assert _count(session, EvaluationBatch) == 0
+
+        checked = self._upload(client, token, content, mode="partial", dry_run="true")
+        assert checked.status_code == 200
+        assert "Checked, nothing written" in checked.text
+        assert "would be written 1" in checked.text
+        assert _count(session, EvaluationBatch) == 0
+
+        written = self._upload(client, token, content, mode="partial")
+        assert written.status_code == 303
+        batch = session.scalars(select(EvaluationBatch)).one()
+        assert written.headers["location"] == f"/imports/{batch.id}"
+        assert (batch.rows_written, batch.rows_rejected, batch.source) == (1, 2, "web")
+        assert _count(session, EvaluationResponse) == 1
+        page = client.get(written.headers["location"]).text
+        assert "P-404" in page or "participant" in page
+
+        again = self._upload(client, token, content, mode="partial")
+        assert again.headers["location"] == f"/imports/{batch.id}?replayed=true"
+        assert "nothing was written twice" in client.get(again.headers["location"]).text
+        assert _count(session, EvaluationBatch) == 1
+
+        no_reason = client.post(f"/imports/{batch.id}/rollback", data={"csrf_token": token})
+        assert no_reason.status_code == 422
+        assert error_beside(no_reason.text, "reason")
+        rolled = client.post(
+            f"/imports/{batch.id}/rollback",
+            data={"csrf_token": token, "reason": "Wrong survey round"},
+            follow_redirects=False,
+        )
+        assert rolled.status_code == 303
+        session.refresh(batch)
+        assert batch.rollback_reason == "Wrong survey round"
+        assert _count(session, EvaluationResponse) == 0
+
+    def test_a_missing_file_and_an_unknown_format_are_named(self, client, session, people):
+        sign_in(client, web_user(session, Role.quality_lead))
+        token = csrf_of(client.get("/imports/new").text)
+        r = client.post("/imports/new", data={"csrf_token": token, "kind": "evaluations"})
+        assert r.status_code == 422
+        assert error_beside(r.text, "file") == "choose a file"
+        r = client.post(
+            "/imports/new",
+            data={"csrf_token": token, "kind": "evaluations"},
+            files={"file": ("answers.pdf", io.BytesIO(b"%PDF"), "application/pdf")},
+        )
+        assert r.status_code == 422
+        assert "csv" in r.text
+
+    def test_the_page_takes_files_up_to_the_import_limit(
+        self, client, session, people, monkeypatch
+    ):
+        from qms.config import get_settings
+
+        a, _ = people
+        sign_in(client, web_user(session, Role.quality_lead))
+        token = csrf_of(client.get("/imports/new").text)
+        # Over the limit for forms (1 MB), within the one for imports: it goes through.
+        line = f"{a},FINAL,SAT,4,2026-06-01\n".encode()
+        header = b"participant,instrument,question,answer,submitted_at\n"
+        big = header + line * (1_200_000 // len(line))
+        r = self._upload(client, token, big, mode="partial")
+        assert r.status_code == 303, r.text[:500]
+        monkeypatch.setenv("QMS_IMPORT_MAX_BYTES", str(256 * 1024))
+        get_settings.cache_clear()
+        try:
+            assert self._upload(client, token, big, mode="partial").status_code == 413
+        finally:
+            get_settings.cache_clear()
+
+    def test_who_may_upload_and_roll_back(self, client, session, people) -> None:
+        for role, upload in ((Role.coordinator, 403), (Role.auditor, 403)):
+            sign_in(client, web_user(session, role))
+            listed = client.get("/imports")
+            assert "Upload a file" not in listed.text
+            assert client.get("/imports/new").status_code == upload
+            client.post("/sign-out", data={"csrf_token": csrf_of(listed.text)})
 
 
 class TestDocumentsPage:

@@ -81,6 +81,26 @@ NASTY = [
     "\r\n",
     "%00",
 ]
+# What a file field gets: nothing, garbage, files that look like what is asked and are not.
+FILES = [
+    ("empty.csv", b""),
+    ("garbage.csv", bytes(range(256)) * 8),
+    ("header-only.csv", b"participant,instrument,question,answer,submitted_at\n"),
+    (
+        "semicolons.csv",
+        "\ufeffparticipant;instrument;question;answer\nP-0001;FINAL;SAT;4,5\n".encode(),
+    ),
+    ("ragged.csv", b'participant,outcome,date\nP-0001,employed_full_time\n,,,,,,\n"unclosed\n'),
+    ("long-field.csv", b"participant,instrument,question,answer\n" + b"x" * 300_000 + b",A,B,C\n"),
+    ("not-a-zip.xlsx", b"PK\x03\x04 this is not a workbook"),
+    ("deep.json", b"[" * 5000 + b"]" * 5000),
+    ("deep.jsonl", b'{"a": ' * 5000 + b"1" + b"}" * 5000 + b"\n"),
+    ("garbage.json", b"\xff\xfe" + bytes(range(256)) * 8),
+    ("lines.jsonl", b'{"participant": "P-0001", "outcome": "employed_full_time"}\n{not json}\n'),
+    ("answers.pdf", b"%PDF-1.7"),
+    ("no-ending", b"participant\n"),
+    ("latin1.csv", "participant,note\nP-0001,Bjørn Ærø\n".encode("latin-1")),
+]
 IDS = ["0", "999999999", "2147483648", "9223372036854775807", "9223372036854775808", "9" * 30]
 
 
@@ -185,8 +205,23 @@ def _mutated(form: PageForm, rng: random.Random) -> tuple[str, list[tuple[str, s
 
 
 def _send(
-    client: Any, form: PageForm, action: str, pairs: list[tuple[str, str]], raw: bytes | None
-):
+    client: Any,
+    form: PageForm,
+    action: str,
+    pairs: list[tuple[str, str]],
+    raw: bytes | None,
+    rng: random.Random,
+) -> Any:
+    if form.multipart:
+        files = [
+            (control.name, rng.choice(FILES))
+            for control in form.fields.values()
+            if control.kind == "file" and rng.random() < 0.9
+        ]
+        data: dict[str, list[str]] = {}
+        for name, value in pairs:
+            data.setdefault(name, []).append(value)
+        return client.post(action, data=data, files=files, follow_redirects=False)
     if form.method == "get":
         if raw is not None:
             return client.get(action + "?" + raw.decode())
@@ -227,7 +262,7 @@ def test_every_form_sent_back_wrong(fuzzed: Database, fuzz_seed, role: Role) -> 
             path = urlsplit(action).path
             with fuzzed.unit_of_work(write=False) as session:
                 before, seq = _state(session), _last_seq(session)
-            r = _send(client, form, action, pairs, raw)
+            r = _send(client, form, action, pairs, raw, rng)
             said = (seed, role.value, page, form.method, action, pairs if raw is None else raw)
             assert r.status_code < 500, (*said, r.status_code, r.text[:3000])
             if r.is_redirect:

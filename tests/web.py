@@ -67,6 +67,7 @@ class PageForm:
     action: str
     method: str
     fields: dict[str, FormField] = field(default_factory=dict)
+    multipart: bool = False
 
     def defaults(self) -> list[tuple[str, str]]:
         """Return what the browser would send untouched (a select's first option, no radio)."""
@@ -99,7 +100,11 @@ class _PageReader(HTMLParser):
             self.links.append(a["href"])
         elif tag == "form":
             action = a.get("action") or self.base
-            self._form = PageForm(action=action, method=a.get("method", "get").lower())
+            self._form = PageForm(
+                action=action,
+                method=a.get("method", "get").lower(),
+                multipart=a.get("enctype") == "multipart/form-data",
+            )
             self.forms.append(self._form)
         elif self._form is None or "name" not in a or "disabled" in a:
             return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,8 +11,7 @@ from fastapi import APIRouter, File, Form, Header, Response, UploadFile
 
 from api.deps import IdPath, SessionDep, allowed
 from api.problems import responses
-from qms.config import get_settings
-from qms.errors import FieldError, TooLarge, ValidationFailed
+from api.uploads import mapping_of, spool
 from qms.evaluations import service
 from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile, detect_format
@@ -55,40 +53,6 @@ def create_instrument(
     return InstrumentRead.model_validate(service.create_instrument(session, actor=actor, data=data))
 
 
-def _spool(upload: UploadFile, folder: Path) -> Path:
-    limit = get_settings().import_max_bytes
-    target = folder / "upload"
-    written = 0
-    with target.open("wb") as handle:
-        while chunk := upload.file.read(1 << 20):
-            written += len(chunk)
-            if written > limit:
-                raise TooLarge(f"the file is larger than {limit} bytes")
-            handle.write(chunk)
-    return target
-
-
-def _mapping(raw: str | None) -> dict[str, str] | None:
-    if raw is None:
-        return None
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        value = None
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise ValidationFailed(
-            "bad mapping",
-            [
-                FieldError(
-                    "mapping", 'a JSON object of column header to question code, e.g. {"Q1": "SAT"}'
-                )
-            ],
-        )
-    return value
-
-
 def _import(
     kind: BatchKind,
     actor: Actor,
@@ -107,7 +71,7 @@ def _import(
 ) -> BatchRead:
     name = file.filename or "upload"
     with tempfile.TemporaryDirectory(prefix="qms-import-") as folder:
-        path = _spool(file, Path(folder))
+        path = spool(file, Path(folder))
         fmt = detect_format(name, file_format)
         result = service.run_import(
             session,
@@ -116,7 +80,7 @@ def _import(
             source=ImportFile(path=path, name=name, format=fmt, sheet=sheet),
             shape=shape,
             instrument=instrument,
-            mapping=_mapping(mapping),
+            mapping=mapping_of(mapping),
             mode=mode,
             dry_run=dry_run,
             client_source=source,

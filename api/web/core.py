@@ -31,7 +31,7 @@ from api.problems import STATUS
 from api.web import i18n
 from qms.accounts import service as accounts
 from qms.accounts import web as web_accounts
-from qms.errors import InvalidTransition, QMSError, ValidationFailed
+from qms.errors import FieldError, InvalidTransition, QMSError, ValidationFailed
 from qms.fields import MAX_INT, in_calendar
 from qms.permissions import Action, Actor
 
@@ -223,6 +223,8 @@ class Refusal:
     detail: str
     fields: dict[str, str]
     allowed: list[str] = field(default_factory=list)
+    # An import's problems, row by row (row, column, why), shown as a table.
+    rows: list[FieldError] = field(default_factory=list)
 
 
 def _refusal(exc: Exception) -> Refusal:
@@ -238,14 +240,16 @@ def _refusal(exc: Exception) -> Refusal:
     assert isinstance(exc, QMSError)
     status = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), 400)
     fields = {}
+    rows: list[FieldError] = []
     if isinstance(exc, ValidationFailed):
+        rows = [problem for problem in exc.errors if problem.row is not None]
         for problem in exc.errors:
             name = problem.field if problem.row is None else f"{problem.field} (row {problem.row})"
             fields.setdefault(name, problem.message)
             # Shown beside the form field too: "requirements[1]" belongs to "requirements".
             fields.setdefault(name.split("[")[0].split(".")[0], problem.message)
     allowed = exc.allowed if isinstance(exc, InvalidTransition) else []
-    return Refusal(status, exc.detail, fields, allowed)
+    return Refusal(status, exc.detail, fields, allowed, rows)
 
 
 def perform(request: Request, change: Callable[[Session], T]) -> T | Refusal:

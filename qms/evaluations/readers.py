@@ -16,6 +16,7 @@ from typing import Any
 from qms.errors import FieldError, ValidationFailed
 
 FORMATS = ("csv", "json", "xlsx")
+TOO_DEEP = "the JSON is nested too deeply: rows are objects of plain values"
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,13 @@ def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, A
 
 
 def _json(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
-    with source.path.open(encoding="utf-8-sig") as handle:
-        first = handle.read(1)
-        while first and first.isspace():
+    try:
+        with source.path.open(encoding="utf-8-sig") as handle:
             first = handle.read(1)
+            while first and first.isspace():
+                first = handle.read(1)
+    except UnicodeDecodeError as exc:
+        raise _problem(source.name, "not UTF-8 text", None) from exc
     if first == "[":
         try:
             data = json.loads(source.path.read_text(encoding="utf-8-sig"))
@@ -107,6 +111,8 @@ def _json(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
             raise _problem(
                 source.name, f"not valid JSON ({exc})", getattr(exc, "lineno", None)
             ) from exc
+        except RecursionError as exc:
+            raise _problem(source.name, TOO_DEEP, None) from exc
 
         def items() -> Iterator[tuple[int, dict[str, Any]]]:
             for number, item in enumerate(data, start=1):
@@ -119,13 +125,23 @@ def _json(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
 
     def lines() -> Iterator[tuple[int, dict[str, Any]]]:
         with source.path.open(encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, start=1):
+            number = 0
+            while True:
+                try:
+                    line = handle.readline()
+                except UnicodeDecodeError as exc:
+                    raise _problem(source.name, "not UTF-8 text", number + 1) from exc
+                if not line:
+                    return
+                number += 1
                 if not line.strip():
                     continue
                 try:
                     item = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise _problem(source.name, f"line is not JSON ({exc.msg})", number) from exc
+                except RecursionError as exc:
+                    raise _problem(source.name, TOO_DEEP, number) from exc
                 if not isinstance(item, dict):
                     raise _problem(source.name, "each line must be a JSON object", number)
                 yield number, item

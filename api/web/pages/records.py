@@ -1,18 +1,38 @@
-"""Imports with their batches and rejected rows; the audit trail with its verification."""
+"""Imports: the batches with their rejected rows, uploading a file (checked first, or only
+checked), rolling a batch back; the audit trail with its verification."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
-from api.web.core import Page, Params, page_for, read, render
+from api.uploads import mapping_of, spool
+from api.web.core import (
+    Form,
+    Page,
+    Params,
+    Refusal,
+    form_values,
+    page_for,
+    perform,
+    read,
+    render,
+    see_other,
+)
 from qms.audit import repository as trail
 from qms.audit import service as audit
+from qms.errors import FieldError, ValidationFailed
 from qms.evaluations import service as evaluations
+from qms.evaluations.models import BatchKind
+from qms.evaluations.readers import ImportFile, detect_format
+from qms.evaluations.schemas import BatchRead, RollbackRequest
 from qms.permissions import Action
 
 router = APIRouter(include_in_schema=False)
@@ -30,18 +50,156 @@ def imports(request: Request, page: Annotated[Page, page_for(Action.evaluation_r
     return render(page, request, "imports/list.html", section="imports", rows=rows)
 
 
-@router.get("/imports/{batch_id:id}")
-def batch(
-    request: Request, batch_id: int, page: Annotated[Page, page_for(Action.evaluation_read)]
+def _upload_form(
+    request: Request,
+    page: Page,
+    values: dict[str, Any],
+    refusal: Refusal | None = None,
+    checked: BatchRead | None = None,
 ) -> Response:
-    """One import batch with its rejected rows, each with the column and the reason."""
+    instruments = read(
+        request,
+        lambda s: [
+            (i.code, f"{i.code} · {i.name}")
+            for i in evaluations.list_instruments(s, actor=page.actor)
+        ],
+    )
+    return render(
+        page,
+        request,
+        "imports/new.html",
+        section="imports",
+        values=values,
+        refusal=refusal,
+        checked=checked,
+        options={
+            "kind": [(k.value, page.t(k.value)) for k in BatchKind],
+            "shape": [
+                ("long", page.t("long: one answer per row")),
+                ("wide", page.t("wide: one respondent per row")),
+            ],
+            "instrument": [("", page.t("(none)")), *instruments],
+            "mode": [
+                ("all", page.t("all or nothing: nothing is written if a row fails")),
+                ("partial", page.t("partial: the good rows are written, the others listed")),
+            ],
+        },
+    )
+
+
+@router.get("/imports/new")
+def new_import(
+    request: Request, page: Annotated[Page, page_for(Action.evaluation_import)]
+) -> Response:
+    """The form to upload a file of evaluation answers or outcomes."""
+    return _upload_form(request, page, {"kind": "evaluations", "shape": "long", "mode": "all"})
+
+
+@router.post("/imports/new")
+def upload(
+    request: Request, page: Annotated[Page, page_for(Action.evaluation_import)], form: Form
+) -> Response:
+    """Check the file, and unless only checking, write it as one batch; every row's problem is
+    named by row and column."""
+    values = form_values(form, "kind", "shape", "instrument", "mapping", "sheet", "mode", "source")
+    check_only = form.get("dry_run") == "true"
+    values["dry_run"] = "true" if check_only else ""
+    file = form.get("file")
+
+    def change(session: Session) -> BatchRead:
+        if not isinstance(file, UploadFile) or not file.filename:
+            raise ValidationFailed("choose a file", [FieldError("file", "choose a file")])
+        kind = values.get("kind", "evaluations")
+        if kind not in {k.value for k in BatchKind}:
+            raise ValidationFailed("unknown kind", [FieldError("kind", "evaluations or outcomes")])
+        shape, mode = values.get("shape", "long"), values.get("mode", "all")
+        if shape not in ("long", "wide") or mode not in ("all", "partial"):
+            field = "shape" if shape not in ("long", "wide") else "mode"
+            raise ValidationFailed(f"unknown {field}", [FieldError(field, "choose one")])
+        with tempfile.TemporaryDirectory(prefix="qms-import-") as folder:
+            path = spool(file, Path(folder))
+            return evaluations.run_import(
+                session,
+                actor=page.actor,
+                kind=BatchKind(kind),
+                source=ImportFile(
+                    path=path,
+                    name=file.filename[:255],
+                    format=detect_format(file.filename),
+                    sheet=values.get("sheet"),
+                ),
+                shape=shape,
+                instrument=values.get("instrument"),
+                mapping=mapping_of(values.get("mapping")),
+                mode=mode,
+                dry_run=check_only,
+                client_source=(values.get("source") or "web")[:200],
+            )
+
+    result = perform(request, change)
+    if isinstance(result, Refusal):
+        return _upload_form(request, page, values, result)
+    if result.dry_run or result.id is None:
+        return _upload_form(request, page, values, checked=result)
+    return see_other(f"/imports/{result.id}" + ("?replayed=true" if result.replayed else ""))
+
+
+def _batch(
+    request: Request,
+    page: Page,
+    batch_id: int,
+    refusal: Refusal | None = None,
+    values: dict[str, Any] | None = None,
+) -> Response:
     found = read(
         request,
         lambda s: evaluations.batch_to_read(
             evaluations.get_batch(s, actor=page.actor, batch_id=batch_id)
         ),
     )
-    return render(page, request, "imports/batch.html", section="imports", batch=found)
+    return render(
+        page,
+        request,
+        "imports/batch.html",
+        section="imports",
+        batch=found,
+        replayed=request.query_params.get("replayed") == "true",
+        refusal=refusal,
+        values=values or {},
+    )
+
+
+@router.get("/imports/{batch_id:id}")
+def batch(
+    request: Request, batch_id: int, page: Annotated[Page, page_for(Action.evaluation_read)]
+) -> Response:
+    """One import batch with its rejected rows, each with the column and the reason."""
+    return _batch(request, page, batch_id)
+
+
+@router.post("/imports/{batch_id:id}/rollback")
+def rollback(
+    request: Request,
+    batch_id: int,
+    page: Annotated[Page, page_for(Action.import_rollback)],
+    form: Form,
+) -> Response:
+    """Take a whole batch back out, with the reason; the batch stays on record."""
+    values = form_values(form, "reason")
+    result = perform(
+        request,
+        lambda s: (
+            evaluations.rollback(
+                s,
+                actor=page.actor,
+                batch_id=batch_id,
+                reason=RollbackRequest.model_validate(values).reason,
+            ).id
+        ),
+    )
+    if isinstance(result, Refusal):
+        return _batch(request, page, batch_id, result, values)
+    return see_other(f"/imports/{batch_id}")
 
 
 @router.get("/audit-trail")
