@@ -435,6 +435,8 @@ PAGES = {
     "/follow-ups": "followup.read",
     "/imports": "evaluation.read",
     "/imports/new": "evaluation.import",
+    "/audits": "internal_audit.read",
+    "/audits/new": "internal_audit.manage",
     "/documents": "document.read",
     "/audit-trail": "audit.read",
 }
@@ -814,6 +816,121 @@ class TestImportPages:
             client.post("/sign-out", data={"csrf_token": csrf_of(listed.text)})
 
 
+class TestAuditPages:
+    def _plan(self, client, token: str, **fields: str):
+        data = {
+            "csrf_token": token,
+            "title": "Matching and follow-up, intake 2026",
+            "scope": "How pairs are matched and followed up mid-programme",
+            "criteria": "MENTOR:monitoring, EMCC:selection-matching",
+            "auditors": "ingrid-auditor",
+            "auditees": "coordinators",
+            "start_on": "2026-12-01",
+            "end_on": "2026-12-02",
+            "checklist": (
+                "Is every match's rationale recorded? | EMCC:selection-matching\n"
+                "\n"
+                "Is every pair followed up by mid-programme? | MENTOR:monitoring\n"
+            ),
+        }
+        return client.post("/audits/new", data={**data, **fields}, follow_redirects=False)
+
+    def test_planning_answering_and_closing_an_audit(self, client, session) -> None:
+        from qms.audits.models import InternalAudit
+
+        web_user(session, Role.quality_lead, "ingrid-auditor")
+        sign_in(client, web_user(session, Role.quality_lead, "per-lead"))
+        token = csrf_of(client.get("/audits/new").text)
+        # No one audits themselves; a checklist line without its question is named.
+        refused = self._plan(client, token, auditees="ingrid-auditor")
+        assert refused.status_code == 422
+        assert "no one audits themselves" in error_beside(refused.text, "auditors")
+        refused = self._plan(client, token, checklist="| PR-03")
+        assert refused.status_code == 422
+        assert "the question comes first" in error_beside(refused.text, "checklist")
+        assert _count(session, InternalAudit) == 0
+
+        planned = self._plan(client, token)
+        assert planned.status_code == 303
+        audit = session.scalars(select(InternalAudit)).one()
+        assert planned.headers["location"] == f"/audits/{audit.id}"
+        assert [line.requirement for line in audit.lines] == [
+            "EMCC:selection-matching",
+            "MENTOR:monitoring",
+        ]
+
+        def move(to: str, **fields: str):
+            session.refresh(audit)
+            return client.post(
+                f"/audits/{audit.id}/move",
+                data={"csrf_token": token, "to": to, "version": str(audit.version), **fields},
+                follow_redirects=False,
+            )
+
+        assert move("in_progress").status_code == 303
+        first, second = audit.lines
+
+        def answer(line, **fields: str):
+            session.refresh(line)
+            return client.post(
+                f"/audits/{audit.id}/lines/{line.id}",
+                data={"csrf_token": token, "version": str(line.version), **fields},
+                follow_redirects=False,
+            )
+
+        assert answer(
+            first, conforms="yes", evidence="Rationale in 12 of 12 pair records"
+        ).is_redirect
+        missing = answer(second, conforms="no")
+        assert missing.status_code == 422
+        assert error_beside(missing.text, f"line-{second.id}-evidence")
+        assert answer(
+            second, conforms="no", evidence="3 of 12 pairs had no follow-up", severity="major"
+        ).is_redirect
+        session.refresh(second)
+        assert second.deviation_id is not None
+        page = client.get(f"/audits/{audit.id}").text
+        deviation = session.get(Deviation, second.deviation_id)
+        assert deviation.severity is Severity.major
+        assert f'href="/deviations/{deviation.id}"' in page
+
+        early = move("reported")
+        assert early.status_code == 422
+        assert error_beside(early.text, "conclusion") == "write the conclusion before reporting"
+        session.refresh(audit)
+        findings = client.post(
+            f"/audits/{audit.id}/findings",
+            data={
+                "csrf_token": token,
+                "version": str(audit.version),
+                "strong_points": "Matching is well documented",
+                "improvement_points": "",
+                "conclusion": "Follow-up at mid-programme is not yet reliable",
+            },
+            follow_redirects=False,
+        )
+        assert findings.status_code == 303
+        assert move("reported").status_code == 303
+        assert move("closed").status_code == 303
+        session.refresh(audit)
+        assert audit.status.value == "closed"
+        closed = client.get(f"/audits/{audit.id}").text
+        assert "Next steps" not in closed
+        assert "Follow-up at mid-programme is not yet reliable" in closed
+
+    def test_an_auditor_reads_audits_and_changes_nothing(self, client, session) -> None:
+        web_user(session, Role.quality_lead, "ingrid-auditor")
+        sign_in(client, web_user(session, Role.quality_lead))
+        token = csrf_of(client.get("/audits/new").text)
+        location = self._plan(client, token).headers["location"]
+        client.post("/sign-out", data={"csrf_token": token})
+        sign_in(client, web_user(session, Role.auditor))
+        page = client.get(location)
+        assert page.status_code == 200
+        assert '<form method="post" action="/audits' not in page.text
+        assert "Plan an audit" not in client.get("/audits").text
+
+
 class TestDocumentsPage:
     def test_issuing_downloads_a_document_that_reads_back(self, client, session) -> None:
         deviation = make_deviation(session, title="Matching rationale missing")
@@ -887,7 +1004,8 @@ class TestLanguage:
         assert sorted(t for t in texts if t not in i18n.NB) == []
 
     def test_every_value_a_form_offers_has_its_bokmal_label(self) -> None:
-        from qms.workflow import ACTION, DEVIATION, PROCEDURE_VERSION
+        from qms.audits.models import AuditStatus, Conformity
+        from qms.workflow import ACTION, DEVIATION, INTERNAL_AUDIT, PROCEDURE_VERSION
 
         values = [
             *DeviationStatus,
@@ -899,6 +1017,8 @@ class TestLanguage:
             *ActionType,
             *FollowUpOutcome,
             *Role,
+            *AuditStatus,
+            *Conformity,
             "held",
             "due",
             "overdue",
@@ -908,7 +1028,9 @@ class TestLanguage:
         ]
         assert untranslated == []
         descriptions = [
-            m.description for m in (*DEVIATION.moves, *ACTION.moves, *PROCEDURE_VERSION.moves)
+            m.description
+            for machine in (DEVIATION, ACTION, PROCEDURE_VERSION, INTERNAL_AUDIT)
+            for m in machine.moves
         ]
         assert [d for d in descriptions if d not in i18n.NB] == []
 

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.web.core import WebProblem, problem_page
 from api.web.pages import (
     actions,
+    audits,
     dashboard,
     deviations,
     documents,
@@ -82,6 +83,7 @@ def router() -> APIRouter:
         deviations,
         actions,
         procedures,
+        audits,
         followups,
         records,
         documents,

@@ -1,0 +1,293 @@
+"""Internal audits (ISO 9001 9.2): the programme of audits, planning one with its checklist,
+answering the lines in the field (a 'no' raises a deviation), the findings, and its moves up to the
+signed report."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.web import options
+from api.web.core import (
+    Form,
+    Page,
+    Params,
+    Refusal,
+    choices,
+    form_values,
+    form_version,
+    page_for,
+    perform,
+    read,
+    render,
+    see_other,
+    split_list,
+    with_numbers,
+)
+from qms.audits import service
+from qms.audits.models import AuditStatus, Conformity
+from qms.audits.schemas import (
+    AuditCreate,
+    AuditUpdate,
+    ChecklistLineCreate,
+    LineAnswer,
+    Transition,
+)
+from qms.deviations.models import Severity
+from qms.errors import FieldError, ValidationFailed
+from qms.permissions import Action
+from qms.workflow import INTERNAL_AUDIT
+
+router = APIRouter(include_in_schema=False)
+PLAN_FIELDS = ("title", "scope", "programme_id", "start_on", "end_on")
+LIST_FIELDS = ("criteria", "procedure_codes", "auditors", "auditees")
+FINDINGS = ("strong_points", "improvement_points", "conclusion")
+
+
+def checklist_of(text: str | None) -> list[dict[str, str]]:
+    """Read a checklist typed one question a line: `question | PR-03 | MENTOR:monitoring`, the
+    procedure and the requirement each optional (a part is a procedure when it looks like a code,
+    a requirement when it names its framework)."""
+    lines = []
+    for number, typed in enumerate((text or "").splitlines(), start=1):
+        parts = [part.strip() for part in typed.split("|")]
+        if not parts[0]:
+            if any(parts):
+                raise ValidationFailed(
+                    "a checklist line has no question",
+                    [FieldError("checklist", f"line {number}: the question comes first")],
+                )
+            continue
+        line = {"question": parts[0]}
+        for part in parts[1:]:
+            if ":" in part:
+                line["requirement"] = part
+            elif part:
+                line["procedure_code"] = part
+        lines.append(line)
+    return lines
+
+
+@router.get("/audits")
+def list_audits(
+    request: Request, page: Annotated[Page, page_for(Action.internal_audit_read)]
+) -> Response:
+    """The internal audits, latest first, filtered by status."""
+    query = Params(request.query_params)
+    status = query.choice("status", AuditStatus)
+    rows = read(
+        request,
+        lambda s: [
+            service.to_read(s, a) for a in service.list_audits(s, actor=page.actor, status=status)
+        ],
+    )
+    return render(
+        page,
+        request,
+        "audits/list.html",
+        section="audits",
+        rows=rows,
+        values=query.values(),
+        errors=query.errors,
+        options={"status": choices(AuditStatus, page.lang, page.t("any"))},
+    )
+
+
+def _plan_form(
+    request: Request, page: Page, values: dict[str, Any], refusal: Refusal | None = None
+) -> Response:
+    programmes = read(request, lambda s: options.programmes(s, page))
+    return render(
+        page,
+        request,
+        "audits/new.html",
+        section="audits",
+        values=values,
+        refusal=refusal,
+        options={"programme_id": programmes},
+    )
+
+
+@router.get("/audits/new")
+def new_audit(
+    request: Request, page: Annotated[Page, page_for(Action.internal_audit_manage)]
+) -> Response:
+    """The form to plan an internal audit with its checklist."""
+    return _plan_form(request, page, {})
+
+
+@router.post("/audits/new")
+def plan_audit(
+    request: Request, page: Annotated[Page, page_for(Action.internal_audit_manage)], form: Form
+) -> Response:
+    """Plan the audit (numbered IA-YYYY-NNNN); on success, its record."""
+    values = form_values(form, *PLAN_FIELDS, *LIST_FIELDS, "checklist")
+    data = with_numbers(values, "programme_id")
+    data.pop("checklist", None)
+    for name in LIST_FIELDS:
+        data[name] = split_list(values.get(name))
+
+    def change(session: Session) -> int:
+        data["checklist"] = checklist_of(values.get("checklist"))
+        return service.create(session, actor=page.actor, data=AuditCreate.model_validate(data)).id
+
+    result = perform(request, change)
+    if isinstance(result, Refusal):
+        return _plan_form(request, page, values, result)
+    return see_other(f"/audits/{result}")
+
+
+def _record(
+    request: Request,
+    page: Page,
+    audit_id: int,
+    refusal: Refusal | None = None,
+    values: dict[str, Any] | None = None,
+    form_name: str | None = None,
+) -> Response:
+    audit = read(
+        request, lambda s: service.to_read(s, service.get(s, actor=page.actor, audit_id=audit_id))
+    )
+    moves = [
+        move
+        for move in INTERNAL_AUDIT.moves
+        if move.source == audit.status.value and page.can("internal_audit.manage")
+    ]
+    return render(
+        page,
+        request,
+        "audits/record.html",
+        section="audits",
+        audit=audit,
+        moves=moves,
+        refusal=refusal,
+        values=values or {},
+        form_name=form_name,
+        options={
+            "conforms": choices(Conformity, page.lang),
+            "severity": choices(Severity, page.lang),
+        },
+    )
+
+
+@router.get("/audits/{audit_id:id}")
+def audit_record(
+    request: Request, audit_id: int, page: Annotated[Page, page_for(Action.internal_audit_read)]
+) -> Response:
+    """One audit: its plan, its checklist with the answers and the deviations they raised, its
+    findings, and the moves open to it."""
+    return _record(request, page, audit_id)
+
+
+def _after(
+    request: Request,
+    page: Page,
+    audit_id: int,
+    form_name: str,
+    values: dict[str, Any],
+    result: object,
+    anchor: str = "",
+) -> Response:
+    if isinstance(result, Refusal):
+        return _record(request, page, audit_id, result, values, form_name)
+    return see_other(f"/audits/{audit_id}{anchor}")
+
+
+@router.post("/audits/{audit_id:id}/lines")
+def add_line(
+    request: Request,
+    audit_id: int,
+    page: Annotated[Page, page_for(Action.internal_audit_manage)],
+    form: Form,
+) -> Response:
+    """Add a question to the checklist (until the audit is reported)."""
+    values = form_values(form, "question", "procedure_code", "requirement")
+    result = perform(
+        request,
+        lambda s: (
+            service.add_line(
+                s,
+                actor=page.actor,
+                audit_id=audit_id,
+                data=ChecklistLineCreate.model_validate(values),
+            ).id
+        ),
+    )
+    return _after(request, page, audit_id, "line", values, result, "#checklist")
+
+
+@router.post("/audits/{audit_id:id}/lines/{line_id:id}")
+def answer_line(
+    request: Request,
+    audit_id: int,
+    line_id: int,
+    page: Annotated[Page, page_for(Action.internal_audit_manage)],
+    form: Form,
+) -> Response:
+    """Answer a line in the field; a 'no' raises a deviation of the severity chosen."""
+    values = form_values(form, "conforms", "evidence", "comment", "severity")
+    result = perform(
+        request,
+        lambda s: (
+            service.answer_line(
+                s,
+                actor=page.actor,
+                audit_id=audit_id,
+                line_id=line_id,
+                data=LineAnswer.model_validate(values),
+                if_match=form_version(form),
+            ).id
+        ),
+    )
+    return _after(request, page, audit_id, f"line-{line_id}", values, result, f"#l-{line_id}")
+
+
+@router.post("/audits/{audit_id:id}/findings")
+def record_findings(
+    request: Request,
+    audit_id: int,
+    page: Annotated[Page, page_for(Action.internal_audit_manage)],
+    form: Form,
+) -> Response:
+    """Write the findings: strong points, points to improve, the conclusion."""
+    values = {name: str(form.get(name) or "").strip() for name in FINDINGS}
+    result = perform(
+        request,
+        lambda s: (
+            service.update(
+                s,
+                actor=page.actor,
+                audit_id=audit_id,
+                data=AuditUpdate.model_validate(values),
+                if_match=form_version(form),
+            ).id
+        ),
+    )
+    return _after(request, page, audit_id, "findings", values, result)
+
+
+@router.post("/audits/{audit_id:id}/move")
+def move_audit(
+    request: Request,
+    audit_id: int,
+    page: Annotated[Page, page_for(Action.internal_audit_manage)],
+    form: Form,
+) -> Response:
+    """Start, cancel, report, send back or close (signed) the audit."""
+    values = form_values(form, "to", "reason")
+    result = perform(
+        request,
+        lambda s: (
+            service.transition(
+                s,
+                actor=page.actor,
+                audit_id=audit_id,
+                data=Transition.model_validate(values),
+                if_match=form_version(form),
+            ).id
+        ),
+    )
+    return _after(request, page, audit_id, f"move-{values.get('to')}", values, result)
