@@ -437,6 +437,8 @@ PAGES = {
     "/imports/new": "evaluation.import",
     "/audits": "internal_audit.read",
     "/audits/new": "internal_audit.manage",
+    "/reviews": "review.read",
+    "/reviews/new": "review.manage",
     "/documents": "document.read",
     "/audit-trail": "audit.read",
 }
@@ -931,6 +933,103 @@ class TestAuditPages:
         assert "Plan an audit" not in client.get("/audits").text
 
 
+class TestReviewPages:
+    def test_planning_holding_deciding_and_closing_a_review(self, client, session) -> None:
+        from qms.actions.models import CorrectiveAction
+        from qms.audits.models import ManagementReview
+
+        make_deviation(session, title="Follow-up missed at mid-programme")
+        owner = web_user(session, Role.coordinator, "ola-coordinator")
+        sign_in(client, web_user(session, Role.quality_lead, "per-lead"))
+        token = csrf_of(client.get("/reviews/new").text)
+        plan = {
+            "csrf_token": token,
+            "title": "Management review 2026",
+            "period_start": "2026-01-01",
+            "period_end": "2026-06-30",
+            "planned_on": "2026-07-15",
+        }
+        reversed_period = client.post(
+            "/reviews/new", data={**plan, "period_end": "2025-12-31"}, follow_redirects=False
+        )
+        assert reversed_period.status_code == 422
+        assert error_beside(reversed_period.text, "period_end")
+        assert _count(session, ManagementReview) == 0
+        planned = client.post("/reviews/new", data=plan, follow_redirects=False)
+        assert planned.status_code == 303
+        review = session.scalars(select(ManagementReview)).one()
+        page = client.get(planned.headers["location"]).text
+        # The 9.3.2 inputs are compiled live from the records until it is held.
+        assert "live from the records" in page
+        assert "9.3.2 b" in page
+
+        def move(to: str, **fields: str):
+            session.refresh(review)
+            return client.post(
+                f"/reviews/{review.id}/move",
+                data={"csrf_token": token, "to": to, "version": str(review.version), **fields},
+                follow_redirects=False,
+            )
+
+        early = move("held", held_on="2026-07-15")
+        assert early.status_code == 422
+        assert error_beside(early.text, "participants") == "name who took part before it is held"
+        session.refresh(review)
+        saved = client.post(
+            f"/reviews/{review.id}/record",
+            data={
+                "csrf_token": token,
+                "version": str(review.version),
+                "participants": "per-lead, the programme manager",
+                "conclusion": "",
+            },
+            follow_redirects=False,
+        )
+        assert saved.status_code == 303
+        assert move("held", held_on="2026-07-15").status_code == 303
+        assert "frozen as reviewed" in client.get(f"/reviews/{review.id}").text
+
+        decision = {
+            "csrf_token": token,
+            "kind": "improvement",
+            "text": "Follow-ups are booked at matching",
+            "action_type": "preventive",
+            "action_title": "Book the mid-programme follow-up at matching",
+            "action_action": "Add the follow-up date to the matching checklist",
+            "action_owner": owner,
+        }
+        no_due = client.post(f"/reviews/{review.id}/decisions", data=decision)
+        assert no_due.status_code == 422
+        assert error_beside(no_due.text, "action_due_on")
+        assert _count(session, CorrectiveAction) == 0
+        decided = client.post(
+            f"/reviews/{review.id}/decisions",
+            data={**decision, "action_due_on": "2026-09-01"},
+            follow_redirects=False,
+        )
+        assert decided.status_code == 303
+        action = session.scalars(select(CorrectiveAction)).one()
+        assert action.owner.name == owner
+        assert f'href="/actions/{action.id}"' in client.get(f"/reviews/{review.id}").text
+
+        unwritten = move("closed")
+        assert unwritten.status_code == 422
+        assert error_beside(unwritten.text, "conclusion") == "write the conclusion before closing"
+        session.refresh(review)
+        client.post(
+            f"/reviews/{review.id}/record",
+            data={
+                "csrf_token": token,
+                "version": str(review.version),
+                "conclusion": "The system works; follow-up is the weak point",
+            },
+        )
+        assert move("closed").status_code == 303
+        session.refresh(review)
+        assert review.status.value == "closed"
+        assert "Next steps" not in client.get(f"/reviews/{review.id}").text
+
+
 class TestDocumentsPage:
     def test_issuing_downloads_a_document_that_reads_back(self, client, session) -> None:
         deviation = make_deviation(session, title="Matching rationale missing")
@@ -1004,8 +1103,14 @@ class TestLanguage:
         assert sorted(t for t in texts if t not in i18n.NB) == []
 
     def test_every_value_a_form_offers_has_its_bokmal_label(self) -> None:
-        from qms.audits.models import AuditStatus, Conformity
-        from qms.workflow import ACTION, DEVIATION, INTERNAL_AUDIT, PROCEDURE_VERSION
+        from qms.audits.models import AuditStatus, Conformity, DecisionKind, ReviewStatus
+        from qms.workflow import (
+            ACTION,
+            DEVIATION,
+            INTERNAL_AUDIT,
+            MANAGEMENT_REVIEW,
+            PROCEDURE_VERSION,
+        )
 
         values = [
             *DeviationStatus,
@@ -1019,6 +1124,8 @@ class TestLanguage:
             *Role,
             *AuditStatus,
             *Conformity,
+            *ReviewStatus,
+            *DecisionKind,
             "held",
             "due",
             "overdue",
@@ -1029,7 +1136,7 @@ class TestLanguage:
         assert untranslated == []
         descriptions = [
             m.description
-            for machine in (DEVIATION, ACTION, PROCEDURE_VERSION, INTERNAL_AUDIT)
+            for machine in (DEVIATION, ACTION, PROCEDURE_VERSION, INTERNAL_AUDIT, MANAGEMENT_REVIEW)
             for m in machine.moves
         ]
         assert [d for d in descriptions if d not in i18n.NB] == []

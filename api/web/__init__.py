@@ -25,6 +25,7 @@ from api.web.pages import (
     followups,
     procedures,
     records,
+    reviews,
     session,
 )
 
@@ -84,6 +85,7 @@ def router() -> APIRouter:
         actions,
         procedures,
         audits,
+        reviews,
         followups,
         records,
         documents,
