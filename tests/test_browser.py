@@ -332,6 +332,10 @@ def test_the_pages_fit_a_phone(browser, site) -> None:
         ("/", "phone-overview"),
         ("/deviations", "phone-deviations"),
         ("/deviations/new", "phone-log-deviation"),
+        ("/procedures/new", "phone-write-procedure"),
+        ("/audits/new", "phone-plan-audit"),
+        ("/reviews/new", "phone-plan-review"),
+        ("/imports/new", "phone-upload"),
     ):
         page.goto(site.url + path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
