@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.web.core import Page
+from api.web.core import Page, Refusal, read, render
 from qms.accounts import repository as users
 from qms.permissions import Role
 from qms.procedures import service as procedures_service
@@ -47,3 +51,25 @@ def owners(session: Session) -> list[tuple[str, str]]:
         for u in users.list_users(session)
         if u.is_active and u.role in (Role.quality_lead, Role.coordinator, Role.admin)
     ]
+
+
+def plan_form(
+    request: Request,
+    page: Page,
+    template: str,
+    section: str,
+    values: dict[str, Any],
+    refusal: Refusal | None = None,
+) -> Response:
+    """Render a planning form whose one choice from the records is the programme (an internal
+    audit's, a management review's): empty, or as sent back with the refusal's messages."""
+    choices = read(request, lambda s: programmes(s, page))
+    return render(
+        page,
+        request,
+        template,
+        section=section,
+        values=values,
+        refusal=refusal,
+        options={"programme_id": choices},
+    )

@@ -96,27 +96,12 @@ def list_audits(
     )
 
 
-def _plan_form(
-    request: Request, page: Page, values: dict[str, Any], refusal: Refusal | None = None
-) -> Response:
-    programmes = read(request, lambda s: options.programmes(s, page))
-    return render(
-        page,
-        request,
-        "audits/new.html",
-        section="audits",
-        values=values,
-        refusal=refusal,
-        options={"programme_id": programmes},
-    )
-
-
 @router.get("/audits/new")
 def new_audit(
     request: Request, page: Annotated[Page, page_for(Action.internal_audit_manage)]
 ) -> Response:
     """The form to plan an internal audit with its checklist."""
-    return _plan_form(request, page, {})
+    return options.plan_form(request, page, "audits/new.html", "audits", {})
 
 
 @router.post("/audits/new")
@@ -136,7 +121,7 @@ def plan_audit(
 
     result = perform(request, change)
     if isinstance(result, Refusal):
-        return _plan_form(request, page, values, result)
+        return options.plan_form(request, page, "audits/new.html", "audits", values, result)
     return see_other(f"/audits/{result}")
 
 

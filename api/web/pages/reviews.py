@@ -63,25 +63,10 @@ def list_reviews(request: Request, page: Annotated[Page, page_for(Action.review_
     )
 
 
-def _plan_form(
-    request: Request, page: Page, values: dict[str, Any], refusal: Refusal | None = None
-) -> Response:
-    programmes = read(request, lambda s: options.programmes(s, page))
-    return render(
-        page,
-        request,
-        "reviews/new.html",
-        section="reviews",
-        values=values,
-        refusal=refusal,
-        options={"programme_id": programmes},
-    )
-
-
 @router.get("/reviews/new")
 def new_review(request: Request, page: Annotated[Page, page_for(Action.review_manage)]) -> Response:
     """The form to plan a management review of a period."""
-    return _plan_form(request, page, {})
+    return options.plan_form(request, page, "reviews/new.html", "reviews", {})
 
 
 @router.post("/reviews/new")
@@ -97,7 +82,7 @@ def plan_review(
         lambda s: service.create(s, actor=page.actor, data=ReviewCreate.model_validate(data)).id,
     )
     if isinstance(result, Refusal):
-        return _plan_form(request, page, values, result)
+        return options.plan_form(request, page, "reviews/new.html", "reviews", values, result)
     return see_other(f"/reviews/{result}")
 
 
