@@ -1,8 +1,9 @@
 """A bounded mixed workload against the service under uvicorn with two workers.
 
 The service runs as its own process on loopback (uvicorn, 2 workers) over SQLite or PostgreSQL,
-loaded with the demo data; this process drives it from several threads: auditors reading lists,
-quality leads logging deviations and moving them, a script importing small files. It counts
+loaded with the demo data; this process drives it from several threads: auditors reading lists
+over REST and the pages in a browser session, quality leads logging deviations and moving them,
+a script importing small files. It counts
 errors (anything but the expected answer: must be 0) and reports throughput and p50/p95/p99.
 
 Usage:
@@ -30,11 +31,14 @@ import httpx
 
 from qms import migrate
 from qms.accounts import service as accounts
+from qms.accounts import web as web_accounts
 from qms.db import Database, make_engine
 from qms.demo import load
 from qms.permissions import Actor, Role
 
 ADMIN = Actor(user_id=None, name="load", role=Role.admin)
+PASSWORD = "load reader password"
+PAGES = ["/", "/deviations", "/actions", "/procedures", "/audits"]
 
 
 def prepare(url: str) -> dict[str, str]:
@@ -50,6 +54,7 @@ def prepare(url: str) -> dict[str, str]:
         ):
             accounts.create_user(session, actor=ADMIN, name=name, role=role)
             tokens[role.value] = accounts.create_token(session, actor=ADMIN, user_name=name).secret
+        web_accounts.set_password(session, actor=ADMIN, user_name="load-auditor", password=PASSWORD)
     database.dispose()
     return tokens
 
@@ -116,16 +121,32 @@ def main() -> None:
                     errors[f"{kind}: {response.status_code}"] += 1
             return response
 
+        def signed_in(browser: httpx.Client) -> None:
+            form = browser.get("/sign-in").text
+            token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            answer = browser.post(
+                "/sign-in",
+                data={"csrf_token": token, "name": "load-auditor", "password": PASSWORD},
+            )
+            assert answer.status_code == 303, answer.status_code
+
         def worker(number: int) -> None:
             rng = random.Random(number)
             auditor = {"Authorization": f"Bearer {tokens['auditor']}"}
             lead = {"Authorization": f"Bearer {tokens['quality_lead']}"}
             importer = {"Authorization": f"Bearer {tokens['importer']}"}
-            with httpx.Client(base_url=base, timeout=30) as client:
+            with (
+                httpx.Client(base_url=base, timeout=30) as client,
+                httpx.Client(base_url=base, timeout=30) as browser,
+            ):
+                signed_in(browser)
                 sent = 0
                 while time.monotonic() < stop:
                     roll = rng.random()
-                    if roll < 0.70:
+                    if roll < 0.15:
+                        page = rng.choice(PAGES)
+                        timed("page", lambda p=page: browser.get(p), {200})
+                    elif roll < 0.70:
                         path = rng.choice(
                             [
                                 "/api/v1/deviations?limit=50",
