@@ -439,6 +439,8 @@ PAGES = {
     "/audits/new": "internal_audit.manage",
     "/reviews": "review.read",
     "/reviews/new": "review.manage",
+    "/pairs": "pair.read",
+    "/pairs/new": "pair.write",
     "/documents": "document.read",
     "/audit-trail": "audit.read",
 }
@@ -1030,6 +1032,123 @@ class TestReviewPages:
         assert "Next steps" not in client.get(f"/reviews/{review.id}").text
 
 
+class TestPairPages:
+    @pytest.fixture
+    def cohort(self, session):
+        from datetime import date
+
+        from tests.factories import make_cohort, make_programme
+
+        today = date.today()
+        programme = make_programme(session, min_meetings_per_month=2, min_minutes_per_month=120)
+        return make_cohort(
+            session,
+            programme,
+            start_on=today - timedelta(days=120),
+            end_on=today + timedelta(days=200),
+        )
+
+    def test_matching_meeting_and_completing_a_pair(self, client, session, cohort) -> None:
+        from datetime import date
+
+        from qms.pairs.models import Meeting, Pair
+        from tests.factories import make_participant
+
+        mentor = make_participant(session, cohort, "mentor")
+        mentee = make_participant(session, cohort, "mentee")
+        sign_in(client, web_user(session, Role.coordinator))
+        form = client.get("/pairs/new")
+        token = csrf_of(form.text)
+        # Participants are offered by code, never by name.
+        assert mentee.code in form.text
+        assert mentee.personal.name not in form.text
+        match = {
+            "csrf_token": token,
+            "mentor_id": str(mentor.id),
+            "mentee_id": str(mentee.id),
+            "matched_on": (date.today() - timedelta(days=100)).isoformat(),
+        }
+        refused = client.post("/pairs/new", data=match)
+        assert refused.status_code == 422
+        assert error_beside(refused.text, "rationale")
+        assert _count(session, Pair) == 0
+        matched = client.post(
+            "/pairs/new",
+            data={**match, "rationale": "Both in water engineering; the mentee aims at consulting"},
+            follow_redirects=False,
+        )
+        assert matched.status_code == 303
+        pair = session.scalars(select(Pair)).one()
+        assert matched.headers["location"] == f"/pairs/{pair.id}"
+
+        def move(to: str, **fields: str):
+            session.refresh(pair)
+            return client.post(
+                f"/pairs/{pair.id}/move",
+                data={"csrf_token": token, "to": to, "version": str(pair.version), **fields},
+                follow_redirects=False,
+            )
+
+        started = (date.today() - timedelta(days=95)).replace(day=1)
+        if started < date.today() - timedelta(days=100):
+            started = date.today() - timedelta(days=95)
+        assert move("active", on=started.isoformat()).status_code == 303
+
+        def meet(**fields: str):
+            return client.post(
+                f"/pairs/{pair.id}/meetings",
+                data={"csrf_token": token, "minutes": "90", "mode": "video", **fields},
+                follow_redirects=False,
+            )
+
+        future = meet(held_on=(date.today() + timedelta(days=3)).isoformat())
+        assert future.status_code == 422
+        assert error_beside(future.text, "meeting-held_on")
+        assert _count(session, Meeting) == 0
+        assert meet(held_on=(started + timedelta(days=3)).isoformat(), topics="CV").is_redirect
+        page = client.get(f"/pairs/{pair.id}").text
+        # Each complete month is held against the programme's rule (2 meetings, 120 minutes).
+        assert "The programme asks for at least 2 meetings and 120 minutes a month." in page
+        assert "against a minimum of 2" in page
+        assert "CV" in page
+
+        on = (date.today() + timedelta(days=14)).isoformat()
+        scheduled = client.post(
+            f"/pairs/{pair.id}/follow-up",
+            data={"csrf_token": token, "scheduled_on": on},
+            follow_redirects=False,
+        )
+        assert scheduled.status_code == 303
+        assert on in client.get(f"/pairs/{pair.id}").text
+
+        no_reason = move("completed")
+        assert no_reason.status_code == 422
+        assert error_beside(no_reason.text, "completed-reason")
+        assert move(
+            "completed",
+            reason="Programme year ended",
+            mentee_feedback="I found work as a consultant",
+        ).is_redirect
+        session.refresh(pair)
+        assert pair.status.value == "completed"
+        assert pair.mentee_feedback == "I found work as a consultant"
+
+    def test_an_auditor_reads_pairs_and_changes_nothing(self, client, session, cohort) -> None:
+        from tests.factories import make_pair, make_participant
+
+        pair = make_pair(
+            session, make_participant(session, cohort, "mentor"), make_participant(session, cohort)
+        )
+        sign_in(client, web_user(session, Role.auditor))
+        listed = client.get("/pairs")
+        assert pair.code in listed.text
+        assert "Match a pair" not in listed.text
+        page = client.get(f"/pairs/{pair.id}")
+        assert page.status_code == 200
+        assert 'method="post" action="/pairs' not in page.text
+        assert client.get("/pairs/new").status_code == 403
+
+
 class TestDocumentsPage:
     def test_issuing_downloads_a_document_that_reads_back(self, client, session) -> None:
         deviation = make_deviation(session, title="Matching rationale missing")
@@ -1104,11 +1223,13 @@ class TestLanguage:
 
     def test_every_value_a_form_offers_has_its_bokmal_label(self) -> None:
         from qms.audits.models import AuditStatus, Conformity, DecisionKind, ReviewStatus
+        from qms.pairs.models import MeetingMode, PairStatus
         from qms.workflow import (
             ACTION,
             DEVIATION,
             INTERNAL_AUDIT,
             MANAGEMENT_REVIEW,
+            PAIR,
             PROCEDURE_VERSION,
         )
 
@@ -1126,6 +1247,8 @@ class TestLanguage:
             *Conformity,
             *ReviewStatus,
             *DecisionKind,
+            *PairStatus,
+            *MeetingMode,
             "held",
             "due",
             "overdue",
@@ -1136,7 +1259,14 @@ class TestLanguage:
         assert untranslated == []
         descriptions = [
             m.description
-            for machine in (DEVIATION, ACTION, PROCEDURE_VERSION, INTERNAL_AUDIT, MANAGEMENT_REVIEW)
+            for machine in (
+                DEVIATION,
+                ACTION,
+                PROCEDURE_VERSION,
+                INTERNAL_AUDIT,
+                MANAGEMENT_REVIEW,
+                PAIR,
+            )
             for m in machine.moves
         ]
         assert [d for d in descriptions if d not in i18n.NB] == []
