@@ -178,6 +178,23 @@ class TestErase:
         ).one()
         assert event.changes == {"phone": {"changed": True}}
 
+    def test_saving_the_same_personal_data_changes_nothing(
+        self, client, session, coordinator, cohort
+    ) -> None:
+        p = make_participant(session, cohort, personal={"name": "Same Name"})
+        etag = client.get(f"/api/v1/participants/{p.id}", headers=coordinator).headers["etag"]
+        r = client.patch(
+            f"/api/v1/participants/{p.id}",
+            headers={**coordinator, "If-Match": etag},
+            json={"personal": {"name": "Same Name"}},
+        )
+        assert r.status_code == 200
+        # No change: the version stays, and no event claims one.
+        again = client.get(f"/api/v1/participants/{p.id}", headers=coordinator)
+        assert (r.headers["etag"], again.headers["etag"]) == (etag, etag)
+        updated = select(AuditEvent).where(AuditEvent.action == "participant.updated")
+        assert session.scalars(updated).all() == []
+
 
 class TestGoals:
     def test_a_mentees_goal_and_its_progress(self, client, session, coordinator, cohort) -> None:

@@ -441,6 +441,8 @@ PAGES = {
     "/reviews/new": "review.manage",
     "/pairs": "pair.read",
     "/pairs/new": "pair.write",
+    "/participants": "participant.read",
+    "/participants/new": "participant.write",
     "/documents": "document.read",
     "/audit-trail": "audit.read",
 }
@@ -1149,6 +1151,110 @@ class TestPairPages:
         assert client.get("/pairs/new").status_code == 403
 
 
+class TestParticipantPages:
+    @pytest.fixture
+    def cohort(self, session):
+        from tests.factories import make_cohort, make_programme
+
+        return make_cohort(session, make_programme(session))
+
+    def test_enrolling_planning_goals_and_erasing(self, client, session, cohort) -> None:
+        from qms.participants.models import Goal, Participant
+
+        sign_in(client, web_user(session, Role.coordinator))
+        token = csrf_of(client.get("/participants/new").text)
+        enrol = {
+            "csrf_token": token,
+            "cohort_id": str(cohort.id),
+            "role": "mentee",
+            "field": "Water engineering",
+            "career_goals": "A position in a consultancy",
+            "training_modules": "Expectations, Ethics",
+            "name": "Amina Haddad",
+            "email": "amina@",
+        }
+        refused = client.post("/participants/new", data=enrol)
+        assert refused.status_code == 422
+        assert error_beside(refused.text, "email")
+        assert "Amina Haddad" in refused.text  # what was typed stays
+        assert _count(session, Participant) == 0
+        enrolled = client.post(
+            "/participants/new",
+            data={**enrol, "email": "amina@example.org"},
+            follow_redirects=False,
+        )
+        assert enrolled.status_code == 303
+        person = session.scalars(select(Participant)).one()
+        assert person.training_modules == ["Expectations", "Ethics"]
+        assert person.personal.email == "amina@example.org"
+        page = client.get(enrolled.headers["location"]).text
+        assert "Amina Haddad" in page
+
+        session.refresh(person)
+        edited = client.post(
+            f"/participants/{person.id}",
+            data={
+                "csrf_token": token,
+                "version": str(person.version),
+                "field": "Water engineering",
+                "screened_on": "2026-01-20",
+                "screened_by": "the coordinator",
+            },
+            follow_redirects=False,
+        )
+        assert edited.status_code == 303
+        session.refresh(person)
+        assert str(person.screened_on) == "2026-01-20"
+        assert person.personal.name == "Amina Haddad"  # left out, so kept
+
+        goal = client.post(
+            f"/participants/{person.id}/goals",
+            data={"csrf_token": token, "title": "Swedish for work, level B2"},
+            follow_redirects=False,
+        )
+        assert goal.status_code == 303
+        saved = session.scalars(select(Goal)).one()
+        progressed = client.post(
+            f"/participants/{person.id}/goals/{saved.id}",
+            data={"csrf_token": token, "version": str(saved.version), "progress": "150"},
+        )
+        assert progressed.status_code == 422
+        assert error_beside(progressed.text, f"goal-{saved.id}-progress")
+        assert client.post(
+            f"/participants/{person.id}/goals/{saved.id}",
+            data={"csrf_token": token, "version": str(saved.version), "progress": "60"},
+            follow_redirects=False,
+        ).is_redirect
+        session.refresh(saved)
+        assert saved.progress == 60
+
+        erased = client.post(
+            f"/participants/{person.id}/erase",
+            data={"csrf_token": token, "reason": "The participant asked"},
+            follow_redirects=False,
+        )
+        assert erased.status_code == 303
+        session.refresh(person)
+        assert person.personal.name is None
+        assert "Amina Haddad" not in client.get(f"/participants/{person.id}").text
+
+    def test_an_auditor_sees_codes_not_names_and_changes_nothing(
+        self, client, session, cohort
+    ) -> None:
+        from tests.factories import make_participant
+
+        person = make_participant(session, cohort, personal={"name": "Jonas Berg"})
+        sign_in(client, web_user(session, Role.auditor))
+        listed = client.get("/participants").text
+        assert person.code in listed
+        assert "Jonas Berg" not in listed
+        page = client.get(f"/participants/{person.id}")
+        assert page.status_code == 200
+        assert "Jonas Berg" not in page.text
+        assert 'method="post" action="/participants' not in page.text
+        assert client.get("/participants/new").status_code == 403
+
+
 class TestDocumentsPage:
     def test_issuing_downloads_a_document_that_reads_back(self, client, session) -> None:
         deviation = make_deviation(session, title="Matching rationale missing")
@@ -1224,6 +1330,7 @@ class TestLanguage:
     def test_every_value_a_form_offers_has_its_bokmal_label(self) -> None:
         from qms.audits.models import AuditStatus, Conformity, DecisionKind, ReviewStatus
         from qms.pairs.models import MeetingMode, PairStatus
+        from qms.participants.models import GoalStatus
         from qms.workflow import (
             ACTION,
             DEVIATION,
@@ -1249,6 +1356,8 @@ class TestLanguage:
             *DecisionKind,
             *PairStatus,
             *MeetingMode,
+            *GoalStatus,
+            "mentee",
             "held",
             "due",
             "overdue",

@@ -182,13 +182,14 @@ def update(
         setattr(participant, field, value)
     for field, value in personal_changes.items():
         setattr(record, field, value)
-    if personal_changes:
-        # The personal part is its own row: touch the participant so its version moves on.
-        participant.updated_at = utcnow()
     delta = diff(
         before, {**snapshot(participant, FIELDS), **snapshot(record, PERSONAL)}, personal=PERSONAL
     )
     if delta:
+        if delta.keys() & set(PERSONAL):
+            # The personal part is its own row: touch the participant so its version moves on
+            # (only when it changed: a save that changes nothing leaves no trace and no event).
+            participant.updated_at = utcnow()
         session.flush()
         record_event(
             session,
