@@ -443,6 +443,8 @@ PAGES = {
     "/pairs/new": "pair.write",
     "/participants": "participant.read",
     "/participants/new": "participant.write",
+    "/programmes": "programme.read",
+    "/programmes/new": "programme.write",
     "/documents": "document.read",
     "/audit-trail": "audit.read",
 }
@@ -1255,6 +1257,108 @@ class TestParticipantPages:
         assert client.get("/participants/new").status_code == 403
 
 
+class TestProgrammePages:
+    def test_setting_up_a_programme_with_cohorts_and_indicators(self, client, session) -> None:
+        from qms.indicators.models import IndicatorDefinition, IndicatorValue
+        from qms.programmes.models import Cohort, Programme
+
+        sign_in(client, web_user(session, Role.quality_lead))
+        token = csrf_of(client.get("/programmes/new").text)
+        setup = {
+            "csrf_token": token,
+            "code": "via job",
+            "name": "Mentoring for job-seeking graduates",
+            "organiser": "Dalarna Mentor Foundation",
+            "min_meetings_per_month": "2",
+            "min_minutes_per_month": "120",
+            "follow_up_at_midpoint": "true",
+        }
+        refused = client.post("/programmes/new", data=setup)
+        assert refused.status_code == 422
+        assert error_beside(refused.text, "code")
+        assert _count(session, Programme) == 0
+        created = client.post(
+            "/programmes/new", data={**setup, "code": "VIA-JOB"}, follow_redirects=False
+        )
+        assert created.status_code == 303
+        programme = session.scalars(select(Programme)).one()
+        assert (programme.min_meetings_per_month, programme.follow_up_at_midpoint) == (2, True)
+        where = f"/programmes/{programme.id}"
+
+        reversed_dates = client.post(
+            f"{where}/cohorts",
+            data={
+                "csrf_token": token,
+                "code": "2027",
+                "name": "Intake 2027",
+                "start_on": "2027-02-01",
+                "end_on": "2026-02-01",
+            },
+        )
+        assert reversed_dates.status_code == 422
+        assert _count(session, Cohort) == 0
+        assert client.post(
+            f"{where}/cohorts",
+            data={
+                "csrf_token": token,
+                "code": "2027",
+                "name": "Intake 2027",
+                "start_on": "2027-02-01",
+                "end_on": "2028-01-31",
+            },
+            follow_redirects=False,
+        ).is_redirect
+
+        defined = client.post(
+            f"{where}/indicators",
+            data={
+                "csrf_token": token,
+                "code": "SATISFIED",
+                "name": "Mentees satisfied (own survey)",
+                "computation": "entered",
+                "unit": "percent",
+                "planned": "80",
+                "threshold": "60,5",
+            },
+            follow_redirects=False,
+        )
+        assert defined.status_code == 303, defined.text[:400]
+        indicator = session.scalars(select(IndicatorDefinition)).one()
+        assert indicator.threshold == 60.5  # a decimal comma is read as such
+        value = {
+            "csrf_token": token,
+            "period_start": "2026-01-01",
+            "period_end": "2026-06-30",
+            "value": "eighty",
+        }
+        bad = client.post(f"{where}/indicators/{indicator.id}/values", data=value)
+        assert bad.status_code == 422
+        assert error_beside(bad.text, f"value-{indicator.id}-value")
+        assert client.post(
+            f"{where}/indicators/{indicator.id}/values",
+            data={**value, "value": "72"},
+            follow_redirects=False,
+        ).is_redirect
+        assert session.scalars(select(IndicatorValue)).one().value == 72
+        page = client.get(f"{where}?as_of=2026-07-01").text
+        assert "Planned against actual" in page
+        assert "SATISFIED" in page
+        assert "below plan" in page
+
+    def test_an_auditor_reads_the_figures_and_changes_nothing(self, client, session) -> None:
+        from tests.factories import make_programme
+
+        programme = make_programme(session)
+        sign_in(client, web_user(session, Role.auditor))
+        page = client.get(f"/programmes/{programme.id}")
+        assert page.status_code == 200
+        assert "Planned against actual" in page.text
+        assert 'method="post"' not in page.text.split("<main", 1)[1].replace(
+            'method="post" action="/sign-out"', ""
+        )
+        assert client.get("/programmes/new").status_code == 403
+
+
 class TestDocumentsPage:
     def test_issuing_downloads_a_document_that_reads_back(self, client, session) -> None:
         deviation = make_deviation(session, title="Matching rationale missing")
@@ -1329,8 +1433,10 @@ class TestLanguage:
 
     def test_every_value_a_form_offers_has_its_bokmal_label(self) -> None:
         from qms.audits.models import AuditStatus, Conformity, DecisionKind, ReviewStatus
+        from qms.indicators.models import Computation, Direction
         from qms.pairs.models import MeetingMode, PairStatus
         from qms.participants.models import GoalStatus
+        from qms.programmes.models import ProgrammeStatus
         from qms.workflow import (
             ACTION,
             DEVIATION,
@@ -1338,6 +1444,7 @@ class TestLanguage:
             MANAGEMENT_REVIEW,
             PAIR,
             PROCEDURE_VERSION,
+            PROGRAMME,
         )
 
         values = [
@@ -1357,6 +1464,13 @@ class TestLanguage:
             *PairStatus,
             *MeetingMode,
             *GoalStatus,
+            *ProgrammeStatus,
+            *Computation,
+            *Direction,
+            "met",
+            "below_plan",
+            "breach",
+            "no_data",
             "mentee",
             "held",
             "due",
@@ -1375,6 +1489,7 @@ class TestLanguage:
                 INTERNAL_AUDIT,
                 MANAGEMENT_REVIEW,
                 PAIR,
+                PROGRAMME,
             )
             for m in machine.moves
         ]

@@ -26,6 +26,7 @@ from api.web.pages import (
     pairs,
     participants,
     procedures,
+    programmes,
     records,
     reviews,
     session,
@@ -83,6 +84,7 @@ def router() -> APIRouter:
     for module in (
         session,
         dashboard,
+        programmes,
         deviations,
         actions,
         procedures,
