@@ -1391,6 +1391,51 @@ class TestDocumentsPage:
         assert r.status_code == 422
         assert "deviation_id" in r.text
 
+    def test_every_document_kind_the_pages_offer_reads_back(self, client, session) -> None:
+        import zipfile
+
+        from api.web.pages.documents import KINDS
+        from qms.audits.models import InternalAudit, ManagementReview
+        from qms.demo import load
+        from qms.procedures.models import Procedure
+        from qms.programmes.models import Cohort, Programme
+
+        load(session, operator=ADMIN)
+        session.flush()
+        programme = session.scalars(select(Programme).order_by(Programme.id)).first()
+        ids = {
+            "programme_id": programme.id,
+            "cohort_id": session.scalars(select(Cohort).order_by(Cohort.id)).first().id,
+            "deviation_id": session.scalars(select(Deviation).order_by(Deviation.id)).first().id,
+            "procedure_id": session.scalars(select(Procedure).order_by(Procedure.id)).first().id,
+            "audit_id": session.scalars(select(InternalAudit)).first().id,
+            "review_id": session.scalars(select(ManagementReview)).first().id,
+            "framework": "ISO9001",
+            "period_start": "2025-01-01",
+            "period_end": "2026-06-30",
+        }
+        sign_in(client, web_user(session, Role.quality_lead))
+        token = csrf_of(client.get("/documents").text)
+        for kind, wanted in KINDS.items():
+            data = {"csrf_token": token, "kind": kind, "language": "nb"}
+            data |= {name: str(ids[name]) for name in wanted if name in ids}
+            r = client.post("/documents/issue", data=data)
+            assert r.status_code == 200, (kind, r.status_code, r.text[:300])
+            if kind == "audit-pack":
+                assert zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+            else:
+                document = docx.Document(io.BytesIO(r.content))
+                assert document.paragraphs or document.tables, kind
+        # Each is named, and the page says what a kind cannot do without.
+        r = client.post("/documents/issue", data={"csrf_token": token, "kind": "evidence-map"})
+        assert r.status_code == 422
+        assert error_beside(r.text, "evidence-map-framework") == "choose one"
+        r = client.post(
+            "/documents/issue",
+            data={"csrf_token": token, "kind": "evidence-map", "framework": "NOPE"},
+        )
+        assert "one of: " in error_beside(r.text, "evidence-map-framework")
+
     def test_the_capa_status_of_every_programme(self, client, session) -> None:
         make_deviation(session, title="Unverified action")
         sign_in(client, web_user(session, Role.quality_lead))

@@ -579,6 +579,13 @@ NB: dict[str, str] = {
     "overdue actions": "forfalte tiltak",
     "on time capa closure": "tiltak lukket i tide",
     "entered": "lagt inn for hånd",
+    "Audit pack (every record of a programme, .zip)": "Revisjonspakke (alle registreringer i et program, .zip)",
+    "Download the audit report (.docx)": "Last ned revisjonsrapporten (.docx)",
+    "Download the review record (.docx)": "Last ned referatet fra gjennomgangen (.docx)",
+    "Download this version (.docx)": "Last ned denne versjonen (.docx)",
+    "Evidence map of a framework": "Dokumentasjonskart for et rammeverk",
+    "Framework": "Rammeverk",
+    "Management review input (ISO 9001 9.3.2)": "Inndata til ledelsens gjennomgang (ISO 9001 9.3.2)",
 }
 
 

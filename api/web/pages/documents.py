@@ -26,11 +26,12 @@ from qms.deviations.repository import DeviationFilter
 from qms.documents import service
 from qms.documents.models import IssuedDocument
 from qms.errors import FieldError, ValidationFailed
+from qms.frameworks.catalogue import frameworks
 from qms.permissions import Action
 
 router = APIRouter(include_in_schema=False)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-# The kinds the page offers, and what each is asked for.
+# The kinds the pages offer, what each is asked for, and what it cannot do without.
 KINDS = {
     "deviation-register": ("programme_id", "status", "severity", "detected_from", "detected_to"),
     "capa-status": ("programme_id",),
@@ -38,12 +39,25 @@ KINDS = {
     "quality-report": ("programme_id",),
     "follow-up-report": ("cohort_id",),
     "deviation-report": ("deviation_id",),
+    "procedure": ("procedure_id", "number"),
+    "audit-report": ("audit_id",),
+    "management-review": ("review_id",),
+    "management-review-input": ("programme_id", "period_start", "period_end"),
+    "evidence-map": ("framework", "programme_id", "period_start", "period_end"),
+    "audit-pack": ("programme_id", "period_from", "period_to"),
 }
 REQUIRED = {
-    "quality-report": "programme_id",
-    "follow-up-report": "cohort_id",
-    "deviation-report": "deviation_id",
+    "quality-report": ("programme_id",),
+    "follow-up-report": ("cohort_id",),
+    "deviation-report": ("deviation_id",),
+    "procedure": ("procedure_id",),
+    "audit-report": ("audit_id",),
+    "management-review": ("review_id",),
+    "management-review-input": ("period_start", "period_end"),
+    "evidence-map": ("framework",),
+    "audit-pack": ("programme_id",),
 }
+DAYS = {"detected_from", "detected_to", "period_from", "period_to", "period_start", "period_end"}
 
 
 def download(document: IssuedDocument) -> Response:
@@ -81,6 +95,7 @@ def _page(request: Request, page: Page, refusal: Refusal | None = None, kind: st
             "status": choices(DeviationStatus, lang, page.t("any")),
             "severity": choices(Severity, lang, page.t("any")),
             "language": [("en", "English"), ("nb", "Norsk (bokmål)")],
+            "framework": [(code, f"{code} · {f.title}") for code, f in frameworks().items()],
         },
         issued=data["issued"],
     )
@@ -93,15 +108,20 @@ def documents(request: Request, page: Annotated[Page, page_for(Action.document_r
 
 
 def _parameters(form: Params, kind: str) -> dict[str, Any]:
-    wanted = KINDS[kind]
     values: dict[str, Any] = {}
-    for name in wanted:
-        if name.endswith("_id"):
+    for name in KINDS[kind]:
+        if name.endswith("_id") or name == "number":
             values[name] = form.number(name)
-        elif name in ("detected_from", "detected_to"):
+        elif name in DAYS:
             values[name] = form.day(name)
-    if kind in REQUIRED and values.get(REQUIRED[kind]) is None:
-        form.errors.setdefault(REQUIRED[kind], "choose one")
+        elif name == "framework":
+            known = frameworks()
+            values[name] = form.text(name, 32)
+            if values[name] is not None and values[name] not in known:
+                form.errors[name] = "one of: " + ", ".join(known)
+    for name in REQUIRED.get(kind, ()):
+        if values.get(name) is None:
+            form.errors.setdefault(name, "choose one")
     if kind == "deviation-register":
         return {
             "filters": DeviationFilter(
@@ -112,7 +132,7 @@ def _parameters(form: Params, kind: str) -> dict[str, Any]:
                 detected_to=values["detected_to"],
             )
         }
-    # An id left empty is passed as None: "all programmes" for the reports that allow it.
+    # A value left empty is passed as None: "all programmes" for the reports that allow it.
     return values
 
 
