@@ -31,13 +31,14 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.web.core import digits_at_most
+from api.routing import page_routes
+from api.web.core import PagePermission, digits_at_most
 from qms.audit.models import AuditEvent
 from qms.audit.service import verify
 from qms.db import Database
 from qms.demo import load
 from qms.models import Base
-from qms.permissions import Role
+from qms.permissions import Action, Role, can
 from tests.conftest import make_client
 from tests.factories import ADMIN
 from tests.web import PageForm, read_page, sign_in, web_user
@@ -305,3 +306,62 @@ def test_an_id_past_any_record_is_not_found(client, session) -> None:
     r = client.get("/api/v1/deviations/2147483648/nothing")
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/problem+json"
+
+
+# The pages' own authorization matrix, generated from their routes like the REST API's.
+OPEN_PAGES = {"/sign-in", "/sign-out", "/language"}
+
+
+def _page_permission(route: Any) -> Action | None:
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        if isinstance(dependency.call, PagePermission):
+            return dependency.call.action
+        pending.extend(dependency.dependencies)
+    return None
+
+
+def test_every_page_declares_what_it_needs(client) -> None:
+    missing = [
+        route.path
+        for route in page_routes(client.app)
+        if route.path not in OPEN_PAGES and _page_permission(route) is None
+    ]
+    assert missing == []
+    # A page that changes records never asks only for a read permission.
+    reads = [
+        route.path
+        for route in page_routes(client.app)
+        if "POST" in (route.methods or ())
+        and (action := _page_permission(route)) is not None
+        and action.is_read
+    ]
+    assert reads == []
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r is not Role.importer], ids=str)
+def test_each_page_and_change_answers_each_role_as_the_table_says(client, session, role) -> None:
+    sign_in(client, web_user(session, role))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
+    checked = 0
+    for route in page_routes(client.app):
+        action = _page_permission(route)
+        if action is None:
+            continue
+        # An id no record has: an allowed role gets past the permission to a 404 (or a refusal
+        # of the empty form), one without the permission is stopped at 403.
+        path = re.sub(r"\{[^}]+\}", "999999", route.path)
+        for method in sorted(route.methods or ()):
+            if method == "GET":
+                r = client.get(path)
+            else:
+                r = client.post(path, data={"csrf_token": token}, follow_redirects=False)
+            said = (role.value, method, route.path, action.value, r.status_code)
+            if can(role, action):
+                assert r.status_code != 403, said
+                assert r.status_code < 500, said
+            else:
+                assert r.status_code == 403, said
+            checked += 1
+    assert checked >= 50
