@@ -476,6 +476,41 @@ class TestPagesPerRole:
 
 
 class TestFollowUpForm:
+    def test_scheduling_a_cohorts_follow_ups(self, client, session) -> None:
+        from datetime import date
+
+        from qms.followups.models import FollowUp
+        from tests.factories import make_cohort, make_pair, make_participant, make_programme
+
+        today = date.today()
+        cohort = make_cohort(
+            session,
+            make_programme(session),
+            start_on=today - timedelta(days=120),
+            end_on=today + timedelta(days=200),
+        )
+        for _ in range(2):
+            make_pair(
+                session,
+                make_participant(session, cohort, "mentor"),
+                make_participant(session, cohort, "mentee"),
+                started_on=cohort.start_on + timedelta(days=7),
+            )
+        session.flush()
+        sign_in(client, web_user(session, Role.coordinator))
+        board = f"/follow-ups/cohorts/{cohort.id}"
+        token = csrf_of(client.get(board).text)
+        outside = client.post(board, data={"csrf_token": token, "on": "2001-01-01"})
+        assert outside.status_code == 422
+        assert "must fall between" in error_beside(outside.text, "on")
+        assert _count(session, FollowUp) == 0
+        assert client.post(board, data={"csrf_token": token}, follow_redirects=False).is_redirect
+        scheduled = session.scalars(select(FollowUp)).all()
+        assert [f.scheduled_on for f in scheduled] == [cohort.midpoint_on] * 2
+        # Scheduling again adds none: each pair has its follow-up.
+        client.post(board, data={"csrf_token": token})
+        assert _count(session, FollowUp) == 2
+
     def test_recording_a_follow_up(self, client, session) -> None:
         from datetime import date
 

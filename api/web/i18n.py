@@ -586,6 +586,9 @@ NB: dict[str, str] = {
     "Evidence map of a framework": "Dokumentasjonskart for et rammeverk",
     "Framework": "Rammeverk",
     "Management review input (ISO 9001 9.3.2)": "Inndata til ledelsens gjennomgang (ISO 9001 9.3.2)",
+    "Schedule the cohort's follow-ups": "Planlegg kullets oppfølginger",
+    "One for every live pair that has none yet, on the cohort's midpoint unless another date is given.": "Én for hvert levende par som ikke har noen ennå, midtveis i kullet hvis ikke en annen dato er gitt.",
+    "Schedule": "Planlegg",
 }
 
 

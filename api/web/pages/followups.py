@@ -12,6 +12,7 @@ from api.web import options
 from api.web.core import (
     Form,
     Page,
+    Params,
     Refusal,
     choices,
     form_values,
@@ -46,12 +47,13 @@ def cohorts(request: Request, page: Annotated[Page, page_for(Action.followup_rea
     return render(page, request, "followups/cohorts.html", section="follow-ups", rows=rows)
 
 
-@router.get("/follow-ups/cohorts/{cohort_id:id}")
-def board(
-    request: Request, cohort_id: int, page: Annotated[Page, page_for(Action.followup_read)]
+def _board(
+    request: Request,
+    page: Page,
+    cohort_id: int,
+    refusal: Refusal | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Response:
-    """A cohort's follow-up board: each pair's follow-up held, due or overdue."""
-
     def load(session: Session) -> dict[str, Any]:
         cohort = programmes.get_cohort(session, actor=page.actor, cohort_id=cohort_id)
         return {
@@ -61,8 +63,46 @@ def board(
         }
 
     return render(
-        page, request, "followups/board.html", section="follow-ups", **read(request, load)
+        page,
+        request,
+        "followups/board.html",
+        section="follow-ups",
+        refusal=refusal,
+        values=values or {},
+        **read(request, load),
     )
+
+
+@router.get("/follow-ups/cohorts/{cohort_id:id}")
+def board(
+    request: Request, cohort_id: int, page: Annotated[Page, page_for(Action.followup_read)]
+) -> Response:
+    """A cohort's follow-up board: each pair's follow-up held, due or overdue."""
+    return _board(request, page, cohort_id)
+
+
+@router.post("/follow-ups/cohorts/{cohort_id:id}")
+def schedule_cohort(
+    request: Request,
+    cohort_id: int,
+    page: Annotated[Page, page_for(Action.followup_write)],
+    form: Form,
+) -> Response:
+    """Schedule a follow-up for every live pair of the cohort that has none (at the midpoint
+    unless another date is given)."""
+    values = form_values(form, "on")
+    query = Params(values)
+    on = query.day("on")
+
+    def change(session: Session) -> int:
+        if query.errors:
+            raise ValidationFailed(query.errors["on"], [FieldError("on", query.errors["on"])])
+        return len(service.schedule_cohort(session, actor=page.actor, cohort_id=cohort_id, on=on))
+
+    result = perform(request, change)
+    if isinstance(result, Refusal):
+        return _board(request, page, cohort_id, result, values)
+    return see_other(f"/follow-ups/cohorts/{cohort_id}")
 
 
 def _form(
