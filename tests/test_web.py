@@ -435,6 +435,8 @@ PAGES = {
     "/follow-ups": "followup.read",
     "/imports": "evaluation.read",
     "/imports/new": "evaluation.import",
+    "/instruments": "evaluation.read",
+    "/instruments/new": "instrument.write",
     "/audits": "internal_audit.read",
     "/audits/new": "internal_audit.manage",
     "/reviews": "review.read",
@@ -857,6 +859,47 @@ class TestImportPages:
             assert "Upload a file" not in listed.text
             assert client.get("/imports/new").status_code == upload
             client.post("/sign-out", data={"csrf_token": csrf_of(listed.text)})
+
+
+class TestInstrumentPages:
+    def test_defining_an_instrument_with_questions_typed_a_line_each(self, client, session):
+        from qms.evaluations.models import Instrument, Question
+
+        sign_in(client, web_user(session, Role.quality_lead))
+        token = csrf_of(client.get("/instruments/new").text)
+        define = {
+            "csrf_token": token,
+            "code": "FINAL",
+            "name": "Final survey",
+            "respondent": "mentee",
+            "questions": "SAT | How satisfied are you? | 1-5\n"
+            "MET | How did you mostly meet? | in person\n"
+            "NOTE | Anything else?\n",
+        }
+        refused = client.post("/instruments/new", data=define)
+        assert refused.status_code == 422
+        assert error_beside(refused.text, "questions").startswith("line 2: ")
+        assert _count(session, Instrument) == 0
+        defined = client.post(
+            "/instruments/new",
+            data={
+                **define,
+                "questions": define["questions"].replace("in person", "in person, video, phone"),
+            },
+            follow_redirects=False,
+        )
+        assert defined.status_code == 303
+        questions = session.scalars(select(Question).order_by(Question.id)).all()
+        assert [(q.code, q.type.value) for q in questions] == [
+            ("SAT", "scale"),
+            ("MET", "choice"),
+            ("NOTE", "text"),
+        ]
+        assert (questions[0].scale_min, questions[0].scale_max) == (1, 5)
+        assert questions[1].options == ["in person", "video", "phone"]
+        listed = client.get("/instruments").text
+        assert "How did you mostly meet?" in listed
+        assert "in person, video, phone" in listed
 
 
 class TestAuditPages:

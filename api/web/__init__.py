@@ -23,6 +23,7 @@ from api.web.pages import (
     deviations,
     documents,
     followups,
+    instruments,
     pairs,
     participants,
     procedures,
@@ -94,6 +95,7 @@ def router() -> APIRouter:
         pairs,
         followups,
         records,
+        instruments,
         documents,
     ):
         pages.include_router(module.router)

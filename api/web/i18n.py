@@ -589,6 +589,18 @@ NB: dict[str, str] = {
     "Schedule the cohort's follow-ups": "Planlegg kullets oppfølginger",
     "One for every live pair that has none yet, on the cohort's midpoint unless another date is given.": "Én for hvert levende par som ikke har noen ennå, midtveis i kullet hvis ikke en annen dato er gitt.",
     "Schedule": "Planlegg",
+    "Instruments": "Instrumenter",
+    "the surveys whose answers are imported": "undersøkelsene som svarene importeres fra",
+    "Define an instrument": "Definer et instrument",
+    "Define the instrument": "Definer instrumentet",
+    "Answered as": "Besvares som",
+    "free text": "fritekst",
+    "No instruments yet.": "Ingen instrumenter ennå.",
+    "e.g. FINAL": "f.eks. FINAL",
+    "Who answers": "Hvem svarer",
+    "Questions": "Spørsmål",
+    "One a line: CODE | the question, then | 1-5 for a scale or | option, option for a choice; nothing more for free text": "Ett per linje: KODE | spørsmålet, så | 1-5 for en skala eller | valg, valg for flervalg; ikke mer for fritekst",
+    "both": "begge",
 }
 
 
