@@ -62,6 +62,29 @@ class TestUsersAndTokens:
         assert sign_in(client, "ingrid", "a long passphrase").status_code == 303
         assert sign_in(client, "ingrid", "wrong passphrase!").status_code == 401
 
+    def test_a_deactivated_user_can_do_nothing_until_activated(self, qms, fresh_db) -> None:
+        from tests.web import sign_in
+
+        token = qms("users", "add", "siri", "--role", "coordinator").stdout.strip()
+        runner.invoke(app, ["users", "password", "siri", "--stdin"], input="a long passphrase\n")
+        client, browser = make_client(fresh_db), make_client(fresh_db)
+        assert sign_in(browser, "siri", "a long passphrase").status_code == 303
+        assert browser.get("/").status_code == 200
+        qms("users", "deactivate", "siri", "--reason", "left the programme")
+        # Every token revoked, the open browser session ended, no new sign-in.
+        assert client.get("/api/v1/me", headers=auth(token)).status_code == 401
+        assert browser.get("/", follow_redirects=False).status_code == 303
+        assert sign_in(make_client(fresh_db), "siri", "a long passphrase").status_code == 401
+        assert "already" in qms("users", "deactivate", "siri", code=2).stderr
+        qms("users", "activate", "siri")
+        assert sign_in(make_client(fresh_db), "siri", "a long passphrase").status_code == 303
+        # Its old token stays revoked.
+        assert client.get("/api/v1/me", headers=auth(token)).status_code == 401
+
+    def test_the_last_admin_stays(self, qms, fresh_db) -> None:
+        qms("users", "add", "root-admin", "--role", "admin")
+        assert "last active admin" in qms("users", "deactivate", "root-admin", code=2).stderr
+
     def test_a_revoked_token_answers_401(self, qms, fresh_db) -> None:
         token = qms("users", "add", "olav", "--role", "quality_lead").stdout.strip()
         second = qms("tokens", "create", "olav").stdout.strip()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from qms.accounts import repository
 from qms.accounts.models import ApiToken, User
+from qms.accounts.web import end_sessions
 from qms.audit.service import created, record_event
 from qms.db import utcnow
 from qms.errors import Conflict, FieldError, NotFound, Unauthenticated, ValidationFailed
@@ -164,6 +165,40 @@ def revoke_all(session: Session, *, actor: Actor, user_name: str, reason: str | 
     for token in live:
         revoke_token(session, actor=actor, token_id=token.id, reason=reason)
     return len(live)
+
+
+def set_active(
+    session: Session, *, actor: Actor, user_name: str, active: bool, reason: str | None
+) -> User:
+    """Deactivate a user — every token revoked, every browser session ended, no sign-in — or
+    bring one back. No one deactivates themselves, nor the last active admin."""
+    require(actor, Action.user_manage)
+    user = get_user_or_raise(session, user_name)
+    if user.is_active == active:
+        state = "active" if active else "deactivated"
+        raise Conflict(f"user {user_name!r} is {state} already")
+    if not active:
+        if actor.user_id is not None and actor.user_id == user.id:
+            raise Conflict("no one deactivates themselves")
+        if user.role is Role.admin and not any(
+            u.is_active and u.id != user.id and u.role is Role.admin
+            for u in repository.list_users(session)
+        ):
+            raise Conflict(f"{user_name} is the last active admin")
+        revoke_all(session, actor=actor, user_name=user_name, reason=reason or "user deactivated")
+        end_sessions(session, user)
+    user.is_active = active
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="user.activated" if active else "user.deactivated",
+        entity="user",
+        entity_id=user.id,
+        changes={"is_active": {"old": not active, "new": active}},
+        reason=reason,
+    )
+    return user
 
 
 def list_users(session: Session, *, actor: Actor) -> Sequence[User]:

@@ -55,7 +55,7 @@ def set_password(session: Session, *, actor: Actor, user_name: str, password: st
     user.password_hash = hash_password(password)
     user.failed_sign_ins = 0
     user.last_failed_sign_in_at = None
-    ended = _end_sessions(session, user)
+    ended = end_sessions(session, user)
     record_event(
         session,
         actor=actor,
@@ -69,7 +69,8 @@ def set_password(session: Session, *, actor: Actor, user_name: str, password: st
     return user
 
 
-def _end_sessions(session: Session, user: User) -> int:
+def end_sessions(session: Session, user: User) -> int:
+    """End every open browser session of the user; return how many."""
     now = utcnow()
     live = session.scalars(
         select(WebSession).where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))

@@ -99,6 +99,28 @@ def users_password(
     err.print(f"password of {name} set; they sign in at /sign-in")
 
 
+@users_app.command("deactivate")
+def users_deactivate(
+    name: str,
+    reason: Annotated[str | None, typer.Option(help="Why, for the audit trail.")] = None,
+) -> None:
+    """Deactivate a user: every token revoked, every browser session ended, no sign-in."""
+    with unit_of_work() as session:
+        accounts.set_active(session, actor=operator(), user_name=name, active=False, reason=reason)
+    err.print(f"{name} is deactivated")
+
+
+@users_app.command("activate")
+def users_activate(
+    name: str,
+    reason: Annotated[str | None, typer.Option(help="Why, for the audit trail.")] = None,
+) -> None:
+    """Bring a deactivated user back (their old tokens stay revoked)."""
+    with unit_of_work() as session:
+        accounts.set_active(session, actor=operator(), user_name=name, active=True, reason=reason)
+    err.print(f"{name} is active")
+
+
 @users_app.command("list")
 def users_list() -> None:
     """List users and their roles."""
