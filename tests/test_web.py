@@ -49,6 +49,13 @@ def _events_after(session, count: int) -> list[AuditEvent]:
     return list(session.scalars(select(AuditEvent).where(AuditEvent.seq > count)))
 
 
+def make_client_for(client):
+    """Another browser on the same app and database."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(client.app, raise_server_exceptions=False)
+
+
 def _count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
@@ -437,6 +444,7 @@ PAGES = {
     "/imports/new": "evaluation.import",
     "/instruments": "evaluation.read",
     "/instruments/new": "instrument.write",
+    "/users": "user.manage",
     "/audits": "internal_audit.read",
     "/audits/new": "internal_audit.manage",
     "/reviews": "review.read",
@@ -900,6 +908,73 @@ class TestInstrumentPages:
         listed = client.get("/instruments").text
         assert "How did you mostly meet?" in listed
         assert "in person, video, phone" in listed
+
+
+class TestUserPages:
+    def test_an_admin_adds_a_user_gives_a_password_a_token_and_deactivates(
+        self, client, session
+    ) -> None:
+        from qms.accounts.models import ApiToken, User
+
+        sign_in(client, web_user(session, Role.admin, "root-admin"))
+        token = csrf_of(client.get("/users").text)
+        bad = client.post("/users", data={"csrf_token": token, "name": "-bad name", "role": "x"})
+        assert bad.status_code == 422
+        assert error_beside(bad.text, "role") == "choose one"
+        bad = client.post("/users", data={"csrf_token": token, "name": "-bad", "role": "auditor"})
+        assert error_beside(bad.text, "name")
+        assert client.post(
+            "/users",
+            data={"csrf_token": token, "name": "eva-auditor", "role": "auditor"},
+            follow_redirects=False,
+        ).is_redirect
+        eva = session.scalars(select(User).where(User.name == "eva-auditor")).one()
+
+        weak = client.post(
+            f"/users/{eva.id}/password", data={"csrf_token": token, "password": "eva-auditor1234"}
+        )
+        assert weak.status_code == 422
+        assert error_beside(weak.text, f"password-{eva.id}-password")
+        assert "eva-auditor1234" not in weak.text  # a password is never shown back
+        assert client.post(
+            f"/users/{eva.id}/password",
+            data={"csrf_token": token, "password": "a long passphrase"},
+            follow_redirects=False,
+        ).is_redirect
+
+        issued = client.post(f"/users/{eva.id}/tokens", data={"csrf_token": token})
+        assert issued.status_code == 201
+        assert issued.headers["cache-control"] == "no-store"
+        secret = re.search(r'<code class="secret">(qms_[^<]+)</code>', issued.text).group(1)
+        assert (
+            client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()["name"]
+            == "eva-auditor"
+        )
+        # The secret is on that answer alone: the list shows its prefix only.
+        assert secret not in client.get("/users").text
+
+        other = make_client_for(client)
+        assert sign_in(other, "eva-auditor", "a long passphrase").status_code == 303
+        assert client.post(
+            f"/users/{eva.id}/active",
+            data={"csrf_token": token, "active": "false", "reason": "left"},
+            follow_redirects=False,
+        ).is_redirect
+        session.refresh(eva)
+        assert not eva.is_active
+        assert all(t.revoked_at is not None for t in session.scalars(select(ApiToken)))
+        assert other.get("/", follow_redirects=False).status_code == 303  # signed out
+        me = session.scalars(select(User).where(User.name == "root-admin")).one()
+        itself = client.post(
+            f"/users/{me.id}/active", data={"csrf_token": token, "active": "false"}
+        )
+        assert itself.status_code == 409
+        assert "no one deactivates themselves" in itself.text
+
+    def test_only_admins_see_users(self, client, session) -> None:
+        sign_in(client, web_user(session, Role.quality_lead))
+        assert client.get("/users").status_code == 403
+        assert 'href="/users"' not in client.get("/").text
 
 
 class TestAuditPages:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from api.routing import page_routes
 from api.web.core import PagePermission, digits_at_most
+from qms.accounts.models import User
 from qms.audit.models import AuditEvent
 from qms.audit.service import verify
 from qms.db import Database
@@ -43,7 +44,8 @@ from tests.conftest import make_client
 from tests.factories import ADMIN
 from tests.web import PageForm, read_page, sign_in, web_user
 
-ROLES = [Role.admin, Role.quality_lead, Role.coordinator, Role.auditor]
+# The admin comes last: its forms manage the other users (passwords, deactivation).
+ROLES = [Role.quality_lead, Role.coordinator, Role.auditor, Role.admin]
 # Pages read once per kind of address are enough to find every form; a record's forms depend on
 # its state, so a few records of each kind are read.
 RECORDS_PER_KIND = 4
@@ -253,9 +255,14 @@ def test_every_form_sent_back_wrong(fuzzed: Database, fuzz_seed, role: Role) -> 
     rng = random.Random(f"{seed}-{role.value}")
     client = make_client(fuzzed)
     assert sign_in(client, f"fuzz-{role.value}").status_code == 303
+    with fuzzed.unit_of_work(write=False) as session:
+        me = session.scalars(select(User.id).where(User.name == f"fuzz-{role.value}")).one()
+    # A new password of one's own ends one's own session: the rest of the crawl would be
+    # answered by the sign-in page alone.
+    skipped = SKIPPED | {f"/users/{me}/password"}
     forms = changes = refusals = 0
     for page, form in crawl(client):
-        if urlsplit(form.action).path in SKIPPED:
+        if urlsplit(form.action).path in skipped:
             continue
         forms += 1
         for _ in range(sends):

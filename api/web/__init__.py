@@ -31,6 +31,7 @@ from api.web.pages import (
     records,
     reviews,
     session,
+    users,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -97,6 +98,7 @@ def router() -> APIRouter:
         records,
         instruments,
         documents,
+        users,
     ):
         pages.include_router(module.router)
     return pages
