@@ -952,6 +952,22 @@ class TestUserPages:
         )
         # The secret is on that answer alone: the list shows its prefix only.
         assert secret not in client.get("/users").text
+        from tests.factories import make_programme
+
+        programme = make_programme(session)
+        scoped = client.post(
+            f"/users/{eva.id}/tokens",
+            data={"csrf_token": token, "programme": str(programme.id), "expires_in": "30"},
+        )
+        assert scoped.status_code == 201
+        newest = session.scalars(select(ApiToken).order_by(ApiToken.id.desc())).first()
+        assert newest.programme_id == programme.id
+        assert newest.expires_at is not None
+        never = client.post(
+            f"/users/{eva.id}/tokens", data={"csrf_token": token, "expires_in": "0"}
+        )
+        assert never.status_code == 422
+        assert error_beside(never.text, f"token-{eva.id}-expires_in")
 
         other = make_client_for(client)
         assert sign_in(other, "eva-auditor", "a long passphrase").status_code == 303
@@ -960,7 +976,7 @@ class TestUserPages:
             data={"csrf_token": token, "active": "false", "reason": "left"},
             follow_redirects=False,
         ).is_redirect
-        session.refresh(eva)
+        session.expire_all()
         assert not eva.is_active
         assert all(t.revoked_at is not None for t in session.scalars(select(ApiToken)))
         assert other.get("/", follow_redirects=False).status_code == 303  # signed out

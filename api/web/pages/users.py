@@ -28,6 +28,7 @@ from qms.accounts import web as web_accounts
 from qms.accounts.models import User
 from qms.errors import FieldError, NotFound, ValidationFailed
 from qms.permissions import Action, Role
+from qms.programmes import service as programmes
 
 router = APIRouter(include_in_schema=False)
 
@@ -159,17 +160,13 @@ def issue_token(
                 "invalid expiry", [FieldError("expires_in", "a whole number of days, 1 to 3650")]
             )
         programme_code = None
-        if values.get("programme"):
-            programme_code = next(
-                (
-                    text.split(" · ")[0]
-                    for key, text in options.programmes(session, page)
-                    if key == values["programme"]
-                ),
-                None,
-            )
-            if programme_code is None:
+        chosen = values.get("programme")
+        if chosen is not None:
+            if not (chosen.isdigit() and len(chosen) < 10):
                 raise ValidationFailed("unknown programme", [FieldError("programme", "choose one")])
+            programme_code = programmes.get_programme(
+                session, actor=page.actor, programme_id=int(chosen)
+            ).code
         name = _user_name(session, user_id)
         issued = accounts.create_token(
             session,
