@@ -22,7 +22,8 @@ from qms.followups.models import FollowUp
 from qms.followups.schemas import FollowUpRead
 from qms.indicators import service as indicators
 from qms.indicators.schemas import IndicatorRow
-from qms.pairs.models import Pair
+from qms.pairs.models import Pair, PairStatus
+from qms.pairs.rules import pair_months
 from qms.pairs.service import LIVE, within_programme
 from qms.permissions import Action, Actor
 from qms.procedures import service as procedures
@@ -40,10 +41,21 @@ class Breach:
     row: IndicatorRow
 
 
+@dataclass(frozen=True)
+class Shortfall:
+    """A live pair that met less than its programme's meeting rule in the last complete month."""
+
+    pair_id: int
+    pair_code: str
+    month: str
+    short: tuple[str, ...]
+
+
 @dataclass
 class Overview:
     """The front page: open deviations by severity, overdue actions, follow-ups due this month,
-    procedures due for review, indicator breaches (None where the reader may not read them)."""
+    procedures due for review, indicator breaches, pairs short of the meeting rule last month
+    (None where the reader may not read them)."""
 
     on: date
     open_by_severity: dict[str, int] | None = None
@@ -51,6 +63,7 @@ class Overview:
     follow_ups_due: list[FollowUpRead] | None = None
     procedures_due: list[ProcedureRead] | None = None
     breaches: list[Breach] | None = field(default=None)
+    meeting_shortfalls: list[Shortfall] | None = None
 
 
 def end_of_month(on: date) -> date:
@@ -106,4 +119,17 @@ def overview(session: Session, *, actor: Actor, on: date) -> Overview:
                 for row in table.rows
                 if row.status == "breach"
             ]
+    if actor.can(Action.pair_read):
+        last_month = (on.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        active = session.scalars(
+            within_programme(
+                select(Pair).where(Pair.status == PairStatus.active).order_by(Pair.id),
+                actor.programme_id,
+            )
+        ).all()
+        result.meeting_shortfalls = [
+            Shortfall(month.pair.id, month.pair.code, month.month, month.short)
+            for month in pair_months(session, list(active), on)
+            if month.month == last_month and month.short
+        ]
     return result

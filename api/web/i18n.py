@@ -626,6 +626,8 @@ NB: dict[str, str] = {
     "until": "til",
     "deactivated": "deaktivert",
     "revoked": "tilbakekalt",
+    "Pairs short of the meeting rule last month": "Par under møteregelen forrige måned",
+    "The first 20 are shown.": "De første 20 vises.",
 }
 
 
