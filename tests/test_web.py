@@ -445,6 +445,7 @@ PAGES = {
     "/instruments": "evaluation.read",
     "/instruments/new": "instrument.write",
     "/users": "user.manage",
+    "/retention": "retention.read",
     "/audits": "internal_audit.read",
     "/audits/new": "internal_audit.manage",
     "/reviews": "review.read",
@@ -991,6 +992,42 @@ class TestUserPages:
         sign_in(client, web_user(session, Role.quality_lead))
         assert client.get("/users").status_code == 403
         assert 'href="/users"' not in client.get("/").text
+
+
+class TestRetentionPage:
+    def test_disposing_of_due_personal_data_under_a_recorded_decision(self, client, session):
+        from datetime import date
+
+        from qms.participants.models import ParticipantPersonal
+        from qms.retention.models import RetentionDecision
+        from tests.factories import make_cohort, make_participant, make_programme
+
+        old = make_cohort(
+            session, make_programme(session), start_on=date(2012, 2, 1), end_on=date(2013, 1, 31)
+        )
+        person = make_participant(session, old, personal={"name": "Gone Long Ago"})
+        session.flush()
+        sign_in(client, web_user(session, Role.quality_lead))
+        page = client.get("/retention")
+        assert page.status_code == 200
+        token = csrf_of(page.text)
+        refused = client.post("/retention", data={"csrf_token": token, "kind": "personal_data"})
+        assert refused.status_code == 422
+        assert error_beside(refused.text, "dispose-personal_data-reason")
+        assert _count(session, RetentionDecision) == 0
+        done = client.post(
+            "/retention",
+            data={
+                "csrf_token": token,
+                "kind": "personal_data",
+                "reason": "Retention period passed; decided at the quality meeting",
+            },
+            follow_redirects=False,
+        )
+        assert done.status_code == 303, done.text[:500]
+        session.expire_all()
+        assert session.get(ParticipantPersonal, person.id).name is None
+        assert "decided at the quality meeting" in client.get("/retention").text
 
 
 class TestAuditPages:

@@ -628,6 +628,21 @@ NB: dict[str, str] = {
     "revoked": "tilbakekalt",
     "Pairs short of the meeting rule last month": "Par under møteregelen forrige måned",
     "The first 20 are shown.": "De første 20 vises.",
+    "Counted from": "Regnet fra",
+    "Cut-off": "Skjæringsdato",
+    "Decided": "Besluttet",
+    "Decision and reason": "Beslutning og begrunnelse",
+    "Decisions recorded": "Registrerte beslutninger",
+    "Dispose of": "Avhend",
+    "Dispose of them": "Avhend dem",
+    "Due now": "Forfalt nå",
+    "Kept for (years)": "Oppbevares (år)",
+    "Kind of record": "Type registrering",
+    "None recorded yet.": "Ingen registrert ennå.",
+    "Records": "Registreringer",
+    "Retention": "Oppbevaring",
+    "Retention of records": "Oppbevaring av registreringer",
+    "Then": "Deretter",
 }
 
 

@@ -1,5 +1,6 @@
 """Imports: the batches with their rejected rows, uploading a file (checked first, or only
-checked), rolling a batch back; the audit trail with its verification."""
+checked), rolling a batch back; the audit trail with its verification; retention: what each kind
+of record is kept for, what is due, and disposing of it under a recorded decision."""
 
 from __future__ import annotations
 
@@ -33,7 +34,10 @@ from qms.evaluations import service as evaluations
 from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile, detect_format
 from qms.evaluations.schemas import BatchRead, RollbackRequest
+from qms.pairs.service import today
 from qms.permissions import Action
+from qms.retention import service as retention
+from qms.retention.schemas import DispositionCreate
 
 router = APIRouter(include_in_schema=False)
 
@@ -242,3 +246,56 @@ def audit_trail(request: Request, page: Annotated[Page, page_for(Action.audit_re
         errors=query.errors,
         **read(request, load),
     )
+
+
+def _retention(
+    request: Request,
+    page: Page,
+    refusal: Refusal | None = None,
+    values: dict[str, Any] | None = None,
+) -> Response:
+    def load(session: Session) -> dict[str, Any]:
+        return {
+            "report": retention.report(session, actor=page.actor, as_of=today()),
+            "decisions": retention.decisions(session, actor=page.actor)[:50],
+        }
+
+    return render(
+        page,
+        request,
+        "retention.html",
+        section="documents",
+        refusal=refusal,
+        values=values or {},
+        **read(request, load),
+    )
+
+
+@router.get("/retention")
+def retention_page(
+    request: Request, page: Annotated[Page, page_for(Action.retention_read)]
+) -> Response:
+    """Each kind of record: how long it is kept, from when, and what is due for disposition."""
+    return _retention(request, page)
+
+
+@router.post("/retention")
+def dispose(
+    request: Request, page: Annotated[Page, page_for(Action.retention_dispose)], form: Form
+) -> Response:
+    """Dispose of every due record of a kind (removed or pseudonymised) under a decision."""
+    values = form_values(form, "kind", "reason")
+    result = perform(
+        request,
+        lambda s: (
+            retention.dispose(
+                s,
+                actor=page.actor,
+                data=DispositionCreate.model_validate(values),
+                as_of=today(),
+            ).id
+        ),
+    )
+    if isinstance(result, Refusal):
+        return _retention(request, page, result, values)
+    return see_other("/retention")
