@@ -426,6 +426,50 @@ class TestEvidenceMap:
         assert iso_rows["7.2"]["evidence"] == iso_rows["7"]["evidence"]
         assert iso_rows["7.2"]["evidence"]
 
+    def test_recruitment_screening_and_purpose_have_their_evidence(
+        self, client, session, lead
+    ) -> None:
+        from qms.indicators import service as indicators
+        from qms.indicators.schemas import IndicatorCreate
+        from tests.factories import ADMIN
+
+        programme = make_programme(
+            session,
+            target_group="Job-seeking graduates with a foreign degree",
+            objectives="9 of 12 mentees employed at close",
+        )
+        cohort = make_cohort(session, programme)
+        make_participant(session, cohort, screened_on=cohort.start_on)
+        make_participant(session, cohort)
+        indicators.define(
+            session,
+            actor=ADMIN,
+            programme_id=programme.id,
+            data=IndicatorCreate(
+                code="EMPLOYED",
+                name="Employed at close",
+                unit="percent",
+                computation="employment_rate",
+                planned=75,
+            ),
+        )
+        today = date.today()
+        params = {
+            "programme_id": programme.id,
+            "period_start": min(cohort.start_on, today).isoformat(),
+            "period_end": max(cohort.end_on, today).isoformat(),
+        }
+        mentor = client.get("/api/v1/frameworks/MENTOR/coverage", headers=lead, params=params)
+        rows = {row["code"]: row for row in mentor.json()["rows"]}
+        assert {"kind": "participants enrolled", "count": 2} in rows["recruitment"]["evidence"]
+        assert {"kind": "participants screened", "count": 1} in rows["screening"]["evidence"]
+        emcc = client.get("/api/v1/frameworks/EMCC/coverage", headers=lead, params=params)
+        purpose = {row["code"]: row for row in emcc.json()["rows"]}["purpose"]
+        assert purpose["evidence"] == [
+            {"kind": "indicators with a planned value", "count": 1},
+            {"kind": "programmes with a stated purpose", "count": 1},
+        ]
+
     def test_a_period_that_ends_before_it_starts_is_refused(self, client, lead) -> None:
         r = client.get(
             "/api/v1/frameworks/MENTOR/coverage",

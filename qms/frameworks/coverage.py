@@ -29,6 +29,7 @@ from qms.evaluations.models import EvaluationResponse
 from qms.followups.models import FollowUp
 from qms.frameworks.catalogue import get_framework, iso_ref, with_ancestors
 from qms.frameworks.schemas import Coverage, CoverageRow, EvidenceCount
+from qms.indicators.models import IndicatorDefinition
 from qms.pairs.models import Meeting, Pair, PairStatus
 from qms.pairs.service import within_programme
 from qms.participants.models import Participant
@@ -36,7 +37,7 @@ from qms.periods import bounds, check_range
 from qms.permissions import Action, Actor, require
 from qms.procedures import service as procedures
 from qms.programmes import service as programmes
-from qms.programmes.models import Cohort
+from qms.programmes.models import Cohort, Programme
 
 # What a record evidences by being what it is, whatever references it carries besides.
 EVIDENCE_OF: dict[str, tuple[str, ...]] = {
@@ -48,6 +49,13 @@ EVIDENCE_OF: dict[str, tuple[str, ...]] = {
     "pairs unwound": ("EMCC:selection-matching", "MENTOR:closure"),
     "pairs completed": ("MENTOR:closure",),
     "participants trained": ("MENTOR:training", "EMCC:training", "ISO9001:7.2"),
+    # Enrolment is the end of recruitment; a recorded screening, of screening for suitability.
+    "participants enrolled": ("MENTOR:recruitment",),
+    "participants screened": ("MENTOR:screening", "EMCC:selection-matching"),
+    # A programme that states whom it is for and what it aims at, and measures it by indicators
+    # with planned values, states its purpose and what success looks like.
+    "programmes with a stated purpose": ("EMCC:purpose", "ISO9001:4.3"),
+    "indicators with a planned value": ("EMCC:purpose", "ISO9001:6.2"),
     "evaluation answers": ("ISO9001:9.1.2", "ISO9001:9.1.3", "EMCC:measurement-review"),
     "internal audits": ("ISO9001:9.2.1", "ISO9001:9.2.2"),
     "management reviews": (
@@ -151,6 +159,34 @@ def coverage(
     if programme_id is not None:
         trained = trained.where(Cohort.programme_id == programme_id)
     tally.add("participants trained", [], sum(1 for m in session.scalars(trained) if m))
+    people = select(func.count(Participant.id)).join(Cohort, Cohort.id == Participant.cohort_id)
+    if programme_id is not None:
+        people = people.where(Cohort.programme_id == programme_id)
+    tally.add(
+        "participants enrolled",
+        [],
+        session.scalar(people.where(Participant.created_at >= lo, Participant.created_at < hi))
+        or 0,
+    )
+    tally.add(
+        "participants screened",
+        [],
+        session.scalar(
+            people.where(
+                Participant.screened_on >= period_start, Participant.screened_on <= period_end
+            )
+        )
+        or 0,
+    )
+    stated = select(func.count(Programme.id)).where(
+        Programme.objectives != "", Programme.target_group != ""
+    )
+    planned = select(func.count(IndicatorDefinition.id))
+    if programme_id is not None:
+        stated = stated.where(Programme.id == programme_id)
+        planned = planned.where(IndicatorDefinition.programme_id == programme_id)
+    tally.add("programmes with a stated purpose", [], session.scalar(stated) or 0)
+    tally.add("indicators with a planned value", [], session.scalar(planned) or 0)
     answers = (
         select(func.count(EvaluationResponse.id))
         .join(Participant, Participant.id == EvaluationResponse.participant_id)
