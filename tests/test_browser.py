@@ -289,6 +289,43 @@ def test_a_procedure_is_written_in_the_browser_and_approved_by_another(browser, 
         assert (version.author, version.approved_by) == (site.lead, approver)
 
 
+def test_a_coordinator_enrols_matches_and_records_a_meeting(browser, site) -> None:
+    expect = sync_api.expect
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _sign_in_by_keyboard(page, site, site.coordinator)
+    codes = []
+    for role, name in (("mentor", "Kristin Dahl"), ("mentee", "Omar Saleh")):
+        page.get_by_role("link", name="Participants", exact=True).click()
+        page.get_by_role("link", name="Enrol a participant").click()
+        page.get_by_label("Cohort").select_option(label="VIA-JOB · Intake 2026")
+        page.get_by_label("Role").select_option(role)
+        page.get_by_label("Professional field").fill("Water engineering")
+        page.get_by_label("Name", exact=True).fill(name)
+        page.get_by_role("button", name="Enrol").click()
+        expect(page.get_by_text(name)).to_be_visible()
+        codes.append(page.get_by_role("heading", level=1).inner_text().split()[0])
+    page.get_by_role("link", name="Pairs", exact=True).click()
+    page.get_by_role("link", name="Match a pair").click()
+    for field, code in (("mentor_id", codes[0]), ("mentee_id", codes[1])):
+        option = page.locator(f"#f-{field} option", has_text=code)
+        page.locator(f"#f-{field}").select_option(option.get_attribute("value"))
+    page.get_by_label("Why this match").fill(
+        "Both in water engineering; the mentee aims at consulting"
+    )
+    page.get_by_role("button", name="Match the pair").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"{codes[0]} / {codes[1]}")
+    _move(page, "active")
+    page.get_by_label("Held on").fill(date.today().isoformat())
+    page.get_by_label("Minutes").fill("75")
+    page.get_by_label("How").select_option("video")
+    page.get_by_label("Topics").fill("CV and the first interview")
+    page.get_by_role("button", name="Record the meeting").click()
+    expect(page.get_by_role("cell", name="CV and the first interview")).to_be_visible()
+    _shot(page, "pair-record")
+    context.close()
+
+
 def test_an_auditor_sees_no_edit_controls_and_is_refused_a_post(browser, site) -> None:
     expect = sync_api.expect
     # The lead logs one deviation for the auditor to look at.
