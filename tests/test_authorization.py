@@ -32,19 +32,21 @@ OBJECT_LEVEL = {
 }
 
 
-def _permission(route: APIRoute) -> Action | None:
+def declared_action(route: APIRoute, kind: type = Permission) -> Action | None:
+    """Return the action a route's dependency of the kind (REST or page permission) demands."""
     pending = list(route.dependant.dependencies)
     while pending:
         dependency = pending.pop()
-        if isinstance(dependency.call, Permission):
-            return dependency.call.action
+        if isinstance(dependency.call, kind):
+            action: Action = dependency.call.action
+            return action
         pending.extend(dependency.dependencies)
     return None
 
 
 def operations(app) -> list[tuple[str, str, Action | None]]:
     return sorted(
-        (method, route.path, _permission(route))
+        (method, route.path, declared_action(route))
         for route in api_routes(app)
         for method in route.methods or ()
         if route.path not in OPEN

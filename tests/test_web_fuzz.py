@@ -42,6 +42,7 @@ from qms.models import Base
 from qms.permissions import Action, Role, can
 from tests.conftest import make_client
 from tests.factories import ADMIN
+from tests.test_authorization import declared_action
 from tests.web import PageForm, read_page, sign_in, web_user
 
 # The admin comes last: its forms manage the other users (passwords, deactivation).
@@ -320,13 +321,7 @@ OPEN_PAGES = {"/sign-in", "/sign-out", "/language"}
 
 
 def _page_permission(route: Any) -> Action | None:
-    pending = list(route.dependant.dependencies)
-    while pending:
-        dependency = pending.pop()
-        if isinstance(dependency.call, PagePermission):
-            return dependency.call.action
-        pending.extend(dependency.dependencies)
-    return None
+    return declared_action(route, PagePermission)
 
 
 def test_every_page_declares_what_it_needs(client) -> None:
