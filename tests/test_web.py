@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -31,8 +33,9 @@ from qms.deviations.models import (
 from qms.errors import ValidationFailed
 from qms.followups.models import FollowUpOutcome
 from qms.permissions import Role
+from tests.conftest import make_client
 from tests.factories import ADMIN, make_deviation
-from tests.web import PASSWORD, csrf_of, error_beside, sign_in, web_user
+from tests.web import PASSWORD, csrf_of, error_beside, read_page, sign_in, web_user
 
 TEMPLATES = Path(__file__).parent.parent / "api" / "web" / "templates"
 
@@ -1779,3 +1782,47 @@ def test_the_pages_are_not_in_the_openapi(client) -> None:
     assert "/deviations" not in paths
     assert "/sign-in" not in paths
     assert "/api/v1/deviations" in paths
+
+
+def test_two_browsers_moving_one_deviation_at_once_exactly_one_wins(fresh_db) -> None:
+    """Two quality leads read the same deviation and press the same move at the same moment:
+    one moves it, the other is told it changed since it was read; one move is in the trail."""
+    with fresh_db.unit_of_work() as session:
+        deviation_id = make_deviation(session).id
+        names = [web_user(session, Role.quality_lead, f"lead-{n}") for n in range(2)]
+    browsers = []
+    for name in names:
+        browser = make_client(fresh_db)
+        sign_in(browser, name)
+        page = browser.get(f"/deviations/{deviation_id}").text
+        form = next(
+            form
+            for form in read_page(f"/deviations/{deviation_id}", page)[1]
+            if form.action.endswith("/move") and ("to", "investigating") in form.defaults()
+        )
+        browsers.append((browser, form.defaults()))
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, str]] = []
+
+    def move(browser: Any, fields: list[tuple[str, str]]) -> None:
+        barrier.wait()
+        r = browser.post(
+            f"/deviations/{deviation_id}/move", data=dict(fields), follow_redirects=False
+        )
+        answers.append((r.status_code, r.text))
+
+    threads = [threading.Thread(target=move, args=pair) for pair in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    (won, _), (lost, page) = sorted(answers)
+    assert won == 303
+    assert lost in (409, 412)
+    assert "changed" in page.lower(), page
+    with fresh_db.unit_of_work(write=False) as session:
+        moves = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "deviation.transitioned")
+        ).all()
+        assert len(moves) == 1
+        assert session.get(Deviation, deviation_id).status is DeviationStatus.investigating
