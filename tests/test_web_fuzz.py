@@ -9,7 +9,9 @@ bytes that are not UTF-8. Whatever comes back:
 - no answer is a 5xx;
 - a refused change keeps nothing: no row more or less, no event but the reader's own;
 - an accepted change leaves its event in the audit trail;
-- a redirect stays on this site.
+- a redirect stays on this site;
+- markup sent in a form is shown as text, never as markup, on the answer and on every page
+  read after it.
 
 A few sends per form in CI; `pytest tests/test_web_fuzz.py --thorough` sends many more, from a
 new seed each run (the seed is in every failure's message).
@@ -105,6 +107,8 @@ FILES = [
     ("no-ending", b"participant\n"),
     ("latin1.csv", "participant,note\nP-0001,Bjørn Ærø\n".encode("latin-1")),
 ]
+# The markup among them, as it would stand in a page that did not escape it.
+MARKUP = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
 IDS = ["0", "999999999", "2147483648", "9223372036854775807", "9223372036854775808", "9" * 30]
 
 
@@ -163,6 +167,13 @@ def _kind(address: str) -> str:
     return re.sub(r"\d+", "N", parts.path) + "?" + "&".join(keys)
 
 
+def _unescaped(response: Any) -> list[str]:
+    """Return the markup sent in earlier forms that an HTML answer shows as markup."""
+    if not response.headers.get("content-type", "").startswith("text/html"):
+        return []
+    return [markup for markup in MARKUP if markup in response.text]
+
+
 def crawl(client: Any) -> Iterator[tuple[str, PageForm]]:
     """Follow the pages' links from the overview; yield each page's forms as they are found."""
     seen: set[str] = set()
@@ -181,6 +192,7 @@ def crawl(client: Any) -> Iterator[tuple[str, PageForm]]:
         assert r.status_code < 500, (address, r.status_code, r.text[:2000])
         if not r.headers.get("content-type", "").startswith("text/html"):
             continue
+        assert _unescaped(r) == [], address
         links, forms = read_page(urlsplit(address).path, r.text)
         queue.extend(links)
         for form in forms:
@@ -274,7 +286,7 @@ def test_every_form_sent_back_wrong(fuzzed: Database, fuzz_seed, role: Role) -> 
     # A new password of one's own ends one's own session: the rest of the crawl would be
     # answered by the sign-in page alone.
     skipped = SKIPPED | {f"/users/{me}/password"}
-    forms = changes = refusals = 0
+    forms = changes = refusals = shown = 0
     # What the records were after the last send: the pages read in between change nothing, so a
     # change found after the next send is that send's (or a read's, which is as wrong).
     with fuzzed.unit_of_work(write=False) as session:
@@ -291,10 +303,17 @@ def test_every_form_sent_back_wrong(fuzzed: Database, fuzz_seed, role: Role) -> 
             r = _send(client, form, action, pairs, raw, rng)
             said = (seed, role.value, page, form.method, action, pairs if raw is None else raw)
             assert r.status_code < 500, (*said, r.status_code, r.text[:3000])
+            assert _unescaped(r) == [], said
+            shown += "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
             if r.is_redirect:
                 location = r.headers["location"]
                 assert location.startswith("/"), (*said, location)
                 assert not location.startswith("//"), (*said, location)
+                # Where a browser goes next: the record as changed, with what was typed.
+                then = client.get(location)
+                assert then.status_code < 500, (*said, location, then.status_code, then.text[:3000])
+                assert _unescaped(then) == [], (*said, location)
+                shown += "&lt;script&gt;alert(1)&lt;/script&gt;" in then.text
             if form.method == "get" or path in NOT_CHANGES:
                 continue
             with fuzzed.unit_of_work(write=False) as session:
@@ -309,9 +328,11 @@ def test_every_form_sent_back_wrong(fuzzed: Database, fuzz_seed, role: Role) -> 
                 assert events, (*said, r.status_code, "changed without an event:", changed)
     assert forms >= (3 if role is Role.auditor else 8), forms
     if role is not Role.auditor:
-        # The fuzz reached the services: some sends were refused by their rules, some went in.
+        # The fuzz reached the services: some sends were refused by their rules, some went in,
+        # and markup sent came back shown as text.
         assert refusals > 0
         assert changes > 0, forms
+        assert shown > 0
     with fuzzed.unit_of_work(write=False) as session:
         assert verify(session).ok
 
