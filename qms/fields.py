@@ -11,9 +11,27 @@ from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConst
 MAX_INT = 2**31 - 1
 
 
+# What a stored text may not hold: the documents are XML 1.0, which has no place for the C0
+# control characters but tab, line feed and carriage return, nor for lone surrogates, U+FFFE or
+# U+FFFF; PostgreSQL has none for NUL.
+NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def unprintable(value: str) -> str | None:
+    """Say which character a stored text may not hold and where, or None if there is none."""
+    found = NOT_TEXT.search(value)
+    if found is None:
+        return None
+    return (
+        f"must not contain control or non-text characters (U+{ord(found.group()):04X} "
+        f"at character {found.start() + 1})"
+    )
+
+
 def _printable(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+    problem = unprintable(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 

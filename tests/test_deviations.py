@@ -103,6 +103,11 @@ class TestLog:
             ({"detected_at": "2999-01-01T00:00:00Z"}, "detected_at"),
             ({"detected_at": "2026-03-01T10:00:00Z", "due_on": "2026-02-01"}, "due_on"),
             ({"colour": "red"}, "colour"),
+            # Characters no document can carry (a bell, an escape, Word's soft line break).
+            ({"title": "Bell\x07"}, "title"),
+            ({"description": "Pasted\x0bfrom a word processor"}, "description"),
+            ({"immediate_containment": "\x1b[31mred"}, "immediate_containment"),
+            ({"description": "Not a character\ufffe"}, "description"),
         ],
     )
     def test_bad_input_names_the_field_and_writes_nothing(
@@ -117,6 +122,21 @@ class TestLog:
         assert _count(session) == before
         # and no number was used up
         assert make_deviation(session).number == f"DEV-{YEAR}-{before + 1:04d}"
+
+    def test_a_control_character_is_named_with_its_place(self, client, lead) -> None:
+        r = client.post("/api/v1/deviations", headers=lead, json={**LOG, "title": "Met\x07 once"})
+        assert r.status_code == 422
+        [error] = r.json()["errors"]
+        assert error["field"] == "title"
+        assert "U+0007 at character 4" in error["message"]
+
+    def test_tabs_and_line_ends_are_text(self, client, lead) -> None:
+        description = "First line\r\n\tthen an indented one\nand a third."
+        r = client.post(
+            "/api/v1/deviations", headers=lead, json={**LOG, "description": description}
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["description"] == description
 
     def test_a_cohort_of_another_programme_is_refused(self, client, session, lead) -> None:
         p, other = make_programme(session), make_programme(session)

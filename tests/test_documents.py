@@ -307,3 +307,29 @@ class TestQualitySystemDocuments:
             "/api/v1/documents/evidence-map/EMCC?programme_id=1", headers=tokens[Role.coordinator]
         )
         assert mine.status_code == 200
+
+
+def test_a_record_kept_with_a_control_character_still_gives_its_documents(new_database) -> None:
+    """Text the schemas refuse now may be in records kept from before: the documents show each
+    such character as U+FFFD instead of failing."""
+    from sqlalchemy import update
+
+    from qms.deviations.models import Deviation
+    from tests.factories import make_deviation, make_token
+
+    database = new_database()
+    with database.unit_of_work() as session:
+        deviation_id = make_deviation(session).id
+        session.execute(
+            update(Deviation)
+            .where(Deviation.id == deviation_id)
+            .values(title="Bell\x07 and escape\x1b", description="Soft\x0bbreak")
+        )
+        auditor = auth(make_token(session, Role.auditor))
+    client = make_client(database)
+    register = client.get("/api/v1/documents/deviation-register", headers=auditor)
+    assert register.status_code == 200
+    assert "Bell\ufffd and escape\ufffd" in _text(register.content)
+    report = client.get(f"/api/v1/documents/deviation-report/{deviation_id}", headers=auditor)
+    assert report.status_code == 200
+    assert "Soft\ufffdbreak" in _text(report.content)

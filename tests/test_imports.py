@@ -262,6 +262,32 @@ class TestOtherShapesAndFormats:
         assert _post(client, setup["importer"], fixed, "o.csv", path="outcomes").status_code == 201
         assert _count(session, Outcome) == 2
 
+    def test_a_control_character_in_free_text_is_named_by_row_and_column(
+        self, client, session, setup
+    ) -> None:
+        a, b, c = setup["people"]
+        outcomes = (
+            "participant,outcome,date,note\n"
+            f"{a},employed_full_time,2026-12-01,Engineer\n"
+            f"{b},education,2026-12-01,Nurse\x07\n"
+        ).encode()
+        r = _post(client, setup["importer"], outcomes, "o.csv", path="outcomes")
+        assert r.status_code == 422
+        [error] = r.json()["errors"]
+        assert (error["row"], error["field"]) == (3, "note")
+        assert "U+0007" in error["message"]
+        answers = (
+            "participant,instrument,question,answer,submitted_at\n"
+            f"{c},FINAL,NOTE,Fine\x00 thanks,2026-11-01\n"
+        ).encode()
+        r = _post(client, setup["importer"], answers, "a.csv")
+        assert r.status_code == 422
+        [error] = r.json()["errors"]
+        assert (error["row"], error["field"]) == (2, "answer")
+        assert "U+0000" in error["message"]
+        assert _count(session, Outcome) == 0
+        assert _count(session, EvaluationBatch) == 0
+
 
 class TestLimitsAndAccess:
     def test_an_upload_over_the_limit_is_413(self, client, setup, monkeypatch) -> None:

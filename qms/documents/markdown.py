@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qms.documents.style import HouseDocument
+from qms.documents.style import HouseDocument, xml_text
 
 _EMPHASIS = re.compile(r"(\*\*[^*]+\*\*|\*[^*]+\*|`[^`]+`)")
 
@@ -104,7 +104,7 @@ def parse(markdown: str) -> list[Block]:
 
 def _runs(paragraph: object, text: str) -> None:
     for style, part in spans(text):
-        run = paragraph.add_run(part)  # type: ignore[attr-defined]
+        run = paragraph.add_run(xml_text(part))  # type: ignore[attr-defined]
         if style == "bold":
             run.bold = True
         elif style == "italic":
@@ -119,7 +119,7 @@ def render(document: HouseDocument, markdown: str, *, skip_title: bool = True) -
     for block in parse(markdown):
         if block.kind == "heading":
             if not (skip_title and block.level == 1):
-                doc.add_heading(block.text, level=min(block.level, 4))
+                doc.add_heading(xml_text(block.text), level=min(block.level, 4))
         elif block.kind == "table":
             document.table(list(block.rows[0]), [list(r) for r in block.rows[1:]])
         elif block.kind in ("bullet", "number"):

@@ -18,6 +18,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from qms.fields import NOT_TEXT
+
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "page": "Page",
@@ -68,6 +70,14 @@ class Issue:
         return LABELS[self.language][key]
 
 
+def xml_text(text: str) -> str:
+    """Return the text with each character XML cannot hold shown as U+FFFD.
+
+    The schemas refuse such characters (qms.fields.NOT_TEXT); a record kept from before they did,
+    or written around them, still gives its document, with the place of each one visible."""
+    return NOT_TEXT.sub("\ufffd", text)
+
+
 def _field(paragraph: object, instruction: str) -> None:
     """Add a Word field (PAGE, NUMPAGES): begin, instruction, separate, placeholder, end."""
     run = paragraph.add_run()  # type: ignore[attr-defined]
@@ -107,7 +117,7 @@ class HouseDocument:
         for side in ("left_margin", "right_margin"):
             setattr(section, side, Cm(2))
         header = section.header.paragraphs[0]
-        header.text = f"{issue.organisation} — {issue.title} — {issue.code}"
+        header.text = xml_text(f"{issue.organisation} — {issue.title} — {issue.code}")
         footer = section.footer.paragraphs[0]
         footer.add_run(f"{issue.label('page')} ")
         _field(footer, "PAGE")
@@ -120,12 +130,12 @@ class HouseDocument:
         )
         line.runs[0].font.size = Pt(7)
         properties = self.doc.core_properties
-        properties.title = issue.title
-        properties.identifier = issue.code
-        properties.author = issue.organisation
+        properties.title = xml_text(issue.title)
+        properties.identifier = xml_text(issue.code)
+        properties.author = xml_text(issue.organisation)
         properties.created = properties.modified = issue.as_of.replace(tzinfo=None)
         properties.revision = 1
-        self.doc.add_heading(issue.title, level=0)
+        self.doc.add_heading(xml_text(issue.title), level=0)
 
     def control_block(self, rows: Sequence[tuple[str, str]]) -> None:
         """Add the document-control block: code, version, status, owner, approver, dates."""
@@ -134,12 +144,12 @@ class HouseDocument:
 
     def heading(self, text: str, level: int = 1) -> None:
         """Add a heading."""
-        self.doc.add_heading(text, level=level)
+        self.doc.add_heading(xml_text(text), level=level)
 
     def paragraph(self, text: str, *, bold: bool = False) -> None:
         """Add a paragraph of text."""
         paragraph = self.doc.add_paragraph()
-        paragraph.add_run(text).bold = bold
+        paragraph.add_run(xml_text(text)).bold = bold
 
     def table(
         self, headers: Sequence[str], rows: Sequence[Sequence[str]], *, header: bool = True
@@ -159,14 +169,14 @@ class HouseDocument:
         if header:
             first = table.rows[0]
             for cell, text, width in zip(first.cells, headers, widths, strict=True):
-                cell.text = text
+                cell.text = xml_text(text)
                 cell.width = width
                 cell.paragraphs[0].runs[0].bold = True
             _repeat_header(first)
         for values in rows:
             row = table.add_row()
             for cell, text in zip(row.cells, values, strict=True):
-                cell.text = text
+                cell.text = xml_text(text)
             _no_split(row)
 
     def to_bytes(self) -> bytes:

@@ -35,7 +35,7 @@ from qms.evaluations.models import (
 )
 from qms.evaluations.readers import ImportFile, read_rows, text_of
 from qms.evaluations.schemas import BatchRead, InstrumentCreate, RejectedRow
-from qms.fields import in_calendar
+from qms.fields import in_calendar, unprintable
 from qms.participants.models import Participant
 from qms.permissions import Action, Actor, Role, require
 from qms.programmes.models import Cohort
@@ -184,6 +184,9 @@ def _answer(question: QuestionInfo, raw: Any) -> tuple[float | None, str | None]
         if text not in question.options:
             raise ValueError(f"{text!r} is not one of: {', '.join(question.options)}")
         return None, text
+    problem = unprintable(text)
+    if problem is not None:
+        raise ValueError(f"the answer {problem}")
     return None, text
 
 
@@ -300,6 +303,8 @@ def _outcome_converter(lookups: Lookups, header: list[str]) -> Converter:
         except ValueError as exc:
             raise _RowProblem("date", f"the date {exc}") from None
         note = text_of(row.get("note")) or None
+        if note is not None and (problem := unprintable(note)) is not None:
+            raise _RowProblem("note", f"the note {problem}")
         yield {
             "participant_id": lookups.participants[code],
             "outcome": OutcomeKind(kind),
