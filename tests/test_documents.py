@@ -333,3 +333,17 @@ def test_a_record_kept_with_a_control_character_still_gives_its_documents(new_da
     report = client.get(f"/api/v1/documents/deviation-report/{deviation_id}", headers=auditor)
     assert report.status_code == 200
     assert "Soft\ufffdbreak" in _text(report.content)
+
+
+def test_a_procedure_table_row_wider_than_its_header_keeps_every_cell() -> None:
+    from qms.documents.markdown import render
+    from qms.documents.style import HouseDocument, Issue
+
+    moment = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    document = HouseDocument(Issue("Mentor", "Matching", "PR-01", moment, moment, "0" * 64))
+    render(document, "# Matching\n\n| Step | Who |\n|---|---|\n| Match | Coordinator | Friday |\n")
+    [table] = Document(io.BytesIO(document.to_bytes())).tables
+    assert [[cell.text for cell in row.cells] for row in table.rows] == [
+        ["Step", "Who", ""],
+        ["Match", "Coordinator", "Friday"],
+    ]

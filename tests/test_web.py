@@ -1766,6 +1766,14 @@ class TestMarkdown:
         assert "<script>" not in html
         assert "&lt;script&gt;" in html
 
+    def test_a_table_row_wider_than_its_header_keeps_every_cell(self) -> None:
+        html = str(
+            to_html("| Step | Who |\n|---|---|\n| Match | Coordinator | By Friday |\n| Meet |\n")
+        )
+        assert "<td>By Friday</td>" in html
+        assert html.count("<th scope='col'>") == 3
+        assert "<tr><td>Meet</td><td></td><td></td></tr>" in html
+
 
 def test_pages_forbid_framing_and_caching_and_the_api_is_left_alone(client, session) -> None:
     sign_in(client, web_user(session, Role.quality_lead))

@@ -66,8 +66,9 @@ def parse(markdown: str) -> list[Block]:
                 i += 1
             rows = [_cells(r) for r in table if not re.match(r"^\|?\s*:?-{2,}", r.strip())]
             if rows:
-                width = len(rows[0])
-                fitted = [tuple((r + [""] * width)[:width]) for r in rows]
+                # As wide as its widest row: a cell typed past the header's is kept, not dropped.
+                width = max(len(r) for r in rows)
+                fitted = [tuple(r + [""] * (width - len(r))) for r in rows]
                 blocks.append(Block("table", rows=tuple(fitted)))
             continue
         bullet = re.match(r"^(\s*)[-*]\s+(.*)$", line)
