@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from qms.audit.service import verify
 from qms.deviations.models import Deviation
 from qms.permissions import Role
+from tests.conftest import make_client
 from tests.factories import (
     auth,
     make_cohort,
@@ -232,3 +236,81 @@ class TestMidpointRule:
             started_on=months_back(3),
         )
         assert client.post("/api/v1/checks/run", headers=lead, json={}).json()["opened"] == []
+
+
+def test_two_rule_runs_at_once_open_each_finding_once(fresh_db) -> None:
+    """A scheduled run and one started by hand meet: every finding opens one deviation, the
+    numbers stay gapless, and neither run fails."""
+    with fresh_db.unit_of_work() as session:
+        programme = make_programme(session, min_meetings_per_month=2, min_minutes_per_month=120)
+        cohort = make_cohort(
+            session, programme, start_on=months_back(6), midpoint_on=months_back(2),
+            end_on=TODAY + timedelta(days=120),
+        )  # fmt: skip
+        for _ in range(3):
+            make_pair(
+                session, make_participant(session, cohort, "mentor"),
+                make_participant(session, cohort), started_on=months_back(3),
+            )  # fmt: skip
+        lead = auth(make_token(session, Role.quality_lead))
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, Any]] = []
+
+    def run() -> None:
+        client = make_client(fresh_db)
+        barrier.wait()
+        r = client.post("/api/v1/checks/run", headers=lead, json={})
+        answers.append((r.status_code, r.json()))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [status for status, _ in answers] == [200, 200], answers
+    opened = [f["key"] for _, body in answers for f in body["opened"]]
+    assert len(opened) == len(set(opened)) > 0
+    with fresh_db.unit_of_work(write=False) as session:
+        numbers = session.scalars(select(Deviation.number).order_by(Deviation.id)).all()
+        assert len(numbers) == len(opened)
+        assert [int(n.rsplit("-", 1)[1]) for n in numbers] == list(range(1, len(numbers) + 1))
+        assert verify(session).ok
+
+
+def test_two_coordinators_scheduling_one_cohort_at_once_give_each_pair_one_follow_up(
+    fresh_db,
+) -> None:
+    from qms.followups.models import FollowUp
+
+    with fresh_db.unit_of_work() as session:
+        programme = make_programme(session)
+        cohort = make_cohort(
+            session, programme, start_on=months_back(6), midpoint_on=months_back(2),
+            end_on=TODAY + timedelta(days=120),
+        )  # fmt: skip
+        for _ in range(4):
+            make_pair(
+                session, make_participant(session, cohort, "mentor"),
+                make_participant(session, cohort), started_on=months_back(3),
+            )  # fmt: skip
+        tokens = [auth(make_token(session, Role.coordinator)) for _ in range(2)]
+        cohort_id = cohort.id
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, Any]] = []
+
+    def schedule(token: dict[str, str]) -> None:
+        client = make_client(fresh_db)
+        barrier.wait()
+        r = client.post(f"/api/v1/cohorts/{cohort_id}/follow-ups/schedule", headers=token, json={})
+        answers.append((r.status_code, r.json()))
+
+    threads = [threading.Thread(target=schedule, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(status for status, _ in answers) == [201, 201], answers
+    assert sorted(len(body) for _, body in answers) == [0, 4]
+    with fresh_db.unit_of_work(write=False) as session:
+        pair_ids = session.scalars(select(FollowUp.pair_id)).all()
+        assert len(pair_ids) == len(set(pair_ids)) == 4

@@ -90,6 +90,23 @@ def created(values: Mapping[str, Any], *, personal: Iterable[str] = ()) -> Chang
     return diff({}, {k: v for k, v in values.items() if v is not None}, personal=personal)
 
 
+def lock_chain_head(session: Session) -> AuditChainHead:
+    """Lock the chain's head row for the rest of the transaction and return it.
+
+    Every write takes this lock when it records its event; a unit of work that must see what
+    the writes before it committed (a rule run deciding which findings are new) takes it first.
+    """
+    head = session.execute(
+        select(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if head is None:
+        raise NotFound("the audit chain head is missing: run `qms init` to migrate the database")
+    return head
+
+
 def record_event(
     session: Session,
     *,
@@ -107,14 +124,7 @@ def record_event(
     transaction already holds the database's write lock), so appends are serialised and the chain
     never forks.
     """
-    head = session.execute(
-        select(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if head is None:
-        raise NotFound("the audit chain head is missing: run `qms init` to migrate the database")
+    head = lock_chain_head(session)
     event = AuditEvent(
         seq=head.count + 1,
         at=utcnow(),

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qms.audit.service import record_event
+from qms.audit.service import lock_chain_head, record_event
 from qms.checks.models import RuleFinding
 from qms.checks.schemas import CheckResult, FindingRead
 from qms.db import utcnow
@@ -185,6 +185,9 @@ def run(session: Session, *, actor: Actor, on: date | None = None) -> CheckResul
             "a date in the future", [FieldError("on", "must not be in the future")]
         )
     detected_at = utcnow() if on == pairs.today() else datetime.combine(on, time(12), UTC)
+    # Runs one at a time: a run started while another writes its findings waits for it and then
+    # sees them as known, instead of opening the same deviations again.
+    lock_chain_head(session)
     pair_list = _pairs_in_scope(session, actor)
     found = {
         f.key: f

@@ -120,10 +120,13 @@ def schedule_cohort(
             "the date is outside the cohort",
             [FieldError("on", f"must fall between {cohort.start_on} and {cohort.end_on}")],
         )
+    # The pairs are locked before their follow-ups are read: two people scheduling at once
+    # take turns, and the second finds the first's follow-ups instead of adding its own.
     live = session.scalars(
         select(Pair)
         .where(Pair.cohort_id == cohort.id, Pair.status.in_(pairs.LIVE))
         .order_by(Pair.id)
+        .with_for_update()
     ).all()
     return [_schedule(session, actor, p, when) for p in live if _of_pair(session, p.id) is None]
 
@@ -144,6 +147,7 @@ def schedule_pair(session: Session, *, actor: Actor, pair_id: int, on: date) -> 
                 )
             ],
         )
+    session.execute(select(Pair.id).where(Pair.id == pair.id).with_for_update())
     existing = _of_pair(session, pair.id)
     if existing is None or existing.held_on is not None:
         return _schedule(session, actor, pair, on)
