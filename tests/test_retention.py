@@ -165,3 +165,50 @@ def test_auditors_read_the_report_and_only_quality_leads_dispose(client, session
     assert (
         client.post("/api/v1/retention/dispositions", headers=auditor, json=body).status_code == 403
     )
+
+
+def test_two_disposals_at_once_dispose_once(fresh_db, kept_for) -> None:
+    """Two people dispose of the same due records at the same moment: one decision removes them,
+    the other finds nothing due; no decision claims records it did not dispose of."""
+    import threading
+
+    from tests.conftest import make_client
+
+    kept_for(meeting=0)
+    with fresh_db.unit_of_work() as session:
+        start = date.today() - timedelta(days=300)
+        cohort = make_cohort(
+            session, make_programme(session), start_on=start,
+            end_on=date.today() - timedelta(days=60),
+        )  # fmt: skip
+        pair = make_pair(
+            session, make_participant(session, cohort, role="mentor"),
+            make_participant(session, cohort), started_on=start,
+        )  # fmt: skip
+        for days in (10, 40, 70):
+            make_meeting(session, pair, start + timedelta(days=days))
+        tokens = [auth(make_token(session, Role.quality_lead)) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    answers: list[int] = []
+
+    def dispose(token: dict[str, str]) -> None:
+        client = make_client(fresh_db)
+        barrier.wait()
+        r = client.post(
+            "/api/v1/retention/dispositions",
+            headers=token,
+            json={"kind": "meeting", "reason": "The meeting log's period has run out."},
+        )
+        answers.append(r.status_code)
+
+    threads = [threading.Thread(target=dispose, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [201, 404]
+    with fresh_db.unit_of_work(write=False) as session:
+        [decision] = session.scalars(select(RetentionDecision)).all()
+        assert decision.count == 3
+        assert session.scalar(select(func.count()).select_from(Meeting)) == 0
+        assert verify(session).ok

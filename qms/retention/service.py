@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from qms.audit.service import created, record_event
+from qms.audit.service import created, lock_chain_head, record_event
 from qms.config import get_settings
 from qms.db import utcnow
 from qms.deviations.models import Deviation, DeviationStatus
@@ -227,6 +227,9 @@ def dispose(
             "unknown record kind", [FieldError("kind", f"one of: {', '.join(RULES)}")]
         )
     cutoff = cutoff_for(rule.kind, as_of)
+    # Disposals take turns: one made at the same moment finds these records gone, instead of
+    # recording a decision over records it did not dispose of.
+    lock_chain_head(session)
     due: list[int] = list(session.scalars(rule.due(cutoff)))
     if data.record_ids is None:
         ids = due
