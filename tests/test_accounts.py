@@ -179,3 +179,42 @@ class TestAuditorAccessLog:
         with fresh_db.unit_of_work(write=False) as session:
             actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
         assert actions[-2:] == ["login.failed", "access.read"]
+
+
+def test_two_admins_deactivating_each_other_at_once_leave_one_admin(fresh_db) -> None:
+    """The last active admin is never deactivated, not even by two admins at the same moment."""
+    import threading
+
+    with fresh_db.unit_of_work() as session:
+        admins = [
+            accounts.create_user(session, actor=ADMIN, name=name, role=Role.admin)
+            for name in ("ada", "bo")
+        ]
+        actors = [Actor(user_id=u.id, name=u.name, role=u.role) for u in admins]
+    barrier = threading.Barrier(2)
+    answers: list[str] = []
+
+    def deactivate(actor: Actor, other: str) -> None:
+        barrier.wait()
+        try:
+            with fresh_db.unit_of_work() as session:
+                accounts.set_active(
+                    session, actor=actor, user_name=other, active=False, reason="left"
+                )
+            answers.append("done")
+        except Conflict as refused:
+            answers.append(str(refused))
+
+    threads = [
+        threading.Thread(target=deactivate, args=(actors[0], "bo")),
+        threading.Thread(target=deactivate, args=(actors[1], "ada")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers.count("done") == 1, answers
+    assert "last active admin" in next(a for a in answers if a != "done")
+    with fresh_db.unit_of_work(write=False) as session:
+        active = [u.name for u in accounts.list_users(session, actor=ADMIN) if u.is_active]
+        assert len([name for name in active if name in ("ada", "bo")]) == 1

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from qms.accounts import repository
 from qms.accounts.models import ApiToken, User
 from qms.accounts.web import end_sessions
-from qms.audit.service import created, record_event
+from qms.audit.service import created, lock_chain_head, record_event
 from qms.db import utcnow
 from qms.errors import Conflict, FieldError, NotFound, Unauthenticated, ValidationFailed
 from qms.permissions import ANONYMOUS, Action, Actor, Role, require
@@ -173,6 +173,9 @@ def set_active(
     """Deactivate a user — every token revoked, every browser session ended, no sign-in — or
     bring one back. No one deactivates themselves, nor the last active admin."""
     require(actor, Action.user_manage)
+    # One change of who is active at a time: two admins deactivating each other at the same
+    # moment would otherwise each see the other still active, and leave no admin at all.
+    lock_chain_head(session)
     user = get_user_or_raise(session, user_name)
     if user.is_active == active:
         state = "active" if active else "deactivated"
