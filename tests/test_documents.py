@@ -347,3 +347,48 @@ def test_a_procedure_table_row_wider_than_its_header_keeps_every_cell() -> None:
         ["Step", "Who", ""],
         ["Match", "Coordinator", "Friday"],
     ]
+
+
+def test_a_write_made_while_a_document_is_generated_neither_fails_it_nor_shows_in_it(
+    new_database, monkeypatch
+) -> None:
+    """A register issued while someone logs a deviation: the issue does not fail (PostgreSQL
+    answered 503 when the issuing transaction went on to lock the chain head the other had
+    changed), and the register shows the records as they stood when it began reading."""
+    import threading
+
+    from sqlalchemy import select
+
+    from qms.deviations.models import Deviation
+    from tests.factories import make_deviation, make_token
+
+    database = new_database()
+    with database.unit_of_work() as session:
+        before = [make_deviation(session).number for _ in range(3)]
+        lead = auth(make_token(session, Role.quality_lead))
+    logged: list[str] = []
+
+    def log_one() -> None:
+        with database.unit_of_work() as session:
+            logged.append(make_deviation(session, title="Logged meanwhile").number)
+
+    register = service.GENERATORS["deviation-register"]
+
+    def generate(session, *args, **kwargs):
+        session.execute(select(Deviation.id)).all()  # the snapshot is taken at the first read
+        writer = threading.Thread(target=log_one)
+        writer.start()
+        writer.join()
+        return register(session, *args, **kwargs)
+
+    monkeypatch.setitem(service.GENERATORS, "deviation-register", generate)
+    r = make_client(database).get("/api/v1/documents/deviation-register", headers=lead)
+    assert r.status_code == 200, r.text
+    assert len(logged) == 1
+    text = _text(r.content)
+    assert all(number in text for number in before)
+    assert logged[0] not in text
+    with database.unit_of_work(write=False) as session:
+        from qms.audit.service import verify
+
+        assert verify(session).ok

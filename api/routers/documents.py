@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.orm import Session
 
 from api.deps import IdPath, SessionDep, allowed, get_database
 from api.problems import responses
-from qms.db import read_consistently
+from qms.db import Database
 from qms.deviations.models import DeviationStatus, Severity
 from qms.deviations.repository import DeviationFilter
 from qms.documents import service
@@ -29,15 +27,8 @@ DOCX_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def issuing_session(request: Request) -> Iterator[Session]:
-    """A write unit of work for issuing, read in one consistent snapshot on PostgreSQL."""
-    database = get_database(request)
-    with database.unit_of_work() as session:
-        read_consistently(session)
-        yield session
-
-
-IssuingSession = Annotated[Session, Depends(issuing_session, scope="function")]
+# Issuing opens its own units of work: a read of one snapshot, then a short write.
+DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 class IssuedRead(BaseModel):
@@ -98,7 +89,7 @@ def get_issued(
 )
 def deviation_register(
     actor: Annotated[Actor, allowed(Action.document_generate)],
-    session: IssuingSession,
+    database: DatabaseDep,
     programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     status: DeviationStatus | None = None,
     severity: Severity | None = None,
@@ -114,8 +105,8 @@ def deviation_register(
         detected_from=detected_from,
         detected_to=detected_to,
     )
-    document = service.issue(
-        session, actor=actor, kind="deviation-register", language=language, filters=filters
+    document = service.issue_from_snapshot(
+        database, actor=actor, kind="deviation-register", language=language, filters=filters
     )
     return _file(document)
 
@@ -128,12 +119,12 @@ def deviation_register(
 def deviation_report(
     actor: Annotated[Actor, allowed(Action.document_generate)],
     deviation_id: IdPath,
-    session: IssuingSession,
+    database: DatabaseDep,
     language: Language = "en",
 ) -> Response:
     """Issue the report of one deviation: fields, actions, timeline, signatures."""
-    document = service.issue(
-        session,
+    document = service.issue_from_snapshot(
+        database,
         actor=actor,
         kind="deviation-report",
         language=language,
@@ -149,11 +140,13 @@ def deviation_report(
 )
 def master_list(
     actor: Annotated[Actor, allowed(Action.document_generate)],
-    session: IssuingSession,
+    database: DatabaseDep,
     language: Language = "en",
 ) -> Response:
     """Issue the master list of procedures."""
-    return _file(service.issue(session, actor=actor, kind="master-list", language=language))
+    return _file(
+        service.issue_from_snapshot(database, actor=actor, kind="master-list", language=language)
+    )
 
 
 @router.get(
@@ -164,13 +157,13 @@ def master_list(
 def procedure(
     actor: Annotated[Actor, allowed(Action.document_generate)],
     procedure_id: IdPath,
-    session: IssuingSession,
+    database: DatabaseDep,
     version: Annotated[int | None, Query(ge=1, le=10_000)] = None,
     language: Language = "en",
 ) -> Response:
     """Issue a controlled procedure (the effective version unless one is named)."""
-    document = service.issue(
-        session,
+    document = service.issue_from_snapshot(
+        database,
         actor=actor,
         kind="procedure",
         language=language,
@@ -187,13 +180,13 @@ def procedure(
 )
 def capa_status(
     actor: Annotated[Actor, allowed(Action.document_generate)],
-    session: IssuingSession,
+    database: DatabaseDep,
     programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     language: Language = "en",
 ) -> Response:
     """Issue the CAPA status report: open, overdue, verified and ineffective actions."""
-    document = service.issue(
-        session, actor=actor, kind="capa-status", language=language, programme_id=programme_id
+    document = service.issue_from_snapshot(
+        database, actor=actor, kind="capa-status", language=language, programme_id=programme_id
     )
     return _file(document)
 
@@ -206,12 +199,12 @@ def capa_status(
 def follow_up_report(
     actor: Annotated[Actor, allowed(Action.document_generate)],
     cohort_id: IdPath,
-    session: IssuingSession,
+    database: DatabaseDep,
     language: Language = "en",
 ) -> Response:
     """Issue a cohort's mid-programme follow-up report (pair and participant codes only)."""
-    document = service.issue(
-        session, actor=actor, kind="follow-up-report", language=language, cohort_id=cohort_id
+    document = service.issue_from_snapshot(
+        database, actor=actor, kind="follow-up-report", language=language, cohort_id=cohort_id
     )
     return _file(document)
 
@@ -223,15 +216,15 @@ def follow_up_report(
 )
 def audit_pack(
     actor: Annotated[Actor, allowed(Action.audit_read)],
-    session: IssuingSession,
+    database: DatabaseDep,
     programme_id: Annotated[int, Query(ge=1, le=MAX_INT)],
     period_from: IsoDate | None = None,
     period_to: IsoDate | None = None,
     language: Language = "en",
 ) -> Response:
     """Issue the audit pack: documents, the trail as JSON Lines, its verification, a manifest."""
-    document = service.issue(
-        session,
+    document = service.issue_from_snapshot(
+        database,
         actor=actor,
         kind="audit-pack",
         language=language,
@@ -250,12 +243,12 @@ def audit_pack(
 def quality_report(
     actor: Annotated[Actor, allowed(Action.document_generate)],
     programme_id: IdPath,
-    session: IssuingSession,
+    database: DatabaseDep,
     language: Language = "en",
 ) -> Response:
     """Issue the programme quality report: indicators planned vs actual, outcomes, answers."""
-    document = service.issue(
-        session, actor=actor, kind="quality-report", language=language, programme_id=programme_id
+    document = service.issue_from_snapshot(
+        database, actor=actor, kind="quality-report", language=language, programme_id=programme_id
     )
     return _file(document)
 
@@ -268,12 +261,12 @@ def quality_report(
 def audit_report(
     actor: Annotated[Actor, allowed(Action.document_generate)],
     audit_id: IdPath,
-    session: IssuingSession,
+    database: DatabaseDep,
     language: Language = "en",
 ) -> Response:
     """Issue an internal audit's report: plan, checklist, findings, deviations, signatures."""
-    document = service.issue(
-        session, actor=actor, kind="audit-report", language=language, audit_id=audit_id
+    document = service.issue_from_snapshot(
+        database, actor=actor, kind="audit-report", language=language, audit_id=audit_id
     )
     return _file(document)
 
@@ -286,12 +279,12 @@ def audit_report(
 def management_review(
     actor: Annotated[Actor, allowed(Action.document_generate)],
     review_id: IdPath,
-    session: IssuingSession,
+    database: DatabaseDep,
     language: Language = "en",
 ) -> Response:
     """Issue a management review: inputs, participants, decisions, conclusion, signature."""
-    document = service.issue(
-        session, actor=actor, kind="management-review", language=language, review_id=review_id
+    document = service.issue_from_snapshot(
+        database, actor=actor, kind="management-review", language=language, review_id=review_id
     )
     return _file(document)
 
@@ -303,15 +296,15 @@ def management_review(
 )
 def management_review_input(
     actor: Annotated[Actor, allowed(Action.document_generate)],
-    session: IssuingSession,
+    database: DatabaseDep,
     period_start: IsoDate,
     period_end: IsoDate,
     programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     language: Language = "en",
 ) -> Response:
     """Issue the ISO 9001 9.3.2 input for a period, compiled from the records."""
-    document = service.issue(
-        session,
+    document = service.issue_from_snapshot(
+        database,
         actor=actor,
         kind="management-review-input",
         language=language,
@@ -330,15 +323,15 @@ def management_review_input(
 def evidence_map(
     actor: Annotated[Actor, allowed(Action.document_generate)],
     framework: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")],
-    session: IssuingSession,
+    database: DatabaseDep,
     programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     period_start: IsoDate | None = None,
     period_end: IsoDate | None = None,
     language: Language = "en",
 ) -> Response:
     """Issue the evidence map of a framework: per requirement, what serves and evidences it."""
-    document = service.issue(
-        session,
+    document = service.issue_from_snapshot(
+        database,
         actor=actor,
         kind="evidence-map",
         language=language,

@@ -31,6 +31,7 @@ from api.problems import STATUS
 from api.web import i18n
 from qms.accounts import service as accounts
 from qms.accounts import web as web_accounts
+from qms.db import Database
 from qms.errors import FieldError, InvalidTransition, QMSError, ValidationFailed
 from qms.fields import MAX_INT, in_calendar
 from qms.permissions import Action, Actor
@@ -252,14 +253,22 @@ def _refusal(exc: Exception) -> Refusal:
     return Refusal(status, exc.detail, fields, allowed, rows)
 
 
-def perform(request: Request, change: Callable[[Session], T]) -> T | Refusal:
-    """Run a change in its own unit of work; on a refusal it is rolled back and said why."""
-    database = get_database(request)
+def attempt(request: Request, work: Callable[[Database], T]) -> T | Refusal:
+    """Run work that opens its own units of work; on a refusal, say why."""
     try:
-        with database.unit_of_work() as session:
-            return change(session)
+        return work(get_database(request))
     except (ValidationError, QMSError) as exc:
         return _refusal(exc)
+
+
+def perform(request: Request, change: Callable[[Session], T]) -> T | Refusal:
+    """Run a change in its own unit of work; on a refusal it is rolled back and said why."""
+
+    def work(database: Database) -> T:
+        with database.unit_of_work() as session:
+            return change(session)
+
+    return attempt(request, work)
 
 
 def read(request: Request, query: Callable[[Session], T]) -> T:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from qms.audit.service import created, jsonable, record_event
 from qms.config import get_settings
-from qms.db import utcnow
+from qms.db import Database, read_consistently, utcnow
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, DeviationStatus
 from qms.deviations.repository import DeviationFilter
@@ -240,7 +241,18 @@ def safe_file_name(title: str, as_of: datetime, kind: str = "") -> str:
     return f"{stem}-{as_of:%Y%m%d-%H%M}.{'zip' if kind == 'audit-pack' else 'docx'}"
 
 
-def issue(
+@dataclass(frozen=True)
+class Prepared:
+    """A document generated from the records, ready to be kept: what was asked and what came."""
+
+    kind: str
+    language: str
+    when: datetime
+    params: dict[str, Any]
+    draft: Draft
+
+
+def prepare(
     session: Session,
     *,
     actor: Actor,
@@ -248,8 +260,8 @@ def issue(
     language: str = "en",
     as_of: datetime | None = None,
     **params: Any,
-) -> IssuedDocument:
-    """Generate a document from the records and issue it: keep its bytes, audit who issued what."""
+) -> Prepared:
+    """Generate a document from the records; nothing is written."""
     require(actor, Action.document_generate)
     if kind not in GENERATORS:
         raise NotFound(f"no document kind {kind!r}; there are: {', '.join(GENERATORS)}")
@@ -261,12 +273,19 @@ def issue(
     draft = GENERATORS[kind](session, actor, when, language, **params)
     if actor.role is Role.coordinator and draft.programme_id is None:
         raise Forbidden("a coordinator issues documents of a programme only")
+    return Prepared(kind, language, when, params, draft)
+
+
+def keep(session: Session, *, actor: Actor, prepared: Prepared) -> IssuedDocument:
+    """Issue a generated document: keep its bytes, audit who issued what."""
+    require(actor, Action.document_generate)
+    kind, draft, when = prepared.kind, prepared.draft, prepared.when
     digest = hashlib.sha256(draft.content).hexdigest()
     document = IssuedDocument(
         kind=kind,
         title=draft.title[:200],
         file_name=safe_file_name(draft.title, when, kind),
-        params=jsonable({"language": language, **params}),
+        params=jsonable({"language": prepared.language, **prepared.params}),
         programme_id=draft.programme_id,
         as_of=when,
         issued_at=utcnow(),
@@ -296,6 +315,42 @@ def issue(
         ),
     )
     return document
+
+
+def issue(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    language: str = "en",
+    as_of: datetime | None = None,
+    **params: Any,
+) -> IssuedDocument:
+    """Generate a document and issue it in the caller's unit of work."""
+    prepared = prepare(session, actor=actor, kind=kind, language=language, as_of=as_of, **params)
+    return keep(session, actor=actor, prepared=prepared)
+
+
+def issue_from_snapshot(
+    database: Database,
+    *,
+    actor: Actor,
+    kind: str,
+    language: str = "en",
+    **params: Any,
+) -> IssuedDocument:
+    """Generate a document from one snapshot of the records, then issue it in a short write.
+
+    The records are read in a read-only transaction that sees one moment (REPEATABLE READ on
+    PostgreSQL), so a long document never holds up the people writing; and the document is kept
+    in a transaction of its own, so a write committed meanwhile cannot fail the issue (in the
+    snapshot's own transaction PostgreSQL would refuse to lock the chain head it changed).
+    """
+    with database.unit_of_work(write=False) as session:
+        read_consistently(session)
+        prepared = prepare(session, actor=actor, kind=kind, language=language, **params)
+    with database.unit_of_work() as session:
+        return keep(session, actor=actor, prepared=prepared)
 
 
 def get_issued(session: Session, *, actor: Actor, document_id: int) -> IssuedDocument:

@@ -14,13 +14,13 @@ from api.web.core import (
     Page,
     Params,
     Refusal,
+    attempt,
     choices,
     page_for,
-    perform,
     read,
     render,
 )
-from qms.db import read_consistently
+from qms.db import Database
 from qms.deviations.models import DeviationStatus, Severity
 from qms.deviations.repository import DeviationFilter
 from qms.documents import service
@@ -145,7 +145,7 @@ def issue(
     kind = params.text("kind") or ""
     language = params.text("language") or page.lang
 
-    def change(session: Session) -> IssuedDocument:
+    def work(database: Database) -> IssuedDocument:
         if kind not in KINDS:
             raise ValidationFailed(
                 "unknown document kind", [FieldError("kind", "one of: " + ", ".join(KINDS))]
@@ -157,11 +157,12 @@ def issue(
                 f"the document cannot be issued as asked ({named})",
                 [FieldError(k, v) for k, v in params.errors.items()],
             )
-        # One consistent snapshot of the records, as the REST API issues them.
-        read_consistently(session)
-        return service.issue(session, actor=page.actor, kind=kind, language=language, **parameters)
+        # One consistent snapshot of the records, then a short write, as the REST API issues them.
+        return service.issue_from_snapshot(
+            database, actor=page.actor, kind=kind, language=language, **parameters
+        )
 
-    result = perform(request, change)
+    result = attempt(request, work)
     if isinstance(result, Refusal):
         return _page(request, page, result, kind)
     return download(result)
