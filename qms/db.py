@@ -3,7 +3,11 @@
 SQLite gets foreign keys, WAL and a busy timeout on every connection, and write transactions begin
 IMMEDIATE: a writer takes the write lock before it reads, so two writers queue instead of failing
 with "database is locked" when one of them upgrades a read lock. PostgreSQL runs through psycopg 3
-with the same code.
+with the same code, and its units of work that write take turns the same way: each begins by
+locking the audit chain's head row, which every write locks anyway to record its event. So on
+both databases a writer decides on what the writers before it committed (a finding already
+opened, the last active admin, a deviation closed meanwhile) and never on what it read before
+they did; readers are never held up.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BEGIN_OPTION = "qms_sqlite_begin"
+# Set on the write sessions' connections: on PostgreSQL their transaction begins by taking turns.
+TAKE_TURNS_OPTION = "qms_take_turns"
 
 
 class Base(DeclarativeBase):
@@ -108,7 +114,19 @@ def make_engine(url: str | None = None, *, foreign_keys: bool = True) -> Engine:
         _install_sqlite_hooks(
             engine, foreign_keys=foreign_keys, busy_ms=settings.sqlite_busy_timeout_ms
         )
+    else:
+        _install_postgresql_hooks(engine, wait_ms=settings.sqlite_busy_timeout_ms)
     return engine
+
+
+def _install_postgresql_hooks(engine: Engine, *, wait_ms: int) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if not conn.get_execution_options().get(TAKE_TURNS_OPTION):
+            return
+        # As long as SQLite's busy timeout, then 503 "try again" rather than a wait without end.
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_ms)}")
+        conn.exec_driver_sql("SELECT id FROM audit_chain_head WHERE id = 1 FOR UPDATE")
 
 
 def _install_sqlite_hooks(engine: Engine, *, foreign_keys: bool, busy_ms: int) -> None:
@@ -140,7 +158,10 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.read_sessions = sessionmaker(bind=engine, expire_on_commit=False)
-        self.write_sessions = sessionmaker(bind=writer(engine), expire_on_commit=False)
+        self.write_sessions = sessionmaker(
+            bind=writer(engine).execution_options(**{TAKE_TURNS_OPTION: True}),
+            expire_on_commit=False,
+        )
 
     @contextmanager
     def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:

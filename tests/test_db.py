@@ -43,37 +43,66 @@ class TestSQLiteConnections:
                 )
             )
 
-    def test_writers_that_read_first_queue_instead_of_failing(self, sqlite_db) -> None:
-        # Each writer reads, pauses, then writes: with deferred transactions the second writer
-        # would fail at once with "database is locked"; BEGIN IMMEDIATE makes it wait its turn.
-        with sqlite_db.unit_of_work() as session:
-            programme = make_programme(session, code="SHARED", min_meetings_per_month=0)
-            programme_id = programme.id
-        barrier = threading.Barrier(4)
-        failures: list[BaseException] = []
 
-        def bump() -> None:
-            try:
-                barrier.wait()
-                with sqlite_db.unit_of_work() as session:
-                    row = session.get(Programme, programme_id)
-                    assert row is not None
-                    threading.Event().wait(0.05)
-                    row.min_meetings_per_month = (row.min_meetings_per_month or 0) + 1
-            except BaseException as exc:
-                failures.append(exc)
+def test_writers_that_read_first_take_turns_on_either_database(fresh_db) -> None:
+    """Each writer reads a number, pauses, and writes it one up. On SQLite BEGIN IMMEDIATE, on
+    PostgreSQL the chain head each write transaction begins by locking, makes the second writer
+    wait its turn: none fails ("database is locked", or a version that moved), none is lost."""
+    with fresh_db.unit_of_work() as session:
+        programme_id = make_programme(session, code="SHARED", min_meetings_per_month=0).id
+    barrier = threading.Barrier(4)
+    failures: list[BaseException] = []
 
-        threads = [threading.Thread(target=bump) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert failures == []
-        with sqlite_db.unit_of_work(write=False) as session:
-            count = session.scalar(
-                select(Programme.min_meetings_per_month).where(Programme.id == programme_id)
-            )
-        assert count == 4  # no lost update either
+    def bump() -> None:
+        try:
+            barrier.wait()
+            with fresh_db.unit_of_work() as session:
+                row = session.get(Programme, programme_id)
+                assert row is not None
+                threading.Event().wait(0.05)
+                row.min_meetings_per_month = (row.min_meetings_per_month or 0) + 1
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    with fresh_db.unit_of_work(write=False) as session:
+        count = session.scalar(
+            select(Programme.min_meetings_per_month).where(Programme.id == programme_id)
+        )
+    assert count == 4  # no lost update either
+
+
+def test_a_reader_never_waits_for_a_writer(fresh_db) -> None:
+    with fresh_db.unit_of_work() as session:
+        programme_id = make_programme(session, code="READ", min_meetings_per_month=1).id
+    holding, release = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with fresh_db.unit_of_work() as session:
+            row = session.get(Programme, programme_id)
+            assert row is not None
+            row.min_meetings_per_month = 2
+            session.flush()
+            holding.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert holding.wait(10)
+    with fresh_db.unit_of_work(write=False) as session:
+        # Answered while the writer still holds its turn, with what was committed before it.
+        seen = session.scalar(
+            select(Programme.min_meetings_per_month).where(Programme.id == programme_id)
+        )
+    still_holding = not release.is_set()
+    release.set()
+    writer.join()
+    assert (seen, still_holding) == (1, True)
 
 
 class TestUrls:

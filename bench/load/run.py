@@ -2,8 +2,9 @@
 
 The service runs as its own process on loopback (uvicorn, 2 workers) over SQLite or PostgreSQL,
 loaded with the demo data; this process drives it from several threads: auditors reading lists
-over REST and the pages in a browser session, quality leads logging deviations and moving them,
-a script importing small files. It counts
+over REST (55 %) and the pages in a browser session (15 %), quality leads issuing documents (3 %),
+running the rules (1 %), logging deviations and moving them (16 %), a script importing small
+files (10 %). It counts
 errors (anything but the expected answer: must be 0) and reports throughput and p50/p95/p99.
 
 Usage:
@@ -156,6 +157,22 @@ def main() -> None:
                             ]
                         )
                         timed("read", lambda p=path: client.get(p, headers=auditor), {200})
+                    elif roll < 0.73:
+                        # A quality lead issues a document while the others write.
+                        path = rng.choice(
+                            [
+                                "/api/v1/documents/capa-status",
+                                "/api/v1/documents/master-list",
+                                "/api/v1/documents/deviation-register?severity=critical",
+                            ]
+                        )
+                        timed("issue", lambda p=path: client.get(p, headers=lead), {200})
+                    elif roll < 0.74:
+                        timed(
+                            "rules",
+                            lambda: client.post("/api/v1/checks/run", json={}, headers=lead),
+                            {200},
+                        )
                     elif roll < 0.90:
                         body = {
                             "kind": "observation",
