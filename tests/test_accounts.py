@@ -15,6 +15,7 @@ from qms.errors import Conflict, Forbidden, Unauthenticated, ValidationFailed
 from qms.permissions import PERMISSIONS, Action, Actor, Role, can
 from tests.conftest import make_client
 from tests.factories import ADMIN, auth, make_programme, make_token
+from tests.threads import at_once
 
 
 class TestTokens:
@@ -183,36 +184,24 @@ class TestAuditorAccessLog:
 
 def test_two_admins_deactivating_each_other_at_once_leave_one_admin(fresh_db) -> None:
     """The last active admin is never deactivated, not even by two admins at the same moment."""
-    import threading
-
     with fresh_db.unit_of_work() as session:
         admins = [
             accounts.create_user(session, actor=ADMIN, name=name, role=Role.admin)
             for name in ("ada", "bo")
         ]
         actors = [Actor(user_id=u.id, name=u.name, role=u.role) for u in admins]
-    barrier = threading.Barrier(2)
-    answers: list[str] = []
 
-    def deactivate(actor: Actor, other: str) -> None:
-        barrier.wait()
+    def deactivate(actor: Actor, other: str) -> str:
         try:
             with fresh_db.unit_of_work() as session:
                 accounts.set_active(
                     session, actor=actor, user_name=other, active=False, reason="left"
                 )
-            answers.append("done")
         except Conflict as refused:
-            answers.append(str(refused))
+            return str(refused)
+        return "done"
 
-    threads = [
-        threading.Thread(target=deactivate, args=(actors[0], "bo")),
-        threading.Thread(target=deactivate, args=(actors[1], "ada")),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = at_once(lambda: deactivate(actors[0], "bo"), lambda: deactivate(actors[1], "ada"))
     assert answers.count("done") == 1, answers
     assert "last active admin" in next(a for a in answers if a != "done")
     with fresh_db.unit_of_work(write=False) as session:

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from qms.db import Database, make_engine, normalise_url
 from qms.programmes.models import Programme
 from tests.factories import make_programme
+from tests.threads import at_once
 
 
 @pytest.fixture
@@ -50,26 +51,15 @@ def test_writers_that_read_first_take_turns_on_either_database(fresh_db) -> None
     wait its turn: none fails ("database is locked", or a version that moved), none is lost."""
     with fresh_db.unit_of_work() as session:
         programme_id = make_programme(session, code="SHARED", min_meetings_per_month=0).id
-    barrier = threading.Barrier(4)
-    failures: list[BaseException] = []
 
     def bump() -> None:
-        try:
-            barrier.wait()
-            with fresh_db.unit_of_work() as session:
-                row = session.get(Programme, programme_id)
-                assert row is not None
-                threading.Event().wait(0.05)
-                row.min_meetings_per_month = (row.min_meetings_per_month or 0) + 1
-        except BaseException as exc:
-            failures.append(exc)
+        with fresh_db.unit_of_work() as session:
+            row = session.get(Programme, programme_id)
+            assert row is not None
+            threading.Event().wait(0.05)
+            row.min_meetings_per_month = (row.min_meetings_per_month or 0) + 1
 
-    threads = [threading.Thread(target=bump) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
+    assert at_once(bump, bump, bump, bump) == [None] * 4  # none failed
     with fresh_db.unit_of_work(write=False) as session:
         count = session.scalar(
             select(Programme.min_meetings_per_month).where(Programme.id == programme_id)

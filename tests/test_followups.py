@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -23,6 +21,7 @@ from tests.factories import (
     make_programme,
     make_token,
 )
+from tests.threads import at_once
 
 TODAY = date.today()
 
@@ -238,37 +237,32 @@ class TestMidpointRule:
         assert client.post("/api/v1/checks/run", headers=lead, json={}).json()["opened"] == []
 
 
+def _cohort_with_pairs(session, pairs: int, **rules: int):
+    """A cohort past its midpoint with pairs matched three months ago and no meetings."""
+    cohort = make_cohort(
+        session, make_programme(session, **rules), start_on=months_back(6),
+        midpoint_on=months_back(2), end_on=TODAY + timedelta(days=120),
+    )  # fmt: skip
+    for _ in range(pairs):
+        make_pair(
+            session, make_participant(session, cohort, "mentor"),
+            make_participant(session, cohort), started_on=months_back(3),
+        )  # fmt: skip
+    return cohort
+
+
 def test_two_rule_runs_at_once_open_each_finding_once(fresh_db) -> None:
     """A scheduled run and one started by hand meet: every finding opens one deviation, the
     numbers stay gapless, and neither run fails."""
     with fresh_db.unit_of_work() as session:
-        programme = make_programme(session, min_meetings_per_month=2, min_minutes_per_month=120)
-        cohort = make_cohort(
-            session, programme, start_on=months_back(6), midpoint_on=months_back(2),
-            end_on=TODAY + timedelta(days=120),
-        )  # fmt: skip
-        for _ in range(3):
-            make_pair(
-                session, make_participant(session, cohort, "mentor"),
-                make_participant(session, cohort), started_on=months_back(3),
-            )  # fmt: skip
+        _cohort_with_pairs(session, 3, min_meetings_per_month=2, min_minutes_per_month=120)
         lead = auth(make_token(session, Role.quality_lead))
-    barrier = threading.Barrier(2)
-    answers: list[tuple[int, Any]] = []
-
-    def run() -> None:
-        client = make_client(fresh_db)
-        barrier.wait()
-        r = client.post("/api/v1/checks/run", headers=lead, json={})
-        answers.append((r.status_code, r.json()))
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert [status for status, _ in answers] == [200, 200], answers
-    opened = [f["key"] for _, body in answers for f in body["opened"]]
+    clients = [make_client(fresh_db) for _ in range(2)]
+    answers = at_once(
+        *(lambda c=c: c.post("/api/v1/checks/run", headers=lead, json={}) for c in clients)
+    )
+    assert [r.status_code for r in answers] == [200, 200], [r.text for r in answers]
+    opened = [f["key"] for r in answers for f in r.json()["opened"]]
     assert len(opened) == len(set(opened)) > 0
     with fresh_db.unit_of_work(write=False) as session:
         numbers = session.scalars(select(Deviation.number).order_by(Deviation.id)).all()
@@ -283,34 +277,18 @@ def test_two_coordinators_scheduling_one_cohort_at_once_give_each_pair_one_follo
     from qms.followups.models import FollowUp
 
     with fresh_db.unit_of_work() as session:
-        programme = make_programme(session)
-        cohort = make_cohort(
-            session, programme, start_on=months_back(6), midpoint_on=months_back(2),
-            end_on=TODAY + timedelta(days=120),
-        )  # fmt: skip
-        for _ in range(4):
-            make_pair(
-                session, make_participant(session, cohort, "mentor"),
-                make_participant(session, cohort), started_on=months_back(3),
-            )  # fmt: skip
+        cohort_id = _cohort_with_pairs(session, 4).id
         tokens = [auth(make_token(session, Role.coordinator)) for _ in range(2)]
-        cohort_id = cohort.id
-    barrier = threading.Barrier(2)
-    answers: list[tuple[int, Any]] = []
-
-    def schedule(token: dict[str, str]) -> None:
-        client = make_client(fresh_db)
-        barrier.wait()
-        r = client.post(f"/api/v1/cohorts/{cohort_id}/follow-ups/schedule", headers=token, json={})
-        answers.append((r.status_code, r.json()))
-
-    threads = [threading.Thread(target=schedule, args=(token,)) for token in tokens]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(status for status, _ in answers) == [201, 201], answers
-    assert sorted(len(body) for _, body in answers) == [0, 4]
+    address = f"/api/v1/cohorts/{cohort_id}/follow-ups/schedule"
+    clients = [make_client(fresh_db) for _ in tokens]
+    answers = at_once(
+        *(
+            lambda c=c, t=t: c.post(address, headers=t, json={})
+            for c, t in zip(clients, tokens, strict=True)
+        )
+    )
+    assert [r.status_code for r in answers] == [201, 201], [r.text for r in answers]
+    assert sorted(len(r.json()) for r in answers) == [0, 4]
     with fresh_db.unit_of_work(write=False) as session:
         pair_ids = session.scalars(select(FollowUp.pair_id)).all()
         assert len(pair_ids) == len(set(pair_ids)) == 4

@@ -15,6 +15,7 @@ from qms.pairs.models import Meeting
 from qms.participants.models import ParticipantPersonal
 from qms.permissions import Role
 from qms.retention.models import RetentionDecision
+from tests.conftest import make_client
 from tests.factories import (
     auth,
     make_cohort,
@@ -24,6 +25,7 @@ from tests.factories import (
     make_programme,
     make_token,
 )
+from tests.threads import at_once
 
 
 @pytest.fixture
@@ -170,10 +172,6 @@ def test_auditors_read_the_report_and_only_quality_leads_dispose(client, session
 def test_two_disposals_at_once_dispose_once(fresh_db, kept_for) -> None:
     """Two people dispose of the same due records at the same moment: one decision removes them,
     the other finds nothing due; no decision claims records it did not dispose of."""
-    import threading
-
-    from tests.conftest import make_client
-
     kept_for(meeting=0)
     with fresh_db.unit_of_work() as session:
         start = date.today() - timedelta(days=300)
@@ -188,24 +186,17 @@ def test_two_disposals_at_once_dispose_once(fresh_db, kept_for) -> None:
         for days in (10, 40, 70):
             make_meeting(session, pair, start + timedelta(days=days))
         tokens = [auth(make_token(session, Role.quality_lead)) for _ in range(2)]
-    barrier = threading.Barrier(2)
-    answers: list[int] = []
-
-    def dispose(token: dict[str, str]) -> None:
-        client = make_client(fresh_db)
-        barrier.wait()
-        r = client.post(
-            "/api/v1/retention/dispositions",
-            headers=token,
-            json={"kind": "meeting", "reason": "The meeting log's period has run out."},
+    clients = [make_client(fresh_db) for _ in tokens]
+    body = {"kind": "meeting", "reason": "The meeting log's period has run out."}
+    answers = [
+        r.status_code
+        for r in at_once(
+            *(
+                lambda c=c, t=t: c.post("/api/v1/retention/dispositions", headers=t, json=body)
+                for c, t in zip(clients, tokens, strict=True)
+            )
         )
-        answers.append(r.status_code)
-
-    threads = [threading.Thread(target=dispose, args=(token,)) for token in tokens]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    ]
     assert sorted(answers) == [201, 404]
     with fresh_db.unit_of_work(write=False) as session:
         [decision] = session.scalars(select(RetentionDecision)).all()

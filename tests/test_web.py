@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import docx
 import pytest
@@ -35,6 +33,7 @@ from qms.followups.models import FollowUpOutcome
 from qms.permissions import Role
 from tests.conftest import make_client
 from tests.factories import ADMIN, make_deviation
+from tests.threads import at_once
 from tests.web import PASSWORD, csrf_of, error_beside, read_page, sign_in, web_user
 
 TEMPLATES = Path(__file__).parent.parent / "api" / "web" / "templates"
@@ -1809,21 +1808,17 @@ def test_two_browsers_moving_one_deviation_at_once_exactly_one_wins(fresh_db) ->
             if form.action.endswith("/move") and ("to", "investigating") in form.defaults()
         )
         browsers.append((browser, form.defaults()))
-    barrier = threading.Barrier(2)
-    answers: list[tuple[int, str]] = []
-
-    def move(browser: Any, fields: list[tuple[str, str]]) -> None:
-        barrier.wait()
-        r = browser.post(
-            f"/deviations/{deviation_id}/move", data=dict(fields), follow_redirects=False
+    answers = [
+        (r.status_code, r.text)
+        for r in at_once(
+            *(
+                lambda b=browser, f=fields: b.post(
+                    f"/deviations/{deviation_id}/move", data=dict(f), follow_redirects=False
+                )
+                for browser, fields in browsers
+            )
         )
-        answers.append((r.status_code, r.text))
-
-    threads = [threading.Thread(target=move, args=pair) for pair in browsers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    ]
     (won, _), (lost, page) = sorted(answers)
     assert won == 303
     assert lost in (409, 412)
