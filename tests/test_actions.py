@@ -321,3 +321,44 @@ class TestOwnersReportProgress:
             json={"to": "in_progress"},
         )
         assert r.status_code == 403
+
+
+def test_an_action_opened_as_its_deviation_closes_never_leaves_it_closed_with_an_open_action(
+    fresh_db,
+) -> None:
+    """Closing a deviation reads its actions; opening an action reads the deviation's status.
+    Done at the same moment, exactly one of them goes through."""
+    from qms.deviations.models import Deviation, DeviationStatus
+    from tests.conftest import make_client
+    from tests.threads import at_once
+
+    with fresh_db.unit_of_work() as session:
+        deviation_id = make_deviation(session, kind="observation").id
+        make_user(session, Role.coordinator, name="coordinator-ola")
+        lead = auth(make_token(session, Role.quality_lead, name="lead-ingrid"))
+    client, closer, opener = (make_client(fresh_db) for _ in range(3))
+    address = f"/api/v1/deviations/{deviation_id}"
+    etag = client.get(address, headers=lead).headers["etag"]
+    moved = client.post(
+        f"{address}/transitions",
+        headers={**lead, "If-Match": etag},
+        json={"to": "investigating"},
+    )
+    etag = moved.headers["etag"]
+    closing = {
+        "to": "closed",
+        "closure_summary": "Looked into it with the coordinator.",
+        "no_action_reason": "A one-off; nothing to correct.",
+    }
+    closed, opened = at_once(
+        lambda: closer.post(
+            f"{address}/transitions", headers={**lead, "If-Match": etag}, json=closing
+        ),
+        lambda: opener.post("/api/v1/actions", headers=lead, json=_new([deviation_id])),
+    )
+    assert (closed.status_code == 200) != (opened.status_code == 201), (closed.text, opened.text)
+    assert max(closed.status_code, opened.status_code) < 500
+    with fresh_db.unit_of_work(write=False) as session:
+        status = session.get(Deviation, deviation_id).status
+        actions = session.scalars(select(CorrectiveAction)).all()
+        assert (status is DeviationStatus.closed) != bool(actions)
