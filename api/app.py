@@ -44,6 +44,7 @@ def create_app(database: Database | None = None) -> FastAPI:
     )
     app.state.database = database or Database(make_engine())
     problems.install(app)
+    problems.document(app)
     app.add_middleware(BodyLimit)
     app.include_router(health.router)
     app.include_router(me.router)

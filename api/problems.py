@@ -203,6 +203,36 @@ def install(app: FastAPI) -> None:
         return problem_response(500, "Internal error", "the error has been logged")
 
 
+TOO_LARGE = "The request body is larger than the service takes"
+
+
+def document(app: FastAPI) -> None:
+    """Make the OpenAPI say what the service answers with when it refuses a request.
+
+    FastAPI puts a documented response's model under the route's own media type (JSON, CSV);
+    problems are sent as application/problem+json, so their schema is moved there, and only
+    there, where a client — or a fuzzer — validates against it. Every operation that takes a
+    body also documents 413: the body limit is checked before any route sees the request."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()  # kept by FastAPI as app.openapi_schema: changed here once
+        problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                answers = operation["responses"]
+                if "requestBody" in operation and "413" not in answers:
+                    answers["413"] = {"description": TOO_LARGE, "content": {PROBLEM: {}}}
+                for answer in answers.values():
+                    if PROBLEM in answer.get("content", {}):
+                        answer["content"] = {PROBLEM: problem}
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """Document the problems a route may answer with, for the OpenAPI."""
     described = {
@@ -212,7 +242,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "No such record, or not visible to this token",
         409: "Conflicts with the record's state",
         412: "If-Match is not the current version",
-        413: "The upload is larger than the service takes",
+        413: TOO_LARGE,
         422: "Invalid input; `errors` names each field",
         428: "If-Match is required",
     }

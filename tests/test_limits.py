@@ -78,3 +78,23 @@ def test_a_page_form_over_the_limit_is_413_too(client, session) -> None:
         data={"csrf_token": token, "title": "t", "description": "d" * (2 * 1024 * 1024)},
     )
     assert r.status_code == 413
+
+
+def test_every_operation_that_takes_a_body_documents_413_as_a_problem(client) -> None:
+    """A client reading the OpenAPI learns that any body may be refused for its size, and that
+    every refusal is a problem document of the documented schema (not JSON of another shape)."""
+    paths = client.get("/openapi.json").json()["paths"]
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    takes_a_body = refusals = 0
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            answers = operation["responses"]
+            if "requestBody" in operation:
+                takes_a_body += 1
+                assert "413" in answers, (method, path)
+            for status, answer in answers.items():
+                if int(status) >= 400:
+                    refusals += 1
+                    assert answer["content"] == problem, (method, path, status)
+    assert takes_a_body > 40
+    assert refusals > 400
