@@ -61,6 +61,8 @@ Code = Annotated[
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_INT)]
 Count = Annotated[int, Strict(), Field(ge=0, le=10_000)]
 Months = Annotated[int, Strict(), Field(ge=1, le=120)]
+# A number as JSON gives it: true/false or "12.5" are refused, not read as 1, 0 or 12.5.
+Figure = Annotated[float, Strict(), Field(ge=-1e9, le=1e9)]
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -144,6 +144,38 @@ class TestDefinitionsAndBreaches:
         assert r.json()["errors"][0]["field"] == "computation"
 
     @pytest.mark.parametrize(
+        ("field", "sent"),
+        [("threshold", False), ("planned", True), ("planned", "12"), ("threshold", "80.5")],
+    )
+    def test_a_figure_must_be_a_number(self, client, session, field, sent) -> None:
+        """`false` is not a threshold of 0, nor "12" a plan of 12: they are refused by name and
+        nothing is defined."""
+        lead = auth(make_token(session, Role.quality_lead))
+        programme = make_programme(session)
+        definition = {
+            "code": "INQUIRIES",
+            "name": "Inquiries about mentoring",
+            "unit": "count",
+            "computation": "entered",
+            "planned": 12,
+            "threshold": 8,
+            field: sent,
+        }
+        url = f"/api/v1/programmes/{programme.id}/indicators"
+        r = client.post(url, headers=lead, json=definition)
+        assert r.status_code == 422
+        assert [e["field"] for e in r.json()["errors"]] == [field]
+        assert client.get(url, headers=lead).json()["rows"] == []
+        r = client.post(url, headers=lead, json={**definition, field: 8})
+        assert r.status_code == 201
+        assert r.json()["rows"][0][field] == 8
+        value = {"period_start": "2025-01-01", "period_end": "2025-12-31", "value": False}
+        indicator = r.json()["rows"][0]["id"]
+        r = client.post(f"/api/v1/indicators/{indicator}/values", headers=lead, json=value)
+        assert r.status_code == 422
+        assert [e["field"] for e in r.json()["errors"]] == ["value"]
+
+    @pytest.mark.parametrize(
         ("role", "read", "write"),
         [(Role.auditor, 200, 403), (Role.coordinator, 200, 403), (Role.importer, 403, 403)],
     )

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from qms.fields import Code, IsoDate, Name, Reason
+from qms.fields import Code, Figure, IsoDate, Name, Reason
 from qms.indicators.models import Computation, Direction
 
 
@@ -25,9 +25,9 @@ class IndicatorCreate(_In):
     params: dict[str, str] = Field(
         default_factory=dict, description='mean_score: {"instrument": "FINAL", "question": "SAT"}'
     )
-    planned: float = Field(ge=-1e9, le=1e9)
+    planned: Figure
     direction: Direction = Direction.higher_is_better
-    threshold: float | None = Field(default=None, ge=-1e9, le=1e9)
+    threshold: Figure | None = None
 
     @model_validator(mode="after")
     def _params_fit(self) -> IndicatorCreate:
@@ -43,7 +43,7 @@ class IndicatorValueCreate(_In):
 
     period_start: IsoDate
     period_end: IsoDate
-    value: float = Field(ge=-1e9, le=1e9)
+    value: Figure
     note: Reason | None = None
 
 
