@@ -219,15 +219,15 @@ def document(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = generate()  # kept by FastAPI as app.openapi_schema: changed here once
-        problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        problem = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
         for operations in schema["paths"].values():
             for operation in operations.values():
                 answers = operation["responses"]
-                if "requestBody" in operation and "413" not in answers:
-                    answers["413"] = {"description": TOO_LARGE, "content": {PROBLEM: {}}}
+                if "requestBody" in operation:
+                    answers.setdefault("413", {"description": TOO_LARGE, "content": problem})
                 for answer in answers.values():
                     if PROBLEM in answer.get("content", {}):
-                        answer["content"] = {PROBLEM: problem}
+                        answer["content"] = problem
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -9,10 +9,13 @@ from sqlalchemy import select
 
 from qms.accounts.models import User
 from qms.actions.models import CorrectiveAction
+from qms.deviations.models import Deviation, DeviationStatus
 from qms.permissions import Role
 from qms.signatures.models import Signature
 from qms.signatures.service import content_hash
+from tests.conftest import make_client
 from tests.factories import auth, make_action, make_deviation, make_token, make_user
+from tests.threads import at_once
 
 YEAR = date.today().year
 
@@ -328,10 +331,6 @@ def test_an_action_opened_as_its_deviation_closes_never_leaves_it_closed_with_an
 ) -> None:
     """Closing a deviation reads its actions; opening an action reads the deviation's status.
     Done at the same moment, exactly one of them goes through."""
-    from qms.deviations.models import Deviation, DeviationStatus
-    from tests.conftest import make_client
-    from tests.threads import at_once
-
     with fresh_db.unit_of_work() as session:
         deviation_id = make_deviation(session, kind="observation").id
         make_user(session, Role.coordinator, name="coordinator-ola")
