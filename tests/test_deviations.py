@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import threading
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from qms.actions import service as actions
+from qms.actions.models import ActionStatus, CorrectiveAction
+from qms.actions.schemas import ActionTransition
 from qms.audit.models import AuditEvent
 from qms.deviations import service
-from qms.deviations.models import Deviation
-from qms.deviations.schemas import DeviationCreate
+from qms.deviations.models import Deviation, DeviationStatus
+from qms.deviations.schemas import DeviationCreate, DeviationTransition
+from qms.errors import Conflict
 from qms.permissions import Actor, Role
 from qms.signatures.models import Signature
-from tests.conftest import make_client
+from tests.conftest import BoundDatabase, make_client
 from tests.factories import (
     auth,
     make_action,
@@ -390,6 +396,90 @@ class TestWorkflow:
         _move(client, lead, d.id, to="closed", closure_summary="s", no_action_reason="none needed")
         r = _patch(client, lead, d.id, title="Rewritten afterwards")
         assert r.status_code == 409
+
+
+class TestAnActionDoneButNotVerified:
+    """An action carried out is not yet shown to work: its deviation stays open until someone
+    other than the owner verifies it effective (ISO 9001 10.2.1 d, reviewing effectiveness)."""
+
+    @pytest.fixture
+    def awaiting(self, session: Session) -> tuple[Deviation, CorrectiveAction]:
+        """A deviation whose one action is done and awaits verification."""
+        lead = Actor(user_id=None, name="lead-ingrid", role=Role.quality_lead)
+        deviation = make_deviation(session)
+        action = make_action(session, [deviation], make_user(session, Role.coordinator))
+        for to in ("investigating", "action_required"):
+            service.transition(
+                session,
+                actor=lead,
+                deviation_id=deviation.id,
+                data=DeviationTransition(to=to),
+                if_match=deviation.version,
+            )
+        for to in ("in_progress", "done"):
+            actions.transition(
+                session,
+                actor=lead,
+                action_id=action.id,
+                data=ActionTransition(to=to, completion_note="Monthly log check added"),
+                if_match=action.version,
+            )
+        session.flush()
+        assert action.status is ActionStatus.done
+        return deviation, action
+
+    @staticmethod
+    def _state(session: Session, deviation_id: int) -> tuple[DeviationStatus, int, int, int]:
+        """What a reader would see changed: status, version, audit events, signatures."""
+        session.expire_all()
+        deviation = session.get(Deviation, deviation_id)
+        events = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+        signatures = session.scalar(select(func.count()).select_from(Signature)) or 0
+        return deviation.status, deviation.version, events, signatures
+
+    def test_the_service_refuses_and_keeps_nothing(
+        self,
+        session: Session,
+        bound_db: BoundDatabase,
+        awaiting: tuple[Deviation, CorrectiveAction],
+    ) -> None:
+        deviation, action = awaiting
+        before = self._state(session, deviation.id)
+        assert before[0] is DeviationStatus.action_required
+        lead = Actor(user_id=None, name="lead-ingrid", role=Role.quality_lead)
+        # The unit of work the API and the CLI use: a refusal rolls back whatever was begun.
+        with pytest.raises(Conflict) as refused, bound_db.unit_of_work() as uow:
+            service.transition(
+                uow,
+                actor=lead,
+                deviation_id=deviation.id,
+                data=DeviationTransition(to="closed", closure_summary="Routine in place."),
+                if_match=before[1],
+            )
+        assert f"{action.number} (done)" in str(refused.value)
+        assert self._state(session, deviation.id) == before
+
+    def test_the_api_answers_409_saying_why_and_keeps_nothing(
+        self,
+        client: Any,
+        session: Session,
+        lead: dict[str, str],
+        awaiting: tuple[Deviation, CorrectiveAction],
+    ) -> None:
+        deviation, action = awaiting
+        before = self._state(session, deviation.id)
+        r = _move(client, lead, deviation.id, to="closed", closure_summary="Routine in place.")
+        assert r.status_code == 409, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        problem = r.json()
+        assert problem["status"] == 409
+        assert "not yet verified" in problem["detail"]
+        assert f"{action.number} (done)" in problem["detail"]
+        assert self._state(session, deviation.id) == before
+        after = client.get(f"/api/v1/deviations/{deviation.id}", headers=lead)
+        assert after.json()["status"] == "action_required"
+        assert after.json()["closed_at"] is None
+        assert after.headers["etag"] == f'"{before[1]}"'
 
 
 class TestConcurrency:
