@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CompoundSelect, Select, and_, delete, false, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from qms.audit.service import created, record_event
@@ -618,8 +618,9 @@ def _finish(
 def get_batch(session: Session, *, actor: Actor, batch_id: int) -> EvaluationBatch:
     """Return a batch; an importer sees only the batches it brought in."""
     require(actor, Action.evaluation_read)
-    batch = session.get(EvaluationBatch, batch_id)
-    if batch is None or (actor.role is Role.importer and batch.importer_id != actor.user_id):
+    stmt = _visible(select(EvaluationBatch).where(EvaluationBatch.id == batch_id), actor)
+    batch: EvaluationBatch | None = session.scalars(stmt).one_or_none()
+    if batch is None:
         raise NotFound(f"no import batch {batch_id}")
     return batch
 
@@ -628,9 +629,39 @@ def list_batches(session: Session, *, actor: Actor) -> list[EvaluationBatch]:
     """List batches, newest first; an importer sees its own."""
     require(actor, Action.evaluation_read)
     stmt = select(EvaluationBatch).order_by(EvaluationBatch.id.desc()).limit(200)
+    return list(session.scalars(_visible(stmt, actor)))
+
+
+def _batches_with_rows(*, programme_id: int, inside: bool) -> CompoundSelect[Any]:
+    """Select the batches with a row of a participant inside (or outside) the programme."""
+    parts = []
+    for table in (EvaluationResponse, Outcome):
+        in_programme = Cohort.programme_id == programme_id
+        parts.append(
+            select(table.batch_id)
+            .join(Participant, Participant.id == table.participant_id)
+            .join(Cohort, Cohort.id == Participant.cohort_id)
+            .where(table.batch_id.is_not(None), in_programme if inside else ~in_programme)
+        )
+    return union(*parts)
+
+
+def _visible(stmt: Select[Any], actor: Actor) -> Select[Any]:
+    """Keep the batches the actor may see: an importer its own; a scoped token its programme's.
+
+    A batch has no programme of its own (one file may answer for several), so a token limited to
+    one programme sees a batch whose rows are all of that programme, or one it brought in itself.
+    """
+    own = EvaluationBatch.importer_id == actor.user_id if actor.user_id is not None else false()
     if actor.role is Role.importer:
-        stmt = stmt.where(EvaluationBatch.importer_id == actor.user_id)
-    return list(session.scalars(stmt))
+        stmt = stmt.where(own)
+    if actor.programme_id is not None:
+        inside = _batches_with_rows(programme_id=actor.programme_id, inside=True)
+        outside = _batches_with_rows(programme_id=actor.programme_id, inside=False)
+        stmt = stmt.where(
+            or_(own, and_(EvaluationBatch.id.in_(inside), EvaluationBatch.id.not_in(outside)))
+        )
+    return stmt
 
 
 def rollback(session: Session, *, actor: Actor, batch_id: int, reason: str) -> EvaluationBatch:

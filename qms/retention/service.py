@@ -280,4 +280,6 @@ def dispose(
 def decisions(session: Session, *, actor: Actor) -> list[RetentionDecision]:
     """The recorded decisions, newest first."""
     require(actor, Action.retention_read)
+    # A decision lists the records disposed of in every programme, like the report it acts on.
+    require_unscoped(actor, "read the retention decisions")
     return list(session.scalars(select(RetentionDecision).order_by(RetentionDecision.id.desc())))
