@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -116,7 +116,9 @@ def make_action(
         "title": f"Action {next(_seq)}",
         "action": "Add a monthly check of the meeting log to the coordinator's routine.",
         "owner": owner.name,
-        "due_on": date(2027, 6, 30),
+        # Due half a year after today: a fixed date falls before the deviation's own detection
+        # once the clock passes it, and the action is refused.
+        "due_on": date.today() + timedelta(days=180),
     }
     data.update(overrides)
     return actions.create(session, actor=ADMIN, data=ActionCreate(**data))

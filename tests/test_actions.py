@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from qms.accounts.models import User
 from qms.actions.models import CorrectiveAction
+from qms.audit.service import verify
+from qms.db import Database
 from qms.deviations.models import Deviation, DeviationStatus
 from qms.permissions import Role
 from qms.signatures.models import Signature
 from qms.signatures.service import content_hash
 from tests.conftest import make_client
 from tests.factories import auth, make_action, make_deviation, make_token, make_user
-from tests.threads import at_once
-
-YEAR = date.today().year
+from tests.threads import while_one_holds
 
 
 @pytest.fixture
@@ -30,6 +31,12 @@ def owner(session):
     return make_user(session, Role.coordinator, name="coordinator-ola")
 
 
+def _due(days: int) -> str:
+    """Return a due date the given number of days after today: a fixed one falls before the
+    deviation's own detection once the clock passes it."""
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
 def _new(deviation_ids, owner_name="coordinator-ola", **overrides):
     return {
         "deviation_ids": deviation_ids,
@@ -37,7 +44,7 @@ def _new(deviation_ids, owner_name="coordinator-ola", **overrides):
         "title": "Monthly meeting-log check",
         "action": "Coordinator checks every pair's meeting log on the first workday of the month.",
         "owner": owner_name,
-        "due_on": "2027-03-31",
+        "due_on": _due(120),
         "root_cause_method": "fishbone",
         "root_cause": "No one looked at the meeting logs between the start and the midpoint.",
         **overrides,
@@ -61,7 +68,7 @@ class TestCreate:
         r = client.post("/api/v1/actions", headers=lead, json=_new([d1.id, d2.id]))
         assert r.status_code == 201, r.text
         body = r.json()
-        assert body["number"] == f"CA-{YEAR}-0001"
+        assert body["number"] == f"CA-{date.today().year}-0001"
         assert body["status"] == "planned"
         assert body["owner"] == "coordinator-ola"
         assert body["deviation_numbers"] == [d1.number, d2.number]
@@ -84,7 +91,8 @@ class TestCreate:
             ({"due_on": "31.03.2027"}, "due_on"),
             ({"due_on": "2020-01-01"}, "due_on"),
             ({"root_cause_method": "guesswork"}, "root_cause_method"),
-            ({"effectiveness_check_on": "2027-01-01"}, "effectiveness_check_on"),
+            # Before the action is due (in 120 days): a check of a result not yet due.
+            ({"effectiveness_check_on": _due(60)}, "effectiveness_check_on"),
         ],
     )
     def test_bad_input_names_the_field_and_writes_nothing(
@@ -178,7 +186,7 @@ class TestWorkflow:
             "title": "Meeting plan at kick-off",
             "action": "Each pair books its first six meetings at the kick-off.",
             "owner": "coordinator-ola",
-            "due_on": "2027-09-30",
+            "due_on": _due(300),
         }
         r = _move(
             client,
@@ -213,7 +221,7 @@ class TestWorkflow:
                 "title": "t",
                 "action": "a",
                 "owner": "coordinator-ola",
-                "due_on": "2027-09-30",
+                "due_on": _due(300),
             },
         )
         follow_on_id = r.json()["follow_on_action_ids"][0]
@@ -281,7 +289,7 @@ class TestEditing:
         r = client.patch(
             url,
             headers={**lead, "If-Match": stale},
-            json={"owner": "lead-two", "due_on": "2027-07-31"},
+            json={"owner": "lead-two", "due_on": _due(240)},
         )
         assert r.status_code == 200
         assert r.json()["owner"] == "lead-two"
@@ -293,7 +301,10 @@ class TestEditing:
             params={"entity": "action", "entity_id": str(action.id)},
         ).json()["items"]
         assert events[-1]["changes"]["owner"] == {"old": "coordinator-ola", "new": "lead-two"}
-        assert events[-1]["changes"]["due_on"] == {"old": "2027-06-30", "new": "2027-07-31"}
+        assert events[-1]["changes"]["due_on"] == {
+            "old": action.due_on.isoformat(),
+            "new": _due(240),
+        }
 
 
 class TestOwnersReportProgress:
@@ -326,38 +337,68 @@ class TestOwnersReportProgress:
         assert r.status_code == 403
 
 
-def test_an_action_opened_as_its_deviation_closes_never_leaves_it_closed_with_an_open_action(
-    fresh_db,
-) -> None:
-    """Closing a deviation reads its actions; opening an action reads the deviation's status.
-    Done at the same moment, exactly one of them goes through."""
+CLOSING = {
+    "to": "closed",
+    "closure_summary": "Looked into it with the coordinator.",
+    "no_action_reason": "A one-off; nothing to correct.",
+}
+
+
+@pytest.fixture
+def investigated(fresh_db: Database) -> tuple[int, str, dict[str, str]]:
+    """A committed observation under investigation, its ETag, and a quality lead's headers."""
     with fresh_db.unit_of_work() as session:
         deviation_id = make_deviation(session, kind="observation").id
         make_user(session, Role.coordinator, name="coordinator-ola")
         lead = auth(make_token(session, Role.quality_lead, name="lead-ingrid"))
-    client, closer, opener = (make_client(fresh_db) for _ in range(3))
     address = f"/api/v1/deviations/{deviation_id}"
+    client = make_client(fresh_db)
     etag = client.get(address, headers=lead).headers["etag"]
     moved = client.post(
-        f"{address}/transitions",
-        headers={**lead, "If-Match": etag},
-        json={"to": "investigating"},
+        f"{address}/transitions", headers={**lead, "If-Match": etag}, json={"to": "investigating"}
     )
-    etag = moved.headers["etag"]
-    closing = {
-        "to": "closed",
-        "closure_summary": "Looked into it with the coordinator.",
-        "no_action_reason": "A one-off; nothing to correct.",
-    }
-    closed, opened = at_once(
-        lambda: closer.post(
-            f"{address}/transitions", headers={**lead, "If-Match": etag}, json=closing
-        ),
-        lambda: opener.post("/api/v1/actions", headers=lead, json=_new([deviation_id])),
-    )
-    assert (closed.status_code == 200) != (opened.status_code == 201), (closed.text, opened.text)
-    assert max(closed.status_code, opened.status_code) < 500
+    assert moved.status_code == 200, moved.text
+    return deviation_id, moved.headers["etag"], lead
+
+
+@pytest.mark.parametrize("first", ["closing", "opening"])
+def test_an_action_opened_as_its_deviation_closes_never_leaves_it_closed_with_an_open_action(
+    fresh_db: Database, investigated: tuple[int, str, dict[str, str]], first: str
+) -> None:
+    """Closing a deviation reads its actions; opening an action reads the deviation's status.
+    One of them has done its work and holds it uncommitted as the other starts: the second must
+    decide on what the first committed, and be refused, whichever came first."""
+    deviation_id, etag, lead = investigated
+    address = f"/api/v1/deviations/{deviation_id}"
+
+    def close(database: Database) -> Any:
+        return make_client(database).post(
+            f"{address}/transitions", headers={**lead, "If-Match": etag}, json=CLOSING
+        )
+
+    def open_action(database: Database) -> Any:
+        return make_client(database).post(
+            "/api/v1/actions", headers=lead, json=_new([deviation_id])
+        )
+
+    if first == "closing":
+        closed, opened = while_one_holds(fresh_db, close, open_action)
+    else:
+        opened, closed = while_one_holds(fresh_db, open_action, close)
     with fresh_db.unit_of_work(write=False) as session:
         status = session.get(Deviation, deviation_id).status
-        actions = session.scalars(select(CorrectiveAction)).all()
-        assert (status is DeviationStatus.closed) != bool(actions)
+        actions = session.scalars(select(CorrectiveAction.number)).all()
+        assert verify(session).ok
+    # What a user would see broken: a closed deviation with an action still to be done.
+    assert not (status is DeviationStatus.closed and actions), (status, actions)
+    if first == "closing":
+        assert closed.status_code == 200, closed.text
+        assert opened.status_code == 422, opened.text
+        assert "is closed; reopen it first" in opened.json()["errors"][0]["message"]
+        assert (status, actions) == (DeviationStatus.closed, [])
+    else:
+        assert opened.status_code == 201, opened.text
+        assert closed.status_code == 409, closed.text
+        assert "not yet verified" in closed.json()["detail"]
+        assert status is DeviationStatus.investigating
+        assert actions == [opened.json()["number"]]

@@ -31,7 +31,6 @@ from tests.factories import (
     make_user,
 )
 
-YEAR = date.today().year
 LOG = {
     "kind": "deviation_from_plan",
     "source": "follow_up",
@@ -74,7 +73,7 @@ class TestLog:
         r = client.post("/api/v1/deviations", headers=lead, json={**LOG, "programme_id": p.id})
         assert r.status_code == 201, r.text
         body = r.json()
-        assert body["number"] == f"DEV-{YEAR}-0001"
+        assert body["number"] == f"DEV-{date.today().year}-0001"
         assert body["status"] == "open"
         assert body["detected_by"] == "lead-ingrid"
         assert body["allowed_transitions"] == ["investigating"]
@@ -86,7 +85,7 @@ class TestLog:
 
     def test_numbers_follow_on_without_gaps(self, session) -> None:
         numbers = [make_deviation(session).number for _ in range(3)]
-        assert numbers == [f"DEV-{YEAR}-{n:04d}" for n in (1, 2, 3)]
+        assert numbers == [f"DEV-{date.today().year}-{n:04d}" for n in (1, 2, 3)]
 
     def test_the_programme_is_taken_from_the_cohort(self, client, session, lead) -> None:
         p = make_programme(session)
@@ -127,7 +126,7 @@ class TestLog:
         assert field in {e["field"] for e in r.json()["errors"]}
         assert _count(session) == before
         # and no number was used up
-        assert make_deviation(session).number == f"DEV-{YEAR}-{before + 1:04d}"
+        assert make_deviation(session).number == f"DEV-{date.today().year}-{before + 1:04d}"
 
     def test_a_control_character_is_named_with_its_place(self, client, lead) -> None:
         r = client.post("/api/v1/deviations", headers=lead, json={**LOG, "title": "Met\x07 once"})
@@ -545,7 +544,7 @@ class TestConcurrency:
         assert failures == []
         with fresh_db.unit_of_work(write=False) as session:
             numbers = sorted(session.scalars(select(Deviation.number)))
-        assert numbers == [f"DEV-{YEAR}-{n:04d}" for n in range(1, writers * each + 1)]
+        assert numbers == [f"DEV-{date.today().year}-{n:04d}" for n in range(1, writers * each + 1)]
 
     def test_a_rolled_back_creation_gives_its_number_back(self, fresh_db) -> None:
         actor = Actor(user_id=None, name="writer", role=Role.quality_lead)
@@ -561,7 +560,10 @@ class TestConcurrency:
         with pytest.raises(RuntimeError):
             failing()
         with fresh_db.unit_of_work() as session:
-            assert service.create(session, actor=actor, data=data).number == f"DEV-{YEAR}-0001"
+            assert (
+                service.create(session, actor=actor, data=data).number
+                == f"DEV-{date.today().year}-0001"
+            )
 
 
 def test_two_clients_moving_one_deviation_at_once_exactly_one_wins(fresh_db) -> None:
