@@ -241,12 +241,12 @@ def world(
     # A browser session carries no programme of its own (scope is a token's), so the signed-in
     # readers are given A's here: the pages must read through the same scoped services as the API.
     original = web_accounts.session_of
-    scoped = {names[role, True]: a.ids["programme"] for role in READERS}
+    limited = {names[role, True]: a.ids["programme"] for role in READERS}
 
     def session_of(session: Session, secret: str, now: Any = None) -> Any:
         signed = original(session, secret, now)
-        if signed is not None and signed.actor.name in scoped:
-            actor = dataclasses.replace(signed.actor, programme_id=scoped[signed.actor.name])
+        if signed is not None and signed.actor.name in limited:
+            actor = dataclasses.replace(signed.actor, programme_id=limited[signed.actor.name])
             signed = dataclasses.replace(signed, actor=actor)
         return signed
 
