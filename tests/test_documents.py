@@ -6,16 +6,19 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from docx import Document
 
 from qms.accounts import service as accounts
 from qms.audit.service import compute_hash
 from qms.demo import load
+from qms.deviations.repository import DeviationFilter
 from qms.documents import service
+from qms.documents.models import IssuedDocument
 from qms.permissions import Role
 from tests.conftest import make_client
 from tests.factories import ADMIN, auth
@@ -142,20 +145,82 @@ class TestIssued:
         assert again.content == first.content
         assert again.headers["x-content-sha256"] == first.headers["x-content-sha256"]
 
-    def test_the_same_records_and_as_of_time_give_the_same_text(self, demo) -> None:
+    @staticmethod
+    def _issue_twice(
+        database: Any, kind: str, as_of: datetime, **params: Any
+    ) -> tuple[IssuedDocument, IssuedDocument]:
+        """Issue the document, move the clock on an hour, and issue it again as of one moment."""
+        with time_machine.travel(datetime.now(UTC), tick=True) as clock:
+            with database.unit_of_work() as session:
+                one = service.issue(session, actor=ADMIN, kind=kind, as_of=as_of, **params)
+            # Far enough on that every zip time (two-second steps) and every minute differ.
+            clock.shift(timedelta(hours=1, seconds=7))
+            with database.unit_of_work() as session:
+                two = service.issue(session, actor=ADMIN, kind=kind, as_of=as_of, **params)
+        assert two.issued_at - one.issued_at >= timedelta(hours=1)
+        assert one.id != two.id
+        return one, two
+
+    @pytest.mark.parametrize(
+        ("kind", "params"),
+        [
+            ("deviation-report", {"deviation_id": 3}),
+            ("deviation-register", {"filters": DeviationFilter()}),
+            ("capa-status", {"programme_id": 1}),
+            ("procedure", {"procedure_id": 5, "number": None}),
+        ],
+    )
+    def test_the_same_records_as_of_one_moment_give_the_same_bytes(
+        self, demo, kind: str, params: dict[str, Any]
+    ) -> None:
+        """Issued again later over unchanged records and as of the same moment, a document is the
+        same file byte for byte: nothing in it may come from the clock at issuing (each part of
+        the package was stamped with the wall clock at saving, so issues seconds apart differed).
+        """
         database, _, _ = demo
         as_of = datetime(2026, 11, 1, 12, tzinfo=UTC)
-        with database.unit_of_work() as session:
-            one = service.issue(
-                session, actor=ADMIN, kind="deviation-report", as_of=as_of, deviation_id=3
-            )
-            two = service.issue(
-                session, actor=ADMIN, kind="deviation-report", as_of=as_of, deviation_id=3
-            )
-            assert _text(one.content) == _text(two.content)
-            assert one.data_sha256 == two.data_sha256
-            props = Document(io.BytesIO(one.content)).core_properties
-            assert props.modified.replace(tzinfo=UTC) == as_of
+        one, two = self._issue_twice(database, kind, as_of, **params)
+        assert one.content == two.content
+        assert one.sha256 == two.sha256 == hashlib.sha256(one.content).hexdigest()
+        assert one.data_sha256 == two.data_sha256
+        props = Document(io.BytesIO(one.content)).core_properties
+        assert props.modified.replace(tzinfo=UTC) == as_of
+        stamps = {entry.date_time for entry in zipfile.ZipFile(io.BytesIO(one.content)).infolist()}
+        assert stamps == {as_of.timetuple()[:6]}
+
+    def test_the_audit_pack_again_differs_only_by_the_issue_it_records(self, demo) -> None:
+        """The pack carries the programme's audit trail, and issuing the first pack is itself an
+        event of that trail: the second pack's trail, its verification and the two hashes of
+        them in the manifest are legitimately different. Everything else is the same bytes."""
+        database, _, _ = demo
+        as_of = datetime(2026, 11, 1, 12, tzinfo=UTC)
+        one, two = self._issue_twice(database, "audit-pack", as_of, programme_id=1)
+        first, second = (zipfile.ZipFile(io.BytesIO(d.content)) for d in (one, two))
+        assert first.namelist() == second.namelist()
+        grown = {"audit-trail.jsonl", "audit-verification.json", "manifest.json"}
+        for name in set(first.namelist()) - grown:
+            assert first.read(name) == second.read(name), name
+        assert {e.date_time for e in [*first.infolist(), *second.infolist()]} == {
+            as_of.timetuple()[:6]
+        }
+        old_trail, new_trail = (z.read("audit-trail.jsonl") for z in (first, second))
+        assert new_trail.startswith(old_trail)
+        [added] = [json.loads(line) for line in new_trail[len(old_trail) :].splitlines()]
+        assert (added["action"], added["entity_id"]) == ("document.issued", str(one.id))
+        old_check, new_check = (
+            json.loads(z.read("audit-verification.json")) for z in (first, second)
+        )
+        assert new_check["count"] == old_check["count"] + 1
+        assert {
+            k: v for k, v in new_check.items() if k not in ("count", "head_count", "last_hash")
+        } == {k: v for k, v in old_check.items() if k not in ("count", "head_count", "last_hash")}
+        old_manifest, new_manifest = (json.loads(z.read("manifest.json")) for z in (first, second))
+        changed = {
+            name
+            for name in old_manifest["files"]
+            if old_manifest["files"][name] != new_manifest["files"][name]
+        }
+        assert changed == {"audit-trail.jsonl", "audit-verification.json"}
 
     def test_who_may_issue(self, demo) -> None:
         _, client, tokens = demo
@@ -178,6 +243,15 @@ class TestIssued:
         _, client, tokens = demo
         r = client.get("/api/v1/documents/deviation-report/99999", headers=tokens[Role.auditor])
         assert r.status_code == 404
+        # A problem saying what was not found, not a document nor an empty body.
+        assert r.headers["content-type"] == "application/problem+json"
+        problem = r.json()
+        assert (problem["status"], problem["title"]) == (404, "Not found")
+        assert problem["detail"] == "no deviation 99999"
+        unknown = client.get("/api/v1/documents/issued/99999", headers=tokens[Role.auditor])
+        assert unknown.status_code == 404
+        assert unknown.headers["content-type"] == "application/problem+json"
+        assert unknown.json()["detail"] == "no issued document 99999"
 
 
 class TestReportsAndPack:

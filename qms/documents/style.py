@@ -7,6 +7,7 @@ Labels come in English or Norwegian bokmål. A document carries the time its rec
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -180,10 +181,26 @@ class HouseDocument:
             _no_split(row)
 
     def to_bytes(self) -> bytes:
-        """Return the .docx file."""
-        buffer = io.BytesIO()
-        self.doc.save(buffer)
-        return buffer.getvalue()
+        """Return the .docx file: the same records as of the same moment give the same bytes."""
+        saved = io.BytesIO()
+        self.doc.save(saved)
+        # python-docx stamps every part of the package with the wall clock at saving, so two
+        # issues of one document a few seconds apart differed in bytes though not in a word.
+        # Stamp each part with the time the records were read, as the footer, the core
+        # properties and the audit pack's entries already do.
+        stamp = self.issue.as_of.timetuple()[:6]
+        packed = io.BytesIO()
+        with (
+            zipfile.ZipFile(saved) as source,
+            zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target,
+        ):
+            for entry in source.infolist():
+                target.writestr(
+                    zipfile.ZipInfo(entry.filename, date_time=stamp),
+                    source.read(entry),
+                    compress_type=zipfile.ZIP_DEFLATED,
+                )
+        return packed.getvalue()
 
 
 # Calibri 10 pt: about 0.2 cm a character, and the cell's own padding on top.
