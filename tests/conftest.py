@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +196,89 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# Skips a complete run accepts, by node id (or a module's path): any other skip fails the run when
+# QMS_STRICT_SKIPS=1 (as in CI), so a missing tool or a forgotten skip cannot pass for green.
+ALLOWED_SKIPS = {
+    "tests/test_migrations.py::TestRoundTrip::test_postgresql_upgrade_check_downgrade_upgrade": (
+        "the PostgreSQL round trip, on the SQLite run"
+    ),
+}
+# A test that runs longer than this (on a quiet machine of two cores) is marked slow and says why.
+SLOW_SECONDS = 20.0
+_session_key = pytest.StashKey[pytest.Session]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_session_key] = session
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        # A generated test per API operation (tests/test_fuzz.py) is marked slow by its label.
+        label = getattr(item, "operation_label", None)
+        slow_operations = getattr(getattr(item, "module", None), "SLOW_OPERATIONS", {})
+        if label in slow_operations:
+            item.add_marker(pytest.mark.slow(reason=slow_operations[label]))
+    unexplained = [
+        item.nodeid
+        for item in items
+        if (mark := item.get_closest_marker("slow")) is not None and not mark.kwargs.get("reason")
+    ]
+    if unexplained:
+        raise pytest.UsageError(f"slow tests must say why (slow(reason=...)): {unexplained}")
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Name the skips a complete run does not accept, and the long tests not marked slow."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if r.skipped]
+    unexpected = [
+        (report.nodeid, _skip_reason(report))
+        for report in skipped
+        if report.nodeid not in ALLOWED_SKIPS
+    ]
+    if skipped:
+        terminalreporter.section("skips")
+        for report in skipped:
+            verdict = "allowed" if report.nodeid in ALLOWED_SKIPS else "NOT ALLOWED"
+            terminalreporter.write_line(f"{verdict}: {report.nodeid}: {_skip_reason(report)}")
+    if unexpected and os.environ.get("QMS_STRICT_SKIPS") == "1":
+        terminalreporter.write_line(
+            f"{len(unexpected)} skip(s) not on the allow-list (tests/conftest.py ALLOWED_SKIPS)",
+            red=True,
+        )
+        session = config.stash.get(_session_key, None)
+        if session is not None and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    long = [
+        (report.duration, report.nodeid)
+        for report in terminalreporter.stats.get("passed", [])
+        + terminalreporter.stats.get("failed", [])
+        if report.when == "call"
+        and report.duration > SLOW_SECONDS
+        and "slow" not in report.keywords
+    ]
+    if long:
+        terminalreporter.section("over 20 s and not marked slow")
+        for seconds, nodeid in sorted(long, reverse=True):
+            terminalreporter.write_line(f"{seconds:6.1f} s  {nodeid}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    clock = os.environ.get("QMS_TEST_CLOCK")
+    if clock:
+        # The whole run on another day (QMS_TEST_CLOCK=2030-06-15): numbers, dates and periods the
+        # clock decides must follow it. The clock ticks on from nine in the morning, UTC.
+        import time_machine
+
+        time_machine.travel(datetime.fromisoformat(f"{clock}T09:00:00+00:00"), tick=True).start()
+
     from hypothesis import settings
 
     # Hypothesis drives the API fuzzing: a few examples per operation in CI, many when asked.

@@ -2,8 +2,8 @@
 served by uvicorn on loopback. Screenshots of the main pages go to test-output/screenshots (or
 $QMS_TEST_OUTPUT/screenshots).
 
-Without /usr/bin/chromium these tests are skipped, unless QMS_REQUIRE_BROWSER=1 (as in CI), when
-they fail instead.
+Without /usr/bin/chromium or Playwright these tests are skipped, unless QMS_REQUIRE_BROWSER=1 (as
+in CI), when they fail instead.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,19 @@ from tests.factories import (
 from tests.web import PASSWORD, web_user
 
 CHROMIUM = Path("/usr/bin/chromium")
-REQUIRED = os.environ.get("QMS_REQUIRE_BROWSER") == "1"
-if not REQUIRED and not CHROMIUM.exists():
-    pytest.skip("no /usr/bin/chromium (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+_MISSING = [
+    what
+    for what, present in (
+        ("/usr/bin/chromium (apt-get install chromium)", CHROMIUM.exists()),
+        ("Playwright for Python (pip install playwright)", find_spec("playwright") is not None),
+    )
+    if not present
+]
+if _MISSING:
+    if os.environ.get("QMS_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"QMS_REQUIRE_BROWSER=1 but missing: {', '.join(_MISSING)}", pytrace=False)
+    pytest.skip(f"missing: {', '.join(_MISSING)}", allow_module_level=True)
+from playwright import sync_api  # noqa: E402  (only once it is known to be there)
 
 ARGS = [
     "--no-sandbox",

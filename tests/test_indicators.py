@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from qms.accounts import service as accounts
@@ -21,7 +23,7 @@ def demo_client(new_database):
     return make_client(database), auth(token)
 
 
-def _rows(client, headers, as_of: str) -> dict[str, dict]:
+def _rows(client, headers, as_of: str) -> dict[str, dict[str, Any]]:
     r = client.get(f"/api/v1/programmes/1/indicators?as_of={as_of}", headers=headers)
     assert r.status_code == 200, r.text
     return {row["code"]: row for row in r.json()["rows"]}

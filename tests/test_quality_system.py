@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -314,7 +315,7 @@ class TestManagementReviews:
         make_user(session, Role.coordinator, name="coordinator-kari")
         review = self._plan(client, lead)
         path = f"/api/v1/reviews/{review['id']}"
-        decision = {
+        decision: dict[str, Any] = {
             "kind": "improvement",
             "text": "Book follow-ups at the kick-off.",
             "action": {

@@ -298,6 +298,10 @@ def fuzzed(new_database) -> Database:
     return database
 
 
+@pytest.mark.slow(
+    reason="follows every link and sends every form back wrong several ways, each checked against "
+    "the database and the audit trail: about 20-35 s per role"
+)
 @pytest.mark.parametrize("role", ROLES, ids=lambda role: role.value)
 def test_every_form_sent_back_wrong(fuzzed: Database, fuzz_seed, role: Role) -> None:
     seed, sends = fuzz_seed

@@ -44,10 +44,10 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def error_beside(page: str, field: str) -> str | None:
-    """Return the error message shown beside a form field, if any."""
+def error_beside(page: str, field: str) -> str:
+    """Return the error message shown beside a form field, or an empty text if there is none."""
     match = re.search(rf'<p class="error" id="e-{re.escape(field)}">([^<]*)</p>', page)
-    return html.unescape(match.group(1)) if match else None
+    return html.unescape(match.group(1)) if match else ""
 
 
 @dataclass
