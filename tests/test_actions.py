@@ -6,10 +6,12 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from qms.accounts.models import User
 from qms.actions.models import CorrectiveAction
+from qms.audit.models import AuditEvent
 from qms.audit.service import verify
 from qms.db import Database
 from qms.deviations.models import Deviation, DeviationStatus
@@ -49,6 +51,13 @@ def _new(deviation_ids, owner_name="coordinator-ola", **overrides):
         "root_cause": "No one looked at the meeting logs between the start and the midpoint.",
         **overrides,
     }
+
+
+def _state(client: Any, session: Session, headers: dict[str, str], action_id: int) -> Any:
+    """What a refusal must leave as it was: the action as read, its version, the audit trail."""
+    r = client.get(f"/api/v1/actions/{action_id}", headers=headers)
+    events = session.scalar(select(func.count()).select_from(AuditEvent))
+    return r.json(), r.headers["etag"], events
 
 
 def _move(client, headers, action_id: int, **body):
@@ -248,21 +257,25 @@ class TestWorkflow:
 
     def test_an_illegal_move_names_the_allowed(self, client, session, lead, owner) -> None:
         action = make_action(session, [make_deviation(session)], owner)
+        before = _state(client, session, lead, action.id)
         r = _move(client, lead, action.id, to="done")
         assert r.status_code == 409
         assert r.json()["allowed"] == ["in_progress"]
+        assert _state(client, session, lead, action.id) == before
 
     def test_a_done_action_can_no_longer_be_edited(self, client, session, lead, owner) -> None:
         action = make_action(session, [make_deviation(session)], owner)
         _move(client, lead, action.id, to="in_progress")
         _move(client, lead, action.id, to="done")
-        version = client.get(f"/api/v1/actions/{action.id}", headers=lead).headers["etag"]
+        before = _state(client, session, lead, action.id)
+        version = before[1]
         r = client.patch(
             f"/api/v1/actions/{action.id}",
             headers={**lead, "If-Match": version},
             json={"title": "Changed afterwards"},
         )
         assert r.status_code == 409
+        assert _state(client, session, lead, action.id) == before
 
 
 class TestOverdue:
@@ -293,8 +306,12 @@ class TestEditing:
         )
         assert r.status_code == 200
         assert r.json()["owner"] == "lead-two"
+        before = _state(client, session, lead, action.id)
         r = client.patch(url, headers={**lead, "If-Match": stale}, json={"title": "lost"})
         assert r.status_code == 412
+        # The first change stands; the stale one is neither applied nor audited.
+        assert _state(client, session, lead, action.id) == before
+        assert before[0]["title"] != "lost"
         events = client.get(
             "/api/v1/audit/events",
             headers=lead,

@@ -9,13 +9,15 @@ from datetime import date, timedelta
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from qms.audit.models import AuditEvent
 from qms.config import get_settings
-from qms.evaluations.models import EvaluationBatch, EvaluationResponse, Outcome
+from qms.evaluations.models import EvaluationBatch, EvaluationResponse, Outcome, Question
+from qms.participants.models import Participant
 from qms.permissions import Role
 from tests.factories import auth, make_cohort, make_participant, make_programme, make_token
 
-TODAY = date.today()
 HEADER = "participant,instrument,question,answer,submitted_at\n"
 INSTRUMENT = {
     "code": "FINAL",
@@ -47,8 +49,8 @@ def setup(client, session):
     cohort = make_cohort(
         session,
         make_programme(session),
-        start_on=TODAY - timedelta(days=300),
-        end_on=TODAY + timedelta(days=60),
+        start_on=date.today() - timedelta(days=300),
+        end_on=date.today() + timedelta(days=60),
     )
     people = [make_participant(session, cohort).code for _ in range(3)]
     importer = auth(make_token(session, Role.importer, name="survey-script"))
@@ -66,6 +68,16 @@ def _post(client, headers, content: bytes, name: str, path="evaluations", **form
 
 def _count(session, model) -> int:
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _state(session: Session) -> tuple[int, int, int, int]:
+    """What a refused import must leave as it was: batches, answers, outcomes, audit events."""
+    return (
+        _count(session, EvaluationBatch),
+        _count(session, EvaluationResponse),
+        _count(session, Outcome),
+        _count(session, AuditEvent),
+    )
 
 
 class TestLongFormat:
@@ -152,14 +164,22 @@ class TestLongFormat:
         assert second.json()["replayed"] is True
         assert _count(session, EvaluationResponse) == 1
 
-    def test_an_idempotency_key_for_other_content_is_a_conflict(self, client, setup) -> None:
+    def test_an_idempotency_key_for_other_content_is_a_conflict(
+        self, client, session, setup
+    ) -> None:
         a, b, _ = setup["people"]
         key = {**setup["importer"], "Idempotency-Key": "run-2026-06-01"}
         one = f"participant,instrument,question,answer,submitted_at\n{a},FINAL,SAT,4,2026-06-01\n"
         two = f"participant,instrument,question,answer,submitted_at\n{b},FINAL,SAT,4,2026-06-01\n"
         assert _post(client, key, one.encode(), "a.csv").status_code == 201
         assert _post(client, key, one.encode(), "a.csv").json()["replayed"] is True
-        assert _post(client, key, two.encode(), "b.csv").status_code == 409
+        before = _state(session)
+        r = _post(client, key, two.encode(), "b.csv")
+        assert r.status_code == 409
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "Idempotency-Key" in r.json()["detail"]
+        # Refused whole: no batch, no answer, no audit event for the other content.
+        assert _state(session) == before
 
     def test_an_answer_already_imported_is_refused(self, client, setup) -> None:
         a = setup["people"][0]
@@ -236,9 +256,15 @@ class TestOtherShapesAndFormats:
         assert r.json()["errors"][0]["row"] == 2
 
     def test_an_xlsx_sheet_by_name(self, client, session, setup) -> None:
-        a = setup["people"][0]
+        a, b, _ = setup["people"]
         book = Workbook()
-        book.active.title = "Cover"
+        # The first sheet is well-formed too, with other rows: a 201 alone would not show which
+        # sheet was read.
+        cover = book.active
+        cover.title = "Cover"
+        cover.append(["participant", "instrument", "question", "answer", "submitted_at"])
+        cover.append([b, "FINAL", "SAT", 1, date(2026, 5, 1)])
+        cover.append([b, "FINAL", "NOTE", "from the cover", date(2026, 5, 1)])
         sheet = book.create_sheet("Answers")
         sheet.append(["participant", "instrument", "question", "answer", "submitted_at"])
         sheet.append([a, "FINAL", "SAT", 4, date(2026, 6, 1)])
@@ -246,8 +272,27 @@ class TestOtherShapesAndFormats:
         book.save(buffer)
         r = _post(client, setup["importer"], buffer.getvalue(), "export.xlsx", sheet="Answers")
         assert r.status_code == 201, r.text
+        batch = r.json()
+        assert (batch["rows_total"], batch["rows_written"], batch["rows_rejected"]) == (1, 1, 0)
+        written = session.execute(
+            select(
+                Participant.code,
+                Question.code,
+                EvaluationResponse.value_number,
+                EvaluationResponse.submitted_on,
+            )
+            .join(Participant, Participant.id == EvaluationResponse.participant_id)
+            .join(Question, Question.id == EvaluationResponse.question_id)
+            .where(EvaluationResponse.batch_id == batch["id"])
+        ).all()
+        assert [tuple(row) for row in written] == [(a, "SAT", 4.0, date(2026, 6, 1))]
+        before = (_count(session, EvaluationBatch), _count(session, EvaluationResponse))
         r = _post(client, setup["importer"], buffer.getvalue() + b" ", "x.xlsx", sheet="Nope")
         assert r.status_code == 422
+        assert r.json()["errors"] == [
+            {"field": "sheet", "message": "the workbook has: Cover, Answers"}
+        ]
+        assert (_count(session, EvaluationBatch), _count(session, EvaluationResponse)) == before
 
     def test_outcomes(self, client, session, setup) -> None:
         a, b, _ = setup["people"]
@@ -304,7 +349,11 @@ class TestLimitsAndAccess:
         content = f"{HEADER}{a},FINAL,SAT,4,2026-06-01\n".encode()
         batch = _post(client, setup["importer"], content, "a.csv").json()
         other = auth(make_token(session, Role.importer))
-        assert client.get(f"/api/v1/imports/{batch['id']}", headers=other).status_code == 404
+        hidden = client.get(f"/api/v1/imports/{batch['id']}", headers=other)
+        assert hidden.status_code == 404
+        # Told plainly that there is no such batch, as for one that never existed.
+        assert hidden.headers["content-type"] == "application/problem+json"
+        assert hidden.json()["detail"] == f"no import batch {batch['id']}"
         assert client.get("/api/v1/imports", headers=other).json() == []
         assert client.get("/api/v1/deviations", headers=setup["importer"]).status_code == 403
         auditor = auth(make_token(session, Role.auditor))
