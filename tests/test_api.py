@@ -82,6 +82,26 @@ class TestProblems:
         r = client.get("/api/v1/nothing-here")
         assert r.status_code == 404
         assert r.headers["content-type"] == "application/problem+json"
+        assert (r.json()["status"], r.json()["title"]) == (404, "Not found")
+
+    def test_an_unknown_record_is_a_404_problem_naming_it(self, client, session) -> None:
+        headers = auth(make_token(session, Role.auditor))
+        for path, detail in (
+            ("deviations/424242", "no deviation 424242"),
+            ("actions/424242", "no corrective action 424242"),
+            ("procedures/424242", "no procedure 424242"),
+        ):
+            r = client.get(f"/api/v1/{path}", headers=headers)
+            assert r.status_code == 404, path
+            # The answer says what was not found, so a client can tell a wrong id from a wrong
+            # path.
+            assert r.headers["content-type"] == "application/problem+json", path
+            assert r.json() == {
+                "type": "about:blank",
+                "title": "Not found",
+                "status": 404,
+                "detail": detail,
+            }
 
     def test_an_id_too_large_for_the_database_is_a_422_not_a_500(self, client, session) -> None:
         token = make_token(session, Role.auditor)
