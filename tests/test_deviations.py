@@ -208,7 +208,12 @@ class TestPermissions:
         listed = client.get("/api/v1/deviations", headers=token).json()["items"]
         assert [d["id"] for d in listed] == [mine.id]
         assert client.get(f"/api/v1/deviations/{mine.id}", headers=token).status_code == 200
-        assert client.get(f"/api/v1/deviations/{theirs.id}", headers=token).status_code == 404
+        hidden = client.get(f"/api/v1/deviations/{theirs.id}", headers=token)
+        assert hidden.status_code == 404
+        # The same problem as for a deviation that does not exist: nothing of it shows through.
+        assert hidden.headers["content-type"] == "application/problem+json"
+        assert hidden.json()["detail"] == f"no deviation {theirs.id}"
+        assert theirs.title not in hidden.text
         assert client.get(f"/api/v1/deviations/{unlinked.id}", headers=token).status_code == 404
 
 
