@@ -420,7 +420,12 @@ class TestEvidenceMap:
         iso = client.get(
             "/api/v1/frameworks/ISO9001/coverage",
             headers=lead,
-            params={"programme_id": programme.id},
+            # The cohort's dates are fixed; the default period (the year to today) is not.
+            params={
+                "programme_id": programme.id,
+                "period_start": cohort.start_on.isoformat(),
+                "period_end": cohort.end_on.isoformat(),
+            },
         ).json()
         # ISO 9001 7.2 is evidenced by training, and so is the enclosing clause 7.
         iso_rows = {row["code"]: row for row in iso["rows"]}
