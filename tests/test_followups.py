@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from qms.audit.service import verify
+from qms.db import Database
 from qms.deviations.models import Deviation
 from qms.permissions import Role
 from tests.conftest import make_client
@@ -21,7 +23,7 @@ from tests.factories import (
     make_programme,
     make_token,
 )
-from tests.threads import at_once
+from tests.threads import at_once, while_one_holds
 
 TODAY = date.today()
 
@@ -268,6 +270,28 @@ def test_two_rule_runs_at_once_open_each_finding_once(fresh_db) -> None:
         numbers = session.scalars(select(Deviation.number).order_by(Deviation.id)).all()
         assert len(numbers) == len(opened)
         assert [int(n.rsplit("-", 1)[1]) for n in numbers] == list(range(1, len(numbers) + 1))
+        assert verify(session).ok
+
+
+def test_a_rule_run_started_while_another_writes_its_findings_opens_none_of_them_again(
+    fresh_db: Database,
+) -> None:
+    """One run has opened its findings and not yet committed them when a second starts: the
+    second decides on what the first committed, finds every finding known, and opens nothing."""
+    with fresh_db.unit_of_work() as session:
+        _cohort_with_pairs(session, 3, min_meetings_per_month=2, min_minutes_per_month=120)
+        lead = auth(make_token(session, Role.quality_lead))
+
+    def run(database: Database) -> Any:
+        return make_client(database).post("/api/v1/checks/run", headers=lead, json={})
+
+    first, second = while_one_holds(fresh_db, run, run)
+    assert [first.status_code, second.status_code] == [200, 200], (first.text, second.text)
+    opened = [f["key"] for f in first.json()["opened"]]
+    assert opened
+    assert second.json()["opened"] == []
+    with fresh_db.unit_of_work(write=False) as session:
+        assert len(session.scalars(select(Deviation.id)).all()) == len(opened)
         assert verify(session).ok
 
 
