@@ -7,10 +7,12 @@ import zipfile
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from qms.cli import app, common
 from qms.config import get_settings
+from qms.pairs.models import Pair
 from tests.conftest import make_client
 from tests.factories import auth
 
@@ -257,7 +259,11 @@ class TestRecordCommands:
 
     def test_meetings_import_from_a_spreadsheet_export(self, qms, fresh_db, tmp_path) -> None:
         qms("demo", "--no-serve")
-        day = date.today() - timedelta(days=1)
+        with fresh_db.unit_of_work(write=False) as session:
+            pair = session.scalars(select(Pair).where(Pair.code == "PAIR-0014")).one()
+            cohort_ends = pair.mentee.cohort.end_on
+        # Yesterday, while the demo's running cohort lasts; its last day once it is over.
+        day = min(date.today() - timedelta(days=1), cohort_ends)
         good = tmp_path / "meetings.csv"
         good.write_text(
             "\ufeffpair;held_on;minutes;mode;topics\n"
