@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -178,7 +179,8 @@ def _run(mutant: Mutant, copy: Path, postgresql: str | None) -> tuple[str, float
         path.write_text(original)
     seconds = time.monotonic() - started
     if result.returncode == 1:
-        return "caught", seconds
+        failed = re.search(r"^FAILED (\S+)", result.stdout, re.MULTILINE)
+        return f"caught by {failed.group(1) if failed else '?'}", seconds
     if result.returncode == 0:
         return "SURVIVED", seconds
     return f"ERROR (pytest exit {result.returncode}): {result.stdout[-500:]}", seconds
@@ -198,11 +200,11 @@ def main() -> int:
         _copy_tree(copy)
         for mutant in chosen:
             if mutant.postgresql and not args.postgresql:
-                print(f"{'not run':10} {mutant.name}: needs --postgresql")
+                print(f"{mutant.name}: {mutant.what}\n    not run: needs --postgresql")
                 continue
             verdict, seconds = _run(mutant, copy, args.postgresql)
-            failed += verdict != "caught"
-            print(f"{verdict:10} {mutant.name} ({seconds:.0f} s): {mutant.what}", flush=True)
+            failed += not verdict.startswith("caught")
+            print(f"{mutant.name} ({seconds:.0f} s): {mutant.what}\n    {verdict}", flush=True)
     print(f"{len(chosen)} mutants, {failed} survived or stale")
     return 1 if failed else 0
 
