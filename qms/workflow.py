@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qms.errors import FieldError, InvalidTransition, ValidationFailed
+from qms.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,14 @@ PROGRAMME = StateMachine(
     initial="planned",
     states=("planned", "running", "closed", "cancelled"),
     moves=(
-        Move("planned", "running", description="the first cohort has started"),
+        Move("planned", "running", description=N_("the first cohort has started")),
         Move(
-            "planned", "cancelled", requires=("reason",), description="the programme will not run"
+            "planned",
+            "cancelled",
+            requires=("reason",),
+            description=N_("the programme will not run"),
         ),
-        Move("running", "closed", requires=("reason",), description="every cohort has ended"),
+        Move("running", "closed", requires=("reason",), description=N_("every cohort has ended")),
     ),
 )
 
@@ -80,33 +84,35 @@ DEVIATION = StateMachine(
     initial="open",
     states=("open", "investigating", "action_required", "closed", "reopened"),
     moves=(
-        Move("open", "investigating", description="someone looks into it"),
+        Move("open", "investigating", description=N_("someone looks into it")),
         Move(
             "investigating",
             "action_required",
-            description="the cause is known and actions are needed; major and critical "
-            "deviations need a root-cause analysis first",
+            description=N_(
+                "the cause is known and actions are needed; major and critical "
+                "deviations need a root-cause analysis first"
+            ),
         ),
         Move(
             "investigating",
             "closed",
             requires=("closure_summary",),
-            description="closed without corrective action: needs a no-action reason",
+            description=N_("closed without corrective action: needs a no-action reason"),
         ),
         Move(
             "action_required",
             "investigating",
             requires=("reason",),
-            description="back to investigation, when the analysis did not hold",
+            description=N_("back to investigation, when the analysis did not hold"),
         ),
         Move(
             "action_required",
             "closed",
             requires=("closure_summary",),
-            description="every linked action is verified effective",
+            description=N_("every linked action is verified effective"),
         ),
-        Move("closed", "reopened", requires=("reason",), description="it came back"),
-        Move("reopened", "investigating", description="investigation starts again"),
+        Move("closed", "reopened", requires=("reason",), description=N_("it came back")),
+        Move("reopened", "investigating", description=N_("investigation starts again")),
     ),
 )
 
@@ -115,19 +121,19 @@ ACTION = StateMachine(
     initial="planned",
     states=("planned", "in_progress", "done", "verified_effective", "ineffective"),
     moves=(
-        Move("planned", "in_progress", description="work has started"),
-        Move("in_progress", "done", description="the action is carried out"),
+        Move("planned", "in_progress", description=N_("work has started")),
+        Move("in_progress", "done", description=N_("the action is carried out")),
         Move(
             "done",
             "verified_effective",
             requires=("evidence",),
-            description="checked, with evidence, by someone other than the owner",
+            description=N_("checked, with evidence, by someone other than the owner"),
         ),
         Move(
             "done",
             "ineffective",
             requires=("evidence", "follow_on"),
-            description="checked and found wanting: a follow-on action takes over",
+            description=N_("checked and found wanting: a follow-on action takes over"),
         ),
     ),
 )
@@ -137,24 +143,24 @@ PAIR = StateMachine(
     initial="matched",
     states=("matched", "active", "completed", "unwound"),
     moves=(
-        Move("matched", "active", description="the pair has had its first meeting"),
+        Move("matched", "active", description=N_("the pair has had its first meeting")),
         Move(
             "matched",
             "unwound",
             requires=("reason",),
-            description="the match is undone before it started",
+            description=N_("the match is undone before it started"),
         ),
         Move(
             "active",
             "completed",
             requires=("reason",),
-            description="the programme period ended; closure and exit feedback recorded",
+            description=N_("the programme period ended; closure and exit feedback recorded"),
         ),
         Move(
             "active",
             "unwound",
             requires=("reason",),
-            description="a match that does not work is unwound (and may be rematched)",
+            description=N_("a match that does not work is unwound (and may be rematched)"),
         ),
     ),
 )
@@ -164,25 +170,27 @@ PROCEDURE_VERSION = StateMachine(
     initial="draft",
     states=("draft", "in_review", "approved", "superseded", "obsolete"),
     moves=(
-        Move("draft", "in_review", description="submitted for review"),
+        Move("draft", "in_review", description=N_("submitted for review")),
         Move(
             "in_review",
             "draft",
             requires=("reason",),
-            description="change requested: back to the author with the reason",
+            description=N_("change requested: back to the author with the reason"),
         ),
         Move(
             "in_review",
             "approved",
-            description="approved and signed by a reviewer other than the author; the version "
-            "before it is superseded in the same step",
+            description=N_(
+                "approved and signed by a reviewer other than the author; the version "
+                "before it is superseded in the same step"
+            ),
         ),
         Move(
             "approved",
             "superseded",
-            description="only when the next version is approved, never by hand",
+            description=N_("only when the next version is approved, never by hand"),
         ),
-        Move("approved", "obsolete", requires=("reason",), description="withdrawn from use"),
+        Move("approved", "obsolete", requires=("reason",), description=N_("withdrawn from use")),
     ),
 )
 
@@ -193,20 +201,20 @@ INTERNAL_AUDIT = StateMachine(
     initial="planned",
     states=("planned", "in_progress", "reported", "closed", "cancelled"),
     moves=(
-        Move("planned", "in_progress", description="the audit has started: lines are answered"),
-        Move("planned", "cancelled", requires=("reason",), description="it will not be held"),
+        Move("planned", "in_progress", description=N_("the audit has started: lines are answered")),
+        Move("planned", "cancelled", requires=("reason",), description=N_("it will not be held")),
         Move(
             "in_progress",
             "reported",
-            description="every checklist line is answered and the conclusion is written",
+            description=N_("every checklist line is answered and the conclusion is written"),
         ),
         Move(
             "reported",
             "in_progress",
             requires=("reason",),
-            description="back to the field, when the report did not hold",
+            description=N_("back to the field, when the report did not hold"),
         ),
-        Move("reported", "closed", description="the report is accepted; signed"),
+        Move("reported", "closed", description=N_("the report is accepted; signed")),
     ),
 )
 
@@ -219,9 +227,9 @@ MANAGEMENT_REVIEW = StateMachine(
             "planned",
             "held",
             requires=("held_on",),
-            description="the meeting took place: the inputs are frozen as they were reviewed",
+            description=N_("the meeting took place: the inputs are frozen as they were reviewed"),
         ),
-        Move("planned", "cancelled", requires=("reason",), description="it will not be held"),
-        Move("held", "closed", description="the conclusion is written; signed"),
+        Move("planned", "cancelled", requires=("reason",), description=N_("it will not be held")),
+        Move("held", "closed", description=N_("the conclusion is written; signed")),
     ),
 )

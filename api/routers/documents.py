@@ -20,7 +20,7 @@ from qms.permissions import Action, Actor
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-Language = Literal["en", "nb"]
+Language = Literal["en", "nb", "sv"]
 ZIP = "application/zip"
 DOCX_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {DOCX: {}, ZIP: {}}, "description": "The issued file"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import hmac
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -74,6 +75,16 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# The language of the page being rendered, for `_()` and `label()` in templates and their macros.
+_rendering_language: ContextVar[str] = ContextVar("rendering_language", default="en")
+templates.env.add_extension("jinja2.ext.i18n")
+# Old-style gettext: a translation is a plain text the template escapes like any other, so a
+# message that carries what someone typed can be translated safely.
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=lambda text: i18n.translate(text, _rendering_language.get()),
+    ngettext=lambda one, several, n: i18n.plural(one, several, n, _rendering_language.get()),
+    newstyle=False,
+)
 templates.env.globals["label"] = i18n.label
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
 
@@ -95,13 +106,7 @@ def language(request: Request) -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in i18n.LANGUAGES:
         return chosen
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip().lower()
-        if code[:2] in ("nb", "no", "nn"):
-            return "nb"
-        if code[:2] == "en":
-            return "en"
-    return "en"
+    return i18n.negotiate(request.headers.get("accept-language")) or i18n.DEFAULT_LANGUAGE
 
 
 @dataclass
@@ -197,18 +202,23 @@ def render(
         status = refusal.status
         context.setdefault("errors", refusal.fields)
     context.setdefault("errors", {})
-    return templates.TemplateResponse(
-        request,
-        template,
-        {
-            "page": page,
-            "lang": lang,
-            "t": lambda text: i18n.translate(text, lang),
-            "refusal": refusal,
-            **context,
-        },
-        status_code=status,
-    )
+    token = _rendering_language.set(lang)
+    try:
+        return templates.TemplateResponse(
+            request,
+            template,
+            {
+                "page": page,
+                "lang": lang,
+                "languages": i18n.NAMES,
+                "t": lambda text: i18n.translate(text, lang),
+                "refusal": refusal,
+                **context,
+            },
+            status_code=status,
+        )
+    finally:
+        _rendering_language.reset(token)
 
 
 def see_other(url: str) -> RedirectResponse:

@@ -63,7 +63,7 @@ def docs(
         str | None,
         typer.Option("--to", help="management-review-input, evidence-map: YYYY-MM-DD"),
     ] = None,
-    language: Annotated[str, typer.Option(help="en or nb")] = "en",
+    language: Annotated[str, typer.Option(help="en, nb or sv")] = "en",
     as_user: AsOption = None,
 ) -> None:
     """Issue a document (kept, and in the audit trail) and write it to a file."""

@@ -9,20 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from qms.audit.service import canonical_json, jsonable
+from qms.i18n import translate
 from qms.signatures.service import signatures_of
-
-NB = {
-    "Deviation register": "Avviksregister",
-    "Deviation report": "Avviksrapport",
-    "Master list of procedures": "Oversikt over prosedyrer",
-    "CAPA status report": "Status for korrigerende tiltak",
-    "Mid-programme follow-up report": "Rapport fra midtveisoppfølging",
-    "Programme quality report": "Kvalitetsrapport for programmet",
-    "Internal audit report": "Rapport fra internrevisjon",
-    "Management review": "Ledelsens gjennomgåelse",
-    "Management review input": "Grunnlag for ledelsens gjennomgåelse",
-    "Evidence map": "Dokumentasjonskart",
-}
 
 
 @dataclass
@@ -42,7 +30,8 @@ def data_hash(data: Any) -> str:
 
 
 def title_in(text: str, language: str) -> str:
-    return NB.get(text, text) if language == "nb" else text
+    """Return a document's title in its language (the catalogue's)."""
+    return translate(text, language)
 
 
 def day(value: Any) -> str:

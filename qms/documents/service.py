@@ -21,8 +21,9 @@ from qms.deviations.repository import DeviationFilter
 from qms.documents import markdown, pack, reports, system
 from qms.documents.base import Draft, data_hash, day, signature_rows, title_in
 from qms.documents.models import IssuedDocument
-from qms.documents.style import LANGUAGES, HouseDocument, Issue
+from qms.documents.style import HouseDocument, Issue
 from qms.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from qms.i18n import LANGUAGES
 from qms.permissions import Action, Actor, Role, require
 from qms.procedures import service as procedures
 from qms.programmes import service as programmes

@@ -20,38 +20,23 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from qms.fields import NOT_TEXT
+from qms.i18n import N_, translate
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "page": "Page",
-        "of": "of",
-        "generated": "Generated",
-        "as_of": "from records as of",
-        "data": "data SHA-256",
-        "code": "Code",
-        "version": "Version",
-        "status": "Status",
-        "owner": "Owner",
-        "approver": "Approved by",
-        "effective": "Effective from",
-        "document_control": "Document control",
-    },
-    "nb": {
-        "page": "Side",
-        "of": "av",
-        "generated": "Generert",
-        "as_of": "fra registreringer per",
-        "data": "data-SHA-256",
-        "code": "Kode",
-        "version": "Versjon",
-        "status": "Status",
-        "owner": "Eier",
-        "approver": "Godkjent av",
-        "effective": "Gjelder fra",
-        "document_control": "Dokumentstyring",
-    },
+# What every page says about where it came from, translated through the catalogue.
+LABELS: dict[str, str] = {
+    "page": N_("Page"),
+    "of": N_("of"),
+    "generated": N_("Generated"),
+    "as_of": N_("from records as of"),
+    "data": N_("data SHA-256"),
+    "code": N_("Code"),
+    "version": N_("Version"),
+    "status": N_("Status"),
+    "owner": N_("Owner"),
+    "approver": N_("Approved by"),
+    "effective": N_("Effective from"),
+    "document_control": N_("Document control"),
 }
-LANGUAGES = tuple(LABELS)
 
 
 @dataclass(frozen=True)
@@ -68,7 +53,7 @@ class Issue:
 
     def label(self, key: str) -> str:
         """Return a label in the document's language."""
-        return LABELS[self.language][key]
+        return translate(LABELS[key], self.language)
 
 
 def xml_text(text: str) -> str:

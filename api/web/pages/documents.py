@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.web import options
+from api.web import i18n, options
 from api.web.core import (
     Form,
     Page,
@@ -94,7 +94,7 @@ def _page(request: Request, page: Page, refusal: Refusal | None = None, kind: st
             "cohort_id": data["cohorts"],
             "status": choices(DeviationStatus, lang, page.t("any")),
             "severity": choices(Severity, lang, page.t("any")),
-            "language": [("en", "English"), ("nb", "Norsk (bokmål)")],
+            "language": list(i18n.NAMES.items()),
             "framework": [(code, f"{code} · {f.title}") for code, f in frameworks().items()],
         },
         issued=data["issued"],

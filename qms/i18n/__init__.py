@@ -1,0 +1,117 @@
+"""The reader's language: gettext catalogues (Babel) for English, Norwegian bokmål and Swedish.
+
+Every text a person reads is written in English in the code and the templates, marked for
+extraction (`_()` in templates, `t()`/`translate()`/`N_()` in Python), and looked up in the
+catalogue of the reader's language: qms/locale/<language>/LC_MESSAGES/messages.po, compiled to
+.mo in the wheel. Dates, times and numbers are formatted by Babel for the reader's locale.
+
+    pybabel extract -F babel.cfg -o qms/locale/messages.pot .
+    pybabel update -i qms/locale/messages.pot -d qms/locale
+    pybabel init -i qms/locale/messages.pot -d qms/locale -l da   # a fourth language
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale, negotiate_locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DOMAIN = "messages"
+# English is the language of the texts themselves; the others are catalogues.
+LANGUAGES = ("en", "nb", "sv")
+DEFAULT_LANGUAGE = "en"
+# The locale each language formats dates and numbers in.
+LOCALES = {"en": "en_GB", "nb": "nb_NO", "sv": "sv_SE"}
+# Each language named in itself, for the switch.
+NAMES = {"en": "English", "nb": "Norsk (bokmål)", "sv": "Svenska"}
+
+
+def N_(text: str) -> str:
+    """Mark a text for the catalogue where it is defined; it is translated where it is shown."""
+    return text
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """Return the catalogue of a language: its compiled .mo, else its .po compiled in memory."""
+    if language not in LANGUAGES or language == DEFAULT_LANGUAGE:
+        return gettext.NullTranslations()
+    folder = LOCALE_DIR / language / "LC_MESSAGES"
+    compiled = folder / f"{DOMAIN}.mo"
+    if compiled.is_file():
+        with compiled.open("rb") as handle:
+            return gettext.GNUTranslations(handle)
+    # A checkout carries only the .po files the translators edit; the wheel carries both.
+    with (folder / f"{DOMAIN}.po").open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def translate(text: str, language: str) -> str:
+    """Return the text in the language (an English text is its own translation)."""
+    return translations(language).gettext(text) if text else text
+
+
+def plural(singular: str, several: str, n: int, language: str) -> str:
+    """Return the singular or plural text for n, in the language."""
+    return translations(language).ngettext(singular, several, n)
+
+
+def negotiate(accept_language: str | None) -> str | None:
+    """Return the language a browser's Accept-Language prefers among ours, if any."""
+    preferred = []
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().replace("-", "_")
+        if code:
+            # Norwegian without a written standard, or nynorsk, reads bokmål before English.
+            preferred.append("nb" if code.lower().split("_")[0] in ("no", "nn") else code)
+    chosen = negotiate_locale(preferred, list(LANGUAGES), sep="_")
+    return chosen.split("_")[0] if chosen else None
+
+
+def _locale(language: str) -> Locale:
+    return Locale.parse(LOCALES.get(language, LOCALES[DEFAULT_LANGUAGE]))
+
+
+def format_day(value: date | None, language: str, *, long: bool = False) -> str:
+    """Return a date as the language writes it (nb 30.11.2026, sv 2026-11-30, en 30/11/2026)."""
+    if value is None:
+        return ""
+    return babel_dates.format_date(value, "long" if long else "short", locale=_locale(language))
+
+
+def format_moment(value: datetime | None, language: str, *, timezone: str = "Europe/Oslo") -> str:
+    """Return a date and time to the minute, in the organisation's time zone."""
+    if value is None:
+        return ""
+    return babel_dates.format_datetime(
+        value, "short", tzinfo=ZoneInfo(timezone), locale=_locale(language)
+    )
+
+
+def format_number(value: float | int | None, language: str, *, digits: int = 2) -> str:
+    """Return a number with the language's decimal sign, to at most `digits` decimals."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "#" * digits if digits else "")
+    return babel_numbers.format_decimal(value, format=pattern, locale=_locale(language))
+
+
+def format_percent(ratio: float | None, language: str) -> str:
+    """Return a ratio (0.917) as a per cent the language writes (nb 92 %, en 92%)."""
+    if ratio is None:
+        return ""
+    return babel_numbers.format_percent(ratio, locale=_locale(language))

@@ -1,0 +1,174 @@
+"""The reader's language: the catalogues are complete, current and used by pages and documents."""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import io
+import pkgutil
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import docx
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+import qms
+from qms import i18n
+from qms.i18n import catalogues
+from qms.i18n.values import VALUES
+from qms.permissions import Action, Role
+from tests.factories import auth, make_token
+from tests.web import sign_in, web_user
+
+TRANSLATED = [language for language in i18n.LANGUAGES if language != i18n.DEFAULT_LANGUAGE]
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]*\}")
+
+
+def _catalogue(language: str) -> Catalog:
+    with (i18n.LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle, locale=language)
+
+
+def _stored_values() -> list[enum.StrEnum]:
+    """Every member of every enum the records store (the permission table's actions aside)."""
+    members: list[enum.StrEnum] = []
+    for info in pkgutil.walk_packages(qms.__path__, "qms."):
+        module = importlib.import_module(info.name)
+        for obj in vars(module).values():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, enum.StrEnum)
+                and obj.__module__ == module.__name__
+                and obj is not Action
+            ):
+                members.extend(obj)
+    return members
+
+
+class TestCatalogues:
+    def test_the_template_holds_exactly_the_texts_the_code_marks(self, tmp_path: Path) -> None:
+        fresh = tmp_path / "messages.pot"
+        catalogues.extract(fresh)
+        kept = catalogues.msgids(i18n.LOCALE_DIR / "messages.pot")
+        marked = catalogues.msgids(fresh)
+        assert len(marked) > 500
+        assert sorted(marked - kept) == [], "run: python -m qms.i18n.catalogues"
+        assert sorted(kept - marked) == [], "run: python -m qms.i18n.catalogues"
+
+    @pytest.mark.parametrize("language", TRANSLATED)
+    def test_every_text_is_translated_and_none_is_fuzzy(self, language: str) -> None:
+        catalogue = _catalogue(language)
+        template = catalogues.msgids(i18n.LOCALE_DIR / "messages.pot")
+        entries = {str(m.id): m for m in catalogue if m.id}
+        assert sorted(template - set(entries)) == []
+        assert [m for m, e in entries.items() if not e.string] == []
+        assert [m for m, e in entries.items() if e.fuzzy] == []
+        assert not catalogue.fuzzy
+        mismatched = [
+            m
+            for m, e in entries.items()
+            if sorted(PLACEHOLDER.findall(m)) != sorted(PLACEHOLDER.findall(str(e.string)))
+        ]
+        assert mismatched == []
+
+    def test_every_stored_value_has_its_words_in_the_catalogue(self) -> None:
+        values = _stored_values()
+        assert len(values) > 100
+        assert sorted({str(v) for v in values} - set(VALUES)) == []
+        template = catalogues.msgids(i18n.LOCALE_DIR / "messages.pot")
+        assert sorted(set(VALUES.values()) - template) == []
+
+    @pytest.mark.parametrize("language", TRANSLATED)
+    def test_a_label_is_never_the_stored_code(self, language: str) -> None:
+        from api.web.i18n import label
+
+        for value in ("action_required", "verified_effective", "quality_lead", "at_risk"):
+            shown = label(value, language)
+            assert "_" not in shown, (value, shown)
+            assert shown != label(value, "en"), (value, shown)
+
+
+class TestChoosingTheLanguage:
+    @pytest.mark.parametrize(
+        ("header", "language"),
+        [
+            ("nb-NO,nb;q=0.9,en;q=0.5", "nb"),
+            ("no", "nb"),
+            ("nn-NO", "nb"),
+            ("sv-SE,sv;q=0.9", "sv"),
+            ("sv", "sv"),
+            ("en-US", "en"),
+            ("de-DE", None),
+            ("", None),
+        ],
+    )
+    def test_the_browser_preference_is_negotiated(self, header: str, language: str) -> None:
+        assert i18n.negotiate(header) == language
+
+    def test_swedish_pages_from_the_browser_or_by_choice(self, client, session) -> None:
+        sign_in(client, web_user(session, Role.quality_lead))
+        sv = client.get("/deviations", headers={"Accept-Language": "sv-SE,sv;q=0.9"})
+        assert '<html lang="sv">' in sv.text
+        log = i18n.translate("Log a deviation", "sv")
+        assert log != "Log a deviation"
+        assert log in sv.text
+        assert "Log a deviation" not in sv.text
+        # The switch offers the two other languages, each named in itself.
+        assert 'href="/language?set=en"' in sv.text
+        assert 'href="/language?set=nb"' in sv.text
+        assert "Norsk (bokmål)" in sv.text
+        client.get("/language?set=sv")
+        assert log in client.get("/deviations").text
+        client.get("/language?set=en")
+        assert "Log a deviation" in client.get("/deviations").text
+
+
+class TestDocuments:
+    @pytest.mark.parametrize("language", TRANSLATED)
+    def test_a_document_carries_its_title_and_page_labels_in_the_language(
+        self, client, session, language: str
+    ) -> None:
+        headers = auth(make_token(session, Role.quality_lead))
+        r = client.get(f"/api/v1/documents/master-list?language={language}", headers=headers)
+        assert r.status_code == 200, r.text
+        document = docx.Document(io.BytesIO(r.content))
+        text = "\n".join(p.text for p in document.paragraphs)
+        title = i18n.translate("Master list of procedures", language)
+        assert title != "Master list of procedures"
+        assert title in text
+        footer = "\n".join(p.text for p in document.sections[0].footer.paragraphs)
+        assert i18n.translate("Page", language) in footer
+        assert "Page" not in footer
+
+    def test_an_unknown_language_is_refused_by_name(self, client, session) -> None:
+        headers = auth(make_token(session, Role.quality_lead))
+        r = client.get("/api/v1/documents/master-list?language=da", headers=headers)
+        assert r.status_code == 422
+        assert "language" in r.text
+
+
+class TestFormats:
+    def test_dates_numbers_and_per_cents_as_each_language_writes_them(self) -> None:
+        day = date(2026, 11, 30)
+        assert [i18n.format_day(day, lang) for lang in ("en", "nb", "sv")] == [
+            "30/11/2026",
+            "30.11.2026",
+            "2026-11-30",
+        ]
+        assert i18n.format_day(day, "nb", long=True) == "30. november 2026"
+        assert [i18n.format_number(2.5, lang) for lang in ("en", "nb", "sv")] == [
+            "2.5",
+            "2,5",
+            "2,5",
+        ]
+        assert i18n.format_percent(0.917, "nb") == "92\xa0%"
+        assert i18n.format_percent(0.917, "en") == "92%"
+
+    def test_a_moment_is_shown_to_the_minute_in_the_organisations_time_zone(self) -> None:
+        moment = datetime(2026, 6, 30, 22, 5, 59, 123456, tzinfo=UTC)
+        # Midnight has passed in Oslo (UTC+2 in summer): the date is the next day's.
+        assert i18n.format_moment(moment, "nb") == "01.07.2026, 00:05"
+        assert i18n.format_moment(moment, "sv") == "2026-07-01 00:05"
