@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.routing import api_routes
 from qms import errors
+from qms.i18n import DEFAULT_LANGUAGE, negotiate, translate, validation
 
 log = logging.getLogger("qms.api")
 
@@ -86,6 +87,14 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def reader_language(request: Request) -> str:
+    """Return the language a client asks for (Accept-Language) among ours, else English.
+
+    A problem's `detail` and its errors' messages are in that language; `type`, `title` and the
+    field names stay the same in every language, for scripts."""
+    return negotiate(request.headers.get("accept-language")) or DEFAULT_LANGUAGE
+
+
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
     """Return the methods the application serves at a path."""
     matching = [r for r in api_routes(app) if r.path_regex.match(path)]
@@ -122,17 +131,21 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        language = reader_language(request)
         field_errors = [
-            {"field": "body", "message": "not valid JSON"}
-            if e.get("type") == "json_invalid"
-            else {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg"))}
+            {
+                "field": "body"
+                if e.get("type") == "json_invalid"
+                else _field_path(tuple(e["loc"])),
+                "message": validation.message(e, language),
+            }
             for e in exc.errors()
         ]
         return problem_response(
             422,
             "Validation failed",
-            "the request does not match the schema",
+            translate("The request does not match the schema: see each field.", language),
             field_errors=field_errors,
         )
 
@@ -149,11 +162,12 @@ def install(app: FastAPI) -> None:
                 return problem_response(405, title, str(exc.detail), headers=headers)
         if exc.status_code == 400:
             # Starlette's "error parsing the body": a body that is not JSON is a validation problem.
+            not_json = validation.message({"type": "json_invalid"}, reader_language(request))
             return problem_response(
                 422,
                 "Validation failed",
-                "the body is not valid JSON",
-                field_errors=[{"field": "body", "message": "not valid JSON"}],
+                not_json,
+                field_errors=[{"field": "body", "message": not_json}],
             )
         return problem_response(
             exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None)

@@ -76,7 +76,7 @@ class TestProblems:
             content=b"{not json",
         )
         assert r.status_code == 422
-        assert r.json()["errors"] == [{"field": "body", "message": "not valid JSON"}]
+        assert r.json()["errors"] == [{"field": "body", "message": "The body is not valid JSON."}]
 
     def test_an_unknown_path_is_a_404_problem(self, client) -> None:
         r = client.get("/api/v1/nothing-here")

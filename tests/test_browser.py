@@ -166,7 +166,7 @@ def test_a_quality_lead_logs_a_deviation_and_takes_it_to_closure(browser, site, 
     page.get_by_role("link", name="Log a deviation").first.click()
     page.get_by_label("What was found").fill("PAIR-0001 met once in March against a rule of two.")
     page.get_by_role("button", name="Log the deviation").click()
-    expect(page.locator("#e-title")).to_have_text("Field required")
+    expect(page.locator("#e-title")).to_have_text("Fill in this field.")
     page.get_by_label("Title").fill("Pair below the meeting rule in March")
     page.get_by_label("Severity").select_option("minor")
     page.get_by_label("Programme").select_option(label="VIA-JOB · Mentor programme")

@@ -172,3 +172,83 @@ class TestFormats:
         # Midnight has passed in Oslo (UTC+2 in summer): the date is the next day's.
         assert i18n.format_moment(moment, "nb") == "01.07.2026, 00:05"
         assert i18n.format_moment(moment, "sv") == "2026-07-01 00:05"
+
+
+class TestRefusalsSayWhatToDo:
+    """A refusal names the field and says what to do, in the reader's language."""
+
+    def _log(self, client, session, language: str | None, **fields: object):
+        headers = auth(make_token(session, Role.quality_lead))
+        if language:
+            headers["Accept-Language"] = language
+        body = {
+            "kind": "nonconformity",
+            "source": "self_reported",
+            "severity": "minor",
+            "title": "x" * 201,
+            "description": "d",
+            **fields,
+        }
+        body = {k: v for k, v in body.items() if v is not None}
+        return client.post("/api/v1/deviations", headers=headers, json=body)
+
+    @pytest.mark.parametrize(
+        ("language", "too_long", "missing"),
+        [
+            (None, "Write at most 200 characters.", "Fill in this field."),
+            ("nb-NO", "Skriv høyst 200 tegn.", "Fyll ut dette feltet."),
+            ("sv-SE", "Skriv högst 200 tecken.", "Fyll i det här fältet."),
+        ],
+    )
+    def test_rest_messages_follow_accept_language_and_titles_stay(
+        self, client, session, language: str | None, too_long: str, missing: str
+    ) -> None:
+        r = self._log(client, session, language, description=None)
+        assert r.status_code == 422
+        body = r.json()
+        # What scripts read stays the same in every language.
+        assert body["title"] == "Validation failed"
+        messages = {e["field"]: e["message"] for e in body["errors"]}
+        assert messages == {"title": too_long, "description": missing}
+        assert "String should" not in r.text
+        assert "Field required" not in r.text
+
+    def test_an_address_is_asked_for_with_an_example(self, client, session) -> None:
+        from tests.factories import make_cohort, make_programme
+
+        cohort = make_cohort(session, make_programme(session))
+        headers = {**auth(make_token(session, Role.coordinator)), "Accept-Language": "sv"}
+        r = client.post(
+            "/api/v1/participants",
+            headers=headers,
+            json={
+                "cohort_id": cohort.id,
+                "role": "mentee",
+                "personal": {"name": "A", "email": "not-an-address"},
+            },
+        )
+        assert r.status_code == 422, r.text
+        errors = {e["field"]: e["message"] for e in r.json()["errors"]}
+        assert errors["personal.email"] == "Ange en e-postadress, till exempel namn@example.org."
+        assert "pattern" not in r.text
+
+    def test_a_form_refused_in_swedish_says_so_beside_the_field(self, client, session) -> None:
+        from tests.web import csrf_of, error_beside
+
+        sign_in(client, web_user(session, Role.quality_lead))
+        client.get("/language?set=sv")
+        token = csrf_of(client.get("/deviations/new").text)
+        r = client.post(
+            "/deviations/new",
+            data={
+                "csrf_token": token,
+                "title": "",
+                "description": "d",
+                "severity": "minor",
+                "kind": "nonconformity",
+                "source": "self_reported",
+            },
+        )
+        assert r.status_code == 422
+        assert error_beside(r.text, "title") == "Fyll i det här fältet."
+        assert "se fälten som är markerade nedan" in r.text

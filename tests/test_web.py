@@ -270,8 +270,8 @@ class TestDeviationPages:
             },
         )
         assert r.status_code == 422
-        assert error_beside(r.text, "title") == "Field required"
-        assert "Input should be" in error_beside(r.text, "severity")
+        assert error_beside(r.text, "title") == "Fill in this field."
+        assert error_beside(r.text, "severity") == "Choose one of: 'minor', 'major' or 'critical'."
         assert 'value="Met once in March."' not in r.text  # a textarea keeps its text inside
         assert "Met once in March." in r.text
         assert _count(session, Deviation) == before
@@ -555,8 +555,8 @@ class TestFollowUpForm:
             },
         )
         assert incomplete.status_code == 422
-        assert error_beside(incomplete.text, "goal_progress") == "Field required"
-        assert "Field required" in incomplete.text  # the yes/no questions too
+        assert error_beside(incomplete.text, "goal_progress") == "Fill in this field."
+        assert "Fill in this field." in incomplete.text  # the yes/no questions too
         r = client.post(
             f"/follow-ups/{follow_up.id}",
             data={
