@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +23,18 @@ class Settings(BaseSettings):
     # Years each kind of record is kept before it is due for disposition (see qms.retention);
     # e.g. QMS_RETENTION_YEARS='{"meeting": 3}' changes one and keeps the others.
     retention_years: dict[str, int] = {}
+    # The organisation's time zone (IANA name): the pages show moments, stored in UTC, in it.
+    timezone: str = "Europe/Oslo"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        # Refused at start-up rather than on the first page that shows a time.
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"not an IANA time zone name: {value!r}") from error
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import enum
 import hmac
+import re
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_skeleton
+from babel.numbers import format_percent
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -30,8 +36,10 @@ from starlette.datastructures import FormData
 from api.deps import get_database
 from api.problems import STATUS
 from api.web import i18n
+from qms import i18n as formats
 from qms.accounts import service as accounts
 from qms.accounts import web as web_accounts
+from qms.config import get_settings
 from qms.db import Database
 from qms.errors import FieldError, InvalidTransition, QMSError, ValidationFailed
 from qms.fields import MAX_INT, in_calendar
@@ -87,6 +95,112 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 )
 templates.env.globals["label"] = i18n.label
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
+
+
+# What the pages show for no value: an en dash.
+NOTHING = "\u2013"
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def show_day(value: date | datetime | None, long: bool = False) -> str:
+    """A date as the page's language writes it (`{{ d.due_on|day }}`); a moment's date is its
+    day in the organisation's time zone, not in UTC (22:05 UTC on 14 July is the 15th in Oslo)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(ZoneInfo(get_settings().timezone))
+        value = value.date()
+    return formats.format_day(value, _rendering_language.get(), long=long)
+
+
+def show_month(value: str | date | None) -> str:
+    """A month ("2026-10", or a date in it) as the language names it (oktober 2026)."""
+    if not value:
+        return ""
+    try:
+        first = date.fromisoformat(f"{value}-01") if isinstance(value, str) else value
+    except ValueError:
+        return str(value)
+    lang = _rendering_language.get()
+    locale = formats.LOCALES.get(lang, formats.LOCALES[formats.DEFAULT_LANGUAGE])
+    return format_skeleton("yMMMM", first, locale=locale)
+
+
+def show_moment(value: datetime | None) -> str:
+    """A moment to the minute in the organisation's time zone, as the page's language writes it
+    (`{{ e.at|moment }}`)."""
+    return formats.format_moment(value, _rendering_language.get())
+
+
+def show_number(value: float | int | None, digits: int = 2) -> str:
+    """A figure with the language's decimal sign, without trailing zeros (6, 2,5)."""
+    return formats.format_number(value, _rendering_language.get(), digits=digits)
+
+
+def show_percent(ratio: float | None, digits: int = 0) -> str:
+    """A ratio (0.917) as a per cent the language writes (nb 92 %, en 92%), to `digits`
+    decimals (an indicator's 66,7 % must not read as its plan of 67 %)."""
+    if ratio is None:
+        return ""
+    lang = _rendering_language.get()
+    if not digits:
+        return formats.format_percent(ratio, lang)
+    # The locale's own pattern (where the sign goes, with or without a space), given decimals.
+    locale = Locale.parse(formats.LOCALES.get(lang, formats.LOCALES[formats.DEFAULT_LANGUAGE]))
+    pattern = locale.percent_formats[None].pattern.replace("0", "0." + "#" * digits, 1)
+    return format_percent(Decimal(str(ratio)), format=pattern, locale=locale)
+
+
+def show_recorded(value: Any) -> Any:
+    """A value as the audit trail keeps it (JSON: a date or moment in ISO 8601, a number), shown
+    as the language writes it; any other value as it is."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list):
+        # A list kept as JSON (requirements, linked records) reads as its items, not as Python.
+        return ", ".join(str(show_recorded(item)) for item in value) or NOTHING
+    if isinstance(value, float):
+        # A whole number is left as it is: an id or a year must not read 12 345.
+        return show_number(value)
+    if isinstance(value, str) and ISO_DAY.fullmatch(value):
+        try:
+            return show_day(date.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, str) and ISO_MOMENT.fullmatch(value):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        # The trail keeps moments in UTC; one kept without its offset is UTC too.
+        return show_moment(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return value
+
+
+def show_days_in(text: str | None) -> str:
+    """A text a service wrote (an indicator's "entered for 2026-01-01 to 2026-06-30"), its ISO
+    dates written as the language writes them."""
+    if not text:
+        return ""
+
+    def one(found: re.Match[str]) -> str:
+        try:
+            return show_day(date.fromisoformat(found.group(0)))
+        except ValueError:
+            return found.group(0)
+
+    return re.sub(r"\b\d{4}-\d{2}-\d{2}\b", one, text)
+
+
+templates.env.filters["day"] = show_day
+templates.env.filters["days_in"] = show_days_in
+templates.env.filters["recorded"] = show_recorded
+templates.env.filters["month"] = show_month
+templates.env.filters["moment"] = show_moment
+templates.env.filters["number"] = show_number
+templates.env.filters["percent"] = show_percent
 
 T = TypeVar("T")
 

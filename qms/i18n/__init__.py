@@ -25,6 +25,8 @@ from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from qms.config import get_settings
+
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
 # English is the language of the texts themselves; the others are catalogues.
@@ -93,13 +95,13 @@ def format_day(value: date | None, language: str, *, long: bool = False) -> str:
     return babel_dates.format_date(value, "long" if long else "short", locale=_locale(language))
 
 
-def format_moment(value: datetime | None, language: str, *, timezone: str = "Europe/Oslo") -> str:
-    """Return a date and time to the minute, in the organisation's time zone."""
+def format_moment(value: datetime | None, language: str, *, timezone: str | None = None) -> str:
+    """Return a date and time to the minute, in the time zone given, else the organisation's
+    (QMS_TIMEZONE)."""
     if value is None:
         return ""
-    return babel_dates.format_datetime(
-        value, "short", tzinfo=ZoneInfo(timezone), locale=_locale(language)
-    )
+    zone = ZoneInfo(timezone or get_settings().timezone)
+    return babel_dates.format_datetime(value, "short", tzinfo=zone, locale=_locale(language))
 
 
 def format_number(value: float | int | None, language: str, *, digits: int = 2) -> str:
