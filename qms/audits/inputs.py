@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +20,8 @@ from qms.deviations.models import Deviation, DeviationKind, DeviationSource, dev
 from qms.documents.base import figure
 from qms.evaluations.models import EvaluationResponse, Instrument, Question
 from qms.followups.models import FollowUp
+from qms.i18n import N_, format_day, format_number, label, translate
+from qms.i18n.values import VALUES
 from qms.indicators import service as indicators
 from qms.pairs.models import Meeting, Pair, PairStatus
 from qms.pairs.service import within_programme
@@ -27,6 +30,42 @@ from qms.periods import bounds
 from qms.permissions import Actor, Role
 from qms.procedures.models import Procedure, ProcedureVersion
 from qms.programmes.models import Cohort, Programme
+
+# The inputs are compiled in English and kept so when a review is held; a document says them
+# in its language when it shows them (`say`). The lines made of a sentence and a value are
+# read back by these sentences, so inputs frozen before a translation existed are said too.
+DEVIATIONS_BY = N_("deviations %(severity)s (%(status)s)")
+LIVE_PAIRS_ON = N_("live pairs on %(day)s")
+SENTENCES = tuple(
+    (
+        sentence,
+        re.compile(
+            re.sub(r"%\\\((\w+)\\\)s", r"(?P<\1>.+?)", re.escape(sentence)),
+        ),
+    )
+    for sentence in (DEVIATIONS_BY, LIVE_PAIRS_ON)
+)
+_DAY = re.compile(r"\d{4}-\d\d-\d\d")
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
+def say(text: str, language: str) -> str:
+    """Return a cell, title or note of the inputs in the language: a date or a decimal as the
+    language writes it, a stored value by its label, a sentence of the catalogue translated;
+    anything else (a record's number, title or text) as it was written."""
+    if _DAY.fullmatch(text):
+        return format_day(date.fromisoformat(text), language)
+    if _DECIMAL.fullmatch(text):
+        return format_number(float(text), language)
+    if text in VALUES:
+        return label(text, language)
+    for sentence, pattern in SENTENCES:
+        found = pattern.fullmatch(text)
+        if found:
+            return translate(sentence, language) % {
+                name: say(value, language) for name, value in found.groupdict().items()
+            }
+    return translate(text, language)
 
 
 def _deviations(programme_id: int | None, start: datetime, end: datetime) -> Select[Any]:
@@ -76,21 +115,21 @@ def previous_actions(
                     decision.kind.value,
                     decision.text[:200],
                     action.number if action else "",
-                    action.status.value if action else "no action",
+                    action.status.value if action else N_("no action"),
                 ]
             )
     return InputSection(
         clause="9.3.2 a",
-        title="Status of actions from previous management reviews",
-        rows=[["Review", "Decision", "Text", "Action", "Status"], *rows],
-        note="" if rows else "No earlier review decisions.",
+        title=N_("Status of actions from previous management reviews"),
+        rows=[[N_("Review"), N_("Decision"), N_("Text"), N_("Action"), N_("Status")], *rows],
+        note="" if rows else N_("No earlier review decisions."),
     )
 
 
 def changes(session: Session, programme_id: int | None, start: date, end: date) -> InputSection:
     """b) changes: procedure versions that took effect, cohorts that started or ended."""
     rows = [
-        ["procedure", f"{code} v{number}", summary[:200], str(effective)]
+        [N_("procedure"), f"{code} v{number}", summary[:200], str(effective)]
         for code, number, summary, effective in session.execute(
             select(
                 Procedure.code,
@@ -109,15 +148,19 @@ def changes(session: Session, programme_id: int | None, start: date, end: date) 
     for cohort, code in session.execute(cohorts.order_by(Cohort.start_on)):
         if start <= cohort.start_on <= end:
             rows.append(
-                ["cohort started", f"{code} {cohort.code}", cohort.name, str(cohort.start_on)]
+                [N_("cohort started"), f"{code} {cohort.code}", cohort.name, str(cohort.start_on)]
             )
         if start <= cohort.end_on <= end:
-            rows.append(["cohort ended", f"{code} {cohort.code}", cohort.name, str(cohort.end_on)])
+            rows.append(
+                [N_("cohort ended"), f"{code} {cohort.code}", cohort.name, str(cohort.end_on)]
+            )
     return InputSection(
         clause="9.3.2 b",
-        title="Changes in external and internal issues relevant to the quality management system",
-        rows=[["Change", "What", "Summary", "On"], *rows],
-        note="" if rows else "No procedure took effect and no cohort started or ended.",
+        title=N_(
+            "Changes in external and internal issues relevant to the quality management system"
+        ),
+        rows=[[N_("Change"), N_("What"), N_("Summary"), N_("On")], *rows],
+        note="" if rows else N_("No procedure took effect and no cohort started or ended."),
     )
 
 
@@ -153,11 +196,16 @@ def satisfaction(
             .subquery()
         )
     )
-    rows.append(["complaints", "deviations with source complaint", str(complaints or 0), ""])
+    rows.append(
+        [N_("complaints"), N_("deviations with source complaint"), str(complaints or 0), ""]
+    )
     return InputSection(
         clause="9.3.2 c1",
-        title="Customer satisfaction and feedback from relevant interested parties",
-        rows=[["Instrument", "Question", "Answers", "Mean (scale questions)"], *rows],
+        title=N_("Customer satisfaction and feedback from relevant interested parties"),
+        rows=[
+            [N_("Instrument"), N_("Question"), N_("Answers"), N_("Mean (scale questions)")],
+            *rows,
+        ],
     )
 
 
@@ -175,9 +223,19 @@ def objectives(session: Session, actor: Actor, programme_id: int | None, end: da
         )
     return InputSection(
         clause="9.3.2 c2",
-        title="The extent to which quality objectives have been met",
-        rows=[["Programme", "Indicator", "Name", "Planned", "Actual", "Status"], *rows],
-        note="" if rows else "No indicators are defined.",
+        title=N_("The extent to which quality objectives have been met"),
+        rows=[
+            [
+                N_("Programme"),
+                N_("Indicator"),
+                N_("Name"),
+                N_("Planned"),
+                N_("Actual"),
+                N_("Status"),
+            ],
+            *rows,
+        ],
+        note="" if rows else N_("No indicators are defined."),
     )
 
 
@@ -209,17 +267,17 @@ def process_performance(
         )
     )
     rows = [
-        ["follow-ups scheduled in the period", str(len(follow_ups))],
-        ["follow-ups held", str(held)],
-        ["follow-ups not held and past their date", str(overdue)],
-        ["mentor meetings recorded", str(meetings or 0)],
-        ["pairs completed", str(ended.get(PairStatus.completed, 0))],
-        ["pairs unwound", str(ended.get(PairStatus.unwound, 0))],
+        [N_("follow-ups scheduled in the period"), str(len(follow_ups))],
+        [N_("follow-ups held"), str(held)],
+        [N_("follow-ups not held and past their date"), str(overdue)],
+        [N_("mentor meetings recorded"), str(meetings or 0)],
+        [N_("pairs completed"), str(ended.get(PairStatus.completed, 0))],
+        [N_("pairs unwound"), str(ended.get(PairStatus.unwound, 0))],
     ]
     return InputSection(
         clause="9.3.2 c3",
-        title="Process performance and conformity of products and services",
-        rows=[["Measure", "Count"], *rows],
+        title=N_("Process performance and conformity of products and services"),
+        rows=[[N_("Measure"), N_("Count")], *rows],
     )
 
 
@@ -234,13 +292,15 @@ def nonconformities(
         )
     )
     by = Counter((d.severity.value, d.status.value) for d in found)
-    rows = [[f"deviations {s} ({st})", str(n)] for (s, st), n in sorted(by.items())]
-    rows.insert(0, ["deviations detected in the period", str(len(found))])
+    rows = [
+        [DEVIATIONS_BY % {"severity": s, "status": st}, str(n)] for (s, st), n in sorted(by.items())
+    ]
+    rows.insert(0, [N_("deviations detected in the period"), str(len(found))])
     actions = _actions(session, programme_id)
     today = end
     rows += [
         [
-            "actions open",
+            N_("actions open"),
             str(
                 sum(
                     1
@@ -250,7 +310,7 @@ def nonconformities(
             ),
         ],
         [
-            "actions overdue",
+            N_("actions overdue"),
             str(
                 sum(
                     1
@@ -261,7 +321,7 @@ def nonconformities(
             ),
         ],
         [
-            "actions verified effective in the period",
+            N_("actions verified effective in the period"),
             str(
                 sum(
                     1
@@ -273,7 +333,7 @@ def nonconformities(
             ),
         ],
         [
-            "actions found ineffective in the period",
+            N_("actions found ineffective in the period"),
             str(
                 sum(
                     1
@@ -286,7 +346,9 @@ def nonconformities(
         ],
     ]
     return InputSection(
-        clause="9.3.2 c4", title="Nonconformities and corrective actions", rows=[["", ""], *rows]
+        clause="9.3.2 c4",
+        title=N_("Nonconformities and corrective actions"),
+        rows=[["", ""], *rows],
     )
 
 
@@ -304,9 +366,9 @@ def monitoring(session: Session, programme_id: int | None, start: date, end: dat
     rows = [[rule, str(n)] for rule, n in session.execute(stmt)]
     return InputSection(
         clause="9.3.2 c5",
-        title="Monitoring and measurement results",
-        rows=[["Rule", "Findings"], *rows],
-        note="" if rows else "No rule findings in the period.",
+        title=N_("Monitoring and measurement results"),
+        rows=[[N_("Rule"), N_("Findings")], *rows],
+        note="" if rows else N_("No rule findings in the period."),
     )
 
 
@@ -337,9 +399,9 @@ def audit_results(audits: list[InternalAudit]) -> InputSection:
     ]
     return InputSection(
         clause="9.3.2 c6",
-        title="Audit results",
-        rows=[["Audit", "Title", "Status", "Lines", "Non-conforming"], *rows],
-        note="" if rows else "No internal audit started in the period.",
+        title=N_("Audit results"),
+        rows=[[N_("Audit"), N_("Title"), N_("Status"), N_("Lines"), N_("Non-conforming")], *rows],
+        note="" if rows else N_("No internal audit started in the period."),
     )
 
 
@@ -356,12 +418,12 @@ def resources(session: Session, programme_id: int | None, end: date) -> InputSec
     per = (live or 0) / coordinators if coordinators else None
     return InputSection(
         clause="9.3.2 d",
-        title="The adequacy of resources",
+        title=N_("The adequacy of resources"),
         rows=[
             ["", ""],
-            [f"live pairs on {end}", str(live or 0)],
-            ["active coordinators", str(coordinators or 0)],
-            ["live pairs per coordinator", figure(per)],
+            [LIVE_PAIRS_ON % {"day": end}, str(live or 0)],
+            [N_("active coordinators"), str(coordinators or 0)],
+            [N_("live pairs per coordinator"), figure(per)],
         ],
     )
 
@@ -381,9 +443,9 @@ def risk_actions(
     rows = [[a.number, a.title, a.status.value, a.evidence or ""] for a in checked]
     return InputSection(
         clause="9.3.2 e",
-        title="The effectiveness of actions taken to address risks and opportunities",
-        rows=[["Action", "Title", "Result", "Evidence"], *rows],
-        note="" if rows else "No preventive action was checked in the period.",
+        title=N_("The effectiveness of actions taken to address risks and opportunities"),
+        rows=[[N_("Action"), N_("Title"), N_("Result"), N_("Evidence")], *rows],
+        note="" if rows else N_("No preventive action was checked in the period."),
     )
 
 
@@ -406,9 +468,9 @@ def opportunities(
     ]
     return InputSection(
         clause="9.3.2 f",
-        title="Opportunities for improvement",
-        rows=[["From", "Opportunity"], *rows],
-        note="" if rows else "None recorded in the period.",
+        title=N_("Opportunities for improvement"),
+        rows=[[N_("From"), N_("Opportunity")], *rows],
+        note="" if rows else N_("None recorded in the period."),
     )
 
 
@@ -434,9 +496,9 @@ def compile_inputs(
         audit_results(audits),
         InputSection(
             clause="9.3.2 c7",
-            title="The performance of external providers",
+            title=N_("The performance of external providers"),
             rows=[],
-            note="The programme records no external providers.",
+            note=N_("The programme records no external providers."),
         ),
         resources(session, programme_id, period_end),
         risk_actions(session, programme_id, period_start, period_end),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from qms.audit.service import canonical_json, jsonable
-from qms.i18n import translate
+from qms.i18n import format_day, format_moment, format_number, label, translate
 from qms.signatures.service import signatures_of
 
 
@@ -34,20 +35,42 @@ def title_in(text: str, language: str) -> str:
     return translate(text, language)
 
 
-def day(value: Any) -> str:
-    return value.strftime("%Y-%m-%d") if value else ""
+def day(value: date | None, language: str) -> str:
+    """A date as the document's language writes it (nb 30.11.2026, sv 2026-11-30)."""
+    return format_day(value, language)
+
+
+def moment(value: datetime | None, language: str) -> str:
+    """A moment to the minute, in the organisation's time zone, as the language writes it."""
+    return format_moment(value, language)
 
 
 def figure(value: float | None) -> str:
-    """A number as a report shows it: whole numbers bare, others to two decimals."""
+    """A number as the records keep it: whole numbers bare, others to two decimals."""
     if value is None:
         return ""
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0")
 
 
-def signature_rows(session: Session, entity: str, entity_id: int) -> list[list[str]]:
+def number(value: float | None, language: str) -> str:
+    """A number as a report shows it: whole numbers bare, others to two decimals, with the
+    language's decimal sign."""
+    return format_number(value, language)
+
+
+def signature_rows(session: Session, entity: str, entity_id: int, language: str) -> list[list[str]]:
     """A record's signatures as table rows: meaning, signer, time, SHA-256 signed."""
     return [
-        [s.meaning.value, s.signer, f"{s.signed_at:%Y-%m-%d %H:%M}", s.content_sha256]
+        [label(s.meaning, language), s.signer, moment(s.signed_at, language), s.content_sha256]
         for s in signatures_of(session, entity=entity, entity_id=entity_id)
+    ]
+
+
+def signature_headers(language: str) -> list[str]:
+    """The column headers of a signature table."""
+    return [
+        translate("Meaning", language),
+        translate("Signer", language),
+        translate("Signed", language),
+        translate("SHA-256 of what was signed", language),
     ]

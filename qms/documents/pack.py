@@ -16,6 +16,7 @@ from qms.audit.models import AuditEvent
 from qms.deviations.repository import DeviationFilter
 from qms.documents import reports
 from qms.documents.base import Draft, data_hash
+from qms.i18n import translate
 from qms.permissions import Action, Actor, require
 from qms.programmes import service as programmes
 
@@ -90,7 +91,7 @@ def audit_pack(
                 indent=2,
             ),
         )
-    title = f"Audit pack {programme.code}"
+    title = translate("Audit pack %(programme)s", language) % {"programme": programme.code}
     return Draft(
         "audit-pack", title, programme.code, buffer.getvalue(), data_hash(manifest), programme.id
     )

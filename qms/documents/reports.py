@@ -12,10 +12,11 @@ from qms.actions.models import ActionStatus, CorrectiveAction
 from qms.actions.repository import ActionFilter
 from qms.config import get_settings
 from qms.deviations.models import Deviation
-from qms.documents.base import Draft, data_hash, day, figure, title_in
+from qms.documents.base import Draft, data_hash, day, number, title_in
 from qms.documents.style import HouseDocument, Issue
 from qms.evaluations.models import EvaluationResponse, Instrument, Outcome, Question
 from qms.followups import service as followups
+from qms.i18n import label, translate
 from qms.indicators import service as indicators
 from qms.participants.models import Participant
 from qms.permissions import Actor
@@ -47,23 +48,24 @@ def capa_status(
     table = [
         [
             a.number,
-            a.type.value,
-            a.status.value,
+            label(a.type, language),
+            label(a.status, language),
             a.title,
             a.owner.name,
-            day(a.due_on),
-            "yes" if actions.is_overdue(a) else "",
+            day(a.due_on, language),
+            label("yes", language) if actions.is_overdue(a) else "",
             a.verified_by or "",
             ", ".join(d.number for d in a.deviations),
         ]
         for a in rows
     ]
+    # Keyed by the state's code, shown by its label.
     counts = {
         "open": sum(
             1 for a in rows if a.status in (ActionStatus.planned, ActionStatus.in_progress)
         ),
         "overdue": sum(1 for a in rows if actions.is_overdue(a)),
-        "verified effective": sum(1 for a in rows if a.status is ActionStatus.verified_effective),
+        "verified_effective": sum(1 for a in rows if a.status is ActionStatus.verified_effective),
         "ineffective": sum(1 for a in rows if a.status is ActionStatus.ineffective),
     }
     title = title_in("CAPA status report", language)
@@ -77,18 +79,22 @@ def capa_status(
         language,
     )
     doc = HouseDocument(issue, landscape=True)
-    doc.table(["", ""], [[k, str(v)] for k, v in counts.items()], header=False)
+    doc.table(
+        ["", ""],
+        [[label(k, language), number(v, language)] for k, v in counts.items()],
+        header=False,
+    )
     doc.table(
         [
-            "Action",
-            "Type",
-            "Status",
-            "Title",
-            "Owner",
-            "Due",
-            "Overdue",
-            "Verified by",
-            "Deviations",
+            translate("Action", language),
+            translate("Type", language),
+            translate("Status", language),
+            translate("Title", language),
+            translate("Owner", language),
+            translate("Due", language),
+            translate("Overdue", language),
+            translate("Verified by", language),
+            translate("Deviations", language),
         ],
         table,
     )
@@ -106,13 +112,13 @@ def follow_up_report(
             i.pair_code,
             i.mentor_code,
             i.mentee_code,
-            day(i.scheduled_on),
-            i.state,
-            day(i.held_on),
-            i.outcome.value if i.outcome else "",
-            "" if i.goal_progress is None else str(i.goal_progress),
-            "" if i.relationship is None else str(i.relationship),
-            i.decision or ("deviation" if i.deviation_id else ""),
+            day(i.scheduled_on, language),
+            label(i.state, language),
+            day(i.held_on, language),
+            label(i.outcome, language) if i.outcome else "",
+            number(i.goal_progress, language),
+            number(i.relationship, language),
+            i.decision or (label("deviation", language) if i.deviation_id else ""),
         ]
         for i in board.items
     ]
@@ -128,19 +134,22 @@ def follow_up_report(
         language,
     )
     doc = HouseDocument(issue, landscape=True)
-    doc.paragraph(f"Held {board.held}, due {board.due}, overdue {board.overdue}.")
+    doc.paragraph(
+        translate("Held %(held)s, due %(due)s, overdue %(overdue)s.", language)
+        % {"held": board.held, "due": board.due, "overdue": board.overdue}
+    )
     doc.table(
         [
-            "Pair",
-            "Mentor",
-            "Mentee",
-            "Scheduled",
-            "State",
-            "Held",
-            "Outcome",
-            "Goal progress",
-            "Relationship",
-            "What was done",
+            translate("Pair", language),
+            translate("Mentor", language),
+            translate("Mentee", language),
+            translate("Scheduled", language),
+            translate("State", language),
+            translate("Held", language),
+            translate("Outcome", language),
+            translate("Goal progress", language),
+            translate("Relationship", language),
+            translate("What was done", language),
         ],
         table,
     )
@@ -160,13 +169,22 @@ def quality_report(
     """The programme quality report: indicators planned against actual, outcomes, evaluation
     answers per question, and the deviations and actions of the programme."""
     programme = programmes.get_programme(session, actor=actor, programme_id=programme_id)
-    table = indicators.table(session, actor=actor, programme_id=programme.id, as_of=as_of.date())
+    table, figures = indicators.table_with_figures(
+        session, actor=actor, programme_id=programme.id, as_of=as_of.date()
+    )
     indicator_rows = [
-        [r.code, r.name, figure(r.planned), figure(r.actual), r.detail, r.status]
-        for r in table.rows
+        [
+            r.code,
+            r.name,
+            number(r.planned, language),
+            number(r.actual, language),
+            f.detail_in(language),
+            label(r.status, language),
+        ]
+        for r, f in zip(table.rows, figures, strict=True)
     ]
     outcome_rows = [
-        [kind.value, str(count)]
+        [label(kind, language), number(count, language)]
         for kind, count in session.execute(
             select(Outcome.outcome, func.count())
             .join(Participant, Participant.id == Outcome.participant_id)
@@ -177,7 +195,7 @@ def quality_report(
         )
     ]
     answer_rows = [
-        [instrument, code, str(count), figure(mean)]
+        [instrument, code, number(count, language), number(mean, language)]
         for instrument, code, count, mean in session.execute(
             select(
                 Instrument.code,
@@ -199,10 +217,10 @@ def quality_report(
     deviation_rows = [
         [
             d.number,
-            d.severity.value,
-            d.status.value,
+            label(d.severity, language),
+            label(d.status, language),
             d.title,
-            ", ".join(f"{a.number} ({a.status.value})" for a in d.actions),
+            ", ".join(f"{a.number} ({label(a.status, language)})" for a in d.actions),
         ]
         for d in session.scalars(
             select(Deviation).where(Deviation.programme_id == programme.id).order_by(Deviation.id)
@@ -214,7 +232,8 @@ def quality_report(
         "answers": answer_rows,
         "deviations": deviation_rows,
     }
-    title = f"{title_in('Programme quality report', language)} {programme.code}"
+    name = title_in("Programme quality report", language)
+    title = f"{name} {programme.code}"
     issue = Issue(
         get_settings().organisation,
         title,
@@ -226,14 +245,41 @@ def quality_report(
     )
     doc = HouseDocument(issue, landscape=True)
     doc.paragraph(programme.name, bold=True)
-    doc.heading("Indicators, planned against actual")
-    doc.table(["Code", "Indicator", "Planned", "Actual", "From", "Status"], indicator_rows)
-    doc.heading("Outcomes")
-    doc.table(["Outcome", "Participants"], outcome_rows)
-    doc.heading("Evaluation answers")
-    doc.table(["Instrument", "Question", "Answers", "Mean (scale questions)"], answer_rows)
-    doc.heading("Deviations and corrective actions")
-    doc.table(["Deviation", "Severity", "Status", "Title", "Actions"], deviation_rows)
+    doc.heading(translate("Indicators, planned against actual", language))
+    doc.table(
+        [
+            translate("Code", language),
+            translate("Indicator", language),
+            translate("Planned", language),
+            translate("Actual", language),
+            translate("From", language),
+            translate("Status", language),
+        ],
+        indicator_rows,
+    )
+    doc.heading(translate("Outcomes", language))
+    doc.table([translate("Outcome", language), translate("Participants", language)], outcome_rows)
+    doc.heading(translate("Evaluation answers", language))
+    doc.table(
+        [
+            translate("Instrument", language),
+            translate("Question", language),
+            translate("Answers", language),
+            translate("Mean (scale questions)", language),
+        ],
+        answer_rows,
+    )
+    doc.heading(translate("Deviations and corrective actions", language))
+    doc.table(
+        [
+            translate("Deviation", language),
+            translate("Severity", language),
+            translate("Status", language),
+            translate("Title", language),
+            translate("Actions", language),
+        ],
+        deviation_rows,
+    )
     return Draft(
         "quality-report", title, issue.code, doc.to_bytes(), issue.data_sha256, programme.id
     )

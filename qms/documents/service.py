@@ -19,11 +19,19 @@ from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, DeviationStatus
 from qms.deviations.repository import DeviationFilter
 from qms.documents import markdown, pack, reports, system
-from qms.documents.base import Draft, data_hash, day, signature_rows, title_in
+from qms.documents.base import (
+    Draft,
+    data_hash,
+    day,
+    moment,
+    signature_headers,
+    signature_rows,
+    title_in,
+)
 from qms.documents.models import IssuedDocument
 from qms.documents.style import HouseDocument, Issue
 from qms.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from qms.i18n import LANGUAGES
+from qms.i18n import LANGUAGES, N_, label, translate
 from qms.permissions import Action, Actor, Role, require
 from qms.procedures import service as procedures
 from qms.programmes import service as programmes
@@ -47,15 +55,18 @@ def deviation_register(
             break
     rows.reverse()
     today = as_of.date()
+    overdue = translate("%(day)s (overdue)", language)
     table = [
         [
             d.number,
-            day(d.detected_at),
-            d.kind.value,
-            d.severity.value,
-            d.status.value,
+            day(d.detected_at, language),
+            label(d.kind, language),
+            label(d.severity, language),
+            label(d.status, language),
             d.title,
-            day(d.due_on) + (" (overdue)" if deviations.is_overdue(d, today) else ""),
+            overdue % {"day": day(d.due_on, language)}
+            if deviations.is_overdue(d, today)
+            else day(d.due_on, language),
             ", ".join(a.number for a in d.actions),
         ]
         for d in rows
@@ -66,9 +77,22 @@ def deviation_register(
     )
     doc = HouseDocument(issue, landscape=True)
     open_count = sum(1 for d in rows if d.status is not DeviationStatus.closed)
-    doc.paragraph(f"{len(rows)} deviations; {open_count} not closed.")
+    doc.paragraph(
+        translate("%(count)s deviations; %(open)s not closed.", language)
+        % {"count": len(rows), "open": open_count}
+    )
     doc.table(
-        ["Number", "Detected", "Kind", "Severity", "Status", "Title", "Due", "Actions"], table
+        [
+            translate("Number", language),
+            translate("Detected", language),
+            translate("Kind", language),
+            translate("Severity", language),
+            translate("Status", language),
+            translate("Title", language),
+            translate("Due", language),
+            translate("Actions", language),
+        ],
+        table,
     )
     return Draft(
         "deviation-register",
@@ -86,56 +110,85 @@ def deviation_report(
     """One deviation: every field, its actions, its timeline from the audit trail, signatures."""
     d = deviations.get(session, actor=actor, deviation_id=deviation_id)
     fields = [
-        ("Number", d.number),
-        ("Kind", d.kind.value),
-        ("Source", d.source.value),
-        ("Severity", d.severity.value),
-        ("Status", d.status.value),
-        ("Detected", f"{d.detected_at:%Y-%m-%d %H:%M} by {d.detected_by}"),
-        ("Due", day(d.due_on)),
-        ("ISO 9001 clause", d.iso_clause or ""),
-        ("Programme", str(d.programme_id or "")),
-        ("Cohort", str(d.cohort_id or "")),
-        ("Pair", str(d.pair_id or "")),
-        ("Description", d.description),
-        ("Immediate containment", d.immediate_containment or ""),
+        (N_("Number"), d.number),
+        (N_("Kind"), label(d.kind, language)),
+        (N_("Source"), label(d.source, language)),
+        (N_("Severity"), label(d.severity, language)),
+        (N_("Status"), label(d.status, language)),
         (
-            "Root cause",
-            f"{d.root_cause_method.value}: {d.root_cause}" if d.root_cause_method else "",
+            N_("Detected"),
+            translate("%(moment)s by %(person)s", language)
+            % {"moment": moment(d.detected_at, language), "person": d.detected_by},
         ),
-        ("Closure", d.closure_summary or ""),
-        ("No action because", d.no_action_reason or ""),
+        (N_("Due"), day(d.due_on, language)),
+        (N_("ISO 9001 clause"), d.iso_clause or ""),
+        (N_("Programme"), str(d.programme_id or "")),
+        (N_("Cohort"), str(d.cohort_id or "")),
+        (N_("Pair"), str(d.pair_id or "")),
+        (N_("Description"), d.description),
+        (N_("Immediate containment"), d.immediate_containment or ""),
+        (
+            N_("Root cause"),
+            f"{label(d.root_cause_method, language)}: {d.root_cause}"
+            if d.root_cause_method
+            else "",
+        ),
+        (N_("Closure"), d.closure_summary or ""),
+        (N_("No action because"), d.no_action_reason or ""),
     ]
     actions = [
         [
             a.number,
-            a.type.value,
-            a.status.value,
+            label(a.type, language),
+            label(a.status, language),
             a.title,
             a.owner.name,
-            day(a.due_on),
+            day(a.due_on, language),
             a.verified_by or "",
         ]
         for a in d.actions
     ]
     timeline = [
-        [f"{e.at:%Y-%m-%d %H:%M}", e.actor, e.action, e.reason or ""]
+        [moment(e.at, language), e.actor, label(e.action, language), e.reason or ""]
         for e in deviations.history(session, actor=actor, deviation_id=d.id)
     ]
-    signed = signature_rows(session, "deviation", d.id)
+    signed = signature_rows(session, "deviation", d.id, language)
     data = {"fields": fields, "actions": actions, "timeline": timeline, "signatures": signed}
-    title = f"{title_in('Deviation report', language)} {d.number}"
+    name = title_in("Deviation report", language)
+    title = f"{name} {d.number}"
     issue = Issue(
         get_settings().organisation, title, d.number, as_of, as_of, data_hash(data), language
     )
     doc = HouseDocument(issue)
-    doc.table(["Field", "Value"], [list(f) for f in fields])
-    doc.heading("Corrective actions")
-    doc.table(["Action", "Type", "Status", "Title", "Owner", "Due", "Verified by"], actions)
-    doc.heading("Timeline")
-    doc.table(["When", "Who", "What", "Reason"], timeline)
-    doc.heading("Signatures")
-    doc.table(["Meaning", "Signer", "Signed", "SHA-256 of what was signed"], signed)
+    doc.table(
+        [translate("Field", language), translate("Value", language)],
+        [[translate(name, language), value] for name, value in fields],
+    )
+    doc.heading(translate("Corrective actions", language))
+    doc.table(
+        [
+            translate("Action", language),
+            translate("Type", language),
+            translate("Status", language),
+            translate("Title", language),
+            translate("Owner", language),
+            translate("Due", language),
+            translate("Verified by", language),
+        ],
+        actions,
+    )
+    doc.heading(translate("Timeline", language))
+    doc.table(
+        [
+            translate("When", language),
+            translate("Who", language),
+            translate("What", language),
+            translate("Reason", language),
+        ],
+        timeline,
+    )
+    doc.heading(translate("Signatures", language))
+    doc.table(signature_headers(language), signed)
     return Draft(
         "deviation-report", title, d.number, doc.to_bytes(), issue.data_sha256, d.programme_id
     )
@@ -143,15 +196,18 @@ def deviation_report(
 
 def master_list(session: Session, actor: Actor, as_of: datetime, language: str) -> Draft:
     """Every procedure with its effective version, status, owner and next review."""
+    due = translate("%(day)s (due)", language)
     rows = [
         [
             p.code,
             p.title,
-            p.owner_role.value,
+            label(p.owner_role, language),
             str(p.effective_version or ""),
-            p.status,
-            day(p.effective_from),
-            day(p.next_review_on) + (" (due)" if p.review_due else ""),
+            label(p.status, language),
+            day(p.effective_from, language),
+            due % {"day": day(p.next_review_on, language)}
+            if p.review_due
+            else day(p.next_review_on, language),
         ]
         for p in map(procedures.to_read, procedures.list_procedures(session, actor=actor))
     ]
@@ -160,7 +216,18 @@ def master_list(session: Session, actor: Actor, as_of: datetime, language: str) 
         get_settings().organisation, title, "ML-PR", as_of, as_of, data_hash(rows), language
     )
     doc = HouseDocument(issue)
-    doc.table(["Code", "Title", "Owner", "Version", "Status", "Effective", "Next review"], rows)
+    doc.table(
+        [
+            translate("Code", language),
+            translate("Title", language),
+            translate("Owner", language),
+            translate("Version", language),
+            translate("Status", language),
+            translate("Effective", language),
+            translate("Next review", language),
+        ],
+        rows,
+    )
     return Draft("master-list", title, "ML-PR", doc.to_bytes(), issue.data_sha256)
 
 
@@ -182,15 +249,15 @@ def procedure_document(
     history = [
         [
             str(v.number),
-            v.status.value,
+            label(v.status, language),
             v.change_summary,
             v.author,
             v.approved_by or "",
-            day(v.effective_from),
+            day(v.effective_from, language),
         ]
         for v in procedure.versions
     ]
-    signed = signature_rows(session, "procedure_version", version.id)
+    signed = signature_rows(session, "procedure_version", version.id, language)
     data = {"sha": version.content_sha256, "history": history, "signatures": signed}
     issue = Issue(
         get_settings().organisation,
@@ -206,17 +273,27 @@ def procedure_document(
         [
             (issue.label("code"), procedure.code),
             (issue.label("version"), str(version.number)),
-            (issue.label("status"), version.status.value),
-            (issue.label("owner"), version.owner_role.value),
+            (issue.label("status"), label(version.status, language)),
+            (issue.label("owner"), label(version.owner_role, language)),
             (issue.label("approver"), version.approved_by or ""),
-            (issue.label("effective"), day(version.effective_from)),
+            (issue.label("effective"), day(version.effective_from, language)),
         ]
     )
     markdown.render(doc, version.content)
-    doc.heading("Revision history")
-    doc.table(["Version", "Status", "Change", "Author", "Approved by", "Effective"], history)
-    doc.heading("Signatures")
-    doc.table(["Meaning", "Signer", "Signed", "SHA-256 of what was signed"], signed)
+    doc.heading(translate("Revision history", language))
+    doc.table(
+        [
+            translate("Version", language),
+            translate("Status", language),
+            translate("Change", language),
+            translate("Author", language),
+            translate("Approved by", language),
+            translate("Effective", language),
+        ],
+        history,
+    )
+    doc.heading(translate("Signatures", language))
+    doc.table(signature_headers(language), signed)
     return Draft("procedure", version.title, procedure.code, doc.to_bytes(), issue.data_sha256)
 
 

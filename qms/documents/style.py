@@ -1,12 +1,14 @@
 """The house style of every document: header, footer with Page X of Y, control block, tables.
 
-Labels come in English or Norwegian bokmål. A document carries the time its records were read
-(as of) and the SHA-256 of the data it shows, so two issues of the same records can be compared.
+Every text comes in the document's language (qms.i18n). A document carries the time its records
+were read (as of) and the SHA-256 of the data it shows, so two issues of the same records can be
+compared.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,13 +24,8 @@ from docx.shared import Cm, Pt
 from qms.fields import NOT_TEXT
 from qms.i18n import N_, translate
 
-# What every page says about where it came from, translated through the catalogue.
+# The labels of the document-control block, translated through the catalogue.
 LABELS: dict[str, str] = {
-    "page": N_("Page"),
-    "of": N_("of"),
-    "generated": N_("Generated"),
-    "as_of": N_("from records as of"),
-    "data": N_("data SHA-256"),
     "code": N_("Code"),
     "version": N_("Version"),
     "status": N_("Status"),
@@ -37,6 +34,14 @@ LABELS: dict[str, str] = {
     "effective": N_("Effective from"),
     "document_control": N_("Document control"),
 }
+# The footer: whole sentences, so that each language orders its words its own way; the page
+# number and count are Word fields put where the sentence has their placeholders.
+PAGE_OF = N_("Page %(page)s of %(pages)s")
+PROVENANCE = N_(
+    "Generated %(generated)s UTC from records as of %(as_of)s UTC — data SHA-256 %(data)s"
+)
+FIELDS = {"page": "PAGE", "pages": "NUMPAGES"}
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 @dataclass(frozen=True)
@@ -105,14 +110,21 @@ class HouseDocument:
         header = section.header.paragraphs[0]
         header.text = xml_text(f"{issue.organisation} — {issue.title} — {issue.code}")
         footer = section.footer.paragraphs[0]
-        footer.add_run(f"{issue.label('page')} ")
-        _field(footer, "PAGE")
-        footer.add_run(f" {issue.label('of')} ")
-        _field(footer, "NUMPAGES")
+        # Split keeps the placeholders' names at the odd places: text, field, text, field, text.
+        for i, part in enumerate(_PLACEHOLDER.split(translate(PAGE_OF, issue.language))):
+            if i % 2:
+                _field(footer, FIELDS[part])
+            elif part:
+                footer.add_run(part)
+        # The moments stay ISO 8601 in UTC in every language: the data's integrity is read
+        # from them and the hash beside them, not by a reader of the language.
         line = section.footer.add_paragraph(
-            f"{issue.label('generated')} {issue.generated_at:%Y-%m-%d %H:%M} UTC "
-            f"{issue.label('as_of')} {issue.as_of:%Y-%m-%d %H:%M} UTC — "
-            f"{issue.label('data')} {issue.data_sha256}"
+            translate(PROVENANCE, issue.language)
+            % {
+                "generated": f"{issue.generated_at:%Y-%m-%d %H:%M}",
+                "as_of": f"{issue.as_of:%Y-%m-%d %H:%M}",
+                "data": issue.data_sha256,
+            }
         )
         line.runs[0].font.size = Pt(7)
         properties = self.doc.core_properties

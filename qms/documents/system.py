@@ -9,22 +9,48 @@ from sqlalchemy.orm import Session
 
 from qms.audits import reviews
 from qms.audits import service as audits
+from qms.audits.inputs import say
 from qms.audits.schemas import ReviewInputs
 from qms.config import get_settings
-from qms.documents.base import Draft, data_hash, day, signature_rows, title_in
+from qms.documents.base import (
+    Draft,
+    data_hash,
+    day,
+    number,
+    signature_headers,
+    signature_rows,
+    title_in,
+)
 from qms.documents.style import HouseDocument, Issue
 from qms.frameworks.coverage import coverage
+from qms.i18n import N_, label, translate
 from qms.permissions import Action, Actor, require
 
 
-def _inputs(doc: HouseDocument, inputs: ReviewInputs) -> None:
+def _inputs(doc: HouseDocument, inputs: ReviewInputs, language: str) -> None:
     for section in inputs.sections:
-        doc.heading(f"{section.clause} {section.title}", level=2)
+        doc.heading(f"{section.clause} {say(section.title, language)}", level=2)
         if section.note:
-            doc.paragraph(section.note)
+            doc.paragraph(say(section.note, language))
         if len(section.rows) > 1:
             header, *rows = section.rows
-            doc.table(header, rows, header=any(header))
+            doc.table(
+                [say(cell, language) for cell in header],
+                [[say(cell, language) for cell in row] for row in rows],
+                header=any(header),
+            )
+
+
+def _pairs(rows: list[tuple[str, str]], language: str) -> list[list[str]]:
+    """Rows of a two-column table of labels (marked with N_) and values, the labels translated."""
+    return [[translate(name, language), value] for name, value in rows]
+
+
+def _from_to(start: date | None, end: date | None, language: str) -> str:
+    return translate("%(start)s to %(end)s", language) % {
+        "start": day(start, language),
+        "end": day(end, language),
+    }
 
 
 def audit_report(
@@ -34,14 +60,14 @@ def audit_report(
     audit = audits.get(session, actor=actor, audit_id=audit_id)
     read = audits.to_read(session, audit)
     plan = [
-        ("Number", audit.number),
-        ("Status", audit.status.value),
-        ("Scope", audit.scope),
-        ("Criteria", ", ".join(audit.criteria)),
-        ("Procedures", ", ".join(audit.procedure_codes)),
-        ("Auditors", ", ".join(audit.auditors)),
-        ("Auditees", ", ".join(audit.auditees)),
-        ("Dates", f"{day(audit.start_on)} to {day(audit.end_on)}"),
+        (N_("Number"), audit.number),
+        (N_("Status"), label(audit.status, language)),
+        (N_("Scope"), audit.scope),
+        (N_("Criteria"), ", ".join(audit.criteria)),
+        (N_("Procedures"), ", ".join(audit.procedure_codes)),
+        (N_("Auditors"), ", ".join(audit.auditors)),
+        (N_("Auditees"), ", ".join(audit.auditees)),
+        (N_("Dates"), _from_to(audit.start_on, audit.end_on, language)),
     ]
     lines = [
         [
@@ -49,37 +75,53 @@ def audit_report(
             line.question,
             line.procedure_code or "",
             line.requirement or "",
-            line.conforms.value if line.conforms else "not answered",
+            label(line.conforms, language)
+            if line.conforms
+            else translate("not answered", language),
             line.evidence,
             line.deviation_number or "",
         ]
         for line in read.lines
     ]
     findings = [
-        ("Strong points", audit.strong_points),
-        ("Points to improve", audit.improvement_points),
-        ("Conclusion", audit.conclusion),
+        (N_("Strong points"), audit.strong_points),
+        (N_("Points to improve"), audit.improvement_points),
+        (N_("Conclusion"), audit.conclusion),
     ]
-    signed = signature_rows(session, "internal_audit", audit.id)
+    signed = signature_rows(session, "internal_audit", audit.id, language)
     data = {"plan": plan, "lines": lines, "findings": findings, "signatures": signed}
-    title = f"{title_in('Internal audit report', language)} {audit.number}"
+    name = title_in("Internal audit report", language)
+    title = f"{name} {audit.number}"
     issue = Issue(
         get_settings().organisation, title, audit.number, as_of, as_of, data_hash(data), language
     )
     doc = HouseDocument(issue, landscape=True)
     doc.paragraph(audit.title, bold=True)
-    doc.table(["", ""], [list(p) for p in plan], header=False)
-    doc.heading("Checklist")
+    doc.table(["", ""], _pairs(plan, language), header=False)
+    doc.heading(translate("Checklist", language))
     doc.paragraph(
-        f"{len(lines)} lines; {read.nonconforming} not conforming, each raised as a deviation."
+        translate(
+            "%(lines)s lines; %(nonconforming)s not conforming, each raised as a deviation.",
+            language,
+        )
+        % {"lines": len(lines), "nonconforming": read.nonconforming}
     )
     doc.table(
-        ["#", "Question", "Procedure", "Requirement", "Conforms", "Evidence", "Deviation"], lines
+        [
+            "#",
+            translate("Question", language),
+            translate("Procedure", language),
+            translate("Requirement", language),
+            translate("Conforms", language),
+            translate("Evidence", language),
+            translate("Deviation", language),
+        ],
+        lines,
     )
-    doc.heading("Findings")
-    doc.table(["", ""], [list(f) for f in findings], header=False)
-    doc.heading("Signatures")
-    doc.table(["Meaning", "Signer", "Signed", "SHA-256 of what was signed"], signed)
+    doc.heading(translate("Findings", language))
+    doc.table(["", ""], _pairs(findings, language), header=False)
+    doc.heading(translate("Signatures", language))
+    doc.table(signature_headers(language), signed)
     return Draft(
         "audit-report", title, audit.number, doc.to_bytes(), issue.data_sha256, audit.programme_id
     )
@@ -92,23 +134,28 @@ def management_review(
     review = reviews.get(session, actor=actor, review_id=review_id)
     read = reviews.to_read(session, actor, review)
     head = [
-        ("Number", review.number),
-        ("Status", review.status.value),
-        ("Period", f"{day(review.period_start)} to {day(review.period_end)}"),
-        ("Held", day(review.held_on) or f"planned for {day(review.planned_on)}"),
-        ("Participants", ", ".join(review.participants)),
+        (N_("Number"), review.number),
+        (N_("Status"), label(review.status, language)),
+        (N_("Period"), _from_to(review.period_start, review.period_end, language)),
+        (
+            N_("Held"),
+            day(review.held_on, language)
+            or translate("planned for %(day)s", language)
+            % {"day": day(review.planned_on, language)},
+        ),
+        (N_("Participants"), ", ".join(review.participants)),
     ]
     decisions = [
         [
             str(d.position),
-            d.kind.value,
+            label(d.kind, language),
             d.text,
             d.action_number or "",
-            d.action_status or "",
+            label(d.action_status, language) if d.action_status else "",
         ]
         for d in read.decisions
     ]
-    signed = signature_rows(session, "management_review", review.id)
+    signed = signature_rows(session, "management_review", review.id, language)
     data = {
         "head": head,
         "inputs": read.inputs.model_dump(mode="json"),
@@ -116,23 +163,35 @@ def management_review(
         "conclusion": review.conclusion,
         "signatures": signed,
     }
-    title = f"{title_in('Management review', language)} {review.number}"
+    name = title_in("Management review", language)
+    title = f"{name} {review.number}"
     issue = Issue(
         get_settings().organisation, title, review.number, as_of, as_of, data_hash(data), language
     )
     doc = HouseDocument(issue)
     doc.paragraph(review.title, bold=True)
-    doc.table(["", ""], [list(h) for h in head], header=False)
-    doc.heading("Inputs (ISO 9001 9.3.2)")
+    doc.table(["", ""], _pairs(head, language), header=False)
+    doc.heading(translate("Inputs (ISO 9001 9.3.2)", language))
     if not read.inputs_frozen:
-        doc.paragraph("Not yet held: the inputs as the records stand on the issue date.")
-    _inputs(doc, read.inputs)
-    doc.heading("Decisions (ISO 9001 9.3.3)")
-    doc.table(["#", "Kind", "Decision", "Action", "Action status"], decisions)
-    doc.heading("Conclusion")
-    doc.paragraph(review.conclusion or "Not yet concluded.")
-    doc.heading("Signatures")
-    doc.table(["Meaning", "Signer", "Signed", "SHA-256 of what was signed"], signed)
+        doc.paragraph(
+            translate("Not yet held: the inputs as the records stand on the issue date.", language)
+        )
+    _inputs(doc, read.inputs, language)
+    doc.heading(translate("Decisions (ISO 9001 9.3.3)", language))
+    doc.table(
+        [
+            "#",
+            translate("Kind", language),
+            translate("Decision", language),
+            translate("Action", language),
+            translate("Action status", language),
+        ],
+        decisions,
+    )
+    doc.heading(translate("Conclusion", language))
+    doc.paragraph(review.conclusion or translate("Not yet concluded.", language))
+    doc.heading(translate("Signatures", language))
+    doc.table(signature_headers(language), signed)
     return Draft(
         "management-review",
         title,
@@ -160,8 +219,10 @@ def management_review_input(
         period_start=period_start,
         period_end=period_end,
     )
-    name = title_in("Management review input", language)
-    title = f"{name} {day(period_start)} to {day(period_end)}"
+    title = translate("Management review input %(start)s to %(end)s", language) % {
+        "start": day(period_start, language),
+        "end": day(period_end, language),
+    }
     code = f"MRI-{period_end:%Y%m%d}"
     issue = Issue(
         get_settings().organisation,
@@ -173,7 +234,7 @@ def management_review_input(
         language,
     )
     doc = HouseDocument(issue)
-    _inputs(doc, inputs)
+    _inputs(doc, inputs, language)
     return Draft(
         "management-review-input", title, code, doc.to_bytes(), issue.data_sha256, programme_id
     )
@@ -205,20 +266,38 @@ def evidence_map(
             r.ref,
             r.title,
             ", ".join(r.procedures),
-            ", ".join(f"{e.kind} {e.count}" for e in r.evidence),
+            ", ".join(
+                f"{translate(e.kind, language)} {number(e.count, language)}" for e in r.evidence
+            ),
             ", ".join(r.open_deviations),
-            "; ".join(r.gaps) if r.gap else "covered",
+            "; ".join(translate(gap, language) for gap in r.gaps)
+            if r.gap
+            else translate("covered", language),
         ]
         for r in found.rows
     ]
-    name = title_in("Evidence map", language)
-    title = f"{name} {found.framework} {day(found.period_start)} to {day(found.period_end)}"
+    title = translate("Evidence map %(framework)s %(start)s to %(end)s", language) % {
+        "framework": found.framework,
+        "start": day(found.period_start, language),
+        "end": day(found.period_end, language),
+    }
     code = f"EM-{found.framework}"
     issue = Issue(get_settings().organisation, title, code, as_of, as_of, data_hash(rows), language)
     doc = HouseDocument(issue, landscape=True)
-    doc.paragraph(f"{found.covered} requirements covered; {found.gaps} with a gap.", bold=True)
+    doc.paragraph(
+        translate("%(covered)s requirements covered; %(gaps)s with a gap.", language)
+        % {"covered": found.covered, "gaps": found.gaps},
+        bold=True,
+    )
     doc.table(
-        ["Requirement", "Title", "Procedures", "Evidence in the period", "Open deviations", "Gap"],
+        [
+            translate("Requirement", language),
+            translate("Title", language),
+            translate("Procedures", language),
+            translate("Evidence in the period", language),
+            translate("Open deviations", language),
+            translate("Gap", language),
+        ],
         rows,
     )
     return Draft("evidence-map", title, code, doc.to_bytes(), issue.data_sha256, programme_id)

@@ -29,6 +29,7 @@ from qms.evaluations.models import EvaluationResponse
 from qms.followups.models import FollowUp
 from qms.frameworks.catalogue import get_framework, iso_ref, with_ancestors
 from qms.frameworks.schemas import Coverage, CoverageRow, EvidenceCount
+from qms.i18n import N_
 from qms.indicators.models import IndicatorDefinition
 from qms.pairs.models import Meeting, Pair, PairStatus
 from qms.pairs.service import within_programme
@@ -41,33 +42,33 @@ from qms.programmes.models import Cohort, Programme
 
 # What a record evidences by being what it is, whatever references it carries besides.
 EVIDENCE_OF: dict[str, tuple[str, ...]] = {
-    "follow-ups held": ("MENTOR:monitoring", "EMCC:measurement-review", "ISO9001:9.1.1"),
+    N_("follow-ups held"): ("MENTOR:monitoring", "EMCC:measurement-review", "ISO9001:9.1.1"),
     # Roles, boundaries and confidentiality talked through with the pair (PR-06).
-    "expectations clarified": ("EMCC:ethics", "MENTOR:matching", "ISO9001:8.2.2"),
-    "meetings recorded": ("MENTOR:monitoring", "ISO9001:8.5.1"),
-    "pairs matched": ("MENTOR:matching", "EMCC:selection-matching", "ISO9001:8.5.1"),
-    "pairs unwound": ("EMCC:selection-matching", "MENTOR:closure"),
-    "pairs completed": ("MENTOR:closure",),
-    "participants trained": ("MENTOR:training", "EMCC:training", "ISO9001:7.2"),
+    N_("expectations clarified"): ("EMCC:ethics", "MENTOR:matching", "ISO9001:8.2.2"),
+    N_("meetings recorded"): ("MENTOR:monitoring", "ISO9001:8.5.1"),
+    N_("pairs matched"): ("MENTOR:matching", "EMCC:selection-matching", "ISO9001:8.5.1"),
+    N_("pairs unwound"): ("EMCC:selection-matching", "MENTOR:closure"),
+    N_("pairs completed"): ("MENTOR:closure",),
+    N_("participants trained"): ("MENTOR:training", "EMCC:training", "ISO9001:7.2"),
     # Enrolment is the end of recruitment; a recorded screening, of screening for suitability.
-    "participants enrolled": ("MENTOR:recruitment",),
-    "participants screened": ("MENTOR:screening", "EMCC:selection-matching"),
+    N_("participants enrolled"): ("MENTOR:recruitment",),
+    N_("participants screened"): ("MENTOR:screening", "EMCC:selection-matching"),
     # A programme that states whom it is for and what it aims at, and measures it by indicators
     # with planned values, states its purpose and what success looks like.
-    "programmes with a stated purpose": ("EMCC:purpose", "ISO9001:4.3"),
-    "indicators with a planned value": ("EMCC:purpose", "ISO9001:6.2"),
-    "evaluation answers": ("ISO9001:9.1.2", "ISO9001:9.1.3", "EMCC:measurement-review"),
-    "internal audits": ("ISO9001:9.2.1", "ISO9001:9.2.2"),
-    "management reviews": (
+    N_("programmes with a stated purpose"): ("EMCC:purpose", "ISO9001:4.3"),
+    N_("indicators with a planned value"): ("EMCC:purpose", "ISO9001:6.2"),
+    N_("evaluation answers"): ("ISO9001:9.1.2", "ISO9001:9.1.3", "EMCC:measurement-review"),
+    N_("internal audits"): ("ISO9001:9.2.1", "ISO9001:9.2.2"),
+    N_("management reviews"): (
         "ISO9001:9.3.1",
         "ISO9001:9.3.2",
         "ISO9001:9.3.3",
         "EMCC:measurement-review",
         "EMCC:administration",
     ),
-    "documents issued": ("ISO9001:7.5.3", "EMCC:administration"),
-    "deviations closed": ("ISO9001:8.7", "ISO9001:10.2"),
-    "actions verified": ("ISO9001:10.2",),
+    N_("documents issued"): ("ISO9001:7.5.3", "EMCC:administration"),
+    N_("deviations closed"): ("ISO9001:8.7", "ISO9001:10.2"),
+    N_("actions verified"): ("ISO9001:10.2",),
 }
 
 
@@ -112,11 +113,11 @@ def coverage(
             programme_id,
         ).where(FollowUp.held_on >= period_start, FollowUp.held_on <= period_end)
     ):
-        tally.add("follow-ups held", list(refs or []))
+        tally.add(N_("follow-ups held"), list(refs or []))
         if clarified:
-            tally.add("expectations clarified", [])
+            tally.add(N_("expectations clarified"), [])
     tally.add(
-        "meetings recorded",
+        N_("meetings recorded"),
         [],
         session.scalar(
             within_programme(
@@ -126,7 +127,7 @@ def coverage(
         or 0,
     )
     tally.add(
-        "pairs matched",
+        N_("pairs matched"),
         [],
         session.scalar(
             within_programme(select(func.count(Pair.id)), programme_id).where(
@@ -136,8 +137,8 @@ def coverage(
         or 0,
     )
     for status, kind in (
-        (PairStatus.unwound, "pairs unwound"),
-        (PairStatus.completed, "pairs completed"),
+        (PairStatus.unwound, N_("pairs unwound")),
+        (PairStatus.completed, N_("pairs completed")),
     ):
         tally.add(
             kind,
@@ -158,18 +159,18 @@ def coverage(
     )
     if programme_id is not None:
         trained = trained.where(Cohort.programme_id == programme_id)
-    tally.add("participants trained", [], sum(1 for m in session.scalars(trained) if m))
+    tally.add(N_("participants trained"), [], sum(1 for m in session.scalars(trained) if m))
     people = select(func.count(Participant.id)).join(Cohort, Cohort.id == Participant.cohort_id)
     if programme_id is not None:
         people = people.where(Cohort.programme_id == programme_id)
     tally.add(
-        "participants enrolled",
+        N_("participants enrolled"),
         [],
         session.scalar(people.where(Participant.created_at >= lo, Participant.created_at < hi))
         or 0,
     )
     tally.add(
-        "participants screened",
+        N_("participants screened"),
         [],
         session.scalar(
             people.where(
@@ -185,8 +186,8 @@ def coverage(
     if programme_id is not None:
         stated = stated.where(Programme.id == programme_id)
         planned = planned.where(IndicatorDefinition.programme_id == programme_id)
-    tally.add("programmes with a stated purpose", [], session.scalar(stated) or 0)
-    tally.add("indicators with a planned value", [], session.scalar(planned) or 0)
+    tally.add(N_("programmes with a stated purpose"), [], session.scalar(stated) or 0)
+    tally.add(N_("indicators with a planned value"), [], session.scalar(planned) or 0)
     answers = (
         select(func.count(EvaluationResponse.id))
         .join(Participant, Participant.id == EvaluationResponse.participant_id)
@@ -198,7 +199,7 @@ def coverage(
     )
     if programme_id is not None:
         answers = answers.where(Cohort.programme_id == programme_id)
-    tally.add("evaluation answers", [], session.scalar(answers) or 0)
+    tally.add(N_("evaluation answers"), [], session.scalar(answers) or 0)
 
     audits = select(InternalAudit).where(
         InternalAudit.status.in_([AuditStatus.reported, AuditStatus.closed]),
@@ -208,10 +209,10 @@ def coverage(
     if programme_id is not None:
         audits = audits.where(InternalAudit.programme_id == programme_id)
     for audit in session.scalars(audits):
-        tally.add("internal audits", list(audit.criteria or []))
+        tally.add(N_("internal audits"), list(audit.criteria or []))
         for line in audit.lines:
             if line.conforms is Conformity.yes and line.requirement:
-                tally.add("audit lines conforming", [line.requirement])
+                tally.add(N_("audit lines conforming"), [line.requirement])
     reviews = select(ManagementReview).where(
         ManagementReview.status.in_([ReviewStatus.held, ReviewStatus.closed]),
         ManagementReview.held_on >= period_start,
@@ -219,14 +220,14 @@ def coverage(
     )
     if programme_id is not None:
         reviews = reviews.where(ManagementReview.programme_id == programme_id)
-    tally.add("management reviews", [], len(list(session.scalars(reviews))))
+    tally.add(N_("management reviews"), [], len(list(session.scalars(reviews))))
 
     issued = select(func.count(IssuedDocument.id)).where(
         IssuedDocument.issued_at >= lo, IssuedDocument.issued_at < hi
     )
     if programme_id is not None:
         issued = issued.where(IssuedDocument.programme_id == programme_id)
-    tally.add("documents issued", [], session.scalar(issued) or 0)
+    tally.add(N_("documents issued"), [], session.scalar(issued) or 0)
 
     deviations = select(Deviation)
     if programme_id is not None:
@@ -236,7 +237,7 @@ def coverage(
         refs = list(d.requirements or []) + ([iso_ref(d.iso_clause)] if d.iso_clause else [])
         if d.status is DeviationStatus.closed:
             if d.closed_at is not None and lo <= d.closed_at < hi:
-                tally.add("deviations closed", refs)
+                tally.add(N_("deviations closed"), refs)
         else:
             for ref in with_ancestors(refs):
                 open_against[ref].append(d.number)
@@ -254,7 +255,7 @@ def coverage(
             )
         )
     for action in session.scalars(action_stmt):
-        tally.add("actions verified", list(action.requirements or []))
+        tally.add(N_("actions verified"), list(action.requirements or []))
 
     served: dict[str, list[str]] = defaultdict(list)
     for procedure in procedures.list_procedures(session, actor=actor):
@@ -272,9 +273,9 @@ def coverage(
         ]
         gaps = []
         if not served[req.ref]:
-            gaps.append("no effective procedure")
+            gaps.append(N_("no effective procedure"))
         if not evidence:
-            gaps.append("no evidence in the period")
+            gaps.append(N_("no evidence in the period"))
         rows.append(
             CoverageRow(
                 ref=req.ref,

@@ -67,6 +67,14 @@ def translate(text: str, language: str) -> str:
     return translations(language).gettext(text) if text else text
 
 
+def label(value: str, language: str) -> str:
+    """Return a stored value (a state, a severity, a role) as a reader says it, never its code."""
+    # Imported here: the table of labels marks its words with N_ from this module.
+    from qms.i18n.values import VALUES
+
+    return translate(VALUES.get(value, value.replace("_", " ")), language)
+
+
 def plural(singular: str, several: str, n: int, language: str) -> str:
     """Return the singular or plural text for n, in the language."""
     return translations(language).ngettext(singular, several, n)

@@ -126,6 +126,7 @@ VALUES: dict[str, str] = {
     "reviewed": N_("reviewed"),
     # Computed states: indicators against plan, follow-ups, meetings, tokens and users
     "overdue": N_("overdue"),
+    "due": N_("due"),
     "short": N_("short"),
     "kept": N_("kept"),
     "met": N_("met"),
@@ -137,6 +138,9 @@ VALUES: dict[str, str] = {
     "score": N_("score"),
     "deactivated": N_("deactivated"),
     "revoked": N_("revoked"),
+    # Rules of the checks (qms.checks.service.RULES), named in the management-review input
+    "follow_up_overdue": N_("follow-up overdue"),
+    "at_risk_undecided": N_("at risk without a decision"),
     # Events of the audit trail
     "deviation.created": N_("deviation.created"),
     "deviation.transitioned": N_("deviation.transitioned"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -17,6 +17,7 @@ from qms.deviations.models import Deviation, DeviationStatus, deviation_action
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
 from qms.evaluations.models import EvaluationResponse, Instrument, Outcome, OutcomeKind, Question
 from qms.followups.models import FollowUp
+from qms.i18n import N_, format_day, format_number, translate
 from qms.indicators.models import Computation, Direction, IndicatorDefinition, IndicatorValue
 from qms.indicators.schemas import (
     IndicatorCreate,
@@ -37,22 +38,71 @@ EMPLOYED = {OutcomeKind.employed_full_time, OutcomeKind.employed_part_time}
 
 @dataclass(frozen=True)
 class Figure:
-    """A computed value and what it was computed from."""
+    """A computed value and what it was computed from: a sentence of the catalogue (English in
+    the code) and the figures and dates it names, so a report can say it in its language."""
 
     value: float | None
     numerator: float | None = None
     denominator: float | None = None
-    detail: str = ""
+    text: str = ""
+    values: dict[str, int | float | date] = field(default_factory=dict)
+
+    @property
+    def detail(self) -> str:
+        """What the value was computed from, in English as the records and the API give it."""
+        return self.text % {k: str(v) for k, v in self.values.items()}
+
+    def detail_in(self, language: str) -> str:
+        """What the value was computed from, in the language, its dates and numbers too."""
+        return translate(self.text, language) % {
+            k: format_day(v, language) if isinstance(v, date) else format_number(v, language)
+            for k, v in self.values.items()
+        }
 
 
-def _ratio(numerator: int, denominator: int, what: str) -> Figure:
+# Each ratio said in two whole sentences: before there is anything to count, and after.
+RATIOS = {
+    Computation.completion_rate: (
+        N_("no mentees completed yet"),
+        N_("%(numerator)s of %(denominator)s mentees completed"),
+    ),
+    Computation.occupation_rate: (
+        N_("no who completed in work or study yet"),
+        N_("%(numerator)s of %(denominator)s who completed in work or study"),
+    ),
+    Computation.employment_rate: (
+        N_("no who completed employed yet"),
+        N_("%(numerator)s of %(denominator)s who completed employed"),
+    ),
+    Computation.full_time_rate: (
+        N_("no who completed employed full time yet"),
+        N_("%(numerator)s of %(denominator)s who completed employed full time"),
+    ),
+    Computation.follow_up_completion: (
+        N_("no follow-ups due were held yet"),
+        N_("%(numerator)s of %(denominator)s follow-ups due were held"),
+    ),
+    Computation.meeting_rule_compliance: (
+        N_("no pair-months kept the meeting rule yet"),
+        N_("%(numerator)s of %(denominator)s pair-months kept the meeting rule"),
+    ),
+    Computation.on_time_capa_closure: (
+        N_("no actions done on time yet"),
+        N_("%(numerator)s of %(denominator)s actions done on time"),
+    ),
+}
+
+
+def _ratio(numerator: int, denominator: int, computation: Computation) -> Figure:
+    none_yet, some = RATIOS[computation]
     if denominator == 0:
-        return Figure(None, numerator, denominator, f"no {what} yet")
+        return Figure(None, numerator, denominator, none_yet)
     return Figure(
         round(100 * numerator / denominator, 1),
         numerator,
         denominator,
-        f"{numerator} of {denominator} {what}",
+        some,
+        {"numerator": numerator, "denominator": denominator},
     )
 
 
@@ -106,8 +156,12 @@ def compute(
             .order_by(IndicatorValue.period_end.desc())
         ).first()
         if value is None:
-            return Figure(None, detail="no value entered")
-        return Figure(value.value, detail=f"entered for {value.period_start} to {value.period_end}")
+            return Figure(None, text=N_("no value entered"))
+        return Figure(
+            value.value,
+            text=N_("entered for %(start)s to %(end)s"),
+            values={"start": value.period_start, "end": value.period_end},
+        )
     if c in (
         Computation.completion_rate,
         Computation.occupation_rate,
@@ -116,15 +170,15 @@ def compute(
     ):
         completed, started = _completers(_pairs(session, programme), as_of)
         if c is Computation.completion_rate:
-            return _ratio(len(completed), len(started), "mentees completed")
+            return _ratio(len(completed), len(started), c)
         outcomes = _latest_outcomes(session, completed, as_of)
         wanted = {
-            Computation.occupation_rate: (OCCUPIED, "in work or study"),
-            Computation.employment_rate: (EMPLOYED, "employed"),
-            Computation.full_time_rate: ({OutcomeKind.employed_full_time}, "employed full time"),
+            Computation.occupation_rate: OCCUPIED,
+            Computation.employment_rate: EMPLOYED,
+            Computation.full_time_rate: {OutcomeKind.employed_full_time},
         }[c]
-        hits = sum(1 for pid in completed if outcomes.get(pid) in wanted[0])
-        return _ratio(hits, len(completed), f"who completed {wanted[1]}")
+        hits = sum(1 for pid in completed if outcomes.get(pid) in wanted)
+        return _ratio(hits, len(completed), c)
     if c is Computation.follow_up_completion:
         rows = session.scalars(
             select(FollowUp)
@@ -133,11 +187,11 @@ def compute(
             .where(Cohort.programme_id == programme.id, FollowUp.scheduled_on <= as_of)
         ).all()
         held = sum(1 for f in rows if f.held_on is not None and f.held_on <= as_of)
-        return _ratio(held, len(rows), "follow-ups due were held")
+        return _ratio(held, len(rows), c)
     if c is Computation.meeting_rule_compliance:
         months = list(pair_months(session, _pairs(session, programme), as_of))
         kept = sum(1 for m in months if not m.short)
-        return _ratio(kept, len(months), "pair-months kept the meeting rule")
+        return _ratio(kept, len(months), c)
     if c is Computation.mean_score:
         question = session.scalars(
             select(Question)
@@ -148,7 +202,7 @@ def compute(
             )
         ).first()
         if question is None:
-            return Figure(None, detail="no such instrument and question")
+            return Figure(None, text=N_("no such instrument and question"))
         total, count = session.execute(
             select(func.sum(EvaluationResponse.value_number), func.count(EvaluationResponse.id))
             .join(Participant, Participant.id == EvaluationResponse.participant_id)
@@ -160,9 +214,13 @@ def compute(
             )
         ).one()
         if not count or total is None:
-            return Figure(None, 0, 0, "no answers yet")
+            return Figure(None, 0, 0, N_("no answers yet"))
         return Figure(
-            round(float(total) / count, 2), float(total), count, f"mean of {count} answers"
+            round(float(total) / count, 2),
+            float(total),
+            count,
+            N_("mean of %(count)s answers"),
+            {"count": count},
         )
     deviations = select(Deviation.id).where(Deviation.programme_id == programme.id)
     if c is Computation.open_deviations:
@@ -177,7 +235,7 @@ def compute(
             )
             or 0
         )
-        return Figure(n, n, None, f"{n} open")
+        return Figure(n, n, None, N_("%(count)s open"), {"count": n})
     actions = list(
         session.scalars(
             select(CorrectiveAction).where(
@@ -195,10 +253,10 @@ def compute(
             for a in actions
             if a.status in (ActionStatus.planned, ActionStatus.in_progress) and a.due_on < as_of
         ]
-        return Figure(len(late), len(late), None, f"{len(late)} overdue")
+        return Figure(len(late), len(late), None, N_("%(count)s overdue"), {"count": len(late)})
     done = [a for a in actions if a.done_at is not None and a.done_at.date() <= as_of]
     on_time = sum(1 for a in done if a.done_at is not None and a.done_at.date() <= a.due_on)
-    return _ratio(on_time, len(done), "actions done on time")
+    return _ratio(on_time, len(done), Computation.on_time_capa_closure)
 
 
 def status_of(
@@ -229,11 +287,21 @@ def definitions(session: Session, programme_id: int) -> list[IndicatorDefinition
 
 def table(session: Session, *, actor: Actor, programme_id: int, as_of: date) -> IndicatorTable:
     """Return the programme's indicators, planned against actual, as of a date."""
+    return table_with_figures(session, actor=actor, programme_id=programme_id, as_of=as_of)[0]
+
+
+def table_with_figures(
+    session: Session, *, actor: Actor, programme_id: int, as_of: date
+) -> tuple[IndicatorTable, list[Figure]]:
+    """Return the programme's indicators as of a date, and the figure behind each row (whose
+    detail a report says in its own language)."""
     require(actor, Action.indicator_read)
     programme = programmes.get_programme(session, actor=actor, programme_id=programme_id)
     rows = []
+    figures = []
     for d in definitions(session, programme.id):
         figure = compute(session, programme, d, as_of)
+        figures.append(figure)
         rows.append(
             IndicatorRow(
                 id=d.id,
@@ -251,9 +319,10 @@ def table(session: Session, *, actor: Actor, programme_id: int, as_of: date) -> 
                 status=status_of(d, figure.value),
             )
         )
-    return IndicatorTable(
+    found = IndicatorTable(
         programme_id=programme.id, programme_code=programme.code, as_of=as_of, rows=rows
     )
+    return found, figures
 
 
 def define(
