@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from qms import i18n
 from qms.cli import app, common
 from qms.config import get_settings
 from qms.pairs.models import Pair
@@ -26,6 +27,8 @@ def qms(fresh_db, monkeypatch):
         "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
     )
     monkeypatch.setattr(common.out, "width", 220)  # a wide terminal: rows stay on one line
+    # English, whatever the locale of the machine running the tests.
+    monkeypatch.setenv("QMS_LANGUAGE", "en")
     get_settings.cache_clear()
 
     def run(*args: str, code: int = 0):
@@ -378,3 +381,41 @@ def test_docs_writes_reports_and_the_audit_pack(qms, tmp_path) -> None:
     qms("docs", "audit-pack", "--programme", "VIA-JOB", "-o", str(tmp_path / "p.zip"))
     assert "manifest.json" in zipfile.ZipFile(tmp_path / "p.zip").namelist()
     assert "which programme?" in qms("docs", "audit-pack", "-o", str(tmp_path / "x"), code=2).stderr
+
+
+class TestLanguage:
+    def test_tables_speak_the_chosen_language_and_show_no_stored_code(self, qms) -> None:
+        qms("demo", "--no-serve")
+        listed = qms("--language", "nb", "deviations", "list", "--programme", "VIA-JOB").stdout
+        for header in ("Status", "Severity", "Due"):
+            assert i18n.translate(header, "nb") in listed
+        assert "Severity" not in listed
+        assert i18n.label("action_required", "nb") in listed
+        for code in ("action_required", "self_reported", "deviation_from_plan", "meeting_rule"):
+            assert code not in listed
+        actions = qms("--language", "nb", "actions", "list").stdout
+        assert i18n.label("in_progress", "nb") in actions
+        assert "in_progress" not in actions
+
+    def test_the_environment_locale_is_the_default(self, qms, monkeypatch) -> None:
+        qms("demo", "--no-serve")
+        monkeypatch.delenv("QMS_LANGUAGE")
+        monkeypatch.setenv("LANG", "sv_SE.UTF-8")
+        monkeypatch.delenv("LC_ALL", raising=False)
+        monkeypatch.delenv("LC_MESSAGES", raising=False)
+        shown = qms("deviations", "show", _first_number(qms)).stdout
+        assert i18n.translate("Timeline", "sv") in shown
+        assert "Timeline" not in shown
+        # Dates as Swedish writes them, times to the minute.
+        assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?!:)", shown)
+
+    def test_an_unknown_language_is_refused_by_its_option(self, qms) -> None:
+        result = qms("--language", "da", "deviations", "list", code=2)
+        assert "--language" in result.stderr
+        assert "en, nb, sv" in result.stderr
+
+
+def _first_number(qms) -> str:
+    """Return the number of the first deviation the demo logged."""
+    listed = qms("--language", "en", "deviations", "list", "--limit", "200").stdout
+    return sorted(re.findall(r"DEV-\d{4}-\d{4}", listed))[0]

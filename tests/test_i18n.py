@@ -246,11 +246,13 @@ class TestRefusalsSayWhatToDo:
                 "csrf_token": token,
                 "title": "",
                 "description": "d",
-                "severity": "minor",
+                "severity": "grave",
                 "kind": "nonconformity",
                 "source": "self_reported",
             },
         )
         assert r.status_code == 422
         assert error_beside(r.text, "title") == "Fyll i det här fältet."
+        # The choices by the words the form shows, listed as Swedish lists them.
+        assert error_beside(r.text, "severity") == "Välj ett av: mindre, större eller kritisk."
         assert "se fälten som är markerade nedan" in r.text

@@ -271,7 +271,7 @@ class TestDeviationPages:
         )
         assert r.status_code == 422
         assert error_beside(r.text, "title") == "Fill in this field."
-        assert error_beside(r.text, "severity") == "Choose one of: 'minor', 'major' or 'critical'."
+        assert error_beside(r.text, "severity") == "Choose one of: minor, major or critical."
         assert 'value="Met once in March."' not in r.text  # a textarea keeps its text inside
         assert "Met once in March." in r.text
         assert _count(session, Deviation) == before

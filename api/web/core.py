@@ -43,6 +43,7 @@ from qms.config import get_settings
 from qms.db import Database
 from qms.errors import FieldError, InvalidTransition, QMSError, ValidationFailed
 from qms.fields import MAX_INT, in_calendar
+from qms.i18n import validation
 from qms.permissions import Action, Actor
 
 
@@ -352,16 +353,16 @@ class Refusal:
     rows: list[FieldError] = field(default_factory=list)
 
 
-def _refusal(exc: Exception) -> Refusal:
+def _refusal(exc: Exception, lang: str = i18n.DEFAULT_LANGUAGE) -> Refusal:
     if isinstance(exc, ValidationError):
         fields: dict[str, str] = {}
         for error in exc.errors():
             loc = [str(p) for p in error.get("loc", ())]
-            message = str(error.get("msg")).removeprefix("Value error, ")
+            message = validation.message(error, lang, labels=True)
             fields.setdefault(".".join(loc) or "form", message)
             if loc:
                 fields.setdefault(loc[0], message)
-        return Refusal(422, "check the fields marked below", fields)
+        return Refusal(422, i18n.translate("check the fields marked below", lang), fields)
     assert isinstance(exc, QMSError)
     status = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), 400)
     fields = {}
@@ -382,7 +383,7 @@ def attempt(request: Request, work: Callable[[Database], T]) -> T | Refusal:
     try:
         return work(get_database(request))
     except (ValidationError, QMSError) as exc:
-        return _refusal(exc)
+        return _refusal(exc, language(request))
 
 
 def perform(request: Request, change: Callable[[Session], T]) -> T | Refusal:

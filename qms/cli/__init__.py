@@ -3,15 +3,34 @@ and work the quality records from a terminal."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from qms.cli import admin, docs, imports, procedures, quality, records, system
+from qms.cli.common import use_language
 
 app = typer.Typer(
     help="mentor-qms: a quality management system for mentor programmes.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def main(
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            help="en, nb or sv; default: QMS_LANGUAGE, else the locale (LANG), else en.",
+        ),
+    ] = None,
+) -> None:
+    """mentor-qms: a quality management system for mentor programmes."""
+    use_language(language)
+
+
 app.command()(admin.init)
 app.command()(admin.serve)
 app.command()(admin.demo)

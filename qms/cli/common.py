@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from typing import Annotated
 
 import typer
@@ -13,7 +15,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from qms import migrate
+from qms import i18n, migrate
 from qms.accounts import service as accounts
 from qms.config import get_settings
 from qms.db import Database, make_engine, normalise_url
@@ -28,6 +30,47 @@ AsOption = Annotated[
 # Messages go to stderr, so that stdout carries only what a script captures (a token, say).
 err = Console(stderr=True)
 out = Console()
+
+# The language tables and messages are printed in: --language, else QMS_LANGUAGE, else the locale
+# of the environment (LC_ALL, LC_MESSAGES, LANG), else English.
+_language = [i18n.DEFAULT_LANGUAGE]
+
+
+def environment_language() -> str:
+    """Return the language the environment asks for, among ours."""
+    for name in ("QMS_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            # nb_NO.UTF-8 → nb_NO; C and POSIX name no language: English.
+            return i18n.negotiate(value.split(".")[0].split("@")[0]) or i18n.DEFAULT_LANGUAGE
+    return i18n.DEFAULT_LANGUAGE
+
+
+def use_language(language: str | None) -> None:
+    """Print in this language from now on (None: the environment's)."""
+    if language is not None and language not in i18n.LANGUAGES:
+        raise typer.BadParameter(f"one of: {', '.join(i18n.LANGUAGES)}", param_hint="--language")
+    _language[0] = language or environment_language()
+
+
+def t(text: str) -> str:
+    """Translate a text of the command line."""
+    return i18n.translate(text, _language[0])
+
+
+def shown(value: str) -> str:
+    """Return a stored value (a state, a severity) as a reader says it."""
+    return i18n.label(value, _language[0])
+
+
+def shown_day(value: date | None) -> str:
+    """Return a date as the language writes it."""
+    return i18n.format_day(value, _language[0])
+
+
+def shown_moment(value: datetime | None) -> str:
+    """Return a moment to the minute in the organisation's time zone."""
+    return i18n.format_moment(value, _language[0])
 
 
 def report(exc: QMSError) -> None:

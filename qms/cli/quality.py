@@ -15,12 +15,23 @@ from sqlalchemy.orm import Session
 from qms.actions import service as actions
 from qms.actions.models import ActionStatus
 from qms.actions.repository import ActionFilter
-from qms.cli.common import AsOption, actor_for, err, out, unit_of_work
+from qms.cli.common import (
+    AsOption,
+    actor_for,
+    err,
+    out,
+    shown,
+    shown_day,
+    shown_moment,
+    t,
+    unit_of_work,
+)
 from qms.deviations import service as deviations
 from qms.deviations.models import DeviationKind, DeviationSource, DeviationStatus, Severity
 from qms.deviations.repository import DeviationFilter
 from qms.deviations.schemas import DeviationCreate
 from qms.errors import FieldError, ValidationFailed
+from qms.i18n.values import VALUES
 from qms.pagination import MAX_LIMIT
 from qms.programmes import repository as programmes
 
@@ -39,8 +50,15 @@ def _programme_id(session: Session, code: str | None, field: str = "programme") 
     return programme.id
 
 
+def _value(value: object) -> str:
+    """Return a changed value as a reader says it: a stored value by its label, text as it is."""
+    if isinstance(value, str) and value in VALUES:
+        return shown(value)
+    return t("(none)") if value is None else str(value)
+
+
 def _day(value: date) -> str:
-    return value.isoformat()
+    return shown_day(value)
 
 
 @deviations_app.command("list")
@@ -67,17 +85,25 @@ def deviations_list(
         )
         page = deviations.list_deviations(session, actor=actor, filters=filters, limit=limit)
         table = Table(
-            Column("number", no_wrap=True), "status", "severity", "kind", "title", "due", "actions"
+            Column(t("Number"), no_wrap=True),
+            t("Status"),
+            t("Severity"),
+            t("Kind"),
+            t("Title"),
+            t("Due"),
+            t("Actions"),
         )
         for d in page.items:
             late = deviations.is_overdue(d, deviations.today())
             table.add_row(
                 d.number,
-                d.status.value,
-                Text(d.severity.value, style=SEVERITY_STYLE[d.severity.value]),
-                d.kind.value,
+                shown(d.status.value),
+                Text(shown(d.severity.value), style=SEVERITY_STYLE[d.severity.value]),
+                shown(d.kind.value),
                 Text(d.title),
-                Text(f"{_day(d.due_on)} overdue", style="red") if late else _day(d.due_on),
+                Text(f"{_day(d.due_on)} {shown('overdue')}", style="red")
+                if late
+                else _day(d.due_on),
                 ", ".join(a.number for a in d.actions),
             )
     out.print(table)
@@ -94,39 +120,67 @@ def deviations_show(
         d = deviations.get_by_number(session, actor=actor, number=number)
         lines = [
             f"[bold]{escape(d.title)}[/bold]",
-            f"{d.kind.value} · {d.severity.value} · from {d.source.value}"
-            f" · status {d.status.value}",
-            f"detected {d.detected_at:%Y-%m-%d %H:%M} by {escape(d.detected_by)};"
-            f" due {_day(d.due_on)}",
+            " · ".join(
+                (
+                    shown(d.kind.value),
+                    shown(d.severity.value),
+                    shown(d.source.value),
+                    f"{t('Status')}: {shown(d.status.value)}",
+                )
+            ),
+            t("Detected %(moment)s by %(person)s; due %(day)s")
+            % {
+                "moment": shown_moment(d.detected_at),
+                "person": escape(d.detected_by),
+                "day": _day(d.due_on),
+            },
             "",
             escape(d.description),
         ]
         if d.immediate_containment:
-            lines += ["", f"[bold]Immediate containment:[/bold] {escape(d.immediate_containment)}"]
+            lines += [
+                "",
+                f"[bold]{t('Immediate containment')}:[/bold] {escape(d.immediate_containment)}",
+            ]
         if d.root_cause:
-            method = d.root_cause_method.value if d.root_cause_method else "?"
-            lines += ["", f"[bold]Root cause ({method}):[/bold] {escape(d.root_cause)}"]
+            method = shown(d.root_cause_method.value) if d.root_cause_method else "?"
+            lines += ["", f"[bold]{t('Root cause')} ({method}):[/bold] {escape(d.root_cause)}"]
         if d.closure_summary:
-            lines += ["", f"[bold]Closure:[/bold] {escape(d.closure_summary)}"]
+            lines += ["", f"[bold]{t('Closure')}:[/bold] {escape(d.closure_summary)}"]
         out.print(Panel("\n".join(lines), title=d.number, expand=False))
         if d.actions:
-            table = Table("action", "type", "status", "owner", "due", title="Corrective actions")
+            table = Table(
+                t("Action"),
+                t("Type"),
+                t("Status"),
+                t("Owner"),
+                t("Due"),
+                title=t("Corrective actions"),
+            )
             for a in d.actions:
                 table.add_row(
-                    a.number, a.type.value, a.status.value, Text(a.owner.name), _day(a.due_on)
+                    a.number,
+                    shown(a.type.value),
+                    shown(a.status.value),
+                    Text(a.owner.name),
+                    _day(a.due_on),
                 )
             out.print(table)
-        timeline = Table("when", "who", "what", "changes", "reason", title="Timeline")
+        timeline = Table(
+            t("When"), t("Who"), t("What"), t("Changes"), t("Reason"), title=t("Timeline")
+        )
         for e in deviations.history(session, actor=actor, deviation_id=d.id):
             changes = ", ".join(
-                f"{k}: {v.get('old')} → {v.get('new')}" if "old" in v else f"{k} changed"
+                f"{shown(k)}: {_value(v.get('old'))} → {_value(v.get('new'))}"
+                if "old" in v
+                else t("%(field)s changed") % {"field": shown(k)}
                 for k, v in e.changes.items()
                 if isinstance(v, dict)
             )
             timeline.add_row(
-                f"{e.at:%Y-%m-%d %H:%M}",
+                shown_moment(e.at),
                 Text(e.actor),
-                e.action,
+                shown(e.action),
                 Text(changes[:160]),
                 Text(e.reason or ""),
             )
@@ -187,17 +241,23 @@ def actions_list(
             limit=limit,
         )
         table = Table(
-            Column("number", no_wrap=True), "type", "status", "title", "owner", "due", "deviations"
+            Column(t("Number"), no_wrap=True),
+            t("Type"),
+            t("Status"),
+            t("Title"),
+            t("Owner"),
+            t("Due"),
+            t("Deviations"),
         )
         for a in page.items:
             due = _day(a.due_on)
             table.add_row(
                 a.number,
-                a.type.value,
-                a.status.value,
+                shown(a.type.value),
+                shown(a.status.value),
                 Text(a.title),
                 Text(a.owner.name),
-                Text(f"{due} overdue", style="red") if actions.is_overdue(a) else due,
+                Text(f"{due} {shown('overdue')}", style="red") if actions.is_overdue(a) else due,
                 ", ".join(d.number for d in a.deviations),
             )
     out.print(table)

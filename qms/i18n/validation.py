@@ -7,10 +7,13 @@ told instead what to do, with the limits the rule set: "Write at most 200 charac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from qms.i18n import N_, translate
+from babel.lists import format_list
+
+from qms.i18n import LOCALES, N_, label, translate
 
 # A pydantic error type → what to do about it (placeholders from the error's context).
 MESSAGES: dict[str, str] = {
@@ -57,8 +60,19 @@ PATTERNS: dict[str, str] = {
 }
 
 
-def message(error: Mapping[str, Any], language: str) -> str:
-    """Return what to do about one pydantic error, in the language (its own text if unknown)."""
+def _choices(expected: str, language: str, *, labels: bool) -> str:
+    """Return pydantic's "'minor', 'major' or 'critical'" as the language lists them: the
+    labels a form offers (mindre, større eller kritisk), or for a script the codes it sends."""
+    codes = re.findall(r"'([^']*)'", expected)
+    if not codes:
+        return expected
+    shown = [label(code, language) for code in codes] if labels else [f"'{c}'" for c in codes]
+    return format_list(shown, style="or", locale=LOCALES.get(language, "en_GB"))
+
+
+def message(error: Mapping[str, Any], language: str, *, labels: bool = False) -> str:
+    """Return what to do about one pydantic error, in the language (its own text if unknown);
+    with `labels`, a choice is named by the words a form shows, not by its code."""
     kind = str(error.get("type", ""))
     if kind == "value_error":
         # A rule of the record's own ("the end must not be before the start"), said by the rule.
@@ -69,4 +83,6 @@ def message(error: Mapping[str, Any], language: str) -> str:
     if text is None:
         return str(error.get("msg", ""))
     context = {key: str(value) for key, value in (error.get("ctx") or {}).items()}
+    if kind in ("enum", "literal_error") and "expected" in context:
+        context["expected"] = _choices(context["expected"], language, labels=labels)
     return translate(text, language) % context
