@@ -74,6 +74,14 @@ class TestCatalogues:
         ]
         assert mismatched == []
 
+    @pytest.mark.parametrize("language", TRANSLATED)
+    def test_babel_finds_no_broken_format_in_a_translation(self, language: str) -> None:
+        # A translation that drops or renames a %(placeholder)s would fail when it is shown.
+        problems = [
+            (str(m.id), [str(e) for e in errors]) for m, errors in _catalogue(language).check()
+        ]
+        assert problems == []
+
     def test_every_stored_value_has_its_words_in_the_catalogue(self) -> None:
         values = _stored_values()
         assert len(values) > 100
@@ -103,6 +111,10 @@ class TestChoosingTheLanguage:
             ("en-US", "en"),
             ("de-DE", None),
             ("", None),
+            # The weights decide, not the order; q=0 means "not this one".
+            ("en;q=0.1, nb;q=0.9", "nb"),
+            ("sv;q=0, en", "en"),
+            ("de, sv;q=0.5", "sv"),
         ],
     )
     def test_the_browser_preference_is_negotiated(self, header: str, language: str) -> None:
@@ -256,3 +268,19 @@ class TestRefusalsSayWhatToDo:
         # The choices by the words the form shows, listed as Swedish lists them.
         assert error_beside(r.text, "severity") == "Välj ett av: mindre, större eller kritisk."
         assert "se fälten som är markerade nedan" in r.text
+
+
+class TestTheAuditTrailPage:
+    def test_events_records_and_fields_are_named_in_the_language(self, client, session) -> None:
+        from tests.factories import make_deviation
+
+        make_deviation(session)
+        sign_in(client, web_user(session, Role.auditor))
+        client.get("/language?set=nb")
+        page = client.get("/audit-trail")
+        assert page.status_code == 200
+        visible = re.sub(r"<[^>]+>", " ", page.text)
+        assert i18n.label("deviation.created", "nb") in visible
+        assert "deviation.created" not in visible
+        # A changed field is named by its label, not its column.
+        assert i18n.label("severity", "nb") in visible

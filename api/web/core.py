@@ -195,6 +195,12 @@ def show_days_in(text: str | None) -> str:
     return re.sub(r"\b\d{4}-\d{2}-\d{2}\b", one, text)
 
 
+def show_label(value: object) -> str:
+    """A stored value (a state, an event, a field) by its label (`{{ e.action|label }}`)."""
+    return i18n.label(str(value), _rendering_language.get()) if value is not None else ""
+
+
+templates.env.filters["label"] = show_label
 templates.env.filters["day"] = show_day
 templates.env.filters["days_in"] = show_days_in
 templates.env.filters["recorded"] = show_recorded
@@ -402,7 +408,7 @@ def read(request: Request, query: Callable[[Session], T]) -> T:
         with get_database(request).unit_of_work(write=False) as session:
             return query(session)
     except QMSError as exc:
-        refusal = _refusal(exc)
+        refusal = _refusal(exc, language(request))
         raise WebProblem(refusal.status, refusal.detail) from exc
 
 

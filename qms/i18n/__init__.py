@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import logging
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from babel.messages.pofile import read_po
 
 from qms.config import get_settings
 
+log = logging.getLogger("qms.i18n")
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
 # English is the language of the texts themselves; the others are catalogues.
@@ -49,12 +51,18 @@ def translations(language: str) -> gettext.NullTranslations:
     if language not in LANGUAGES or language == DEFAULT_LANGUAGE:
         return gettext.NullTranslations()
     folder = LOCALE_DIR / language / "LC_MESSAGES"
-    compiled = folder / f"{DOMAIN}.mo"
-    if compiled.is_file():
+    source, compiled = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+    # The wheel carries both; a checkout carries the .po the translators edit, and a .mo compiled
+    # there by hand is used only while it is not older than its .po.
+    if compiled.is_file() and (
+        not source.is_file() or compiled.stat().st_mtime >= source.stat().st_mtime
+    ):
         with compiled.open("rb") as handle:
             return gettext.GNUTranslations(handle)
-    # A checkout carries only the .po files the translators edit; the wheel carries both.
-    with (folder / f"{DOMAIN}.po").open("rb") as handle:
+    if not source.is_file():
+        log.error("no catalogue for %s in %s: its texts are shown in English", language, folder)
+        return gettext.NullTranslations()
+    with source.open("rb") as handle:
         catalog = read_po(handle, locale=language)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
@@ -81,13 +89,26 @@ def plural(singular: str, several: str, n: int, language: str) -> str:
 
 
 def negotiate(accept_language: str | None) -> str | None:
-    """Return the language a browser's Accept-Language prefers among ours, if any."""
-    preferred = []
-    for part in (accept_language or "").split(","):
-        code = part.split(";")[0].strip().replace("-", "_")
-        if code:
+    """Return the language a browser's Accept-Language prefers among ours, if any: by its
+    weights (q=0.9), the first named first among equals, never one weighted q=0."""
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        code, *parameters = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if code and weight > 0:
+            code = code.replace("-", "_")
             # Norwegian without a written standard, or nynorsk, reads bokmål before English.
-            preferred.append("nb" if code.lower().split("_")[0] in ("no", "nn") else code)
+            if code.lower().split("_")[0] in ("no", "nn"):
+                code = "nb"
+            weighted.append((-weight, position, code))
+    preferred = [code for _, _, code in sorted(weighted)]
     chosen = negotiate_locale(preferred, list(LANGUAGES), sep="_")
     return chosen.split("_")[0] if chosen else None
 
