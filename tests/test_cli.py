@@ -409,6 +409,97 @@ class TestLanguage:
         # Dates as Swedish writes them, times to the minute.
         assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?!:)", shown)
 
+    def test_users_and_tokens_are_listed_in_the_language(self, qms) -> None:
+        qms("demo", "--no-serve")
+        users = qms("--language", "nb", "users", "list").stdout
+        for header in ("Name", "Role", "Status", "Created"):
+            assert i18n.translate(header, "nb") in users
+        assert i18n.label("quality_lead", "nb") in users
+        assert "quality_lead" not in users
+        tokens = qms("--language", "nb", "tokens", "list").stdout
+        for header in ("User", "Programme", "Expires", "Revoked"):
+            assert i18n.translate(header, "nb") in tokens
+        assert "never" not in tokens
+        made = qms("--language", "nb", "users", "add", "kari", "--role", "quality_lead")
+        assert i18n.label("quality_lead", "nb") in made.stderr
+        assert "quality_lead" not in made.stderr
+
+    def test_the_rule_check_speaks_the_language(self, qms) -> None:
+        qms("demo", "--no-serve")
+        result = qms("--language", "sv", "check").stdout
+        assert i18n.translate("Finding", "sv") in result
+        assert "Rule check" not in result
+        assert "opened" not in result
+        for code in ("meeting_rule", "follow_up_overdue", "at_risk_undecided"):
+            assert code not in result
+
+    def test_procedures_are_listed_and_synced_in_the_language(self, qms) -> None:
+        qms("demo", "--no-serve")
+        listed = qms("--language", "sv", "procedures", "list").stdout
+        for header in ("Code", "Owner", "Effective from", "Next review"):
+            assert i18n.translate(header, "sv") in listed
+        assert i18n.label("quality_lead", "sv") in listed
+        for code in ("quality_lead", "approved"):
+            assert code not in listed
+        synced = qms("--language", "sv", "procedures", "sync")
+        assert i18n.translate("unchanged", "sv") in synced.stdout
+        assert "unchanged" not in synced.stdout + synced.stderr
+
+    def test_frameworks_and_retention_speak_the_language(self, qms) -> None:
+        qms("demo", "--no-serve")
+        listed = qms("--language", "nb", "frameworks", "list").stdout
+        assert i18n.translate("Publisher", "nb") in listed
+        evidence = qms(
+            "--language", "nb", "frameworks", "show", "EMCC", "--evidence", "--programme", "VIA-JOB"
+        )
+        assert i18n.translate("Evidence in the period", "nb") in evidence.stdout
+        assert i18n.translate("follow-ups held", "nb") in evidence.stdout
+        assert "follow-ups held" not in evidence.stdout
+        assert "covered" not in evidence.stderr
+        retention = qms("--language", "nb", "retention", "report").stdout
+        for header in ("Kind of record", "Counted from", "Due now"):
+            assert i18n.translate(header, "nb") in retention
+        assert i18n.label("personal_data", "nb") in retention
+        for code in ("personal_data", "follow_up_notes", "remove", "the day"):
+            assert code not in retention
+
+    def test_imports_and_their_rejected_rows_speak_the_language(self, qms, tmp_path) -> None:
+        qms("demo", "--no-serve")
+        data = tmp_path / "o.csv"
+        data.write_text("participant,outcome,date\nP-0001,education,2026-02-01\nP-9999,x,y\n")
+        result = qms("--language", "sv", "import", "outcomes", str(data), "--partial", "--dry-run")
+        assert i18n.translate("Rejected rows", "sv") in result.stdout
+        assert i18n.translate("Column", "sv") in result.stdout
+        assert "checked (dry run)" not in result.stderr
+        assert "1 skrivna, 1 avvisade" in result.stderr
+
+    def test_errors_and_their_rows_are_named_in_the_language(self, qms, tmp_path) -> None:
+        qms("demo", "--no-serve")
+        missing = tmp_path / "missing.csv"
+        missing.write_text("pair,held_on\nPAIR-0014,2026-01-05\n")
+        refused = qms("--language", "nb", "meetings", "import", str(missing), code=2).stderr
+        assert i18n.translate("error:", "nb") in refused
+        row = i18n.translate("row %(row)s, %(field)s: %(message)s", "nb") % {
+            "row": 1,
+            "field": "minutes",
+            "message": i18n.translate("missing column", "nb"),
+        }
+        assert row in refused
+        assert "row 1" not in refused
+
+    def test_docs_speak_the_language(self, qms, tmp_path) -> None:
+        qms("demo", "--no-serve")
+        target = tmp_path / "pr05.docx"
+        issued = qms("--language", "sv", "docs", "procedure", "PR-05", "-o", str(target)).stderr
+        assert "issued document" not in issued
+        assert (
+            i18n.translate("issued document %(number)s to %(file)s (sha256 %(digest)s…)", "sv")[:12]
+            in issued
+        )
+        refused = qms("--language", "sv", "docs", "audit-pack", "-o", str(tmp_path / "x"), code=2)
+        assert i18n.translate("which programme?", "sv") in refused.stderr
+        assert "which programme?" not in refused.stderr
+
     def test_an_unknown_language_is_refused_by_its_option(self, qms) -> None:
         result = qms("--language", "da", "deviations", "list", code=2)
         assert "--language" in result.stderr

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.engine import make_url
 
 from qms import backup as backups
@@ -16,7 +17,19 @@ from qms import migrate
 from qms.accounts import service as accounts
 from qms.accounts import web as web_accounts
 from qms.audit import service as audit
-from qms.cli.common import database_url, describe, err, operator, out, report, unit_of_work
+from qms.cli.common import (
+    database_url,
+    describe,
+    err,
+    failed,
+    operator,
+    out,
+    report,
+    shown,
+    shown_moment,
+    t,
+    unit_of_work,
+)
 from qms.errors import FieldError, QMSError, ValidationFailed
 from qms.permissions import Role
 
@@ -32,7 +45,10 @@ def init() -> None:
     """Create or upgrade the database to the newest schema (QMS_DATABASE_URL)."""
     url = database_url()
     migrate.upgrade(url)
-    err.print(f"database {describe(url)} is at revision {migrate.head_revision()}")
+    err.print(
+        t("database %(database)s is at revision %(revision)s")
+        % {"database": describe(url), "revision": migrate.head_revision()}
+    )
 
 
 def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000, workers: int = 1) -> None:
@@ -41,7 +57,10 @@ def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000, workers: int 
 
     with unit_of_work(write=False):
         pass
-    err.print(f"serving on http://{host}:{port} — API docs at http://{host}:{port}/docs")
+    err.print(
+        t("serving on %(address)s — API docs at %(docs)s")
+        % {"address": f"http://{host}:{port}", "docs": f"http://{host}:{port}/docs"}
+    )
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
@@ -49,7 +68,9 @@ def _role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise typer.BadParameter(f"must be one of: {', '.join(r.value for r in Role)}") from None
+        raise typer.BadParameter(
+            t("must be one of: %(choices)s") % {"choices": ", ".join(r.value for r in Role)}
+        ) from None
 
 
 @users_app.command("add")
@@ -78,7 +99,11 @@ def users_add(
             programme_code=programme,
         )
         secret = issued.secret
-    err.print(f"created user {name} ({chosen.value}); its token is shown once:")
+    err.print(
+        t("created user %(name)s (%(role)s); its token is shown once:")
+        % {"name": name, "role": shown(chosen.value)},
+        markup=False,
+    )
     print(secret)  # noqa: T201  (the token alone on stdout, for scripts)
 
 
@@ -93,10 +118,12 @@ def users_password(
     if stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        password = typer.prompt(t("Password"), hide_input=True, confirmation_prompt=True)
     with unit_of_work() as session:
         web_accounts.set_password(session, actor=operator(), user_name=name, password=password)
-    err.print(f"password of {name} set; they sign in at /sign-in")
+    err.print(
+        t("password of %(name)s set; they sign in at /sign-in") % {"name": name}, markup=False
+    )
 
 
 @users_app.command("deactivate")
@@ -107,7 +134,7 @@ def users_deactivate(
     """Deactivate a user: every token revoked, every browser session ended, no sign-in."""
     with unit_of_work() as session:
         accounts.set_active(session, actor=operator(), user_name=name, active=False, reason=reason)
-    err.print(f"{name} is deactivated")
+    err.print(t("%(name)s is deactivated") % {"name": name}, markup=False)
 
 
 @users_app.command("activate")
@@ -118,20 +145,20 @@ def users_activate(
     """Bring a deactivated user back (their old tokens stay revoked)."""
     with unit_of_work() as session:
         accounts.set_active(session, actor=operator(), user_name=name, active=True, reason=reason)
-    err.print(f"{name} is active")
+    err.print(t("%(name)s is active") % {"name": name}, markup=False)
 
 
 @users_app.command("list")
 def users_list() -> None:
     """List users and their roles."""
     with unit_of_work(write=False) as session:
-        table = Table("name", "role", "active", "created")
+        table = Table(t("Name"), t("Role"), t("Status"), t("Created"))
         for user in accounts.list_users(session, actor=operator()):
             table.add_row(
-                user.name,
-                user.role.value,
-                "yes" if user.is_active else "no",
-                user.created_at.strftime("%Y-%m-%d %H:%M"),
+                Text(user.name),
+                shown(user.role.value),
+                shown("active" if user.is_active else "deactivated"),
+                shown_moment(user.created_at),
             )
     out.print(table)
 
@@ -154,7 +181,10 @@ def tokens_create(
             programme_code=programme,
         )
         secret, token_id = issued.secret, issued.token.id
-    err.print(f"token {token_id} for {user}; it is shown once:")
+    err.print(
+        t("token %(id)s for %(user)s; it is shown once:") % {"id": token_id, "user": user},
+        markup=False,
+    )
     print(secret)  # noqa: T201
 
 
@@ -162,15 +192,15 @@ def tokens_create(
 def tokens_list(user: Annotated[str | None, typer.Option(help="Only this user's.")] = None) -> None:
     """List tokens (id, owner, prefix, scope, expiry, revocation); never their secrets."""
     with unit_of_work(write=False) as session:
-        table = Table("id", "user", "prefix", "programme", "expires", "revoked")
+        table = Table(t("ID"), t("User"), t("Prefix"), t("Programme"), t("Expires"), t("Revoked"))
         for token in accounts.list_tokens(session, actor=operator(), user_name=user):
             table.add_row(
                 str(token.id),
-                token.user.name,
+                Text(token.user.name),
                 token.prefix + "…",
-                str(token.programme_id or "all"),
-                token.expires_at.strftime("%Y-%m-%d %H:%M") if token.expires_at else "never",
-                token.revoked_at.strftime("%Y-%m-%d %H:%M") if token.revoked_at else "",
+                str(token.programme_id or t("(all)")),
+                shown_moment(token.expires_at) if token.expires_at else t("never"),
+                shown_moment(token.revoked_at),
             )
     out.print(table)
 
@@ -187,16 +217,19 @@ def tokens_revoke(
     with unit_of_work() as session:
         if (token_id is None) == (user is None):
             raise ValidationFailed(
-                "name a token id or --user, not both and not neither",
-                [FieldError("token_id", "give a token id or --user NAME")],
+                t("name a token id or --user, not both and not neither"),
+                [FieldError("token_id", t("give a token id or --user NAME"))],
             )
         if token_id is not None:
             accounts.revoke_token(session, actor=operator(), token_id=token_id, reason=reason)
-            err.print(f"token {token_id} revoked")
+            err.print(t("token %(id)s revoked") % {"id": token_id})
         else:
             assert user is not None
             n = accounts.revoke_all(session, actor=operator(), user_name=user, reason=reason)
-            err.print(f"{n} token(s) of {user} revoked")
+            err.print(
+                t("%(count)s token(s) of %(user)s revoked") % {"count": n, "user": user},
+                markup=False,
+            )
 
 
 @audit_app.command("verify")
@@ -224,31 +257,37 @@ def demo(
     parsed = make_url(url)
     if reset:
         if parsed.get_backend_name() != "sqlite" or not parsed.database:
-            raise typer.BadParameter("--reset only deletes a SQLite database file")
+            raise typer.BadParameter(t("--reset only deletes a SQLite database file"))
         for suffix in ("", "-wal", "-shm"):
             Path(parsed.database + suffix).unlink(missing_ok=True)
     migrate.upgrade(url)
     with unit_of_work() as session:
         actor = operator()
         if demo_data.is_loaded(session):
-            err.print("the demo data is there already; issuing fresh tokens")
+            err.print(t("the demo data is there already; issuing fresh tokens"))
         elif not demo_data.is_empty(session):
-            err.print(
-                f"[red]error:[/red] {describe(url)} holds other data; the demo loads into an "
-                "empty database only (set QMS_DATABASE_URL, or use --reset on a SQLite file)"
+            failed(
+                t(
+                    "%(database)s holds other data; the demo loads into an empty database only "
+                    "(set QMS_DATABASE_URL, or use --reset on a SQLite file)"
+                )
+                % {"database": describe(url)}
             )
             raise typer.Exit(2)
         else:
             demo_data.load(session, operator=actor)
         tokens = demo_data.issue_tokens(session, operator=actor)
-    err.print(f"demo data in {describe(url)}")
+    err.print(t("demo data in %(database)s") % {"database": describe(url)}, markup=False)
     print(f"QMS_QUALITY_LEAD_TOKEN={tokens.quality_lead}")  # noqa: T201
     print(f"QMS_AUDITOR_TOKEN={tokens.auditor}")  # noqa: T201
     print(f"QMS_COORDINATOR_TOKEN={tokens.coordinator}")  # noqa: T201
     print(f"QMS_DEMO_PASSWORD={tokens.password}")  # noqa: T201
     err.print(
-        f"web front: http://{host}:{port}/ — sign in as demo-quality-lead, demo-coordinator or "
-        "demo-auditor with QMS_DEMO_PASSWORD"
+        t(
+            "web front: %(address)s — sign in as demo-quality-lead, demo-coordinator or "
+            "demo-auditor with QMS_DEMO_PASSWORD"
+        )
+        % {"address": f"http://{host}:{port}/"}
     )
     sys.stdout.flush()
     if not no_serve:
@@ -262,7 +301,9 @@ def audit_export(
     """Write the audit trail as JSON Lines, one event a line, in chain order."""
     with unit_of_work(write=False) as session, target.open("w", encoding="utf-8") as handle:
         count = audit.export_jsonl(session, handle)
-    err.print(f"{count} events written to {target}")
+    err.print(
+        t("%(count)s events written to %(file)s") % {"count": count, "file": target}, markup=False
+    )
 
 
 def backup(target: Annotated[Path, typer.Argument(help="The backup file to write.")]) -> None:
@@ -274,7 +315,11 @@ def backup(target: Annotated[Path, typer.Argument(help="The backup file to write
     except QMSError as exc:
         report(exc)
         raise typer.Exit(2) from exc
-    err.print(f"backed up {describe(database_url())} to {target}")
+    err.print(
+        t("backed up %(database)s to %(file)s")
+        % {"database": describe(database_url()), "file": target},
+        markup=False,
+    )
 
 
 def restore(source: Annotated[Path, typer.Argument(help="The backup file to restore.")]) -> None:
@@ -287,7 +332,10 @@ def restore(source: Annotated[Path, typer.Argument(help="The backup file to rest
         raise typer.Exit(2) from exc
     with unit_of_work(write=False) as session:
         result = audit.verify(session)
-    err.print(f"restored {source} into {describe(url)}")
+    err.print(
+        t("restored %(file)s into %(database)s") % {"file": source, "database": describe(url)},
+        markup=False,
+    )
     if not result.ok:
         out.print(f"BROKEN at event {result.first_broken_seq}: {result.problem}", soft_wrap=True)
         raise typer.Exit(1)

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError as PydanticValidationError
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -73,12 +74,23 @@ def shown_moment(value: datetime | None) -> str:
     return i18n.format_moment(value, _language[0])
 
 
+def shown_number(value: float | int | None, digits: int = 0) -> str:
+    """Return a figure as the language writes it (1 234 in nb and sv, 1,234 in en)."""
+    return i18n.format_number(value, _language[0], digits=digits)
+
+
+def failed(message: str) -> None:
+    """Print that something failed, and why, on stderr."""
+    err.print(f"[red]{escape(t('error:'))}[/red] {escape(message)}")
+
+
 def report(exc: QMSError) -> None:
     """Print a domain error and each field or row it names, on stderr."""
-    err.print(f"[red]error:[/red] {exc.detail}")
+    failed(exc.detail)
     for problem in getattr(exc, "errors", []):
-        where = f"row {problem.row}, " if problem.row else ""
-        err.print(f"  {where}{problem.field}: {problem.message}", markup=False)
+        where = {"row": problem.row, "field": problem.field, "message": problem.message}
+        line = t("row %(row)s, %(field)s: %(message)s") if problem.row else "%(field)s: %(message)s"
+        err.print(f"  {line % where}", markup=False)
 
 
 def operator() -> Actor:
@@ -111,10 +123,10 @@ def unit_of_work(*, write: bool = True) -> Iterator[Session]:
         report(exc)
         raise typer.Exit(2) from exc
     except PydanticValidationError as exc:
-        err.print("[red]error:[/red] invalid input")
+        failed(t("invalid input"))
         for problem in exc.errors():
-            field = ".".join(str(p) for p in problem["loc"]) or "input"
-            err.print(f"  {field}: {problem['msg']}")
+            field = ".".join(str(p) for p in problem["loc"]) or t("input")
+            err.print(f"  {field}: {problem['msg']}", markup=False)
         raise typer.Exit(2) from exc
     finally:
         database.dispose()
@@ -126,7 +138,8 @@ def _require_migrated(database: Database) -> None:
     if current != head:
         where = describe(database_url())
         raise QMSError(
-            f"the database {where} is at revision {current or 'none'}, not {head}: run `qms init`"
+            t("the database %(database)s is at revision %(current)s, not %(head)s: run `qms init`")
+            % {"database": where, "current": current or t("none"), "head": head}
         )
 
 

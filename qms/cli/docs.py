@@ -10,7 +10,7 @@ import typer
 from sqlalchemy import select
 
 from qms.audits.models import InternalAudit, ManagementReview
-from qms.cli.common import AsOption, actor_for, err, unit_of_work
+from qms.cli.common import AsOption, actor_for, err, t, unit_of_work
 from qms.deviations import service as deviations
 from qms.deviations.repository import DeviationFilter
 from qms.documents import service
@@ -26,7 +26,8 @@ def _date(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed(
-            "not a date", [FieldError(option, f"{value!r} is not YYYY-MM-DD")]
+            t("not a date"),
+            [FieldError(option, t("%(value)r is not YYYY-MM-DD") % {"value": value})],
         ) from None
 
 
@@ -74,7 +75,7 @@ def docs(
         if programme is not None:
             found = programmes.get_by_code(session, programme)
             if found is None:
-                raise ValidationFailed("unknown programme", [FieldError("programme", programme)])
+                raise ValidationFailed(t("unknown programme"), [FieldError("programme", programme)])
             programme_id = found.id
         if kind == "deviation-register":
             params["filters"] = DeviationFilter(programme_id=programme_id)
@@ -82,7 +83,9 @@ def docs(
             params["programme_id"] = programme_id
         elif kind in ("follow-up-report", "audit-pack", "quality-report"):
             if programme_id is None:
-                raise ValidationFailed("which programme?", [FieldError("programme", "name it")])
+                raise ValidationFailed(
+                    t("which programme?"), [FieldError("programme", t("name it"))]
+                )
             if kind in ("audit-pack", "quality-report"):
                 params["programme_id"] = programme_id
             else:
@@ -90,7 +93,8 @@ def docs(
                 cohort = programmes.get_cohort_by_code(session, programme_id, code)
                 if cohort is None:
                     raise ValidationFailed(
-                        "unknown cohort", [FieldError("reference", "a cohort code, e.g. 2025")]
+                        t("unknown cohort"),
+                        [FieldError("reference", t("a cohort code, e.g. 2025"))],
                     )
                 params["cohort_id"] = cohort.id
         elif kind in ("management-review-input", "evidence-map"):
@@ -103,7 +107,7 @@ def docs(
                 params["framework"] = reference or "ISO9001"
             elif params["period_start"] is None or params["period_end"] is None:
                 raise ValidationFailed(
-                    "which period?", [FieldError("from", "give --from and --to")]
+                    t("which period?"), [FieldError("from", t("give --from and --to"))]
                 )
         elif kind in ("audit-report", "management-review"):
             model = InternalAudit if kind == "audit-report" else ManagementReview
@@ -111,12 +115,18 @@ def docs(
             found_id = session.scalar(select(model.id).where(model.number == number))
             if found_id is None:
                 raise ValidationFailed(
-                    "unknown record", [FieldError("reference", f"no {kind} {number or '?'}")]
+                    t("unknown record"),
+                    [
+                        FieldError(
+                            "reference",
+                            t("no %(kind)s %(number)s") % {"kind": kind, "number": number or "?"},
+                        )
+                    ],
                 )
             params["audit_id" if kind == "audit-report" else "review_id"] = found_id
         elif kind in ("deviation-report", "procedure"):
             if reference is None:
-                raise ValidationFailed("which one?", [FieldError("reference", "name it")])
+                raise ValidationFailed(t("which one?"), [FieldError("reference", t("name it"))])
             if kind == "deviation-report":
                 params["deviation_id"] = deviations.get_by_number(
                     session, actor=actor, number=reference
@@ -125,10 +135,14 @@ def docs(
                 found_procedure = procedures.get_by_code(session, reference.upper())
                 if found_procedure is None:
                     raise ValidationFailed(
-                        "unknown procedure", [FieldError("reference", reference)]
+                        t("unknown procedure"), [FieldError("reference", reference)]
                     )
                 params.update(procedure_id=found_procedure.id, number=version)
         document = service.issue(session, actor=actor, kind=kind, language=language, **params)
         output.write_bytes(document.content)
         issued, digest = document.id, document.sha256
-    err.print(f"issued document {issued} to {output} (sha256 {digest[:12]}…)")
+    err.print(
+        t("issued document %(number)s to %(file)s (sha256 %(digest)s…)")
+        % {"number": issued, "file": output, "digest": digest[:12]},
+        markup=False,
+    )

@@ -10,8 +10,9 @@ import typer
 import yaml
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
+from rich.text import Text
 
-from qms.cli.common import AsOption, actor_for, err, out, unit_of_work
+from qms.cli.common import AsOption, actor_for, err, out, shown_number, t, unit_of_work
 from qms.errors import FieldError, ValidationFailed
 from qms.evaluations import service
 from qms.evaluations.models import BatchKind
@@ -31,16 +32,29 @@ Sheet = Annotated[str | None, typer.Option(help="XLSX: the sheet to read (defaul
 
 def _report(batch: BatchRead) -> None:
     if batch.replayed:
-        err.print(f"this content was imported before: batch {batch.id}")
-    state = "checked (dry run)" if batch.dry_run else f"batch {batch.id}"
-    err.print(
-        f"{state}: {batch.rows_total} rows, {batch.rows_written} written, "
-        f"{batch.rows_rejected} rejected (sha256 {batch.sha256[:12]}…)"
-    )
+        err.print(t("this content was imported before: batch %(batch)s") % {"batch": batch.id})
+    counts = {
+        "batch": batch.id,
+        "rows": batch.rows_total,
+        "written": batch.rows_written,
+        "rejected": batch.rows_rejected,
+        "digest": batch.sha256[:12],
+    }
+    if batch.dry_run:
+        summary = t(
+            "checked (dry run): %(rows)s rows, %(written)s written, %(rejected)s rejected "
+            "(sha256 %(digest)s…)"
+        )
+    else:
+        summary = t(
+            "batch %(batch)s: %(rows)s rows, %(written)s written, %(rejected)s rejected "
+            "(sha256 %(digest)s…)"
+        )
+    err.print(summary % counts)
     if batch.rejected:
-        table = Table("row", "column", "problem", title="Rejected rows")
+        table = Table(t("Row"), t("Column"), t("Problem"), title=t("Rejected rows"))
         for r in batch.rejected:
-            table.add_row(str(r.row or ""), r.column, r.message)
+            table.add_row(str(r.row or ""), Text(r.column), Text(r.message))
         out.print(table)
 
 
@@ -64,20 +78,22 @@ def _run(
             SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True
         ) as bar,
     ):
-        task = bar.add_task(f"checking {path.name}")
+        task = bar.add_task(t("checking %(file)s") % {"file": path.name})
 
         def progress(rows: int) -> None:
-            bar.update(task, description=f"checking {path.name}: {rows:,} rows")
+            figures = {"file": path.name, "rows": shown_number(rows)}
+            bar.update(task, description=t("checking %(file)s: %(rows)s rows") % figures)
             if not err.is_terminal and rows % 50_000 == 0:
                 # Unattended runs get a line now and then in the log instead of the spinner.
-                err.print(f"checked {rows:,} rows of {path.name}")
+                err.print(t("checked %(rows)s rows of %(file)s") % figures, markup=False)
 
         programme_id = None
         if programme is not None:
             found = programmes.get_by_code(session, programme)
             if found is None:
                 raise ValidationFailed(
-                    "unknown programme", [FieldError("programme", f"no programme {programme!r}")]
+                    t("unknown programme"),
+                    [FieldError("programme", t("no programme %(code)r") % {"code": programme})],
                 )
             programme_id = found.id
         batch = service.run_import(
@@ -121,7 +137,9 @@ def import_evaluations(
     if mapping is not None:
         loaded = yaml.safe_load(mapping.read_text(encoding="utf-8"))
         if not isinstance(loaded, dict):
-            raise typer.BadParameter("the mapping file must map column headers to question codes")
+            raise typer.BadParameter(
+                t("the mapping file must map column headers to question codes")
+            )
         columns = {str(k): str(v) for k, v in loaded.items()}
     _run(
         BatchKind.evaluations,
@@ -170,7 +188,10 @@ def instruments_load(path: FileArgument, as_user: AsOption = None) -> None:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise typer.BadParameter(f"{path.name} is not valid YAML or JSON: {exc}") from exc
+        raise typer.BadParameter(
+            t("%(file)s is not valid YAML or JSON: %(problem)s")
+            % {"file": path.name, "problem": exc}
+        ) from exc
     items = data if isinstance(data, list) else [data]
     with unit_of_work() as session:
         actor = actor_for(session, as_user)
@@ -178,11 +199,12 @@ def instruments_load(path: FileArgument, as_user: AsOption = None) -> None:
         for index, item in enumerate(items, start=1):
             if not isinstance(item, dict):
                 raise ValidationFailed(
-                    "not an instrument", [FieldError("instrument", "must be a mapping", row=index)]
+                    t("not an instrument"),
+                    [FieldError("instrument", t("must be a mapping"), row=index)],
                 )
             codes.append(
                 service.create_instrument(
                     session, actor=actor, data=InstrumentCreate.model_validate(item)
                 ).code
             )
-    err.print(f"defined {', '.join(codes)}")
+    err.print(t("defined %(codes)s") % {"codes": ", ".join(codes)}, markup=False)

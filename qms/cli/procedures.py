@@ -9,7 +9,7 @@ import typer
 from rich.table import Column, Table
 from rich.text import Text
 
-from qms.cli.common import AsOption, actor_for, err, out, unit_of_work
+from qms.cli.common import AsOption, actor_for, err, out, shown, shown_day, t, unit_of_work
 from qms.procedures import service
 from qms.resources import procedures_dir
 
@@ -29,14 +29,30 @@ def procedures_sync(
     source = folder or procedures_dir()
     with unit_of_work() as session:
         report = service.sync(session, actor=actor_for(session, as_user), folder=source)
-    table = Table(Column("file", no_wrap=True), "code", "result", "version", "detail")
+    table = Table(
+        Column(t("File"), no_wrap=True), t("Code"), t("Result"), t("Version"), t("Detail")
+    )
     for item in report.items:
-        table.add_row(item.file, item.code, item.result, str(item.version or ""), Text(item.detail))
+        table.add_row(
+            Text(item.file),
+            item.code,
+            t(item.result),
+            str(item.version or ""),
+            Text(t(item.detail) if item.detail else ""),
+        )
     out.print(table)
     err.print(
-        f"{report.count('created')} created, {report.count('drafted')} new drafts, "
-        f"{report.count('draft updated')} drafts updated, {report.count('unchanged')} unchanged, "
-        f"{report.count('skipped')} skipped"
+        t(
+            "%(created)s created, %(drafted)s new drafts, %(updated)s drafts updated, "
+            "%(unchanged)s unchanged, %(skipped)s skipped"
+        )
+        % {
+            "created": report.count("created"),
+            "drafted": report.count("drafted"),
+            "updated": report.count("draft updated"),
+            "unchanged": report.count("unchanged"),
+            "skipped": report.count("skipped"),
+        }
     )
 
 
@@ -51,26 +67,26 @@ def procedures_list(
             session, actor=actor_for(session, as_user), review_due=True if review_due else None
         )
         table = Table(
-            Column("code", no_wrap=True),
-            "title",
-            "owner",
-            "version",
-            "status",
-            "effective",
-            "next review",
-            "in the making",
+            Column(t("Code"), no_wrap=True),
+            t("Title"),
+            t("Owner"),
+            t("Version"),
+            t("Status"),
+            t("Effective from"),
+            t("Next review"),
+            t("In the making"),
         )
         for p in map(service.to_read, rows):
             table.add_row(
                 p.code,
                 Text(p.title),
-                p.owner_role.value,
+                shown(p.owner_role.value),
                 str(p.effective_version or ""),
-                p.status,
-                str(p.effective_from or ""),
-                Text(f"{p.next_review_on} due", style="red")
+                shown(p.status),
+                shown_day(p.effective_from),
+                Text(t("%(day)s (due)") % {"day": shown_day(p.next_review_on)}, style="red")
                 if p.review_due
-                else str(p.next_review_on or ""),
+                else shown_day(p.next_review_on),
                 str(p.open_version or ""),
             )
     out.print(table)

@@ -46,7 +46,9 @@ def _programme_id(session: Session, code: str | None, field: str = "programme") 
         return None
     programme = programmes.get_by_code(session, code)
     if programme is None:
-        raise ValidationFailed("unknown programme", [FieldError(field, f"no programme {code!r}")])
+        raise ValidationFailed(
+            t("unknown programme"), [FieldError(field, t("no programme %(code)r") % {"code": code})]
+        )
     return programme.id
 
 
@@ -216,7 +218,7 @@ def deviations_log(
         )
         deviation = deviations.create(session, actor=actor, data=data)
         number, due = deviation.number, deviation.due_on
-    err.print(f"logged {number}, due {_day(due)}")
+    err.print(t("logged %(number)s, due %(day)s") % {"number": number, "day": _day(due)})
     print(number)  # noqa: T201  (the number alone on stdout, for scripts)
 
 

@@ -13,7 +13,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from qms.checks import service as checks
-from qms.cli.common import AsOption, actor_for, err, out, unit_of_work
+from qms.cli.common import AsOption, actor_for, err, out, shown, shown_day, t, unit_of_work
 from qms.errors import FieldError, ValidationFailed
 from qms.pairs import service as pairs
 from qms.pairs.schemas import MeetingBulk
@@ -37,7 +37,10 @@ def participants_erase(
         participant = participants.get_by_code(session, actor=actor, code=code)
         participants.erase(session, actor=actor, participant_id=participant.id, reason=reason)
         erased = participant.code
-    err.print(f"the personal data of {erased} is erased; its records stay under the code")
+    err.print(
+        t("the personal data of %(code)s is erased; its records stay under the code")
+        % {"code": erased}
+    )
 
 
 @meetings_app.command("import")
@@ -56,8 +59,8 @@ def meetings_import(
     with unit_of_work() as session:
         if missing:
             raise ValidationFailed(
-                "the file lacks required columns",
-                [FieldError(c, "missing column", row=1) for c in missing],
+                t("the file lacks required columns"),
+                [FieldError(c, t("missing column"), row=1) for c in missing],
             )
         try:
             bulk = MeetingBulk.model_validate(
@@ -72,7 +75,7 @@ def meetings_import(
         except PydanticValidationError as exc:
             # Row numbers as the file counts them: the header is line 1.
             raise ValidationFailed(
-                "rows do not match the columns' types",
+                t("rows do not match the columns' types"),
                 [
                     FieldError(
                         str(e["loc"][-1]),
@@ -88,7 +91,10 @@ def meetings_import(
             exc.errors = [FieldError(e.field, e.message, row=(e.row or 0) + 1) for e in exc.errors]
             raise
         count = len(made)
-    err.print(f"{count} meeting(s) recorded from {path.name}")
+    err.print(
+        t("%(count)s meeting(s) recorded from %(file)s") % {"count": count, "file": path.name},
+        markup=False,
+    )
 
 
 def _int(value: str | None) -> int | str:
@@ -107,14 +113,38 @@ def check(
         try:
             when = date.fromisoformat(on) if on else None
         except ValueError:
-            raise ValidationFailed("bad date", [FieldError("on", "must be YYYY-MM-DD")]) from None
+            raise ValidationFailed(
+                t("not a date"), [FieldError("on", t("must be YYYY-MM-DD"))]
+            ) from None
         result = checks.run(session, actor=actor_for(session, as_user), on=when)
     table = Table(
-        Column("finding", no_wrap=True), "deviation", "detail", title=f"Rule check of {result.on}"
+        Column(t("Finding"), no_wrap=True),
+        t("Deviation"),
+        t("Detail"),
+        title=t("Rule check of %(day)s") % {"day": shown_day(result.on)},
     )
-    for label, items in (("opened", result.opened), ("cleared", result.cleared)):
+    for label, items in (
+        (t("opened: %(finding)s"), result.opened),
+        (t("cleared: %(finding)s"), result.cleared),
+    ):
         for f in items:
-            table.add_row(f"{label}: {f.key}", f.deviation_number, Text(f.detail))
+            table.add_row(
+                Text(label % {"finding": _finding(f.rule, f.key)}),
+                f.deviation_number,
+                Text(f.detail),
+            )
     out.print(table)
-    opened, skipped, cleared = len(result.opened), len(result.skipped), len(result.cleared)
-    out.print(f"{opened} opened, {skipped} found before, {cleared} cleared")
+    out.print(
+        t("%(opened)s opened, %(skipped)s found before, %(cleared)s cleared")
+        % {
+            "opened": len(result.opened),
+            "skipped": len(result.skipped),
+            "cleared": len(result.cleared),
+        }
+    )
+
+
+def _finding(rule: str, key: str) -> str:
+    """Name a finding by its rule's label and what it is about (meeting rule VIA-JOB-07:2026-03)."""
+    about = key.removeprefix(f"{rule}:")
+    return f"{shown(rule)} {about}" if about != key else key

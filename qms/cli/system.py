@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from qms.cli.common import AsOption, actor_for, err, out, unit_of_work
+from qms.cli.common import AsOption, actor_for, err, out, shown, shown_day, t, unit_of_work
 from qms.errors import FieldError, ValidationFailed
 from qms.frameworks import catalogue
 from qms.frameworks.coverage import coverage
@@ -26,7 +26,7 @@ frameworks_app = typer.Typer(
 @frameworks_app.command("list")
 def frameworks_list() -> None:
     """List the frameworks the system ships."""
-    table = Table("code", "title", "publisher", "requirements")
+    table = Table(t("Code"), t("Title"), t("Publisher"), t("Requirements"))
     for f in catalogue.frameworks().values():
         table.add_row(f.code, Text(f.title), Text(f.publisher), str(len(f.requirements)))
     out.print(table)
@@ -48,7 +48,7 @@ def frameworks_show(
     """Show a framework's requirements, or with --evidence its evidence map."""
     framework = catalogue.get_framework(code)
     if not evidence:
-        table = Table("reference", "title", "in our words")
+        table = Table(t("Requirement"), t("Title"), t("In our words"))
         for r in framework.requirements:
             table.add_row(r.ref, Text("  " * (r.depth - 1) + r.title), Text(r.guidance))
         out.print(table)
@@ -57,13 +57,13 @@ def frameworks_show(
         end = date.fromisoformat(period_to) if period_to else date.today()
         start = date.fromisoformat(period_from) if period_from else end - timedelta(days=365)
     except ValueError as e:
-        raise ValidationFailed("not a date", [FieldError("from/to", str(e))]) from None
+        raise ValidationFailed(t("not a date"), [FieldError("from/to", str(e))]) from None
     with unit_of_work() as session:
         programme_id = None
         if programme is not None:
             found = programmes.get_by_code(session, programme)
             if found is None:
-                raise ValidationFailed("unknown programme", [FieldError("programme", programme)])
+                raise ValidationFailed(t("unknown programme"), [FieldError("programme", programme)])
             programme_id = found.id
         result = coverage(
             session,
@@ -73,18 +73,32 @@ def frameworks_show(
             period_start=start,
             period_end=end,
         )
-    table = Table("reference", "title", "procedures", "evidence", "open deviations", "gap")
+    table = Table(
+        t("Requirement"),
+        t("Title"),
+        t("Procedures"),
+        t("Evidence in the period"),
+        t("Open deviations"),
+        t("Gap"),
+        title=t("Evidence map %(framework)s %(start)s to %(end)s")
+        % {"framework": framework.code, "start": shown_day(start), "end": shown_day(end)},
+    )
     for row in result.rows:
         table.add_row(
             row.ref,
             Text(row.title),
             Text(", ".join(row.procedures)),
-            Text(", ".join(f"{e.kind} {e.count}" for e in row.evidence)),
+            Text(", ".join(f"{t(e.kind)} {e.count}" for e in row.evidence)),
             Text(", ".join(row.open_deviations)),
-            Text("; ".join(row.gaps), style="red") if row.gap else Text("covered"),
+            Text("; ".join(t(gap) for gap in row.gaps), style="red")
+            if row.gap
+            else Text(t("covered")),
         )
     out.print(table)
-    err.print(f"{result.covered} covered, {result.gaps} with a gap ({start} to {end})")
+    err.print(
+        t("%(covered)s requirements covered; %(gaps)s with a gap.")
+        % {"covered": result.covered, "gaps": result.gaps}
+    )
 
 
 retention_app = typer.Typer(
@@ -101,13 +115,24 @@ def retention_report(
     try:
         day = date.fromisoformat(as_of) if as_of else date.today()
     except ValueError as e:
-        raise ValidationFailed("not a date", [FieldError("as-of", str(e))]) from None
+        raise ValidationFailed(t("not a date"), [FieldError("as-of", str(e))]) from None
     with unit_of_work() as session:
         result = retention.report(session, actor=actor_for(session, as_user), as_of=day)
-    table = Table("kind", "kept (years)", "counted from", "disposition", "due")
+    table = Table(
+        t("Kind of record"),
+        t("Kept for (years)"),
+        t("Counted from"),
+        t("Then"),
+        t("Due now"),
+        title=t("Retention of records on %(day)s") % {"day": shown_day(day)},
+    )
     for kind in result.kinds:
         table.add_row(
-            kind.kind, str(kind.years), Text(kind.counted_from), kind.disposition, str(kind.due)
+            shown(kind.kind),
+            str(kind.years),
+            Text(t(kind.counted_from)),
+            shown(kind.disposition),
+            str(kind.due),
         )
     out.print(table)
 
@@ -127,4 +152,12 @@ def retention_dispose(
             as_of=date.today(),
         )
         count, disposition, number = decision.count, decision.disposition, decision.id
-    err.print(f"decision {number}: {count} {kind} records ({disposition})")
+    err.print(
+        t("decision %(number)s: %(count)s records of the kind %(kind)s (%(disposition)s)")
+        % {
+            "number": number,
+            "count": count,
+            "kind": shown(kind),
+            "disposition": shown(disposition),
+        }
+    )

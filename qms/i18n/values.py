@@ -138,6 +138,14 @@ VALUES: dict[str, str] = {
     "score": N_("score"),
     "deactivated": N_("deactivated"),
     "revoked": N_("revoked"),
+    # Kinds of record and their disposition (qms.retention.service.RULES)
+    "personal_data": N_("personal data"),
+    "follow_up_notes": N_("follow-up notes"),
+    "meeting": N_("meeting"),
+    "evaluation_response": N_("evaluation answer"),
+    "issued_document": N_("issued document"),
+    "pseudonymise": N_("pseudonymise"),
+    "remove": N_("remove"),
     # Rules of the checks (qms.checks.service.RULES), named in the management-review input
     "follow_up_overdue": N_("follow-up overdue"),
     "at_risk_undecided": N_("at risk without a decision"),

@@ -17,6 +17,7 @@ from qms.concurrency import check_if_match
 from qms.db import utcnow
 from qms.deviations.models import Deviation
 from qms.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from qms.i18n import N_
 from qms.permissions import Action, Actor, require
 from qms.procedures import library
 from qms.procedures.library import Document
@@ -457,11 +458,15 @@ def sync(session: Session, *, actor: Actor, folder: Path) -> SyncReport:
                 reason=f"sync of {name}",
             )
             version = _add_version(session, actor, procedure, item.document, summary)
-            items.append(SyncItem(file=name, code=code, result="created", version=version.number))
+            items.append(
+                SyncItem(file=name, code=code, result=N_("created"), version=version.number)
+            )
             continue
         latest = procedure.versions[-1]
         if latest.content_sha256 == item.document.sha256():
-            items.append(SyncItem(file=name, code=code, result="unchanged", version=latest.number))
+            items.append(
+                SyncItem(file=name, code=code, result=N_("unchanged"), version=latest.number)
+            )
         elif latest.status is VersionStatus.draft:
             update_draft(
                 session,
@@ -472,19 +477,21 @@ def sync(session: Session, *, actor: Actor, folder: Path) -> SyncReport:
                 if_match=latest.version,
             )
             items.append(
-                SyncItem(file=name, code=code, result="draft updated", version=latest.number)
+                SyncItem(file=name, code=code, result=N_("draft updated"), version=latest.number)
             )
         elif latest.status is VersionStatus.in_review:
             items.append(
                 SyncItem(
                     file=name,
                     code=code,
-                    result="skipped",
+                    result=N_("skipped"),
                     version=latest.number,
-                    detail="a version is in review; request changes first",
+                    detail=N_("a version is in review; request changes first"),
                 )
             )
         else:
             version = _add_version(session, actor, procedure, item.document, summary)
-            items.append(SyncItem(file=name, code=code, result="drafted", version=version.number))
+            items.append(
+                SyncItem(file=name, code=code, result=N_("drafted"), version=version.number)
+            )
     return SyncReport(items=items)

@@ -27,6 +27,7 @@ from qms.documents.models import IssuedDocument
 from qms.errors import FieldError, NotFound, ValidationFailed
 from qms.evaluations.models import EvaluationResponse
 from qms.followups.models import FollowUp
+from qms.i18n import N_
 from qms.pairs.models import Meeting
 from qms.participants.models import Participant, ParticipantPersonal
 from qms.periods import midnight
@@ -139,7 +140,7 @@ RULES: dict[str, Rule] = {
         Rule(
             "personal_data",
             2,
-            "the end of the participant's cohort",
+            N_("the end of the participant's cohort"),
             "pseudonymise",
             _personal_due,
             _personal_dispose,
@@ -147,16 +148,18 @@ RULES: dict[str, Rule] = {
         Rule(
             "follow_up_notes",
             5,
-            "the day the follow-up was held",
+            N_("the day the follow-up was held"),
             "pseudonymise",
             _notes_due,
             _notes_dispose,
         ),
-        Rule("meeting", 5, "the day of the meeting", "remove", _meetings_due, _meetings_dispose),
+        Rule(
+            "meeting", 5, N_("the day of the meeting"), "remove", _meetings_due, _meetings_dispose
+        ),
         Rule(
             "evaluation_response",
             5,
-            "the day the answer was given",
+            N_("the day the answer was given"),
             "remove",
             _answers_due,
             _answers_dispose,
@@ -164,7 +167,7 @@ RULES: dict[str, Rule] = {
         Rule(
             "issued_document",
             10,
-            "the as-of time of the document",
+            N_("the as-of time of the document"),
             "remove",
             _documents_due,
             _documents_dispose,
@@ -172,7 +175,7 @@ RULES: dict[str, Rule] = {
         Rule(
             "deviation",
             10,
-            "the day the deviation was closed",
+            N_("the day the deviation was closed"),
             "pseudonymise",
             _deviations_due,
             _deviations_dispose,
