@@ -284,3 +284,54 @@ class TestTheAuditTrailPage:
         assert "deviation.created" not in visible
         # A changed field is named by its label, not its column.
         assert i18n.label("severity", "nb") in visible
+
+
+class TestTimelines:
+    def test_a_deviations_timeline_reads_as_sentences_with_record_numbers(
+        self, client, session
+    ) -> None:
+        from qms.deviations import service as deviations
+        from qms.deviations.schemas import DeviationTransition
+        from tests.factories import ADMIN, make_action, make_deviation, make_user
+
+        deviation = make_deviation(session, severity="minor")
+        for target in ("investigating", "action_required"):
+            deviations.transition(
+                session,
+                actor=ADMIN,
+                deviation_id=deviation.id,
+                data=DeviationTransition.model_validate({"to": target}),
+                if_match=deviation.version,
+            )
+        action = make_action(session, [deviation], make_user(session, Role.quality_lead))
+        session.flush()
+        sign_in(client, web_user(session, Role.quality_lead))
+        client.get("/language?set=nb")
+        page = client.get(f"/deviations/{deviation.id}")
+        assert page.status_code == 200
+        visible = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text))
+        nb = i18n.translate
+        assert nb("Deviation %(record)s logged", "nb") % {"record": deviation.number} in visible
+        status = nb("Status: %(old)s → %(new)s", "nb") % {
+            "old": i18n.label("investigating", "nb"),
+            "new": i18n.label("action_required", "nb"),
+        }
+        assert status in visible
+        linked = nb("Corrective action %(numbers)s linked", "nb") % {"numbers": action.number}
+        assert linked in visible
+        # No event's name, internal id or list in brackets.
+        for raw in ("deviation.transitioned", "deviation.action_linked", "action.created", "[]"):
+            assert raw not in visible, raw
+        assert f"(action {action.id})" not in visible
+
+
+class TestTheRetentionPage:
+    def test_kinds_and_dispositions_are_named_in_the_language(self, client, session) -> None:
+        sign_in(client, web_user(session, Role.quality_lead))
+        client.get("/language?set=sv")
+        page = client.get("/retention")
+        assert page.status_code == 200
+        visible = re.sub(r"<[^>]+>", " ", page.text)
+        assert i18n.label("personal_data", "sv") in visible
+        for code in ("personal_data", "follow_up_notes", "evaluation_response", "pseudonymise"):
+            assert not re.search(rf"\b{code}\b", visible), code

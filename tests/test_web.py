@@ -322,7 +322,7 @@ class TestDeviationPages:
         page = client.get(f"/deviations/{deviation_id}")
         assert deviation.number in page.text
         assert "Move to investigating" in page.text
-        assert "deviation.created" in page.text or "deviation created" in page.text
+        assert f"Deviation {deviation.number} logged" in page.text
         # A stale version is refused and says so; nothing moves.
         stale = client.post(
             f"/deviations/{deviation_id}/move",

@@ -43,7 +43,8 @@ from qms.config import get_settings
 from qms.db import Database
 from qms.errors import FieldError, InvalidTransition, QMSError, ValidationFailed
 from qms.fields import MAX_INT, in_calendar
-from qms.i18n import validation
+from qms.i18n import timeline, validation
+from qms.i18n.values import VALUES
 from qms.permissions import Action, Actor
 
 
@@ -154,11 +155,26 @@ def show_percent(ratio: float | None, digits: int = 0) -> str:
     return format_percent(Decimal(str(ratio)), format=pattern, locale=locale)
 
 
-def show_recorded(value: Any) -> Any:
+def show_label(value: object) -> str:
+    """A stored value (a state, an event, a field) by its label (`{{ e.action|label }}`)."""
+    return i18n.label(str(value), _rendering_language.get()) if value is not None else ""
+
+
+# Fields whose values are stored codes (a severity, a method): the trail shows them by label.
+CODED_FIELDS = frozenset(
+    {"severity", "kind", "source", "status", "root_cause_method", "type", "outcome", "role",
+     "mode", "direction", "computation", "meaning", "respondent", "conformity", "unit"}
+)  # fmt: skip
+
+
+def show_recorded(value: Any, field: str | None = None) -> Any:
     """A value as the audit trail keeps it (JSON: a date or moment in ISO 8601, a number), shown
-    as the language writes it; any other value as it is."""
+    as the language writes it; a stored code of a coded field by its label; any other value (what
+    someone typed) as it is."""
     if isinstance(value, bool):
         return value
+    if field in CODED_FIELDS and isinstance(value, str) and value in VALUES:
+        return show_label(value)
     if isinstance(value, list):
         # A list kept as JSON (requirements, linked records) reads as its items, not as Python.
         return ", ".join(str(show_recorded(item)) for item in value) or NOTHING
@@ -195,12 +211,11 @@ def show_days_in(text: str | None) -> str:
     return re.sub(r"\b\d{4}-\d{2}-\d{2}\b", one, text)
 
 
-def show_label(value: object) -> str:
-    """A stored value (a state, an event, a field) by its label (`{{ e.action|label }}`)."""
-    return i18n.label(str(value), _rendering_language.get()) if value is not None else ""
-
-
 templates.env.filters["label"] = show_label
+templates.env.globals["headline"] = lambda event, numbers: timeline.headline(
+    event, _rendering_language.get(), numbers
+)
+templates.env.globals["timeline_changes"] = timeline.changes
 templates.env.filters["day"] = show_day
 templates.env.filters["days_in"] = show_days_in
 templates.env.filters["recorded"] = show_recorded

@@ -86,11 +86,12 @@ def _record(
     form_name: str | None = None,
 ) -> Response:
     def load(session: Session) -> dict[str, Any]:
+        action = service.get(session, actor=page.actor, action_id=action_id)
         return {
-            "action": service.to_read(
-                session, service.get(session, actor=page.actor, action_id=action_id)
-            ),
+            "action": service.to_read(session, action),
             "events": service.history(session, actor=page.actor, action_id=action_id),
+            # The timeline names records by their numbers, never by their ids.
+            "numbers": {("action", str(action.id)): action.number},
             "owners": options.owners(session),
         }
 

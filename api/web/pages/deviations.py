@@ -181,6 +181,11 @@ def _record(
             "procedure": f"{version.procedure.code} v{version.number}" if version else None,
             "actions": linked,
             "events": service.history(session, actor=page.actor, deviation_id=deviation_id),
+            # The timeline names records by their numbers, never by their ids.
+            "numbers": {
+                ("deviation", str(deviation.id)): deviation.number,
+                **{("action", str(a.id)): a.number for a in deviation.actions},
+            },
             "owners": owners,
         }
 
