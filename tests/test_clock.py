@@ -30,6 +30,7 @@ from qms.documents.models import IssuedDocument
 from qms.permissions import Role
 from tests.conftest import make_client
 from tests.factories import ADMIN, auth
+from tests.reading import docx_text
 
 # New Year's Day, midsummer, New Year's Eve, the end of a February, the last day of a decade's year.
 DAYS = [
@@ -68,21 +69,10 @@ FOOTER = re.compile(
 )
 
 
-def _text(content: bytes) -> str:
-    doc = Document(io.BytesIO(content))
-    parts = [p.text for p in doc.paragraphs]
-    for table in doc.tables:
-        for row in table.rows:
-            parts.extend(cell.text for cell in row.cells)
-    for section in doc.sections:
-        parts.extend(p.text for p in section.header.paragraphs + section.footer.paragraphs)
-    return "\n".join(parts)
-
-
 def _check_docx(name: str, content: bytes, day: date) -> str:
     """Check that a .docx says, in its footer, properties and package, that it was made on the
     day; return its text."""
-    text = _text(content)
+    text = docx_text(content)
     [(generated_on, _, as_of_on, _)] = FOOTER.findall(text)
     assert generated_on == as_of_on == day.isoformat(), name
     properties = Document(io.BytesIO(content)).core_properties

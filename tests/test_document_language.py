@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
-from docx import Document
 from sqlalchemy import String, select
 
 import qms
@@ -29,6 +28,7 @@ from qms.demo import load
 from qms.permissions import Role
 from tests.conftest import make_client
 from tests.factories import ADMIN, auth
+from tests.reading import docx_text
 
 LANGUAGES = ("nb", "sv")
 PERIOD = "period_start=2025-02-01&period_end=2026-06-30"
@@ -98,23 +98,11 @@ def issued(demo: tuple[Any, list[str]]) -> dict[str, dict[str, str]]:
                 archive = zipfile.ZipFile(io.BytesIO(r.content))
                 inner = [n for n in archive.namelist() if n.endswith(".docx")]
                 assert inner
-                text = "\n".join(_text(archive.read(n)) for n in sorted(inner))
+                text = "\n".join(docx_text(archive.read(n)) for n in sorted(inner))
             else:
-                text = _text(r.content)
+                text = docx_text(r.content)
             texts.setdefault(kind, {})[language] = text
     return texts
-
-
-def _text(content: bytes) -> str:
-    """The text of a .docx: paragraphs, table cells, headers and footers, a line each."""
-    doc = Document(io.BytesIO(content))
-    parts = [p.text for p in doc.paragraphs]
-    for table in doc.tables:
-        for row in table.rows:
-            parts.extend(cell.text for cell in row.cells)
-    for section in doc.sections:
-        parts.extend(p.text for p in section.header.paragraphs + section.footer.paragraphs)
-    return "\n".join(parts)
 
 
 def _own(text: str, written: list[str]) -> str:

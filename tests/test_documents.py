@@ -22,6 +22,7 @@ from qms.documents.models import IssuedDocument
 from qms.permissions import Role
 from tests.conftest import make_client
 from tests.factories import ADMIN, auth
+from tests.reading import docx_text
 
 NAMES = ("Amina Haddad", "Karin Lindqvist", "example.org")
 
@@ -47,17 +48,6 @@ def _number(client: Any, headers: dict[str, str], path: str) -> str:
     return str(r.json()["number"])
 
 
-def _text(content: bytes) -> str:
-    doc = Document(io.BytesIO(content))
-    parts = [p.text for p in doc.paragraphs]
-    for table in doc.tables:
-        for row in table.rows:
-            parts.extend(cell.text for cell in row.cells)
-    for section in doc.sections:
-        parts.extend(p.text for p in section.header.paragraphs + section.footer.paragraphs)
-    return "\n".join(parts)
-
-
 class TestTheSet:
     def test_the_register_lists_every_deviation_with_its_status(self, demo) -> None:
         _, client, tokens = demo
@@ -67,7 +57,7 @@ class TestTheSet:
         assert r.headers["content-disposition"].startswith(
             'attachment; filename="Deviation-register-'
         )
-        text = _text(r.content)
+        text = docx_text(r.content)
         auditor = tokens[Role.auditor]
         for deviation_id in (1, 5):
             assert _number(client, auditor, f"deviations/{deviation_id}") in text
@@ -79,14 +69,14 @@ class TestTheSet:
 
     def test_the_deviation_report_carries_actions_timeline_and_signatures(self, demo) -> None:
         _, client, tokens = demo
-        text = _text(
+        text = docx_text(
             client.get("/api/v1/documents/deviation-report/1", headers=tokens[Role.auditor]).content
         )
         assert _number(client, tokens[Role.auditor], "deviations/1") in text
         assert "deviation.transitioned" in text
         assert "closed" in text
         assert "demo-quality-lead" in text  # the closing signature
-        report = _text(
+        report = docx_text(
             client.get("/api/v1/documents/deviation-report/5", headers=tokens[Role.auditor]).content
         )
         assert _number(client, tokens[Role.auditor], "actions/2") in report
@@ -112,7 +102,7 @@ class TestTheSet:
 
     def test_labels_in_norwegian(self, demo) -> None:
         _, client, tokens = demo
-        text = _text(
+        text = docx_text(
             client.get(
                 "/api/v1/documents/master-list?language=nb", headers=tokens[Role.auditor]
             ).content
@@ -131,7 +121,7 @@ class TestHouseStyle:
         footer_xml = doc.sections[0].footer._element.xml
         assert "PAGE" in footer_xml and "NUMPAGES" in footer_xml  # noqa: PT018
         assert 'w:fldCharType="begin"' in footer_xml
-        assert "data SHA-256" in _text(r.content)
+        assert "data SHA-256" in docx_text(r.content)
         first_row = doc.tables[0].rows[0]._tr.xml
         assert "w:tblHeader" in first_row
         assert "w:cantSplit" in doc.tables[0].rows[1]._tr.xml
@@ -272,7 +262,7 @@ class TestReportsAndPack:
         _, client, tokens = demo
         r = client.get("/api/v1/documents/follow-up-report/1", headers=tokens[Role.auditor])
         assert r.status_code == 200
-        text = _text(r.content)
+        text = docx_text(r.content)
         assert "Held 12, due 0, overdue 0." in text
         assert "at risk" in text
         assert "PAIR-0001" in text
@@ -318,8 +308,8 @@ def test_the_quality_report_reads_like_the_via_mentoring_table(demo) -> None:
     assert outcomes["employed full time"] == "6"
     answers = {row.cells[1].text: row.cells[3].text for row in doc.tables[2].rows[1:]}
     assert answers["SAT"] == "4.08"
-    assert _number(client, tokens[Role.auditor], "deviations/2") in _text(r.content)
-    assert not any(name in _text(r.content) for name in NAMES)
+    assert _number(client, tokens[Role.auditor], "deviations/2") in docx_text(r.content)
+    assert not any(name in docx_text(r.content) for name in NAMES)
 
 
 class TestQualitySystemDocuments:
@@ -327,7 +317,7 @@ class TestQualitySystemDocuments:
         _, client, tokens = demo
         r = client.get("/api/v1/documents/audit-report/1", headers=tokens[Role.auditor])
         assert r.status_code == 200
-        text = _text(r.content)
+        text = docx_text(r.content)
         assert _number(client, tokens[Role.auditor], "audits/1") in text
         assert "demo-internal-auditor" in text
         assert "4 lines; 1 not conforming" in text
@@ -341,7 +331,7 @@ class TestQualitySystemDocuments:
 
     def test_the_management_review_holds_its_frozen_inputs_and_decisions(self, demo) -> None:
         _, client, tokens = demo
-        text = _text(
+        text = docx_text(
             client.get(
                 "/api/v1/documents/management-review/1", headers=tokens[Role.auditor]
             ).content
@@ -364,7 +354,7 @@ class TestQualitySystemDocuments:
             params={"period_start": "2025-02-01", "period_end": "2026-06-30", "programme_id": 1},
         )
         assert r.status_code == 200
-        text = _text(r.content)
+        text = docx_text(r.content)
         assert "9.3.2 c2 The extent to which quality objectives have been met" in text
         assert "COMPLETED" in text
         assert "follow-ups held" in text
@@ -378,7 +368,7 @@ class TestQualitySystemDocuments:
 
     def test_the_evidence_map_flags_gaps_and_a_coordinator_needs_a_programme(self, demo) -> None:
         _, client, tokens = demo
-        text = _text(
+        text = docx_text(
             client.get(
                 "/api/v1/documents/evidence-map/EMCC",
                 headers=tokens[Role.auditor],
@@ -417,10 +407,10 @@ def test_a_record_kept_with_a_control_character_still_gives_its_documents(new_da
     client = make_client(database)
     register = client.get("/api/v1/documents/deviation-register", headers=auditor)
     assert register.status_code == 200
-    assert "Bell\ufffd and escape\ufffd" in _text(register.content)
+    assert "Bell\ufffd and escape\ufffd" in docx_text(register.content)
     report = client.get(f"/api/v1/documents/deviation-report/{deviation_id}", headers=auditor)
     assert report.status_code == 200
-    assert "Soft\ufffdbreak" in _text(report.content)
+    assert "Soft\ufffdbreak" in docx_text(report.content)
 
 
 def test_a_procedure_table_row_wider_than_its_header_keeps_every_cell() -> None:
@@ -473,7 +463,7 @@ def test_a_write_made_while_a_document_is_generated_neither_fails_it_nor_shows_i
     r = make_client(database).get("/api/v1/documents/deviation-register", headers=lead)
     assert r.status_code == 200, r.text
     assert len(logged) == 1
-    text = _text(r.content)
+    text = docx_text(r.content)
     assert all(number in text for number in before)
     assert logged[0] not in text
     with database.unit_of_work(write=False) as session:
