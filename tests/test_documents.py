@@ -73,7 +73,10 @@ class TestTheSet:
             client.get("/api/v1/documents/deviation-report/1", headers=tokens[Role.auditor]).content
         )
         assert _number(client, tokens[Role.auditor], "deviations/1") in text
-        assert "deviation.transitioned" in text
+        # The timeline reads as sentences, not event names.
+        assert "Status: open → investigating" in text
+        assert "deviation.transitioned" not in text
+        assert "VIA-JOB · " in text  # the programme by its code and name, not its id
         assert "closed" in text
         assert "demo-quality-lead" in text  # the closing signature
         report = docx_text(

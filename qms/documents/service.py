@@ -32,9 +32,12 @@ from qms.documents.models import IssuedDocument
 from qms.documents.style import HouseDocument, Issue
 from qms.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from qms.i18n import LANGUAGES, N_, label, translate
+from qms.i18n.timeline import headline
+from qms.pairs.models import Pair
 from qms.permissions import Action, Actor, Role, require
 from qms.procedures import service as procedures
 from qms.programmes import service as programmes
+from qms.programmes.models import Cohort, Programme
 
 
 def deviation_register(
@@ -104,6 +107,24 @@ def deviation_register(
     )
 
 
+def _programme_name(session: Session, programme_id: int | None) -> str:
+    """Return a programme as a reader knows it: its code and name."""
+    programme = session.get(Programme, programme_id) if programme_id else None
+    return f"{programme.code} · {programme.name}" if programme else ""
+
+
+def _cohort_code(session: Session, cohort_id: int | None) -> str:
+    """Return a cohort's code."""
+    cohort = session.get(Cohort, cohort_id) if cohort_id else None
+    return cohort.code if cohort else ""
+
+
+def _pair_code(session: Session, pair_id: int | None) -> str:
+    """Return a pair's code (PAIR-0015)."""
+    pair = session.get(Pair, pair_id) if pair_id else None
+    return pair.code if pair else ""
+
+
 def deviation_report(
     session: Session, actor: Actor, as_of: datetime, language: str, deviation_id: int
 ) -> Draft:
@@ -122,9 +143,10 @@ def deviation_report(
         ),
         (N_("Due"), day(d.due_on, language)),
         (N_("ISO 9001 clause"), d.iso_clause or ""),
-        (N_("Programme"), str(d.programme_id or "")),
-        (N_("Cohort"), str(d.cohort_id or "")),
-        (N_("Pair"), str(d.pair_id or "")),
+        # Records by their codes and names, never by their ids.
+        (N_("Programme"), _programme_name(session, d.programme_id)),
+        (N_("Cohort"), _cohort_code(session, d.cohort_id)),
+        (N_("Pair"), _pair_code(session, d.pair_id)),
         (N_("Description"), d.description),
         (N_("Immediate containment"), d.immediate_containment or ""),
         (
@@ -148,8 +170,12 @@ def deviation_report(
         ]
         for a in d.actions
     ]
+    numbers = {
+        ("deviation", str(d.id)): d.number,
+        **{("action", str(a.id)): a.number for a in d.actions},
+    }
     timeline = [
-        [moment(e.at, language), e.actor, label(e.action, language), e.reason or ""]
+        [moment(e.at, language), e.actor, headline(e, language, numbers), e.reason or ""]
         for e in deviations.history(session, actor=actor, deviation_id=d.id)
     ]
     signed = signature_rows(session, "deviation", d.id, language)
