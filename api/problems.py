@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.routing import api_routes
 from qms import errors
-from qms.i18n import DEFAULT_LANGUAGE, negotiate, translate, validation
+from qms.i18n import DEFAULT_LANGUAGE, negotiate, said, translate, validation
 
 log = logging.getLogger("qms.api")
 
@@ -111,12 +111,17 @@ def install(app: FastAPI) -> None:
     """Register the handlers that map errors to problems."""
 
     @app.exception_handler(errors.QMSError)
-    async def _domain(_request: Request, exc: errors.QMSError) -> JSONResponse:
+    async def _domain(request: Request, exc: errors.QMSError) -> JSONResponse:
         status = _status_of(exc)
+        language = reader_language(request)
         field_errors = None
         if isinstance(exc, errors.ValidationFailed):
             field_errors = [
-                {"field": e.field, "message": e.message, **({"row": e.row} if e.row else {})}
+                {
+                    "field": e.field,
+                    "message": said(e.message, language),
+                    **({"row": e.row} if e.row else {}),
+                }
                 for e in exc.errors
             ]
         allowed = exc.allowed if isinstance(exc, errors.InvalidTransition) else None
@@ -124,7 +129,7 @@ def install(app: FastAPI) -> None:
         return problem_response(
             status,
             exc.title,
-            exc.detail,
+            said(exc.detail, language),
             field_errors=field_errors,
             allowed=allowed,
             headers=headers,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qms.errors import FieldError, InvalidTransition, ValidationFailed
-from qms.i18n import N_
+from qms.i18n import N_, Code, Either, Text
 
 
 @dataclass(frozen=True)
@@ -39,26 +39,56 @@ class StateMachine:
         """Return the move from source to target, or raise naming the allowed ones."""
         if target not in self.states:
             raise ValidationFailed(
-                f"unknown {self.name} state {target!r}",
-                [FieldError("to", f"must be one of: {', '.join(self.states)}")],
+                Text("There is no status %(state)r.", state=target),
+                [
+                    FieldError(
+                        "to",
+                        Text(
+                            "Choose one of: %(states)s.",
+                            states=Either(Code(state) for state in self.states),
+                        ),
+                    )
+                ],
             )
         for move in self.moves:
             if move.source == source and move.target == target:
                 missing = [f for f in move.requires if not given.get(f)]
                 if missing:
                     raise ValidationFailed(
-                        f"moving a {self.name} from {source} to {target} needs "
-                        + ", ".join(missing),
+                        Text(
+                            "Fill in the %(fields)s to set the status to %(state)s.",
+                            fields=[Code(f) for f in missing],
+                            state=Code(target),
+                        ),
                         [
-                            FieldError(f, f"required to move from {source} to {target}")
+                            FieldError(
+                                f,
+                                Text(
+                                    "Fill this in to set the status to %(state)s.",
+                                    state=Code(target),
+                                ),
+                            )
                             for f in missing
                         ],
                     )
                 return move
         allowed = self.allowed_from(source)
+        if not allowed:
+            raise InvalidTransition(
+                Text(
+                    "The status %(state)s is final: it does not change.",
+                    state=Code(source),
+                ),
+                allowed=allowed,
+            )
         raise InvalidTransition(
-            f"a {self.name} cannot move from {source} to {target}; allowed: "
-            + (", ".join(allowed) if allowed else "none (final state)"),
+            Text(
+                "The status cannot change from %(source)s to %(target)s; "
+                "from %(source)s it can change to %(allowed)s.",
+                source=Code(source),
+                target=Code(target),
+                allowed=Either(Code(state) for state in allowed),
+            ),
             allowed=allowed,
         )
 

@@ -372,6 +372,14 @@ class Refusal:
     allowed: list[str] = field(default_factory=list)
     # An import's problems, row by row (row, column, why), shown as a table.
     rows: list[FieldError] = field(default_factory=list)
+    # Every field's problem as (the field's label, why), listed above the form: a refusal about a
+    # field the form does not show is never lost.
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _problem(name: str, message: str, lang: str) -> tuple[str, str]:
+    shown = i18n.field_label(name, lang)
+    return (shown[:1].upper() + shown[1:], message)
 
 
 def _refusal(exc: Exception, lang: str = i18n.DEFAULT_LANGUAGE) -> Refusal:
@@ -383,20 +391,36 @@ def _refusal(exc: Exception, lang: str = i18n.DEFAULT_LANGUAGE) -> Refusal:
             fields.setdefault(".".join(loc) or "form", message)
             if loc:
                 fields.setdefault(loc[0], message)
-        return Refusal(422, i18n.translate("check the fields marked below", lang), fields)
+        problems = [
+            _problem(name, message, lang) for name, message in fields.items() if "." not in name
+        ]
+        return Refusal(
+            422, i18n.translate("check the fields marked below", lang), fields, problems=problems
+        )
     assert isinstance(exc, QMSError)
     status = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), 400)
     fields = {}
     rows: list[FieldError] = []
     if isinstance(exc, ValidationFailed):
-        rows = [problem for problem in exc.errors if problem.row is not None]
+        rows = [
+            FieldError(problem.field, i18n.said(problem.message, lang), problem.row)
+            for problem in exc.errors
+            if problem.row is not None
+        ]
         for problem in exc.errors:
-            name = problem.field if problem.row is None else f"{problem.field} (row {problem.row})"
-            fields.setdefault(name, problem.message)
+            if problem.row is not None:
+                continue
+            message = i18n.said(problem.message, lang)
+            fields.setdefault(problem.field, message)
             # Shown beside the form field too: "requirements[1]" belongs to "requirements".
-            fields.setdefault(name.split("[")[0].split(".")[0], problem.message)
+            fields.setdefault(problem.field.split("[")[0].split(".")[0], message)
     allowed = exc.allowed if isinstance(exc, InvalidTransition) else []
-    return Refusal(status, exc.detail, fields, allowed, rows)
+    problems = [
+        _problem(problem.field, i18n.said(problem.message, lang), lang)
+        for problem in getattr(exc, "errors", [])
+        if problem.row is None
+    ]
+    return Refusal(status, i18n.said(exc.detail, lang), fields, allowed, rows, problems)
 
 
 def attempt(request: Request, work: Callable[[Database], T]) -> T | Refusal:

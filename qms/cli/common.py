@@ -86,9 +86,14 @@ def failed(message: str) -> None:
 
 def report(exc: QMSError) -> None:
     """Print a domain error and each field or row it names, on stderr."""
-    failed(exc.detail)
+    language = _language[0]
+    failed(i18n.said(exc.detail, language))
     for problem in getattr(exc, "errors", []):
-        where = {"row": problem.row, "field": problem.field, "message": problem.message}
+        where = {
+            "row": problem.row,
+            "field": i18n.field_label(problem.field, language),
+            "message": i18n.said(problem.message, language),
+        }
         line = t("row %(row)s, %(field)s: %(message)s") if problem.row else "%(field)s: %(message)s"
         err.print(f"  {line % where}", markup=False)
 

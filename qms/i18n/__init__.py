@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
 from babel import dates as babel_dates
+from babel import lists as babel_lists
 from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -81,6 +82,15 @@ def label(value: str, language: str) -> str:
     from qms.i18n.values import VALUES
 
     return translate(VALUES.get(value, value.replace("_", " ")), language)
+
+
+def field_label(name: str, language: str) -> str:
+    """Return a field named in a refusal ("closure_summary", "requirements[1]") by its label, or
+    as given where it is a column of someone's file or an option of the command line."""
+    from qms.i18n.values import VALUES
+
+    base = name.split("[")[0].split(".")[-1]
+    return label(base, language) if base in VALUES else name
 
 
 def plural(singular: str, several: str, n: int, language: str) -> str:
@@ -146,3 +156,81 @@ def format_percent(ratio: float | None, language: str) -> str:
     if ratio is None:
         return ""
     return babel_numbers.format_percent(ratio, locale=_locale(language))
+
+
+class Code(str):
+    """A stored code (a field, a state, a kind) as a message's parameter: said by its label
+    (closure_summary → "closure summary", action_required → "action required"), never as is."""
+
+
+class Either(tuple[object, ...]):
+    """Choices as a message's parameter, joined as the language says "a, b or c"."""
+
+
+class Text(str):
+    """A message a person reads: an English sentence from the catalogue with its parameters.
+
+    It is an English string wherever it goes (logs, tests, a problem's default), and is said again
+    in the reader's language where it is shown (`said`): the sentence from the catalogue, each
+    parameter formatted for the language — a date or time as the language writes it, a stored
+    value (an enum member) or a `Code` by its label, a list joined as the language joins one."""
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, **params: object) -> Text:
+        self = super().__new__(cls, _fill(msgid, params, DEFAULT_LANGUAGE))
+        self.msgid = msgid
+        self.params = params
+        return self
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (self.msgid, self.params))
+
+    def in_language(self, language: str) -> str:
+        """Return the message in the language."""
+        return _fill(translate(self.msgid, language), self.params, language)
+
+
+def _rebuild(msgid: str, params: dict[str, object]) -> Text:
+    return Text(msgid, **params)
+
+
+def said(text: str, language: str) -> str:
+    """Return a message in the language: a `Text` with its parameters, else a catalogue text."""
+    if isinstance(text, Text):
+        return text.in_language(language)
+    return translate(text, language)
+
+
+def _shown(value: object, language: str) -> str:
+    # Imported here: enum is only needed to recognise stored values.
+    from enum import Enum
+
+    if isinstance(value, Text):
+        return value.in_language(language)
+    if isinstance(value, Code):
+        return label(str(value), language)
+    if isinstance(value, Enum):
+        return label(str(value.value), language)
+    if isinstance(value, datetime):
+        return format_moment(value, language)
+    if isinstance(value, date):
+        return format_day(value, language)
+    if isinstance(value, bool):
+        return translate("yes" if value else "no", language)
+    if isinstance(value, float):
+        return format_number(value, language)
+    if isinstance(value, Either):
+        choices = [_shown(item, language) for item in value]
+        return babel_lists.format_list(choices, style="or", locale=_locale(language))
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_shown(item, language) for item in value]
+        return babel_lists.format_list(items, locale=_locale(language)) if items else ""
+    return str(value)
+
+
+def _fill(template: str, params: dict[str, object], language: str) -> str:
+    if not params:
+        return template
+    return template % {name: _shown(value, language) for name, value in params.items()}

@@ -21,7 +21,7 @@ from qms.i18n import LANGUAGES, LOCALE_DIR
 ROOT = LOCALE_DIR.parent.parent
 # The functions whose first argument is a text for the catalogue.
 PYBABEL = (sys.executable, "-m", "babel.messages.frontend", "--quiet")
-KEYWORDS = ("_", "gettext", "ngettext:1,2", "t", "translate", "N_", "title_in")
+KEYWORDS = ("_", "gettext", "ngettext:1,2", "t", "translate", "N_", "title_in", "Text")
 
 
 def extract(target: Path) -> None:

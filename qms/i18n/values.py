@@ -158,6 +158,13 @@ VALUES: dict[str, str] = {
     "action.transitioned": N_("action.transitioned"),
     "action.updated": N_("action.updated"),
     "signature.signed": N_("signature.signed"),
+    # The records whose life cycle is a state machine (qms.workflow), named in refusals
+    "programme": N_("programme"),
+    "corrective action": N_("corrective action"),
+    "pair": N_("pair"),
+    "procedure version": N_("procedure version"),
+    "internal audit": N_("internal audit"),
+    "management review": N_("management review"),
     # Fields named in timelines and refusals
     "action": N_("action"),
     "deviation": N_("deviation"),
