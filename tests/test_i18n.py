@@ -91,7 +91,7 @@ class TestCatalogues:
 
     @pytest.mark.parametrize("language", TRANSLATED)
     def test_a_label_is_never_the_stored_code(self, language: str) -> None:
-        from api.web.i18n import label
+        from qms.i18n import label
 
         for value in ("action_required", "verified_effective", "quality_lead", "at_risk"):
             shown = label(value, language)

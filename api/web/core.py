@@ -35,8 +35,7 @@ from starlette.datastructures import FormData
 
 from api.deps import get_database
 from api.problems import STATUS
-from api.web import i18n
-from qms import i18n as formats
+from qms import i18n
 from qms.accounts import service as accounts
 from qms.accounts import web as web_accounts
 from qms.config import get_settings
@@ -114,7 +113,7 @@ def show_day(value: date | datetime | None, long: bool = False) -> str:
         if value.tzinfo is not None:
             value = value.astimezone(ZoneInfo(get_settings().timezone))
         value = value.date()
-    return formats.format_day(value, _rendering_language.get(), long=long)
+    return i18n.format_day(value, _rendering_language.get(), long=long)
 
 
 def show_month(value: str | date | None) -> str:
@@ -126,19 +125,19 @@ def show_month(value: str | date | None) -> str:
     except ValueError:
         return str(value)
     lang = _rendering_language.get()
-    locale = formats.LOCALES.get(lang, formats.LOCALES[formats.DEFAULT_LANGUAGE])
+    locale = i18n.LOCALES.get(lang, i18n.LOCALES[i18n.DEFAULT_LANGUAGE])
     return format_skeleton("yMMMM", first, locale=locale)
 
 
 def show_moment(value: datetime | None) -> str:
     """A moment to the minute in the organisation's time zone, as the page's language writes it
     (`{{ e.at|moment }}`)."""
-    return formats.format_moment(value, _rendering_language.get())
+    return i18n.format_moment(value, _rendering_language.get())
 
 
 def show_number(value: float | int | None, digits: int = 2) -> str:
     """A figure with the language's decimal sign, without trailing zeros (6, 2,5)."""
-    return formats.format_number(value, _rendering_language.get(), digits=digits)
+    return i18n.format_number(value, _rendering_language.get(), digits=digits)
 
 
 def show_percent(ratio: float | None, digits: int = 0) -> str:
@@ -148,9 +147,9 @@ def show_percent(ratio: float | None, digits: int = 0) -> str:
         return ""
     lang = _rendering_language.get()
     if not digits:
-        return formats.format_percent(ratio, lang)
+        return i18n.format_percent(ratio, lang)
     # The locale's own pattern (where the sign goes, with or without a space), given decimals.
-    locale = Locale.parse(formats.LOCALES.get(lang, formats.LOCALES[formats.DEFAULT_LANGUAGE]))
+    locale = Locale.parse(i18n.LOCALES.get(lang, i18n.LOCALES[i18n.DEFAULT_LANGUAGE]))
     pattern = locale.percent_formats[None].pattern.replace("0", "0." + "#" * digits, 1)
     return format_percent(Decimal(str(ratio)), format=pattern, locale=locale)
 

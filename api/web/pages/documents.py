@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.web import i18n, options
+from api.web import options
 from api.web.core import (
     Form,
     Page,
@@ -20,6 +20,8 @@ from api.web.core import (
     read,
     render,
 )
+from qms import i18n
+from qms.accounts import service as accounts
 from qms.db import Database
 from qms.deviations.models import DeviationStatus, Severity
 from qms.deviations.repository import DeviationFilter
@@ -78,6 +80,7 @@ def _page(request: Request, page: Page, refusal: Refusal | None = None, kind: st
             "issued": service.list_issued(session, actor=page.actor)[:100],
             "programmes": options.programmes(session, page),
             "cohorts": options.cohorts(session, page),
+            "people": accounts.display_names(session),
         }
 
     data = read(request, load)
@@ -98,6 +101,7 @@ def _page(request: Request, page: Page, refusal: Refusal | None = None, kind: st
             "framework": [(code, f"{code} · {f.title}") for code, f in frameworks().items()],
         },
         issued=data["issued"],
+        people=data["people"],
     )
 
 

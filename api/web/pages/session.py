@@ -22,8 +22,8 @@ from api.web.core import (
     see_other,
     signed_in,
 )
-from api.web.i18n import LANGUAGES
 from qms.accounts import web as web_accounts
+from qms.i18n import LANGUAGES
 
 router = APIRouter(include_in_schema=False)
 
