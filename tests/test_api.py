@@ -87,7 +87,7 @@ class TestProblems:
     def test_an_unknown_record_is_a_404_problem_naming_it(self, client, session) -> None:
         headers = auth(make_token(session, Role.auditor))
         for path, detail in (
-            ("deviations/424242", "no deviation 424242"),
+            ("deviations/424242", "There is no deviation with the id 424242."),
             ("actions/424242", "no corrective action 424242"),
             ("procedures/424242", "no procedure 424242"),
         ):

@@ -212,7 +212,7 @@ class TestPermissions:
         assert hidden.status_code == 404
         # The same problem as for a deviation that does not exist: nothing of it shows through.
         assert hidden.headers["content-type"] == "application/problem+json"
-        assert hidden.json()["detail"] == f"no deviation {theirs.id}"
+        assert hidden.json()["detail"] == f"There is no deviation with the id {theirs.id}."
         assert theirs.title not in hidden.text
         assert client.get(f"/api/v1/deviations/{unlinked.id}", headers=token).status_code == 404
 
@@ -311,7 +311,7 @@ class TestWorkflow:
         assert _move(client, lead, d.id, to="investigating").status_code == 200
         r = _move(client, lead, d.id, to="action_required")
         assert r.status_code == 409
-        assert "root-cause" in r.json()["detail"]
+        assert "record the root cause" in r.json()["detail"]
         r = _patch(
             client,
             lead,

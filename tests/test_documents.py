@@ -241,7 +241,7 @@ class TestIssued:
         assert r.headers["content-type"] == "application/problem+json"
         problem = r.json()
         assert (problem["status"], problem["title"]) == (404, "Not found")
-        assert problem["detail"] == "no deviation 99999"
+        assert problem["detail"] == "There is no deviation with the id 99999."
         unknown = client.get("/api/v1/documents/issued/99999", headers=tokens[Role.auditor])
         assert unknown.status_code == 404
         assert unknown.headers["content-type"] == "application/problem+json"

@@ -25,6 +25,7 @@ from qms.deviations.schemas import (
     DeviationUpdate,
 )
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
+from qms.i18n import Text
 from qms.numbering import next_number
 from qms.pagination import Page
 from qms.pairs.models import Pair
@@ -115,7 +116,7 @@ def get(session: Session, *, actor: Actor, deviation_id: int) -> Deviation:
     require(actor, Action.deviation_read)
     deviation = session.get(Deviation, deviation_id)
     if deviation is None or not _visible(actor, deviation):
-        raise NotFound(f"no deviation {deviation_id}")
+        raise NotFound(Text("There is no deviation with the id %(id)s.", id=deviation_id))
     return deviation
 
 
@@ -124,7 +125,7 @@ def get_by_number(session: Session, *, actor: Actor, number: str) -> Deviation:
     require(actor, Action.deviation_read)
     deviation = repository.get_by_number(session, number.strip().upper())
     if deviation is None or not _visible(actor, deviation):
-        raise NotFound(f"no deviation {number}")
+        raise NotFound(Text("There is no deviation %(number)s.", number=number))
     return deviation
 
 
@@ -157,27 +158,46 @@ def _links(
     if pair_id is not None:
         pair = session.get(Pair, pair_id)
         if pair is None:
-            errors.append(FieldError("pair_id", f"no pair {pair_id}"))
+            errors.append(
+                FieldError("pair_id", Text("There is no pair with the id %(id)s.", id=pair_id))
+            )
         elif cohort_id is not None and pair.cohort_id != cohort_id:
-            errors.append(FieldError("pair_id", f"pair {pair.code} is not of that cohort"))
+            errors.append(
+                FieldError("pair_id", Text("Pair %(pair)s is not in that cohort.", pair=pair.code))
+            )
         else:
             cohort_id = pair.cohort_id
     if cohort_id is not None:
         cohort = session.get(Cohort, cohort_id)
         if cohort is None:
-            errors.append(FieldError("cohort_id", f"no cohort {cohort_id}"))
+            errors.append(
+                FieldError(
+                    "cohort_id", Text("There is no cohort with the id %(id)s.", id=cohort_id)
+                )
+            )
         elif programme_id is not None and cohort.programme_id != programme_id:
-            errors.append(FieldError("cohort_id", f"cohort {cohort_id} is not of that programme"))
+            errors.append(
+                FieldError(
+                    "cohort_id",
+                    Text("Cohort %(cohort)s is not in that programme.", cohort=cohort.code),
+                )
+            )
         else:
             programme_id = cohort.programme_id
     if programme_id is not None and session.get(Programme, programme_id) is None:
-        errors.append(FieldError("programme_id", f"no programme {programme_id}"))
+        errors.append(
+            FieldError(
+                "programme_id", Text("There is no programme with the id %(id)s.", id=programme_id)
+            )
+        )
     if errors:
-        raise ValidationFailed("the deviation points to records that do not exist", errors)
+        raise ValidationFailed(
+            Text("The deviation names a programme, cohort or pair that does not exist."), errors
+        )
     if actor.programme_id is not None and programme_id != actor.programme_id:
         raise ValidationFailed(
-            "outside the token's programme",
-            [FieldError("programme_id", "a scoped token logs deviations of its own programme")],
+            Text("This token logs deviations of its own programme only."),
+            [FieldError("programme_id", Text("Choose the token's own programme."))],
         )
     return programme_id, cohort_id, pair_id
 
@@ -185,8 +205,13 @@ def _links(
 def _procedure_version(session: Session, version_id: int | None) -> int | None:
     if version_id is not None and session.get(ProcedureVersion, version_id) is None:
         raise ValidationFailed(
-            "unknown procedure version",
-            [FieldError("procedure_version_id", f"no procedure version {version_id}")],
+            Text("The deviation names a procedure version that does not exist."),
+            [
+                FieldError(
+                    "procedure_version_id",
+                    Text("There is no procedure version with the id %(id)s.", id=version_id),
+                )
+            ],
         )
     return version_id
 
@@ -194,11 +219,13 @@ def _procedure_version(session: Session, version_id: int | None) -> int | None:
 def _check_dates(detected_on: date, due_on: date) -> None:
     errors = []
     if detected_on > today():
-        errors.append(FieldError("detected_at", "must not be in the future"))
+        errors.append(FieldError("detected_at", Text("Enter a time that has already come.")))
     if due_on < detected_on:
-        errors.append(FieldError("due_on", "must not be before the deviation was detected"))
+        errors.append(
+            FieldError("due_on", Text("Enter a due date on or after the day it was detected."))
+        )
     if errors:
-        raise ValidationFailed("the deviation's dates are out of order", errors)
+        raise ValidationFailed(Text("The deviation's dates are out of order."), errors)
 
 
 def create(session: Session, *, actor: Actor, data: DeviationCreate) -> Deviation:
@@ -261,13 +288,17 @@ def update(
     deviation = get(session, actor=actor, deviation_id=deviation_id)
     check_if_match(current=deviation.version, if_match=if_match, what="deviation")
     if deviation.status is DeviationStatus.closed:
-        raise Conflict(f"{deviation.number} is closed: reopen it to change it")
+        raise Conflict(
+            Text("%(number)s is closed: reopen it to change it.", number=deviation.number)
+        )
     changes = data.model_dump(exclude_unset=True)
     nulls = [
-        FieldError(f, "may not be null") for f, v in changes.items() if v is None and f in _NOT_NULL
+        FieldError(f, Text("This cannot be left empty."))
+        for f, v in changes.items()
+        if v is None and f in _NOT_NULL
     ]
     if nulls:
-        raise ValidationFailed("required fields cannot be cleared", nulls)
+        raise ValidationFailed(Text("Required fields cannot be emptied."), nulls)
     if {"programme_id", "cohort_id", "pair_id"} & changes.keys():
         programme_id = changes.get("programme_id", deviation.programme_id)
         cohort_id = changes.get("cohort_id", deviation.cohort_id)
@@ -327,8 +358,13 @@ def transition(
     if target == DeviationStatus.action_required and deviation.severity in NEEDS_ROOT_CAUSE:
         if not (deviation.root_cause_method and deviation.root_cause):
             raise Conflict(
-                f"{deviation.number} is {deviation.severity.value}: record its root-cause analysis "
-                "(root_cause_method and root_cause) before action_required"
+                Text(
+                    "%(number)s is %(severity)s: record the root cause and how it was found "
+                    "before setting the status to %(status)s.",
+                    number=deviation.number,
+                    severity=deviation.severity,
+                    status=DeviationStatus.action_required,
+                )
             )
     if target == DeviationStatus.closed:
         _close(session, actor, deviation, data)
@@ -355,14 +391,21 @@ def _close(session: Session, actor: Actor, deviation: Deviation, data: Deviation
     actions = list(deviation.actions)
     if not actions and not data.no_action_reason:
         raise ValidationFailed(
-            "a deviation without corrective actions is closed only with a reason",
-            [FieldError("no_action_reason", "say why no corrective action is needed")],
+            Text("A deviation without corrective actions is closed only with a reason."),
+            [FieldError("no_action_reason", Text("Say why no corrective action is needed."))],
         )
     pending = _pending(actions)
     if pending:
         raise Conflict(
-            f"{deviation.number} has actions not yet verified: "
-            + ", ".join(f"{a.number} ({a.status.value})" for a in pending)
+            Text(
+                "%(number)s has corrective actions not yet verified: %(actions)s. Verify them "
+                "before closing the deviation.",
+                number=deviation.number,
+                actions=[
+                    Text("%(number)s (%(status)s)", number=a.number, status=a.status)
+                    for a in pending
+                ],
+            )
         )
     deviation.closure_summary = data.closure_summary
     deviation.no_action_reason = data.no_action_reason if not actions else None
