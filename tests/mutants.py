@@ -48,8 +48,9 @@ MUTANTS = [
         "a token scoped to one programme reads another programme's pair",
         "qms/pairs/service.py",
         "if pair is None or actor.programme_id not in (None, programme_of(pair)):\n"
-        '        raise NotFound(f"no pair {pair_id}")',
-        'if pair is None:\n        raise NotFound(f"no pair {pair_id}")',
+        '        raise NotFound(Text("There is no pair with the id %(id)s.", id=pair_id))',
+        "if pair is None:\n"
+        '        raise NotFound(Text("There is no pair with the id %(id)s.", id=pair_id))',
         ("tests/test_scope.py",),
     ),
     Mutant(

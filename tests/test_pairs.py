@@ -74,6 +74,16 @@ class TestMatching:
         assert r.json()["errors"][0]["field"] == "mentee_id"
         assert "is a mentor" in r.json()["errors"][0]["message"]
 
+    def test_a_refused_match_is_said_in_norwegian(self, client, session, coordinator, cohort):
+        a, b = (
+            make_participant(session, cohort, "mentor"),
+            make_participant(session, cohort, "mentor"),
+        )
+        r = _match(client, {**coordinator, "Accept-Language": "nb"}, a, b)
+        assert r.status_code == 422
+        assert r.json()["detail"] == "Et par trenger en adept her."
+        assert r.json()["errors"][0]["message"] == f"{b.code} er mentor: velg en adept."
+
     def test_mentor_and_mentee_share_a_cohort(self, client, session, coordinator, cohort):
         other = make_cohort(session, make_programme(session))
         r = _match(

@@ -14,6 +14,7 @@ from qms.audit.service import created, diff, record_event
 from qms.concurrency import check_if_match
 from qms.db import utcnow
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
+from qms.i18n import Text
 from qms.numbering import next_number
 from qms.pagination import Page, paginate
 from qms.pairs.models import Meeting, Pair, PairStatus
@@ -85,7 +86,7 @@ def get(session: Session, *, actor: Actor, pair_id: int) -> Pair:
     require(actor, Action.pair_read)
     pair = session.get(Pair, pair_id)
     if pair is None or actor.programme_id not in (None, programme_of(pair)):
-        raise NotFound(f"no pair {pair_id}")
+        raise NotFound(Text("There is no pair with the id %(id)s.", id=pair_id))
     return pair
 
 
@@ -94,7 +95,7 @@ def get_by_code(session: Session, *, actor: Actor, code: str) -> Pair:
     require(actor, Action.pair_read)
     pair = session.scalars(select(Pair).where(Pair.code == code.strip().upper())).one_or_none()
     if pair is None or actor.programme_id not in (None, programme_of(pair)):
-        raise NotFound(f"no pair {code}")
+        raise NotFound(Text("There is no pair %(code)s.", code=code.strip().upper()))
     return pair
 
 
@@ -147,13 +148,21 @@ def _participant(
         person = participants.get(session, actor=actor, participant_id=participant_id)
     except NotFound:
         raise ValidationFailed(
-            "unknown participant", [FieldError(field, f"no participant {participant_id}")]
+            Text("The pair names a participant that does not exist."),
+            [
+                FieldError(
+                    field, Text("There is no participant with the id %(id)s.", id=participant_id)
+                )
+            ],
         ) from None
     if person.role is not role:
-        raise ValidationFailed(
-            f"a pair needs a {role.value} here",
-            [FieldError(field, f"{person.code} is a {person.role.value}, not a {role.value}")],
-        )
+        if role is ParticipantRole.mentor:
+            detail = Text("A pair needs a mentor here.")
+            message = Text("%(code)s is a mentee: choose a mentor.", code=person.code)
+        else:
+            detail = Text("A pair needs a mentee here.")
+            message = Text("%(code)s is a mentor: choose a mentee.", code=person.code)
+        raise ValidationFailed(detail, [FieldError(field, message)])
     return person
 
 
@@ -164,48 +173,99 @@ def match(session: Session, *, actor: Actor, data: PairCreate) -> Pair:
     mentee = _participant(session, actor, data.mentee_id, "mentee_id", ParticipantRole.mentee)
     if mentor.cohort_id != mentee.cohort_id:
         raise ValidationFailed(
-            "mentor and mentee are in different cohorts",
-            [FieldError("mentee_id", f"{mentee.code} is not in {mentor.code}'s cohort")],
+            Text("The mentor and the mentee are in different cohorts."),
+            [
+                FieldError(
+                    "mentee_id",
+                    Text(
+                        "%(mentee)s is not in the cohort of %(mentor)s: choose a mentee of "
+                        "that cohort.",
+                        mentee=mentee.code,
+                        mentor=mentor.code,
+                    ),
+                )
+            ],
         )
     cohort = mentee.cohort
     matched_on = data.matched_on or today()
     earliest = cohort.start_on - timedelta(days=365)
     if not earliest <= matched_on <= min(cohort.end_on, today()):
         raise ValidationFailed(
-            "the match date does not fit the cohort",
+            Text("The match date does not fit the cohort."),
             [
                 FieldError(
                     "matched_on",
-                    f"must fall between {earliest} and {cohort.end_on}, and not in the future",
+                    Text(
+                        "Enter a date from %(first)s to %(last)s that is not in the future.",
+                        first=earliest,
+                        last=cohort.end_on,
+                    ),
                 )
             ],
         )
     if _live_count(session, Pair.mentee_id, mentee.id):
-        raise Conflict(f"{mentee.code} is already in a matched or active pair")
+        raise Conflict(
+            Text(
+                "%(code)s is already in a matched or active pair: complete or unwind that pair "
+                "first.",
+                code=mentee.code,
+            )
+        )
     capacity = cohort.programme.max_mentees_per_mentor
     if _live_count(session, Pair.mentor_id, mentor.id) >= capacity:
         raise Conflict(
-            f"{mentor.code} already mentors {capacity} mentee(s), the programme's maximum"
+            Text(
+                "%(code)s already mentors as many mentees as the programme allows (%(count)s): "
+                "choose another mentor.",
+                code=mentor.code,
+                count=capacity,
+            )
         )
     if data.rematch_of_id is not None:
         old = session.get(Pair, data.rematch_of_id)
         if old is None or old.cohort_id != cohort.id:
             raise ValidationFailed(
-                "unknown pair to rematch",
-                [FieldError("rematch_of_id", f"no pair {data.rematch_of_id} in this cohort")],
+                Text("The pair to rematch does not exist in this cohort."),
+                [
+                    FieldError(
+                        "rematch_of_id",
+                        Text(
+                            "There is no pair with the id %(id)s in this cohort.",
+                            id=data.rematch_of_id,
+                        ),
+                    )
+                ],
             )
         if old.status is not PairStatus.unwound:
             raise ValidationFailed(
-                "only an unwound pair is rematched",
-                [FieldError("rematch_of_id", f"{old.code} is {old.status.value}, not unwound")],
+                Text("Only an unwound pair is rematched."),
+                [
+                    FieldError(
+                        "rematch_of_id",
+                        Text(
+                            "%(code)s is %(status)s: unwind it before matching its people again.",
+                            code=old.code,
+                            status=old.status,
+                        ),
+                    )
+                ],
             )
         if mentee.id not in (old.mentee_id, old.mentor_id) and mentor.id not in (
             old.mentee_id,
             old.mentor_id,
         ):
             raise ValidationFailed(
-                "a rematch keeps one of the people",
-                [FieldError("rematch_of_id", f"{old.code} shares no participant with this match")],
+                Text("A rematch keeps the mentor or the mentee of the unwound pair."),
+                [
+                    FieldError(
+                        "rematch_of_id",
+                        Text(
+                            "%(code)s has neither this mentor nor this mentee: choose the pair "
+                            "one of them was in.",
+                            code=old.code,
+                        ),
+                    )
+                ],
             )
     _, code = next_number(session, series="PAIR", year=0)
     pair = Pair(
@@ -248,20 +308,29 @@ def transition(
     before = snapshot(pair, FIELDS)
     if on > today():
         raise ValidationFailed(
-            "a date in the future", [FieldError("on", "must not be in the future")]
+            Text("The date is in the future."),
+            [FieldError("on", Text("Enter a date that is not in the future."))],
         )
     if target == PairStatus.active:
         if on < pair.matched_on:
             raise ValidationFailed(
-                "the pair starts before it was matched",
-                [FieldError("on", f"must not be before {pair.matched_on}")],
+                Text("The pair cannot start before it was matched."),
+                [FieldError("on", Text("Enter a date on or after %(day)s.", day=pair.matched_on))],
             )
         pair.started_on = on
     else:
         if on < (pair.started_on or pair.matched_on):
             raise ValidationFailed(
-                "the pair ends before it began",
-                [FieldError("on", f"must not be before {pair.started_on or pair.matched_on}")],
+                Text("The pair cannot end before it began."),
+                [
+                    FieldError(
+                        "on",
+                        Text(
+                            "Enter a date on or after %(day)s.",
+                            day=pair.started_on or pair.matched_on,
+                        ),
+                    )
+                ],
             )
         pair.ended_on = on
         pair.closure_reason = data.reason
@@ -285,18 +354,51 @@ def transition(
 def _check_meeting(pair: Pair, data: MeetingCreate, field: str = "held_on") -> list[FieldError]:
     cohort = pair.mentee.cohort
     if pair.started_on is None:
-        return [FieldError("pair", f"{pair.code} has not started: move it to active first")]
+        return [
+            FieldError(
+                "pair",
+                Text(
+                    "%(code)s has not started: start the pair before recording its meetings.",
+                    code=pair.code,
+                ),
+            )
+        ]
     errors = []
     if not cohort.start_on <= data.held_on <= cohort.end_on:
         errors.append(
-            FieldError(field, f"outside the cohort ({cohort.start_on} to {cohort.end_on})")
+            FieldError(
+                field,
+                Text(
+                    "Enter a date within the cohort, from %(first)s to %(last)s.",
+                    first=cohort.start_on,
+                    last=cohort.end_on,
+                ),
+            )
         )
     elif data.held_on < pair.started_on:
-        errors.append(FieldError(field, f"before {pair.code} started ({pair.started_on})"))
+        errors.append(
+            FieldError(
+                field,
+                Text(
+                    "%(code)s started on %(day)s: enter a date on or after it.",
+                    code=pair.code,
+                    day=pair.started_on,
+                ),
+            )
+        )
     elif pair.ended_on is not None and data.held_on > pair.ended_on:
-        errors.append(FieldError(field, f"after {pair.code} ended ({pair.ended_on})"))
+        errors.append(
+            FieldError(
+                field,
+                Text(
+                    "%(code)s ended on %(day)s: enter a date on or before it.",
+                    code=pair.code,
+                    day=pair.ended_on,
+                ),
+            )
+        )
     elif data.held_on > today():
-        errors.append(FieldError(field, "in the future"))
+        errors.append(FieldError(field, Text("Enter a date that is not in the future.")))
     return errors
 
 
@@ -322,7 +424,7 @@ def record_meeting(session: Session, *, actor: Actor, pair_id: int, data: Meetin
     pair = get(session, actor=actor, pair_id=pair_id)
     errors = _check_meeting(pair, data)
     if errors:
-        raise ValidationFailed("the meeting does not fit the pair", errors)
+        raise ValidationFailed(Text("The meeting does not fit the pair."), errors)
     return _add_meeting(session, actor, pair, data)
 
 
@@ -341,15 +443,27 @@ def record_meetings(session: Session, *, actor: Actor, data: MeetingBulk) -> lis
         except NotFound:
             pair = None
         if pair is None:
-            named = row.pair_id or row.pair or "none given"
-            errors.append(FieldError("pair", f"no pair {named}", row=number))
+            if row.pair_id is not None:
+                missing = Text("There is no pair with the id %(id)s.", id=row.pair_id)
+            elif row.pair:
+                missing = Text("There is no pair %(code)s.", code=row.pair.strip().upper())
+            else:
+                missing = Text("Name the pair by its code, such as PAIR-0001.")
+            errors.append(FieldError("pair", missing, row=number))
             continue
         meeting = MeetingCreate.model_validate(row.model_dump(include=set(MEETING_FIELDS)))
         row_errors = _check_meeting(pair, meeting)
         errors += [FieldError(e.field, e.message, row=number) for e in row_errors]
         resolved.append((pair, meeting))
     if errors:
-        raise ValidationFailed(f"{len(errors)} row(s) have problems; nothing was written", errors)
+        raise ValidationFailed(
+            Text(
+                "Rows with problems: %(count)s. Nothing was written: correct them and send all the "
+                "rows again.",
+                count=len({e.row for e in errors}),
+            ),
+            errors,
+        )
     return [_add_meeting(session, actor, pair, meeting) for pair, meeting in resolved]
 
 
