@@ -153,6 +153,7 @@ class TestErase:
         client.post(f"/api/v1/participants/{p.id}/erase", headers=coordinator, json={})
         again = client.post(f"/api/v1/participants/{p.id}/erase", headers=coordinator, json={})
         assert again.status_code == 409
+        assert again.json()["detail"] == f"The personal data of {p.code} is erased already."
         etag = client.get(f"/api/v1/participants/{p.id}", headers=coordinator).headers["etag"]
         r = client.patch(
             f"/api/v1/participants/{p.id}",
@@ -160,6 +161,24 @@ class TestErase:
             json={"personal": {"name": "Back again"}},
         )
         assert r.status_code == 409
+
+    def test_a_second_erasure_is_refused_in_norwegian(
+        self, client, session, coordinator, cohort
+    ) -> None:
+        p = make_participant(session, cohort)
+        client.post(f"/api/v1/participants/{p.id}/erase", headers=coordinator, json={})
+        again = client.post(
+            f"/api/v1/participants/{p.id}/erase",
+            headers={**coordinator, "Accept-Language": "nb"},
+            json={},
+        )
+        assert again.status_code == 409
+        assert again.json()["detail"] == f"Personopplysningene til {p.code} er allerede slettet."
+        missing = client.get(
+            "/api/v1/participants/999999", headers={**coordinator, "Accept-Language": "nb"}
+        )
+        assert missing.status_code == 404
+        assert missing.json()["detail"] == "Det finnes ingen deltaker med id 999999."
 
     def test_an_edit_of_personal_data_moves_the_version_and_hides_the_values(
         self, client, session, coordinator, cohort

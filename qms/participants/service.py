@@ -11,6 +11,7 @@ from qms.audit.service import created, diff, record_event
 from qms.concurrency import check_if_match
 from qms.db import utcnow
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
+from qms.i18n import Text
 from qms.numbering import next_number
 from qms.pagination import Page, paginate
 from qms.participants.models import (
@@ -77,7 +78,8 @@ def _cohort(session: Session, actor: Actor, cohort_id: int) -> Cohort:
     cohort = session.get(Cohort, cohort_id)
     if cohort is None or (actor.programme_id not in (None, cohort.programme_id)):
         raise ValidationFailed(
-            "unknown cohort", [FieldError("cohort_id", f"no cohort {cohort_id}")]
+            Text("The participant names a cohort that does not exist."),
+            [FieldError("cohort_id", Text("There is no cohort with the id %(id)s.", id=cohort_id))],
         )
     return cohort
 
@@ -91,7 +93,7 @@ def get(session: Session, *, actor: Actor, participant_id: int) -> Participant:
     require(actor, Action.participant_read)
     participant = session.get(Participant, participant_id)
     if participant is None or not _visible(actor, participant):
-        raise NotFound(f"no participant {participant_id}")
+        raise NotFound(Text("There is no participant with the id %(id)s.", id=participant_id))
     return participant
 
 
@@ -102,7 +104,7 @@ def get_by_code(session: Session, *, actor: Actor, code: str) -> Participant:
         select(Participant).where(Participant.code == code.strip().upper())
     ).one_or_none()
     if participant is None or not _visible(actor, participant):
-        raise NotFound(f"no participant {code}")
+        raise NotFound(Text("There is no participant %(code)s.", code=code.strip().upper()))
     return participant
 
 
@@ -176,7 +178,13 @@ def update(
     personal_changes = data.personal.model_dump(exclude_unset=True) if data.personal else {}
     record = participant.personal
     if personal_changes and record.erased_at is not None:
-        raise Conflict(f"the personal data of {participant.code} was erased and stays erased")
+        raise Conflict(
+            Text(
+                "The personal data of %(code)s was erased and stays erased: it cannot be "
+                "entered again.",
+                code=participant.code,
+            )
+        )
     before = {**snapshot(participant, FIELDS), **snapshot(record, PERSONAL)}
     for field, value in changes.items():
         setattr(participant, field, value)
@@ -211,7 +219,9 @@ def erase(
     participant = get(session, actor=actor, participant_id=participant_id)
     record = participant.personal
     if record.erased_at is not None:
-        raise Conflict(f"the personal data of {participant.code} is erased already")
+        raise Conflict(
+            Text("The personal data of %(code)s is erased already.", code=participant.code)
+        )
     had = [f for f in PERSONAL if getattr(record, f) is not None]
     record.name = record.email = record.phone = None
     record.erased_at = utcnow()
@@ -234,8 +244,13 @@ def _mentee(session: Session, actor: Actor, participant_id: int) -> Participant:
     participant = get(session, actor=actor, participant_id=participant_id)
     if participant.role is not ParticipantRole.mentee:
         raise ValidationFailed(
-            "goals belong to mentees",
-            [FieldError("participant_id", f"{participant.code} is a mentor")],
+            Text("Learning-plan goals belong to mentees."),
+            [
+                FieldError(
+                    "participant_id",
+                    Text("%(code)s is a mentor: choose a mentee.", code=participant.code),
+                )
+            ],
         )
     return participant
 
@@ -279,7 +294,7 @@ def update_goal(
     require(actor, Action.participant_write)
     goal = session.get(Goal, goal_id)
     if goal is None:
-        raise NotFound(f"no goal {goal_id}")
+        raise NotFound(Text("There is no goal with the id %(id)s.", id=goal_id))
     mentee = get(session, actor=actor, participant_id=goal.participant_id)
     check_if_match(current=goal.version, if_match=if_match, what="goal")
     changes = data.model_dump(exclude_unset=True)
