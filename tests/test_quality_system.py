@@ -131,9 +131,9 @@ class TestInternalAudits:
         ("change", "field", "message"),
         [
             ({"auditees": ["auditor-bjorn"]}, "auditors[0]", "also an auditee"),
-            ({"auditors": ["nobody"]}, "auditors[0]", "no active user"),
+            ({"auditors": ["nobody"]}, "auditors[0]", "There is no active user nobody."),
             ({"end_on": "2000-01-01"}, "end_on", "not be before"),
-            ({"procedure_codes": ["PR-99"]}, "procedure_codes[0]", "no procedure PR-99"),
+            ({"procedure_codes": ["PR-99"]}, "procedure_codes[0]", "There is no procedure PR-99."),
         ],
     )
     def test_a_plan_that_cannot_stand_is_refused_by_field_and_nothing_kept(
@@ -144,6 +144,22 @@ class TestInternalAudits:
         assert r.status_code == 422, r.text
         assert any(e["field"] == field and message in e["message"] for e in r.json()["errors"])
         assert (_count(session, InternalAudit), _count(session, AuditEvent)) == before
+
+    def test_a_refused_plan_is_explained_in_bokmal(
+        self, client, session, lead, auditor_user
+    ) -> None:
+        r = client.post(
+            "/api/v1/audits",
+            headers={**lead, "Accept-Language": "nb"},
+            json=_plan(auditors=["nobody"]),
+        )
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert body["title"] == "Validation failed"
+        assert body["detail"] == "Revisjonsplanen kan ikke stå slik den er: velg andre revisorer."
+        assert {e["field"]: e["message"] for e in body["errors"]} == {
+            "auditors[0]": "Det finnes ingen aktiv bruker nobody."
+        }
 
     def test_no_one_audits_a_procedure_they_wrote(self, client, session, lead) -> None:
         writer = make_user(session, Role.quality_lead, name="lead-writer")
@@ -288,6 +304,17 @@ class TestManagementReviews:
         )
         assert early.status_code == 422
         assert early.json()["errors"][0]["field"] == "held_on"
+        norwegian = _move(
+            client,
+            {**lead, "Accept-Language": "nb"},
+            path,
+            to="held",
+            held_on=(TODAY - timedelta(days=100)).isoformat(),
+        )
+        end = TODAY - timedelta(days=1)
+        assert norwegian.json()["errors"][0]["message"] == (
+            f"Oppgi en dato på eller etter periodens slutt, {end:%d.%m.%Y}."
+        )
         held = _move(client, lead, path, to="held", held_on=TODAY.isoformat())
         assert held.status_code == 200
         assert held.json()["inputs_frozen"] is True

@@ -1055,7 +1055,7 @@ class TestAuditPages:
         # No one audits themselves; a checklist line without its question is named.
         refused = self._plan(client, token, auditees="ingrid-auditor")
         assert refused.status_code == 422
-        assert "no one audits themselves" in error_beside(refused.text, "auditors")
+        assert "is also an auditee" in error_beside(refused.text, "auditors")
         refused = self._plan(client, token, checklist="| PR-03")
         assert refused.status_code == 422
         assert "the question comes first" in error_beside(refused.text, "checklist")
@@ -1107,7 +1107,10 @@ class TestAuditPages:
 
         early = move("reported")
         assert early.status_code == 422
-        assert error_beside(early.text, "conclusion") == "write the conclusion before reporting"
+        assert (
+            error_beside(early.text, "conclusion")
+            == "Write the conclusion before reporting the audit."
+        )
         session.refresh(audit)
         findings = client.post(
             f"/audits/{audit.id}/findings",
@@ -1182,7 +1185,9 @@ class TestReviewPages:
 
         early = move("held", held_on="2026-07-15")
         assert early.status_code == 422
-        assert error_beside(early.text, "participants") == "name who took part before it is held"
+        assert error_beside(early.text, "participants") == (
+            "Name who took part before marking the review held."
+        )
         session.refresh(review)
         saved = client.post(
             f"/reviews/{review.id}/record",
@@ -1223,7 +1228,10 @@ class TestReviewPages:
 
         unwritten = move("closed")
         assert unwritten.status_code == 422
-        assert error_beside(unwritten.text, "conclusion") == "write the conclusion before closing"
+        assert (
+            error_beside(unwritten.text, "conclusion")
+            == "Write the conclusion before closing the review."
+        )
         session.refresh(review)
         client.post(
             f"/reviews/{review.id}/record",

@@ -31,6 +31,7 @@ from qms.audits.schemas import (
 from qms.concurrency import check_if_match
 from qms.db import utcnow
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
+from qms.i18n import Text
 from qms.numbering import next_number
 from qms.periods import check_range
 from qms.permissions import Action, Actor, require
@@ -103,7 +104,7 @@ def get(session: Session, *, actor: Actor, review_id: int) -> ManagementReview:
     require(actor, Action.review_read)
     review = session.get(ManagementReview, review_id)
     if review is None or actor.programme_id not in (None, review.programme_id):
-        raise NotFound(f"no management review {review_id}")
+        raise NotFound(Text("There is no management review with the id %(id)s.", id=review_id))
     return review
 
 
@@ -134,7 +135,9 @@ def preview(
     require(actor, Action.review_read)
     check_range(period_start, period_end)
     if actor.programme_id is not None and programme_id != actor.programme_id:
-        raise NotFound("the token is limited to another programme")
+        raise NotFound(
+            Text("This token is limited to another programme: choose its own programme.")
+        )
     if programme_id is not None:
         programmes.get_programme(session, actor=actor, programme_id=programme_id)
     return compile_inputs(
@@ -186,12 +189,20 @@ def update(
     changes = data.model_dump(exclude_unset=True)
     reject_nulls(changes, changes.keys())
     if review.status in (ReviewStatus.closed, ReviewStatus.cancelled):
-        raise Conflict(f"{review.number} is {review.status.value}")
+        raise Conflict(
+            Text(
+                "%(number)s is %(status)s: it can no longer change.",
+                number=review.number,
+                status=review.status,
+            )
+        )
     if {
         "period_start",
         "period_end",
     } & changes.keys() and review.status is not ReviewStatus.planned:
-        raise Conflict(f"{review.number} was held: its inputs are frozen with their period")
+        raise Conflict(
+            Text("%(number)s was held: its period is frozen with its inputs.", number=review.number)
+        )
     check_range(
         changes.get("period_start", review.period_start),
         changes.get("period_end", review.period_end),
@@ -222,7 +233,12 @@ def decide(
     review = get(session, actor=actor, review_id=review_id)
     if review.status is not ReviewStatus.held:
         raise Conflict(
-            f"{review.number} is {review.status.value}: decisions are recorded once it is held"
+            Text(
+                "%(number)s is %(status)s: decisions are recorded once it is %(held)s.",
+                number=review.number,
+                status=review.status,
+                held=ReviewStatus.held,
+            )
         )
     action = None
     if data.action is not None:
@@ -283,11 +299,25 @@ def transition(
     if target is ReviewStatus.held:
         errors = []
         if data.held_on is not None and data.held_on < review.period_end:
-            errors.append(FieldError("held_on", "must not be before the period ends"))
+            errors.append(
+                FieldError(
+                    "held_on",
+                    Text(
+                        "Enter a date on or after the end of the period, %(day)s.",
+                        day=review.period_end,
+                    ),
+                )
+            )
         if not review.participants:
-            errors.append(FieldError("participants", "name who took part before it is held"))
+            errors.append(
+                FieldError(
+                    "participants", Text("Name who took part before marking the review held.")
+                )
+            )
         if errors:
-            raise ValidationFailed(f"{review.number} cannot be marked held", errors)
+            raise ValidationFailed(
+                Text("%(number)s cannot be marked held yet.", number=review.number), errors
+            )
         review.held_on = data.held_on
         review.inputs = compile_inputs(
             session,
@@ -300,8 +330,8 @@ def transition(
     if target is ReviewStatus.closed:
         if not review.conclusion.strip():
             raise ValidationFailed(
-                f"{review.number} cannot be closed yet",
-                [FieldError("conclusion", "write the conclusion before closing")],
+                Text("%(number)s cannot be closed yet.", number=review.number),
+                [FieldError("conclusion", Text("Write the conclusion before closing the review."))],
             )
         review.closed_at = utcnow()
     review.status = target

@@ -28,6 +28,7 @@ from qms.deviations.models import Deviation, DeviationKind, DeviationSource
 from qms.deviations.schemas import DeviationCreate
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
 from qms.frameworks.catalogue import ISO
+from qms.i18n import Either, Text
 from qms.numbering import next_number
 from qms.periods import check_range
 from qms.permissions import Action, Actor, Role, require
@@ -116,7 +117,7 @@ def get(session: Session, *, actor: Actor, audit_id: int) -> InternalAudit:
     require(actor, Action.internal_audit_read)
     audit = session.get(InternalAudit, audit_id)
     if audit is None or not _visible(actor, audit):
-        raise NotFound(f"no internal audit {audit_id}")
+        raise NotFound(Text("There is no internal audit with the id %(id)s.", id=audit_id))
     return audit
 
 
@@ -150,11 +151,13 @@ def _procedures(session: Session, codes: Sequence[str], field: str) -> list[Proc
     for i, code in enumerate(codes):
         procedure = procedures.get_by_code(session, code)
         if procedure is None:
-            errors.append(FieldError(f"{field}[{i}]", f"no procedure {code}"))
+            errors.append(
+                FieldError(f"{field}[{i}]", Text("There is no procedure %(code)s.", code=code))
+            )
         else:
             found.append(procedure)
     if errors:
-        raise ValidationFailed("unknown procedures", errors)
+        raise ValidationFailed(Text("A procedure named does not exist: check its code."), errors)
     return found
 
 
@@ -168,12 +171,31 @@ def _check_plan(session: Session, values: dict[str, Any]) -> None:
         field = f"auditors[{i}]"
         user = get_user_by_name(session, name)
         if user is None or not user.is_active:
-            errors.append(FieldError(field, f"no active user {name!r}"))
+            errors.append(FieldError(field, Text("There is no active user %(name)s.", name=name)))
             continue
         if user.role not in AUDITOR_ROLES:
-            errors.append(FieldError(field, f"a user with role {user.role.value} cannot audit"))
+            errors.append(
+                FieldError(
+                    field,
+                    Text(
+                        "%(name)s has the role %(role)s and cannot audit: choose someone with "
+                        "the role %(roles)s.",
+                        name=name,
+                        role=user.role,
+                        roles=Either((Role.admin, Role.quality_lead, Role.coordinator)),
+                    ),
+                )
+            )
         if name.casefold() in auditees:
-            errors.append(FieldError(field, f"{name} is also an auditee: no one audits themselves"))
+            errors.append(
+                FieldError(
+                    field,
+                    Text(
+                        "%(name)s is also an auditee: choose an auditor who is not audited.",
+                        name=name,
+                    ),
+                )
+            )
         for procedure in in_scope:
             version = procedures.effective(procedure) or (
                 procedure.versions[-1] if procedure.versions else None
@@ -182,12 +204,19 @@ def _check_plan(session: Session, values: dict[str, Any]) -> None:
                 errors.append(
                     FieldError(
                         field,
-                        f"{name} wrote or approved {procedure.code} version {version.number}, "
-                        "which is in scope: no one audits their own work",
+                        Text(
+                            "%(name)s wrote or approved %(procedure)s version %(version)s, which "
+                            "is in scope: choose an auditor who does not audit their own work.",
+                            name=name,
+                            procedure=procedure.code,
+                            version=version.number,
+                        ),
                     )
                 )
     if errors:
-        raise ValidationFailed("the audit plan cannot stand as given", errors)
+        raise ValidationFailed(
+            Text("The audit plan cannot stand as given: choose other auditors."), errors
+        )
 
 
 def _new_line(
@@ -254,12 +283,24 @@ def update(
     changes = data.model_dump(exclude_unset=True)
     reject_nulls(changes, PLAN | FINDINGS)
     if PLAN & changes.keys() and audit.status is not AuditStatus.planned:
-        raise Conflict(f"{audit.number} is {audit.status.value}: its plan can no longer change")
+        raise Conflict(
+            Text(
+                "%(number)s is %(status)s: its plan can no longer change.",
+                number=audit.number,
+                status=audit.status,
+            )
+        )
     if FINDINGS & changes.keys() and audit.status not in (
         AuditStatus.planned,
         AuditStatus.in_progress,
     ):
-        raise Conflict(f"{audit.number} is {audit.status.value}: its findings are reported")
+        raise Conflict(
+            Text(
+                "%(number)s is %(status)s: its findings are already reported.",
+                number=audit.number,
+                status=audit.status,
+            )
+        )
     if PLAN & changes.keys():
         _check_plan(session, {**snapshot(audit, PLAN), **changes})
     before = snapshot(audit, FIELDS)
@@ -287,7 +328,13 @@ def add_line(
     require(actor, Action.internal_audit_manage)
     audit = get(session, actor=actor, audit_id=audit_id)
     if audit.status not in (AuditStatus.planned, AuditStatus.in_progress):
-        raise Conflict(f"{audit.number} is {audit.status.value}: its checklist is closed")
+        raise Conflict(
+            Text(
+                "%(number)s is %(status)s: its checklist can no longer change.",
+                number=audit.number,
+                status=audit.status,
+            )
+        )
     position = max((line.position for line in audit.lines), default=0) + 1
     line = _new_line(session, audit, data, position, "")
     audit.updated_at = utcnow()
@@ -360,16 +407,28 @@ def answer_line(
     audit = get(session, actor=actor, audit_id=audit_id)
     line = session.get(ChecklistLine, line_id)
     if line is None or line.audit_id != audit.id:
-        raise NotFound(f"no line {line_id} in {audit.number}")
+        raise NotFound(
+            Text(
+                "There is no checklist line with the id %(id)s in %(number)s.",
+                id=line_id,
+                number=audit.number,
+            )
+        )
     check_if_match(current=line.version, if_match=if_match, what="checklist line")
     if audit.status is not AuditStatus.in_progress:
         raise Conflict(
-            f"{audit.number} is {audit.status.value}: lines are answered while in_progress"
+            Text(
+                "%(number)s is %(status)s: its checklist is answered only while it is "
+                "%(required)s.",
+                number=audit.number,
+                status=audit.status,
+                required=AuditStatus.in_progress,
+            )
         )
     if data.conforms is Conformity.no and not data.evidence.strip():
         raise ValidationFailed(
-            "a non-conformity needs its evidence",
-            [FieldError("evidence", "required when the answer is no")],
+            Text("Record the evidence of the non-conformity."),
+            [FieldError("evidence", Text("Describe what was seen when the answer is no."))],
         )
     before = snapshot(line, LINE_FIELDS)
     line.conforms = data.conforms
@@ -416,16 +475,33 @@ def transition(
     target = AuditStatus(data.to)
     if target is AuditStatus.in_progress and audit.status is AuditStatus.planned:
         if not audit.lines:
-            raise Conflict(f"{audit.number} has no checklist: add its questions first")
+            raise Conflict(
+                Text(
+                    "%(number)s has no checklist: add its questions before starting the audit.",
+                    number=audit.number,
+                )
+            )
     if target is AuditStatus.reported:
-        open_lines = [str(line.position) for line in audit.lines if line.conforms is None]
+        open_lines = [line.position for line in audit.lines if line.conforms is None]
         errors = []
         if open_lines:
-            errors.append(FieldError("lines", f"not answered: {', '.join(open_lines)}"))
+            errors.append(
+                FieldError(
+                    "lines",
+                    Text(
+                        "Answer every line of the checklist first; not yet answered: %(lines)s.",
+                        lines=open_lines,
+                    ),
+                )
+            )
         if not audit.conclusion.strip():
-            errors.append(FieldError("conclusion", "write the conclusion before reporting"))
+            errors.append(
+                FieldError("conclusion", Text("Write the conclusion before reporting the audit."))
+            )
         if errors:
-            raise ValidationFailed(f"{audit.number} cannot be reported yet", errors)
+            raise ValidationFailed(
+                Text("%(number)s cannot be reported yet.", number=audit.number), errors
+            )
     before = snapshot(audit, FIELDS)
     audit.status = target
     now = utcnow()
