@@ -141,7 +141,24 @@ class TestFollowUps:
             json={**ANSWERS, "held_on": str(TODAY), "outcome": "on_track"},
         )
         assert r.status_code == 409
-        assert pair.code in r.json()["detail"]
+        assert r.json()["detail"] == (
+            f"{pair.code} is unwound: its follow-up can no longer be held."
+        )
+
+    def test_a_refused_follow_up_is_said_in_norwegian(self, client, session, lead, cohort, pair):
+        [scheduled] = client.post(
+            f"/api/v1/cohorts/{cohort.id}/follow-ups/schedule", headers=lead, json={}
+        ).json()
+        r = client.post(
+            f"/api/v1/follow-ups/{scheduled['id']}/record",
+            headers={**lead, "If-Match": f'"{scheduled["version"]}"', "Accept-Language": "nb"},
+            json={**ANSWERS, "held_on": str(months_back(2)), "outcome": "at_risk"},
+        )
+        assert r.status_code == 422
+        assert r.json()["detail"] == "Oppfølgingen kan ikke registreres slik den er sendt."
+        assert r.json()["errors"][0]["message"] == (
+            "Skriv beslutningen, eller koble til et avvik, når resultatet er i faresonen."
+        )
 
 
 class TestRules:

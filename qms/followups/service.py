@@ -14,6 +14,7 @@ from qms.deviations.models import Deviation
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
 from qms.followups.models import FollowUp, FollowUpOutcome
 from qms.followups.schemas import CohortFollowUps, FollowUpRead, FollowUpRecord
+from qms.i18n import Text
 from qms.pairs import service as pairs
 from qms.pairs.models import Pair
 from qms.permissions import Action, Actor, require
@@ -77,7 +78,7 @@ def get(session: Session, *, actor: Actor, follow_up_id: int) -> FollowUp:
     require(actor, Action.followup_read)
     follow_up = session.get(FollowUp, follow_up_id)
     if follow_up is None or actor.programme_id not in (None, pairs.programme_of(follow_up.pair)):
-        raise NotFound(f"no follow-up {follow_up_id}")
+        raise NotFound(Text("There is no follow-up with the id %(id)s.", id=follow_up_id))
     return follow_up
 
 
@@ -113,12 +114,22 @@ def schedule_cohort(
     when = on or cohort.midpoint_on
     if when is None:
         raise ValidationFailed(
-            "the cohort has no midpoint", [FieldError("on", "give the date of the follow-ups")]
+            Text("The cohort has no midpoint."),
+            [FieldError("on", Text("Enter the date of the follow-ups."))],
         )
     if not cohort.start_on <= when <= cohort.end_on:
         raise ValidationFailed(
-            "the date is outside the cohort",
-            [FieldError("on", f"must fall between {cohort.start_on} and {cohort.end_on}")],
+            Text("The date is outside the cohort."),
+            [
+                FieldError(
+                    "on",
+                    Text(
+                        "Enter a date within the cohort, from %(first)s to %(last)s.",
+                        first=cohort.start_on,
+                        last=cohort.end_on,
+                    ),
+                )
+            ],
         )
     # The pairs are locked before their follow-ups are read: two people scheduling at once
     # take turns, and the second finds the first's follow-ups instead of adding its own.
@@ -136,14 +147,25 @@ def schedule_pair(session: Session, *, actor: Actor, pair_id: int, on: date) -> 
     require(actor, Action.followup_write)
     pair = pairs.get(session, actor=actor, pair_id=pair_id)
     if pair.status not in pairs.LIVE:
-        raise Conflict(f"{pair.code} is {pair.status.value}: it has no follow-up to come")
+        raise Conflict(
+            Text(
+                "%(code)s is %(status)s: only a matched or active pair has a follow-up to come.",
+                code=pair.code,
+                status=pair.status,
+            )
+        )
     cohort = pair.mentee.cohort
     if not cohort.start_on <= on <= cohort.end_on:
         raise ValidationFailed(
-            "the date is outside the cohort",
+            Text("The date is outside the cohort."),
             [
                 FieldError(
-                    "scheduled_on", f"must fall between {cohort.start_on} and {cohort.end_on}"
+                    "scheduled_on",
+                    Text(
+                        "Enter a date within the cohort, from %(first)s to %(last)s.",
+                        first=cohort.start_on,
+                        last=cohort.end_on,
+                    ),
                 )
             ],
         )
@@ -180,21 +202,55 @@ def record(
     check_if_match(current=follow_up.version, if_match=if_match, what="follow-up")
     pair = follow_up.pair
     if pair.status not in pairs.LIVE:
-        raise Conflict(f"{pair.code} is {pair.status.value}: its follow-up can no longer be held")
+        raise Conflict(
+            Text(
+                "%(code)s is %(status)s: its follow-up can no longer be held.",
+                code=pair.code,
+                status=pair.status,
+            )
+        )
     if follow_up.held_on is not None:
-        raise Conflict(f"the follow-up of {pair.code} was recorded on {follow_up.held_on}")
+        raise Conflict(
+            Text(
+                "The follow-up of %(code)s was recorded already, as held on %(day)s.",
+                code=pair.code,
+                day=follow_up.held_on,
+            )
+        )
     errors = []
     cohort = pair.mentee.cohort
     if not cohort.start_on <= data.held_on <= min(cohort.end_on, pairs.today()):
-        errors.append(FieldError("held_on", "must fall within the cohort and not in the future"))
+        errors.append(
+            FieldError(
+                "held_on",
+                Text(
+                    "Enter a date from %(first)s to %(last)s that is not in the future.",
+                    first=cohort.start_on,
+                    last=cohort.end_on,
+                ),
+            )
+        )
     if data.outcome is FollowUpOutcome.at_risk and not (data.decision or data.deviation_id):
-        errors.append(FieldError("decision", "an at_risk outcome needs a decision or a deviation"))
+        errors.append(
+            FieldError(
+                "decision",
+                Text(
+                    "Write the decision, or link a deviation, when the outcome is %(outcome)s.",
+                    outcome=FollowUpOutcome.at_risk,
+                ),
+            )
+        )
     if data.deviation_id is not None:
         deviation = session.get(Deviation, data.deviation_id)
         if deviation is None or actor.programme_id not in (None, deviation.programme_id):
-            errors.append(FieldError("deviation_id", f"no deviation {data.deviation_id}"))
+            errors.append(
+                FieldError(
+                    "deviation_id",
+                    Text("There is no deviation with the id %(id)s.", id=data.deviation_id),
+                )
+            )
     if errors:
-        raise ValidationFailed("the follow-up cannot be recorded as given", errors)
+        raise ValidationFailed(Text("The follow-up cannot be recorded as given."), errors)
     before = snapshot(follow_up, ANSWERS)
     values = data.model_dump()
     values["relationship_rating"] = values.pop("relationship")
