@@ -191,7 +191,23 @@ class TestCohorts:
         )
         assert r.status_code == 422
         assert r.json()["errors"] == [
-            {"field": "midpoint_on", "message": "must lie between start_on and end_on"}
+            {
+                "field": "midpoint_on",
+                "message": "Enter a midpoint between the start date and the end date.",
+            }
+        ]
+
+    def test_dates_out_of_order_are_said_in_norwegian(self, client, session, coordinator) -> None:
+        p = make_programme(session)
+        r = client.post(
+            f"/api/v1/programmes/{p.id}/cohorts",
+            headers={**coordinator, "Accept-Language": "nb"},
+            json={"code": "BAD", "name": "Bad", "start_on": "2027-02-01", "end_on": "2027-01-31"},
+        )
+        assert r.status_code == 422
+        assert r.json()["detail"] == "Datoene for kullet kommer i feil rekkefølge."
+        assert r.json()["errors"] == [
+            {"field": "end_on", "message": "Skriv inn en sluttdato etter startdatoen."}
         ]
 
     def test_a_cohort_edit_is_checked_against_the_stored_dates(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from qms.audit.service import created, diff, record_event
 from qms.concurrency import check_if_match
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
+from qms.i18n import Text
 from qms.pagination import Page
 from qms.permissions import Action, Actor, require, require_unscoped
 from qms.programmes import repository
@@ -42,7 +43,7 @@ def get_programme(session: Session, *, actor: Actor, programme_id: int) -> Progr
     require(actor, Action.programme_read)
     programme = session.get(Programme, programme_id)
     if programme is None or (actor.programme_id is not None and actor.programme_id != programme.id):
-        raise NotFound(f"no programme {programme_id}")
+        raise NotFound(Text("There is no programme with the id %(id)s.", id=programme_id))
     return programme
 
 
@@ -56,7 +57,8 @@ def check_programme_field(
         get_programme(session, actor=actor, programme_id=programme_id)
     except NotFound:
         raise ValidationFailed(
-            "unknown programme", [FieldError(field, f"no programme {programme_id}")]
+            Text("The request names a programme that does not exist."),
+            [FieldError(field, Text("There is no programme with the id %(id)s.", id=programme_id))],
         ) from None
 
 
@@ -78,9 +80,14 @@ def list_programmes(
 def create_programme(session: Session, *, actor: Actor, data: ProgrammeCreate) -> Programme:
     """Create a programme in state planned."""
     require(actor, Action.programme_write)
-    require_unscoped(actor, "create programmes")
+    require_unscoped(actor, Action.programme_write)
     if repository.get_by_code(session, data.code) is not None:
-        raise Conflict(f"a programme with code {data.code!r} exists already")
+        raise Conflict(
+            Text(
+                "A programme with the code %(code)s exists already: choose another code.",
+                code=data.code,
+            )
+        )
     programme = Programme(**data.model_dump(), status=ProgrammeStatus.planned)
     session.add(programme)
     session.flush()
@@ -145,8 +152,16 @@ def transition_programme(
     PROGRAMME.move(source, to, reason=reason)
     if to == ProgrammeStatus.running and not programme.cohorts:
         raise ValidationFailed(
-            "a programme starts running with its first cohort",
-            [FieldError("to", "add a cohort before moving the programme to running")],
+            Text("A programme starts running with its first cohort."),
+            [
+                FieldError(
+                    "to",
+                    Text(
+                        "Add a cohort before setting the programme to %(status)s.",
+                        status=ProgrammeStatus.running,
+                    ),
+                )
+            ],
         )
     programme.status = ProgrammeStatus(to)
     session.flush()
@@ -166,11 +181,15 @@ def transition_programme(
 def _check_cohort_dates(start_on: date, midpoint_on: date | None, end_on: date) -> None:
     errors = []
     if start_on >= end_on:
-        errors.append(FieldError("end_on", "must be after start_on"))
+        errors.append(FieldError("end_on", Text("Enter an end date after the start date.")))
     if midpoint_on is not None and not start_on < midpoint_on < end_on:
-        errors.append(FieldError("midpoint_on", "must lie between start_on and end_on"))
+        errors.append(
+            FieldError(
+                "midpoint_on", Text("Enter a midpoint between the start date and the end date.")
+            )
+        )
     if errors:
-        raise ValidationFailed("the cohort's dates are out of order", errors)
+        raise ValidationFailed(Text("The cohort's dates are out of order."), errors)
 
 
 def default_midpoint(start_on: date, end_on: date) -> date:
@@ -185,13 +204,25 @@ def create_cohort(
     require(actor, Action.programme_write)
     programme = get_programme(session, actor=actor, programme_id=programme_id)
     if programme.status in (ProgrammeStatus.closed, ProgrammeStatus.cancelled):
-        raise Conflict(f"programme {programme.code} is {programme.status.value}: no new cohorts")
+        raise Conflict(
+            Text(
+                "Programme %(code)s is %(status)s: it takes no new cohorts.",
+                code=programme.code,
+                status=programme.status,
+            )
+        )
     midpoint = data.midpoint_on
     if midpoint is None and data.start_on < data.end_on:
         midpoint = default_midpoint(data.start_on, data.end_on)
     _check_cohort_dates(data.start_on, midpoint, data.end_on)
     if repository.get_cohort_by_code(session, programme.id, data.code) is not None:
-        raise Conflict(f"programme {programme.code} has a cohort {data.code!r} already")
+        raise Conflict(
+            Text(
+                "Programme %(programme)s has a cohort %(code)s already: choose another code.",
+                programme=programme.code,
+                code=data.code,
+            )
+        )
     cohort = Cohort(
         programme_id=programme.id,
         code=data.code,
@@ -221,7 +252,7 @@ def get_cohort(session: Session, *, actor: Actor, cohort_id: int) -> Cohort:
     if cohort is None or (
         actor.programme_id is not None and actor.programme_id != cohort.programme_id
     ):
-        raise NotFound(f"no cohort {cohort_id}")
+        raise NotFound(Text("There is no cohort with the id %(id)s.", id=cohort_id))
     return cohort
 
 
