@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from qms.errors import Forbidden
+from qms.i18n import Code, Text
 
 
 class Role(enum.StrEnum):
@@ -145,6 +146,8 @@ class Actor:
     programme_id: int | None = None
     token_id: int | None = None
     web_session_id: int | None = None
+    # The name people read them by (the user's display name); the login `name` is what is kept.
+    display_name: str | None = None
 
     def can(self, action: Action) -> bool:
         """Say whether this actor's role allows the action."""
@@ -159,13 +162,22 @@ def can(role: Role, action: Action) -> bool:
 def require(actor: Actor, action: Action) -> None:
     """Raise Forbidden unless the actor's role allows the action."""
     if not actor.can(action):
-        raise Forbidden(f"role {actor.role.value} may not {action.value}")
+        raise Forbidden(forbidden(actor.role, action))
 
 
-def require_unscoped(actor: Actor, what: str) -> None:
+def require_unscoped(actor: Actor, action: Action) -> None:
     """Raise Forbidden for an actor whose token is limited to one programme."""
     if actor.programme_id is not None:
-        raise Forbidden(f"a token scoped to one programme may not {what}")
+        raise Forbidden(
+            Text("A token limited to one programme may not %(action)s.", action=Code(action))
+        )
+
+
+def forbidden(role: Role, action: Action) -> Text:
+    """Return why a role may not do something, as the reader is told."""
+    return Text(
+        "Your role, %(role)s, does not allow you to %(action)s.", role=role, action=Code(action)
+    )
 
 
 # The actor recorded for a request whose credentials failed; it has the least-privileged role.

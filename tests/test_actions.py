@@ -411,7 +411,7 @@ def test_an_action_opened_as_its_deviation_closes_never_leaves_it_closed_with_an
     if first == "closing":
         assert closed.status_code == 200, closed.text
         assert opened.status_code == 422, opened.text
-        assert "is closed; reopen it first" in opened.json()["errors"][0]["message"]
+        assert "is closed: reopen it first." in opened.json()["errors"][0]["message"]
         assert (status, actions) == (DeviationStatus.closed, [])
     else:
         assert opened.status_code == 201, opened.text

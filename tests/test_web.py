@@ -27,7 +27,7 @@ from qms.errors import ValidationFailed
 from qms.followups.models import FollowUpOutcome
 from qms.permissions import Role
 from tests.conftest import make_client
-from tests.factories import ADMIN, make_deviation
+from tests.factories import ADMIN, make_action, make_deviation
 from tests.threads import at_once
 from tests.web import PASSWORD, csrf_of, error_beside, read_page, sign_in, web_user
 
@@ -349,6 +349,56 @@ class TestDeviationPages:
         assert error_beside(closing.text, "closed-closure_summary")
         assert '<details class="move" open>' in closing.text
 
+    def test_people_are_named_by_their_display_names_not_their_logins(
+        self, client, session
+    ) -> None:
+        from qms.accounts import service as accounts
+
+        name = web_user(session, Role.quality_lead, "kari-n")
+        accounts.set_display_name(
+            session, actor=ADMIN, user_name=name, display_name="Kari Nordmann"
+        )
+        session.flush()
+        sign_in(client, name)
+        # The header says who is signed in by the name people read them by.
+        who = re.search(r'<div class="who">\s*<span>([^<]*)</span>', client.get("/").text)
+        assert who is not None
+        assert who.group(1).startswith("Kari Nordmann ·")
+        deviation = make_deviation(session, title="Pair met once in March")
+        kari = session.scalars(select(User).where(User.name == name)).one()
+        action = make_action(session, [deviation], owner=kari)
+        session.flush()
+        token = csrf_of(client.get(f"/deviations/{deviation.id}").text)
+        assert client.post(
+            f"/deviations/{deviation.id}/move",
+            data={"csrf_token": token, "to": "investigating", "version": str(deviation.version)},
+            follow_redirects=False,
+        ).is_redirect
+        page = client.get(f"/deviations/{deviation.id}").text
+        timeline = re.search(r'<ol class="timeline">(.*?)</ol>', page, re.S)
+        assert timeline is not None
+        # The move is Kari's, by her display name; the logging is by an actor that is no user.
+        assert "Kari Nordmann" in timeline.group(1)
+        assert name not in timeline.group(1)
+        assert ADMIN.name in timeline.group(1)
+        # The action she owns, in the list and in the change that planned it.
+        assert f"{action.title} · Kari Nordmann ·" in page
+        assert "owner: Kari Nordmann" in timeline.group(1).replace("\n", " ")
+        # The audit trail keeps the login; its page shows the display name.
+        moved = _events(session, "deviation.transitioned")[-1]
+        assert moved.actor == name
+        trail = client.get("/audit-trail").text
+        assert "<td>Kari Nordmann</td>" in trail
+        assert f"<td>{name}</td>" not in trail
+
+    def test_the_timeline_names_people_in_the_fields_the_service_names(self) -> None:
+        from qms.accounts.service import PERSON_FIELDS
+
+        macros = (TEMPLATES / "macros.html").read_text()
+        listed = re.search(r"macro changed_value.*?if name in \(([^)]*)\)", macros, re.S)
+        assert listed is not None
+        assert set(re.findall(r'"([^"]+)"', listed.group(1))) == set(PERSON_FIELDS)
+
     def test_the_list_filters_like_the_api(self, client, session) -> None:
         self._lead(client, session)
         major = make_deviation(session, severity="major", title="Mentor absent for months")
@@ -359,8 +409,8 @@ class TestDeviationPages:
         assert minor.number not in r.text
         bad = client.get("/deviations?severity=grave&detected_from=yesterday")
         assert bad.status_code == 200
-        assert "must be one of" in error_beside(bad.text, "severity")
-        assert "YYYY-MM-DD" in error_beside(bad.text, "detected_from")
+        assert "Choose one of: minor, major or critical." in error_beside(bad.text, "severity")
+        assert "Enter a date such as 2026-06-30." in error_beside(bad.text, "detected_from")
 
     def test_a_missing_deviation_is_a_404_page(self, client, session) -> None:
         self._lead(client, session)
@@ -394,7 +444,7 @@ class TestAuditorSeesAndChangesNothing:
             },
         )
         assert r.status_code == 403
-        assert "may not deviation.log" in r.text
+        assert "does not allow you to log deviations" in r.text
         assert _count(session, Deviation) == before
         moved = client.post(
             f"/deviations/{deviation.id}/move",
@@ -918,7 +968,7 @@ class TestUserPages:
         token = csrf_of(client.get("/users").text)
         bad = client.post("/users", data={"csrf_token": token, "name": "-bad name", "role": "x"})
         assert bad.status_code == 422
-        assert error_beside(bad.text, "role") == "choose one"
+        assert error_beside(bad.text, "role") == "Choose a role."
         bad = client.post("/users", data={"csrf_token": token, "name": "-bad", "role": "auditor"})
         assert error_beside(bad.text, "name")
         assert client.post(
@@ -983,7 +1033,56 @@ class TestUserPages:
             f"/users/{me.id}/active", data={"csrf_token": token, "active": "false"}
         )
         assert itself.status_code == 409
-        assert "no one deactivates themselves" in itself.text
+        assert "You cannot deactivate yourself" in itself.text
+
+    def test_an_admin_gives_and_changes_display_names(self, client, session) -> None:
+        from qms.accounts.models import User
+
+        sign_in(client, web_user(session, Role.admin, "root-admin"))
+        token = csrf_of(client.get("/users").text)
+        assert client.post(
+            "/users",
+            data={
+                "csrf_token": token,
+                "name": "kari-n",
+                "display_name": "Kari Nordmann",
+                "role": "coordinator",
+            },
+            follow_redirects=False,
+        ).is_redirect
+        kari = session.scalars(select(User).where(User.name == "kari-n")).one()
+        assert kari.display_name == "Kari Nordmann"
+        assert "<td>Kari Nordmann</td>" in client.get("/users").text
+        too_long = client.post(
+            f"/users/{kari.id}/display-name",
+            data={"csrf_token": token, "display_name": "K" * 201},
+        )
+        assert too_long.status_code == 422
+        assert error_beside(too_long.text, f"display-name-{kari.id}-display_name")
+        assert client.post(
+            f"/users/{kari.id}/display-name",
+            data={"csrf_token": token, "display_name": "Kari Nordmann Berg"},
+            follow_redirects=False,
+        ).is_redirect
+        session.refresh(kari)
+        assert kari.display_name == "Kari Nordmann Berg"
+        changed = _events(session, "user.display_name_changed")
+        assert [(e.actor, e.entity_id, e.changes) for e in changed] == [
+            (
+                "root-admin",
+                str(kari.id),
+                {"display_name": {"old": "Kari Nordmann", "new": "Kari Nordmann Berg"}},
+            )
+        ]
+        # Emptied, the user name is shown again.
+        assert client.post(
+            f"/users/{kari.id}/display-name",
+            data={"csrf_token": token, "display_name": ""},
+            follow_redirects=False,
+        ).is_redirect
+        session.refresh(kari)
+        assert kari.display_name is None
+        assert len(_events(session, "user.display_name_changed")) == 2
 
     def test_only_admins_see_users(self, client, session) -> None:
         sign_in(client, web_user(session, Role.quality_lead))

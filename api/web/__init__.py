@@ -33,6 +33,7 @@ from api.web.pages import (
     session,
     users,
 )
+from qms.i18n import Text
 
 STATIC = Path(__file__).parent / "static"
 # Sent with every page: no framing (clickjacking), scripts and forms from this site only, no
@@ -120,6 +121,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _no_route(request: Request, exc: StarletteHTTPException) -> Response:
         if is_page(request.url.path) and exc.status_code in (404, 405):
-            return await problem_page(request, exc.status_code, str(exc.detail))
+            detail = (
+                Text("There is no page at this address.")
+                if exc.status_code == 404
+                else Text("This page cannot be used that way.")
+            )
+            return await problem_page(request, exc.status_code, detail)
         answer = api_answer(request, exc)
         return await answer if inspect.isawaitable(answer) else answer

@@ -42,9 +42,9 @@ from qms.config import get_settings
 from qms.db import Database
 from qms.errors import FieldError, InvalidTransition, QMSError, ValidationFailed
 from qms.fields import MAX_INT, in_calendar
-from qms.i18n import timeline, validation
+from qms.i18n import Code, Either, Text, timeline, validation
 from qms.i18n.values import VALUES
-from qms.permissions import Action, Actor
+from qms.permissions import Action, Actor, forbidden
 
 
 def digits_at_most(limit: int) -> str:
@@ -211,6 +211,7 @@ def show_days_in(text: str | None) -> str:
 
 
 templates.env.filters["label"] = show_label
+templates.env.filters["said"] = lambda text: i18n.said(text, _rendering_language.get())
 templates.env.globals["headline"] = lambda event, numbers: timeline.headline(
     event, _rendering_language.get(), numbers
 )
@@ -272,7 +273,7 @@ def _signed_in(request: Request) -> Page:
         with database.unit_of_work(write=False) as session:
             signed = web_accounts.session_of(session, secret)
     if signed is None:
-        raise WebProblem(401, "sign in to continue", sign_in=True)
+        raise WebProblem(401, Text("Sign in to continue."), sign_in=True)
     if accounts.use_is_audited(signed.actor) and request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         with database.unit_of_work() as session:
@@ -302,7 +303,7 @@ class PagePermission:
         if request.method not in ("GET", "HEAD"):
             await check_csrf(request, page.csrf_token)
         if not page.actor.can(self.action):
-            raise WebProblem(403, f"role {page.actor.role.value} may not {self.action.value}")
+            raise WebProblem(403, forbidden(page.actor.role, self.action))
         return page
 
 
@@ -319,7 +320,9 @@ async def check_csrf(request: Request, expected: str) -> None:
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise WebProblem(403, "the form has expired or did not come from this site: reload it")
+        raise WebProblem(
+            403, Text("The form has expired or did not come from this site: reload the page.")
+        )
 
 
 def render(
@@ -465,7 +468,8 @@ async def problem_page(
         page = await signed_in(request)
     except WebProblem:
         pass
-    return render(page, request, "problem.html", status=status, status_code=status, detail=detail)
+    shown = i18n.said(detail, language(request))
+    return render(page, request, "problem.html", status=status, status_code=status, detail=shown)
 
 
 def form_values(form: Mapping[str, Any], *names: str) -> dict[str, Any]:
@@ -535,7 +539,7 @@ class Params:
         raw = self.params.get(name)
         value = raw.strip() if isinstance(raw, str) else ""
         if len(value) > max_length:
-            self.errors[name] = f"at most {max_length} characters"
+            self.errors[name] = Text("Enter at most %(count)s characters.", count=max_length)
             return None
         return value or None
 
@@ -546,7 +550,9 @@ class Params:
         try:
             return kind(value)
         except ValueError:
-            self.errors[name] = "must be one of: " + ", ".join(str(m.value) for m in kind)
+            self.errors[name] = Text(
+                "Choose one of: %(choices)s.", choices=Either(Code(m.value) for m in kind)
+            )
             return None
 
     def number(self, name: str) -> int | None:
@@ -554,7 +560,7 @@ class Params:
         if value is None:
             return None
         if not value.isdigit() or not 1 <= int(value) <= MAX_INT:
-            self.errors[name] = "must be a whole number, 1 or more"
+            self.errors[name] = Text("Enter a whole number, 1 or more.")
             return None
         return int(value)
 
@@ -565,7 +571,7 @@ class Params:
         try:
             day = date.fromisoformat(value)
         except ValueError:
-            self.errors[name] = "must be a date, YYYY-MM-DD"
+            self.errors[name] = Text("Enter a date such as 2026-06-30.")
             return None
         try:
             return in_calendar(day)
@@ -578,7 +584,7 @@ class Params:
         if value is None:
             return None
         if value not in ("true", "false"):
-            self.errors[name] = "must be true or false"
+            self.errors[name] = Text("Choose yes or no.")
             return None
         return value == "true"
 

@@ -29,6 +29,7 @@ from qms.db import utcnow
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, DeviationStatus
 from qms.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from qms.i18n import Text
 from qms.numbering import next_number
 from qms.pagination import Page
 from qms.permissions import Action, Actor, Role, require
@@ -119,7 +120,7 @@ def get(session: Session, *, actor: Actor, action_id: int) -> CorrectiveAction:
     require(actor, Action.action_read)
     action = session.get(CorrectiveAction, action_id)
     if action is None or not _visible(actor, action):
-        raise NotFound(f"no corrective action {action_id}")
+        raise NotFound(Text("There is no corrective action with the id %(id)s.", id=action_id))
     return action
 
 
@@ -150,11 +151,23 @@ def list_actions(
 def _owner(session: Session, name: str, field: str = "owner") -> User:
     user = users.get_user_by_name(session, name)
     if user is None or not user.is_active:
-        raise ValidationFailed("unknown owner", [FieldError(field, f"no active user {name!r}")])
+        raise ValidationFailed(
+            Text("The owner must be an active user."),
+            [FieldError(field, Text("There is no active user %(name)r.", name=name))],
+        )
     if user.role not in OWNER_ROLES:
         raise ValidationFailed(
-            "the owner cannot carry out actions",
-            [FieldError(field, f"a user with role {user.role.value} cannot own an action")],
+            Text("The owner cannot carry out corrective actions."),
+            [
+                FieldError(
+                    field,
+                    Text(
+                        "A user whose role is %(role)s cannot own a corrective action; choose "
+                        "a quality lead or a coordinator.",
+                        role=user.role,
+                    ),
+                )
+            ],
         )
     return user
 
@@ -168,13 +181,22 @@ def _deviations(session: Session, actor: Actor, ids: Sequence[int]) -> list[Devi
         if deviation is None or (
             actor.programme_id is not None and deviation.programme_id != actor.programme_id
         ):
-            errors.append(FieldError(field, f"no deviation {deviation_id}"))
+            errors.append(
+                FieldError(
+                    field, Text("There is no deviation with the id %(id)s.", id=deviation_id)
+                )
+            )
         elif deviation.status is DeviationStatus.closed:
-            errors.append(FieldError(field, f"{deviation.number} is closed; reopen it first"))
+            errors.append(
+                FieldError(
+                    field,
+                    Text("%(number)s is closed: reopen it first.", number=deviation.number),
+                )
+            )
         else:
             found.append(deviation)
     if errors:
-        raise ValidationFailed("the action must point to open deviations", errors)
+        raise ValidationFailed(Text("A corrective action must answer open deviations."), errors)
     return found
 
 
@@ -184,8 +206,8 @@ def _check_due(linked: Sequence[Deviation], data_due: Any, field: str = "due_on"
     earliest = max(d.detected_at.date() for d in linked)
     if data_due < earliest:
         raise ValidationFailed(
-            "the due date is before the deviation was detected",
-            [FieldError(field, f"must not be before {earliest.isoformat()}")],
+            Text("The due date is before the deviation was detected."),
+            [FieldError(field, Text("Enter a date on or after %(day)s.", day=earliest))],
         )
 
 
@@ -252,8 +274,13 @@ def create(session: Session, *, actor: Actor, data: ActionCreate) -> CorrectiveA
     linked = _deviations(session, actor, data.deviation_ids)
     if data.effectiveness_check_on is not None and data.effectiveness_check_on < data.due_on:
         raise ValidationFailed(
-            "the effectiveness check comes before the action is due",
-            [FieldError("effectiveness_check_on", "must not be before due_on")],
+            Text("The effectiveness check comes before the action is due."),
+            [
+                FieldError(
+                    "effectiveness_check_on",
+                    Text("Enter a date on or after the due date."),
+                )
+            ],
         )
     return _new_action(
         session, actor, data, linked, effectiveness_check_on=data.effectiveness_check_on
@@ -276,13 +303,21 @@ def update(
     action = get(session, actor=actor, action_id=action_id)
     check_if_match(current=action.version, if_match=if_match, what="corrective action")
     if action.status not in OPEN_STATUSES:
-        raise Conflict(f"{action.number} is {action.status.value}: it can no longer be changed")
+        raise Conflict(
+            Text(
+                "%(number)s is %(status)s: it can no longer be changed.",
+                number=action.number,
+                status=action.status,
+            )
+        )
     changes = data.model_dump(exclude_unset=True)
     nulls = [
-        FieldError(f, "may not be null") for f, v in changes.items() if v is None and f in _NOT_NULL
+        FieldError(f, Text("This cannot be left empty."))
+        for f, v in changes.items()
+        if v is None and f in _NOT_NULL
     ]
     if nulls:
-        raise ValidationFailed("required fields cannot be cleared", nulls)
+        raise ValidationFailed(Text("Required fields cannot be emptied."), nulls)
     before = _snapshot(action)
     before_owner = action.owner.name
     if "owner" in changes:
@@ -294,8 +329,13 @@ def update(
     check_on = changes.get("effectiveness_check_on", action.effectiveness_check_on)
     if check_on is not None and check_on < changes.get("due_on", action.due_on):
         raise ValidationFailed(
-            "the effectiveness check comes before the action is due",
-            [FieldError("effectiveness_check_on", "must not be before due_on")],
+            Text("The effectiveness check comes before the action is due."),
+            [
+                FieldError(
+                    "effectiveness_check_on",
+                    Text("Enter a date on or after the due date."),
+                )
+            ],
         )
     for field, value in changes.items():
         setattr(action, field, value)
@@ -336,8 +376,11 @@ def transition(
         own = actor.user_id is not None and actor.user_id == action.owner_id
         if not own or data.to not in (ActionStatus.in_progress, ActionStatus.done):
             raise Forbidden(
-                f"role {actor.role.value} may only report progress (in_progress, done) on its "
-                "own actions"
+                Text(
+                    "Your role, %(role)s, allows you to report progress only on corrective "
+                    "actions you own.",
+                    role=actor.role,
+                )
             )
     check_if_match(current=action.version, if_match=if_match, what="corrective action")
     source, target = action.status.value, data.to.value
@@ -351,7 +394,9 @@ def transition(
         action.completion_note = data.completion_note
     elif target in (ActionStatus.verified_effective, ActionStatus.ineffective):
         if actor.user_id is not None and actor.user_id == action.owner_id:
-            raise Forbidden(f"{action.number} is owned by {actor.name}: another person verifies it")
+            raise Forbidden(
+                Text("You own %(number)s: another person verifies it.", number=action.number)
+            )
         action.verified_at = now
         action.verified_by = actor.name
         action.verified_by_id = actor.user_id

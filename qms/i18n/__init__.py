@@ -79,9 +79,10 @@ def translate(text: str, language: str) -> str:
 def label(value: str, language: str) -> str:
     """Return a stored value (a state, a severity, a role) as a reader says it, never its code."""
     # Imported here: the table of labels marks its words with N_ from this module.
-    from qms.i18n.values import VALUES
+    from qms.i18n.values import ACTIONS, VALUES
 
-    return translate(VALUES.get(value, value.replace("_", " ")), language)
+    words = VALUES.get(value) or ACTIONS.get(value) or value.replace("_", " ")
+    return translate(words, language)
 
 
 def field_label(name: str, language: str) -> str:

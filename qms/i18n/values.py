@@ -8,7 +8,7 @@ words here and a translation in each language.
 
 from __future__ import annotations
 
-from qms.i18n import N_
+from qms.i18n import N_, label, translate
 
 VALUES: dict[str, str] = {
     # qms.actions.models.ActionStatus
@@ -149,15 +149,6 @@ VALUES: dict[str, str] = {
     # Rules of the checks (qms.checks.service.RULES), named in the management-review input
     "follow_up_overdue": N_("follow-up overdue"),
     "at_risk_undecided": N_("at risk without a decision"),
-    # Events of the audit trail
-    "deviation.created": N_("deviation.created"),
-    "deviation.transitioned": N_("deviation.transitioned"),
-    "deviation.updated": N_("deviation.updated"),
-    "deviation.action_linked": N_("deviation.action linked"),
-    "action.created": N_("action.created"),
-    "action.transitioned": N_("action.transitioned"),
-    "action.updated": N_("action.updated"),
-    "signature.signed": N_("signature.signed"),
     # The records whose life cycle is a state machine (qms.workflow), named in refusals
     "programme": N_("programme"),
     "corrective action": N_("corrective action"),
@@ -181,6 +172,158 @@ VALUES: dict[str, str] = {
     "closure_summary": N_("closure summary"),
     "no_action_reason": N_("no action reason"),
     "completion_note": N_("completion note"),
+    # Who someone is: the name people read a user by, and its change in the audit trail
+    "display_name": N_("display name"),
+    "user.display_name_changed": N_("display name changed"),
+}
+
+# The kinds of record the audit trail names (an event's entity), as its pick-list and its rows
+# name them; kept apart from VALUES, where "action" is a corrective action's field.
+KINDS: dict[str, str] = {
+    "programme": N_("programme"),
+    "cohort": N_("cohort"),
+    "participant": N_("participant"),
+    "goal": N_("goal"),
+    "pair": N_("pair"),
+    "meeting": N_("meeting"),
+    "follow_up": N_("mid-programme follow-up"),
+    "procedure": N_("procedure"),
+    "procedure_version": N_("procedure version"),
+    "deviation": N_("deviation"),
+    "action": N_("corrective action"),
+    "internal_audit": N_("internal audit"),
+    "management_review": N_("management review"),
+    "indicator": N_("indicator"),
+    "instrument": N_("survey instrument"),
+    "evaluation_batch": N_("import"),
+    "issued_document": N_("issued document"),
+    "retention_decision": N_("disposition decision"),
+    "check": N_("rule check"),
+    "rule_finding": N_("rule finding"),
+    "user": N_("user"),
+    "token": N_("access token"),
+    "web_session": N_("web session"),
+    "session": N_("sign-in"),
+}
+
+# The events of the audit trail, as its pick-list and its rows name them: every event the code
+# records (tests/test_audit_view.py holds the code to this list).
+EVENTS: dict[str, str] = {
+    "programme.created": N_("programme created"),
+    "programme.updated": N_("programme changed"),
+    "programme.transitioned": N_("programme status changed"),
+    "cohort.created": N_("cohort created"),
+    "cohort.updated": N_("cohort changed"),
+    "participant.created": N_("participant registered"),
+    "participant.updated": N_("participant changed"),
+    "participant.erased": N_("personal data erased"),
+    "goal.created": N_("goal set"),
+    "goal.updated": N_("goal changed"),
+    "pair.matched": N_("pair matched"),
+    "pair.transitioned": N_("pair status changed"),
+    "meeting.recorded": N_("meeting recorded"),
+    "follow_up.scheduled": N_("follow-up scheduled"),
+    "follow_up.rescheduled": N_("follow-up rescheduled"),
+    "follow_up.recorded": N_("follow-up recorded"),
+    "procedure.created": N_("procedure created"),
+    "procedure_version.drafted": N_("procedure version drafted"),
+    "procedure_version.updated": N_("procedure version changed"),
+    "procedure_version.transitioned": N_("procedure version status changed"),
+    "procedure_version.reviewed": N_("procedure version reviewed"),
+    "procedure_version.superseded": N_("procedure version superseded"),
+    "deviation.created": N_("deviation logged"),
+    "deviation.updated": N_("deviation changed"),
+    "deviation.transitioned": N_("deviation status changed"),
+    "deviation.action_linked": N_("corrective action linked to deviation"),
+    "action.created": N_("corrective action planned"),
+    "action.updated": N_("corrective action changed"),
+    "action.transitioned": N_("corrective action status changed"),
+    "internal_audit.planned": N_("internal audit planned"),
+    "internal_audit.updated": N_("internal audit changed"),
+    "internal_audit.line_added": N_("checklist line added"),
+    "internal_audit.line_answered": N_("checklist line answered"),
+    "internal_audit.in_progress": N_("internal audit started"),
+    "internal_audit.reported": N_("internal audit reported"),
+    "internal_audit.closed": N_("internal audit closed"),
+    "internal_audit.cancelled": N_("internal audit cancelled"),
+    "review.planned": N_("management review planned"),
+    "review.updated": N_("management review changed"),
+    "review.decided": N_("management review decision recorded"),
+    "review.held": N_("management review held"),
+    "review.closed": N_("management review closed"),
+    "review.cancelled": N_("management review cancelled"),
+    "indicator.defined": N_("indicator defined"),
+    "indicator.value_entered": N_("indicator value entered"),
+    "instrument.created": N_("survey instrument created"),
+    "import.completed": N_("import completed"),
+    "import.rolled_back": N_("import rolled back"),
+    "document.issued": N_("document issued"),
+    "signature.signed": N_("signed"),
+    "retention.disposed": N_("records disposed of"),
+    "check.run": N_("rules checked"),
+    "rule_finding.recurred": N_("rule finding recurred"),
+    "rule_finding.cleared": N_("rule finding cleared"),
+    "user.created": N_("user created"),
+    "user.activated": N_("user activated"),
+    "user.deactivated": N_("user deactivated"),
+    "user.password_set": N_("password set"),
+    "user.display_name_changed": N_("display name changed"),
+    "token.created": N_("access token created"),
+    "token.revoked": N_("access token revoked"),
+    "session.started": N_("signed in"),
+    "session.ended": N_("signed out"),
+    "login.failed": N_("sign-in failed"),
+    "access.read": N_("records read"),
+}
+VALUES.update(EVENTS)
+
+
+def record_kind(kind: str, language: str) -> str:
+    """Return a kind of record as a reader says it (corrective action, not "action")."""
+    return translate(KINDS[kind], language) if kind in KINDS else label(kind, language)
+
+
+# What each permission lets a role do (qms.permissions.Action), said in a refusal: "As an auditor
+# you may not log deviations."
+ACTIONS: dict[str, str] = {
+    "self.read": N_("see your own account"),
+    "programme.read": N_("see programmes"),
+    "programme.write": N_("create or change programmes"),
+    "audit.read": N_("read the audit trail"),
+    "audit.verify": N_("verify the audit trail"),
+    "user.manage": N_("manage users and tokens"),
+    "deviation.read": N_("see deviations"),
+    "deviation.log": N_("log deviations"),
+    "deviation.write": N_("change deviations"),
+    "deviation.transition": N_("change a deviation's status"),
+    "action.read": N_("see corrective actions"),
+    "action.manage": N_("plan and change corrective actions"),
+    "action.progress": N_("report progress on corrective actions"),
+    "participant.read": N_("see participants"),
+    "participant.personal.read": N_("see participants' personal data"),
+    "participant.write": N_("register or change participants"),
+    "pair.read": N_("see pairs and meetings"),
+    "pair.write": N_("match pairs or record meetings"),
+    "followup.read": N_("see follow-ups"),
+    "followup.write": N_("record follow-ups"),
+    "check.run": N_("run the rule check"),
+    "procedure.read": N_("see procedures"),
+    "procedure.write": N_("draft, review or approve procedures"),
+    "instrument.write": N_("create or change questionnaires"),
+    "evaluation.read": N_("see evaluation results and imports"),
+    "evaluation.import": N_("import evaluation results"),
+    "indicator.read": N_("see indicators"),
+    "indicator.write": N_("set indicators and enter their values"),
+    "import.rollback": N_("roll back an import"),
+    "document.generate": N_("issue documents"),
+    "document.read": N_("read issued documents"),
+    "framework.read": N_("see the ISO 9001 evidence map"),
+    "internal_audit.read": N_("see internal audits"),
+    "internal_audit.manage": N_("plan and carry out internal audits"),
+    "review.read": N_("see management reviews"),
+    "review.manage": N_("prepare and hold management reviews"),
+    "retention.read": N_("see what is due for disposal"),
+    "retention.dispose": N_("dispose of records"),
 }
 
 # Texts the pages choose at run time (a status's title, a refusal kept from a sign-in).

@@ -201,7 +201,7 @@ def cutoff_for(kind: str, as_of: date) -> date:
 def report(session: Session, *, actor: Actor, as_of: date) -> RetentionReport:
     """List, per kind, what is due for disposition on the date."""
     require(actor, Action.retention_read)
-    require_unscoped(actor, "read the retention report")
+    require_unscoped(actor, Action.retention_read)
     kinds = []
     for rule in RULES.values():
         ids: list[int] = list(session.scalars(rule.due(cutoff_for(rule.kind, as_of))))
@@ -223,7 +223,7 @@ def dispose(
 ) -> RetentionDecision:
     """Dispose of due records of a kind under a recorded decision, in one transaction."""
     require(actor, Action.retention_dispose)
-    require_unscoped(actor, "dispose of records")
+    require_unscoped(actor, Action.retention_dispose)
     rule = RULES.get(data.kind)
     if rule is None:
         raise ValidationFailed(
@@ -284,5 +284,5 @@ def decisions(session: Session, *, actor: Actor) -> list[RetentionDecision]:
     """The recorded decisions, newest first."""
     require(actor, Action.retention_read)
     # A decision lists the records disposed of in every programme, like the report it acts on.
-    require_unscoped(actor, "read the retention decisions")
+    require_unscoped(actor, Action.retention_read)
     return list(session.scalars(select(RetentionDecision).order_by(RetentionDecision.id.desc())))
