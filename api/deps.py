@@ -13,6 +13,7 @@ from qms.accounts import service as accounts
 from qms.db import Database
 from qms.errors import FieldError, Unauthenticated, ValidationFailed
 from qms.fields import MAX_INT
+from qms.i18n import Text
 from qms.permissions import Action, Actor, require
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -48,7 +49,7 @@ def get_actor(
     the request, and on SQLite no write lock is held while that record is written.
     """
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
+        raise Unauthenticated(Text("Send a bearer token: Authorization: Bearer <token>."))
     secret = credentials.credentials
     database = get_database(request)
     try:
@@ -103,23 +104,27 @@ def check_query_parameters(request: Request) -> None:
     problems = [
         FieldError(
             name,
-            "unknown query parameter; the route takes: " + (", ".join(sorted(known)) or "none"),
+            Text("This address takes no such parameter; it takes: %(known)s.", known=sorted(known))
+            if known
+            else Text("This address takes no parameters."),
         )
         for name in request.query_params
         if name not in known
     ]
     problems += [
-        FieldError(name, "given more than once")
+        FieldError(name, Text("Give this parameter once."))
         for name in known
         if len(request.query_params.getlist(name)) > 1
     ]
     problems += [
-        FieldError(name, "must not contain NUL characters")
+        FieldError(name, Text("Remove the NUL characters from this parameter."))
         for name, value in request.query_params.multi_items()
         if "\x00" in value
     ]
     if problems:
-        raise ValidationFailed("the query has parameters this route does not take", problems)
+        raise ValidationFailed(
+            Text("The query has parameters this address does not take."), problems
+        )
 
 
 def allowed(action: Action) -> Any:
@@ -149,8 +154,8 @@ def if_match_version(
     value = value.strip('"')
     if not value.isdigit() or len(value) > 9:
         raise ValidationFailed(
-            "If-Match is not an ETag of this service",
-            [FieldError("If-Match", 'must be the ETag the record was read with, e.g. "3"')],
+            Text("If-Match is not an ETag of this service."),
+            [FieldError("If-Match", Text('Send the ETag the record was read with, such as "3".'))],
         )
     return int(value)
 

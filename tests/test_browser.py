@@ -367,7 +367,7 @@ def test_an_auditor_sees_no_edit_controls_and_is_refused_a_post(browser, site) -
     page.goto(record_url)
     expect(page.locator(".badge").first).to_have_text("open")
     page.goto(site.url + "/audit-trail")
-    expect(page.get_by_role("cell", name="access.read").first).to_be_visible()
+    expect(page.get_by_role("cell", name="records read").first).to_be_visible()
     context.close()
 
 

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from qms.audit.models import AuditEvent
 from qms.pagination import Page, paginate
+
+
+def about(records: Iterable[tuple[str, str]]) -> Any:
+    """Return the condition an event meets when it is about one of the records (kind, id)."""
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, record_id in records:
+        by_kind[kind].append(record_id)
+    return or_(
+        false(),
+        *(
+            and_(AuditEvent.entity == kind, AuditEvent.entity_id.in_(ids))
+            for kind, ids in by_kind.items()
+        ),
+    )
 
 
 def list_events(
@@ -21,11 +38,13 @@ def list_events(
     since: datetime | None = None,
     until: datetime | None = None,
     programme_id: int | None = None,
+    records: Iterable[tuple[str, str]] | None = None,
     limit: int = 50,
     cursor: str | None = None,
     newest_first: bool = False,
 ) -> Page[AuditEvent]:
-    """List events in chain order (or newest first), filtered."""
+    """List events in chain order (or newest first), filtered; `records` keeps the events about
+    any of those records (kind and id, as a record number resolves to), none if it is empty."""
     stmt = select(AuditEvent)
     if entity is not None:
         stmt = stmt.where(AuditEvent.entity == entity)
@@ -41,6 +60,8 @@ def list_events(
         stmt = stmt.where(AuditEvent.at < until)
     if programme_id is not None:
         stmt = stmt.where(AuditEvent.programme_id == programme_id)
+    if records is not None:
+        stmt = stmt.where(about(records))
     return paginate(
         session, stmt, key=AuditEvent.seq, limit=limit, cursor=cursor, descending=newest_first
     )

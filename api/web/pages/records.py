@@ -5,7 +5,9 @@ of record is kept for, what is due, and disposing of it under a recorded decisio
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, time
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +29,7 @@ from api.web.core import (
     render,
     see_other,
 )
+from qms import references
 from qms.audit import repository as trail
 from qms.audit import service as audit
 from qms.errors import FieldError, ValidationFailed
@@ -34,6 +37,7 @@ from qms.evaluations import service as evaluations
 from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile, detect_format
 from qms.evaluations.schemas import BatchRead, RollbackRequest
+from qms.i18n import label, values
 from qms.pairs.service import today
 from qms.permissions import Action
 from qms.retention import service as retention
@@ -206,9 +210,22 @@ def rollback(
     return see_other(f"/imports/{batch_id}")
 
 
+def _pick_list(
+    codes: dict[str, str], current: str | None, page: Page, label: Callable[[str], str]
+) -> list[tuple[str, str]]:
+    """The choices of a filter by their words in the reader's language, "(all)" first; a code a
+    link carries that the list does not know is kept, so the filter still shows what it is."""
+    known = [(code, label(code)) for code in codes]
+    if current and current not in codes:
+        known.append((current, label(current)))
+    return [("", page.t("(all)")), *sorted(known, key=lambda option: option[1].casefold())]
+
+
 @router.get("/audit-trail")
 def audit_trail(request: Request, page: Annotated[Page, page_for(Action.audit_read)]) -> Response:
-    """The audit trail, newest first, filtered; and whether the chain verifies."""
+    """The audit trail, newest first, filtered by kind of record and event from pick-lists, and
+    by a record's number as people write it (DEV-2026-0012, PR-05, VIA-JOB); each event's record
+    shown by its number and what happened as a sentence; and whether the chain verifies."""
     query = Params(request.query_params)
     since, until = query.day("since"), query.day("until")
     filters: dict[str, Any] = {
@@ -219,24 +236,37 @@ def audit_trail(request: Request, page: Annotated[Page, page_for(Action.audit_re
         "since": datetime.combine(since, time.min, UTC) if since else None,
         "until": datetime.combine(until, time.max, UTC) if until else None,
     }
+    number = query.text("record", references.MAX_LENGTH)
     cursor = query.text("cursor")
     check = query.flag("verify")
 
     def load(session: Session) -> dict[str, Any]:
+        records = None
+        if number is not None:
+            records = references.find(session, number, programme_id=page.actor.programme_id)
         found = trail.list_events(
             session,
             **filters,
             programme_id=page.actor.programme_id,
+            records=records,
             limit=100,
             cursor=cursor,
             newest_first=True,
+        )
+        shown = references.numbers(
+            session, [*(records or []), *((e.entity, e.entity_id or "") for e in found.items)]
         )
         return {
             "events": found.items,
             "next_cursor": found.next_cursor,
             "verified": audit.verify(session) if check else None,
+            "numbers": shown,
+            # The record the number names, as the records write it (dev-2026-1: DEV-2026-0001).
+            "record": next((shown[k] for k in records or [] if k in shown), number),
+            "unknown": number if records == [] else None,
         }
 
+    kind = partial(values.record_kind, language=page.lang)
     return render(
         page,
         request,
@@ -244,6 +274,13 @@ def audit_trail(request: Request, page: Annotated[Page, page_for(Action.audit_re
         section="audit",
         values=query.values(),
         errors=query.errors,
+        options={
+            "entity": _pick_list(values.KINDS, filters["entity"], page, kind),
+            "action": _pick_list(
+                values.EVENTS, filters["action"], page, partial(label, language=page.lang)
+            ),
+        },
+        kinds={code: kind(code) for code in values.KINDS},
         **read(request, load),
     )
 
