@@ -86,13 +86,24 @@ class TestOverHttp:
         for secret, why in (
             (expired, "expired"),
             (revoked, "revoked"),
-            ("qms_nonsense", "unknown"),
+            ("qms_nonsense", "not known"),
         ):
             r = client.get("/api/v1/me", headers=auth(secret))
             assert r.status_code == 401
             assert r.headers["content-type"] == "application/problem+json"
             assert why in r.json()["detail"]
             assert r.headers["www-authenticate"] == "Bearer"
+
+    def test_an_expired_token_is_turned_away_in_bokmal(self, client, session) -> None:
+        expired = make_token(session, Role.coordinator)
+        for token in session.scalars(select(ApiToken)):
+            if token.token_hash == accounts.hash_token(expired):
+                token.expires_at = utcnow() - timedelta(minutes=1)
+        session.flush()
+        r = client.get("/api/v1/me", headers={**auth(expired), "Accept-Language": "nb"})
+        assert r.status_code == 401
+        assert r.json()["title"] == "Unauthenticated"
+        assert r.json()["detail"] == "Tokenet er utløpt: be en administrator om et nytt."
 
     def test_a_failed_login_is_in_the_audit_trail(self, fresh_db) -> None:
         client = make_client(fresh_db)
@@ -102,7 +113,7 @@ class TestOverHttp:
             event = session.scalars(
                 select(AuditEvent).where(AuditEvent.action == "login.failed")
             ).one()
-        assert event.reason == "unknown token"
+        assert event.reason.startswith("The token is not known")
         assert event.changes["token_prefix"]["new"] == "qms_guessi"
         assert "1234567890" not in str(event.changes)
 

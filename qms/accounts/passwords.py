@@ -8,6 +8,7 @@ import hmac
 import secrets
 
 from qms.errors import FieldError, ValidationFailed
+from qms.i18n import Text
 
 # 2**14 rounds with a block size of 8 use 16 MiB per hash: costly to guess in bulk, quick to check.
 _N, _R, _P = 2**14, 8, 1
@@ -28,13 +29,15 @@ def check_strength(password: str, *, user_name: str, field: str = "password") ->
     """Refuse a password that is short, overlong, or the user's own name."""
     problem = None
     if len(password) < MIN_LENGTH:
-        problem = f"must be at least {MIN_LENGTH} characters"
+        problem = Text("Write at least %(min_length)s characters.", min_length=MIN_LENGTH)
     elif len(password) > MAX_LENGTH:
-        problem = f"must be at most {MAX_LENGTH} characters"
+        problem = Text("Write at most %(max_length)s characters.", max_length=MAX_LENGTH)
     elif user_name.lower() in password.lower():
-        problem = "must not contain the user name"
+        problem = Text("Choose a password that does not contain the user name.")
     if problem:
-        raise ValidationFailed("the password is not acceptable", [FieldError(field, problem)])
+        raise ValidationFailed(
+            Text("The password cannot be used: choose another."), [FieldError(field, problem)]
+        )
 
 
 def hash_password(password: str) -> str:

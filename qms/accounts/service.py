@@ -17,6 +17,7 @@ from qms.accounts.web import end_sessions
 from qms.audit.service import created, lock_chain_head, record_event
 from qms.db import utcnow
 from qms.errors import Conflict, FieldError, NotFound, Unauthenticated, ValidationFailed
+from qms.i18n import Text
 from qms.permissions import ANONYMOUS, Action, Actor, Role, require
 from qms.programmes import repository as programmes
 
@@ -48,15 +49,21 @@ def create_user(
     require(actor, Action.user_manage)
     if not _NAME.match(name):
         raise ValidationFailed(
-            "invalid user name",
+            Text("The user name cannot be used: choose another."),
             [
                 FieldError(
-                    "name", "1-100 letters, digits, '.', '_', '@' or '-', starting alphanumeric"
+                    "name",
+                    Text(
+                        "Use 1 to 100 letters, digits, '.', '_', '@' or '-', starting with a "
+                        "letter or digit."
+                    ),
                 )
             ],
         )
     if repository.get_user_by_name(session, name) is not None:
-        raise Conflict(f"a user named {name!r} exists already")
+        raise Conflict(
+            Text("A user named %(name)s exists already: choose another name.", name=name)
+        )
     user = User(name=name, role=role, is_active=True)
     session.add(user)
     session.flush()
@@ -75,7 +82,7 @@ def get_user_or_raise(session: Session, name: str) -> User:
     """Return the named user or raise NotFound."""
     user = repository.get_user_by_name(session, name)
     if user is None:
-        raise NotFound(f"no user named {name!r}")
+        raise NotFound(Text("There is no user named %(name)s.", name=name))
     return user
 
 
@@ -91,18 +98,29 @@ def create_token(
     require(actor, Action.user_manage)
     user = get_user_or_raise(session, user_name)
     if not user.is_active:
-        raise Conflict(f"user {user_name!r} is deactivated")
+        raise Conflict(
+            Text(
+                "User %(name)s is deactivated: reactivate them before issuing a token.",
+                name=user_name,
+            )
+        )
     if expires_in_days is not None and expires_in_days < 1:
         raise ValidationFailed(
-            "invalid expiry",
-            [FieldError("expires_in", "must be a whole number of days, 1 or more")],
+            Text("Enter how many days the token stays valid."),
+            [FieldError("expires_in", Text("Enter a whole number of days, 1 or more."))],
         )
     programme_id = None
     if programme_code is not None:
         programme = programmes.get_by_code(session, programme_code)
         if programme is None:
             raise ValidationFailed(
-                "unknown programme", [FieldError("programme", f"no programme {programme_code!r}")]
+                Text("The token names a programme that does not exist."),
+                [
+                    FieldError(
+                        "programme",
+                        Text("There is no programme %(code)s.", code=programme_code),
+                    )
+                ],
             )
         programme_id = programme.id
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -141,9 +159,9 @@ def revoke_token(session: Session, *, actor: Actor, token_id: int, reason: str |
     require(actor, Action.user_manage)
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"no token {token_id}")
+        raise NotFound(Text("There is no token with the id %(id)s.", id=token_id))
     if token.revoked_at is not None:
-        raise Conflict(f"token {token_id} is revoked already")
+        raise Conflict(Text("Token %(id)s is revoked already.", id=token_id))
     token.revoked_at = utcnow()
     record_event(
         session,
@@ -178,16 +196,23 @@ def set_active(
     lock_chain_head(session)
     user = get_user_or_raise(session, user_name)
     if user.is_active == active:
-        state = "active" if active else "deactivated"
-        raise Conflict(f"user {user_name!r} is {state} already")
+        if active:
+            raise Conflict(Text("User %(name)s is already active.", name=user_name))
+        raise Conflict(Text("User %(name)s is already deactivated.", name=user_name))
     if not active:
         if actor.user_id is not None and actor.user_id == user.id:
-            raise Conflict("no one deactivates themselves")
+            raise Conflict(Text("You cannot deactivate yourself: ask another administrator."))
         if user.role is Role.admin and not any(
             u.is_active and u.id != user.id and u.role is Role.admin
             for u in repository.list_users(session)
         ):
-            raise Conflict(f"{user_name} is the last active admin")
+            raise Conflict(
+                Text(
+                    "%(name)s is the last active administrator: make another user an "
+                    "administrator first.",
+                    name=user_name,
+                )
+            )
         revoke_all(session, actor=actor, user_name=user_name, reason=reason or "user deactivated")
         end_sessions(session, user)
     user.is_active = active
@@ -221,13 +246,17 @@ def authenticate(session: Session, secret: str) -> Actor:
     """Return the actor behind a bearer token, or raise Unauthenticated saying why."""
     token = repository.get_token_by_hash(session, hash_token(secret))
     if token is None:
-        raise Unauthenticated("unknown token")
+        raise Unauthenticated(
+            Text("The token is not known: check it, or ask an administrator for a new one.")
+        )
     if token.revoked_at is not None:
-        raise Unauthenticated("the token has been revoked")
+        raise Unauthenticated(
+            Text("The token has been revoked: ask an administrator for a new one.")
+        )
     if token.expires_at is not None and token.expires_at <= utcnow():
-        raise Unauthenticated("the token has expired")
+        raise Unauthenticated(Text("The token has expired: ask an administrator for a new one."))
     if not token.user.is_active:
-        raise Unauthenticated("the user is deactivated")
+        raise Unauthenticated(Text("The token's user is deactivated."))
     return Actor(
         user_id=token.user_id,
         name=token.user.name,
@@ -241,7 +270,7 @@ def actor_for(session: Session, name: str) -> Actor:
     """Return the named active user as an actor (for someone at the command line acting as them)."""
     user = get_user_or_raise(session, name)
     if not user.is_active:
-        raise Unauthenticated(f"user {name!r} is deactivated")
+        raise Unauthenticated(Text("User %(name)s is deactivated.", name=name))
     return Actor(user_id=user.id, name=user.name, role=user.role)
 
 

@@ -21,6 +21,7 @@ from qms.accounts.passwords import check_strength, hash_password, verify_passwor
 from qms.audit.service import record_event
 from qms.db import utcnow
 from qms.errors import Conflict, NotFound
+from qms.i18n import Text
 from qms.permissions import ANONYMOUS, Action, Actor, require
 
 SESSION_HOURS = 12
@@ -47,9 +48,14 @@ def set_password(session: Session, *, actor: Actor, user_name: str, password: st
     require(actor, Action.user_manage)
     user = repository.get_user_by_name(session, user_name)
     if user is None:
-        raise NotFound(f"no user named {user_name!r}")
+        raise NotFound(Text("There is no user named %(name)s.", name=user_name))
     if not user.is_active:
-        raise Conflict(f"user {user_name!r} is deactivated")
+        raise Conflict(
+            Text(
+                "User %(name)s is deactivated: reactivate them before setting a password.",
+                name=user_name,
+            )
+        )
     check_strength(password, user_name=user.name)
     had = user.password_hash is not None
     user.password_hash = hash_password(password)

@@ -27,6 +27,7 @@ from qms.accounts import service as accounts
 from qms.accounts import web as web_accounts
 from qms.accounts.models import User
 from qms.errors import FieldError, NotFound, ValidationFailed
+from qms.i18n import Text
 from qms.permissions import Action, Role
 from qms.programmes import service as programmes
 
@@ -105,7 +106,9 @@ def add_user(
     def change(session: Session) -> int:
         role = values.get("role")
         if role not in {r.value for r in Role}:
-            raise ValidationFailed("choose the role", [FieldError("role", "choose one")])
+            raise ValidationFailed(
+                Text("Choose the user's role."), [FieldError("role", Text("Choose a role."))]
+            )
         return accounts.create_user(
             session, actor=page.actor, name=values.get("name", ""), role=Role(role)
         ).id
@@ -116,7 +119,7 @@ def add_user(
 def _user_name(session: Session, user_id: int) -> str:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no user {user_id}")
+        raise NotFound(Text("There is no user with the id %(id)s.", id=user_id))
     return user.name
 
 
@@ -157,13 +160,17 @@ def issue_token(
         days = values.get("expires_in")
         if days is not None and not (days.isdigit() and 1 <= int(days) <= 3650):
             raise ValidationFailed(
-                "invalid expiry", [FieldError("expires_in", "a whole number of days, 1 to 3650")]
+                Text("Enter how many days the token stays valid."),
+                [FieldError("expires_in", Text("Enter a whole number of days from 1 to 3650."))],
             )
         programme_code = None
         chosen = values.get("programme")
         if chosen is not None:
             if not (chosen.isdigit() and len(chosen) < 10):
-                raise ValidationFailed("unknown programme", [FieldError("programme", "choose one")])
+                raise ValidationFailed(
+                    Text("The token names a programme that does not exist."),
+                    [FieldError("programme", Text("Choose a programme from the list."))],
+                )
             programme_code = programmes.get_programme(
                 session, actor=page.actor, programme_id=int(chosen)
             ).code
