@@ -128,11 +128,31 @@ class TestLongFormat:
             (9, "submitted_at"),
         ]
         messages = " ".join(e["message"] for e in r.json()["errors"])
-        assert "between 1900-01-01 and 2999-12-31" in messages
-        assert "outside the scale 1-5" in messages
-        assert "duplicate of row 2" in messages
+        assert "Enter a date from 01/01/1900 to 31/12/2999." in messages
+        assert "9 is outside the scale: enter a number from 1 to 5." in messages
+        assert "This row repeats row 2." in messages
+        assert "31.02.2026 is not a date: enter it as YYYY-MM-DD or DD.MM.YYYY." in messages
         assert _count(session, EvaluationResponse) == 0
         assert _count(session, EvaluationBatch) == 0
+
+    def test_the_problems_are_said_in_norwegian(self, client, session, setup) -> None:
+        a = setup["people"][0]
+        content = (
+            "participant,instrument,question,answer,submitted_at\n"
+            f"{a},FINAL,SAT,4,2026-06-01\nP-9999,FINAL,SAT,4,2026-06-01\n"
+            f"{a},FINAL,SAT,9,2026-06-02\n"
+        ).encode()
+        headers = {**setup["importer"], "Accept-Language": "nb"}
+        r = _post(client, headers, content, "bad.csv")
+        assert r.status_code == 422
+        assert r.json()["detail"] == (
+            "Rader med feil: 2 av 3. Ingenting ble lagret: rett dem, eller importer med "
+            "mode=partial for å lagre de gode radene."
+        )
+        assert [e["message"] for e in r.json()["errors"]] == [
+            "Det finnes ingen deltaker P-9999.",
+            "9 er utenfor skalaen: skriv inn et tall fra 1 til 5.",
+        ]
 
     def test_partial_mode_writes_the_good_rows_and_keeps_the_rejected(self, client, session, setup):
         a, _, c = setup["people"]
@@ -149,7 +169,7 @@ class TestLongFormat:
         body = r.json()
         assert (body["rows_written"], body["rows_rejected"]) == (2, 1)
         assert body["rejected"] == [
-            {"row": 3, "column": "participant", "message": "no participant 'P-9999'"}
+            {"row": 3, "column": "participant", "message": "There is no participant P-9999."}
         ]
         again = client.get(f"/api/v1/imports/{body['id']}", headers=setup["importer"]).json()
         assert again["rejected"] == body["rejected"]
@@ -196,7 +216,9 @@ class TestLongFormat:
             "2.csv",
         )
         assert r.status_code == 422
-        assert r.json()["errors"][0]["message"] == "already imported in an earlier batch"
+        assert r.json()["errors"][0]["message"] == (
+            "This row was imported already, in an earlier batch."
+        )
 
     def test_a_missing_column_is_named(self, client, setup) -> None:
         r = _post(client, setup["importer"], b"participant,question,answer\nP-1,SAT,4\n", "x.csv")
@@ -289,9 +311,7 @@ class TestOtherShapesAndFormats:
         before = (_count(session, EvaluationBatch), _count(session, EvaluationResponse))
         r = _post(client, setup["importer"], buffer.getvalue() + b" ", "x.xlsx", sheet="Nope")
         assert r.status_code == 422
-        assert r.json()["errors"] == [
-            {"field": "sheet", "message": "the workbook has: Cover, Answers"}
-        ]
+        assert r.json()["errors"] == [{"field": "sheet", "message": "Choose Cover or Answers."}]
         assert (_count(session, EvaluationBatch), _count(session, EvaluationResponse)) == before
 
     def test_outcomes(self, client, session, setup) -> None:
@@ -353,7 +373,7 @@ class TestLimitsAndAccess:
         assert hidden.status_code == 404
         # Told plainly that there is no such batch, as for one that never existed.
         assert hidden.headers["content-type"] == "application/problem+json"
-        assert hidden.json()["detail"] == f"no import batch {batch['id']}"
+        assert hidden.json()["detail"] == f"There is no import batch with the id {batch['id']}."
         assert client.get("/api/v1/imports", headers=other).json() == []
         assert client.get("/api/v1/deviations", headers=setup["importer"]).status_code == 403
         auditor = auth(make_token(session, Role.auditor))
@@ -385,7 +405,7 @@ def test_a_wide_export_may_name_its_own_respondent_and_date_columns(client, sess
     )
     assert r.json()["errors"][0] == {
         "field": "Respondent ID",
-        "message": "no participant 'P-0'",
+        "message": "There is no participant P-0.",
         "row": 2,
     }
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from qms.errors import FieldError, ValidationFailed
+from qms.i18n import Either, Text
 
 FORMATS = ("csv", "json", "xlsx")
-TOO_DEEP = "the JSON is nested too deeply: rows are objects of plain values"
+TOO_DEEP = Text("The JSON is nested too deeply: write each row as an object of plain values.")
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ def detect_format(name: str, given: str | None = None) -> str:
     if given:
         if given not in FORMATS:
             raise ValidationFailed(
-                "unknown format", [FieldError("format", f"must be one of: {', '.join(FORMATS)}")]
+                Text("The file's format is not one we read."),
+                [FieldError("format", Text("Choose %(formats)s.", formats=Either(FORMATS)))],
             )
         return given
     ending = name.rsplit(".", 1)[-1].lower() if "." in name else ""
@@ -45,13 +47,27 @@ def detect_format(name: str, given: str | None = None) -> str:
     if ending == "xlsx":
         return "xlsx"
     raise ValidationFailed(
-        "cannot tell the file's format",
-        [FieldError("format", "name the format (csv, json, xlsx) or use a file name ending in it")],
+        Text("The file's format cannot be told from its name."),
+        [
+            FieldError(
+                "format",
+                Text(
+                    "Name the format (%(formats)s) or use a file name ending in it.",
+                    formats=Either(FORMATS),
+                ),
+            )
+        ],
     )
 
 
-def _problem(name: str, message: str, row: int | None = None) -> ValidationFailed:
-    return ValidationFailed(f"{name} cannot be read: {message}", [FieldError("file", message, row)])
+def _problem(name: str, message: Text, row: int | None = None) -> ValidationFailed:
+    return ValidationFailed(
+        Text("The file %(file)s cannot be read.", file=name),
+        [FieldError("file", message, row)],
+    )
+
+
+NOT_UTF8 = Text("The file is not UTF-8 text: save it as UTF-8 and send it again.")
 
 
 def read_rows(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
@@ -69,7 +85,7 @@ def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, A
         sample = handle.read(65536)
     except UnicodeDecodeError as exc:
         handle.close()
-        raise _problem(source.name, "not UTF-8 text") from exc
+        raise _problem(source.name, NOT_UTF8) from exc
     handle.seek(0)
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -80,7 +96,7 @@ def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, A
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         handle.close()
-        raise _problem(source.name, "the file is empty", 1) from None
+        raise _problem(source.name, Text("The file is empty."), 1) from None
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         try:
@@ -89,7 +105,11 @@ def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, A
                     continue
                 yield reader.line_num, dict(zip(header, values, strict=False))
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise _problem(source.name, str(exc), reader.line_num) from exc
+            raise _problem(
+                source.name,
+                Text("The file is not valid CSV (%(error)s).", error=str(exc)),
+                reader.line_num,
+            ) from exc
         finally:
             handle.close()
 
@@ -103,13 +123,15 @@ def _json(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
             while first and first.isspace():
                 first = handle.read(1)
     except UnicodeDecodeError as exc:
-        raise _problem(source.name, "not UTF-8 text", None) from exc
+        raise _problem(source.name, NOT_UTF8, None) from exc
     if first == "[":
         try:
             data = json.loads(source.path.read_text(encoding="utf-8-sig"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise _problem(
-                source.name, f"not valid JSON ({exc})", getattr(exc, "lineno", None)
+                source.name,
+                Text("The file is not valid JSON (%(error)s).", error=str(exc)),
+                getattr(exc, "lineno", None),
             ) from exc
         except RecursionError as exc:
             raise _problem(source.name, TOO_DEEP, None) from exc
@@ -117,7 +139,9 @@ def _json(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
         def items() -> Iterator[tuple[int, dict[str, Any]]]:
             for number, item in enumerate(data, start=1):
                 if not isinstance(item, dict):
-                    raise _problem(source.name, "each element must be an object", number)
+                    raise _problem(
+                        source.name, Text("Write each element of the array as an object."), number
+                    )
                 yield number, item
 
         header = sorted({k for item in data[:1000] if isinstance(item, dict) for k in item})
@@ -130,7 +154,7 @@ def _json(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
                 try:
                     line = handle.readline()
                 except UnicodeDecodeError as exc:
-                    raise _problem(source.name, "not UTF-8 text", number + 1) from exc
+                    raise _problem(source.name, NOT_UTF8, number + 1) from exc
                 if not line:
                     return
                 number += 1
@@ -139,11 +163,15 @@ def _json(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
                 try:
                     item = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise _problem(source.name, f"line is not JSON ({exc.msg})", number) from exc
+                    raise _problem(
+                        source.name,
+                        Text("The line is not valid JSON (%(error)s).", error=exc.msg),
+                        number,
+                    ) from exc
                 except RecursionError as exc:
                     raise _problem(source.name, TOO_DEEP, number) from exc
                 if not isinstance(item, dict):
-                    raise _problem(source.name, "each line must be a JSON object", number)
+                    raise _problem(source.name, Text("Write each line as a JSON object."), number)
                 yield number, item
 
     peek = lines()
@@ -167,13 +195,18 @@ def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
         book = load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         handle.close()
-        raise _problem(source.name, "not an XLSX workbook") from exc
+        raise _problem(source.name, Text("The file is not an XLSX workbook.")) from exc
     if source.sheet is not None and source.sheet not in book.sheetnames:
         book.close()
         handle.close()
         raise ValidationFailed(
-            "no such sheet",
-            [FieldError("sheet", f"the workbook has: {', '.join(book.sheetnames)}")],
+            Text("The workbook has no sheet %(sheet)s.", sheet=source.sheet),
+            [
+                FieldError(
+                    "sheet",
+                    Text("Choose %(sheets)s.", sheets=Either(book.sheetnames)),
+                )
+            ],
         )
     sheet = book[source.sheet] if source.sheet else book.worksheets[0]
     stream = sheet.iter_rows(values_only=True)
@@ -181,7 +214,7 @@ def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
     if first is None:
         book.close()
         handle.close()
-        raise _problem(source.name, "the sheet is empty", 1)
+        raise _problem(source.name, Text("The sheet is empty."), 1)
     header = ["" if h is None else str(h).strip() for h in first]
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:

@@ -35,7 +35,8 @@ from qms.evaluations.models import (
 )
 from qms.evaluations.readers import ImportFile, read_rows, text_of
 from qms.evaluations.schemas import BatchRead, InstrumentCreate, RejectedRow
-from qms.fields import in_calendar, unprintable
+from qms.fields import FIRST_DAY, LAST_DAY, NOT_TEXT, in_calendar
+from qms.i18n import Either, Text
 from qms.participants.models import Participant
 from qms.permissions import Action, Actor, Role, require
 from qms.programmes.models import Cohort
@@ -52,13 +53,28 @@ def create_instrument(session: Session, *, actor: Actor, data: InstrumentCreate)
     """Define an instrument and its questions."""
     require(actor, Action.instrument_write)
     if session.scalars(select(Instrument).where(Instrument.code == data.code)).first():
-        raise Conflict(f"an instrument {data.code} exists already")
+        raise Conflict(
+            Text(
+                "An instrument with the code %(code)s exists already: choose another code.",
+                code=data.code,
+            )
+        )
     codes = [q.code for q in data.questions]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
         raise ValidationFailed(
-            "question codes repeat",
-            [FieldError("questions", f"code {c} is used more than once") for c in duplicates],
+            Text("Question codes repeat."),
+            [
+                FieldError(
+                    "questions",
+                    Text(
+                        "The question code %(code)s is used more than once: give each question "
+                        "its own code.",
+                        code=c,
+                    ),
+                )
+                for c in duplicates
+            ],
         )
     instrument = Instrument(code=data.code, name=data.name, respondent=data.respondent)
     instrument.questions = [Question(**q.model_dump()) for q in data.questions]
@@ -109,7 +125,7 @@ def parse_day(value: Any) -> date:
 def _parse_day_text(text: str) -> date:
     # Files repeat the same few dates on many rows: each is parsed once.
     if not text:
-        raise ValueError("is empty")
+        raise ValueError(Text("The date is empty: enter it as YYYY-MM-DD or DD.MM.YYYY."))
     try:
         if "." in text and text.count(".") == 2 and len(text) <= 10:
             day, month, year = (int(p) for p in text.split("."))
@@ -119,8 +135,15 @@ def _parse_day_text(text: str) -> date:
         else:
             parsed = date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or DD.MM.YYYY)") from None
-    return in_calendar(parsed)
+        raise ValueError(
+            Text("%(value)s is not a date: enter it as YYYY-MM-DD or DD.MM.YYYY.", value=text)
+        ) from None
+    try:
+        return in_calendar(parsed)
+    except ValueError:
+        raise ValueError(
+            Text("Enter a date from %(first)s to %(last)s.", first=FIRST_DAY, last=LAST_DAY)
+        ) from None
 
 
 # The import itself -------------------------------------------------------------------------------
@@ -175,18 +198,38 @@ def _answer(question: QuestionInfo, raw: Any) -> tuple[float | None, str | None]
         try:
             number = float(raw) if isinstance(raw, int | float) else parse_number(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
+            raise ValueError(Text("Enter a number, not %(value)s.", value=text)) from None
         low, high = question.scale_min, question.scale_max
         if low is not None and high is not None and not low <= number <= high:
-            raise ValueError(f"{text} is outside the scale {low}-{high}")
+            raise ValueError(
+                Text(
+                    "%(value)s is outside the scale: enter a number from %(low)s to %(high)s.",
+                    value=text,
+                    low=low,
+                    high=high,
+                )
+            )
         return number, None
     if question.type is QuestionType.choice:
         if text not in question.options:
-            raise ValueError(f"{text!r} is not one of: {', '.join(question.options)}")
+            raise ValueError(
+                Text(
+                    "%(value)s is not one of the choices: enter %(choices)s.",
+                    value=text,
+                    choices=Either(question.options),
+                )
+            )
         return None, text
-    problem = unprintable(text)
-    if problem is not None:
-        raise ValueError(f"the answer {problem}")
+    found = NOT_TEXT.search(text)
+    if found is not None:
+        raise ValueError(
+            Text(
+                "The answer holds a character that is not text (U+%(code)s at character "
+                "%(position)s): remove it.",
+                code=f"{ord(found.group()):04X}",
+                position=found.start() + 1,
+            )
+        )
     return None, text
 
 
@@ -206,15 +249,19 @@ def _evaluation_converter(
     if shape == "long":
         missing = [c for c in LONG_COLUMNS if c not in header]
         if missing:
-            raise ValidationFailed(
-                "the file lacks required columns",
-                [FieldError(c, "missing column", row=1) for c in missing],
-            )
+            raise ValidationFailed(Text("The file lacks required columns."), _missing(missing))
     else:
         if instrument is None or instrument not in lookups.instruments:
             raise ValidationFailed(
-                "a wide file needs its instrument",
-                [FieldError("instrument", f"no instrument {instrument!r}")],
+                Text("A wide file needs its instrument."),
+                [
+                    FieldError(
+                        "instrument",
+                        Text("Name the instrument the file answers.")
+                        if not instrument
+                        else Text("There is no instrument %(code)s.", code=instrument),
+                    )
+                ],
             )
         mapping = dict(mapping or {})
         # A survey tool names its own columns: the mapping may point them at the two we need.
@@ -229,24 +276,36 @@ def _evaluation_converter(
             if c not in header
         ]
         unknown = [q for q in mapping.values() if (instrument, q) not in lookups.questions]
-        errors = [FieldError(c, "missing column", row=1) for c in missing]
-        errors += [FieldError("mapping", f"no question {q} in {instrument}") for q in unknown]
+        errors = _missing(missing)
+        errors += [
+            FieldError(
+                "mapping",
+                Text(
+                    "Instrument %(instrument)s has no question %(code)s.",
+                    instrument=instrument,
+                    code=q,
+                ),
+            )
+            for q in unknown
+        ]
         if not mapping:
-            errors.append(FieldError("mapping", "map at least one column to a question code"))
+            errors.append(
+                FieldError("mapping", Text("Map at least one column to a question code."))
+            )
         if errors:
-            raise ValidationFailed("the file does not fit the mapping", errors)
+            raise ValidationFailed(Text("The file does not fit the mapping."), errors)
 
     def participant_of(row: dict[str, Any]) -> int:
         code = text_of(row.get(columns["participant"]))
         if code not in lookups.participants:
-            raise _RowProblem(columns["participant"], f"no participant {code!r}")
+            raise _RowProblem(columns["participant"], _no_participant(code))
         return lookups.participants[code]
 
     def day_of(row: dict[str, Any]) -> date:
         try:
             return parse_day(row.get(columns["submitted_at"]))
         except ValueError as exc:
-            raise _RowProblem(columns["submitted_at"], f"the date {exc}") from None
+            raise _RowProblem(columns["submitted_at"], exc.args[0]) from None
 
     def convert(number: int, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
         participant_id = participant_of(row)
@@ -255,9 +314,18 @@ def _evaluation_converter(
             code = (text_of(row.get("instrument")), text_of(row.get("question")))
             question = lookups.questions.get(code)
             if question is None:
-                raise _RowProblem("question", f"no question {code[1]!r} in instrument {code[0]!r}")
+                raise _RowProblem(
+                    "question",
+                    Text(
+                        "Instrument %(instrument)s has no question %(code)s.",
+                        instrument=code[0],
+                        code=code[1],
+                    ),
+                )
             if not text_of(row.get("answer")):
-                raise _RowProblem("answer", "the answer is empty")
+                raise _RowProblem(
+                    "answer", Text("The answer is empty: enter it, or leave the row out.")
+                )
             pairs = [(question, row.get("answer"), "answer")]
         else:
             assert mapping is not None
@@ -271,7 +339,7 @@ def _evaluation_converter(
             try:
                 value_number, value_text = _answer(question, raw)
             except ValueError as exc:
-                raise _RowProblem(column, str(exc)) from None
+                raise _RowProblem(column, exc.args[0]) from None
             yield {
                 "participant_id": participant_id,
                 "question_id": question.id,
@@ -286,25 +354,37 @@ def _evaluation_converter(
 def _outcome_converter(lookups: Lookups, header: list[str]) -> Converter:
     missing = [c for c in OUTCOME_COLUMNS if c not in header]
     if missing:
-        raise ValidationFailed(
-            "the file lacks required columns",
-            [FieldError(c, "missing column", row=1) for c in missing],
-        )
+        raise ValidationFailed(Text("The file lacks required columns."), _missing(missing))
 
     def convert(number: int, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
         code = text_of(row.get("participant"))
         if code not in lookups.participants:
-            raise _RowProblem("participant", f"no participant {code!r}")
+            raise _RowProblem("participant", _no_participant(code))
         kind = text_of(row.get("outcome"))
         if kind not in OutcomeKind.__members__:
-            raise _RowProblem("outcome", f"{kind!r} is not one of: {', '.join(OutcomeKind)}")
+            raise _RowProblem(
+                "outcome",
+                Text(
+                    "%(value)s is not an outcome: enter %(choices)s.",
+                    value=kind,
+                    choices=Either(k.value for k in OutcomeKind),
+                ),
+            )
         try:
             day = parse_day(row.get("date"))
         except ValueError as exc:
-            raise _RowProblem("date", f"the date {exc}") from None
+            raise _RowProblem("date", exc.args[0]) from None
         note = text_of(row.get("note")) or None
-        if note is not None and (problem := unprintable(note)) is not None:
-            raise _RowProblem("note", f"the note {problem}")
+        if note is not None and (found := NOT_TEXT.search(note)) is not None:
+            raise _RowProblem(
+                "note",
+                Text(
+                    "The note holds a character that is not text (U+%(code)s at character "
+                    "%(position)s): remove it.",
+                    code=f"{ord(found.group()):04X}",
+                    position=found.start() + 1,
+                ),
+            )
         yield {
             "participant_id": lookups.participants[code],
             "outcome": OutcomeKind(kind),
@@ -313,6 +393,19 @@ def _outcome_converter(lookups: Lookups, header: list[str]) -> Converter:
         }
 
     return convert
+
+
+def _missing(columns: list[str]) -> list[FieldError]:
+    return [
+        FieldError(c, Text("The file has no column %(column)s: add it.", column=c), row=1)
+        for c in columns
+    ]
+
+
+def _no_participant(code: str) -> Text:
+    if not code:
+        return Text("Enter the participant's code, such as P-0001.")
+    return Text("There is no participant %(code)s.", code=code)
 
 
 class _RowProblem(Exception):
@@ -390,9 +483,11 @@ def _check(
             for values in convert(number, row):
                 key = _key(kind, values)
                 if key in existing:
-                    raise _RowProblem(column, "already imported in an earlier batch")
+                    raise _RowProblem(
+                        column, Text("This row was imported already, in an earlier batch.")
+                    )
                 if key in seen:
-                    raise _RowProblem(column, f"duplicate of row {seen[key]}")
+                    raise _RowProblem(column, Text("This row repeats row %(row)s.", row=seen[key]))
                 seen[key] = number
                 row_values.append(_row_tuple(kind, values))
             pending.extend(row_values)
@@ -400,8 +495,11 @@ def _check(
                 marshal.dump(pending, spool)
                 pending = []
         except _RowProblem as problem:
+            # Built without validation: the message stays a Text, said in the reader's language.
             check.problems.append(
-                RejectedRow(row=number, column=problem.column, message=problem.message)
+                RejectedRow.model_construct(
+                    row=number, column=problem.column, message=problem.message
+                )
             )
             check.rejected_rows.add(number)
     if pending:
@@ -505,7 +603,12 @@ def run_import(
         ).first()
         if earlier is not None:
             if earlier.sha256 != sha256:
-                raise Conflict("this Idempotency-Key was used for other content")
+                raise Conflict(
+                    Text(
+                        "This Idempotency-Key was used for other content: send a new key with "
+                        "a new file."
+                    )
+                )
             return batch_to_read(earlier, replayed=True)
     if not dry_run:
         earlier = session.scalars(
@@ -562,8 +665,12 @@ def _finish(
 ) -> BatchRead:
     if check.problems and mode == "all":
         raise ValidationFailed(
-            f"{len(check.rejected_rows)} of {check.rows_total} rows have problems; nothing was "
-            "written (mode=partial writes the good rows)",
+            Text(
+                "Rows with problems: %(rejected)s of %(total)s. Nothing was written: correct "
+                "them, or import with mode=partial to write the good rows.",
+                rejected=len(check.rejected_rows),
+                total=check.rows_total,
+            ),
             [FieldError(p.column, p.message, row=p.row) for p in check.problems],
         )
     batch = EvaluationBatch(
@@ -621,7 +728,7 @@ def get_batch(session: Session, *, actor: Actor, batch_id: int) -> EvaluationBat
     stmt = _visible(select(EvaluationBatch).where(EvaluationBatch.id == batch_id), actor)
     batch: EvaluationBatch | None = session.scalars(stmt).one_or_none()
     if batch is None:
-        raise NotFound(f"no import batch {batch_id}")
+        raise NotFound(Text("There is no import batch with the id %(id)s.", id=batch_id))
     return batch
 
 
@@ -669,7 +776,13 @@ def rollback(session: Session, *, actor: Actor, batch_id: int, reason: str) -> E
     require(actor, Action.import_rollback)
     batch = get_batch(session, actor=actor, batch_id=batch_id)
     if batch.rolled_back_at is not None:
-        raise Conflict(f"batch {batch.id} was rolled back on {batch.rolled_back_at:%Y-%m-%d}")
+        raise Conflict(
+            Text(
+                "Import batch %(id)s was rolled back already, on %(day)s.",
+                id=batch.id,
+                day=batch.rolled_back_at.date(),
+            )
+        )
     table = Outcome if batch.kind is BatchKind.outcomes else EvaluationResponse
     removed = session.scalar(
         select(func.count()).select_from(table).where(table.batch_id == batch.id)
