@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 
 from qms.config import get_settings
 from qms.errors import FieldError, TooLarge, ValidationFailed
+from qms.i18n import Text
 
 
 def spool(upload: UploadFile, folder: Path) -> Path:
@@ -23,7 +24,11 @@ def spool(upload: UploadFile, folder: Path) -> Path:
         while chunk := upload.file.read(1 << 20):
             written += len(chunk)
             if written > limit:
-                raise TooLarge(f"the file is larger than {limit} bytes")
+                raise TooLarge(
+                    Text(
+                        "The file is larger than %(limit)s bytes: send a smaller one.", limit=limit
+                    )
+                )
             handle.write(chunk)
     return target
 
@@ -40,10 +45,14 @@ def mapping_of(raw: str | None) -> dict[str, str] | None:
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
         raise ValidationFailed(
-            "bad mapping",
+            Text("The mapping cannot be read."),
             [
                 FieldError(
-                    "mapping", 'a JSON object of column header to question code, e.g. {"Q1": "SAT"}'
+                    "mapping",
+                    Text(
+                        "Give a JSON object of column header to question code, such as "
+                        '{"Q1": "SAT"}.'
+                    ),
                 )
             ],
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qms.errors import PreconditionRequired, StaleVersion
+from qms.i18n import Text
 
 
 def check_if_match(*, current: int, if_match: int | None, what: str, required: bool = True) -> None:
@@ -10,11 +11,15 @@ def check_if_match(*, current: int, if_match: int | None, what: str, required: b
     if if_match is None:
         if required:
             raise PreconditionRequired(
-                f"send If-Match with the ETag of the {what} you are changing (its version)"
+                Text("Send If-Match with the ETag of the record you are changing (its version).")
             )
         return
     if if_match != current:
         raise StaleVersion(
-            f"the {what} has changed since version {if_match}; it is at version {current} now: "
-            "read it again and reapply the change"
+            Text(
+                "The record has changed since version %(sent)s and is at version %(current)s now: "
+                "read it again and make the change again.",
+                sent=if_match,
+                current=current,
+            )
         )

@@ -14,6 +14,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from qms.errors import FieldError, ValidationFailed
+from qms.i18n import Text
 
 T = TypeVar("T")
 
@@ -46,8 +47,8 @@ def decode_cursor(cursor: str) -> int:
         return after
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise ValidationFailed(
-            "the cursor is not one this service issued",
-            [FieldError("cursor", "not a valid cursor; use the next_cursor of a previous page")],
+            Text("The cursor is not one this service issued."),
+            [FieldError("cursor", Text("Use the next_cursor of a previous page."))],
         ) from exc
 
 
@@ -63,7 +64,8 @@ def paginate(
     """Run the statement ordered by the key (newest first if descending), a page at a time."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(
-            "limit out of range", [FieldError("limit", f"must be between 1 and {MAX_LIMIT}")]
+            Text("The page size is out of range."),
+            [FieldError("limit", Text("Enter a number from 1 to %(max)s.", max=MAX_LIMIT))],
         )
     if cursor:
         after = decode_cursor(cursor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from qms.errors import FieldError, ValidationFailed
+from qms.i18n import Text
 
 
 def check_range(
@@ -16,8 +17,8 @@ def check_range(
     """Refuse a range that ends before it starts, naming the end's field."""
     if start is not None and end is not None and end < start:
         raise ValidationFailed(
-            "the date range is reversed",
-            [FieldError(end_field, f"must not be before {start_field}")],
+            Text("The date range ends before it starts."),
+            [FieldError(end_field, Text("Enter a date on or after the start date."))],
         )
 
 

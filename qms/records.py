@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from qms.errors import FieldError, ValidationFailed
+from qms.i18n import Text
 
 
 def snapshot(record: object, fields: Iterable[str]) -> dict[str, Any]:
@@ -17,7 +18,9 @@ def reject_nulls(changes: Mapping[str, Any], required: Iterable[str]) -> None:
     """Refuse a change that clears a required field, naming each such field."""
     wanted = set(required)
     errors = [
-        FieldError(f, "may not be null") for f, v in changes.items() if v is None and f in wanted
+        FieldError(f, Text("This cannot be left empty."))
+        for f, v in changes.items()
+        if v is None and f in wanted
     ]
     if errors:
-        raise ValidationFailed("required fields cannot be cleared", errors)
+        raise ValidationFailed(Text("Required fields cannot be emptied."), errors)

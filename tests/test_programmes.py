@@ -107,7 +107,9 @@ class TestUpdate:
             json={"organiser": None},
         )
         assert r.status_code == 422
-        assert r.json()["errors"] == [{"field": "organiser", "message": "may not be null"}]
+        assert r.json()["errors"] == [
+            {"field": "organiser", "message": "This cannot be left empty."}
+        ]
 
     def test_a_malformed_if_match_names_the_header(self, client, session, coordinator) -> None:
         p = make_programme(session)

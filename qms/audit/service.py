@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from qms.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from qms.db import utcnow
 from qms.errors import NotFound
+from qms.i18n import Text
 from qms.permissions import Actor
 
 Changes = dict[str, Any]
@@ -103,7 +104,9 @@ def lock_chain_head(session: Session) -> AuditChainHead:
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if head is None:
-        raise NotFound("the audit chain head is missing: run `qms init` to migrate the database")
+        raise NotFound(
+            Text("The audit trail is not set up: run `qms init` to migrate the database.")
+        )
     return head
 
 

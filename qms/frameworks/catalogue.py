@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from qms.errors import FieldError, NotFound, ValidationFailed
+from qms.i18n import Either, Text
 
 ISO = "ISO9001"
 
@@ -90,7 +91,13 @@ def get_framework(code: str) -> Framework:
     """Return a framework by its code (case-insensitive), or raise NotFound."""
     found = frameworks().get(code.strip().upper())
     if found is None:
-        raise NotFound(f"no framework {code!r}; there are: {', '.join(frameworks())}")
+        raise NotFound(
+            Text(
+                "There is no framework %(code)s: choose %(frameworks)s.",
+                code=code,
+                frameworks=Either(frameworks()),
+            )
+        )
     return found
 
 
@@ -107,10 +114,20 @@ def check_ref(value: str) -> str:
     known = frameworks().get(framework)
     if known is None:
         raise ValueError(
-            f"unknown requirement {value!r}: write FRAMEWORK:code with a framework of "
-            f"{', '.join(frameworks())}"
+            Text(
+                "There is no requirement %(ref)s: write FRAMEWORK:code with the framework "
+                "%(frameworks)s.",
+                ref=value,
+                frameworks=Either(frameworks()),
+            )
         )
-    raise ValueError(f"{known.code} has no requirement {code!r}")
+    raise ValueError(
+        Text(
+            "%(framework)s has no requirement %(code)s: check the code in the framework's list.",
+            framework=known.code,
+            code=code,
+        )
+    )
 
 
 def check_refs(values: list[str], field: str) -> None:
@@ -120,9 +137,11 @@ def check_refs(values: list[str], field: str) -> None:
         try:
             check_ref(value)
         except ValueError as e:
-            errors.append(FieldError(f"{field}[{i}]", str(e)))
+            errors.append(FieldError(f"{field}[{i}]", e.args[0]))
     if errors:
-        raise ValidationFailed("unknown requirement references", errors)
+        raise ValidationFailed(
+            Text("A requirement named does not exist: check its reference."), errors
+        )
 
 
 def with_ancestors(refs: list[str]) -> set[str]:
