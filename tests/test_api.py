@@ -89,7 +89,7 @@ class TestProblems:
         for path, detail in (
             ("deviations/424242", "There is no deviation with the id 424242."),
             ("actions/424242", "There is no corrective action with the id 424242."),
-            ("procedures/424242", "no procedure 424242"),
+            ("procedures/424242", "There is no procedure with the id 424242."),
         ):
             r = client.get(f"/api/v1/{path}", headers=headers)
             assert r.status_code == 404, path

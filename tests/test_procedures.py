@@ -63,6 +63,15 @@ def _approved(client, author, approver) -> int:
     return pid
 
 
+class TestRefusalsInBokmal:
+    def test_an_unknown_procedure_is_named_in_bokmal(self, client, session) -> None:
+        headers = {**auth(make_token(session, Role.auditor)), "Accept-Language": "nb"}
+        r = client.get("/api/v1/procedures/424242", headers=headers)
+        assert r.status_code == 404
+        assert r.json()["title"] == "Not found"
+        assert r.json()["detail"] == "Det finnes ingen prosedyre med id 424242."
+
+
 class TestLibrary:
     def test_the_library_has_the_fourteen_procedures_with_their_sections(self) -> None:
         from qms.procedures.library import load_folder

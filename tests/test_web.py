@@ -708,7 +708,9 @@ class TestProcedurePages:
         token = csrf_of(client.get(f"/procedures/{procedure.id}").text)
         past = move("approved", effective_from="2020-01-01")
         assert past.status_code == 422
-        assert error_beside(past.text, "approved-effective_from") == "must be today or later"
+        assert error_beside(past.text, "approved-effective_from") == (
+            "Enter today or a later date."
+        )
         assert move("approved").status_code == 303
         session.refresh(draft)
         assert draft.status.value == "approved"

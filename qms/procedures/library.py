@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from qms.audit.service import canonical_json
 from qms.errors import FieldError, ValidationFailed
 from qms.fields import IsoClause, LongText, MarkdownText, Name, RequirementRefs
+from qms.i18n import Code, Text
 from qms.permissions import Role
 
 CODE_PATTERN = r"^[A-Z]{2,5}-[0-9]{2,3}$"
@@ -92,19 +93,24 @@ def parse(path: Path) -> ProcedureFile:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationFailed(
-            f"{name} cannot be read", [FieldError(name, str(exc), row=1)]
+            Text("%(file)s cannot be read.", file=name),
+            [
+                FieldError(
+                    name, Text("Save the file as UTF-8 text: %(problem)s.", problem=str(exc)), row=1
+                )
+            ],
         ) from exc
     text = text.replace("\r\n", "\n").removeprefix("\ufeff")
     if not text.startswith("---\n"):
         raise ValidationFailed(
-            f"{name} has no front matter",
-            [FieldError(name, "the file must start with a '---' line of front matter", row=1)],
+            Text("%(file)s has no front matter.", file=name),
+            [FieldError(name, Text("Start the file with a '---' line of front matter."), row=1)],
         )
     end = text.find("\n---\n", 4)
     if end < 0:
         raise ValidationFailed(
-            f"{name}: front matter not closed",
-            [FieldError(name, "the front matter has no closing '---' line", row=1)],
+            Text("The front matter of %(file)s is not closed.", file=name),
+            [FieldError(name, Text("Close the front matter with a '---' line."), row=1)],
         )
     raw, body = text[4:end], text[end + 5 :]
     lines = raw.split("\n")
@@ -115,12 +121,13 @@ def parse(path: Path) -> ProcedureFile:
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
         raise ValidationFailed(
-            f"{name}: front matter is not valid YAML", [FieldError(name, problem, row=line)]
+            Text("The front matter of %(file)s is not valid YAML.", file=name),
+            [FieldError(name, Text("Correct the YAML: %(problem)s.", problem=problem), row=line)],
         ) from exc
     if not isinstance(data, dict):
         raise ValidationFailed(
-            f"{name}: front matter is not a mapping",
-            [FieldError(name, "the front matter must be 'key: value' lines", row=2)],
+            Text("The front matter of %(file)s is not made of 'key: value' lines.", file=name),
+            [FieldError(name, Text("Write the front matter as 'key: value' lines."), row=2)],
         )
     try:
         meta = FrontMatter.model_validate(data)
@@ -137,8 +144,16 @@ def parse(path: Path) -> ProcedureFile:
         for e in exc.errors():
             key = str(e["loc"][0]) if e["loc"] else "front matter"
             line = len(lines) + 3 if key == "content" else _key_line(lines, key)
-            errors.append(FieldError(name, f"{key}: {e['msg']}", row=line))
-        raise ValidationFailed(f"{name}: invalid front matter", errors) from exc
+            errors.append(
+                FieldError(
+                    name,
+                    Text("Correct %(key)s: %(problem)s.", key=Code(key), problem=e["msg"]),
+                    row=line,
+                )
+            )
+        raise ValidationFailed(
+            Text("The front matter of %(file)s is not valid.", file=name), errors
+        ) from exc
     return ProcedureFile(path, meta.code, document, meta.change_summary)
 
 
@@ -146,7 +161,8 @@ def load_folder(folder: Path) -> list[ProcedureFile]:
     """Parse every *.md file of the folder; raise with every problem found, or return them all."""
     if not folder.is_dir():
         raise ValidationFailed(
-            "no such folder", [FieldError("folder", f"{folder} is not a folder", row=None)]
+            Text("There is no such folder."),
+            [FieldError("folder", Text("%(folder)s is not a folder.", folder=str(folder)))],
         )
     parsed: list[ProcedureFile] = []
     errors: list[FieldError] = []
@@ -161,7 +177,11 @@ def load_folder(folder: Path) -> list[ProcedureFile]:
             errors.append(
                 FieldError(
                     path.name,
-                    f"code {item.code} is used by {seen[item.code]} too",
+                    Text(
+                        "Code %(code)s is used by %(other)s too: give each procedure its own code.",
+                        code=item.code,
+                        other=seen[item.code],
+                    ),
                     row=_key_line(path.read_text(encoding="utf-8").split("\n")[1:], "code"),
                 )
             )
@@ -170,6 +190,7 @@ def load_folder(folder: Path) -> list[ProcedureFile]:
         parsed.append(item)
     if errors:
         raise ValidationFailed(
-            f"{len(errors)} problem(s) in the library; nothing was written", errors
+            Text("The library has problems and nothing was written: correct each file named."),
+            errors,
         )
     return parsed

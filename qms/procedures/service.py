@@ -17,7 +17,7 @@ from qms.concurrency import check_if_match
 from qms.db import utcnow
 from qms.deviations.models import Deviation
 from qms.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-from qms.i18n import N_
+from qms.i18n import N_, Text
 from qms.permissions import Action, Actor, require
 from qms.procedures import library
 from qms.procedures.library import Document
@@ -136,7 +136,7 @@ def get(session: Session, *, actor: Actor, procedure_id: int) -> Procedure:
     require(actor, Action.procedure_read)
     procedure = session.get(Procedure, procedure_id)
     if procedure is None:
-        raise NotFound(f"no procedure {procedure_id}")
+        raise NotFound(Text("There is no procedure with the id %(id)s.", id=procedure_id))
     return procedure
 
 
@@ -153,7 +153,7 @@ def get_version(
     for version in procedure.versions:
         if version.number == number:
             return version
-    raise NotFound(f"{procedure.code} has no version {number}")
+    raise NotFound(Text("%(code)s has no version %(number)s.", code=procedure.code, number=number))
 
 
 def list_procedures(
@@ -178,8 +178,13 @@ def _add_version(
         making = open_version(procedure)
         assert making is not None
         raise Conflict(
-            f"{procedure.code} has version {making.number} {making.status.value} already: "
-            "one draft at a time"
+            Text(
+                "%(code)s already has version %(number)s, which is %(status)s: finish that "
+                "version before starting another.",
+                code=procedure.code,
+                number=making.number,
+                status=making.status,
+            )
         )
     number = max((v.number for v in procedure.versions), default=0) + 1
     version = ProcedureVersion(
@@ -221,7 +226,9 @@ def create(session: Session, *, actor: Actor, data: ProcedureCreate) -> Procedur
     """Create a procedure with its first draft."""
     require(actor, Action.procedure_write)
     if get_by_code(session, data.code) is not None:
-        raise Conflict(f"a procedure {data.code} exists already")
+        raise Conflict(
+            Text("Procedure %(code)s exists already: choose another code.", code=data.code)
+        )
     procedure = Procedure(code=data.code)
     session.add(procedure)
     session.flush()
@@ -261,8 +268,13 @@ def update_draft(
     check_if_match(current=version.version, if_match=if_match, what="procedure version")
     if version.status is not VersionStatus.draft:
         raise Conflict(
-            f"{version.procedure.code} version {number} is {version.status.value}: only a draft "
-            "changes; start a new version instead"
+            Text(
+                "%(code)s version %(number)s is %(status)s: only a draft changes, so start a new "
+                "version instead.",
+                code=version.procedure.code,
+                number=number,
+                status=version.status,
+            )
         )
     changes = data.model_dump(exclude_unset=True)
     reject_nulls(changes, (*DOCUMENT_FIELDS, "change_summary"))
@@ -300,7 +312,12 @@ def transition(
     source, target = version.status.value, data.to.value
     move = PROCEDURE_VERSION.move(source, target, reason=data.reason)
     if move.target == VersionStatus.superseded:
-        raise Conflict("a version is superseded only when the next version is approved")
+        raise Conflict(
+            Text(
+                "A version is superseded only when the next version is approved: approve the "
+                "next version instead."
+            )
+        )
     before = snapshot(version, TRACKED)
     now = utcnow()
     procedure = version.procedure
@@ -308,12 +325,12 @@ def transition(
         version.submitted_at = now
     elif target == VersionStatus.approved:
         if actor.user_id is not None and actor.user_id == version.author_id:
-            raise Forbidden(f"{actor.name} wrote this version: another person approves it")
+            raise Forbidden(Text("You wrote this version: another person approves it."))
         starts = data.effective_from or now.date()
         if starts < now.date():
             raise ValidationFailed(
-                "approval cannot take effect in the past",
-                [FieldError("effective_from", "must be today or later")],
+                Text("An approval cannot take effect in the past."),
+                [FieldError("effective_from", Text("Enter today or a later date."))],
             )
         previous = effective(procedure)
         if previous is not None:
@@ -370,7 +387,12 @@ def review(
     procedure = get(session, actor=actor, procedure_id=procedure_id)
     version = effective(procedure)
     if version is None:
-        raise Conflict(f"{procedure.code} has no approved version to review")
+        raise Conflict(
+            Text(
+                "%(code)s has no approved version to review: approve a version first.",
+                code=procedure.code,
+            )
+        )
     before = snapshot(version, ("last_reviewed_on", "next_review_on"))
     version.last_reviewed_on = today()
     version.next_review_on = add_months(today(), version.review_months)
