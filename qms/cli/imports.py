@@ -12,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from qms import i18n
 from qms.cli.common import AsOption, actor_for, err, out, shown_number, t, unit_of_work
 from qms.errors import FieldError, ValidationFailed
 from qms.evaluations import service
@@ -92,8 +93,13 @@ def _run(
             found = programmes.get_by_code(session, programme)
             if found is None:
                 raise ValidationFailed(
-                    t("unknown programme"),
-                    [FieldError("programme", t("no programme %(code)r") % {"code": programme})],
+                    i18n.Text("The programme to look participants up in does not exist."),
+                    [
+                        FieldError(
+                            "programme",
+                            i18n.Text("There is no programme %(code)s.", code=programme),
+                        )
+                    ],
                 )
             programme_id = found.id
         batch = service.run_import(
@@ -199,8 +205,17 @@ def instruments_load(path: FileArgument, as_user: AsOption = None) -> None:
         for index, item in enumerate(items, start=1):
             if not isinstance(item, dict):
                 raise ValidationFailed(
-                    t("not an instrument"),
-                    [FieldError("instrument", t("must be a mapping"), row=index)],
+                    i18n.Text("The file holds something that is not an instrument."),
+                    [
+                        FieldError(
+                            "instrument",
+                            i18n.Text(
+                                "Write each instrument as a mapping of its fields "
+                                "(code, name, respondent, questions)."
+                            ),
+                            row=index,
+                        )
+                    ],
                 )
             codes.append(
                 service.create_instrument(

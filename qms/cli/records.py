@@ -12,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 from rich.table import Column, Table
 from rich.text import Text
 
+from qms import i18n
 from qms.checks import service as checks
 from qms.cli.common import AsOption, actor_for, err, out, shown, shown_day, t, unit_of_work
 from qms.errors import FieldError, ValidationFailed
@@ -59,8 +60,13 @@ def meetings_import(
     with unit_of_work() as session:
         if missing:
             raise ValidationFailed(
-                t("the file lacks required columns"),
-                [FieldError(c, t("missing column"), row=1) for c in missing],
+                i18n.Text("The file lacks required columns."),
+                [
+                    FieldError(
+                        c, i18n.Text("The file has no column %(column)s: add it.", column=c), row=1
+                    )
+                    for c in missing
+                ],
             )
         try:
             bulk = MeetingBulk.model_validate(
@@ -75,7 +81,7 @@ def meetings_import(
         except PydanticValidationError as exc:
             # Row numbers as the file counts them: the header is line 1.
             raise ValidationFailed(
-                t("rows do not match the columns' types"),
+                i18n.Text("Some rows do not match the columns' types."),
                 [
                     FieldError(
                         str(e["loc"][-1]),
@@ -114,7 +120,8 @@ def check(
             when = date.fromisoformat(on) if on else None
         except ValueError:
             raise ValidationFailed(
-                t("not a date"), [FieldError("on", t("must be YYYY-MM-DD"))]
+                i18n.Text("%(value)s is not a date.", value=on),
+                [FieldError("on", i18n.Text("Enter the date as YYYY-MM-DD."))],
             ) from None
         result = checks.run(session, actor=actor_for(session, as_user), on=when)
     table = Table(
