@@ -38,6 +38,7 @@ from api.problems import STATUS
 from qms import i18n
 from qms.accounts import service as accounts
 from qms.accounts import web as web_accounts
+from qms.audits import inputs as review_inputs
 from qms.config import get_settings
 from qms.db import Database
 from qms.errors import FieldError, InvalidTransition, QMSError, ValidationFailed
@@ -195,29 +196,17 @@ def show_recorded(value: Any, field: str | None = None) -> Any:
     return value
 
 
-def show_days_in(text: str | None) -> str:
-    """A text a service wrote (an indicator's "entered for 2026-01-01 to 2026-06-30"), its ISO
-    dates written as the language writes them."""
-    if not text:
-        return ""
-
-    def one(found: re.Match[str]) -> str:
-        try:
-            return show_day(date.fromisoformat(found.group(0)))
-        except ValueError:
-            return found.group(0)
-
-    return re.sub(r"\b\d{4}-\d{2}-\d{2}\b", one, text)
-
-
 templates.env.filters["label"] = show_label
 templates.env.filters["said"] = lambda text: i18n.said(text, _rendering_language.get())
+# A cell of the management-review inputs (compiled in English, frozen when held) in the language.
+templates.env.filters["input"] = lambda cell: review_inputs.say(
+    str(cell), _rendering_language.get()
+)
 templates.env.globals["headline"] = lambda event, numbers: timeline.headline(
     event, _rendering_language.get(), numbers
 )
 templates.env.globals["timeline_changes"] = timeline.changes
 templates.env.filters["day"] = show_day
-templates.env.filters["days_in"] = show_days_in
 templates.env.filters["recorded"] = show_recorded
 templates.env.filters["month"] = show_month
 templates.env.filters["moment"] = show_moment

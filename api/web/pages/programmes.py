@@ -27,6 +27,7 @@ from api.web.core import (
     with_numbers,
 )
 from qms.errors import NotFound
+from qms.i18n import Text
 from qms.indicators import service as indicators
 from qms.indicators.models import Computation, Direction
 from qms.indicators.schemas import IndicatorCreate, IndicatorValueCreate
@@ -139,12 +140,14 @@ def _record(
 
     def load(session: Session) -> dict[str, Any]:
         programme = service.get_programme(session, actor=page.actor, programme_id=programme_id)
-        table = None
+        table, figures = None, []
         if page.can("indicator.read"):
-            table = indicators.table(
+            table, figures = indicators.table_with_figures(
                 session, actor=page.actor, programme_id=programme.id, as_of=as_of
             )
         return {
+            # What each indicator was computed from, said in the reader's language.
+            "details": [figure.detail_in(page.lang) for figure in figures],
             "programme": programme,
             "cohorts": service.list_cohorts(session, actor=page.actor, programme_id=programme.id),
             "table": table,
@@ -265,7 +268,9 @@ def enter_value(
 
     def change(session: Session) -> int:
         if indicators.programme_of(session, indicator_id) != programme_id:
-            raise NotFound(f"no indicator {indicator_id} in this programme")
+            raise NotFound(
+                Text("There is no indicator with the id %(id)s in this programme.", id=indicator_id)
+            )
         return indicators.enter_value(
             session,
             actor=page.actor,
