@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from qms.db import make_engine, normalise_url
 from qms.errors import Conflict, FieldError, ValidationFailed
+from qms.i18n import Text
 
 
 def _libpq_url(url: str) -> str:
@@ -26,7 +27,8 @@ def _sqlite_path(url: str) -> str:
     database = make_url(url).database
     if not database or database == ":memory:":
         raise ValidationFailed(
-            "not a database file", [FieldError("database_url", "a SQLite file is needed")]
+            Text("The database is not a file."),
+            [FieldError("database_url", Text("Give the address of a SQLite file."))],
         )
     return database
 
@@ -34,7 +36,12 @@ def _sqlite_path(url: str) -> str:
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise Conflict(f"{name} is not installed; it is needed to back up or restore PostgreSQL")
+        raise Conflict(
+            Text(
+                "%(program)s is not installed: install it to back up or restore PostgreSQL.",
+                program=name,
+            )
+        )
     return path
 
 
@@ -42,7 +49,7 @@ def backup(url: str, target: Path) -> None:
     """Write a consistent copy of the database to the file."""
     url = normalise_url(url)
     if target.exists():
-        raise Conflict(f"{target} exists already; choose a new file")
+        raise Conflict(Text("%(file)s exists already: choose a new file.", file=str(target)))
     if make_url(url).get_backend_name() == "sqlite":
         source = sqlite3.connect(_sqlite_path(url))
         copy = sqlite3.connect(target)
@@ -79,18 +86,27 @@ def restore(url: str, source: Path) -> None:
     """Restore a backup file into an empty database (it refuses one that holds tables)."""
     url = normalise_url(url)
     if not source.is_file():
-        raise ValidationFailed("no backup file", [FieldError("file", f"{source} is not a file")])
+        raise ValidationFailed(
+            Text("There is no such backup file."),
+            [FieldError("file", Text("%(file)s is not a file.", file=str(source)))],
+        )
     if not _is_empty(url):
-        raise Conflict("the target database is not empty; restore into a new, empty database")
+        raise Conflict(
+            Text("The target database is not empty: restore into a new, empty database.")
+        )
     sqlite = make_url(url).get_backend_name() == "sqlite"
     with source.open("rb") as handle:
         magic = handle.read(16)
     wanted = b"SQLite format 3\x00" if sqlite else b"PGDMP"
     if not magic.startswith(wanted):
-        kind = "SQLite" if sqlite else "PostgreSQL (pg_dump)"
+        problem = (
+            Text("%(file)s is not a SQLite backup.", file=source.name)
+            if sqlite
+            else Text("%(file)s is not a PostgreSQL (pg_dump) backup.", file=source.name)
+        )
         raise ValidationFailed(
-            "not a backup for this database",
-            [FieldError("file", f"{source.name} is not a {kind} backup")],
+            Text("The file is not a backup for this database."),
+            [FieldError("file", problem)],
         )
     if sqlite:
         backup_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)

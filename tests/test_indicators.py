@@ -127,6 +127,13 @@ class TestDefinitionsAndBreaches:
         )
         assert r.status_code == 422
         assert r.json()["errors"][0]["field"] == "period_end"
+        r = client.post(
+            f"/api/v1/indicators/{indicator_id}/values",
+            headers={**lead, "Accept-Language": "nb"},
+            json=reversed_period,
+        )
+        assert r.json()["errors"][0]["message"] == "Oppgi en dato på eller etter startdatoen."
+        assert r.json()["detail"] == "Datoperioden slutter før den begynner."
 
     def test_bad_definitions_name_the_field(self, client, session) -> None:
         lead = auth(make_token(session, Role.quality_lead))

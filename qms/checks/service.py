@@ -30,6 +30,7 @@ from qms.deviations.models import Deviation
 from qms.deviations.schemas import DeviationCreate
 from qms.errors import FieldError, ValidationFailed
 from qms.followups.models import FollowUp, FollowUpOutcome
+from qms.i18n import Text
 from qms.indicators import service as indicators
 from qms.pairs import service as pairs
 from qms.pairs.models import Pair
@@ -182,7 +183,8 @@ def run(session: Session, *, actor: Actor, on: date | None = None) -> CheckResul
     on = on or pairs.today()
     if on > pairs.today():
         raise ValidationFailed(
-            "a date in the future", [FieldError("on", "must not be in the future")]
+            Text("The rule check cannot run for a day still to come."),
+            [FieldError("on", Text("Enter today or an earlier date."))],
         )
     detected_at = utcnow() if on == pairs.today() else datetime.combine(on, time(12), UTC)
     # Runs one at a time: a run started while another writes its findings waits for it and then

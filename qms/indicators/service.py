@@ -17,7 +17,7 @@ from qms.deviations.models import Deviation, DeviationStatus, deviation_action
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
 from qms.evaluations.models import EvaluationResponse, Instrument, Outcome, OutcomeKind, Question
 from qms.followups.models import FollowUp
-from qms.i18n import N_, format_day, format_number, translate
+from qms.i18n import N_, Text, format_day, format_number, translate
 from qms.indicators.models import Computation, Direction, IndicatorDefinition, IndicatorValue
 from qms.indicators.schemas import (
     IndicatorCreate,
@@ -332,7 +332,13 @@ def define(
     require(actor, Action.indicator_write)
     programme = programmes.get_programme(session, actor=actor, programme_id=programme_id)
     if any(d.code == data.code for d in definitions(session, programme.id)):
-        raise Conflict(f"{programme.code} has an indicator {data.code} already")
+        raise Conflict(
+            Text(
+                "%(programme)s has an indicator %(code)s already: choose another code.",
+                programme=programme.code,
+                code=data.code,
+            )
+        )
     definition = IndicatorDefinition(programme_id=programme.id, **data.model_dump())
     session.add(definition)
     session.flush()
@@ -355,12 +361,18 @@ def enter_value(
     require(actor, Action.indicator_write)
     definition = session.get(IndicatorDefinition, indicator_id)
     if definition is None or actor.programme_id not in (None, definition.programme_id):
-        raise NotFound(f"no indicator {indicator_id}")
+        raise NotFound(Text("There is no indicator with the id %(id)s.", id=indicator_id))
     if definition.computation is not Computation.entered:
-        raise Conflict(f"{definition.code} is computed from the records; it takes no values")
+        raise Conflict(
+            Text(
+                "%(code)s is computed from the records: it takes no entered values.",
+                code=definition.code,
+            )
+        )
     if data.period_end < data.period_start:
         raise ValidationFailed(
-            "the period is reversed", [FieldError("period_end", "must not be before period_start")]
+            Text("The date range ends before it starts."),
+            [FieldError("period_end", Text("Enter a date on or after the start date."))],
         )
     value = IndicatorValue(indicator_id=definition.id, entered_by=actor.name, **data.model_dump())
     session.add(value)
@@ -386,5 +398,5 @@ def programme_of(session: Session, indicator_id: int) -> int:
     """Return the programme an indicator belongs to."""
     definition = session.get(IndicatorDefinition, indicator_id)
     if definition is None:
-        raise NotFound(f"no indicator {indicator_id}")
+        raise NotFound(Text("There is no indicator with the id %(id)s.", id=indicator_id))
     return definition.programme_id

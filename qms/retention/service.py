@@ -27,7 +27,7 @@ from qms.documents.models import IssuedDocument
 from qms.errors import FieldError, NotFound, ValidationFailed
 from qms.evaluations.models import EvaluationResponse
 from qms.followups.models import FollowUp
-from qms.i18n import N_
+from qms.i18n import N_, Code, Either, Text
 from qms.pairs.models import Meeting
 from qms.participants.models import Participant, ParticipantPersonal
 from qms.periods import midnight
@@ -227,7 +227,13 @@ def dispose(
     rule = RULES.get(data.kind)
     if rule is None:
         raise ValidationFailed(
-            "unknown record kind", [FieldError("kind", f"one of: {', '.join(RULES)}")]
+            Text("The kind of record is not known."),
+            [
+                FieldError(
+                    "kind",
+                    Text("Choose %(kinds)s.", kinds=Either(Code(kind) for kind in RULES)),
+                )
+            ],
         )
     cutoff = cutoff_for(rule.kind, as_of)
     # Disposals take turns: one made at the same moment finds these records gone, instead of
@@ -239,15 +245,24 @@ def dispose(
     else:
         due_set = set(due)
         errors = [
-            FieldError(f"record_ids[{i}]", f"{rule.kind} {record_id} is not due")
+            FieldError(
+                f"record_ids[{i}]",
+                Text(
+                    "Record %(id)s of the kind %(kind)s is not due for disposition.",
+                    id=record_id,
+                    kind=Code(rule.kind),
+                ),
+            )
             for i, record_id in enumerate(data.record_ids)
             if record_id not in due_set
         ]
         if errors:
-            raise ValidationFailed("only records that are due may be disposed of", errors)
+            raise ValidationFailed(Text("Only records that are due may be disposed of."), errors)
         ids = sorted(set(data.record_ids))
     if not ids:
-        raise NotFound(f"no {rule.kind} record is due for disposition")
+        raise NotFound(
+            Text("No record of the kind %(kind)s is due for disposition.", kind=Code(rule.kind))
+        )
     rule.dispose(session, ids)
     decision = RetentionDecision(
         kind=rule.kind,
