@@ -16,6 +16,7 @@ from qms.config import get_settings
 from qms.pairs.models import Pair
 from tests.conftest import make_client
 from tests.factories import auth
+from tests.test_document_language import _coded_values, _english, _own, written_texts
 
 runner = CliRunner()
 
@@ -130,6 +131,40 @@ class TestAuditVerify:
         assert "BROKEN" in result.stdout
 
 
+class TestDisplayNames:
+    def test_a_user_is_added_listed_and_renamed_by_display_name(self, qms, fresh_db) -> None:
+        from qms.audit.models import AuditEvent
+
+        qms("users", "add", "kari", "--role", "coordinator", "--display-name", "Kari Nordmann")
+        row = next(line for line in qms("users", "list").stdout.splitlines() if "kari" in line)
+        assert "Kari Nordmann" in row
+        said = qms("users", "display-name", "kari", "Kari Nordmann Berg").stderr
+        assert "Kari Nordmann Berg" in said
+        assert "Kari Nordmann Berg" in qms("users", "list").stdout
+        qms("users", "display-name", "kari", "")
+        assert "Kari" not in qms("users", "list").stdout
+        with fresh_db.unit_of_work(write=False) as session:
+            changed = session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action == "user.display_name_changed")
+                .order_by(AuditEvent.seq)
+            ).all()
+            assert [e.changes["display_name"] for e in changed] == [
+                {"old": "Kari Nordmann", "new": "Kari Nordmann Berg"},
+                {"old": "Kari Nordmann Berg", "new": None},
+            ]
+            assert all(e.actor.startswith("cli:") for e in changed)
+        assert "no user named" in qms("users", "display-name", "nobody", "N", code=2).stderr
+
+    def test_owners_are_listed_by_their_display_names(self, qms) -> None:
+        qms("demo", "--no-serve")
+        listed = qms("actions", "list").stdout
+        assert "Siri Bakke" in listed
+        assert "Ingrid Solberg" in listed
+        assert "demo-coordinator" not in listed
+        assert "demo-quality-lead" not in listed
+
+
 class TestDemo:
     def test_demo_builds_two_programmes_and_prints_tokens(self, qms, fresh_db) -> None:
         result = qms("demo", "--no-serve")
@@ -198,7 +233,9 @@ class TestQualityCommands:
         assert "Mentee [not] told" in listed
         shown = qms("deviations", "show", number).stdout
         assert "deviation.created" in shown
-        assert "demo-coordinator" in shown
+        # Who logged it, by the name people read them by, not the login the records keep.
+        assert "Siri Bakke" in shown
+        assert "demo-coordinator" not in shown
 
     def test_overdue_actions_are_listed(self, qms) -> None:
         qms("demo", "--no-serve")
@@ -384,6 +421,38 @@ def test_docs_writes_reports_and_the_audit_pack(qms, tmp_path) -> None:
 
 
 class TestLanguage:
+    @pytest.mark.parametrize("language", ["nb", "sv"])
+    def test_every_table_and_report_speaks_the_language(self, qms, fresh_db, language: str) -> None:
+        qms("demo", "--no-serve")
+        with fresh_db.unit_of_work(write=False) as session:
+            written = written_texts(session)
+        commands = [
+            ("users", "list"),
+            ("tokens", "list"),
+            ("audit", "verify"),
+            ("deviations", "list"),
+            ("deviations", "show", _first_number(qms)),
+            ("actions", "list"),
+            ("procedures", "list"),
+            ("frameworks", "list"),
+            ("frameworks", "show", "MENTOR"),
+            ("retention", "report"),
+            ("check",),
+        ]
+        codes = _coded_values()
+        # A table cuts a long text short, so a catalogue text that people also wrote in the
+        # records (a deviation's description) cannot be told from theirs.
+        english = [m for m in _english(language) if not any(m in w for w in written)]
+        left: dict[str, list[str]] = {}
+        for command in commands:
+            result = qms("--language", language, *command)
+            said = _own(re.sub(r"\s+", " ", result.stdout + " " + result.stderr), written)
+            found = [m for m in english if m in said]
+            found += [c for c in codes if re.search(rf"\b{re.escape(c)}\b", said)]
+            if found:
+                left[" ".join(command)] = found
+        assert left == {}
+
     def test_tables_speak_the_chosen_language_and_show_no_stored_code(self, qms) -> None:
         qms("demo", "--no-serve")
         listed = qms("--language", "nb", "deviations", "list", "--programme", "VIA-JOB").stdout
@@ -412,7 +481,7 @@ class TestLanguage:
     def test_users_and_tokens_are_listed_in_the_language(self, qms) -> None:
         qms("demo", "--no-serve")
         users = qms("--language", "nb", "users", "list").stdout
-        for header in ("Name", "Role", "Status", "Created"):
+        for header in ("User name", "Role", "Status", "Created"):
             assert i18n.translate(header, "nb") in users
         assert i18n.label("quality_lead", "nb") in users
         assert "quality_lead" not in users

@@ -65,11 +65,17 @@ def demo(new_database) -> tuple[Any, list[str]]:
     database = new_database()
     with database.unit_of_work() as session:
         load(session, operator=ADMIN)
-        written: set[str] = set()
-        for table in Base.metadata.sorted_tables:
-            for column in table.columns:
-                if isinstance(column.type, String):
-                    written.update(str(v) for v in session.scalars(select(column)) if v)
+        return database, written_texts(session)
+
+
+def written_texts(session: Any) -> list[str]:
+    """The texts people wrote in the records (in English in the demo, and shown as written), the
+    longest first."""
+    written: set[str] = set()
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, String):
+                written.update(str(v) for v in session.scalars(select(column)) if v)
     # A procedure's Markdown is read back paragraph by paragraph and cell by cell, unmarked.
     parts = {
         LIST_MARK.sub("", MARKUP.sub("", part).strip())
@@ -77,7 +83,7 @@ def demo(new_database) -> tuple[Any, list[str]]:
         for line in text.splitlines()
         for part in line.split("|")
     }
-    return database, sorted((p for p in parts if " " in p), key=len, reverse=True)
+    return sorted((p for p in parts if " " in p), key=len, reverse=True)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from qms import backup as backups
 from qms import demo as demo_data
-from qms import migrate
+from qms import i18n, migrate
 from qms.accounts import service as accounts
 from qms.accounts import web as web_accounts
 from qms.audit import service as audit
@@ -27,6 +27,7 @@ from qms.cli.common import (
     report,
     shown,
     shown_moment,
+    shown_number,
     t,
     unit_of_work,
 )
@@ -85,12 +86,18 @@ def users_add(
     programme: Annotated[
         str | None, typer.Option(help="Limit the token to one programme (its code).")
     ] = None,
+    display_name: Annotated[
+        str | None,
+        typer.Option(help='The name people read them by, e.g. "Kari Nordmann" (else the login).'),
+    ] = None,
 ) -> None:
     """Create a user and print its first token (alone on stdout)."""
     chosen = _role(role)
     with unit_of_work() as session:
         actor = operator()
-        accounts.create_user(session, actor=actor, name=name, role=chosen)
+        accounts.create_user(
+            session, actor=actor, name=name, role=chosen, display_name=display_name
+        )
         issued = accounts.create_token(
             session,
             actor=actor,
@@ -105,6 +112,29 @@ def users_add(
         markup=False,
     )
     print(secret)  # noqa: T201  (the token alone on stdout, for scripts)
+
+
+@users_app.command("display-name")
+def users_display_name(
+    name: Annotated[str, typer.Argument(help="The user's login.")],
+    display_name: Annotated[
+        str, typer.Argument(help='The name people read them by; "" shows the login again.')
+    ],
+) -> None:
+    """Change the name a user is shown by (their login and records stay as they are)."""
+    with unit_of_work() as session:
+        user = accounts.set_display_name(
+            session, actor=operator(), user_name=name, display_name=display_name
+        )
+        shown_as = user.display_name
+    if shown_as:
+        message = t("%(name)s is shown as %(display_name)s") % {
+            "name": name,
+            "display_name": shown_as,
+        }
+    else:
+        message = t("%(name)s is shown by their user name") % {"name": name}
+    err.print(message, markup=False)
 
 
 @users_app.command("password")
@@ -150,12 +180,13 @@ def users_activate(
 
 @users_app.command("list")
 def users_list() -> None:
-    """List users and their roles."""
+    """List users: their login, the name they are shown by, their role."""
     with unit_of_work(write=False) as session:
-        table = Table(t("Name"), t("Role"), t("Status"), t("Created"))
+        table = Table(t("User name"), t("Display name"), t("Role"), t("Status"), t("Created"))
         for user in accounts.list_users(session, actor=operator()):
             table.add_row(
                 Text(user.name),
+                Text(user.display_name or ""),
                 shown(user.role.value),
                 shown("active" if user.is_active else "deactivated"),
                 shown_moment(user.created_at),
@@ -196,6 +227,7 @@ def tokens_list(user: Annotated[str | None, typer.Option(help="Only this user's.
         for token in accounts.list_tokens(session, actor=operator(), user_name=user):
             table.add_row(
                 str(token.id),
+                # The login: what `--user` and the other commands take.
                 Text(token.user.name),
                 token.prefix + "…",
                 str(token.programme_id or t("(all)")),
@@ -217,8 +249,8 @@ def tokens_revoke(
     with unit_of_work() as session:
         if (token_id is None) == (user is None):
             raise ValidationFailed(
-                t("name a token id or --user, not both and not neither"),
-                [FieldError("token_id", t("give a token id or --user NAME"))],
+                i18n.Text("Name a token id or --user, not both and not neither."),
+                [FieldError("token_id", i18n.Text("Give a token id or --user NAME."))],
             )
         if token_id is not None:
             accounts.revoke_token(session, actor=operator(), token_id=token_id, reason=reason)
@@ -238,9 +270,17 @@ def audit_verify() -> None:
     with unit_of_work(write=False) as session:
         result = audit.verify(session)
     if result.ok:
-        out.print(f"OK: {result.count} events, last hash {result.last_hash}", soft_wrap=True)
+        out.print(
+            t("OK: %(count)s events, last hash %(hash)s")
+            % {"count": shown_number(result.count), "hash": result.last_hash},
+            soft_wrap=True,
+        )
         return
-    out.print(f"BROKEN at event {result.first_broken_seq}: {result.problem}", soft_wrap=True)
+    out.print(
+        t("BROKEN at event %(seq)s: %(problem)s")
+        % {"seq": result.first_broken_seq, "problem": result.problem},
+        soft_wrap=True,
+    )
     raise typer.Exit(1)
 
 
@@ -337,6 +377,14 @@ def restore(source: Annotated[Path, typer.Argument(help="The backup file to rest
         markup=False,
     )
     if not result.ok:
-        out.print(f"BROKEN at event {result.first_broken_seq}: {result.problem}", soft_wrap=True)
+        out.print(
+            t("BROKEN at event %(seq)s: %(problem)s")
+            % {"seq": result.first_broken_seq, "problem": result.problem},
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
-    out.print(f"OK: {result.count} events, last hash {result.last_hash}", soft_wrap=True)
+    out.print(
+        t("OK: %(count)s events, last hash %(hash)s")
+        % {"count": shown_number(result.count), "hash": result.last_hash},
+        soft_wrap=True,
+    )
