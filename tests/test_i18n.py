@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import enum
 import importlib
 import io
@@ -268,6 +269,98 @@ class TestRefusalsSayWhatToDo:
         # The choices by the words the form shows, listed as Swedish lists them.
         assert error_beside(r.text, "severity") == "Välj ett av: mindre, större eller kritisk."
         assert "se fälten som är markerade nedan" in r.text
+
+
+# Where a refusal's message is given: the first argument of a domain error (the second of a
+# page's WebProblem), the second of a FieldError.
+REFUSALS = {
+    "QMSError": 0,
+    "NotFound": 0,
+    "Unauthenticated": 0,
+    "Forbidden": 0,
+    "Conflict": 0,
+    "InvalidTransition": 0,
+    "StaleVersion": 0,
+    "PreconditionRequired": 0,
+    "TooLarge": 0,
+    "ValidationFailed": 0,
+    "WebProblem": 1,
+    "FieldError": 1,
+}
+
+
+def _unsaid_refusals() -> list[str]:
+    """Every refusal in the code whose message is written as a plain or formatted string: it
+    could not be said in the reader's language (a `Text`, a text translated with `t()` or a
+    message passed on is fine)."""
+    found = []
+    root = Path(qms.__file__).resolve().parent.parent
+    for path in sorted([*root.glob("qms/**/*.py"), *root.glob("api/**/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            if name not in REFUSALS or len(node.args) <= REFUSALS[name]:
+                continue
+            message = node.args[REFUSALS[name]]
+            # A text translated on the spot (the command line's t("…") % {…}) is said already.
+            if isinstance(message, ast.BinOp) and isinstance(message.left, ast.Call):
+                continue
+            if isinstance(message, ast.Constant | ast.JoinedStr | ast.BinOp):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    return found
+
+
+class TestEveryRefusalIsSaidInTheLanguage:
+    def test_no_refusal_is_a_plain_english_string(self) -> None:
+        assert _unsaid_refusals() == []
+
+    @pytest.mark.parametrize("language", TRANSLATED)
+    def test_refusals_across_the_records_come_in_the_language(
+        self, client, session, language: str
+    ) -> None:
+        from tests.factories import make_deviation
+
+        english = {**auth(make_token(session, Role.quality_lead))}
+        theirs = {**english, "Accept-Language": language}
+        auditor = {**auth(make_token(session, Role.auditor)), "Accept-Language": language}
+        deviation = make_deviation(session, severity="major")
+        session.commit()
+        asked = [
+            ("get", "/api/v1/deviations/424242", theirs, None),
+            ("get", "/api/v1/actions/424242", theirs, None),
+            ("get", "/api/v1/deviations?bogus=1", theirs, None),
+            ("post", "/api/v1/deviations", auditor, {"title": "t"}),
+            (
+                "post",
+                f"/api/v1/deviations/{deviation.id}/transitions",
+                theirs,
+                {"to": "closed"},
+            ),
+            (
+                "post",
+                f"/api/v1/deviations/{deviation.id}/transitions",
+                theirs,
+                {"to": "grave"},
+            ),
+            ("get", "/api/v1/deviations", {"Accept-Language": language}, None),
+        ]
+        codes = {m.value for m in _stored_values() if "_" in m.value}
+        for method, path, headers, body in asked:
+            extra = {"If-Match": '"1"'} if method == "post" else {}
+            said = client.request(method, path, headers={**headers, **extra}, json=body).json()
+            plain = client.request(
+                method,
+                path,
+                headers={**english, **extra} if "Bearer" in str(headers) else {},
+                json=body,
+            ).json()
+            messages = [said["detail"], *(e["message"] for e in said.get("errors") or [])]
+            originals = [plain["detail"], *(e["message"] for e in plain.get("errors") or [])]
+            assert said["title"] == plain["title"], path
+            for message, original in zip(messages, originals, strict=True):
+                assert message != original, (path, message)
+                assert not [c for c in codes if c in message], (path, message)
 
 
 class TestTheAuditTrailPage:

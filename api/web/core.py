@@ -216,6 +216,10 @@ templates.env.filters["percent"] = show_percent
 T = TypeVar("T")
 
 
+# Why a form is refused whose CSRF token is missing or wrong.
+FORM_EXPIRED = Text("The form has expired or did not come from this site: reload the page.")
+
+
 class WebProblem(Exception):
     """A page that cannot be shown: answered as an HTML page with the status."""
 
@@ -309,9 +313,7 @@ async def check_csrf(request: Request, expected: str) -> None:
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise WebProblem(
-            403, Text("The form has expired or did not come from this site: reload the page.")
-        )
+        raise WebProblem(403, FORM_EXPIRED)
 
 
 def render(

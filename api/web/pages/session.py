@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from api.deps import get_database
 from api.web.core import (
+    FORM_EXPIRED,
     LANGUAGE_COOKIE,
     PRE_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -23,7 +24,7 @@ from api.web.core import (
     signed_in,
 )
 from qms.accounts import web as web_accounts
-from qms.i18n import LANGUAGES
+from qms.i18n import LANGUAGES, NAMES, Either, Text
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,7 +85,7 @@ def sign_in(request: Request, form: Form) -> Response:
     expected = request.cookies.get(PRE_CSRF_COOKIE, "")
     given = str(form.get("csrf_token") or "")
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise WebProblem(403, "the form has expired or did not come from this site: reload it")
+        raise WebProblem(403, FORM_EXPIRED)
     name = str(form.get("name") or "").strip()[:100]
     password = str(form.get("password") or "")[:1024]
     next_url = _local(str(form.get("next") or "/"))
@@ -128,9 +129,12 @@ async def sign_out(request: Request) -> Response:
 
 @router.get("/language")
 def choose_language(request: Request, set: Annotated[str, Query(max_length=5)] = "en") -> Response:
-    """Switch the pages' language (English or Norwegian bokmål) and go back."""
+    """Switch the pages' language (English, Norwegian bokmål or Swedish) and go back."""
     if set not in LANGUAGES:
-        raise WebProblem(422, f"language must be one of: {', '.join(LANGUAGES)}")
+        raise WebProblem(
+            422,
+            Text("Choose one of the languages: %(languages)s.", languages=Either(NAMES.values())),
+        )
     referer = request.headers.get("referer", "/")
     parts = urlsplit(referer)
     back = "/"
