@@ -218,3 +218,75 @@ def test_two_admins_deactivating_each_other_at_once_leave_one_admin(fresh_db) ->
     with fresh_db.unit_of_work(write=False) as session:
         active = [u.name for u in accounts.list_users(session, actor=ADMIN) if u.is_active]
         assert len([name for name in active if name in ("ada", "bo")]) == 1
+
+
+class TestDisplayNames:
+    def test_a_user_is_created_with_the_name_people_read_them_by(self, session) -> None:
+        user = accounts.create_user(
+            session, actor=ADMIN, name="kari", role=Role.coordinator, display_name="Kari Nordmann"
+        )
+        assert (user.name, user.display_name) == ("kari", "Kari Nordmann")
+        created = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "user.created")
+        ).all()[-1]
+        assert created.changes["display_name"] == {"old": None, "new": "Kari Nordmann"}
+
+    def test_a_change_is_audited_in_the_same_unit_of_work(self, session) -> None:
+        user = accounts.create_user(session, actor=ADMIN, name="sven", role=Role.auditor)
+        assert user.display_name is None
+        accounts.set_display_name(
+            session, actor=ADMIN, user_name="sven", display_name="  Sven   Lindqvist "
+        )
+        accounts.set_display_name(
+            session, actor=ADMIN, user_name="sven", display_name="Sven Lindqvist"
+        )
+        accounts.set_display_name(session, actor=ADMIN, user_name="sven", display_name="")
+        # Not committed: the events are in the same transaction as the change.
+        changed = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "user.display_name_changed")
+            .order_by(AuditEvent.seq)
+        ).all()
+        # Spaces are tidied; the same name again is no change; empty shows the login again.
+        assert [e.changes["display_name"] for e in changed] == [
+            {"old": None, "new": "Sven Lindqvist"},
+            {"old": "Sven Lindqvist", "new": None},
+        ]
+        assert {(e.entity, e.entity_id, e.actor) for e in changed} == {
+            ("user", str(user.id), ADMIN.name)
+        }
+        assert user.display_name is None
+
+    def test_only_admins_change_it_and_it_has_a_length(self, session) -> None:
+        accounts.create_user(session, actor=ADMIN, name="olav", role=Role.coordinator)
+        lead = Actor(user_id=None, name="lead", role=Role.quality_lead)
+        with pytest.raises(Forbidden):
+            accounts.set_display_name(session, actor=lead, user_name="olav", display_name="Olav")
+        with pytest.raises(ValidationFailed) as info:
+            accounts.set_display_name(
+                session, actor=ADMIN, user_name="olav", display_name="O" * 201
+            )
+        assert info.value.errors[0].field == "display_name"
+
+    def test_logins_map_to_display_names_and_other_actors_stay(self, session) -> None:
+        accounts.create_user(
+            session, actor=ADMIN, name="ingrid", role=Role.quality_lead, display_name="Ingrid Berg"
+        )
+        accounts.create_user(session, actor=ADMIN, name="nameless", role=Role.auditor)
+        names = accounts.display_names(session, ["ingrid", "nameless", "cli:root"])
+        assert names == {"ingrid": "Ingrid Berg"}
+        assert [
+            accounts.shown_name(names, who) for who in ("ingrid", "nameless", "cli:root", None)
+        ] == ["Ingrid Berg", "nameless", "cli:root", ""]
+        assert accounts.display_names(session, []) == {}
+
+    def test_the_actor_and_me_carry_the_display_name_and_keep_the_login(
+        self, client, session
+    ) -> None:
+        secret = make_token(session, Role.auditor, name="eva")
+        accounts.set_display_name(session, actor=ADMIN, user_name="eva", display_name="Eva Holm")
+        session.flush()
+        actor = accounts.authenticate(session, secret)
+        assert (actor.name, actor.display_name) == ("eva", "Eva Holm")
+        body = client.get("/api/v1/me", headers=auth(secret)).json()
+        assert (body["name"], body["display_name"]) == ("eva", "Eva Holm")

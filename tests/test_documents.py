@@ -78,12 +78,18 @@ class TestTheSet:
         assert "deviation.transitioned" not in text
         assert "VIA-JOB · " in text  # the programme by its code and name, not its id
         assert "closed" in text
-        assert "demo-quality-lead" in text  # the closing signature
+        # People by the names people read them by (the closing signature, the timeline), never
+        # by the logins the records keep.
+        assert "Ingrid Solberg" in text
+        assert "demo-quality-lead" not in text
         report = docx_text(
             client.get("/api/v1/documents/deviation-report/5", headers=tokens[Role.auditor]).content
         )
         assert _number(client, tokens[Role.auditor], "actions/2") in report
         assert "verified effective" in report
+        # The action's owner and who verified it, by display name.
+        assert "Siri Bakke" in report
+        assert not any(login in report for login in ("demo-coordinator", "demo-quality-lead"))
 
     def test_a_procedure_renders_its_markdown_with_control_block_and_signatures(self, demo) -> None:
         _, client, tokens = demo
@@ -101,7 +107,11 @@ class TestTheSet:
         control = {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows}
         assert control["Code"] == "PR-05"
         assert control["Status"] == "approved"
-        assert control["Approved by"] == "demo-quality-manager"
+        assert control["Approved by"] == "Anders Lindqvist"
+        text = docx_text(r.content)
+        assert "Ingrid Solberg" in text  # the author, in the revision history
+        assert "demo-quality-manager" not in text
+        assert "demo-quality-lead" not in text
 
     def test_labels_in_norwegian(self, demo) -> None:
         _, client, tokens = demo
@@ -322,7 +332,9 @@ class TestQualitySystemDocuments:
         assert r.status_code == 200
         text = docx_text(r.content)
         assert _number(client, tokens[Role.auditor], "audits/1") in text
-        assert "demo-internal-auditor" in text
+        # The auditor by the name people read them by, not the login the audit keeps.
+        assert "Maria Johansson" in text
+        assert "demo-internal-auditor" not in text
         assert "4 lines; 1 not conforming" in text
         assert "MENTOR:monitoring" in text
         assert "Book the follow-up meetings at the kick-off" in text
@@ -348,6 +360,9 @@ class TestQualitySystemDocuments:
         assert "Suitable" not in text
         assert "suitable and effective" in text
         assert "approved" in text  # the closing signature
+        # Participants and signatory by their display names.
+        assert "Anders Lindqvist, Ingrid Solberg, Siri Bakke" in text
+        assert "demo-quality-manager" not in text
 
     def test_the_review_input_compiles_a_period(self, demo) -> None:
         _, client, tokens = demo

@@ -64,6 +64,60 @@ class TestRoundTrip:
             command.check(migrate.alembic_config(url))
 
 
+def _display_names_step(server: Server) -> None:
+    url = server.new_database()
+    try:
+        migrate.upgrade(url, "0011")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO user_account (name, role, is_active, created_at, "
+                        "failed_sign_ins) VALUES ('kari', 'coordinator', :yes, :at, 0)"
+                    ),
+                    {"yes": True, "at": "2026-11-28 12:00:00+00:00"},
+                )
+        finally:
+            engine.dispose()
+        migrate.upgrade(url, "0012")
+        engine = make_engine(url)
+        try:
+            columns = {c["name"] for c in inspect(engine).get_columns("user_account")}
+            assert "display_name" in columns
+            with engine.begin() as conn:
+                # A user from before has none: the login is shown until one is given.
+                assert conn.execute(text("SELECT display_name FROM user_account")).all() == [
+                    (None,)
+                ]
+                conn.execute(text("UPDATE user_account SET display_name = 'Kari Nordmann'"))
+        finally:
+            engine.dispose()
+        migrate.downgrade(url, "0011")
+        engine = make_engine(url)
+        try:
+            columns = {c["name"] for c in inspect(engine).get_columns("user_account")}
+            assert "display_name" not in columns
+            with engine.begin() as conn:
+                assert conn.execute(text("SELECT name FROM user_account")).all() == [("kari",)]
+        finally:
+            engine.dispose()
+    finally:
+        server.drop(url)
+
+
+class TestDisplayNames:
+    def test_adds_and_drops_the_display_name_keeping_the_users(self, tmp_path) -> None:
+        # On SQLite always, and on PostgreSQL too when the run has one.
+        _display_names_step(SQLiteServer(tmp_path))
+        if TEST_DATABASE_URL:
+            server = PostgresServer(TEST_DATABASE_URL)
+            try:
+                _display_names_step(server)
+            finally:
+                server.admin.dispose()
+
+
 class TestChain:
     def test_migrations_form_one_line(self) -> None:
         from alembic.script import ScriptDirectory

@@ -45,9 +45,9 @@ def cohorts(session: Session, page: Page) -> list[tuple[str, str]]:
 
 
 def owners(session: Session) -> list[tuple[str, str]]:
-    """The user names that can own a corrective action."""
+    """The users that can own a corrective action: their login, shown by their display name."""
     return [
-        (u.name, u.name)
+        (u.name, u.display_name or u.name)
         for u in users.list_users(session)
         if u.is_active and u.role in (Role.quality_lead, Role.coordinator, Role.admin)
     ]

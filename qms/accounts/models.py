@@ -17,7 +17,10 @@ class User(Base):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The login: what audit events, owners and signatures keep.
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # How people read who someone is ("Kari Nordmann"); none means the login is shown.
+    display_name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +22,7 @@ from qms.permissions import ANONYMOUS, Action, Actor, Role, require
 from qms.programmes import repository as programmes
 
 TOKEN_PREFIX = "qms_"
+DISPLAY_NAME_LENGTH = 200
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 
 
@@ -44,9 +45,11 @@ def create_user(
     actor: Actor,
     name: str,
     role: Role,
+    display_name: str | None = None,
 ) -> User:
-    """Create a user with one role."""
+    """Create a user with one role, and the name people read them by (else their login)."""
     require(actor, Action.user_manage)
+    shown = _display_name(display_name)
     if not _NAME.match(name):
         raise ValidationFailed(
             Text("The user name cannot be used: choose another."),
@@ -64,7 +67,7 @@ def create_user(
         raise Conflict(
             Text("A user named %(name)s exists already: choose another name.", name=name)
         )
-    user = User(name=name, role=role, is_active=True)
+    user = User(name=name, role=role, is_active=True, display_name=shown)
     session.add(user)
     session.flush()
     record_event(
@@ -73,9 +76,83 @@ def create_user(
         action="user.created",
         entity="user",
         entity_id=user.id,
-        changes=created({"name": name, "role": role}),
+        changes=created({"name": name, "role": role, "display_name": shown}),
     )
     return user
+
+
+def _display_name(value: str | None) -> str | None:
+    """Return a display name as kept: trimmed, inner spaces single, none when empty."""
+    shown = " ".join((value or "").split())
+    if len(shown) > DISPLAY_NAME_LENGTH:
+        raise ValidationFailed(
+            Text("The display name is too long."),
+            [
+                FieldError(
+                    "display_name",
+                    Text(
+                        "Write at most %(max_length)s characters.", max_length=DISPLAY_NAME_LENGTH
+                    ),
+                )
+            ],
+        )
+    return shown or None
+
+
+def set_display_name(
+    session: Session, *, actor: Actor, user_name: str, display_name: str | None
+) -> User:
+    """Give a user the name people read them by; empty shows their login again."""
+    require(actor, Action.user_manage)
+    user = get_user_or_raise(session, user_name)
+    shown = _display_name(display_name)
+    if user.display_name == shown:
+        return user
+    old, user.display_name = user.display_name, shown
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="user.display_name_changed",
+        entity="user",
+        entity_id=user.id,
+        changes={"display_name": {"old": old, "new": shown}},
+    )
+    return user
+
+
+# Fields of the records (and of the audit trail's changes) that keep a login, or a list of them:
+# shown by display name (api/web/templates/macros.html keeps the same list for the timeline).
+PERSON_FIELDS = frozenset(
+    {
+        "owner",
+        "reported_by",
+        "detected_by",
+        "verified_by",
+        "author",
+        "approved_by",
+        "held_by",
+        "decided_by",
+        "created_by",
+        "auditors",
+        "auditees",
+        "participants",
+        "user",
+    }
+)
+
+
+def display_names(session: Session, logins: Iterable[str] | None = None) -> dict[str, str]:
+    """Map logins to the names people read them by, in one query: only users who have one, so
+    look a login up with `.get(login, login)` (an actor that is no user, "cli:root", stays)."""
+    return repository.display_names(session, None if logins is None else set(logins))
+
+
+def shown_name(names: dict[str, str], login: str | None) -> str:
+    """Return who someone is as a reader knows them: their display name, else the login as kept."""
+    if login is None:
+        return ""
+    return names.get(login, login)
 
 
 def get_user_or_raise(session: Session, name: str) -> User:
@@ -260,6 +337,7 @@ def authenticate(session: Session, secret: str) -> Actor:
     return Actor(
         user_id=token.user_id,
         name=token.user.name,
+        display_name=token.user.display_name,
         role=token.user.role,
         programme_id=token.programme_id,
         token_id=token.id,
@@ -271,7 +349,7 @@ def actor_for(session: Session, name: str) -> Actor:
     user = get_user_or_raise(session, name)
     if not user.is_active:
         raise Unauthenticated(Text("User %(name)s is deactivated.", name=name))
-    return Actor(user_id=user.id, name=user.name, role=user.role)
+    return Actor(user_id=user.id, name=user.name, role=user.role, display_name=user.display_name)
 
 
 def use_is_audited(actor: Actor) -> bool:

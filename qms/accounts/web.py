@@ -182,7 +182,13 @@ def session_of(session: Session, secret: str, now: datetime | None = None) -> Si
     user = row.user
     if not user.is_active or user.password_hash is None:
         return None
-    actor = Actor(user_id=user.id, name=user.name, role=user.role, web_session_id=row.id)
+    actor = Actor(
+        user_id=user.id,
+        name=user.name,
+        role=user.role,
+        web_session_id=row.id,
+        display_name=user.display_name,
+    )
     return Signed(actor=actor, csrf_token=row.csrf_token, session_id=row.id)
 
 

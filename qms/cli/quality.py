@@ -12,6 +12,7 @@ from rich.table import Column, Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
+from qms.accounts.service import PERSON_FIELDS, display_names, shown_name
 from qms.actions import service as actions
 from qms.actions.models import ActionStatus
 from qms.actions.repository import ActionFilter
@@ -52,8 +53,14 @@ def _programme_id(session: Session, code: str | None, field: str = "programme") 
     return programme.id
 
 
-def _value(value: object) -> str:
-    """Return a changed value as a reader says it: a stored value by its label, text as it is."""
+def _value(value: object, field: str = "", names: dict[str, str] | None = None) -> str:
+    """Return a changed value as a reader says it: a stored value by its label, a person by
+    their display name, text as it is."""
+    if field in PERSON_FIELDS and names is not None:
+        if isinstance(value, str):
+            return shown_name(names, value)
+        if isinstance(value, list):
+            return ", ".join(shown_name(names, str(v)) for v in value)
     if isinstance(value, str) and value in VALUES:
         return shown(value)
     return t("(none)") if value is None else str(value)
@@ -120,6 +127,9 @@ def deviations_show(
     with unit_of_work(write=False) as session:
         actor = actor_for(session, as_user)
         d = deviations.get_by_number(session, actor=actor, number=number)
+        events = deviations.history(session, actor=actor, deviation_id=d.id)
+        # Who someone is, by the name people read them by; the records keep the logins.
+        names = display_names(session)
         lines = [
             f"[bold]{escape(d.title)}[/bold]",
             " · ".join(
@@ -133,7 +143,7 @@ def deviations_show(
             t("Detected %(moment)s by %(person)s; due %(day)s")
             % {
                 "moment": shown_moment(d.detected_at),
-                "person": escape(d.detected_by),
+                "person": escape(shown_name(names, d.detected_by)),
                 "day": _day(d.due_on),
             },
             "",
@@ -164,16 +174,16 @@ def deviations_show(
                     a.number,
                     shown(a.type.value),
                     shown(a.status.value),
-                    Text(a.owner.name),
+                    Text(shown_name(names, a.owner.name)),
                     _day(a.due_on),
                 )
             out.print(table)
         timeline = Table(
             t("When"), t("Who"), t("What"), t("Changes"), t("Reason"), title=t("Timeline")
         )
-        for e in deviations.history(session, actor=actor, deviation_id=d.id):
+        for e in events:
             changes = ", ".join(
-                f"{shown(k)}: {_value(v.get('old'))} → {_value(v.get('new'))}"
+                f"{shown(k)}: {_value(v.get('old'), k, names)} → {_value(v.get('new'), k, names)}"
                 if "old" in v
                 else t("%(field)s changed") % {"field": shown(k)}
                 for k, v in e.changes.items()
@@ -181,7 +191,7 @@ def deviations_show(
             )
             timeline.add_row(
                 shown_moment(e.at),
-                Text(e.actor),
+                Text(shown_name(names, e.actor)),
                 shown(e.action),
                 Text(changes[:160]),
                 Text(e.reason or ""),
@@ -242,6 +252,7 @@ def actions_list(
             owner=owner,
             limit=limit,
         )
+        names = display_names(session, (a.owner.name for a in page.items))
         table = Table(
             Column(t("Number"), no_wrap=True),
             t("Type"),
@@ -258,7 +269,7 @@ def actions_list(
                 shown(a.type.value),
                 shown(a.status.value),
                 Text(a.title),
-                Text(a.owner.name),
+                Text(shown_name(names, a.owner.name)),
                 Text(f"{due} {shown('overdue')}", style="red") if actions.is_overdue(a) else due,
                 ", ".join(d.number for d in a.deviations),
             )

@@ -29,15 +29,17 @@ from qms.programmes import service as programmes
 from qms.programmes.schemas import CohortCreate, ProgrammeCreate
 from qms.resources import procedures_dir
 
-DEMO_USERS = {
-    "demo-admin": Role.admin,
-    "demo-quality-lead": Role.quality_lead,
-    "demo-quality-manager": Role.quality_lead,
+# Each demo user's login, role, and the name people read them by (the importer is a script and
+# goes by its login).
+DEMO_USERS: dict[str, tuple[Role, str | None]] = {
+    "demo-admin": (Role.admin, "Lars Haugen"),
+    "demo-quality-lead": (Role.quality_lead, "Ingrid Solberg"),
+    "demo-quality-manager": (Role.quality_lead, "Anders Lindqvist"),
     # A quality lead from outside the programme, who audits it and wrote none of its procedures.
-    "demo-internal-auditor": Role.quality_lead,
-    "demo-coordinator": Role.coordinator,
-    "demo-auditor": Role.auditor,
-    "demo-importer": Role.importer,
+    "demo-internal-auditor": (Role.quality_lead, "Maria Johansson"),
+    "demo-coordinator": (Role.coordinator, "Siri Bakke"),
+    "demo-auditor": (Role.auditor, "Erik Nyström"),
+    "demo-importer": (Role.importer, None),
 }
 
 # Who can sign in to the web front in the demo.
@@ -67,8 +69,10 @@ def is_empty(session: Session) -> bool:
 
 def load(session: Session, *, operator: Actor) -> None:
     """Create the demo users, programmes and cohorts through the services (all audited)."""
-    for name, role in DEMO_USERS.items():
-        accounts.create_user(session, actor=operator, name=name, role=role)
+    for name, (role, display_name) in DEMO_USERS.items():
+        accounts.create_user(
+            session, actor=operator, name=name, role=role, display_name=display_name
+        )
     coordinator = Actor(
         user_id=accounts.get_user_or_raise(session, "demo-coordinator").id,
         name="demo-coordinator",

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from qms.accounts.service import display_names, shown_name
 from qms.audit.service import canonical_json, jsonable
 from qms.i18n import format_day, format_moment, format_number, label, translate
 from qms.signatures.service import signatures_of
@@ -58,11 +59,28 @@ def number(value: float | None, language: str) -> str:
     return format_number(value, language)
 
 
+def people(session: Session) -> dict[str, str]:
+    """The names people read users by, keyed by login: loaded once for a document."""
+    return display_names(session)
+
+
+def person(names: dict[str, str], login: str | None) -> str:
+    """Who someone is in a document: their display name, else the login (or actor) as kept."""
+    return shown_name(names, login)
+
+
 def signature_rows(session: Session, entity: str, entity_id: int, language: str) -> list[list[str]]:
     """A record's signatures as table rows: meaning, signer, time, SHA-256 signed."""
+    signatures = signatures_of(session, entity=entity, entity_id=entity_id)
+    names = display_names(session, (s.signer for s in signatures))
     return [
-        [label(s.meaning, language), s.signer, moment(s.signed_at, language), s.content_sha256]
-        for s in signatures_of(session, entity=entity, entity_id=entity_id)
+        [
+            label(s.meaning, language),
+            person(names, s.signer),
+            moment(s.signed_at, language),
+            s.content_sha256,
+        ]
+        for s in signatures
     ]
 
 

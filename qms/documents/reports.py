@@ -12,7 +12,7 @@ from qms.actions.models import ActionStatus, CorrectiveAction
 from qms.actions.repository import ActionFilter
 from qms.config import get_settings
 from qms.deviations.models import Deviation
-from qms.documents.base import Draft, data_hash, day, number, title_in
+from qms.documents.base import Draft, data_hash, day, number, people, person, title_in
 from qms.documents.style import HouseDocument, Issue
 from qms.evaluations.models import EvaluationResponse, Instrument, Outcome, Question
 from qms.followups import service as followups
@@ -45,16 +45,17 @@ def capa_status(
         if cursor is None:
             break
     rows.reverse()
+    names = people(session)
     table = [
         [
             a.number,
             label(a.type, language),
             label(a.status, language),
             a.title,
-            a.owner.name,
+            person(names, a.owner.name),
             day(a.due_on, language),
             label("yes", language) if actions.is_overdue(a) else "",
-            a.verified_by or "",
+            person(names, a.verified_by),
             ", ".join(d.number for d in a.deviations),
         ]
         for a in rows

@@ -24,6 +24,8 @@ from qms.documents.base import (
     data_hash,
     day,
     moment,
+    people,
+    person,
     signature_headers,
     signature_rows,
     title_in,
@@ -130,6 +132,7 @@ def deviation_report(
 ) -> Draft:
     """One deviation: every field, its actions, its timeline from the audit trail, signatures."""
     d = deviations.get(session, actor=actor, deviation_id=deviation_id)
+    names = people(session)
     fields = [
         (N_("Number"), d.number),
         (N_("Kind"), label(d.kind, language)),
@@ -139,7 +142,10 @@ def deviation_report(
         (
             N_("Detected"),
             translate("%(moment)s by %(person)s", language)
-            % {"moment": moment(d.detected_at, language), "person": d.detected_by},
+            % {
+                "moment": moment(d.detected_at, language),
+                "person": person(names, d.detected_by),
+            },
         ),
         (N_("Due"), day(d.due_on, language)),
         (N_("ISO 9001 clause"), d.iso_clause or ""),
@@ -164,9 +170,9 @@ def deviation_report(
             label(a.type, language),
             label(a.status, language),
             a.title,
-            a.owner.name,
+            person(names, a.owner.name),
             day(a.due_on, language),
-            a.verified_by or "",
+            person(names, a.verified_by),
         ]
         for a in d.actions
     ]
@@ -175,7 +181,12 @@ def deviation_report(
         **{("action", str(a.id)): a.number for a in d.actions},
     }
     timeline = [
-        [moment(e.at, language), e.actor, headline(e, language, numbers), e.reason or ""]
+        [
+            moment(e.at, language),
+            person(names, e.actor),
+            headline(e, language, numbers),
+            e.reason or "",
+        ]
         for e in deviations.history(session, actor=actor, deviation_id=d.id)
     ]
     signed = signature_rows(session, "deviation", d.id, language)
@@ -272,13 +283,14 @@ def procedure_document(
         if number is not None
         else procedures.effective(procedure) or procedure.versions[-1]
     )
+    names = people(session)
     history = [
         [
             str(v.number),
             label(v.status, language),
             v.change_summary,
-            v.author,
-            v.approved_by or "",
+            person(names, v.author),
+            person(names, v.approved_by),
             day(v.effective_from, language),
         ]
         for v in procedure.versions
@@ -301,7 +313,7 @@ def procedure_document(
             (issue.label("version"), str(version.number)),
             (issue.label("status"), label(version.status, language)),
             (issue.label("owner"), label(version.owner_role, language)),
-            (issue.label("approver"), version.approved_by or ""),
+            (issue.label("approver"), person(names, version.approved_by)),
             (issue.label("effective"), day(version.effective_from, language)),
         ]
     )

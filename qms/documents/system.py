@@ -17,6 +17,8 @@ from qms.documents.base import (
     data_hash,
     day,
     number,
+    people,
+    person,
     signature_headers,
     signature_rows,
     title_in,
@@ -59,14 +61,15 @@ def audit_report(
     """An internal audit: plan, checklist with answers, findings, deviations raised, signatures."""
     audit = audits.get(session, actor=actor, audit_id=audit_id)
     read = audits.to_read(session, audit)
+    names = people(session)
     plan = [
         (N_("Number"), audit.number),
         (N_("Status"), label(audit.status, language)),
         (N_("Scope"), audit.scope),
         (N_("Criteria"), ", ".join(audit.criteria)),
         (N_("Procedures"), ", ".join(audit.procedure_codes)),
-        (N_("Auditors"), ", ".join(audit.auditors)),
-        (N_("Auditees"), ", ".join(audit.auditees)),
+        (N_("Auditors"), ", ".join(person(names, a) for a in audit.auditors)),
+        (N_("Auditees"), ", ".join(person(names, a) for a in audit.auditees)),
         (N_("Dates"), _from_to(audit.start_on, audit.end_on, language)),
     ]
     lines = [
@@ -133,6 +136,7 @@ def management_review(
     """A management review: participants, the inputs reviewed, decisions, conclusion, signature."""
     review = reviews.get(session, actor=actor, review_id=review_id)
     read = reviews.to_read(session, actor, review)
+    names = people(session)
     head = [
         (N_("Number"), review.number),
         (N_("Status"), label(review.status, language)),
@@ -143,7 +147,7 @@ def management_review(
             or translate("planned for %(day)s", language)
             % {"day": day(review.planned_on, language)},
         ),
-        (N_("Participants"), ", ".join(review.participants)),
+        (N_("Participants"), ", ".join(person(names, p) for p in review.participants)),
     ]
     decisions = [
         [

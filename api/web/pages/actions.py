@@ -23,6 +23,7 @@ from api.web.core import (
     render,
     see_other,
 )
+from qms.accounts import service as accounts
 from qms.actions import service
 from qms.actions.models import ActionStatus, ActionType
 from qms.actions.repository import ActionFilter
@@ -55,9 +56,10 @@ def list_actions(request: Request, page: Annotated[Page, page_for(Action.action_
             session, actor=page.actor, filters=filters, owner=owner, limit=50, cursor=cursor
         )
         rows = [service.to_read(session, a) for a in found.items]
-        return (rows, found.next_cursor), options.programmes(session, page)
+        people = accounts.display_names(session, (a.owner for a in rows))
+        return (rows, found.next_cursor, people), options.programmes(session, page)
 
-    (rows, next_cursor), programme_options = read(request, load)
+    (rows, next_cursor, people), programme_options = read(request, load)
     lang = page.lang
     return render(
         page,
@@ -66,6 +68,7 @@ def list_actions(request: Request, page: Annotated[Page, page_for(Action.action_
         section="actions",
         rows=rows,
         next_cursor=next_cursor,
+        people=people,
         values=query.values(),
         errors=query.errors,
         options={
@@ -93,6 +96,8 @@ def _record(
             # The timeline names records by their numbers, never by their ids.
             "numbers": {("action", str(action.id)): action.number},
             "owners": options.owners(session),
+            # Who someone is, by the name people read them by (one query for the page).
+            "people": accounts.display_names(session),
         }
 
     data = read(request, load)

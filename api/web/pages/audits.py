@@ -27,6 +27,7 @@ from api.web.core import (
     split_list,
     with_numbers,
 )
+from qms.accounts import service as accounts
 from qms.audits import service
 from qms.audits.models import AuditStatus, Conformity
 from qms.audits.schemas import (
@@ -78,11 +79,15 @@ def list_audits(
     """The internal audits, latest first, filtered by status."""
     query = Params(request.query_params)
     status = query.choice("status", AuditStatus)
-    rows = read(
+    rows, people = read(
         request,
-        lambda s: [
-            service.to_read(s, a) for a in service.list_audits(s, actor=page.actor, status=status)
-        ],
+        lambda s: (
+            [
+                service.to_read(s, a)
+                for a in service.list_audits(s, actor=page.actor, status=status)
+            ],
+            accounts.display_names(s),
+        ),
     )
     return render(
         page,
@@ -90,6 +95,7 @@ def list_audits(
         "audits/list.html",
         section="audits",
         rows=rows,
+        people=people,
         values=query.values(),
         errors=query.errors,
         options={"status": choices(AuditStatus, page.lang, page.t("any"))},
@@ -133,8 +139,12 @@ def _record(
     values: dict[str, Any] | None = None,
     form_name: str | None = None,
 ) -> Response:
-    audit = read(
-        request, lambda s: service.to_read(s, service.get(s, actor=page.actor, audit_id=audit_id))
+    audit, people = read(
+        request,
+        lambda s: (
+            service.to_read(s, service.get(s, actor=page.actor, audit_id=audit_id)),
+            accounts.display_names(s),
+        ),
     )
     moves = [
         move
@@ -147,6 +157,7 @@ def _record(
         "audits/record.html",
         section="audits",
         audit=audit,
+        people=people,
         moves=moves,
         refusal=refusal,
         values=values or {},

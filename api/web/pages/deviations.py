@@ -25,6 +25,7 @@ from api.web.core import (
     split_list,
     with_numbers,
 )
+from qms.accounts import service as accounts
 from qms.actions import service as actions
 from qms.actions.models import ActionType
 from qms.actions.schemas import ActionCreate
@@ -187,6 +188,8 @@ def _record(
                 **{("action", str(a.id)): a.number for a in deviation.actions},
             },
             "owners": owners,
+            # Who someone is, by the name people read them by (one query for the page).
+            "people": accounts.display_names(session),
         }
 
     data = read(request, load)

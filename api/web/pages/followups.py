@@ -25,12 +25,12 @@ from api.web.core import (
     split_list,
     with_numbers,
 )
+from qms.accounts import service as accounts
 from qms.deviations import service as deviations
 from qms.errors import FieldError, NotFound, ValidationFailed
 from qms.followups import service
 from qms.followups.models import FollowUpOutcome
 from qms.followups.schemas import FollowUpRecord
-from qms.i18n import Text
 from qms.pairs.service import today
 from qms.permissions import Action
 from qms.programmes import service as programmes
@@ -97,10 +97,7 @@ def schedule_cohort(
 
     def change(session: Session) -> int:
         if query.errors:
-            raise ValidationFailed(
-                Text("The date of the follow-ups cannot be read."),
-                [FieldError("on", Text("Enter the date as YYYY-MM-DD."))],
-            )
+            raise ValidationFailed(query.errors["on"], [FieldError("on", query.errors["on"])])
         return len(service.schedule_cohort(session, actor=page.actor, cohort_id=cohort_id, on=on))
 
     result = perform(request, change)
@@ -118,7 +115,11 @@ def _form(
 ) -> Response:
     def load(session: Session) -> dict[str, Any]:
         follow_up = service.get(session, actor=page.actor, follow_up_id=follow_up_id)
-        return {"follow_up": service.to_read(follow_up), "cohort": follow_up.pair.mentee.cohort}
+        return {
+            "follow_up": service.to_read(follow_up),
+            "cohort": follow_up.pair.mentee.cohort,
+            "people": accounts.display_names(session, [follow_up.held_by or ""]),
+        }
 
     data = read(request, load)
     return render(
@@ -170,8 +171,7 @@ def record(
                 ).id
             except NotFound as exc:
                 raise ValidationFailed(
-                    Text("The follow-up names a deviation that does not exist."),
-                    [FieldError("deviation", exc.detail)],
+                    "no such deviation", [FieldError("deviation", exc.detail)]
                 ) from exc
         return service.record(
             session,

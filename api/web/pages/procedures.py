@@ -28,6 +28,7 @@ from api.web.core import (
     with_numbers,
 )
 from api.web.markdown import to_html
+from qms.accounts import service as accounts
 from qms.permissions import Action, Role
 from qms.procedures import service
 from qms.procedures.schemas import (
@@ -154,6 +155,8 @@ def _record(
             "effective": service.effective(found) is shown,
             "body": to_html(shown.content),
             "diff": diff,
+            # Authors and approvers by the name people read them by.
+            "people": accounts.display_names(session),
         }
 
     data = read(request, load)

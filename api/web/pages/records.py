@@ -30,6 +30,7 @@ from api.web.core import (
     see_other,
 )
 from qms import references
+from qms.accounts import service as accounts
 from qms.audit import repository as trail
 from qms.audit import service as audit
 from qms.errors import FieldError, ValidationFailed
@@ -37,7 +38,7 @@ from qms.evaluations import service as evaluations
 from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile, detect_format
 from qms.evaluations.schemas import BatchRead, RollbackRequest
-from qms.i18n import Either, Text, label, values
+from qms.i18n import label, values
 from qms.pairs.service import today
 from qms.permissions import Action
 from qms.retention import service as retention
@@ -116,43 +117,14 @@ def upload(
 
     def change(session: Session) -> BatchRead:
         if not isinstance(file, UploadFile) or not file.filename:
-            raise ValidationFailed(
-                Text("Choose a file to import."),
-                [FieldError("file", Text("Choose a file to import."))],
-            )
+            raise ValidationFailed("choose a file", [FieldError("file", "choose a file")])
         kind = values.get("kind", "evaluations")
         if kind not in {k.value for k in BatchKind}:
-            raise ValidationFailed(
-                Text("Choose what the file holds."),
-                [
-                    FieldError(
-                        "kind",
-                        Text(
-                            "Choose %(choices)s.",
-                            choices=Either((BatchKind.evaluations, BatchKind.outcomes)),
-                        ),
-                    )
-                ],
-            )
+            raise ValidationFailed("unknown kind", [FieldError("kind", "evaluations or outcomes")])
         shape, mode = values.get("shape", "long"), values.get("mode", "all")
         if shape not in ("long", "wide") or mode not in ("all", "partial"):
-            if shape not in ("long", "wide"):
-                raise ValidationFailed(
-                    Text("Choose the file's shape."),
-                    [
-                        FieldError(
-                            "shape", Text("Choose %(choices)s.", choices=Either(("long", "wide")))
-                        )
-                    ],
-                )
-            raise ValidationFailed(
-                Text("Choose how much of the file to write."),
-                [
-                    FieldError(
-                        "mode", Text("Choose %(choices)s.", choices=Either(("all", "partial")))
-                    )
-                ],
-            )
+            field = "shape" if shape not in ("long", "wide") else "mode"
+            raise ValidationFailed(f"unknown {field}", [FieldError(field, "choose one")])
         with tempfile.TemporaryDirectory(prefix="qms-import-") as folder:
             path = spool(file, Path(folder))
             return evaluations.run_import(
@@ -289,6 +261,8 @@ def audit_trail(request: Request, page: Annotated[Page, page_for(Action.audit_re
             "events": found.items,
             "next_cursor": found.next_cursor,
             "verified": audit.verify(session) if check else None,
+            # Who acted, by the name people read them by: one query for the page's actors.
+            "people": accounts.display_names(session, {e.actor for e in found.items}),
             "numbers": shown,
             # The record the number names, as the records write it (dev-2026-1: DEV-2026-0001).
             "record": next((shown[k] for k in records or [] if k in shown), number),

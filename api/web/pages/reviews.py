@@ -27,6 +27,7 @@ from api.web.core import (
     split_list,
     with_numbers,
 )
+from qms.accounts import service as accounts
 from qms.actions.models import ActionType
 from qms.audits import reviews as service
 from qms.audits.models import DecisionKind, ReviewStatus
@@ -99,6 +100,7 @@ def _record(
         return {
             "review": service.to_read(session, page.actor, review),
             "owners": options.owners(session),
+            "people": accounts.display_names(session),
         }
 
     data = read(request, load)
@@ -114,6 +116,7 @@ def _record(
         "reviews/record.html",
         section="reviews",
         review=review,
+        people=data["people"],
         moves=moves,
         refusal=refusal,
         values=values or {},

@@ -1,6 +1,7 @@
-"""Users (admins only): each with its role, whether it can sign in, and its API tokens; adding a
-user, giving a password, issuing a token (its secret shown once, never stored), revoking one, and
-deactivating or bringing back a user."""
+"""Users (admins only): each with the name people read them by, its role, whether it can sign in,
+and its API tokens; adding a user, changing the name they are shown by, giving a password, issuing
+a token (its secret shown once, never stored), revoking one, and deactivating or bringing back a
+user."""
 
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def add_user(
     request: Request, page: Annotated[Page, page_for(Action.user_manage)], form: Form
 ) -> Response:
     """Add a user with one role (they sign in once given a password)."""
-    values = form_values(form, "name", "role")
+    values = form_values(form, "name", "display_name", "role")
 
     def change(session: Session) -> int:
         role = values.get("role")
@@ -110,7 +111,11 @@ def add_user(
                 Text("Choose the user's role."), [FieldError("role", Text("Choose a role."))]
             )
         return accounts.create_user(
-            session, actor=page.actor, name=values.get("name", ""), role=Role(role)
+            session,
+            actor=page.actor,
+            name=values.get("name", ""),
+            role=Role(role),
+            display_name=values.get("display_name"),
         ).id
 
     return _after(request, page, "add", values, perform(request, change))
@@ -121,6 +126,29 @@ def _user_name(session: Session, user_id: int) -> str:
     if user is None:
         raise NotFound(Text("There is no user with the id %(id)s.", id=user_id))
     return user.name
+
+
+@router.post("/users/{user_id:id}/display-name")
+def set_display_name(
+    request: Request,
+    user_id: int,
+    page: Annotated[Page, page_for(Action.user_manage)],
+    form: Form,
+) -> Response:
+    """Change the name the user is shown by; empty shows their user name again."""
+    values = form_values(form, "display_name")
+    result = perform(
+        request,
+        lambda s: (
+            accounts.set_display_name(
+                s,
+                actor=page.actor,
+                user_name=_user_name(s, user_id),
+                display_name=values.get("display_name"),
+            ).id
+        ),
+    )
+    return _after(request, page, f"display-name-{user_id}", values, result)
 
 
 @router.post("/users/{user_id:id}/password")
@@ -182,7 +210,9 @@ def issue_token(
             expires_in_days=int(days) if days else None,
             programme_code=programme_code,
         )
-        return name, issued.secret
+        # The token is for whom people know by this name; the form keeps the login.
+        user = accounts.get_user_or_raise(session, name)
+        return user.display_name or name, issued.secret
 
     result = perform(request, change)
     if isinstance(result, Refusal):
