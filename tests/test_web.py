@@ -560,7 +560,7 @@ class TestFollowUpForm:
         token = csrf_of(client.get(board).text)
         outside = client.post(board, data={"csrf_token": token, "on": "2001-01-01"})
         assert outside.status_code == 422
-        assert "must fall between" in error_beside(outside.text, "on")
+        assert error_beside(outside.text, "on").startswith("Enter a date within the cohort, from ")
         assert _count(session, FollowUp) == 0
         assert client.post(board, data={"csrf_token": token}, follow_redirects=False).is_redirect
         scheduled = session.scalars(select(FollowUp)).all()
@@ -880,7 +880,14 @@ class TestImportPages:
         token = csrf_of(client.get("/imports/new").text)
         r = client.post("/imports/new", data={"csrf_token": token, "kind": "evaluations"})
         assert r.status_code == 422
-        assert error_beside(r.text, "file") == "choose a file"
+        assert error_beside(r.text, "file") == "Choose a file to import."
+        nb = client.post(
+            "/imports/new",
+            data={"csrf_token": token, "kind": "evaluations"},
+            headers={"Accept-Language": "nb"},
+        )
+        assert nb.status_code == 422
+        assert error_beside(nb.text, "file") == "Velg en fil som skal importeres."
         r = client.post(
             "/imports/new",
             data={"csrf_token": token, "kind": "evaluations"},

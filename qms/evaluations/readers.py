@@ -36,7 +36,7 @@ def detect_format(name: str, given: str | None = None) -> str:
         if given not in FORMATS:
             raise ValidationFailed(
                 Text("The file's format is not one we read."),
-                [FieldError("format", Text("Choose %(formats)s.", formats=Either(FORMATS)))],
+                [FieldError("format", Text("Choose %(choices)s.", choices=Either(FORMATS)))],
             )
         return given
     ending = name.rsplit(".", 1)[-1].lower() if "." in name else ""
@@ -204,7 +204,7 @@ def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
             [
                 FieldError(
                     "sheet",
-                    Text("Choose %(sheets)s.", sheets=Either(book.sheetnames)),
+                    Text("Choose %(choices)s.", choices=Either(book.sheetnames)),
                 )
             ],
         )

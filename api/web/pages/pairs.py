@@ -31,6 +31,7 @@ from api.web.core import (
 from qms.errors import FieldError, ValidationFailed
 from qms.followups import service as followups
 from qms.followups.models import FollowUp
+from qms.i18n import Text
 from qms.pairs import service
 from qms.pairs.models import MeetingMode, PairStatus
 from qms.pairs.rules import pair_months
@@ -253,7 +254,11 @@ def schedule_follow_up(
 
     def change(session: Session) -> int:
         if on is None:
-            message = query.errors.get("scheduled_on", "choose the date")
+            message = (
+                Text("Enter the date as YYYY-MM-DD.")
+                if "scheduled_on" in query.errors
+                else Text("Choose the date of the follow-up.")
+            )
             raise ValidationFailed(message, [FieldError("scheduled_on", message)])
         return followups.schedule_pair(session, actor=page.actor, pair_id=pair_id, on=on).id
 

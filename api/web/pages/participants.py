@@ -28,6 +28,7 @@ from api.web.core import (
     with_numbers,
 )
 from qms.errors import NotFound
+from qms.i18n import Text
 from qms.pairs import service as pairs
 from qms.participants import service
 from qms.participants.models import GoalStatus, ParticipantRole
@@ -279,7 +280,9 @@ def update_goal(
             for g in service.list_goals(session, actor=page.actor, participant_id=participant_id)
         }
         if goal_id not in owned:
-            raise NotFound(f"no goal {goal_id} in this learning plan")
+            raise NotFound(
+                Text("There is no goal with the id %(id)s in this learning plan.", id=goal_id)
+            )
         return service.update_goal(
             session,
             actor=page.actor,
