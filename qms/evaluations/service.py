@@ -226,7 +226,7 @@ def _answer(question: QuestionInfo, raw: Any) -> tuple[float | None, str | None]
             Text(
                 "The answer holds a character that is not text (U+%(code)s at character "
                 "%(position)s): remove it.",
-                code=f"{ord(found.group()):04X}",
+                code=format(ord(found.group()), "04X"),
                 position=found.start() + 1,
             )
         )
@@ -381,7 +381,7 @@ def _outcome_converter(lookups: Lookups, header: list[str]) -> Converter:
                 Text(
                     "The note holds a character that is not text (U+%(code)s at character "
                     "%(position)s): remove it.",
-                    code=f"{ord(found.group()):04X}",
+                    code=format(ord(found.group()), "04X"),
                     position=found.start() + 1,
                 ),
             )
