@@ -1166,7 +1166,7 @@ class TestAuditPages:
         assert "is also an auditee" in error_beside(refused.text, "auditors")
         refused = self._plan(client, token, checklist="| PR-03")
         assert refused.status_code == 422
-        assert "the question comes first" in error_beside(refused.text, "checklist")
+        assert "write the question first" in error_beside(refused.text, "checklist")
         assert _count(session, InternalAudit) == 0
 
         planned = self._plan(client, token)

@@ -12,6 +12,7 @@ from rich.table import Column, Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
+from qms import i18n
 from qms.accounts.service import PERSON_FIELDS, display_names, shown_name
 from qms.actions import service as actions
 from qms.actions.models import ActionStatus
@@ -48,7 +49,8 @@ def _programme_id(session: Session, code: str | None, field: str = "programme") 
     programme = programmes.get_by_code(session, code)
     if programme is None:
         raise ValidationFailed(
-            t("unknown programme"), [FieldError(field, t("no programme %(code)r") % {"code": code})]
+            i18n.Text("The programme is not known."),
+            [FieldError(field, i18n.Text("There is no programme %(code)s.", code=code))],
         )
     return programme.id
 

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from qms import i18n
 from qms.cli.common import AsOption, actor_for, err, out, shown, shown_day, t, unit_of_work
 from qms.errors import FieldError, ValidationFailed
 from qms.frameworks import catalogue
@@ -56,14 +57,25 @@ def frameworks_show(
     try:
         end = date.fromisoformat(period_to) if period_to else date.today()
         start = date.fromisoformat(period_from) if period_from else end - timedelta(days=365)
-    except ValueError as e:
-        raise ValidationFailed(t("not a date"), [FieldError("from/to", str(e))]) from None
+    except ValueError:
+        raise ValidationFailed(
+            i18n.Text("The date cannot be read."),
+            [FieldError("from/to", i18n.Text("Enter a date such as 2026-11-30."))],
+        ) from None
     with unit_of_work() as session:
         programme_id = None
         if programme is not None:
             found = programmes.get_by_code(session, programme)
             if found is None:
-                raise ValidationFailed(t("unknown programme"), [FieldError("programme", programme)])
+                raise ValidationFailed(
+                    i18n.Text("The programme is not known."),
+                    [
+                        FieldError(
+                            "programme",
+                            i18n.Text("There is no programme %(code)s.", code=programme),
+                        )
+                    ],
+                )
             programme_id = found.id
         result = coverage(
             session,
@@ -114,8 +126,11 @@ def retention_report(
     """List each kind of record, its retention period, and how many records are due."""
     try:
         day = date.fromisoformat(as_of) if as_of else date.today()
-    except ValueError as e:
-        raise ValidationFailed(t("not a date"), [FieldError("as-of", str(e))]) from None
+    except ValueError:
+        raise ValidationFailed(
+            i18n.Text("The date cannot be read."),
+            [FieldError("as-of", i18n.Text("Enter a date such as 2026-11-30."))],
+        ) from None
     with unit_of_work() as session:
         result = retention.report(session, actor=actor_for(session, as_user), as_of=day)
     table = Table(

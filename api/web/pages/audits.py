@@ -39,6 +39,7 @@ from qms.audits.schemas import (
 )
 from qms.deviations.models import Severity
 from qms.errors import FieldError, ValidationFailed
+from qms.i18n import Text
 from qms.permissions import Action
 from qms.workflow import INTERNAL_AUDIT
 
@@ -58,8 +59,13 @@ def checklist_of(text: str | None) -> list[dict[str, str]]:
         if not parts[0]:
             if any(parts):
                 raise ValidationFailed(
-                    "a checklist line has no question",
-                    [FieldError("checklist", f"line {number}: the question comes first")],
+                    Text("A checklist line has no question."),
+                    [
+                        FieldError(
+                            "checklist",
+                            Text("Line %(number)s: write the question first.", number=number),
+                        )
+                    ],
                 )
             continue
         line = {"question": parts[0]}
