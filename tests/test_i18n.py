@@ -6,8 +6,12 @@ import ast
 import enum
 import importlib
 import io
+import os
 import pkgutil
 import re
+import shutil
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -132,11 +136,49 @@ class TestChoosingTheLanguage:
         # The switch offers the two other languages, each named in itself.
         assert 'href="/language?set=en"' in sv.text
         assert 'href="/language?set=nb"' in sv.text
-        assert "Norsk (bokmål)" in sv.text
+        assert "Norsk bokmål" in sv.text
         client.get("/language?set=sv")
         assert log in client.get("/deviations").text
         client.get("/language?set=en")
         assert "Log a deviation" in client.get("/deviations").text
+
+
+def test_a_fourth_language_is_a_catalogue_and_its_translations(tmp_path: Path) -> None:
+    """`pybabel init -l da` and a translation are all a new language needs: it is offered, named
+    in itself, formats as Denmark does and is read from its catalogue."""
+    root = Path(qms.__file__).resolve().parent.parent
+    shutil.copytree(root / "qms", tmp_path / "qms", ignore=shutil.ignore_patterns("__pycache__"))
+    locale = tmp_path / "qms" / "locale"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "--quiet", "init",
+         "--input-file", str(locale / "messages.pot"), "--output-dir", str(locale),
+         "--locale", "da"],
+        check=True,
+    )  # fmt: skip
+    po = locale / "da" / "LC_MESSAGES" / "messages.po"
+    po.write_text(
+        po.read_text().replace(
+            'msgid "Log a deviation"\nmsgstr ""',
+            'msgid "Log a deviation"\nmsgstr "Registrér en afvigelse"',
+        )
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c",
+         "from datetime import date; from qms import i18n; "
+         "print(i18n.LANGUAGES, i18n.NAMES['da'], i18n.negotiate('da-DK,en;q=0.5'), "
+         "i18n.translate('Log a deviation', 'da'), i18n.format_day(date(2026, 11, 30), 'da'), "
+         "i18n.format_number(2.5, 'da'), sep='|')"],
+        check=True, capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    ).stdout.strip()  # fmt: skip
+    assert shown.split("|") == [
+        "('en', 'da', 'nb', 'sv')",
+        "Dansk",
+        "da",
+        "Registrér en afvigelse",
+        "30.11.2026",
+        "2,5",
+    ]
 
 
 class TestDocuments:

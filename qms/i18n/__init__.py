@@ -24,6 +24,7 @@ from babel import Locale, negotiate_locale
 from babel import dates as babel_dates
 from babel import lists as babel_lists
 from babel import numbers as babel_numbers
+from babel.core import get_global
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -32,13 +33,31 @@ from qms.config import get_settings
 log = logging.getLogger("qms.i18n")
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
-# English is the language of the texts themselves; the others are catalogues.
-LANGUAGES = ("en", "nb", "sv")
+# English is the language of the texts themselves; the others are the catalogues found in
+# qms/locale, so a language is added by `pybabel init … -l da` and translating its .po.
 DEFAULT_LANGUAGE = "en"
-# The locale each language formats dates and numbers in.
-LOCALES = {"en": "en_GB", "nb": "nb_NO", "sv": "sv_SE"}
-# Each language named in itself, for the switch.
-NAMES = {"en": "English", "nb": "Norsk (bokmål)", "sv": "Svenska"}
+LANGUAGES = (
+    DEFAULT_LANGUAGE,
+    *sorted({path.parent.parent.name for path in LOCALE_DIR.glob("*/LC_MESSAGES/messages.[pm]o")}),
+)
+
+
+def _territory(language: str) -> str:
+    """The locale a language formats dates and numbers in: its most likely country by CLDR
+    (nb → nb_NO, sv → sv_SE, da → da_DK); English as written in Europe (en_GB)."""
+    if language == DEFAULT_LANGUAGE:
+        return "en_GB"
+    likely = get_global("likely_subtags").get(language, language)
+    parts = likely.split("_")
+    return f"{parts[0]}_{parts[-1]}" if len(parts) > 1 else parts[0]
+
+
+LOCALES = {language: _territory(language) for language in LANGUAGES}
+# Each language named in itself, for the switch ("Norsk bokmål", "Svenska").
+NAMES = {
+    language: (Locale.parse(language).get_display_name(language) or language).capitalize()
+    for language in LANGUAGES
+}
 
 
 def N_(text: str) -> str:

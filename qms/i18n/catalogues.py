@@ -3,8 +3,8 @@
     python -m qms.i18n.catalogues            # after changing texts: .pot and every .po updated
     python -m qms.i18n.catalogues --check    # exit 1 when the .pot is not what the code marks
 
-A new language: `pybabel init -i qms/locale/messages.pot -d qms/locale -l da`, translate its .po,
-and add it to qms.i18n.LANGUAGES, LOCALES and NAMES.
+A new language: `pybabel init -i qms/locale/messages.pot -d qms/locale -l da`, then translate its
+.po; qms.i18n finds it there.
 """
 
 from __future__ import annotations

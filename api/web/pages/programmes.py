@@ -30,7 +30,8 @@ from qms.errors import NotFound
 from qms.i18n import Text
 from qms.indicators import service as indicators
 from qms.indicators.models import Computation, Direction
-from qms.indicators.schemas import IndicatorCreate, IndicatorValueCreate
+from qms.indicators.schemas import IndicatorCreate, IndicatorTable, IndicatorValueCreate
+from qms.indicators.service import Figure
 from qms.permissions import Action
 from qms.programmes import service
 from qms.programmes.schemas import CohortCreate, ProgrammeCreate
@@ -140,7 +141,8 @@ def _record(
 
     def load(session: Session) -> dict[str, Any]:
         programme = service.get_programme(session, actor=page.actor, programme_id=programme_id)
-        table, figures = None, []
+        table: IndicatorTable | None = None
+        figures: list[Figure] = []
         if page.can("indicator.read"):
             table, figures = indicators.table_with_figures(
                 session, actor=page.actor, programme_id=programme.id, as_of=as_of
