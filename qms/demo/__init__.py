@@ -432,6 +432,9 @@ def load_quality_records(
     )
     _act(session, coordinator, log_check, "in_progress")
 
+    # Found at the pair's mid-programme follow-up, which records the same (qms.demo.records).
+    supported = demo.career[records.CAREER_SUPPORT_PAIR]
+    held_on = records.scheduled_on(session, supported)
     support = _log(
         session,
         coordinator,
@@ -448,10 +451,10 @@ def load_quality_records(
             "Coordinator referred the mentee to professional support and went through the role "
             "boundaries (PR-06) with the mentor."
         ),
-        pair_id=demo.career[1].id,
+        pair_id=supported.id,
         procedure_version_id=_pr(session, "PR-06"),
         iso_clause="7.2",
-        detected_at="2026-09-15T13:00:00Z",
+        detected_at=f"{held_on.isoformat()}T13:00:00Z",
     )
     _move(session, lead, support, "investigating")
     deviations.update(

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qms.followups import service as followups
+from qms.followups.models import FollowUp
 from qms.followups.schemas import FollowUpRecord
 from qms.pairs import service as pairs
 from qms.pairs.models import Pair
@@ -375,6 +377,15 @@ def load_via(session: Session, actor: Actor, cohort_2025: Cohort, cohort_2026: C
     return demo
 
 
+# The career pair whose mentee needs support the mentor was not prepared for.
+CAREER_SUPPORT_PAIR = 1
+
+
+def scheduled_on(session: Session, pair: Pair) -> date:
+    """Return the day the pair's follow-up is scheduled for (held on, in the demo)."""
+    return session.scalars(select(FollowUp.scheduled_on).where(FollowUp.pair_id == pair.id)).one()
+
+
 def load_career(session: Session, actor: Actor, cohort: Cohort, demo: DemoPairs) -> None:
     """The 18-month career programme: six pairs, monthly meetings, a midpoint follow-up."""
     names, mentor_names = iter(NAMES[12:]), iter(MENTOR_NAMES[14:])
@@ -398,4 +409,22 @@ def load_career(session: Session, actor: Actor, cohort: Cohort, demo: DemoPairs)
     pairs.record_meetings(session, actor=actor, data=MeetingBulk(meetings=rows))
     midpoint = cohort.midpoint_on or cohort.start_on
     for i, pair in enumerate(demo.career):
-        _follow_up(session, actor, pair, midpoint + timedelta(days=i), "on_track")
+        if i == CAREER_SUPPORT_PAIR:
+            # The follow-up that raised the nonconformity on the mentee's need for support
+            # (qms.demo.load_quality_records): the report and the deviation tell one story.
+            _follow_up(
+                session,
+                actor,
+                pair,
+                midpoint + timedelta(days=i),
+                "at_risk",
+                goal_progress=2,
+                relationship=3,
+                extra_support_needed=True,
+                notes="Health and family matters take up the meetings; the mentor is unsure how "
+                "far the role goes; the career goal has not been worked on.",
+                decision="Mentee referred to professional support; role boundaries (PR-06) gone "
+                "through with the mentor; raised as a nonconformity.",
+            )
+        else:
+            _follow_up(session, actor, pair, midpoint + timedelta(days=i), "on_track")

@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from qms.accounts.service import display_names, shown_name
 from qms.audit.service import canonical_json, jsonable
-from qms.i18n import format_day, format_moment, format_number, label, translate
+from qms.i18n import N_, format_day, format_moment, format_number, label, translate
 from qms.signatures.service import signatures_of
+
+if TYPE_CHECKING:
+    from qms.documents.style import HouseDocument
 
 
 @dataclass
@@ -92,3 +95,69 @@ def signature_headers(language: str) -> list[str]:
         translate("Signed", language),
         translate("SHA-256 of what was signed", language),
     ]
+
+
+# What a reader is told where a record has none of something, in place of a header-only table.
+NONE_RECORDED = N_("None recorded")
+# What a signature attests, by the record signed and the signature's meaning: said beside the
+# meaning, so a reader knows what the signer took responsibility for.
+ATTESTS: dict[tuple[str, str], str] = {
+    ("deviation", "closed"): N_(
+        "closes the deviation: the closure summary stands and every corrective action is "
+        "verified effective"
+    ),
+    ("action", "verified"): N_("verifies the corrective action's result against its evidence"),
+    ("procedure_version", "approved"): N_("approves the procedure version for use"),
+    ("procedure_version", "reviewed"): N_("has reviewed the procedure version"),
+    ("internal_audit", "closed"): N_("accepts the audit report and closes the audit"),
+    ("management_review", "approved"): N_("approves the review's decisions and conclusion"),
+}
+
+
+def not_recorded(language: str) -> str:
+    """The words for a field the record leaves empty."""
+    return translate(NONE_RECORDED, language)
+
+
+def or_none(value: str | None, language: str) -> str:
+    """The value, or "None recorded" where the record leaves it empty."""
+    return value if value else not_recorded(language)
+
+
+def table_or_none(
+    doc: HouseDocument, headers: list[str], rows: list[list[str]], language: str
+) -> None:
+    """Add the table, or say "None recorded" where it would have only its header row."""
+    if rows:
+        doc.table(headers, rows)
+    else:
+        doc.paragraph(not_recorded(language))
+
+
+def signed_rows(
+    session: Session, records: list[tuple[str, int, str]], language: str
+) -> list[list[str]]:
+    """Signatures of several records as table rows: what was signed, the meaning with what it
+    attests, signer, time and the SHA-256 signed. Each record as (entity, id, its number)."""
+    rows = []
+    for entity, entity_id, shown in records:
+        signatures = signatures_of(session, entity=entity, entity_id=entity_id)
+        names = display_names(session, (s.signer for s in signatures))
+        for s in signatures:
+            meaning = label(s.meaning, language)
+            attests = ATTESTS.get((entity, str(s.meaning)))
+            rows.append(
+                [
+                    shown,
+                    f"{meaning} — {translate(attests, language)}" if attests else meaning,
+                    person(names, s.signer),
+                    moment(s.signed_at, language),
+                    s.content_sha256,
+                ]
+            )
+    return rows
+
+
+def signed_headers(language: str) -> list[str]:
+    """The column headers of signed_rows."""
+    return [translate("Record", language), *signature_headers(language)]

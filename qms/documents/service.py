@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qms.actions.models import CorrectiveAction
 from qms.audit.service import created, jsonable, record_event
 from qms.config import get_settings
 from qms.db import Database, read_consistently, utcnow
@@ -24,22 +25,30 @@ from qms.documents.base import (
     data_hash,
     day,
     moment,
+    not_recorded,
+    or_none,
     people,
     person,
     signature_headers,
     signature_rows,
+    signed_headers,
+    signed_rows,
+    table_or_none,
     title_in,
 )
 from qms.documents.models import IssuedDocument
 from qms.documents.style import HouseDocument, Issue
 from qms.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from qms.i18n import LANGUAGES, N_, label, translate
+from qms.i18n import LANGUAGES, N_, Either, Text, label, translate
 from qms.i18n.timeline import headline
 from qms.pairs.models import Pair
 from qms.permissions import Action, Actor, Role, require
 from qms.procedures import service as procedures
+from qms.procedures.models import ProcedureVersion
 from qms.programmes import service as programmes
 from qms.programmes.models import Cohort, Programme
+from qms.signatures.models import SignatureMeaning
+from qms.signatures.service import signatures_of
 
 
 def deviation_register(
@@ -116,25 +125,101 @@ def _programme_name(session: Session, programme_id: int | None) -> str:
 
 
 def _cohort_code(session: Session, cohort_id: int | None) -> str:
-    """Return a cohort's code."""
+    """Return a cohort as a reader knows it: its code and name."""
     cohort = session.get(Cohort, cohort_id) if cohort_id else None
-    return cohort.code if cohort else ""
+    if cohort is None:
+        return ""
+    return f"{cohort.code} · {cohort.name}" if cohort.name else cohort.code
 
 
-def _pair_code(session: Session, pair_id: int | None) -> str:
-    """Return a pair's code (PAIR-0015)."""
+def _pair_code(session: Session, pair_id: int | None, language: str) -> str:
+    """Return a pair by its code and its participants' codes (never their names)."""
     pair = session.get(Pair, pair_id) if pair_id else None
-    return pair.code if pair else ""
+    if pair is None:
+        return ""
+    return translate("%(pair)s (mentor %(mentor)s, mentee %(mentee)s)", language) % {
+        "pair": pair.code,
+        "mentor": pair.mentor.code,
+        "mentee": pair.mentee.code,
+    }
+
+
+def _procedure_version(session: Session, version_id: int | None, language: str) -> str:
+    """Return a procedure version as a reader cites it: PR-06 v1 and its title."""
+    version = session.get(ProcedureVersion, version_id) if version_id else None
+    if version is None:
+        return ""
+    return translate("%(code)s version %(number)s: %(title)s", language) % {
+        "code": version.procedure.code,
+        "number": version.number,
+        "title": version.title,
+    }
+
+
+def _key_values(doc: HouseDocument, rows: list[tuple[str, str]], language: str) -> None:
+    """Add a two-column table of labels (marked with N_, said in the language) and values."""
+    doc.table(
+        [translate("Field", language), translate("Value", language)],
+        [[translate(name, language), value] for name, value in rows],
+    )
+
+
+def _action_rows(
+    action: CorrectiveAction, names: dict[str, str], numbers: dict[int, str], language: str
+) -> list[tuple[str, str]]:
+    """Every field ISO 9001 10.2 asks of a corrective action, each said or "None recorded"."""
+    return [
+        (N_("Type"), label(action.type, language)),
+        (N_("Status"), label(action.status, language)),
+        (N_("Action"), action.action),
+        (
+            N_("Root cause"),
+            f"{label(action.root_cause_method, language)}: {action.root_cause}"
+            if action.root_cause_method and action.root_cause
+            else or_none(action.root_cause, language),
+        ),
+        (N_("Owner"), person(names, action.owner.name)),
+        (N_("Due"), day(action.due_on, language)),
+        (N_("Started"), or_none(moment(action.started_at, language), language)),
+        (N_("Done"), or_none(moment(action.done_at, language), language)),
+        (N_("Completion note"), or_none(action.completion_note, language)),
+        (N_("Evidence of effectiveness"), or_none(action.evidence, language)),
+        (N_("Verified by"), or_none(person(names, action.verified_by), language)),
+        (N_("Verified on"), or_none(moment(action.verified_at, language), language)),
+        (
+            N_("Effectiveness check due"),
+            or_none(day(action.effectiveness_check_on, language), language),
+        ),
+        *(
+            [(N_("Follows action"), numbers.get(action.follows_action_id, ""))]
+            if action.follows_action_id
+            else []
+        ),
+    ]
+
+
+def _closed_by(session: Session, deviation: Deviation) -> str | None:
+    """Return who closed the deviation: the signer of its closing signature."""
+    if deviation.closed_at is None:
+        return None
+    closing = [
+        s
+        for s in signatures_of(session, entity="deviation", entity_id=deviation.id)
+        if s.meaning is SignatureMeaning.closed
+    ]
+    return closing[-1].signer if closing else None
 
 
 def deviation_report(
     session: Session, actor: Actor, as_of: datetime, language: str, deviation_id: int
 ) -> Draft:
-    """One deviation: every field, its actions, its timeline from the audit trail, signatures."""
+    """One nonconformity as ISO 9001 10.2 asks: what was found and where, containment, root
+    cause, each corrective action through its verification, closure, signatures, timeline."""
     d = deviations.get(session, actor=actor, deviation_id=deviation_id)
     names = people(session)
-    fields = [
+    found = [
         (N_("Number"), d.number),
+        (N_("Title"), d.title),
         (N_("Kind"), label(d.kind, language)),
         (N_("Source"), label(d.source, language)),
         (N_("Severity"), label(d.severity, language)),
@@ -147,34 +232,36 @@ def deviation_report(
                 "person": person(names, d.detected_by),
             },
         ),
+        (N_("Reported by"), person(names, d.reported_by)),
         (N_("Due"), day(d.due_on, language)),
-        (N_("ISO 9001 clause"), d.iso_clause or ""),
-        # Records by their codes and names, never by their ids.
-        (N_("Programme"), _programme_name(session, d.programme_id)),
-        (N_("Cohort"), _cohort_code(session, d.cohort_id)),
-        (N_("Pair"), _pair_code(session, d.pair_id)),
-        (N_("Description"), d.description),
-        (N_("Immediate containment"), d.immediate_containment or ""),
-        (
-            N_("Root cause"),
-            f"{label(d.root_cause_method, language)}: {d.root_cause}"
-            if d.root_cause_method
-            else "",
-        ),
-        (N_("Closure"), d.closure_summary or ""),
-        (N_("No action because"), d.no_action_reason or ""),
+        (N_("ISO 9001 clause"), or_none(d.iso_clause, language)),
+        (N_("Requirements"), or_none(", ".join(d.requirements or []), language)),
     ]
+    # Records by their codes and names, never by their ids.
+    where = [
+        (N_("Programme"), or_none(_programme_name(session, d.programme_id), language)),
+        (N_("Cohort"), or_none(_cohort_code(session, d.cohort_id), language)),
+        (N_("Pair"), or_none(_pair_code(session, d.pair_id, language), language)),
+        (
+            N_("Procedure"),
+            or_none(_procedure_version(session, d.procedure_version_id, language), language),
+        ),
+    ]
+    root_cause = (
+        [(N_("Method"), label(d.root_cause_method, language)), (N_("Root cause"), d.root_cause)]
+        if d.root_cause_method and d.root_cause
+        else []
+    )
+    action_numbers = {a.id: a.number for a in d.actions}
     actions = [
-        [
-            a.number,
-            label(a.type, language),
-            label(a.status, language),
-            a.title,
-            person(names, a.owner.name),
-            day(a.due_on, language),
-            person(names, a.verified_by),
-        ]
-        for a in d.actions
+        (a.number, a.title, _action_rows(a, names, action_numbers, language)) for a in d.actions
+    ]
+    closer = _closed_by(session, d)
+    closure = [
+        (N_("Closure summary"), or_none(d.closure_summary, language)),
+        *([(N_("No action because"), d.no_action_reason)] if d.no_action_reason else []),
+        (N_("Closed on"), or_none(moment(d.closed_at, language), language)),
+        (N_("Closed by"), or_none(person(names, closer), language)),
     ]
     numbers = {
         ("deviation", str(d.id)): d.number,
@@ -189,33 +276,53 @@ def deviation_report(
         ]
         for e in deviations.history(session, actor=actor, deviation_id=d.id)
     ]
-    signed = signature_rows(session, "deviation", d.id, language)
-    data = {"fields": fields, "actions": actions, "timeline": timeline, "signatures": signed}
-    name = title_in("Deviation report", language)
-    title = f"{name} {d.number}"
+    signed = signed_rows(
+        session,
+        [("deviation", d.id, d.number), *(("action", a.id, a.number) for a in d.actions)],
+        language,
+    )
+    data = {
+        "found": found,
+        "where": where,
+        "description": d.description,
+        "containment": d.immediate_containment,
+        "root_cause": root_cause,
+        "actions": actions,
+        "closure": closure,
+        "timeline": timeline,
+        "signatures": signed,
+    }
+    title = f"{title_in('Deviation report', language)} {d.number}"
     issue = Issue(
         get_settings().organisation, title, d.number, as_of, as_of, data_hash(data), language
     )
     doc = HouseDocument(issue)
-    doc.table(
-        [translate("Field", language), translate("Value", language)],
-        [[translate(name, language), value] for name, value in fields],
-    )
+    doc.heading(translate("The nonconformity", language))
+    _key_values(doc, found, language)
+    doc.heading(translate("Where it was found", language))
+    _key_values(doc, where, language)
+    doc.heading(translate("Description", language))
+    doc.paragraph(d.description)
+    doc.heading(translate("Immediate containment", language))
+    doc.paragraph(or_none(d.immediate_containment, language))
+    doc.heading(translate("Root cause", language))
+    if root_cause:
+        _key_values(doc, root_cause, language)
+    else:
+        doc.paragraph(translate("No root-cause analysis recorded.", language))
     doc.heading(translate("Corrective actions", language))
-    doc.table(
-        [
-            translate("Action", language),
-            translate("Type", language),
-            translate("Status", language),
-            translate("Title", language),
-            translate("Owner", language),
-            translate("Due", language),
-            translate("Verified by", language),
-        ],
-        actions,
-    )
+    if not actions:
+        doc.paragraph(not_recorded(language))
+    for action_number, action_title, rows in actions:
+        doc.heading(f"{action_number} — {action_title}", level=2)
+        _key_values(doc, rows, language)
+    doc.heading(translate("Closure", language))
+    _key_values(doc, closure, language)
+    doc.heading(translate("Signatures", language))
+    table_or_none(doc, signed_headers(language), signed, language)
     doc.heading(translate("Timeline", language))
-    doc.table(
+    table_or_none(
+        doc,
         [
             translate("When", language),
             translate("Who", language),
@@ -223,11 +330,15 @@ def deviation_report(
             translate("Reason", language),
         ],
         timeline,
+        language,
     )
-    doc.heading(translate("Signatures", language))
-    doc.table(signature_headers(language), signed)
     return Draft(
-        "deviation-report", title, d.number, doc.to_bytes(), issue.data_sha256, d.programme_id
+        "deviation-report",
+        title,
+        d.number,
+        doc.to_bytes(),
+        issue.data_sha256,
+        d.programme_id,
     )
 
 
@@ -380,15 +491,24 @@ def prepare(
     """Generate a document from the records; nothing is written."""
     require(actor, Action.document_generate)
     if kind not in GENERATORS:
-        raise NotFound(f"no document kind {kind!r}; there are: {', '.join(GENERATORS)}")
+        raise NotFound(
+            Text(
+                "There is no document kind %(kind)s: choose %(kinds)s.",
+                kind=kind,
+                kinds=Either(GENERATORS),
+            )
+        )
     if language not in LANGUAGES:
         raise ValidationFailed(
-            "unknown language", [FieldError("language", f"one of: {', '.join(LANGUAGES)}")]
+            Text("The language is not known."),
+            [FieldError("language", Text("Choose %(kinds)s.", kinds=Either(LANGUAGES)))],
         )
     when = (as_of or utcnow()).replace(microsecond=0)
     draft = GENERATORS[kind](session, actor, when, language, **params)
     if actor.role is Role.coordinator and draft.programme_id is None:
-        raise Forbidden("a coordinator issues documents of a programme only")
+        raise Forbidden(
+            Text("A coordinator issues documents of a programme only: choose a programme.")
+        )
     return Prepared(kind, language, when, params, draft)
 
 
@@ -474,7 +594,7 @@ def get_issued(session: Session, *, actor: Actor, document_id: int) -> IssuedDoc
     require(actor, Action.document_read)
     document = session.get(IssuedDocument, document_id)
     if document is None or actor.programme_id not in (None, document.programme_id):
-        raise NotFound(f"no issued document {document_id}")
+        raise NotFound(Text("There is no issued document with the id %(id)s.", id=document_id))
     return document
 
 

@@ -1,0 +1,121 @@
+"""Documents complete for their ISO 9001 clause, read back as a reader's software reads them."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from docx import Document
+
+from qms.accounts import service as accounts
+from qms.demo import load
+from qms.permissions import Role
+from tests.conftest import make_client
+from tests.factories import ADMIN, auth
+from tests.reading import docx_text
+
+
+@pytest.fixture(scope="module")
+def demo(new_database):
+    database = new_database()
+    with database.unit_of_work() as session:
+        load(session, operator=ADMIN)
+        accounts.create_user(session, actor=ADMIN, name="content-auditor", role=Role.auditor)
+        token = accounts.create_token(session, actor=ADMIN, user_name="content-auditor").secret
+    return make_client(database), auth(token)
+
+
+def _get(demo: Any, path: str, **params: Any) -> bytes:
+    client, headers = demo
+    r = client.get(f"/api/v1/{path}", headers=headers, params=params)
+    assert r.status_code == 200, r.text
+    return r.content
+
+
+def _json(demo: Any, path: str) -> Any:
+    client, headers = demo
+    r = client.get(f"/api/v1/{path}", headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _tables(content: bytes) -> list[list[list[str]]]:
+    """Every table of the document as rows of cell texts."""
+    doc = Document(io.BytesIO(content))
+    return [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
+
+
+def _fields(content: bytes) -> list[dict[str, str]]:
+    """Every two-column table as {label: value}."""
+    return [{r[0]: r[1] for r in t} for t in _tables(content) if len(t[0]) == 2]
+
+
+class TestDeviationReport:
+    def test_each_action_is_reported_through_its_verification(self, demo) -> None:
+        content = _get(demo, "documents/deviation-report/5")
+        text = docx_text(content)
+        fields = _fields(content)
+        second, third = (_json(demo, f"actions/{n}")["number"] for n in (2, 3))
+        verified = next(f for f in fields if f.get("Completion note", "").startswith("Agreed"))
+        assert verified["Action"].startswith("The pair agrees a fixed meeting day")
+        assert verified["Owner"] == "Siri Bakke"
+        assert verified["Evidence of effectiveness"].startswith("Meeting log July-September")
+        assert verified["Verified by"] == "Ingrid Solberg"
+        assert verified["Verified on"]
+        assert verified["Verified on"] != "None recorded"
+        assert verified["Due"] == "30/06/2026"
+        open_action = next(f for f in fields if f.get("Status") == "in progress")
+        assert open_action["Verified on"] == "None recorded"
+        assert open_action["Root cause"].startswith("five whys: No routine looked")
+        assert f"{second} — Fixed meeting day for the pair" in text
+        assert f"{third} — Monthly check" in text
+        # The root cause with the method that found it.
+        assert {"Method": "five whys"}.items() <= next(f for f in fields if "Method" in f).items()
+        # The verifier's signature says what it attests.
+        assert "verified — verifies the corrective action's result against its evidence" in text
+
+    def test_where_it_was_found_names_programme_cohort_pair_and_procedure(self, demo) -> None:
+        content = _get(demo, "documents/deviation-report/6")
+        where = next(f for f in _fields(content) if "Pair" in f)
+        assert where["Programme"].startswith("CAREER-18 · ")
+        assert where["Cohort"].startswith("2025-AUTUMN")
+        assert where["Pair"].startswith("PAIR-0023 (mentor P-")
+        assert where["Procedure"].startswith("PR-06 version 1: ")
+        text = docx_text(content)
+        assert "Coordinator referred the mentee to professional support" in text  # containment
+        check = next(f for f in _fields(content) if "Effectiveness check due" in f)
+        assert check["Effectiveness check due"] == "30/06/2027"
+
+    def test_a_closed_deviation_says_when_and_by_whom(self, demo) -> None:
+        content = _get(demo, "documents/deviation-report/1")
+        closure = next(f for f in _fields(content) if "Closed by" in f)
+        assert closure["Closed by"] == "Ingrid Solberg"
+        assert closure["Closed on"] != "None recorded"
+        assert closure["Closure summary"].startswith("Activity dropped")
+        assert "No action because" in closure
+        text = docx_text(content)
+        assert "closed — closes the deviation" in text
+        assert "Status: open → investigating" in text
+
+    def test_in_norwegian_no_english_field_is_left(self, demo) -> None:
+        text = docx_text(_get(demo, "documents/deviation-report/5", language="nb"))
+        for english in ("Completion note", "Verified on", "None recorded", "Where it was found"):
+            assert english not in text
+
+
+def test_the_follow_up_report_and_the_deviation_it_raised_agree(demo) -> None:
+    """The career programme's follow-up of PAIR-0023 found what the deviation tells of."""
+    deviation = _json(demo, "deviations/6")
+    assert deviation["source"] == "follow_up"
+    cohort = deviation["cohort_id"]
+    rows = {r[0]: r for r in _tables(_get(demo, f"documents/follow-up-report/{cohort}"))[0][1:]}
+    pair = rows["PAIR-0023"]
+    assert pair[4:7] == ["held", _day(deviation["detected_at"]), "at risk"]
+    assert "raised as a nonconformity" in pair[9]
+
+
+def _day(moment: str) -> str:
+    """An ISO moment's day as the English documents write it."""
+    year, month, day = moment[:10].split("-")
+    return f"{day}/{month}/{year}"
