@@ -405,7 +405,8 @@ def test_docs_writes_an_issued_document(qms, tmp_path) -> None:
     assert "issued document" in qms("docs", "procedure", "PR-05", "-o", str(target)).stderr
     assert Document(str(target)).paragraphs[0].text == "Matching of mentors and mentees"
     assert (
-        "no document kind" in qms("docs", "brochure", "-o", str(tmp_path / "x.docx"), code=2).stderr
+        "There is no document kind"
+        in qms("docs", "brochure", "-o", str(tmp_path / "x.docx"), code=2).stderr
     )
 
 

@@ -255,7 +255,12 @@ class TestIssued:
         unknown = client.get("/api/v1/documents/issued/99999", headers=tokens[Role.auditor])
         assert unknown.status_code == 404
         assert unknown.headers["content-type"] == "application/problem+json"
-        assert unknown.json()["detail"] == "no issued document 99999"
+        assert unknown.json()["detail"] == "There is no issued document with the id 99999."
+        nb = client.get(
+            "/api/v1/documents/issued/99999",
+            headers={**tokens[Role.auditor], "Accept-Language": "nb"},
+        )
+        assert nb.json()["detail"] == "Det finnes ikke noe utstedt dokument med id 99999."
 
 
 class TestReportsAndPack:

@@ -29,6 +29,7 @@ from qms.documents import service
 from qms.documents.models import IssuedDocument
 from qms.errors import FieldError, ValidationFailed
 from qms.frameworks.catalogue import frameworks
+from qms.i18n import Either
 from qms.permissions import Action
 
 router = APIRouter(include_in_schema=False)
@@ -152,13 +153,13 @@ def issue(
     def work(database: Database) -> IssuedDocument:
         if kind not in KINDS:
             raise ValidationFailed(
-                "unknown document kind", [FieldError("kind", "one of: " + ", ".join(KINDS))]
+                i18n.Text("The kind of document is not known."),
+                [FieldError("kind", i18n.Text("Choose %(kinds)s.", kinds=Either(KINDS)))],
             )
         parameters = _parameters(params, kind)
         if params.errors:
-            named = "; ".join(f"{k}: {v}" for k, v in params.errors.items())
             raise ValidationFailed(
-                f"the document cannot be issued as asked ({named})",
+                i18n.Text("The document cannot be issued as asked: correct the fields named."),
                 [FieldError(k, v) for k, v in params.errors.items()],
             )
         # One consistent snapshot of the records, then a short write, as the REST API issues them.
