@@ -1796,7 +1796,8 @@ class TestMarkdown:
         assert "<h3>Steps</h3>" in html
         assert "Title" not in html
         assert (
-            "<ol><li>Match by <strong>field</strong></li><li>Clarify expectations</li></ol>" in html
+            "<ol><li>Match by <strong>field</strong></li><li>Clarify expectations</li></ol>"
+            in " ".join(html.split()).replace("> <", "><")
         )
         assert "<script>" not in html
         assert "&lt;script&gt;" in html
@@ -1806,8 +1807,8 @@ class TestMarkdown:
             to_html("| Step | Who |\n|---|---|\n| Match | Coordinator | By Friday |\n| Meet |\n")
         )
         assert "<td>By Friday</td>" in html
-        assert html.count("<th scope='col'>") == 3
-        assert "<tr><td>Meet</td><td></td><td></td></tr>" in html
+        assert html.count('<th scope="col">') == 3
+        assert "<tr><td>Meet</td><td></td><td></td></tr>" in html.replace("\n", "")
 
 
 def test_pages_forbid_framing_and_caching_and_the_api_is_left_alone(client, session) -> None:

@@ -1,55 +1,65 @@
-"""A procedure's Markdown as HTML, from the same blocks the Word documents are made of."""
+"""A procedure's Markdown as HTML: markdown-it-py's own renderer over the same tokens the Word
+document is written from (qms.documents.markdown), so the page and the document agree.
+
+Raw HTML is not markup (the parser runs with html=False: a tag shows as the text it is), every
+text is escaped, and a link to a javascript:, vbscript:, file: or data: address stays text."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
 
-from qms.documents.markdown import parse, spans
-
-_TAGS = {"bold": "strong", "italic": "em", "code": "code"}
+from qms.documents.markdown import PARSER, tokens
 
 
-def _inline(text: str) -> str:
-    parts = []
-    for style, part in spans(text):
-        tag = _TAGS.get(style)
-        parts.append(f"<{tag}>{escape(part)}</{tag}>" if tag else str(escape(part)))
-    return "".join(parts)
+class PageRenderer(RendererHTML):
+    """markdown-it's HTML in the page's frame: headings one level below the page's own, tables in
+    the page's scrolling wrapper with column headers, images as links to them."""
+
+    def heading_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return f"<h{_level(tokens[idx])}>"
+
+    def heading_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return f"</h{_level(tokens[idx])}>\n"
+
+    def table_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return '<div class="table-wrap"><table>\n'
+
+    def table_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return "</table></div>\n"
+
+    def th_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        tokens[idx].attrSet("scope", "col")
+        return self.renderToken(tokens, idx, options, env)
+
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        alt = self.renderInlineAsText(token.children or [], options, env)
+        return f'<a href="{escape(token.attrGet("src") or "")}">{escape(alt)}</a>'
+
+
+def _level(token: Token) -> int:
+    return min(int(token.tag[1]) + 1, 6)
+
+
+_RENDERER = PageRenderer(PARSER)
 
 
 def to_html(markdown: str) -> Markup:
-    """Render Markdown to HTML; every piece of text is escaped."""
-    out: list[str] = []
-    open_list: str | None = None
-    for block in parse(markdown):
-        tag = {"bullet": "ul", "number": "ol"}.get(block.kind)
-        if open_list and open_list != tag:
-            out.append(f"</{open_list}>")
-            open_list = None
-        if tag and not open_list:
-            out.append(f"<{tag}>")
-            open_list = tag
-        if block.kind == "heading" and block.level == 1:
-            continue  # the title, which the page shows already
-        if block.kind == "heading":
-            level = min(block.level + 1, 6)
-            out.append(f"<h{level}>{_inline(block.text)}</h{level}>")
-        elif block.kind == "table":
-            head = "".join(f"<th scope='col'>{_inline(c)}</th>" for c in block.rows[0])
-            body = "".join(
-                "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>"
-                for row in block.rows[1:]
-            )
-            out.append(
-                f"<div class='table-wrap'><table><thead><tr>{head}</tr></thead>"
-                f"<tbody>{body}</tbody></table></div>"
-            )
-        elif tag:
-            nested = " class='nested'" if block.level > 1 else ""
-            out.append(f"<li{nested}>{_inline(block.text)}</li>")
-        else:
-            out.append(f"<p>{_inline(block.text)}</p>")
-    if open_list:
-        out.append(f"</{open_list}>")
-    # Every piece of text in it went through escape() above.
-    return Markup("".join(out))
+    """Render a procedure's Markdown to HTML; every piece of text is escaped."""
+    options: Any = PARSER.options
+    # markdown-it escapes every text and attribute it writes (html=False: no raw HTML passes).
+    return Markup(_RENDERER.render(tokens(markdown), options, {}))
