@@ -119,3 +119,49 @@ def _day(moment: str) -> str:
     """An ISO moment's day as the English documents write it."""
     year, month, day = moment[:10].split("-")
     return f"{day}/{month}/{year}"
+
+
+class TestRegisters:
+    def test_the_register_names_programme_source_closed_and_owners(self, demo) -> None:
+        content = _get(demo, "documents/deviation-register")
+        header, *rows = _tables(content)[0]
+        assert header == [
+            "Number",
+            "Detected",
+            "Programme",
+            "Source",
+            "Kind",
+            "Severity",
+            "Status",
+            "Title",
+            "Due",
+            "Closed",
+            "Actions and owners",
+        ]
+        by_number = {r[0]: r for r in rows}
+        first = by_number[_json(demo, "deviations/1")["number"]]
+        assert first[2:4] == ["VIA-JOB", "self reported"]
+        assert first[9] == _day(_json(demo, "deviations/1")["closed_at"])
+        fifth = by_number[_json(demo, "deviations/5")["number"]]
+        second = _json(demo, "actions/2")["number"]
+        assert f"{second} (Siri Bakke)" in fifth[10]
+        assert fifth[9] == ""  # not closed
+
+    def test_the_capa_status_names_source_programme_done_and_verified(self, demo) -> None:
+        content = _get(demo, "documents/capa-status")
+        counts, actions = _tables(content)[:2]
+        assert counts[0] == ["Where they stand", "Actions"]
+        header, *rows = actions
+        assert header[7:] == ["Done", "Verified by", "Verified on", "Source", "Programme"]
+        by_number = {r[0]: r for r in rows}
+        verified = by_number[_json(demo, "actions/2")["number"]]
+        action = _json(demo, "actions/2")
+        assert verified[8:] == [
+            "Ingrid Solberg",
+            _day(action["verification"]["verified_at"]),
+            _json(demo, "deviations/5")["number"],
+            "VIA-JOB",
+        ]
+        assert verified[7] == _day(action["done_at"])
+        review = _json(demo, "reviews/1")["number"]
+        assert any(r[10] == review and r[11] == "VIA-JOB" for r in rows)

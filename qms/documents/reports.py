@@ -10,9 +10,19 @@ from sqlalchemy.orm import Session
 from qms.actions import service as actions
 from qms.actions.models import ActionStatus, CorrectiveAction
 from qms.actions.repository import ActionFilter
+from qms.audits.models import ManagementReview, ReviewDecision
 from qms.config import get_settings
 from qms.deviations.models import Deviation
-from qms.documents.base import Draft, data_hash, day, number, people, person, title_in
+from qms.documents.base import (
+    Draft,
+    data_hash,
+    day,
+    number,
+    people,
+    person,
+    table_or_none,
+    title_in,
+)
 from qms.documents.style import HouseDocument, Issue
 from qms.evaluations.models import EvaluationResponse, Instrument, Outcome, Question
 from qms.followups import service as followups
@@ -21,7 +31,7 @@ from qms.indicators import service as indicators
 from qms.participants.models import Participant
 from qms.permissions import Actor
 from qms.programmes import service as programmes
-from qms.programmes.models import Cohort
+from qms.programmes.models import Cohort, Programme
 
 
 def capa_status(
@@ -46,6 +56,26 @@ def capa_status(
             break
     rows.reverse()
     names = people(session)
+    codes = dict(session.execute(select(Programme.id, Programme.code)).all())
+    # An action opened by a management review's decision names the review as its source.
+    decided = {
+        action_id: (review_number, programme)
+        for action_id, review_number, programme in session.execute(
+            select(ReviewDecision.action_id, ManagementReview.number, ManagementReview.programme_id)
+            .join(ManagementReview, ManagementReview.id == ReviewDecision.review_id)
+            .where(ReviewDecision.action_id.is_not(None))
+        )
+    }
+
+    def source(a: CorrectiveAction) -> str:
+        review = decided.get(a.id)
+        return ", ".join([*(d.number for d in a.deviations), *([review[0]] if review else [])])
+
+    def programme_of(a: CorrectiveAction) -> str:
+        review = decided.get(a.id)
+        ids = {d.programme_id for d in a.deviations} | ({review[1]} if review else set())
+        return ", ".join(sorted(codes[i] for i in ids if i in codes))
+
     table = [
         [
             a.number,
@@ -55,8 +85,11 @@ def capa_status(
             person(names, a.owner.name),
             day(a.due_on, language),
             label("yes", language) if actions.is_overdue(a) else "",
+            day(a.done_at, language),
             person(names, a.verified_by),
-            ", ".join(d.number for d in a.deviations),
+            day(a.verified_at, language),
+            source(a),
+            programme_of(a),
         ]
         for a in rows
     ]
@@ -81,11 +114,11 @@ def capa_status(
     )
     doc = HouseDocument(issue, landscape=True)
     doc.table(
-        ["", ""],
+        [translate("Where they stand", language), translate("Actions", language)],
         [[label(k, language), number(v, language)] for k, v in counts.items()],
-        header=False,
     )
-    doc.table(
+    table_or_none(
+        doc,
         [
             translate("Action", language),
             translate("Type", language),
@@ -94,10 +127,14 @@ def capa_status(
             translate("Owner", language),
             translate("Due", language),
             translate("Overdue", language),
+            translate("Done", language),
             translate("Verified by", language),
-            translate("Deviations", language),
+            translate("Verified on", language),
+            translate("Source", language),
+            translate("Programme", language),
         ],
         table,
+        language,
     )
     return Draft("capa-status", title, "REP-CAPA", doc.to_bytes(), issue.data_sha256, programme_id)
 

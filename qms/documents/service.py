@@ -70,10 +70,15 @@ def deviation_register(
     rows.reverse()
     today = as_of.date()
     overdue = translate("%(day)s (overdue)", language)
+    names = people(session)
+    codes = dict(session.execute(select(Programme.id, Programme.code)).all())
+    owned = translate("%(action)s (%(owner)s)", language)
     table = [
         [
             d.number,
             day(d.detected_at, language),
+            codes.get(d.programme_id, "") if d.programme_id else "",
+            label(d.source, language),
             label(d.kind, language),
             label(d.severity, language),
             label(d.status, language),
@@ -81,7 +86,11 @@ def deviation_register(
             overdue % {"day": day(d.due_on, language)}
             if deviations.is_overdue(d, today)
             else day(d.due_on, language),
-            ", ".join(a.number for a in d.actions),
+            day(d.closed_at, language),
+            ", ".join(
+                owned % {"action": a.number, "owner": person(names, a.owner.name)}
+                for a in d.actions
+            ),
         ]
         for d in rows
     ]
@@ -95,18 +104,23 @@ def deviation_register(
         translate("%(count)s deviations; %(open)s not closed.", language)
         % {"count": len(rows), "open": open_count}
     )
-    doc.table(
+    table_or_none(
+        doc,
         [
             translate("Number", language),
             translate("Detected", language),
+            translate("Programme", language),
+            translate("Source", language),
             translate("Kind", language),
             translate("Severity", language),
             translate("Status", language),
             translate("Title", language),
             translate("Due", language),
-            translate("Actions", language),
+            translate("Closed", language),
+            translate("Actions and owners", language),
         ],
         table,
+        language,
     )
     return Draft(
         "deviation-register",
