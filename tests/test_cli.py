@@ -418,7 +418,8 @@ def test_docs_writes_reports_and_the_audit_pack(qms, tmp_path) -> None:
     )
     qms("docs", "audit-pack", "--programme", "VIA-JOB", "-o", str(tmp_path / "p.zip"))
     assert "manifest.json" in zipfile.ZipFile(tmp_path / "p.zip").namelist()
-    assert "which programme?" in qms("docs", "audit-pack", "-o", str(tmp_path / "x"), code=2).stderr
+    refused = qms("docs", "audit-pack", "-o", str(tmp_path / "x"), code=2).stderr
+    assert "This document is of one programme: name it with --programme." in refused
 
 
 class TestLanguage:
@@ -565,8 +566,8 @@ class TestLanguage:
             in issued
         )
         refused = qms("--language", "sv", "docs", "audit-pack", "-o", str(tmp_path / "x"), code=2)
-        assert i18n.translate("which programme?", "sv") in refused.stderr
-        assert "which programme?" not in refused.stderr
+        assert "Det här dokumentet gäller ett program: ange det med --programme." in refused.stderr
+        assert "This document is of one programme" not in refused.stderr
 
     def test_an_unknown_language_is_refused_by_its_option(self, qms) -> None:
         result = qms("--language", "da", "deviations", "list", code=2)

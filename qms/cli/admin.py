@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
+from rich.text import Text as Styled
 from sqlalchemy.engine import make_url
 
 from qms import backup as backups
@@ -185,8 +185,8 @@ def users_list() -> None:
         table = Table(t("User name"), t("Display name"), t("Role"), t("Status"), t("Created"))
         for user in accounts.list_users(session, actor=operator()):
             table.add_row(
-                Text(user.name),
-                Text(user.display_name or ""),
+                Styled(user.name),
+                Styled(user.display_name or ""),
                 shown(user.role.value),
                 shown("active" if user.is_active else "deactivated"),
                 shown_moment(user.created_at),
@@ -228,7 +228,7 @@ def tokens_list(user: Annotated[str | None, typer.Option(help="Only this user's.
             table.add_row(
                 str(token.id),
                 # The login: what `--user` and the other commands take.
-                Text(token.user.name),
+                Styled(token.user.name),
                 token.prefix + "…",
                 str(token.programme_id or t("(all)")),
                 shown_moment(token.expires_at) if token.expires_at else t("never"),

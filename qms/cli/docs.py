@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
+from qms import i18n
 from qms.audits.models import InternalAudit, ManagementReview
 from qms.cli.common import AsOption, actor_for, err, t, unit_of_work
 from qms.deviations import service as deviations
@@ -18,6 +19,9 @@ from qms.errors import FieldError, ValidationFailed
 from qms.procedures import service as procedures
 from qms.programmes import repository as programmes
 
+# What a document of one programme asks for when none, or an unknown one, is named.
+GIVE_PROGRAMME = i18n.Text("Give a programme's code, such as VIA-JOB.")
+
 
 def _date(value: str | None, option: str) -> date | None:
     if value is None:
@@ -26,8 +30,8 @@ def _date(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed(
-            t("not a date"),
-            [FieldError(option, t("%(value)r is not YYYY-MM-DD") % {"value": value})],
+            i18n.Text("%(value)r is not a date.", value=value),
+            [FieldError(option, i18n.Text("Enter a date such as 2026-11-30."))],
         ) from None
 
 
@@ -75,7 +79,14 @@ def docs(
         if programme is not None:
             found = programmes.get_by_code(session, programme)
             if found is None:
-                raise ValidationFailed(t("unknown programme"), [FieldError("programme", programme)])
+                raise ValidationFailed(
+                    i18n.Text("There is no programme %(code)s.", code=programme),
+                    [
+                        FieldError(
+                            "programme", i18n.Text("Give a programme's code, such as VIA-JOB.")
+                        )
+                    ],
+                )
             programme_id = found.id
         if kind == "deviation-register":
             params["filters"] = DeviationFilter(programme_id=programme_id)
@@ -84,7 +95,12 @@ def docs(
         elif kind in ("follow-up-report", "audit-pack", "quality-report"):
             if programme_id is None:
                 raise ValidationFailed(
-                    t("which programme?"), [FieldError("programme", t("name it"))]
+                    i18n.Text("This document is of one programme: name it with --programme."),
+                    [
+                        FieldError(
+                            "programme", i18n.Text("Give a programme's code, such as VIA-JOB.")
+                        )
+                    ],
                 )
             if kind in ("audit-pack", "quality-report"):
                 params["programme_id"] = programme_id
@@ -93,8 +109,8 @@ def docs(
                 cohort = programmes.get_cohort_by_code(session, programme_id, code)
                 if cohort is None:
                     raise ValidationFailed(
-                        t("unknown cohort"),
-                        [FieldError("reference", t("a cohort code, e.g. 2025"))],
+                        i18n.Text("The programme has no cohort %(code)s.", code=reference),
+                        [FieldError("reference", i18n.Text("Give a cohort's code, such as 2025."))],
                     )
                 params["cohort_id"] = cohort.id
         elif kind in ("management-review-input", "evidence-map"):
@@ -107,7 +123,8 @@ def docs(
                 params["framework"] = reference or "ISO9001"
             elif params["period_start"] is None or params["period_end"] is None:
                 raise ValidationFailed(
-                    t("which period?"), [FieldError("from", t("give --from and --to"))]
+                    i18n.Text("This document is of a period: give --from and --to."),
+                    [FieldError("from", i18n.Text("Enter a date such as 2026-11-30."))],
                 )
         elif kind in ("audit-report", "management-review"):
             model = InternalAudit if kind == "audit-report" else ManagementReview
@@ -115,18 +132,21 @@ def docs(
             found_id = session.scalar(select(model.id).where(model.number == number))
             if found_id is None:
                 raise ValidationFailed(
-                    t("unknown record"),
+                    i18n.Text("There is no record %(number)s.", number=number or reference or "?"),
                     [
                         FieldError(
                             "reference",
-                            t("no %(kind)s %(number)s") % {"kind": kind, "number": number or "?"},
+                            i18n.Text("Give the record's number, such as IA-2026-0001."),
                         )
                     ],
                 )
             params["audit_id" if kind == "audit-report" else "review_id"] = found_id
         elif kind in ("deviation-report", "procedure"):
             if reference is None:
-                raise ValidationFailed(t("which one?"), [FieldError("reference", t("name it"))])
+                raise ValidationFailed(
+                    i18n.Text("This document is of one record: give its number or code."),
+                    [FieldError("reference", i18n.Text("Give the record's number or code."))],
+                )
             if kind == "deviation-report":
                 params["deviation_id"] = deviations.get_by_number(
                     session, actor=actor, number=reference
@@ -135,7 +155,12 @@ def docs(
                 found_procedure = procedures.get_by_code(session, reference.upper())
                 if found_procedure is None:
                     raise ValidationFailed(
-                        t("unknown procedure"), [FieldError("reference", reference)]
+                        i18n.Text("There is no procedure %(code)s.", code=reference),
+                        [
+                            FieldError(
+                                "reference", i18n.Text("Give a procedure's code, such as PR-05.")
+                            )
+                        ],
                     )
                 params.update(procedure_id=found_procedure.id, number=version)
         document = service.issue(session, actor=actor, kind=kind, language=language, **params)

@@ -10,7 +10,7 @@ import typer
 import yaml
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
-from rich.text import Text
+from rich.text import Text as Styled
 
 from qms import i18n
 from qms.cli.common import AsOption, actor_for, err, out, shown_number, t, unit_of_work
@@ -55,7 +55,7 @@ def _report(batch: BatchRead) -> None:
     if batch.rejected:
         table = Table(t("Row"), t("Column"), t("Problem"), title=t("Rejected rows"))
         for r in batch.rejected:
-            table.add_row(str(r.row or ""), Text(r.column), Text(r.message))
+            table.add_row(str(r.row or ""), Styled(r.column), Styled(r.message))
         out.print(table)
 
 

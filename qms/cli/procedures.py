@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Column, Table
-from rich.text import Text
+from rich.text import Text as Styled
 
 from qms.cli.common import AsOption, actor_for, err, out, shown, shown_day, t, unit_of_work
 from qms.procedures import service
@@ -34,11 +34,11 @@ def procedures_sync(
     )
     for item in report.items:
         table.add_row(
-            Text(item.file),
+            Styled(item.file),
             item.code,
             t(item.result),
             str(item.version or ""),
-            Text(t(item.detail) if item.detail else ""),
+            Styled(t(item.detail) if item.detail else ""),
         )
     out.print(table)
     err.print(
@@ -79,12 +79,12 @@ def procedures_list(
         for p in map(service.to_read, rows):
             table.add_row(
                 p.code,
-                Text(p.title),
+                Styled(p.title),
                 shown(p.owner_role.value),
                 str(p.effective_version or ""),
                 shown(p.status),
                 shown_day(p.effective_from),
-                Text(t("%(day)s (due)") % {"day": shown_day(p.next_review_on)}, style="red")
+                Styled(t("%(day)s (due)") % {"day": shown_day(p.next_review_on)}, style="red")
                 if p.review_due
                 else shown_day(p.next_review_on),
                 str(p.open_version or ""),

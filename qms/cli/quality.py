@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Column, Table
-from rich.text import Text
+from rich.text import Text as Styled
 from sqlalchemy.orm import Session
 
 from qms import i18n
@@ -109,10 +109,10 @@ def deviations_list(
             table.add_row(
                 d.number,
                 shown(d.status.value),
-                Text(shown(d.severity.value), style=SEVERITY_STYLE[d.severity.value]),
+                Styled(shown(d.severity.value), style=SEVERITY_STYLE[d.severity.value]),
                 shown(d.kind.value),
-                Text(d.title),
-                Text(f"{_day(d.due_on)} {shown('overdue')}", style="red")
+                Styled(d.title),
+                Styled(f"{_day(d.due_on)} {shown('overdue')}", style="red")
                 if late
                 else _day(d.due_on),
                 ", ".join(a.number for a in d.actions),
@@ -176,7 +176,7 @@ def deviations_show(
                     a.number,
                     shown(a.type.value),
                     shown(a.status.value),
-                    Text(shown_name(names, a.owner.name)),
+                    Styled(shown_name(names, a.owner.name)),
                     _day(a.due_on),
                 )
             out.print(table)
@@ -193,10 +193,10 @@ def deviations_show(
             )
             timeline.add_row(
                 shown_moment(e.at),
-                Text(shown_name(names, e.actor)),
+                Styled(shown_name(names, e.actor)),
                 shown(e.action),
-                Text(changes[:160]),
-                Text(e.reason or ""),
+                Styled(changes[:160]),
+                Styled(e.reason or ""),
             )
         out.print(timeline)
 
@@ -270,9 +270,9 @@ def actions_list(
                 a.number,
                 shown(a.type.value),
                 shown(a.status.value),
-                Text(a.title),
-                Text(shown_name(names, a.owner.name)),
-                Text(f"{due} {shown('overdue')}", style="red") if actions.is_overdue(a) else due,
+                Styled(a.title),
+                Styled(shown_name(names, a.owner.name)),
+                Styled(f"{due} {shown('overdue')}", style="red") if actions.is_overdue(a) else due,
                 ", ".join(d.number for d in a.deviations),
             )
     out.print(table)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError as PydanticValidationError
 from rich.table import Column, Table
-from rich.text import Text
+from rich.text import Text as Styled
 
 from qms import i18n
 from qms.checks import service as checks
@@ -136,9 +136,9 @@ def check(
     ):
         for f in items:
             table.add_row(
-                Text(label % {"finding": _finding(f.rule, f.key)}),
+                Styled(label % {"finding": _finding(f.rule, f.key)}),
                 f.deviation_number,
-                Text(f.detail),
+                Styled(f.detail),
             )
     out.print(table)
     out.print(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
+from rich.text import Text as Styled
 
 from qms import i18n
 from qms.cli.common import AsOption, actor_for, err, out, shown, shown_day, t, unit_of_work
@@ -29,7 +29,7 @@ def frameworks_list() -> None:
     """List the frameworks the system ships."""
     table = Table(t("Code"), t("Title"), t("Publisher"), t("Requirements"))
     for f in catalogue.frameworks().values():
-        table.add_row(f.code, Text(f.title), Text(f.publisher), str(len(f.requirements)))
+        table.add_row(f.code, Styled(f.title), Styled(f.publisher), str(len(f.requirements)))
     out.print(table)
 
 
@@ -51,7 +51,7 @@ def frameworks_show(
     if not evidence:
         table = Table(t("Requirement"), t("Title"), t("In our words"))
         for r in framework.requirements:
-            table.add_row(r.ref, Text("  " * (r.depth - 1) + r.title), Text(r.guidance))
+            table.add_row(r.ref, Styled("  " * (r.depth - 1) + r.title), Styled(r.guidance))
         out.print(table)
         return
     try:
@@ -98,13 +98,13 @@ def frameworks_show(
     for row in result.rows:
         table.add_row(
             row.ref,
-            Text(row.title),
-            Text(", ".join(row.procedures)),
-            Text(", ".join(f"{t(e.kind)} {e.count}" for e in row.evidence)),
-            Text(", ".join(row.open_deviations)),
-            Text("; ".join(t(gap) for gap in row.gaps), style="red")
+            Styled(row.title),
+            Styled(", ".join(row.procedures)),
+            Styled(", ".join(f"{t(e.kind)} {e.count}" for e in row.evidence)),
+            Styled(", ".join(row.open_deviations)),
+            Styled("; ".join(t(gap) for gap in row.gaps), style="red")
             if row.gap
-            else Text(t("covered")),
+            else Styled(t("covered")),
         )
     out.print(table)
     err.print(
@@ -145,7 +145,7 @@ def retention_report(
         table.add_row(
             shown(kind.kind),
             str(kind.years),
-            Text(t(kind.counted_from)),
+            Styled(t(kind.counted_from)),
             shown(kind.disposition),
             str(kind.due),
         )
