@@ -64,7 +64,7 @@ class TestTheSet:
         assert "action required" in text
         assert "action_required" not in text
         second, third = (_number(client, auditor, f"actions/{n}") for n in (2, 3))
-        assert f"{second}, {third}" in text
+        assert f"{second} (Siri Bakke), {third} (Siri Bakke)" in text
         assert not any(name in text for name in NAMES)
 
     def test_the_deviation_report_carries_actions_timeline_and_signatures(self, demo) -> None:
@@ -194,37 +194,40 @@ class TestIssued:
 
     def test_the_audit_pack_again_differs_only_by_the_issue_it_records(self, demo) -> None:
         """The pack carries the programme's audit trail, and issuing the first pack is itself an
-        event of that trail: the second pack's trail, its verification and the two hashes of
-        them in the manifest are legitimately different. Everything else is the same bytes."""
+        event of that trail: the second pack's trail, its verification, the index listing their
+        hashes and the manifest are legitimately different. Everything else is the same bytes."""
         database, _, _ = demo
         as_of = datetime(2026, 11, 1, 12, tzinfo=UTC)
         one, two = self._issue_twice(database, "audit-pack", as_of, programme_id=1)
         first, second = (zipfile.ZipFile(io.BytesIO(d.content)) for d in (one, two))
         assert first.namelist() == second.namelist()
-        grown = {"audit-trail.jsonl", "audit-verification.json", "manifest.json"}
+        trail, check, index = "Audit trail.jsonl", "Audit trail verification.json", "00 Index.docx"
+        grown = {trail, check, index, "manifest.json"}
+        assert grown <= set(first.namelist())
         for name in set(first.namelist()) - grown:
             assert first.read(name) == second.read(name), name
         assert {e.date_time for e in [*first.infolist(), *second.infolist()]} == {
             as_of.timetuple()[:6]
         }
-        old_trail, new_trail = (z.read("audit-trail.jsonl") for z in (first, second))
+        old_trail, new_trail = (z.read(trail) for z in (first, second))
         assert new_trail.startswith(old_trail)
         [added] = [json.loads(line) for line in new_trail[len(old_trail) :].splitlines()]
         assert (added["action"], added["entity_id"]) == ("document.issued", str(one.id))
-        old_check, new_check = (
-            json.loads(z.read("audit-verification.json")) for z in (first, second)
-        )
+        old_check, new_check = (json.loads(z.read(check)) for z in (first, second))
         assert new_check["count"] == old_check["count"] + 1
-        assert {
-            k: v for k, v in new_check.items() if k not in ("count", "head_count", "last_hash")
-        } == {k: v for k, v in old_check.items() if k not in ("count", "head_count", "last_hash")}
+        assert new_check["events"][:-1] == old_check["events"]
+        assert new_check["chain"]["head_seq"] > old_check["chain"]["head_seq"]
+        grew = ("count", "events", "chain")
+        assert {k: v for k, v in new_check.items() if k not in grew} == {
+            k: v for k, v in old_check.items() if k not in grew
+        }
         old_manifest, new_manifest = (json.loads(z.read("manifest.json")) for z in (first, second))
         changed = {
             name
             for name in old_manifest["files"]
             if old_manifest["files"][name] != new_manifest["files"][name]
         }
-        assert changed == {"audit-trail.jsonl", "audit-verification.json"}
+        assert changed == {trail, check, index}
 
     def test_who_may_issue(self, demo) -> None:
         _, client, tokens = demo
@@ -299,14 +302,16 @@ class TestReportsAndPack:
         assert set(manifest["files"]) == names
         for name in names:
             assert hashlib.sha256(archive.read(name)).hexdigest() == manifest["files"][name]
-        assert json.loads(archive.read("audit-verification.json"))["ok"] is True
-        lines = [json.loads(x) for x in archive.read("audit-trail.jsonl").splitlines()]
+        verification = json.loads(archive.read("Audit trail verification.json"))
+        assert verification["chain"]["ok"] is True
+        lines = [json.loads(x) for x in archive.read("Audit trail.jsonl").splitlines()]
         assert lines
-        assert all(line["programme_id"] == 1 for line in lines)
+        assert any(line["programme_id"] == 1 for line in lines)
+        assert not any(line["programme_id"] == 2 for line in lines)
         for line in lines:
             payload = {k: v for k, v in line.items() if k not in ("prev_hash", "hash")}
             assert compute_hash(line["prev_hash"], payload) == line["hash"]
-        assert {n.split("-REP")[0] for n in names if n.endswith(".docx")} >= {"capa-status"}
+        assert any(n.endswith(" CAPA status report.docx") for n in names)
         coordinator = client.get(
             "/api/v1/documents/audit-pack?programme_id=1", headers=tokens[Role.coordinator]
         )
