@@ -1,24 +1,243 @@
-"""The audit pack: the documents for a programme and period, the trail, its verification."""
+"""The audit pack: every document of a programme for a period, an index of them, the audit trail
+of the pack's records with what ties it to the chain, and a manifest.
+
+What an auditor opens first is the index (a .docx in the pack's language): each file with its
+title, number and SHA-256. The trail is JSON Lines, one event a line as the chain keeps it; the
+verification file gives the chain's head when the pack was issued and each event's position and
+hashes, so the events can be re-verified on their own (README: "Re-verifying an audit pack's
+trail") and compared with the chain at any later time. File names are in the pack's language,
+with its letters (UTF-8 names in the zip).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import io
 import json
+import re
 import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from qms.audit import service as audit
-from qms.audit.models import AuditEvent
+from qms.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from qms.audits import reviews
+from qms.audits import service as audits
+from qms.audits.models import AuditStatus, ReviewStatus
+from qms.config import get_settings
+from qms.deviations import service as deviations
+from qms.deviations.models import Deviation
 from qms.deviations.repository import DeviationFilter
-from qms.documents import reports
-from qms.documents.base import Draft, data_hash
-from qms.i18n import translate
+from qms.documents.base import Draft, data_hash, day, moment
+from qms.documents.style import HouseDocument, Issue
+from qms.frameworks.catalogue import frameworks
+from qms.i18n import N_, translate
 from qms.permissions import Action, Actor, require
+from qms.procedures import service as procedures
 from qms.programmes import service as programmes
+from qms.programmes.models import Programme
+
+MANIFEST = "manifest.json"
+# The words of the pack's own files, said in its language.
+INDEX = N_("Index")
+TRAIL = N_("Audit trail")
+VERIFICATION = N_("Audit trail verification")
+# Characters no file system takes in a name (and the zip's folder sign).
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days the pack covers; an open end is every record on that side."""
+
+    start: date | None
+    end: date | None
+
+    def overlaps(self, start: date | None, end: date | None) -> bool:
+        """Whether a record running from start to end falls (partly) in the period."""
+        return (self.end is None or start is None or start <= self.end) and (
+            self.start is None or end is None or end >= self.start
+        )
+
+    def said(self, language: str) -> str:
+        """The period in the language's words and days, or "" for every record."""
+        start, end = day(self.start, language), day(self.end, language)
+        if self.start is not None and self.end is not None:
+            return translate("%(start)s to %(end)s", language) % {"start": start, "end": end}
+        if self.start is not None:
+            return translate("from %(day)s", language) % {"day": start}
+        if self.end is not None:
+            return translate("up to %(day)s", language) % {"day": end}
+        return ""
+
+
+def file_stem(text: str) -> str:
+    """A file name's stem from a title: its words and letters as written (æøå, åäö), only the
+    characters no file system takes replaced, at most 120 characters."""
+    stem = " ".join(_UNSAFE.sub("-", text).split()).strip(" .-")
+    return stem[:120].rstrip(" .-") or "document"
+
+
+def _period_params(generator: Callable[..., Draft], period: Period) -> dict[str, date]:
+    """The period as the generator takes it (period_start/_end or period_from/_to), if it does."""
+    accepted = inspect.signature(generator).parameters
+    for first, last in (("period_start", "period_end"), ("period_from", "period_to")):
+        if first in accepted and last in accepted:
+            given = {first: period.start, last: period.end}
+            return {name: value for name, value in given.items() if value is not None}
+    return {}
+
+
+def _deviations(session: Session, actor: Actor, filters: DeviationFilter) -> list[Deviation]:
+    """The deviations the filters select, by number."""
+    found: list[Deviation] = []
+    cursor = None
+    while True:
+        page = deviations.list_deviations(
+            session, actor=actor, filters=filters, limit=200, cursor=cursor
+        )
+        found.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return sorted(found, key=lambda d: (d.year, d.seq))
+
+
+@dataclass
+class _Contents:
+    """The documents of the pack, in the order the index lists them, and the records behind
+    them (entity, id) whose audit trail the pack carries."""
+
+    drafts: list[Draft]
+    records: set[tuple[str, str]]
+
+
+def _contents(
+    session: Session,
+    actor: Actor,
+    as_of: datetime,
+    language: str,
+    programme: Programme,
+    period: Period,
+) -> _Contents:
+    from qms.documents.service import GENERATORS
+
+    def make(kind: str, **params: Any) -> Draft:
+        generator = GENERATORS[kind]
+        return generator(session, actor, as_of, language, **params)
+
+    def over_period(kind: str, **params: Any) -> Draft:
+        return make(kind, **params, **_period_params(GENERATORS[kind], period))
+
+    records: set[tuple[str, str]] = {("programme", str(programme.id))}
+    filters = DeviationFilter(
+        programme_id=programme.id, detected_from=period.start, detected_to=period.end
+    )
+    drafts = [
+        over_period("quality-report", programme_id=programme.id),
+        over_period("deviation-register", filters=filters),
+        over_period("capa-status", programme_id=programme.id),
+    ]
+    for deviation in _deviations(session, actor, filters):
+        drafts.append(make("deviation-report", deviation_id=deviation.id))
+        records.add(("deviation", str(deviation.id)))
+        records.update(("action", str(a.id)) for a in deviation.actions)
+    # Audits and reviews of the programme, and those of the whole system (no programme), whose
+    # scope covers it; cancelled ones have no report.
+    for internal in sorted(
+        audits.list_audits(session, actor=actor), key=lambda a: (a.start_on, a.id)
+    ):
+        if (
+            internal.programme_id in (None, programme.id)
+            and internal.status is not AuditStatus.cancelled
+            and period.overlaps(internal.start_on, internal.end_on)
+        ):
+            drafts.append(make("audit-report", audit_id=internal.id))
+            records.add(("internal_audit", str(internal.id)))
+    for review in sorted(
+        reviews.list_reviews(session, actor=actor), key=lambda r: (r.period_end, r.id)
+    ):
+        if (
+            review.programme_id in (None, programme.id)
+            and review.status is not ReviewStatus.cancelled
+            and period.overlaps(review.period_start, review.period_end)
+        ):
+            drafts.append(make("management-review", review_id=review.id))
+            records.add(("management_review", str(review.id)))
+    # The procedures in force: each one's approved, effective version.
+    for procedure in procedures.list_procedures(session, actor=actor):
+        version = procedures.effective(procedure)
+        if version is None:
+            continue
+        drafts.append(make("procedure", procedure_id=procedure.id, number=version.number))
+        records.add(("procedure", str(procedure.id)))
+        records.update(("procedure_version", str(v.id)) for v in procedure.versions)
+    for cohort in programme.cohorts:
+        if period.overlaps(cohort.start_on, cohort.end_on):
+            drafts.append(make("follow-up-report", cohort_id=cohort.id))
+            records.add(("cohort", str(cohort.id)))
+    for framework in frameworks():
+        drafts.append(
+            make(
+                "evidence-map",
+                framework=framework,
+                programme_id=programme.id,
+                **{
+                    name: value
+                    for name, value in (("period_start", period.start), ("period_end", period.end))
+                    if value is not None
+                },
+            )
+        )
+    drafts.append(over_period("master-list"))
+    return _Contents(drafts, records)
+
+
+def _named(drafts: Iterable[Draft], width: int) -> list[tuple[str, Draft]]:
+    """Each document's file name: its place in the index and its title in the pack's language
+    (a procedure's after its code, as the master list cites it)."""
+    named = []
+    for place, draft in enumerate(drafts, start=1):
+        shown = f"{draft.code} {draft.title}" if draft.kind == "procedure" else draft.title
+        named.append((f"{place:0{width}d} {file_stem(shown)}.docx", draft))
+    return named
+
+
+def _trail(
+    session: Session, programme: Programme, records: set[tuple[str, str]], period: Period
+) -> list[AuditEvent]:
+    """The events of the pack's records (and of the programme) in the period, by position."""
+    by_entity: dict[str, set[str]] = {}
+    for entity, entity_id in records:
+        by_entity.setdefault(entity, set()).add(entity_id)
+    stmt = select(AuditEvent).where(
+        or_(
+            AuditEvent.programme_id == programme.id,
+            *(
+                and_(AuditEvent.entity == entity, AuditEvent.entity_id.in_(sorted(ids)))
+                for entity, ids in sorted(by_entity.items())
+            ),
+        )
+    )
+    if period.start is not None:
+        stmt = stmt.where(AuditEvent.at >= datetime.combine(period.start, time(), UTC))
+    if period.end is not None:
+        stmt = stmt.where(
+            AuditEvent.at < datetime.combine(period.end + timedelta(days=1), time(), UTC)
+        )
+    return list(session.scalars(stmt.order_by(AuditEvent.seq)))
+
+
+def _line(event: AuditEvent) -> str:
+    """An event as one line of JSON: the fields its hash covers, its previous hash and its hash."""
+    return audit.canonical_json(
+        {**audit.event_payload(event), "prev_hash": event.prev_hash, "hash": event.hash}
+    )
 
 
 def audit_pack(
@@ -30,52 +249,64 @@ def audit_pack(
     period_from: date | None = None,
     period_to: date | None = None,
 ) -> Draft:
-    """A zip: the programme's documents for the period, its trail as JSON Lines, the chain's
-    verification, and a manifest with every file's SHA-256."""
-    from qms.documents import service
-
+    """A zip: the programme's documents for the period with their index, the trail of the
+    pack's records as JSON Lines with its verification, and a manifest of every file's SHA-256."""
     require(actor, Action.audit_read)
     programme = programmes.get_programme(session, actor=actor, programme_id=programme_id)
-    filters = DeviationFilter(
-        programme_id=programme.id, detected_from=period_from, detected_to=period_to
-    )
-    drafts = [
-        service.deviation_register(session, actor, as_of, language, filters),
-        reports.capa_status(session, actor, as_of, language, programme.id),
-        service.master_list(session, actor, as_of, language),
-    ]
-    drafts += [
-        reports.follow_up_report(session, actor, as_of, language, cohort.id)
-        for cohort in programme.cohorts
-    ]
-    stmt = select(AuditEvent).where(AuditEvent.programme_id == programme.id)
-    if period_from is not None:
-        stmt = stmt.where(AuditEvent.at >= datetime.combine(period_from, time(), UTC))
-    if period_to is not None:
-        stmt = stmt.where(
-            AuditEvent.at < datetime.combine(period_to + timedelta(days=1), time(), UTC)
-        )
-    trail = "".join(
-        audit.canonical_json({**audit.event_payload(e), "prev_hash": e.prev_hash, "hash": e.hash})
-        + "\n"
-        for e in session.scalars(stmt.order_by(AuditEvent.seq))
-    ).encode()
-    result = audit.verify(session)
+    period = Period(period_from, period_to)
+    contents = _contents(session, actor, as_of, language, programme, period)
+    # The index is file 0: the places sort as the index lists them.
+    width = max(2, len(str(len(contents.drafts))))
+    named = _named(contents.drafts, width)
+
+    events = _trail(session, programme, contents.records, period)
+    checked = audit.verify(session)
+    head = session.get(AuditChainHead, 1)
+    trail_name = f"{file_stem(translate(TRAIL, language))}.jsonl"
+    verification_name = f"{file_stem(translate(VERIFICATION, language))}.json"
+    trail = "".join(_line(e) + "\n" for e in events).encode()
     verification = json.dumps(
         {
-            "ok": result.ok,
-            "count": result.count,
-            "head_count": result.head_count,
-            "last_hash": result.last_hash,
-            "first_broken_seq": result.first_broken_seq,
-            "problem": result.problem,
-            "verified_at": as_of.isoformat(),
+            "programme": programme.code,
+            "period": {"from": period.start, "to": period.end},
+            "as_of": as_of.isoformat(),
+            "trail": trail_name,
+            "hash": "sha256(prev_hash + canonical JSON of the event without prev_hash and hash)",
+            "chain": {
+                "head_seq": head.count if head else 0,
+                "head_hash": head.last_hash if head else GENESIS_HASH,
+                "ok": checked.ok,
+                "first_broken_seq": checked.first_broken_seq,
+                "problem": checked.problem,
+            },
+            "count": len(events),
+            "events": [{"seq": e.seq, "prev_hash": e.prev_hash, "hash": e.hash} for e in events],
         },
         indent=2,
+        default=str,
+        ensure_ascii=False,
     ).encode()
-    files = {f"{d.kind}-{d.code}.docx": d.content for d in drafts}
-    files["audit-trail.jsonl"] = trail
-    files["audit-verification.json"] = verification
+
+    files: dict[str, bytes] = {name: draft.content for name, draft in named}
+    files[trail_name] = trail
+    files[verification_name] = verification
+    title = translate("Audit pack %(programme)s", language) % {"programme": programme.code}
+    if period.said(language):
+        title = f"{title} {period.said(language)}"
+    index_name = f"{0:0{width}d} {file_stem(translate(INDEX, language))}.docx"
+    files[index_name] = _index(
+        title,
+        programme,
+        period,
+        as_of,
+        language,
+        named,
+        files,
+        trail_name,
+        verification_name,
+        len(events),
+        head,
+    )
     manifest = {
         name: hashlib.sha256(content).hexdigest() for name, content in sorted(files.items())
     }
@@ -85,13 +316,91 @@ def audit_pack(
         for name, content in sorted(files.items()):
             archive.writestr(zipfile.ZipInfo(name, date_time=stamp), content)
         archive.writestr(
-            zipfile.ZipInfo("manifest.json", date_time=stamp),
+            zipfile.ZipInfo(MANIFEST, date_time=stamp),
             json.dumps(
                 {"programme": programme.code, "as_of": as_of.isoformat(), "files": manifest},
                 indent=2,
+                ensure_ascii=False,
             ),
         )
-    title = translate("Audit pack %(programme)s", language) % {"programme": programme.code}
     return Draft(
         "audit-pack", title, programme.code, buffer.getvalue(), data_hash(manifest), programme.id
     )
+
+
+def _index(
+    title: str,
+    programme: Programme,
+    period: Period,
+    as_of: datetime,
+    language: str,
+    named: list[tuple[str, Draft]],
+    files: dict[str, bytes],
+    trail_name: str,
+    verification_name: str,
+    count: int,
+    head: AuditChainHead | None,
+) -> bytes:
+    """The index: what the pack is of, then each file with its title, number and SHA-256."""
+    rows = [
+        [name, draft.title, draft.code, hashlib.sha256(files[name]).hexdigest()]
+        for name, draft in named
+    ]
+    rows.append(
+        [trail_name, translate(TRAIL, language), "", hashlib.sha256(files[trail_name]).hexdigest()]
+    )
+    rows.append(
+        [
+            verification_name,
+            translate(VERIFICATION, language),
+            "",
+            hashlib.sha256(files[verification_name]).hexdigest(),
+        ]
+    )
+    index_title = translate("Index of %(pack)s", language) % {"pack": title}
+    issue = Issue(
+        get_settings().organisation,
+        index_title,
+        f"IDX-{programme.code}",
+        as_of,
+        as_of,
+        data_hash(rows),
+        language,
+    )
+    doc = HouseDocument(issue, landscape=True)
+    head_seq, head_hash = (head.count, head.last_hash) if head else (0, GENESIS_HASH)
+    doc.table(
+        [translate("Field", language), translate("Value", language)],
+        [
+            [translate("Programme", language), f"{programme.code} · {programme.name}"],
+            [
+                translate("Period", language),
+                period.said(language) or translate("Every record", language),
+            ],
+            [translate("Records as of", language), moment(as_of, language)],
+            [translate("Files", language), str(len(rows) + 2)],
+            [translate("Events in the audit trail", language), str(count)],
+            [translate("Chain head at issue", language), f"{head_seq} · {head_hash}"],
+        ],
+    )
+    doc.paragraph(
+        translate(
+            "Each file's SHA-256 is taken over its bytes; %(manifest)s lists them too, with this "
+            "index's. %(trail)s holds the events of the audit trail about the pack's records, "
+            "one a line; %(verification)s gives the chain's head when the pack was issued and "
+            "each event's position, previous hash and hash, so that the events can be "
+            "re-verified on their own and compared with the chain.",
+            language,
+        )
+        % {"manifest": MANIFEST, "trail": trail_name, "verification": verification_name}
+    )
+    doc.table(
+        [
+            translate("File", language),
+            translate("Title", language),
+            translate("Number", language),
+            "SHA-256",
+        ],
+        rows,
+    )
+    return doc.to_bytes()
