@@ -165,3 +165,33 @@ class TestRegisters:
         assert verified[7] == _day(action["done_at"])
         review = _json(demo, "reviews/1")["number"]
         assert any(r[10] == review and r[11] == "VIA-JOB" for r in rows)
+
+
+class TestQualitySystem:
+    def test_the_audit_report_states_objectives_criteria_dates_distribution(self, demo) -> None:
+        content = _get(demo, "documents/audit-report/1")
+        plan = next(f for f in _fields(content) if "Objectives" in f)
+        assert "effectively implemented and maintained (ISO 9001 9.2.1)" in plan["Objectives"]
+        assert "MENTOR:monitoring — Monitoring and support" in plan["Criteria"]
+        assert "PR-09 — Mid-programme follow-up" in plan["Procedures"]
+        assert plan["Audit dates"] == "11/05/2026 to 12/05/2026"
+        audit = _json(demo, "audits/1")
+        assert plan["Report date"] == _day(audit["reported_at"])
+        assert plan["Reported by"] == "Maria Johansson"
+        assert plan["Distribution"].startswith("The auditees (Siri Bakke), the auditors (Maria")
+        text = docx_text(content)
+        # No auditor's signature in the records: a line to sign on the printed report.
+        assert "Maria Johansson, auditor — signature: ____" in text
+        assert "closed — accepts the audit report and closes the audit" in text
+
+    def test_review_decisions_have_an_owner_and_a_due_date(self, demo) -> None:
+        content = _get(demo, "documents/management-review/1")
+        decisions = next(
+            t for t in _tables(content) if t[0][:4] == ["#", "Kind", "Decision", "Decided by"]
+        )
+        header, first, second = decisions
+        assert header[4:] == ["Action", "Owner", "Due", "Action status"]
+        action = _json(demo, "reviews/1")["decisions"][0]
+        assert first[4:] == [action["action_number"], "Siri Bakke", "29/01/2027", "planned"]
+        assert second[4] == "no action opened"
+        assert first[3] == "Anders Lindqvist"

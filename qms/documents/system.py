@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qms.actions.models import CorrectiveAction
+from qms.audit.models import AuditEvent
 from qms.audits import reviews
 from qms.audits import service as audits
 from qms.audits.inputs import say
@@ -16,17 +19,33 @@ from qms.documents.base import (
     Draft,
     data_hash,
     day,
+    not_recorded,
     number,
     people,
     person,
-    signature_headers,
-    signature_rows,
+    signed_headers,
+    signed_rows,
+    table_or_none,
     title_in,
 )
 from qms.documents.style import HouseDocument, Issue
+from qms.frameworks.catalogue import requirements
 from qms.frameworks.coverage import coverage
 from qms.i18n import N_, label, translate
 from qms.permissions import Action, Actor, require
+from qms.procedures import service as procedures
+
+# What every internal audit sets out to do (ISO 9001 9.2.1, ISO 19011 5.2): said on its report.
+AUDIT_OBJECTIVES = N_(
+    "Determine whether the activities in the scope conform to the criteria and the procedures "
+    "named below and to the organisation's own requirements, and whether they are effectively "
+    "implemented and maintained (ISO 9001 9.2.1)."
+)
+# Who receives an audit report (ISO 9001 9.2.2 c; ISO 19011 6.5.2).
+AUDIT_DISTRIBUTION = N_(
+    "The auditees (%(auditees)s), the auditors (%(auditors)s), the quality lead, and the "
+    "management review as an input (ISO 9001 9.3.2 c5)."
+)
 
 
 def _inputs(doc: HouseDocument, inputs: ReviewInputs, language: str) -> None:
@@ -62,15 +81,62 @@ def audit_report(
     audit = audits.get(session, actor=actor, audit_id=audit_id)
     read = audits.to_read(session, audit)
     names = people(session)
+    catalogue = requirements()
+    titles = {}
+    for code in audit.procedure_codes:
+        procedure = procedures.get_by_code(session, code)
+        version = procedures.effective(procedure) if procedure else None
+        if procedure is not None:
+            version = version or procedure.versions[-1]
+            titles[code] = version.title
+    reported = session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity == "internal_audit",
+            AuditEvent.entity_id == str(audit.id),
+            AuditEvent.action == "internal_audit.reported",
+        )
+        .order_by(AuditEvent.seq.desc())
+    ).first()
+    auditors = ", ".join(person(names, a) for a in audit.auditors)
+    auditees = ", ".join(person(names, a) for a in audit.auditees)
     plan = [
         (N_("Number"), audit.number),
         (N_("Status"), label(audit.status, language)),
+        (N_("Objectives"), translate(AUDIT_OBJECTIVES, language)),
         (N_("Scope"), audit.scope),
-        (N_("Criteria"), ", ".join(audit.criteria)),
-        (N_("Procedures"), ", ".join(audit.procedure_codes)),
-        (N_("Auditors"), ", ".join(person(names, a) for a in audit.auditors)),
-        (N_("Auditees"), ", ".join(person(names, a) for a in audit.auditees)),
-        (N_("Dates"), _from_to(audit.start_on, audit.end_on, language)),
+        (
+            N_("Criteria"),
+            "\n".join(
+                f"{ref} — {catalogue[ref].title}" if ref in catalogue else ref
+                for ref in audit.criteria
+            )
+            or not_recorded(language),
+        ),
+        (
+            N_("Procedures"),
+            "\n".join(
+                f"{code} — {titles[code]}" if code in titles else code
+                for code in audit.procedure_codes
+            )
+            or not_recorded(language),
+        ),
+        (N_("Auditors"), auditors),
+        (N_("Auditees"), auditees),
+        (N_("Audit dates"), _from_to(audit.start_on, audit.end_on, language)),
+        (
+            N_("Report date"),
+            day(audit.reported_at, language) or translate("Not yet reported", language),
+        ),
+        (
+            N_("Reported by"),
+            person(names, reported.actor) if reported else translate("Not yet reported", language),
+        ),
+        (
+            N_("Distribution"),
+            translate(AUDIT_DISTRIBUTION, language)
+            % {"auditees": auditees or not_recorded(language), "auditors": auditors},
+        ),
     ]
     lines = [
         [
@@ -91,7 +157,7 @@ def audit_report(
         (N_("Points to improve"), audit.improvement_points),
         (N_("Conclusion"), audit.conclusion),
     ]
-    signed = signature_rows(session, "internal_audit", audit.id, language)
+    signed = signed_rows(session, [("internal_audit", audit.id, audit.number)], language)
     data = {"plan": plan, "lines": lines, "findings": findings, "signatures": signed}
     name = title_in("Internal audit report", language)
     title = f"{name} {audit.number}"
@@ -100,7 +166,7 @@ def audit_report(
     )
     doc = HouseDocument(issue, landscape=True)
     doc.paragraph(audit.title, bold=True)
-    doc.table(["", ""], _pairs(plan, language), header=False)
+    doc.table([translate("Field", language), translate("Value", language)], _pairs(plan, language))
     doc.heading(translate("Checklist", language))
     doc.paragraph(
         translate(
@@ -122,9 +188,26 @@ def audit_report(
         lines,
     )
     doc.heading(translate("Findings", language))
-    doc.table(["", ""], _pairs(findings, language), header=False)
+    doc.table(
+        [translate("Finding", language), translate("Text", language)],
+        [[name, value or not_recorded(language)] for name, value in _pairs(findings, language)],
+    )
     doc.heading(translate("Signatures", language))
-    doc.table(signature_headers(language), signed)
+    table_or_none(doc, signed_headers(language), signed, language)
+    # The auditors sign the report they wrote; where the records hold no auditor's signature,
+    # the printed report carries a line for each to sign by hand.
+    signers = {row[2] for row in signed}
+    unsigned = [person(names, a) for a in audit.auditors if person(names, a) not in signers]
+    if unsigned:
+        doc.heading(translate("Auditor's signature", language), level=2)
+        for auditor in unsigned:
+            doc.paragraph(
+                translate(
+                    "%(auditor)s, auditor — signature: ______________________  date: ____________",
+                    language,
+                )
+                % {"auditor": auditor}
+            )
     return Draft(
         "audit-report", title, audit.number, doc.to_bytes(), issue.data_sha256, audit.programme_id
     )
@@ -149,17 +232,32 @@ def management_review(
         ),
         (N_("Participants"), ", ".join(person(names, p) for p in review.participants)),
     ]
-    decisions = [
-        [
-            str(d.position),
-            label(d.kind, language),
-            d.text,
-            d.action_number or "",
-            label(d.action_status, language) if d.action_status else "",
-        ]
-        for d in read.decisions
-    ]
-    signed = signature_rows(session, "management_review", review.id, language)
+    # A decision is carried out by the action it opened: its owner and due date are the
+    # decision's (ISO 9001 9.3.3).
+    opened = {
+        a.id: a
+        for a in session.scalars(
+            select(CorrectiveAction).where(
+                CorrectiveAction.id.in_([d.action_id for d in review.decisions if d.action_id])
+            )
+        )
+    }
+    decisions = []
+    for d in review.decisions:
+        action = opened.get(d.action_id) if d.action_id else None
+        decisions.append(
+            [
+                str(d.position),
+                label(d.kind, language),
+                d.text,
+                person(names, d.decided_by),
+                action.number if action else translate("no action opened", language),
+                person(names, action.owner.name) if action else "",
+                day(action.due_on, language) if action else "",
+                label(action.status, language) if action else "",
+            ]
+        )
+    signed = signed_rows(session, [("management_review", review.id, review.number)], language)
     data = {
         "head": head,
         "inputs": read.inputs.model_dump(mode="json"),
@@ -174,7 +272,7 @@ def management_review(
     )
     doc = HouseDocument(issue)
     doc.paragraph(review.title, bold=True)
-    doc.table(["", ""], _pairs(head, language), header=False)
+    doc.table([translate("Field", language), translate("Value", language)], _pairs(head, language))
     doc.heading(translate("Inputs (ISO 9001 9.3.2)", language))
     if not read.inputs_frozen:
         doc.paragraph(
@@ -182,20 +280,25 @@ def management_review(
         )
     _inputs(doc, read.inputs, language)
     doc.heading(translate("Decisions (ISO 9001 9.3.3)", language))
-    doc.table(
+    table_or_none(
+        doc,
         [
             "#",
             translate("Kind", language),
             translate("Decision", language),
+            translate("Decided by", language),
             translate("Action", language),
+            translate("Owner", language),
+            translate("Due", language),
             translate("Action status", language),
         ],
         decisions,
+        language,
     )
     doc.heading(translate("Conclusion", language))
     doc.paragraph(review.conclusion or translate("Not yet concluded.", language))
     doc.heading(translate("Signatures", language))
-    doc.table(signature_headers(language), signed)
+    table_or_none(doc, signed_headers(language), signed, language)
     return Draft(
         "management-review",
         title,
