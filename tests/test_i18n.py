@@ -363,8 +363,7 @@ class TestEveryRefusalIsSaidInTheLanguage:
     ) -> None:
         from tests.factories import make_deviation
 
-        english = {**auth(make_token(session, Role.quality_lead))}
-        theirs = {**english, "Accept-Language": language}
+        theirs = {**auth(make_token(session, Role.quality_lead)), "Accept-Language": language}
         auditor = {**auth(make_token(session, Role.auditor)), "Accept-Language": language}
         deviation = make_deviation(session, severity="major")
         session.commit()
@@ -391,18 +390,19 @@ class TestEveryRefusalIsSaidInTheLanguage:
         for method, path, headers, body in asked:
             extra = {"If-Match": '"1"'} if method == "post" else {}
             said = client.request(method, path, headers={**headers, **extra}, json=body).json()
+            english_headers = {k: v for k, v in headers.items() if k != "Accept-Language"}
             plain = client.request(
-                method,
-                path,
-                headers={**english, **extra} if "Bearer" in str(headers) else {},
-                json=body,
+                method, path, headers={**english_headers, **extra}, json=body
             ).json()
             messages = [said["detail"], *(e["message"] for e in said.get("errors") or [])]
             originals = [plain["detail"], *(e["message"] for e in plain.get("errors") or [])]
             assert said["title"] == plain["title"], path
             for message, original in zip(messages, originals, strict=True):
                 assert message != original, (path, message)
-                assert not [c for c in codes if c in message], (path, message)
+                # A script reads the code to send beside its label: "under utredning
+                # ('investigating')"; a person never reads a code alone.
+                bare = re.sub(r"\('[a-z_]+'\)", "", message)
+                assert not [c for c in codes if c in bare], (path, message)
 
 
 class TestTheAuditTrailPage:

@@ -238,7 +238,8 @@ def _shown(value: object, language: str) -> str:
     if isinstance(value, date):
         return format_day(value, language)
     if isinstance(value, bool):
-        return translate("yes" if value else "no", language)
+        word = N_("yes") if value else N_("no")
+        return translate(word, language)
     if isinstance(value, float):
         return format_number(value, language)
     if isinstance(value, Either):

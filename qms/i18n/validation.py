@@ -13,7 +13,7 @@ from typing import Any
 
 from babel.lists import format_list
 
-from qms.i18n import LOCALES, N_, label, translate
+from qms.i18n import LOCALES, N_, label, said, translate
 
 # A pydantic error type → what to do about it (placeholders from the error's context).
 MESSAGES: dict[str, str] = {
@@ -62,11 +62,15 @@ PATTERNS: dict[str, str] = {
 
 def _choices(expected: str, language: str, *, labels: bool) -> str:
     """Return pydantic's "'minor', 'major' or 'critical'" as the language lists them: the
-    labels a form offers (mindre, større eller kritisk), or for a script the codes it sends."""
+    labels a form offers (mindre, større eller kritisk), or for a script each label with the code
+    it sends (mindre ('minor'))."""
     codes = re.findall(r"'([^']*)'", expected)
     if not codes:
         return expected
-    shown = [label(code, language) for code in codes] if labels else [f"'{c}'" for c in codes]
+    shown = [
+        label(code, language) if labels else f"{label(code, language)} ('{code}')"
+        for code in codes
+    ]
     return format_list(shown, style="or", locale=LOCALES.get(language, "en_GB"))
 
 
@@ -75,7 +79,11 @@ def message(error: Mapping[str, Any], language: str, *, labels: bool = False) ->
     with `labels`, a choice is named by the words a form shows, not by its code."""
     kind = str(error.get("type", ""))
     if kind == "value_error":
-        # A rule of the record's own ("the end must not be before the start"), said by the rule.
+        # A rule of the record's own ("the end must not be before the start"), said by the rule:
+        # in the language where the rule gave a message of the catalogue.
+        raised = (error.get("ctx") or {}).get("error")
+        if isinstance(raised, ValueError) and raised.args and isinstance(raised.args[0], str):
+            return said(raised.args[0], language)
         return str(error.get("msg", "")).removeprefix("Value error, ")
     loc = [str(part) for part in error.get("loc", ())]
     text = PATTERNS.get(loc[-1]) if loc and kind == "string_pattern_mismatch" else None
