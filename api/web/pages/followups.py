@@ -31,6 +31,7 @@ from qms.errors import FieldError, NotFound, ValidationFailed
 from qms.followups import service
 from qms.followups.models import FollowUpOutcome
 from qms.followups.schemas import FollowUpRecord
+from qms.i18n import Text
 from qms.pairs.service import today
 from qms.permissions import Action
 from qms.programmes import service as programmes
@@ -97,7 +98,10 @@ def schedule_cohort(
 
     def change(session: Session) -> int:
         if query.errors:
-            raise ValidationFailed(query.errors["on"], [FieldError("on", query.errors["on"])])
+            raise ValidationFailed(
+                Text("The date of the follow-ups cannot be read."),
+                [FieldError("on", Text("Enter the date as YYYY-MM-DD."))],
+            )
         return len(service.schedule_cohort(session, actor=page.actor, cohort_id=cohort_id, on=on))
 
     result = perform(request, change)
@@ -171,7 +175,8 @@ def record(
                 ).id
             except NotFound as exc:
                 raise ValidationFailed(
-                    "no such deviation", [FieldError("deviation", exc.detail)]
+                    Text("The follow-up names a deviation that does not exist."),
+                    [FieldError("deviation", exc.detail)],
                 ) from exc
         return service.record(
             session,

@@ -38,7 +38,7 @@ from qms.evaluations import service as evaluations
 from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile, detect_format
 from qms.evaluations.schemas import BatchRead, RollbackRequest
-from qms.i18n import label, values
+from qms.i18n import Either, Text, label, values
 from qms.pairs.service import today
 from qms.permissions import Action
 from qms.retention import service as retention
@@ -117,14 +117,43 @@ def upload(
 
     def change(session: Session) -> BatchRead:
         if not isinstance(file, UploadFile) or not file.filename:
-            raise ValidationFailed("choose a file", [FieldError("file", "choose a file")])
+            raise ValidationFailed(
+                Text("Choose a file to import."),
+                [FieldError("file", Text("Choose a file to import."))],
+            )
         kind = values.get("kind", "evaluations")
         if kind not in {k.value for k in BatchKind}:
-            raise ValidationFailed("unknown kind", [FieldError("kind", "evaluations or outcomes")])
+            raise ValidationFailed(
+                Text("Choose what the file holds."),
+                [
+                    FieldError(
+                        "kind",
+                        Text(
+                            "Choose %(choices)s.",
+                            choices=Either((BatchKind.evaluations, BatchKind.outcomes)),
+                        ),
+                    )
+                ],
+            )
         shape, mode = values.get("shape", "long"), values.get("mode", "all")
         if shape not in ("long", "wide") or mode not in ("all", "partial"):
-            field = "shape" if shape not in ("long", "wide") else "mode"
-            raise ValidationFailed(f"unknown {field}", [FieldError(field, "choose one")])
+            if shape not in ("long", "wide"):
+                raise ValidationFailed(
+                    Text("Choose the file's shape."),
+                    [
+                        FieldError(
+                            "shape", Text("Choose %(choices)s.", choices=Either(("long", "wide")))
+                        )
+                    ],
+                )
+            raise ValidationFailed(
+                Text("Choose how much of the file to write."),
+                [
+                    FieldError(
+                        "mode", Text("Choose %(choices)s.", choices=Either(("all", "partial")))
+                    )
+                ],
+            )
         with tempfile.TemporaryDirectory(prefix="qms-import-") as folder:
             path = spool(file, Path(folder))
             return evaluations.run_import(
