@@ -195,3 +195,43 @@ class TestQualitySystem:
         assert first[4:] == [action["action_number"], "Siri Bakke", "29/01/2027", "planned"]
         assert second[4] == "no action opened"
         assert first[3] == "Anders Lindqvist"
+
+
+class TestQualityReport:
+    def test_only_the_periods_values_are_rated_and_each_figure_has_its_unit(self, demo) -> None:
+        content = _get(demo, "documents/quality-report/1")
+        text = docx_text(content)
+        cohorts = _json(demo, "programmes/1/cohorts")
+        first = min(c["start_on"] for c in (cohorts["items"] if "items" in cohorts else cohorts))
+        assert f"Period: {_day(first)} to " in text
+        header, *rows = _tables(content)[0]
+        assert header[:5] == ["Code", "Indicator", "Unit", "Planned", "Actual"]
+        indicators = {r[0]: r for r in rows}
+        women = indicators["WOMEN"]
+        assert women[2:5] == ["count", "600", ""]
+        assert women[5].startswith("no value for the period (the value entered is for 01/04/2012")
+        assert women[6] == "no data"
+        assert indicators["OCCUPIED"][2:5] == ["percent", "75 %", "91.7 %"]
+        assert indicators["SATISFACTION"][2] == "score of 1 to 5"
+        assert indicators["SATISFACTION"][4] == "4.08 of 5"
+
+    def test_a_period_that_holds_the_entered_value_rates_it(self, demo) -> None:
+        content = _get(
+            demo, "documents/quality-report/1", period_start="2012-04-01", period_end="2014-06-30"
+        )
+        assert "Period: 01/04/2012 to 30/06/2014" in docx_text(content)
+        indicators = {r[0]: r for r in _tables(content)[0][1:]}
+        assert indicators["WOMEN"][3:5] == ["600", "450"]
+        assert indicators["WOMEN"][6] == "below plan"
+        # Nothing of the programme's own records falls in that period.
+        assert "None recorded" in docx_text(content)
+
+    def test_a_period_that_ends_before_it_starts_is_refused(self, demo) -> None:
+        client, headers = demo
+        r = client.get(
+            "/api/v1/documents/quality-report/1",
+            headers=headers,
+            params={"period_start": "2026-06-30", "period_end": "2026-01-01"},
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "period_end"

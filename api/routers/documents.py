@@ -53,7 +53,7 @@ def _file(document: IssuedDocument) -> Response:
         content=document.content,
         media_type=ZIP if document.kind == "audit-pack" else DOCX,
         headers={
-            "Content-Disposition": f'attachment; filename="{document.file_name}"',
+            "Content-Disposition": service.content_disposition(document.file_name),
             "X-Issued-Document": str(document.id),
             "X-Content-SHA256": document.sha256,
         },
@@ -244,11 +244,20 @@ def quality_report(
     actor: Annotated[Actor, allowed(Action.document_generate)],
     programme_id: IdPath,
     database: DatabaseDep,
+    period_start: IsoDate | None = None,
+    period_end: IsoDate | None = None,
     language: Language = "en",
 ) -> Response:
-    """Issue the programme quality report: indicators planned vs actual, outcomes, answers."""
+    """Issue the programme quality report for a period (by default from the programme's first
+    cohort to today): indicators planned vs actual, outcomes, answers, deviations."""
     document = service.issue_from_snapshot(
-        database, actor=actor, kind="quality-report", language=language, programme_id=programme_id
+        database,
+        actor=actor,
+        kind="quality-report",
+        language=language,
+        programme_id=programme_id,
+        period_start=period_start,
+        period_end=period_end,
     )
     return _file(document)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from qms.actions import service as actions
@@ -26,9 +26,11 @@ from qms.documents.base import (
 from qms.documents.style import HouseDocument, Issue
 from qms.evaluations.models import EvaluationResponse, Instrument, Outcome, Question
 from qms.followups import service as followups
-from qms.i18n import label, translate
+from qms.i18n import N_, label, translate
 from qms.indicators import service as indicators
+from qms.indicators.models import Computation, IndicatorDefinition
 from qms.participants.models import Participant
+from qms.periods import bounds, check_range
 from qms.permissions import Actor
 from qms.programmes import service as programmes
 from qms.programmes.models import Cohort, Programme
@@ -145,6 +147,12 @@ def follow_up_report(
     """A cohort's mid-programme follow-ups, pair by pair: codes only, never names."""
     cohort = programmes.get_cohort(session, actor=actor, cohort_id=cohort_id)
     board = followups.cohort_board(session, actor=actor, cohort_id=cohort.id)
+    # A deviation raised from a follow-up, by its number.
+    linked = [i.deviation_id for i in board.items if i.deviation_id]
+    raised = {
+        d.id: translate("deviation %(number)s raised", language) % {"number": d.number}
+        for d in session.scalars(select(Deviation).where(Deviation.id.in_(linked)))
+    }
     table = [
         [
             i.pair_code,
@@ -156,7 +164,7 @@ def follow_up_report(
             label(i.outcome, language) if i.outcome else "",
             number(i.goal_progress, language),
             number(i.relationship, language),
-            i.decision or (label("deviation", language) if i.deviation_id else ""),
+            "; ".join(filter(None, [i.decision, raised.get(i.deviation_id or 0, "")])),
         ]
         for i in board.items
     ]
@@ -185,8 +193,8 @@ def follow_up_report(
             translate("State", language),
             translate("Held", language),
             translate("Outcome", language),
-            translate("Goal progress", language),
-            translate("Relationship", language),
+            translate("Goal progress (1 to 5)", language),
+            translate("Relationship (1 to 5)", language),
             translate("What was done", language),
         ],
         table,
@@ -201,43 +209,136 @@ def follow_up_report(
     )
 
 
+# The unit a figure is read in, beside the figure: a per cent sign, or the scale of a score.
+PERCENT = N_("%(value)s %%")
+SCORE_OF = N_("%(value)s of %(max)s")
+NO_VALUE_FOR_PERIOD = N_("no value for the period (the value entered is for %(start)s to %(end)s)")
+
+
+def _scales(session: Session, definitions: list[IndicatorDefinition]) -> dict[int, tuple[int, int]]:
+    """The scale (lowest, highest) of each mean-score indicator's question, by indicator id."""
+    scales = {}
+    for d in definitions:
+        if d.computation is not Computation.mean_score:
+            continue
+        question = session.scalars(
+            select(Question)
+            .join(Instrument, Instrument.id == Question.instrument_id)
+            .where(
+                Instrument.code == d.params.get("instrument"),
+                Question.code == d.params.get("question"),
+            )
+        ).first()
+        if question is not None and question.scale_min is not None and question.scale_max:
+            scales[d.id] = (question.scale_min, question.scale_max)
+    return scales
+
+
+def _with_unit(value: float | None, unit: str, scale: tuple[int, int] | None, language: str) -> str:
+    """A figure with its unit: 85 %, 12, 4.08 of 5."""
+    if value is None:
+        return ""
+    shown = number(value, language)
+    if unit == "percent":
+        return translate(PERCENT, language) % {"value": shown}
+    if unit == "score" and scale:
+        return translate(SCORE_OF, language) % {"value": shown, "max": number(scale[1], language)}
+    return shown
+
+
+def _unit_name(unit: str, scale: tuple[int, int] | None, language: str) -> str:
+    """The unit as a reader says it: per cent, count, score of 1 to 5."""
+    if unit == "score" and scale:
+        return translate("score of %(min)s to %(max)s", language) % {
+            "min": number(scale[0], language),
+            "max": number(scale[1], language),
+        }
+    return label(unit, language)
+
+
 def quality_report(
-    session: Session, actor: Actor, as_of: datetime, language: str, programme_id: int
+    session: Session,
+    actor: Actor,
+    as_of: datetime,
+    language: str,
+    programme_id: int,
+    period_start: date | None = None,
+    period_end: date | None = None,
 ) -> Draft:
-    """The programme quality report: indicators planned against actual, outcomes, evaluation
-    answers per question, and the deviations and actions of the programme."""
+    """The programme quality report for a period: indicators planned against actual (an entered
+    value rated only when it is for the period), outcomes, evaluation answers per question, and
+    the deviations and actions of the programme live in the period.
+
+    Without a period: from the programme's first cohort to the issue date."""
     programme = programmes.get_programme(session, actor=actor, programme_id=programme_id)
-    table, figures = indicators.table_with_figures(
-        session, actor=actor, programme_id=programme.id, as_of=as_of.date()
+    first_cohort = session.scalar(
+        select(func.min(Cohort.start_on)).where(Cohort.programme_id == programme.id)
     )
-    indicator_rows = [
-        [
-            r.code,
-            r.name,
-            number(r.planned, language),
-            number(r.actual, language),
-            f.detail_in(language),
-            label(r.status, language),
-        ]
-        for r, f in zip(table.rows, figures, strict=True)
-    ]
+    end = period_end or as_of.date()
+    start = period_start or min(first_cohort or end, end)
+    check_range(start, end)
+    table, figures = indicators.table_with_figures(
+        session, actor=actor, programme_id=programme.id, as_of=end
+    )
+    definitions = {d.id: d for d in indicators.definitions(session, programme.id)}
+    scales = _scales(session, list(definitions.values()))
+    indicator_rows = []
+    for r, f in zip(table.rows, figures, strict=True):
+        scale = scales.get(r.id)
+        actual, detail, status = r.actual, f.detail_in(language), r.status
+        entered_for = f.values.get("start"), f.values.get("end")
+        if (
+            r.computation is Computation.entered
+            and isinstance(entered_for[0], date)
+            and entered_for[0] < start
+        ):
+            # A value entered for another period is not this period's: shown, not rated.
+            actual, status = None, "no_data"
+            detail = translate(NO_VALUE_FOR_PERIOD, language) % {
+                "start": day(entered_for[0], language),
+                "end": day(entered_for[1], language),  # type: ignore[arg-type]
+            }
+        indicator_rows.append(
+            [
+                r.code,
+                r.name,
+                _unit_name(r.unit, scale, language),
+                _with_unit(r.planned, r.unit, scale, language),
+                _with_unit(actual, r.unit, scale, language),
+                detail,
+                label(status, language),
+            ]
+        )
     outcome_rows = [
         [label(kind, language), number(count, language)]
         for kind, count in session.execute(
             select(Outcome.outcome, func.count())
             .join(Participant, Participant.id == Outcome.participant_id)
             .join(Cohort, Cohort.id == Participant.cohort_id)
-            .where(Cohort.programme_id == programme.id, Outcome.outcome_on <= as_of.date())
+            .where(
+                Cohort.programme_id == programme.id,
+                Outcome.outcome_on >= start,
+                Outcome.outcome_on <= end,
+            )
             .group_by(Outcome.outcome)
             .order_by(Outcome.outcome)
         )
     ]
     answer_rows = [
-        [instrument, code, number(count, language), number(mean, language)]
-        for instrument, code, count, mean in session.execute(
+        [
+            instrument,
+            code,
+            number(count, language),
+            translate(SCORE_OF, language)
+            % {"value": number(mean, language), "max": number(high, language)}
+            if mean is not None and high
+            else number(mean, language),
+        ]
+        for instrument, code, high, count, mean in session.execute(
             select(
                 Instrument.code,
                 Question.code,
+                Question.scale_max,
                 func.count(EvaluationResponse.id),
                 func.avg(EvaluationResponse.value_number),
             )
@@ -246,25 +347,40 @@ def quality_report(
             .join(Participant, Participant.id == EvaluationResponse.participant_id)
             .join(Cohort, Cohort.id == Participant.cohort_id)
             .where(
-                Cohort.programme_id == programme.id, EvaluationResponse.submitted_on <= as_of.date()
+                Cohort.programme_id == programme.id,
+                EvaluationResponse.submitted_on >= start,
+                EvaluationResponse.submitted_on <= end,
             )
-            .group_by(Instrument.code, Question.code)
+            .group_by(Instrument.code, Question.code, Question.scale_max)
             .order_by(Instrument.code, Question.code)
         )
     ]
+    lo, hi = bounds(start, end)
     deviation_rows = [
         [
             d.number,
+            day(d.detected_at, language),
             label(d.severity, language),
             label(d.status, language),
             d.title,
             ", ".join(f"{a.number} ({label(a.status, language)})" for a in d.actions),
         ]
         for d in session.scalars(
-            select(Deviation).where(Deviation.programme_id == programme.id).order_by(Deviation.id)
+            select(Deviation)
+            .where(
+                Deviation.programme_id == programme.id,
+                Deviation.detected_at < hi,
+                or_(Deviation.closed_at.is_(None), Deviation.closed_at >= lo),
+            )
+            .order_by(Deviation.id)
         )
     ]
+    period = translate("%(start)s to %(end)s", language) % {
+        "start": day(start, language),
+        "end": day(end, language),
+    }
     data = {
+        "period": [start, end],
         "indicators": indicator_rows,
         "outcomes": outcome_rows,
         "answers": answer_rows,
@@ -283,40 +399,62 @@ def quality_report(
     )
     doc = HouseDocument(issue, landscape=True)
     doc.paragraph(programme.name, bold=True)
+    doc.paragraph(translate("Period: %(period)s", language) % {"period": period}, bold=True)
+    doc.paragraph(
+        translate(
+            "Indicators computed from the records are as of the period's end; a value entered "
+            "by hand is rated only when it is for the period. Outcomes, answers and deviations "
+            "are those of the period.",
+            language,
+        )
+    )
     doc.heading(translate("Indicators, planned against actual", language))
-    doc.table(
+    table_or_none(
+        doc,
         [
             translate("Code", language),
             translate("Indicator", language),
+            translate("Unit", language),
             translate("Planned", language),
             translate("Actual", language),
             translate("From", language),
             translate("Status", language),
         ],
         indicator_rows,
+        language,
     )
     doc.heading(translate("Outcomes", language))
-    doc.table([translate("Outcome", language), translate("Participants", language)], outcome_rows)
+    table_or_none(
+        doc,
+        [translate("Outcome", language), translate("Participants (count)", language)],
+        outcome_rows,
+        language,
+    )
     doc.heading(translate("Evaluation answers", language))
-    doc.table(
+    table_or_none(
+        doc,
         [
             translate("Instrument", language),
             translate("Question", language),
-            translate("Answers", language),
+            translate("Answers (count)", language),
             translate("Mean (scale questions)", language),
         ],
         answer_rows,
+        language,
     )
     doc.heading(translate("Deviations and corrective actions", language))
-    doc.table(
+    table_or_none(
+        doc,
         [
             translate("Deviation", language),
+            translate("Detected", language),
             translate("Severity", language),
             translate("Status", language),
             translate("Title", language),
             translate("Actions", language),
         ],
         deviation_rows,
+        language,
     )
     return Draft(
         "quality-report", title, issue.code, doc.to_bytes(), issue.data_sha256, programme.id
