@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qms.actions.models import CorrectiveAction
 from qms.audit.service import created, jsonable, record_event
+from qms.audits.models import InternalAudit, ManagementReview
 from qms.config import get_settings
 from qms.db import Database, read_consistently, utcnow
 from qms.deviations import service as deviations
@@ -37,14 +40,14 @@ from qms.documents.base import (
     title_in,
 )
 from qms.documents.models import IssuedDocument
-from qms.documents.style import HouseDocument, Issue
+from qms.documents.style import ISSUED_BY, HouseDocument, Issue, Issuing, issuing
 from qms.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from qms.i18n import LANGUAGES, N_, Either, Text, label, translate
 from qms.i18n.timeline import headline
 from qms.pairs.models import Pair
 from qms.permissions import Action, Actor, Role, require
 from qms.procedures import service as procedures
-from qms.procedures.models import ProcedureVersion
+from qms.procedures.models import ProcedureVersion, VersionStatus
 from qms.programmes import service as programmes
 from qms.programmes.models import Cohort, Programme
 from qms.signatures.models import SignatureMeaning
@@ -430,6 +433,7 @@ def procedure_document(
         as_of,
         data_hash(data),
         language,
+        draft=version.status in (VersionStatus.draft, VersionStatus.in_review),
     )
     doc = HouseDocument(issue)
     doc.control_block(
@@ -476,10 +480,147 @@ GENERATORS: dict[str, Callable[..., Draft]] = {
 }
 
 
+# Letters a file name keeps in its ASCII fallback as the language spells them without marks.
+_ASCII = str.maketrans(
+    {
+        "æ": "ae",
+        "Æ": "Ae",
+        "ø": "o",
+        "Ø": "O",
+        "ß": "ss",
+        "œ": "oe",
+        "Œ": "Oe",
+        "đ": "d",
+        "Đ": "D",
+        "ł": "l",
+        "Ł": "L",
+        "þ": "th",
+        "Þ": "Th",
+        "\u2013": "-",
+        "—": "-",
+        "·": "-",
+    }
+)
+
+
 def safe_file_name(title: str, as_of: datetime, kind: str = "") -> str:
-    """Return a file name made only of safe characters."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", title).strip("-")[:80] or "document"
+    """Return a file name from the title in the language's letters (æøå, åäö): only what no file
+    system takes, and spaces, replaced."""
+    stem = re.sub(r"[^\w.-]+", "-", title).strip("-.")[:80] or "document"
     return f"{stem}-{as_of:%Y%m%d-%H%M}.{'zip' if kind == 'audit-pack' else 'docx'}"
+
+
+def ascii_file_name(name: str) -> str:
+    """Return the file name in ASCII for clients that cannot read UTF-8 names: æ→ae, ø→o, å→a,
+    ä→a, ö→o…, anything else not ASCII as "_"."""
+    spelled = unicodedata.normalize("NFKD", name.translate(_ASCII))
+    bare = "".join(ch for ch in spelled if not unicodedata.combining(ch))
+    return re.sub(r'[^\x20-\x7e]|["\\]', "_", bare)
+
+
+def content_disposition(name: str) -> str:
+    """Return a Content-Disposition for a download (RFC 6266): the name in UTF-8 (RFC 8187)
+    and its ASCII fallback."""
+    encoded = quote(name, safe="!#$&+-.^_`|~")
+    return f"attachment; filename=\"{ascii_file_name(name)}\"; filename*=UTF-8''{encoded}"
+
+
+# What the scope line says of each filter a document is issued with.
+SCOPE_LABELS = {
+    "programme": N_("Programme"),
+    "cohort": N_("Cohort"),
+    "status": N_("Status"),
+    "severity": N_("Severity"),
+    "kind": N_("Kind"),
+    "source": N_("Source"),
+    "detected": N_("Detected"),
+    "period": N_("Period"),
+    "framework": N_("Framework"),
+    "text": N_("Text"),
+}
+OVERDUE_ONLY = N_("Overdue only")
+NOT_CLOSED = N_("Not closed")
+CLOSED_ONLY = N_("Closed only")
+
+
+def _span(start: date | None, end: date | None, language: str) -> str:
+    """Days from-to in the language's words, or "" for no bounds."""
+    first, last = day(start, language), day(end, language)
+    if start is not None and end is not None:
+        return translate("%(start)s to %(end)s", language) % {"start": first, "end": last}
+    if start is not None:
+        return translate("from %(day)s", language) % {"day": first}
+    if end is not None:
+        return translate("up to %(day)s", language) % {"day": last}
+    return ""
+
+
+def _programme_of(session: Session, params: dict[str, Any]) -> Programme | None:
+    """The programme a document is of: asked for, filtered on, or the record's own."""
+    filters = params.get("filters")
+    programme_id = params.get("programme_id") or getattr(filters, "programme_id", None)
+    if programme_id is None:
+        for key, model in (
+            ("cohort_id", Cohort),
+            ("deviation_id", Deviation),
+            ("audit_id", InternalAudit),
+            ("review_id", ManagementReview),
+        ):
+            if params.get(key) is not None:
+                record = session.get(model, params[key])
+                programme_id = getattr(record, "programme_id", None)
+                break
+    return session.get(Programme, programme_id) if programme_id else None
+
+
+def scope_said(
+    session: Session, params: dict[str, Any], language: str
+) -> tuple[Programme | None, str]:
+    """The programme a document is of, and its scope and filters said in words (a programme, a
+    cohort, a period, a status…), "" for the whole organisation's records."""
+    programme = _programme_of(session, params)
+    parts: list[tuple[str, str]] = []
+    if programme is not None:
+        parts.append(("programme", f"{programme.code} · {programme.name}"))
+    if params.get("cohort_id") is not None:
+        cohort = session.get(Cohort, params["cohort_id"])
+        if cohort is not None:
+            parts.append(
+                ("cohort", f"{cohort.code} · {cohort.name}" if cohort.name else cohort.code)
+            )
+    filters = params.get("filters")
+    if isinstance(filters, DeviationFilter):
+        for key in ("status", "severity", "kind", "source"):
+            value = getattr(filters, key)
+            if value is not None:
+                parts.append((key, label(str(value), language)))
+        detected = _span(filters.detected_from, filters.detected_to, language)
+        if detected:
+            parts.append(("detected", detected))
+        if filters.q:
+            parts.append(("text", f"“{filters.q}”"))
+    for first, last in (("period_start", "period_end"), ("period_from", "period_to")):
+        period = _span(params.get(first), params.get(last), language)
+        if period:
+            parts.append(("period", period))
+    if params.get("framework"):
+        parts.append(("framework", str(params["framework"])))
+    said = [f"{translate(SCOPE_LABELS[key], language)}: {value}" for key, value in parts]
+    if isinstance(filters, DeviationFilter):
+        if filters.overdue:
+            said.append(translate(OVERDUE_ONLY, language))
+        if filters.open is not None:
+            said.append(translate(NOT_CLOSED if filters.open else CLOSED_ONLY, language))
+    return programme, "; ".join(said)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """An issue's number and moment, reserved before its document is made so that the document
+    can carry them."""
+
+    number: int
+    issued_at: datetime
 
 
 @dataclass(frozen=True)
@@ -491,18 +632,11 @@ class Prepared:
     when: datetime
     params: dict[str, Any]
     draft: Draft
+    reservation: Reservation | None = None
 
 
-def prepare(
-    session: Session,
-    *,
-    actor: Actor,
-    kind: str,
-    language: str = "en",
-    as_of: datetime | None = None,
-    **params: Any,
-) -> Prepared:
-    """Generate a document from the records; nothing is written."""
+def _check(actor: Actor, kind: str, language: str) -> None:
+    """Refuse a document the actor may not issue, of no known kind or language."""
     require(actor, Action.document_generate)
     if kind not in GENERATORS:
         raise NotFound(
@@ -517,35 +651,99 @@ def prepare(
             Text("The language is not known."),
             [FieldError("language", Text("Choose %(kinds)s.", kinds=Either(LANGUAGES)))],
         )
+
+
+def prepare(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    language: str = "en",
+    as_of: datetime | None = None,
+    reservation: Reservation | None = None,
+    **params: Any,
+) -> Prepared:
+    """Generate a document from the records; nothing is written.
+
+    With a reservation the document carries its issue: number, issued on and by; without, it
+    says it is not issued."""
+    _check(actor, kind, language)
     when = (as_of or utcnow()).replace(microsecond=0)
-    draft = GENERATORS[kind](session, actor, when, language, **params)
+    programme, scope = scope_said(session, params, language)
+    names = people(session)
+    issued_by = translate(ISSUED_BY, language) % {
+        "person": person(names, actor.name),
+        "role": label(str(actor.role), language),
+    }
+    stamp = Issuing(
+        number=reservation.number if reservation else None,
+        issued_at=reservation.issued_at if reservation else None,
+        issued_by=issued_by,
+        organisation=programme.organiser if programme is not None and programme.organiser else None,
+        scope=scope,
+    )
+    with issuing(stamp):
+        draft = GENERATORS[kind](session, actor, when, language, **params)
     if actor.role is Role.coordinator and draft.programme_id is None:
         raise Forbidden(
             Text("A coordinator issues documents of a programme only: choose a programme.")
         )
-    return Prepared(kind, language, when, params, draft)
+    return Prepared(kind, language, when, params, draft, reservation)
+
+
+def reserve(session: Session, *, actor: Actor, kind: str, language: str) -> Reservation:
+    """Reserve the next issue's number: a row that holds no document until it is kept, and is
+    not listed or served until then."""
+    _check(actor, kind, language)
+    now = utcnow()
+    document = IssuedDocument(
+        kind=kind,
+        title="",
+        file_name="",
+        params={"language": language},
+        programme_id=None,
+        as_of=now,
+        issued_at=now,
+        issued_by=actor.name,
+        data_sha256="",
+        sha256="",
+        size_bytes=0,
+        content=b"",
+    )
+    session.add(document)
+    session.flush()
+    return Reservation(document.id, document.issued_at)
+
+
+def release(session: Session, *, reservation: Reservation) -> None:
+    """Give up a reserved number whose document could not be made."""
+    document = session.get(IssuedDocument, reservation.number)
+    if document is not None and not document.sha256:
+        session.delete(document)
+        session.flush()
 
 
 def keep(session: Session, *, actor: Actor, prepared: Prepared) -> IssuedDocument:
-    """Issue a generated document: keep its bytes, audit who issued what."""
+    """Issue a generated document: keep its bytes (in its reserved row), audit who issued what."""
     require(actor, Action.document_generate)
     kind, draft, when = prepared.kind, prepared.draft, prepared.when
     digest = hashlib.sha256(draft.content).hexdigest()
-    document = IssuedDocument(
-        kind=kind,
-        title=draft.title[:200],
-        file_name=safe_file_name(draft.title, when, kind),
-        params=jsonable({"language": prepared.language, **prepared.params}),
-        programme_id=draft.programme_id,
-        as_of=when,
-        issued_at=utcnow(),
-        issued_by=actor.name,
-        data_sha256=draft.data_sha256,
-        sha256=digest,
-        size_bytes=len(draft.content),
-        content=draft.content,
-    )
-    session.add(document)
+    reserved = prepared.reservation
+    document = session.get(IssuedDocument, reserved.number) if reserved else None
+    if document is None:
+        document = IssuedDocument(issued_at=utcnow())
+        session.add(document)
+    document.kind = kind
+    document.title = draft.title[:200]
+    document.file_name = safe_file_name(draft.title, when, kind)
+    document.params = jsonable({"language": prepared.language, **prepared.params})
+    document.programme_id = draft.programme_id
+    document.as_of = when
+    document.issued_by = actor.name
+    document.data_sha256 = draft.data_sha256
+    document.sha256 = digest
+    document.size_bytes = len(draft.content)
+    document.content = draft.content
     session.flush()
     record_event(
         session,
@@ -576,8 +774,18 @@ def issue(
     as_of: datetime | None = None,
     **params: Any,
 ) -> IssuedDocument:
-    """Generate a document and issue it in the caller's unit of work."""
-    prepared = prepare(session, actor=actor, kind=kind, language=language, as_of=as_of, **params)
+    """Generate a document and issue it in the caller's unit of work: its number is reserved
+    first, so the document carries it."""
+    reservation = reserve(session, actor=actor, kind=kind, language=language)
+    prepared = prepare(
+        session,
+        actor=actor,
+        kind=kind,
+        language=language,
+        as_of=as_of,
+        reservation=reservation,
+        **params,
+    )
     return keep(session, actor=actor, prepared=prepared)
 
 
@@ -591,23 +799,44 @@ def issue_from_snapshot(
 ) -> IssuedDocument:
     """Generate a document from one snapshot of the records, then issue it in a short write.
 
+    The issue's number is reserved first, in a write of its own, so the document carries it.
     The records are read in a read-only transaction that sees one moment (REPEATABLE READ on
     PostgreSQL), so a long document never holds up the people writing; and the document is kept
     in a transaction of its own, so a write committed meanwhile cannot fail the issue (in the
-    snapshot's own transaction PostgreSQL would refuse to lock the chain head it changed).
+    snapshot's own transaction PostgreSQL would refuse to lock the chain head it changed). A
+    document that cannot be made gives its number up.
     """
-    with database.unit_of_work(write=False) as session:
-        read_consistently(session)
-        prepared = prepare(session, actor=actor, kind=kind, language=language, **params)
+    _check(actor, kind, language)
     with database.unit_of_work() as session:
-        return keep(session, actor=actor, prepared=prepared)
+        reservation = reserve(session, actor=actor, kind=kind, language=language)
+    try:
+        with database.unit_of_work(write=False) as session:
+            read_consistently(session)
+            prepared = prepare(
+                session,
+                actor=actor,
+                kind=kind,
+                language=language,
+                reservation=reservation,
+                **params,
+            )
+        with database.unit_of_work() as session:
+            return keep(session, actor=actor, prepared=prepared)
+    except BaseException:
+        with database.unit_of_work() as session:
+            release(session, reservation=reservation)
+        raise
 
 
 def get_issued(session: Session, *, actor: Actor, document_id: int) -> IssuedDocument:
     """Return an issued document (with its bytes), or raise NotFound."""
     require(actor, Action.document_read)
     document = session.get(IssuedDocument, document_id)
-    if document is None or actor.programme_id not in (None, document.programme_id):
+    if (
+        document is None
+        or not document.sha256  # reserved, not yet kept
+        or actor.programme_id not in (None, document.programme_id)
+    ):
         raise NotFound(Text("There is no issued document with the id %(id)s.", id=document_id))
     return document
 
@@ -615,7 +844,12 @@ def get_issued(session: Session, *, actor: Actor, document_id: int) -> IssuedDoc
 def list_issued(session: Session, *, actor: Actor) -> list[IssuedDocument]:
     """List issued documents, newest first."""
     require(actor, Action.document_read)
-    stmt = select(IssuedDocument).order_by(IssuedDocument.id.desc()).limit(200)
+    stmt = (
+        select(IssuedDocument)
+        .where(IssuedDocument.sha256 != "")
+        .order_by(IssuedDocument.id.desc())
+        .limit(200)
+    )
     if actor.programme_id is not None:
         stmt = stmt.where(IssuedDocument.programme_id == actor.programme_id)
     return list(session.scalars(stmt))

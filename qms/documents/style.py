@@ -1,8 +1,12 @@
-"""The house style of every document: header, footer with Page X of Y, control block, tables.
+"""The house style of every document: the identification block, the header and footer on every
+page, the document-control block, tables that read well.
 
-Every text comes in the document's language (qms.i18n). A document carries the time its records
-were read (as of) and the SHA-256 of the data it shows, so two issues of the same records can be
-compared.
+Every text comes in the document's language (qms.i18n). A document says who it is of and from
+(organisation, title, number), which issue it is (the issued document's id, so that a printout
+leads back to the bytes kept), who issued it and when, what it covers, in which language, the
+time its records were read (as of) and the SHA-256 of the data it shows, so two issues of the
+same records can be compared. A record not yet in force (a draft procedure version, an audit not
+yet reported, a review not yet held) is marked DRAFT in the header of every page.
 """
 
 from __future__ import annotations
@@ -10,19 +14,24 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Emu, Pt, RGBColor, Twips
+from docx.table import Table
 
 from qms.fields import NOT_TEXT
-from qms.i18n import N_, translate
+from qms.i18n import N_, NAMES, format_moment, translate
 
 # The labels of the document-control block, translated through the catalogue.
 LABELS: dict[str, str] = {
@@ -40,13 +49,49 @@ PAGE_OF = N_("Page %(page)s of %(pages)s")
 PROVENANCE = N_(
     "Generated %(generated)s UTC from records as of %(as_of)s UTC — data SHA-256 %(data)s"
 )
+UNCONTROLLED = N_("Uncontrolled when printed")
+ISSUE_NUMBER = N_("Issue %(number)s")
+NOT_ISSUED = N_("Not issued")
+DRAFT = N_("DRAFT")
+DRAFT_NOTE = N_("Draft: not in force until approved or held")
+ISSUED_BY = N_("%(person)s, %(role)s")
+NONE_RECORDED = N_("None recorded")
+WHOLE_ORGANISATION = N_("The whole organisation")
+# The identification block under the title, a line each.
+IDENTIFICATION: dict[str, str] = {
+    "organisation": N_("Organisation"),
+    "document": N_("Document"),
+    "number": N_("Document number"),
+    "issue": N_("Issue number"),
+    "issued_on": N_("Issued on"),
+    "issued_by": N_("Issued by"),
+    "scope": N_("Scope"),
+    "language": N_("Language"),
+    "as_of": N_("Records as of"),
+    "data": N_("Data SHA-256"),
+}
 FIELDS = {"page": "PAGE", "pages": "NUMPAGES"}
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+# A record's number or code (DEV-2026-0001, CA-2026-0002, PAIR-0005, PR-05, VIA-JOB) and a date
+# written with hyphens (2026-11-30, 2025-07): their hyphens do not break a line.
+UNBROKEN = re.compile(r"\b(?:[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+|\d{4}-\d\d(?:-\d\d)?)\b")
+# A value that is one unbroken unit: a code, a date, a number, a moment, a short word.
+_ATOMIC = re.compile(
+    r"(?:[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*(?: v\d+)?|[\d.,:/ %-]+|v?\d+(?:\.\d+)*|\d{4}-\d\d(?:-\d\d)?)"
+)
+RED = RGBColor(0xC0, 0x00, 0x00)
+GREY = RGBColor(0x59, 0x59, 0x59)
+HEADER_FILL = "E7ECF3"
+# A table of at most this many rows is kept whole on one page, with what leads into it.
+SHORT_TABLE = 8
 
 
 @dataclass(frozen=True)
 class Issue:
-    """What every page says about where the document came from."""
+    """What every page says about where the document came from.
+
+    `draft` is the state of the record the document shows: a procedure version not approved, an
+    audit not yet reported, a review not yet held; every page of it is marked DRAFT."""
 
     organisation: str
     title: str
@@ -55,10 +100,41 @@ class Issue:
     generated_at: datetime
     data_sha256: str
     language: str = "en"
+    draft: bool = False
 
     def label(self, key: str) -> str:
         """Return a label in the document's language."""
         return translate(LABELS[key], self.language)
+
+
+@dataclass(frozen=True)
+class Issuing:
+    """What the issue knows before the document is made: its number, when and by whom it is
+    issued, whose document it is (a programme's organiser) and what it covers, in words."""
+
+    number: int | None = None
+    issued_at: datetime | None = None
+    issued_by: str = ""
+    organisation: str | None = None
+    scope: str = ""
+
+
+_ISSUING: ContextVar[Issuing] = ContextVar("issuing", default=Issuing())  # noqa: B039
+
+
+@contextmanager
+def issuing(issue: Issuing) -> Iterator[None]:
+    """Make every document made inside carry this issue's identification."""
+    token = _ISSUING.set(issue)
+    try:
+        yield
+    finally:
+        _ISSUING.reset(token)
+
+
+def current_issuing() -> Issuing:
+    """Return the issue being made (an empty one outside an issue)."""
+    return _ISSUING.get()
 
 
 def xml_text(text: str) -> str:
@@ -69,9 +145,9 @@ def xml_text(text: str) -> str:
     return NOT_TEXT.sub("\ufffd", text)
 
 
-def _field(paragraph: object, instruction: str) -> None:
+def _field(paragraph: Any, instruction: str) -> Any:
     """Add a Word field (PAGE, NUMPAGES): begin, instruction, separate, placeholder, end."""
-    run = paragraph.add_run()  # type: ignore[attr-defined]
+    run = paragraph.add_run()
     for kind, text in (
         ("begin", None),
         (None, instruction),
@@ -90,6 +166,86 @@ def _field(paragraph: object, instruction: str) -> None:
             element = OxmlElement("w:t")
             element.text = text
         run._r.append(element)
+    return run
+
+
+def _text_into(r: Any, text: str) -> None:
+    """Put text into a run element, each hyphen of a code or a date a non-breaking one."""
+    start = 0
+    for match in UNBROKEN.finditer(text):
+        if match.start() > start:
+            _plain_into(r, text[start : match.start()])
+        for n, part in enumerate(match.group().split("-")):
+            if n:
+                r.append(OxmlElement("w:noBreakHyphen"))
+            r.add_t(part)
+        start = match.end()
+    if start < len(text):
+        _plain_into(r, text[start:])
+
+
+def _plain_into(r: Any, text: str) -> None:
+    for n, part in enumerate(text.split("\t")):
+        if n:
+            r.append(OxmlElement("w:tab"))
+        if part:
+            r.add_t(part)
+
+
+def write(paragraph: Any, text: str, *, bold: bool = False) -> Any:
+    """Add text to a paragraph as one run (lines kept as breaks), codes and dates unbroken."""
+    run = paragraph.add_run()
+    if bold:
+        run.bold = True
+    _fill_run(run._r, xml_text(text))
+    return run
+
+
+def _fill_run(r: Any, text: str) -> None:
+    if "-" not in text:
+        r.text = text  # python-docx turns \n into breaks and \t into tabs
+        return
+    for n, line in enumerate(text.split("\n")):
+        if n:
+            r.append(OxmlElement("w:br"))
+        _text_into(r, line)
+
+
+def _keep_next(p: Any) -> None:
+    p.get_or_add_pPr().insert_element_before(
+        OxmlElement("w:keepNext"),
+        *(
+            "w:keepLines",
+            "w:pageBreakBefore",
+            "w:framePr",
+            "w:widowControl",
+            "w:numPr",
+            "w:suppressLineNumbers",
+            "w:pBdr",
+            "w:shd",
+            "w:tabs",
+            "w:spacing",
+            "w:ind",
+            "w:jc",
+        ),
+    )
+
+
+def _right_tab(paragraph: Any, width: int) -> None:
+    """One tab stop, at the right margin: the Header and Footer styles' own (centre 8.25 cm,
+    right 16.5 cm, for US Letter) cleared."""
+    stops = paragraph.paragraph_format.tab_stops
+    for position in (Twips(4680), Twips(9360)):
+        stops.add_tab_stop(position, WD_TAB_ALIGNMENT.CLEAR)
+    stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+
+
+def _shade(tc: Any, fill: str) -> None:
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    tc.get_or_add_tcPr().append(shd)
 
 
 class HouseDocument:
@@ -97,85 +253,212 @@ class HouseDocument:
 
     def __init__(self, issue: Issue, *, landscape: bool = False) -> None:
         self.issue = issue
+        self.issuing = current_issuing()
+        self.organisation = self.issuing.organisation or issue.organisation
         self.doc = Document()
         styles = self.doc.styles
         styles["Normal"].font.name = "Calibri"
         styles["Normal"].font.size = Pt(10)
         section = self.doc.sections[0]
+        # A4, as the organisations print; python-docx's own template is US Letter.
+        section.page_width, section.page_height = Cm(21), Cm(29.7)
         if landscape:
             section.orientation = WD_ORIENT.LANDSCAPE
             section.page_width, section.page_height = section.page_height, section.page_width
         for side in ("left_margin", "right_margin"):
             setattr(section, side, Cm(2))
-        header = section.header.paragraphs[0]
-        header.text = xml_text(f"{issue.organisation} — {issue.title} — {issue.code}")
-        footer = section.footer.paragraphs[0]
-        # Split keeps the placeholders' names at the odd places: text, field, text, field, text.
-        for i, part in enumerate(_PLACEHOLDER.split(translate(PAGE_OF, issue.language))):
-            if i % 2:
-                _field(footer, FIELDS[part])
-            elif part:
-                footer.add_run(part)
-        # The moments stay ISO 8601 in UTC in every language: the data's integrity is read
-        # from them and the hash beside them, not by a reader of the language.
-        line = section.footer.add_paragraph(
-            translate(PROVENANCE, issue.language)
-            % {
-                "generated": f"{issue.generated_at:%Y-%m-%d %H:%M}",
-                "as_of": f"{issue.as_of:%Y-%m-%d %H:%M}",
-                "data": issue.data_sha256,
-            }
-        )
-        line.runs[0].font.size = Pt(7)
+        section.top_margin = section.bottom_margin = Cm(2)
+        section.header_distance = section.footer_distance = Cm(1)
+        self.text_width = int((section.page_width or 0) - Cm(4))
+        self._header(section)
+        self._footer(section)
         properties = self.doc.core_properties
         properties.title = xml_text(issue.title)
         properties.identifier = xml_text(issue.code)
-        properties.author = xml_text(issue.organisation)
+        properties.author = xml_text(self.organisation)
         properties.created = properties.modified = issue.as_of.replace(tzinfo=None)
         properties.revision = 1
         self.doc.add_heading(xml_text(issue.title), level=0)
+        self._identification()
+
+    @property
+    def shown(self) -> str:
+        """The document as the header names it: its title, and its number unless the title
+        already says it."""
+        title, code = self.issue.title, self.issue.code
+        return title if not code or code in title else f"{title} · {code}"
+
+    def _issue_number(self) -> str:
+        number = self.issuing.number
+        if number is None:
+            return translate(NOT_ISSUED, self.issue.language)
+        return translate(ISSUE_NUMBER, self.issue.language) % {"number": number}
+
+    def _header(self, section: Any) -> None:
+        language = self.issue.language
+        header = section.header.paragraphs[0]
+        _right_tab(header, self.text_width)
+        if self.issue.draft:
+            mark = header.add_run(translate(DRAFT, language) + "  ")
+            mark.bold = True
+            mark.font.size = Pt(14)
+            mark.font.color.rgb = RED
+        write(header, f"{self.organisation} — {self.shown}").font.size = Pt(8)
+        tail = header.add_run(f"\t{self._issue_number()}")
+        tail.font.size = Pt(8)
+        for run in header.runs[-2:]:
+            run.font.color.rgb = GREY
+
+    def _footer(self, section: Any) -> None:
+        language = self.issue.language
+        footer = section.footer.paragraphs[0]
+        _right_tab(footer, self.text_width)
+        runs = [footer.add_run(f"{self._issue_number()} · ")]
+        # Split keeps the placeholders' names at the odd places: text, field, text, field, text.
+        for i, part in enumerate(_PLACEHOLDER.split(translate(PAGE_OF, language))):
+            if i % 2:
+                runs.append(_field(footer, FIELDS[part]))
+            elif part:
+                runs.append(footer.add_run(part))
+        uncontrolled = footer.add_run(f"\t{translate(UNCONTROLLED, language)}")
+        uncontrolled.bold = True
+        for run in [*runs, uncontrolled]:
+            run.font.size = Pt(8)
+        # The moments stay ISO 8601 in UTC in every language: the data's integrity is read
+        # from them and the hash beside them, not by a reader of the language.
+        line = section.footer.add_paragraph(
+            translate(PROVENANCE, language)
+            % {
+                "generated": f"{self.issue.generated_at:%Y-%m-%d %H:%M}",
+                "as_of": f"{self.issue.as_of:%Y-%m-%d %H:%M}",
+                "data": self.issue.data_sha256,
+            }
+        )
+        line.runs[0].font.size = Pt(7)
+        line.runs[0].font.color.rgb = GREY
+
+    def _identification(self) -> None:
+        """The block under the title: what the document is, which issue, by whom, of what."""
+        issue, issuing, language = self.issue, self.issuing, self.issue.language
+        said = {
+            "organisation": self.organisation,
+            "document": issue.title,
+            "number": issue.code if issue.code and issue.code not in issue.title else "",
+            "issue": str(issuing.number) if issuing.number is not None else self._issue_number(),
+            "issued_on": format_moment(issuing.issued_at, language) if issuing.issued_at else "",
+            "issued_by": issuing.issued_by,
+            "scope": issuing.scope or translate(WHOLE_ORGANISATION, language),
+            "language": NAMES.get(language, language),
+            "as_of": format_moment(issue.as_of, language),
+            "data": issue.data_sha256,
+        }
+        rows = [(translate(IDENTIFICATION[key], language), value) for key, value in said.items()]
+        if issue.draft:
+            rows.insert(0, (translate(DRAFT, language), translate(DRAFT_NOTE, language)))
+        rows = [(name, value) for name, value in rows if value]
+        indent = Cm(4)
+        for n, (name, value) in enumerate(rows):
+            paragraph = self.doc.add_paragraph()
+            form = paragraph.paragraph_format
+            form.left_indent, form.first_line_indent = indent, -indent
+            form.tab_stops.add_tab_stop(indent)
+            form.space_after = Pt(0)
+            form.space_before = Pt(4) if n == 0 else Pt(0)
+            form.keep_with_next = n < len(rows) - 1
+            head = write(paragraph, f"{name}\t", bold=True)
+            body = write(paragraph, value)
+            for run in (head, body):
+                run.font.size = Pt(8.5)
+            if issue.draft and n == 0:
+                head.font.color.rgb = body.font.color.rgb = RED
+        self.doc.add_paragraph().paragraph_format.space_after = Pt(2)
 
     def control_block(self, rows: Sequence[tuple[str, str]]) -> None:
         """Add the document-control block: code, version, status, owner, approver, dates."""
-        self.doc.add_heading(self.issue.label("document_control"), level=2)
-        self.table(["", ""], [list(r) for r in rows], header=False)
+        self.doc.add_heading(
+            self.issue.label("document_control"), level=2
+        ).paragraph_format.keep_with_next = True
+        self.definitions(rows)
 
     def heading(self, text: str, level: int = 1) -> None:
-        """Add a heading."""
-        self.doc.add_heading(xml_text(text), level=level)
+        """Add a heading, kept on the page of what follows it."""
+        heading = self.doc.add_heading("", level=level)
+        write(heading, text)
+        heading.paragraph_format.keep_with_next = True
 
     def paragraph(self, text: str, *, bold: bool = False) -> None:
         """Add a paragraph of text."""
-        paragraph = self.doc.add_paragraph()
-        paragraph.add_run(xml_text(text)).bold = bold
+        write(self.doc.add_paragraph(), text, bold=bold)
+
+    def none_recorded(self) -> None:
+        """Say that the record has none of what a table would list."""
+        self.paragraph(translate(NONE_RECORDED, self.issue.language))
+
+    def definitions(self, rows: Sequence[tuple[str, str]]) -> Table | None:
+        """Add labels and their values: a two-column table, the labels shaded and bold."""
+        if not rows:
+            self.none_recorded()
+            return None
+        return self.table(["", ""], [list(r) for r in rows], header=False, labels=True)
 
     def table(
-        self, headers: Sequence[str], rows: Sequence[Sequence[str]], *, header: bool = True
-    ) -> None:
-        """Add a table whose header row repeats on every page and whose rows do not split."""
-        table = self.doc.add_table(rows=1 if header else 0, cols=len(headers))
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        *,
+        header: bool = True,
+        labels: bool = False,
+    ) -> Table | None:
+        """Add a table whose header row repeats on every page and whose rows do not split.
+
+        Columns are as wide as their content asks (a code or a date never broken, the text
+        columns given the rest); a short table is kept whole on one page, a long one never leaves
+        its header or its last row alone. A table with no rows is the words "None recorded".
+        `labels` shades and bolds the first column (a definition layout)."""
+        if header and not rows:
+            self.none_recorded()
+            return None
+        table: Table = self.doc.add_table(rows=0, cols=len(headers))
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.LEFT
         table.autofit = False
-        section = self.doc.sections[-1]
-        available = (
-            (section.page_width or 0) - (section.left_margin or 0) - (section.right_margin or 0)
+        widths, size = table_layout(
+            headers if header else None, rows, self.text_width, labels=labels
         )
-        widths = column_widths(headers if header else None, rows, available)
-        for column, width in zip(table.columns, widths, strict=True):
-            column.width = width
+        half_points = str(int(size * 2)) if size != 10 else None
+        grid = table._tbl.tblGrid
+        for col, width in zip(grid.gridCol_lst, widths, strict=True):
+            col.w = Emu(width)
+        count = len(rows) + (1 if header else 0)
+        short = count <= SHORT_TABLE
+        position = 0
+
+        def add(values: Sequence[str], *, bold: bool, first_bold: bool) -> Any:
+            nonlocal position
+            row = table.add_row()  # type: ignore[no-untyped-call]
+            tr = row._tr
+            keep = (short and position < count - 1) or position in (0, 1, count - 2)
+            for n, (tc, text) in enumerate(zip(tr.tc_lst, values, strict=True)):
+                p = tc.p_lst[0]
+                r = p.add_r()
+                if bold or (first_bold and n == 0):
+                    r.get_or_add_rPr().append(OxmlElement("w:b"))
+                    _shade(tc, HEADER_FILL)
+                if half_points:
+                    sz = OxmlElement("w:sz")
+                    sz.set(qn("w:val"), half_points)
+                    r.get_or_add_rPr().append(sz)
+                _fill_run(r, xml_text(text))
+                if keep:
+                    _keep_next(p)
+            position += 1
+            return row
+
         if header:
-            first = table.rows[0]
-            for cell, text, width in zip(first.cells, headers, widths, strict=True):
-                cell.text = xml_text(text)
-                cell.width = width
-                cell.paragraphs[0].runs[0].bold = True
-            _repeat_header(first)
+            _repeat_header(add(headers, bold=True, first_bold=False))
         for values in rows:
-            row = table.add_row()
-            for cell, text in zip(row.cells, values, strict=True):
-                cell.text = xml_text(text)
-            _no_split(row)
+            _no_split(add(values, bold=False, first_bold=labels))
+        return table
 
     def to_bytes(self) -> bytes:
         """Return the .docx file: the same records as of the same moment give the same bytes."""
@@ -200,55 +483,163 @@ class HouseDocument:
         return packed.getvalue()
 
 
-# Calibri 10 pt: about 0.2 cm a character, and the cell's own padding on top.
-_CHAR = Cm(0.2)
-_PADDING = Cm(0.35)
+# Calibri's advance widths in em (a close average by kind of character), 10 pt, and the cell's
+# own margins (0.19 cm each side in Word and LibreOffice) with a little room to spare.
+_NARROW = frozenset("ijlt.,:;'|!()[]/ fI")
+_WIDE = frozenset("mwMW%@")
+_EM_CM = 10 * 2.54 / 72
+_PADDING_CM = 0.42
+# The font sizes a table may take, largest first.
+SIZES = (10.0, 9.0, 8.0)
+_EMU_PER_CM = 360000
+# No column is made wider than this for one unbroken word (a SHA-256 may wrap).
+_LONGEST_WORD_CM = 4.6
+_LONGEST_TEXT_CM = 14.0
+
+
+def text_cm(text: str, *, bold: bool = False) -> float:
+    """Return the width of a text in Calibri 10 pt, in cm (an estimate on the safe side)."""
+    em = 0.0
+    for ch in text:
+        if ch.isdigit():
+            em += 0.507
+        elif ch in _NARROW:
+            em += 0.26
+        elif ch in _WIDE:
+            em += 0.82
+        elif ch.isupper():
+            em += 0.6
+        else:
+            em += 0.5
+    return em * _EM_CM * (1.07 if bold else 1.0)
+
+
+def _atomic(text: str) -> bool:
+    return len(text) <= 24 and _ATOMIC.fullmatch(text) is not None
+
+
+def table_layout(
+    headers: Sequence[str] | None,
+    rows: Sequence[Sequence[str]],
+    available: int,
+    *,
+    labels: bool = False,
+) -> tuple[list[int], float]:
+    """The columns' widths (EMU) and the font size (pt) of a table: 10 pt, or 9 or 8 where the
+    codes, dates and longest words of many columns would leave the text columns too little."""
+    for size in SIZES:
+        widths, fits = _widths(headers, rows, available, labels=labels, scale=size / 10)
+        if fits:
+            return widths, size
+    return widths, SIZES[-1]
 
 
 def column_widths(
-    headers: Sequence[str] | None, rows: Sequence[Sequence[str]], available: int
+    headers: Sequence[str] | None,
+    rows: Sequence[Sequence[str]],
+    available: int,
+    *,
+    labels: bool = False,
 ) -> list[int]:
-    """Widths that keep each column's longest word (a number, a code, a status) on one line and
-    give the rest of the page to the columns with the most text.
+    """The columns' widths (EMU) of a table in 10 pt (see _widths)."""
+    return _widths(headers, rows, available, labels=labels, scale=1.0)[0]
+
+
+def _widths(
+    headers: Sequence[str] | None,
+    rows: Sequence[Sequence[str]],
+    available: int,
+    *,
+    labels: bool,
+    scale: float,
+) -> tuple[list[int], bool]:
+    """Widths (EMU) from the content: a column of codes, dates and numbers as wide as its widest
+    value, so none breaks inside; a text column at least as wide as its longest word; the rest
+    of the line shared among the text columns by how much text they hold.
 
     Reads the header and at most the first 500 rows: enough to size the columns, and the cost
     stays flat however long the table is.
     """
-    sample = [list(headers)] if headers else []
-    sample += [list(r) for r in rows[:500]]
-    count = len(sample[0]) if sample else len(headers or [])
-    shortest = [1] * count
-    longest = [1] * count
+    sample = [list(r) for r in rows[:500]]
+    count = len(headers) if headers is not None else (len(sample[0]) if sample else 0)
+    if count == 0:
+        return [], True
+    need = [0.0] * count  # the narrowest the column may be
+    want = [0.0] * count  # what it would take on one line (capped)
+    text = [0.0] * count  # how much text it holds, to share the spare width
+    atomic = [True] * count
     for values in sample:
-        for i, text in enumerate(values):
-            if not text:
+        for i, value in enumerate(values):
+            if not value:
                 continue
-            shortest[i] = max(shortest[i], min(24, max(map(len, text.split()), default=1)))
-            longest[i] = max(longest[i], min(60, len(text)))
-    need = [_PADDING + _CHAR * n for n in shortest]
-    want = [_PADDING + _CHAR * max(a, b) for a, b in zip(shortest, longest, strict=True)]
-    if sum(want) <= available:
-        # Everything fits on one line: share the spare width in proportion to the text.
-        return [int(w * available / sum(want)) for w in want]
-    if sum(need) >= available:
-        return [int(n * available / sum(need)) for n in need]
-    spare = available - sum(need)
-    extra = [w - n for w, n in zip(want, need, strict=True)]
-    total = sum(extra) or 1
-    return [int(n + spare * e / total) for n, e in zip(need, extra, strict=True)]
+            bold = labels and i == 0
+            words = max((text_cm(w, bold=bold) for w in value.split()), default=0.0) * scale
+            whole = text_cm(value, bold=bold) * scale
+            if _atomic(value):
+                need[i] = max(need[i], min(whole, _LONGEST_WORD_CM))
+            else:
+                atomic[i] = False
+                need[i] = max(need[i], min(words, _LONGEST_WORD_CM))
+            want[i] = max(want[i], min(whole, _LONGEST_TEXT_CM))
+            text[i] += min(whole, _LONGEST_TEXT_CM * 3)
+    for i, value in enumerate(headers or []):
+        # A heading breaks between its words, never inside one.
+        words = max((text_cm(w, bold=True) for w in value.split()), default=0.0) * scale
+        need[i] = max(need[i], min(words, _LONGEST_WORD_CM))
+        want[i] = max(want[i], need[i])
+    need = [n + _PADDING_CM for n in need]
+    want = [max(w + _PADDING_CM, n) for w, n in zip(want, need, strict=True)]
+    room = available / _EMU_PER_CM
+    # Fits: every column at its narrowest leaves the text columns a fair part of what they
+    # would take on one line.
+    excess = sum(w - n for w, n in zip(want, need, strict=True))
+    fits = sum(want) <= room or room - sum(need) >= min(0.3 * room, 0.5 * excess)
+    if sum(want) <= room:
+        # Everything fits on one line: the spare width goes to the text columns.
+        grow = [0.0 if a else w for a, w in zip(atomic, want, strict=True)]
+        total, spare = sum(grow), room - sum(want)
+        if total == 0:
+            grow, total = want, sum(want)
+        cm = [w + spare * g / total for w, g in zip(want, grow, strict=True)]
+    elif sum(need) >= room:
+        cm = [n * room / sum(need) for n in need]
+    else:
+        # The text columns share what the codes and dates leave, by how much text they hold
+        # (beyond their longest word), and never more than they would take on one line.
+        cm = list(need)
+        spare = room - sum(need)
+        open_ = [i for i in range(count) if want[i] > need[i]]
+        while spare > 1e-6 and open_:
+            weights = {i: max(text[i], 0.01) for i in open_}
+            total = sum(weights.values())
+            given = 0.0
+            for i in list(open_):
+                share = spare * weights[i] / total
+                room_left = want[i] - cm[i]
+                if share >= room_left:
+                    cm[i] = want[i]
+                    given += room_left
+                    open_.remove(i)
+                else:
+                    cm[i] += share
+                    given += share
+            spare -= given
+            if given < 1e-6:
+                break
+    return [int(c * _EMU_PER_CM) for c in cm], fits
 
 
-def _row_property(row: object, tag: str) -> None:
-    tr = row._tr  # type: ignore[attr-defined]
+def _row_property(row: Any, tag: str) -> None:
+    tr = row._tr
     properties = tr.get_or_add_trPr()
     element = OxmlElement(tag)
     element.set(qn("w:val"), "true")
     properties.append(element)
 
 
-def _repeat_header(row: object) -> None:
+def _repeat_header(row: Any) -> None:
     _row_property(row, "w:tblHeader")
 
 
-def _no_split(row: object) -> None:
+def _no_split(row: Any) -> None:
     _row_property(row, "w:cantSplit")

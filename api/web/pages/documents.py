@@ -69,7 +69,7 @@ def download(document: IssuedDocument) -> Response:
         content=document.content,
         media_type="application/zip" if document.kind == "audit-pack" else DOCX,
         headers={
-            "Content-Disposition": f'attachment; filename="{document.file_name}"',
+            "Content-Disposition": service.content_disposition(document.file_name),
             "X-Content-SHA256": document.sha256,
         },
     )
