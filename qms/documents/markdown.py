@@ -162,6 +162,8 @@ class WordWriter:
         # written.
         self.items: list[bool] = []
         self.quotes = 0
+        # The list's last paragraph so far: the space after a whole list goes under it.
+        self.last_item: Paragraph | None = None
 
     def write(self, stream: Sequence[Token]) -> None:
         """Write the tokens, block by block."""
@@ -178,6 +180,9 @@ class WordWriter:
                 self.open_list(token)
             elif kind in ("bullet_list_close", "ordered_list_close"):
                 self.lists.pop()
+                if not self.lists and self.last_item is not None:
+                    self.last_item.paragraph_format.space_after = Pt(8)
+                    self.last_item = None
             elif kind == "list_item_open":
                 self.items.append(False)
             elif kind == "list_item_close":
@@ -221,31 +226,38 @@ class WordWriter:
         number) or a further one, a quote, or a plain paragraph."""
         depth = len(self.lists)
         if self.items and depth:
-            entry = self.lists[-1]
-            further = depth if depth <= DEEPEST_STYLE else DEEPEST_STYLE
-            if self.items[-1]:
-                # A further paragraph of the item: under its text, without a bullet.
-                paragraph = self.doc.add_paragraph(
-                    style="List Continue" + ("" if further == 1 else f" {further}")
-                )
-                if depth > DEEPEST_STYLE:
-                    paragraph.paragraph_format.left_indent = STEP * depth
-                return paragraph
-            self.items[-1] = True
-            paragraph = self.doc.add_paragraph(style=list_style(entry.ordered, depth))
-            if entry.number_id is not None:
-                number = paragraph._p.get_or_add_pPr().get_or_add_numPr()
-                number.get_or_add_ilvl().val = 0
-                number.get_or_add_numId().val = entry.number_id
-            if depth > DEEPEST_STYLE:
-                paragraph.paragraph_format.left_indent = STEP * depth
-                paragraph.paragraph_format.first_line_indent = -STEP
+            paragraph = self.list_paragraph(depth)
+            # Items close together, whatever their depth; the list as a whole apart.
+            paragraph.paragraph_format.space_after = Pt(2)
+            self.last_item = paragraph
             return paragraph
         if self.quotes:
             paragraph = self.doc.add_paragraph(style="Quote")
             paragraph.paragraph_format.left_indent = STEP * 2 * self.quotes
             return paragraph
         return self.doc.add_paragraph()
+
+    def list_paragraph(self, depth: int) -> Paragraph:
+        """An item's first paragraph, with its bullet or number, or a further one under it."""
+        entry = self.lists[-1]
+        further = depth if depth <= DEEPEST_STYLE else DEEPEST_STYLE
+        if self.items[-1]:
+            paragraph = self.doc.add_paragraph(
+                style="List Continue" + ("" if further == 1 else f" {further}")
+            )
+            if depth > DEEPEST_STYLE:
+                paragraph.paragraph_format.left_indent = STEP * depth
+            return paragraph
+        self.items[-1] = True
+        paragraph = self.doc.add_paragraph(style=list_style(entry.ordered, depth))
+        if entry.number_id is not None:
+            number = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+            number.get_or_add_ilvl().val = 0
+            number.get_or_add_numId().val = entry.number_id
+        if depth > DEEPEST_STYLE:
+            paragraph.paragraph_format.left_indent = STEP * depth
+            paragraph.paragraph_format.first_line_indent = -STEP
+        return paragraph
 
     def inline(
         self, paragraph: Paragraph, children: Sequence[Token] | None, bold: bool = False
@@ -257,7 +269,9 @@ class WordWriter:
             if kind == "text":
                 self.run(state, token.content)
             elif kind == "code_inline":
-                self.run(state, token.content).font.name = MONOSPACE
+                code = self.run(state, token.content)
+                code.font.name = MONOSPACE
+                code.font.size = Pt(9)
             elif kind == "softbreak":
                 self.run(state, " ")
             elif kind == "hardbreak":
@@ -315,6 +329,7 @@ class WordWriter:
         """A code block: monospace, on a light ground, its lines kept."""
         paragraph = self.doc.add_paragraph()
         paragraph.paragraph_format.left_indent = STEP * (len(self.lists) + 2 * self.quotes)
+        paragraph.paragraph_format.space_before = paragraph.paragraph_format.space_after = Pt(6)
         run = paragraph.add_run(xml_text(content.rstrip("\n")))
         run.font.name = MONOSPACE
         run.font.size = Pt(9)
