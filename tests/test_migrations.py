@@ -118,6 +118,56 @@ class TestDisplayNames:
                 server.admin.dispose()
 
 
+def _synced_text_step(server: Server) -> None:
+    url = server.new_database()
+    try:
+        migrate.upgrade(url, "0012")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    text("INSERT INTO procedure (code, created_at) VALUES ('PR-05', :at)"),
+                    {"at": "2026-11-28 12:00:00+00:00"},
+                )
+        finally:
+            engine.dispose()
+        migrate.upgrade(url, "0013")
+        engine = make_engine(url)
+        try:
+            columns = {c["name"] for c in inspect(engine).get_columns("procedure")}
+            assert "synced_sha256" in columns
+            with engine.begin() as conn:
+                # A procedure from before has none: the next sync adopts the file's text.
+                assert conn.execute(text("SELECT code, synced_sha256 FROM procedure")).all() == [
+                    ("PR-05", None)
+                ]
+                conn.execute(text("UPDATE procedure SET synced_sha256 = :sha"), {"sha": "a" * 64})
+        finally:
+            engine.dispose()
+        migrate.downgrade(url, "0012")
+        engine = make_engine(url)
+        try:
+            columns = {c["name"] for c in inspect(engine).get_columns("procedure")}
+            assert "synced_sha256" not in columns
+            with engine.begin() as conn:
+                assert conn.execute(text("SELECT code FROM procedure")).all() == [("PR-05",)]
+        finally:
+            engine.dispose()
+    finally:
+        server.drop(url)
+
+
+class TestSyncedText:
+    def test_adds_and_drops_the_text_last_synced_keeping_the_procedures(self, tmp_path) -> None:
+        _synced_text_step(SQLiteServer(tmp_path))
+        if TEST_DATABASE_URL:
+            server = PostgresServer(TEST_DATABASE_URL)
+            try:
+                _synced_text_step(server)
+            finally:
+                server.admin.dispose()
+
+
 class TestChain:
     def test_migrations_form_one_line(self) -> None:
         from alembic.script import ScriptDirectory

@@ -14,7 +14,7 @@ from qms.errors import Conflict, ValidationFailed
 from qms.permissions import Actor, Role
 from qms.procedures import service
 from qms.procedures.models import Procedure, ProcedureVersion
-from qms.procedures.schemas import DraftUpdate
+from qms.procedures.schemas import DraftUpdate, VersionDraft, VersionTransition
 from qms.resources import procedures_dir
 from qms.signatures.service import content_hash
 from tests.factories import auth, make_deviation, make_token
@@ -114,6 +114,111 @@ class TestSync:
         report = service.sync(session, actor=lead, folder=folder)
         [changed] = [i for i in report.items if i.result != "unchanged"]
         assert (changed.code, changed.result) == ("PR-05", "draft updated")
+
+    def _approve_a_change_elsewhere(self, session, folder) -> tuple[Actor, Procedure]:
+        lead = Actor(user_id=None, name="lead", role=Role.quality_lead)
+        service.sync(session, actor=lead, folder=folder)
+        procedure = service.get_by_code(session, "PR-05")
+        assert procedure is not None
+        writer = Actor(user_id=None, name="writer", role=Role.quality_lead)
+        signer = Actor(user_id=None, name="signer", role=Role.quality_lead)
+        first = procedure.versions[0]
+        for to in ("in_review", "approved"):
+            service.transition(
+                session,
+                actor=signer,
+                procedure_id=procedure.id,
+                number=1,
+                data=VersionTransition(to=to),
+                if_match=first.version,
+            )
+        document = service.document_of(first).model_dump()
+        document["content"] += "\n7. Ask both sides after a month how the match works.\n"
+        draft = service.new_draft(
+            session,
+            actor=writer,
+            procedure_id=procedure.id,
+            data=VersionDraft(**document, change_summary="Ask after a month"),
+        )
+        for to in ("in_review", "approved"):
+            service.transition(
+                session,
+                actor=signer,
+                procedure_id=procedure.id,
+                number=2,
+                data=VersionTransition(to=to),
+                if_match=draft.version,
+            )
+        return lead, procedure
+
+    def test_an_approved_change_made_elsewhere_stays(self, session, tmp_path) -> None:
+        folder = tmp_path / "library"
+        shutil.copytree(procedures_dir(), folder)
+        lead, procedure = self._approve_a_change_elsewhere(session, folder)
+        report = service.sync(session, actor=lead, folder=folder)
+        [item] = [i for i in report.items if i.code == "PR-05"]
+        assert item.result == "changed elsewhere"
+        assert item.version == 2
+        assert [(v.number, v.status.value) for v in procedure.versions] == [
+            (1, "superseded"),
+            (2, "approved"),
+        ]
+        assert report.count("unchanged") == 13
+        # Said once: the next sync still says so, and writes nothing.
+        events = session.scalar(select(func.count()).select_from(AuditEvent))
+        again = service.sync(session, actor=lead, folder=folder)
+        assert [i.result for i in again.items if i.code == "PR-05"] == ["changed elsewhere"]
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == events
+
+    def test_a_file_changed_too_is_not_drafted_over_the_change(self, session, tmp_path) -> None:
+        folder = tmp_path / "library"
+        shutil.copytree(procedures_dir(), folder)
+        lead, procedure = self._approve_a_change_elsewhere(session, folder)
+        path = folder / "PR-05-matching.md"
+        path.write_text(path.read_text() + "\n8. Tell the coordinator.\n")
+        report = service.sync(session, actor=lead, folder=folder)
+        [item] = [i for i in report.items if i.code == "PR-05"]
+        assert (item.result, item.version) == ("changed elsewhere", 2)
+        assert item.detail
+        assert len(procedure.versions) == 2
+
+    def test_a_procedure_synced_before_the_baseline_was_kept_is_not_reverted(
+        self, session, tmp_path
+    ) -> None:
+        folder = tmp_path / "library"
+        shutil.copytree(procedures_dir(), folder)
+        lead, procedure = self._approve_a_change_elsewhere(session, folder)
+        session.execute(text("UPDATE procedure SET synced_sha256 = NULL"))
+        session.expire_all()
+        report = service.sync(session, actor=lead, folder=folder)
+        [item] = [i for i in report.items if i.code == "PR-05"]
+        assert item.result == "changed elsewhere"
+        assert len(procedure.versions) == 2
+        assert report.count("unchanged") == 13
+
+    def test_a_file_changed_after_an_approval_makes_a_draft(self, session, tmp_path) -> None:
+        folder = tmp_path / "library"
+        shutil.copytree(procedures_dir(), folder)
+        lead = Actor(user_id=None, name="lead", role=Role.quality_lead)
+        service.sync(session, actor=lead, folder=folder)
+        procedure = service.get_by_code(session, "PR-05")
+        assert procedure is not None
+        signer = Actor(user_id=None, name="signer", role=Role.quality_lead)
+        for to in ("in_review", "approved"):
+            service.transition(
+                session,
+                actor=signer,
+                procedure_id=procedure.id,
+                number=1,
+                data=VersionTransition(to=to),
+                if_match=procedure.versions[0].version,
+            )
+        path = folder / "PR-05-matching.md"
+        path.write_text(path.read_text() + "\n8. Tell the coordinator.\n")
+        report = service.sync(session, actor=lead, folder=folder)
+        [item] = [i for i in report.items if i.code == "PR-05"]
+        assert (item.result, item.version) == ("drafted", 2)
+        assert service.sync(session, actor=lead, folder=folder).count("unchanged") == 14
 
     def test_broken_front_matter_and_duplicates_are_named_by_file_and_line(
         self, session, tmp_path

@@ -54,6 +54,15 @@ def procedures_sync(
             "skipped": report.count("skipped"),
         }
     )
+    elsewhere = report.count("changed elsewhere")
+    if elsewhere:
+        err.print(
+            t(
+                "%(count)s changed elsewhere: the system's versions stay, and nothing was drafted "
+                "over them."
+            )
+            % {"count": elsewhere}
+        )
 
 
 @procedures_app.command("list")

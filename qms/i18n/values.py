@@ -226,6 +226,7 @@ EVENTS: dict[str, str] = {
     "follow_up.rescheduled": N_("follow-up rescheduled"),
     "follow_up.recorded": N_("follow-up recorded"),
     "procedure.created": N_("procedure created"),
+    "procedure.synced": N_("procedure brought in from its library file"),
     "procedure_version.drafted": N_("procedure version drafted"),
     "procedure_version.updated": N_("procedure version changed"),
     "procedure_version.transitioned": N_("procedure version status changed"),

@@ -40,6 +40,9 @@ class Procedure(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
+    # The SHA-256 of the library file's document as last brought in by a sync: a sync compares
+    # the file with it, not with the versions, which may have changed since by approval.
+    synced_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     versions: Mapped[list[ProcedureVersion]] = relationship(

@@ -454,10 +454,30 @@ def deviations_of(session: Session, *, actor: Actor, procedure_id: int) -> Seque
     return session.scalars(stmt).all()
 
 
+def _synced(session: Session, actor: Actor, procedure: Procedure, sha256: str, name: str) -> None:
+    """Keep the file's text as the one last brought in, with its event."""
+    if procedure.synced_sha256 == sha256:
+        return
+    old, procedure.synced_sha256 = procedure.synced_sha256, sha256
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="procedure.synced",
+        entity="procedure",
+        entity_id=procedure.id,
+        changes={"synced_sha256": {"old": old, "new": sha256}},
+        reason=f"sync of {name}",
+    )
+
+
 def sync(session: Session, *, actor: Actor, folder: Path) -> SyncReport:
     """Bring the library folder in: new files make procedures, changed files new drafts.
 
-    The folder is read whole first; a broken file stops the run before anything is written.
+    A file is compared with the text last brought in from it, not with the latest version: a
+    version changed through the system since (approved, or a draft edited) is never overwritten
+    nor reverted by a sync, which reports the procedure as changed elsewhere. The folder is read
+    whole first; a broken file stops the run before anything is written.
     """
     require(actor, Action.procedure_write)
     files = library.load_folder(folder)
@@ -465,9 +485,10 @@ def sync(session: Session, *, actor: Actor, folder: Path) -> SyncReport:
     for item in files:
         name, code = item.path.name, item.code
         summary = item.change_summary or f"Brought in from the library file {name}"
+        sha256 = item.document.sha256()
         procedure = get_by_code(session, code)
         if procedure is None:
-            procedure = Procedure(code=code)
+            procedure = Procedure(code=code, synced_sha256=sha256)
             session.add(procedure)
             session.flush()
             record_event(
@@ -476,7 +497,7 @@ def sync(session: Session, *, actor: Actor, folder: Path) -> SyncReport:
                 action="procedure.created",
                 entity="procedure",
                 entity_id=procedure.id,
-                changes=created({"code": code}),
+                changes=created({"code": code, "synced_sha256": sha256}),
                 reason=f"sync of {name}",
             )
             version = _add_version(session, actor, procedure, item.document, summary)
@@ -485,9 +506,45 @@ def sync(session: Session, *, actor: Actor, folder: Path) -> SyncReport:
             )
             continue
         latest = procedure.versions[-1]
-        if latest.content_sha256 == item.document.sha256():
+        baseline = procedure.synced_sha256
+        if baseline is None:
+            # Synced before the text brought in was kept: a version that holds the file's text
+            # was brought in from it; otherwise the file holds new text for the latest version.
+            if any(v.content_sha256 == sha256 for v in procedure.versions):
+                _synced(session, actor, procedure, sha256, name)
+                baseline = sha256
+            else:
+                baseline = latest.content_sha256
+        if latest.content_sha256 == sha256:
+            _synced(session, actor, procedure, sha256, name)
             items.append(
                 SyncItem(file=name, code=code, result=N_("unchanged"), version=latest.number)
+            )
+        elif sha256 == baseline:
+            items.append(
+                SyncItem(
+                    file=name,
+                    code=code,
+                    result=N_("changed elsewhere"),
+                    version=latest.number,
+                    detail=N_(
+                        "the system's version changed since the file was brought in and stays; "
+                        "copy its text into the file to keep them alike"
+                    ),
+                )
+            )
+        elif latest.content_sha256 != baseline:
+            items.append(
+                SyncItem(
+                    file=name,
+                    code=code,
+                    result=N_("changed elsewhere"),
+                    version=latest.number,
+                    detail=N_(
+                        "the file and the system's version both changed since the last sync; "
+                        "nothing was drafted: bring the two together in a new version"
+                    ),
+                )
             )
         elif latest.status is VersionStatus.draft:
             update_draft(
@@ -498,6 +555,7 @@ def sync(session: Session, *, actor: Actor, folder: Path) -> SyncReport:
                 data=DraftUpdate(**item.document.model_dump(), change_summary=summary),
                 if_match=latest.version,
             )
+            _synced(session, actor, procedure, sha256, name)
             items.append(
                 SyncItem(file=name, code=code, result=N_("draft updated"), version=latest.number)
             )
@@ -513,6 +571,7 @@ def sync(session: Session, *, actor: Actor, folder: Path) -> SyncReport:
             )
         else:
             version = _add_version(session, actor, procedure, item.document, summary)
+            _synced(session, actor, procedure, sha256, name)
             items.append(
                 SyncItem(file=name, code=code, result=N_("drafted"), version=version.number)
             )
