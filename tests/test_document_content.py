@@ -235,3 +235,25 @@ class TestQualityReport:
         )
         assert r.status_code == 422
         assert r.json()["errors"][0]["field"] == "period_end"
+
+
+def test_the_evidence_map_names_the_records_behind_each_count(demo) -> None:
+    content = _get(demo, "documents/evidence-map/EMCC", programme_id=1, period_start="2025-01-01")
+    rows = {r[0]: r for r in _tables(content)[0][1:]}
+    evidence = rows["EMCC:selection-matching"][3].split("\n")
+    unwound = next(line for line in evidence if line.startswith("pairs unwound"))
+    pairs = _json(demo, "pairs?status=unwound")
+    codes = [p["code"] for p in (pairs["items"] if "items" in pairs else pairs)]
+    assert unwound == f"pairs unwound 1 — {codes[0]}"
+    closed = next(
+        line
+        for r in rows.values()
+        for line in r[3].split("\n")
+        if " and " in line and " more" in line
+    )
+    head, _, rest = closed.partition(" — ")
+    count = int(head.rsplit(" ", 1)[1])
+    named, _, more = rest.rpartition(" and ")
+    assert len(named.split(", ")) == 10
+    assert int(more.split()[0]) == count - 10
+    assert "—" not in rows["EMCC:selection-matching"][3].split("\n")[0].split(" — ")[0]

@@ -426,7 +426,7 @@ class TestEvidenceMap:
     ) -> None:
         programme = make_programme(session)
         cohort = make_cohort(session, programme)
-        make_participant(session, cohort, role="mentor", training_modules=["M1"])
+        mentor = make_participant(session, cohort, role="mentor", training_modules=["M1"])
         deviation = make_deviation(
             session, programme_id=programme.id, requirements=["EMCC:selection-matching"]
         )
@@ -442,7 +442,12 @@ class TestEvidenceMap:
         assert r.status_code == 200, r.text
         rows = {row["code"]: row for row in r.json()["rows"]}
         assert rows["selection-matching"]["open_deviations"] == [deviation.number]
-        assert {"kind": "participants trained", "count": 1} in rows["training"]["evidence"]
+        # Each count with the records behind it, by their codes.
+        assert {
+            "kind": "participants trained",
+            "count": 1,
+            "records": [mentor.code],
+        } in rows["training"]["evidence"]
         # No procedure is effective in a fresh database: every requirement shows that gap.
         assert all("no effective procedure" in row["gaps"] for row in rows.values())
         assert rows["ethics"]["gaps"] == ["no effective procedure", "no evidence in the period"]
@@ -476,8 +481,8 @@ class TestEvidenceMap:
             objectives="9 of 12 mentees employed at close",
         )
         cohort = make_cohort(session, programme)
-        make_participant(session, cohort, screened_on=cohort.start_on)
-        make_participant(session, cohort)
+        screened = make_participant(session, cohort, screened_on=cohort.start_on)
+        other = make_participant(session, cohort)
         indicators.define(
             session,
             actor=ADMIN,
@@ -498,13 +503,21 @@ class TestEvidenceMap:
         }
         mentor = client.get("/api/v1/frameworks/MENTOR/coverage", headers=lead, params=params)
         rows = {row["code"]: row for row in mentor.json()["rows"]}
-        assert {"kind": "participants enrolled", "count": 2} in rows["recruitment"]["evidence"]
-        assert {"kind": "participants screened", "count": 1} in rows["screening"]["evidence"]
+        assert {
+            "kind": "participants enrolled",
+            "count": 2,
+            "records": sorted([screened.code, other.code]),
+        } in rows["recruitment"]["evidence"]
+        assert {
+            "kind": "participants screened",
+            "count": 1,
+            "records": [screened.code],
+        } in rows["screening"]["evidence"]
         emcc = client.get("/api/v1/frameworks/EMCC/coverage", headers=lead, params=params)
         purpose = {row["code"]: row for row in emcc.json()["rows"]}["purpose"]
         assert purpose["evidence"] == [
-            {"kind": "indicators with a planned value", "count": 1},
-            {"kind": "programmes with a stated purpose", "count": 1},
+            {"kind": "indicators with a planned value", "count": 1, "records": ["EMPLOYED"]},
+            {"kind": "programmes with a stated purpose", "count": 1, "records": [programme.code]},
         ]
 
     def test_a_period_that_ends_before_it_starts_is_refused(self, client, lead) -> None:

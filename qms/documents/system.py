@@ -13,6 +13,7 @@ from qms.audit.models import AuditEvent
 from qms.audits import reviews
 from qms.audits import service as audits
 from qms.audits.inputs import say
+from qms.audits.models import AuditStatus, ReviewStatus
 from qms.audits.schemas import ReviewInputs
 from qms.config import get_settings
 from qms.documents.base import (
@@ -162,7 +163,14 @@ def audit_report(
     name = title_in("Internal audit report", language)
     title = f"{name} {audit.number}"
     issue = Issue(
-        get_settings().organisation, title, audit.number, as_of, as_of, data_hash(data), language
+        get_settings().organisation,
+        title,
+        audit.number,
+        as_of,
+        as_of,
+        data_hash(data),
+        language,
+        draft=audit.status in (AuditStatus.planned, AuditStatus.in_progress),
     )
     doc = HouseDocument(issue, landscape=True)
     doc.paragraph(audit.title, bold=True)
@@ -268,7 +276,14 @@ def management_review(
     name = title_in("Management review", language)
     title = f"{name} {review.number}"
     issue = Issue(
-        get_settings().organisation, title, review.number, as_of, as_of, data_hash(data), language
+        get_settings().organisation,
+        title,
+        review.number,
+        as_of,
+        as_of,
+        data_hash(data),
+        language,
+        draft=review.status is ReviewStatus.planned,
     )
     doc = HouseDocument(issue)
     doc.paragraph(review.title, bold=True)
@@ -347,6 +362,23 @@ def management_review_input(
     )
 
 
+# How many records of an evidence map's count are named before "and N more".
+SHOWN_RECORDS = 10
+
+
+def _evidence(kind: str, count: int, records: list[str], language: str) -> str:
+    """One kind of evidence: its count and the records behind it (at most ten, then how many
+    more): "follow-ups held 3 — PAIR-0001 2025-08-02, …"."""
+    shown = ", ".join(records[:SHOWN_RECORDS])
+    if len(records) > SHOWN_RECORDS:
+        shown = translate("%(records)s and %(more)s more", language) % {
+            "records": shown,
+            "more": number(len(records) - SHOWN_RECORDS, language),
+        }
+    counted = f"{translate(kind, language)} {number(count, language)}"
+    return f"{counted} — {shown}" if shown else counted
+
+
 def evidence_map(
     session: Session,
     actor: Actor,
@@ -373,9 +405,8 @@ def evidence_map(
             r.ref,
             r.title,
             ", ".join(r.procedures),
-            ", ".join(
-                f"{translate(e.kind, language)} {number(e.count, language)}" for e in r.evidence
-            ),
+            "\n".join(_evidence(e.kind, e.count, e.records, language) for e in r.evidence)
+            or not_recorded(language),
             ", ".join(r.open_deviations),
             "; ".join(translate(gap, language) for gap in r.gaps)
             if r.gap

@@ -10,9 +10,10 @@ that recognises and unwinds matches that do not work. The second mapping is EVID
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qms.actions.models import ActionStatus, CorrectiveAction
@@ -25,7 +26,7 @@ from qms.audits.models import (
 )
 from qms.deviations.models import Deviation, DeviationStatus, deviation_action
 from qms.documents.models import IssuedDocument
-from qms.evaluations.models import EvaluationResponse
+from qms.evaluations.models import EvaluationResponse, Instrument, Question
 from qms.followups.models import FollowUp
 from qms.frameworks.catalogue import get_framework, iso_ref, with_ancestors
 from qms.frameworks.schemas import Coverage, CoverageRow, EvidenceCount
@@ -73,16 +74,18 @@ EVIDENCE_OF: dict[str, tuple[str, ...]] = {
 
 
 class _Tally:
-    """Counts of evidence by requirement and kind."""
+    """Evidence by requirement and kind: how many records, and which (their numbers or codes)."""
 
     def __init__(self) -> None:
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
+        self.records: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
 
-    def add(self, kind: str, refs: list[str], n: int = 1) -> None:
-        if n <= 0:
+    def add(self, kind: str, refs: list[str], records: Sequence[str]) -> None:
+        if not records:
             return
         for ref in with_ancestors([*EVIDENCE_OF.get(kind, ()), *refs]):
-            self.counts[ref][kind] += n
+            self.counts[ref][kind] += len(records)
+            self.records[ref][kind].extend(records)
 
 
 def coverage(
@@ -105,36 +108,46 @@ def coverage(
     lo, hi = bounds(period_start, period_end)
     tally = _Tally()
 
-    for refs, clarified in session.execute(
+    # Each record by what a reader finds it by: a number, a code, a pair's code and a day.
+    for code, held_on, refs, clarified in session.execute(
         within_programme(
-            select(FollowUp.requirements, FollowUp.expectations_clarified).join(
-                Pair, Pair.id == FollowUp.pair_id
-            ),
+            select(
+                Pair.code, FollowUp.held_on, FollowUp.requirements, FollowUp.expectations_clarified
+            ).join(Pair, Pair.id == FollowUp.pair_id),
             programme_id,
-        ).where(FollowUp.held_on >= period_start, FollowUp.held_on <= period_end)
+        )
+        .where(FollowUp.held_on >= period_start, FollowUp.held_on <= period_end)
+        .order_by(FollowUp.held_on, Pair.code)
     ):
-        tally.add(N_("follow-ups held"), list(refs or []))
+        shown = f"{code} {held_on.isoformat()}"
+        tally.add(N_("follow-ups held"), list(refs or []), [shown])
         if clarified:
-            tally.add(N_("expectations clarified"), [])
+            tally.add(N_("expectations clarified"), [], [shown])
+    meetings = (
+        select(Pair.code, Meeting.held_on)
+        .join(Pair, Pair.id == Meeting.pair_id)
+        .where(Meeting.held_on >= period_start, Meeting.held_on <= period_end)
+        .order_by(Meeting.held_on, Pair.code)
+    )
+    if programme_id is not None:
+        meetings = meetings.join(Cohort, Cohort.id == Pair.cohort_id).where(
+            Cohort.programme_id == programme_id
+        )
     tally.add(
         N_("meetings recorded"),
         [],
-        session.scalar(
-            within_programme(
-                select(func.count(Meeting.id)).join(Pair, Pair.id == Meeting.pair_id), programme_id
-            ).where(Meeting.held_on >= period_start, Meeting.held_on <= period_end)
-        )
-        or 0,
+        [f"{code} {held_on.isoformat()}" for code, held_on in session.execute(meetings)],
     )
     tally.add(
         N_("pairs matched"),
         [],
-        session.scalar(
-            within_programme(select(func.count(Pair.id)), programme_id).where(
-                Pair.matched_on >= period_start, Pair.matched_on <= period_end
+        list(
+            session.scalars(
+                within_programme(select(Pair.code), programme_id)
+                .where(Pair.matched_on >= period_start, Pair.matched_on <= period_end)
+                .order_by(Pair.code)
             )
-        )
-        or 0,
+        ),
     )
     for status, kind in (
         (PairStatus.unwound, N_("pairs unwound")),
@@ -143,63 +156,83 @@ def coverage(
         tally.add(
             kind,
             [],
-            session.scalar(
-                within_programme(select(func.count(Pair.id)), programme_id).where(
-                    Pair.status == status,
-                    Pair.ended_on >= period_start,
-                    Pair.ended_on <= period_end,
+            list(
+                session.scalars(
+                    within_programme(select(Pair.code), programme_id)
+                    .where(
+                        Pair.status == status,
+                        Pair.ended_on >= period_start,
+                        Pair.ended_on <= period_end,
+                    )
+                    .order_by(Pair.code)
                 )
-            )
-            or 0,
+            ),
         )
     trained = (
-        select(Participant.training_modules)
+        select(Participant.code, Participant.training_modules)
         .join(Cohort, Cohort.id == Participant.cohort_id)
         .where(Cohort.start_on <= period_end, Cohort.end_on >= period_start)
+        .order_by(Participant.code)
     )
     if programme_id is not None:
         trained = trained.where(Cohort.programme_id == programme_id)
-    tally.add(N_("participants trained"), [], sum(1 for m in session.scalars(trained) if m))
-    people = select(func.count(Participant.id)).join(Cohort, Cohort.id == Participant.cohort_id)
+    tally.add(N_("participants trained"), [], [code for code, m in session.execute(trained) if m])
+    people = (
+        select(Participant.code)
+        .join(Cohort, Cohort.id == Participant.cohort_id)
+        .order_by(Participant.code)
+    )
     if programme_id is not None:
         people = people.where(Cohort.programme_id == programme_id)
     tally.add(
         N_("participants enrolled"),
         [],
-        session.scalar(people.where(Participant.created_at >= lo, Participant.created_at < hi))
-        or 0,
+        list(
+            session.scalars(people.where(Participant.created_at >= lo, Participant.created_at < hi))
+        ),
     )
     tally.add(
         N_("participants screened"),
         [],
-        session.scalar(
-            people.where(
-                Participant.screened_on >= period_start, Participant.screened_on <= period_end
+        list(
+            session.scalars(
+                people.where(
+                    Participant.screened_on >= period_start, Participant.screened_on <= period_end
+                )
             )
-        )
-        or 0,
+        ),
     )
-    stated = select(func.count(Programme.id)).where(
-        Programme.objectives != "", Programme.target_group != ""
+    stated = (
+        select(Programme.code)
+        .where(Programme.objectives != "", Programme.target_group != "")
+        .order_by(Programme.code)
     )
-    planned = select(func.count(IndicatorDefinition.id))
+    planned = select(IndicatorDefinition.code).order_by(IndicatorDefinition.id)
     if programme_id is not None:
         stated = stated.where(Programme.id == programme_id)
         planned = planned.where(IndicatorDefinition.programme_id == programme_id)
-    tally.add(N_("programmes with a stated purpose"), [], session.scalar(stated) or 0)
-    tally.add(N_("indicators with a planned value"), [], session.scalar(planned) or 0)
+    tally.add(N_("programmes with a stated purpose"), [], list(session.scalars(stated)))
+    tally.add(N_("indicators with a planned value"), [], list(session.scalars(planned)))
     answers = (
-        select(func.count(EvaluationResponse.id))
+        select(Instrument.code, Participant.code)
+        .select_from(EvaluationResponse)
+        .join(Question, Question.id == EvaluationResponse.question_id)
+        .join(Instrument, Instrument.id == Question.instrument_id)
         .join(Participant, Participant.id == EvaluationResponse.participant_id)
         .join(Cohort, Cohort.id == Participant.cohort_id)
         .where(
             EvaluationResponse.submitted_on >= period_start,
             EvaluationResponse.submitted_on <= period_end,
         )
+        .order_by(EvaluationResponse.id)
     )
     if programme_id is not None:
         answers = answers.where(Cohort.programme_id == programme_id)
-    tally.add(N_("evaluation answers"), [], session.scalar(answers) or 0)
+    tally.add(
+        N_("evaluation answers"),
+        [],
+        [f"{instrument} {code}" for instrument, code in session.execute(answers)],
+    )
 
     audits = select(InternalAudit).where(
         InternalAudit.status.in_([AuditStatus.reported, AuditStatus.closed]),
@@ -208,11 +241,15 @@ def coverage(
     )
     if programme_id is not None:
         audits = audits.where(InternalAudit.programme_id == programme_id)
-    for audit in session.scalars(audits):
-        tally.add(N_("internal audits"), list(audit.criteria or []))
+    for audit in session.scalars(audits.order_by(InternalAudit.id)):
+        tally.add(N_("internal audits"), list(audit.criteria or []), [audit.number])
         for line in audit.lines:
             if line.conforms is Conformity.yes and line.requirement:
-                tally.add(N_("audit lines conforming"), [line.requirement])
+                tally.add(
+                    N_("audit lines conforming"),
+                    [line.requirement],
+                    [f"{audit.number} #{line.position}"],
+                )
     reviews = select(ManagementReview).where(
         ManagementReview.status.in_([ReviewStatus.held, ReviewStatus.closed]),
         ManagementReview.held_on >= period_start,
@@ -220,14 +257,21 @@ def coverage(
     )
     if programme_id is not None:
         reviews = reviews.where(ManagementReview.programme_id == programme_id)
-    tally.add(N_("management reviews"), [], len(list(session.scalars(reviews))))
+    tally.add(
+        N_("management reviews"),
+        [],
+        [r.number for r in session.scalars(reviews.order_by(ManagementReview.id))],
+    )
 
-    issued = select(func.count(IssuedDocument.id)).where(
-        IssuedDocument.issued_at >= lo, IssuedDocument.issued_at < hi
+    issued = (
+        select(IssuedDocument.id)
+        .where(IssuedDocument.issued_at >= lo, IssuedDocument.issued_at < hi)
+        .order_by(IssuedDocument.id)
     )
     if programme_id is not None:
         issued = issued.where(IssuedDocument.programme_id == programme_id)
-    tally.add(N_("documents issued"), [], session.scalar(issued) or 0)
+    # An issued document by its issue number (its id), as its identification block prints it.
+    tally.add(N_("documents issued"), [], [f"#{i}" for i in session.scalars(issued)])
 
     deviations = select(Deviation)
     if programme_id is not None:
@@ -237,7 +281,7 @@ def coverage(
         refs = list(d.requirements or []) + ([iso_ref(d.iso_clause)] if d.iso_clause else [])
         if d.status is DeviationStatus.closed:
             if d.closed_at is not None and lo <= d.closed_at < hi:
-                tally.add(N_("deviations closed"), refs)
+                tally.add(N_("deviations closed"), refs, [d.number])
         else:
             for ref in with_ancestors(refs):
                 open_against[ref].append(d.number)
@@ -254,8 +298,8 @@ def coverage(
                 .where(Deviation.programme_id == programme_id)
             )
         )
-    for action in session.scalars(action_stmt):
-        tally.add(N_("actions verified"), list(action.requirements or []))
+    for action in session.scalars(action_stmt.order_by(CorrectiveAction.id)):
+        tally.add(N_("actions verified"), list(action.requirements or []), [action.number])
 
     served: dict[str, list[str]] = defaultdict(list)
     for procedure in procedures.list_procedures(session, actor=actor):
@@ -269,7 +313,8 @@ def coverage(
     rows = []
     for req in found.requirements:
         evidence = [
-            EvidenceCount(kind=k, count=n) for k, n in sorted(tally.counts[req.ref].items())
+            EvidenceCount(kind=k, count=n, records=tally.records[req.ref][k])
+            for k, n in sorted(tally.counts[req.ref].items())
         ]
         gaps = []
         if not served[req.ref]:

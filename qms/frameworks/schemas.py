@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class RequirementRead(BaseModel):
@@ -38,6 +38,11 @@ class EvidenceCount(BaseModel):
 
     kind: str
     count: int
+    records: list[str] = Field(
+        default_factory=list,
+        description="The records counted, by number or code (a pair's follow-ups and meetings "
+        "by the pair's code and the day; issued documents by #issue number)",
+    )
 
 
 class CoverageRow(BaseModel):
