@@ -410,6 +410,7 @@ def test_docs_writes_an_issued_document(qms, tmp_path) -> None:
     )
 
 
+@pytest.mark.slow(reason="issues documents and the demo's whole audit pack (about 34 documents)")
 def test_docs_writes_reports_and_the_audit_pack(qms, tmp_path) -> None:
     qms("demo", "--no-serve")
     qms("docs", "capa-status", "--programme", "VIA-JOB", "-o", str(tmp_path / "c.docx"))
