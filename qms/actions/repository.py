@@ -94,3 +94,10 @@ def follow_ons(session: Session, action_id: int) -> Sequence[CorrectiveAction]:
         .where(CorrectiveAction.follows_action_id == action_id)
         .order_by(CorrectiveAction.id)
     ).all()
+
+
+def get_by_number(session: Session, number: str) -> CorrectiveAction | None:
+    """Return the corrective action with this number, if any."""
+    return session.scalars(
+        select(CorrectiveAction).where(CorrectiveAction.number == number)
+    ).one_or_none()

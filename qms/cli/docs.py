@@ -55,7 +55,12 @@ def docs(
         "document.docx"
     ),
     programme: Annotated[
-        str | None, typer.Option(help="deviation-register: a programme's code")
+        str | None,
+        typer.Option(
+            help="A programme's code, such as VIA-JOB. Required by follow-up-report, "
+            "quality-report and audit-pack; limits deviation-register, capa-status, "
+            "management-review-input and evidence-map to the programme."
+        ),
     ] = None,
     version: Annotated[
         int | None, typer.Option(help="procedure: a version (default the effective)")

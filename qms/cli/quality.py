@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from qms import i18n
 from qms.accounts.service import PERSON_FIELDS, display_names, shown_name
+from qms.actions import repository as action_records
 from qms.actions import service as actions
-from qms.actions.models import ActionStatus
+from qms.actions.models import ActionStatus, ActionType, CorrectiveAction
 from qms.actions.repository import ActionFilter
+from qms.actions.schemas import ActionTransition, FollowOnCreate
 from qms.cli.common import (
     AsOption,
     actor_for,
@@ -29,16 +31,40 @@ from qms.cli.common import (
     unit_of_work,
 )
 from qms.deviations import service as deviations
-from qms.deviations.models import DeviationKind, DeviationSource, DeviationStatus, Severity
+from qms.deviations.models import (
+    DeviationKind,
+    DeviationSource,
+    DeviationStatus,
+    RootCauseMethod,
+    Severity,
+)
 from qms.deviations.repository import DeviationFilter
-from qms.deviations.schemas import DeviationCreate
-from qms.errors import FieldError, ValidationFailed
+from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
+from qms.errors import FieldError, NotFound, ValidationFailed
 from qms.i18n.values import VALUES
 from qms.pagination import MAX_LIMIT
+from qms.permissions import Actor
 from qms.programmes import repository as programmes
 
-deviations_app = typer.Typer(help="Deviations: log, list, show.", no_args_is_help=True)
-actions_app = typer.Typer(help="Corrective actions: list.", no_args_is_help=True)
+deviations_app = typer.Typer(
+    help="Deviations: log, list, show, update, move through the workflow.", no_args_is_help=True
+)
+actions_app = typer.Typer(
+    help="Corrective actions: list, show, start, done, verify, ineffective.", no_args_is_help=True
+)
+
+# The version a change is made against, as the API's If-Match: the one the operator read (`show`
+# prints it), so that a change made in between is refused; by default the one read now.
+IfMatchOption = Annotated[
+    int | None,
+    typer.Option(
+        "--if-match",
+        min=1,
+        help="The version you read (`show` prints it); refused if the record has changed since. "
+        "Default: the version read now.",
+    ),
+]
+ReasonOption = Annotated[str | None, typer.Option(help="Why, for the audit trail.")]
 
 SEVERITY_STYLE = {"critical": "bold red", "major": "yellow", "minor": ""}
 
@@ -70,6 +96,26 @@ def _value(value: object, field: str = "", names: dict[str, str] | None = None) 
 
 def _day(value: date) -> str:
     return shown_day(value)
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(
+            i18n.Text("%(value)r is not a date.", value=value),
+            [FieldError(option, i18n.Text("Enter a date such as 2026-11-30."))],
+        ) from None
+
+
+def _moved(number: str, status: str, version: int) -> None:
+    err.print(
+        t("%(number)s: %(status)s (version %(version)s)")
+        % {"number": number, "status": shown(status), "version": version},
+        markup=False,
+    )
 
 
 @deviations_app.command("list")
@@ -140,6 +186,7 @@ def deviations_show(
                     shown(d.severity.value),
                     shown(d.source.value),
                     f"{t('Status')}: {shown(d.status.value)}",
+                    t("Version %(version)s") % {"version": d.version},
                 )
             ),
             t("Detected %(moment)s by %(person)s; due %(day)s")
@@ -276,3 +323,273 @@ def actions_list(
                 ", ".join(d.number for d in a.deviations),
             )
     out.print(table)
+
+
+@deviations_app.command("update")
+def deviations_update(
+    number: Annotated[str, typer.Argument(help="e.g. DEV-2026-0001")],
+    root_cause_method: Annotated[
+        RootCauseMethod | None, typer.Option(help="How the root cause was found.")
+    ] = None,
+    root_cause: Annotated[
+        str | None,
+        typer.Option(help="The root cause (major and critical deviations need it first)."),
+    ] = None,
+    containment: Annotated[str | None, typer.Option(help="What was done at once.")] = None,
+    severity: Annotated[Severity | None, typer.Option()] = None,
+    title: Annotated[str | None, typer.Option()] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    due_on: Annotated[str | None, typer.Option("--due", help="YYYY-MM-DD")] = None,
+    if_match: IfMatchOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Change a deviation that is not closed: its root cause, containment, severity, due date."""
+    with unit_of_work() as session:
+        actor = actor_for(session, as_user)
+        d = deviations.get_by_number(session, actor=actor, number=number)
+        given = {
+            "root_cause_method": root_cause_method,
+            "root_cause": root_cause,
+            "immediate_containment": containment,
+            "severity": severity,
+            "title": title,
+            "description": description,
+            "due_on": _date(due_on, "due"),
+        }
+        changes = {field: value for field, value in given.items() if value is not None}
+        if not changes:
+            raise ValidationFailed(
+                i18n.Text("Nothing to change: give a field, such as --root-cause.")
+            )
+        d = deviations.update(
+            session,
+            actor=actor,
+            deviation_id=d.id,
+            data=DeviationUpdate(**changes),
+            if_match=d.version if if_match is None else if_match,
+        )
+        moved = (d.number, d.status.value, d.version)
+    _moved(*moved)
+
+
+@deviations_app.command("move")
+def deviations_move(
+    number: Annotated[str, typer.Argument(help="e.g. DEV-2026-0001")],
+    to: Annotated[
+        DeviationStatus,
+        typer.Option(
+            "--to",
+            help="open → investigating → action_required → closed (→ reopened → investigating)",
+        ),
+    ],
+    reason: ReasonOption = None,
+    closure_summary: Annotated[
+        str | None, typer.Option(help="To close: what was found and done.")
+    ] = None,
+    no_action_reason: Annotated[
+        str | None, typer.Option(help="To close without corrective actions: why none is needed.")
+    ] = None,
+    if_match: IfMatchOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Move a deviation through its workflow, with what the move needs."""
+    with unit_of_work() as session:
+        actor = actor_for(session, as_user)
+        d = deviations.get_by_number(session, actor=actor, number=number)
+        d = deviations.transition(
+            session,
+            actor=actor,
+            deviation_id=d.id,
+            data=DeviationTransition(
+                to=to,
+                reason=reason,
+                closure_summary=closure_summary,
+                no_action_reason=no_action_reason,
+            ),
+            if_match=d.version if if_match is None else if_match,
+        )
+        moved = (d.number, d.status.value, d.version)
+    _moved(*moved)
+
+
+def _action_by_number(session: Session, actor: Actor, number: str) -> CorrectiveAction:
+    found = action_records.get_by_number(session, number.strip().upper())
+    if found is None:
+        raise NotFound(i18n.Text("There is no corrective action %(number)s.", number=number))
+    return actions.get(session, actor=actor, action_id=found.id)
+
+
+@actions_app.command("show")
+def actions_show(
+    number: Annotated[str, typer.Argument(help="e.g. CA-2026-0001")],
+    as_user: AsOption = None,
+) -> None:
+    """Show a corrective action with its version and the moves open to it."""
+    with unit_of_work(write=False) as session:
+        actor = actor_for(session, as_user)
+        a = _action_by_number(session, actor, number)
+        names = display_names(session, [a.owner.name])
+        lines = [
+            f"[bold]{escape(a.title)}[/bold]",
+            " · ".join(
+                (
+                    shown(a.type.value),
+                    f"{t('Status')}: {shown(a.status.value)}",
+                    t("Version %(version)s") % {"version": a.version},
+                )
+            ),
+            f"{t('Owner')}: {escape(shown_name(names, a.owner.name))} · {t('Due')}: "
+            f"{_day(a.due_on)} · {t('Deviations')}: {', '.join(d.number for d in a.deviations)}",
+            "",
+            escape(a.action),
+        ]
+        if a.completion_note:
+            lines += ["", f"[bold]{t('Completion note')}:[/bold] {escape(a.completion_note)}"]
+        if a.evidence:
+            lines += ["", f"[bold]{t('Evidence')}:[/bold] {escape(a.evidence)}"]
+        out.print(Panel("\n".join(lines), title=a.number, expand=False))
+
+
+NoteOption = Annotated[str | None, typer.Option("--note", help="What was done.")]
+EvidenceOption = Annotated[
+    str | None, typer.Option(help="What shows the action worked, or did not.")
+]
+
+
+def _follow_on(given: dict[str, str | None], kind: ActionType) -> FollowOnCreate | None:
+    """Return the follow-on action the options name, or None when they name none."""
+    if all(value is None for value in given.values()):
+        return None
+    missing = [option for option, value in given.items() if value is None]
+    if missing:
+        raise ValidationFailed(
+            i18n.Text("The follow-on action needs %(options)s too.", options=missing),
+            [FieldError(option, i18n.Text("This cannot be left empty.")) for option in missing],
+        )
+    return FollowOnCreate(
+        type=kind,
+        title=given["--follow-on-title"],
+        action=given["--follow-on-action"],
+        owner=given["--follow-on-owner"],
+        due_on=_date(given["--follow-on-due"], "--follow-on-due"),
+    )
+
+
+def _move_action(
+    number: str,
+    to: ActionStatus,
+    *,
+    as_user: str | None,
+    if_match: int | None,
+    reason: str | None = None,
+    note: str | None = None,
+    evidence: str | None = None,
+    follow_on: dict[str, str | None] | None = None,
+    follow_on_type: ActionType = ActionType.corrective,
+) -> None:
+    with unit_of_work() as session:
+        actor = actor_for(session, as_user)
+        a = _action_by_number(session, actor, number)
+        a = actions.transition(
+            session,
+            actor=actor,
+            action_id=a.id,
+            data=ActionTransition(
+                to=to,
+                reason=reason,
+                completion_note=note,
+                evidence=evidence,
+                follow_on=_follow_on(follow_on, follow_on_type) if follow_on else None,
+            ),
+            if_match=a.version if if_match is None else if_match,
+        )
+        moved = (a.number, a.status.value, a.version)
+    _moved(*moved)
+
+
+@actions_app.command("start")
+def actions_start(
+    number: Annotated[str, typer.Argument(help="e.g. CA-2026-0001")],
+    reason: ReasonOption = None,
+    if_match: IfMatchOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Start a planned action (its owner or a quality lead)."""
+    _move_action(
+        number, ActionStatus.in_progress, reason=reason, if_match=if_match, as_user=as_user
+    )
+
+
+@actions_app.command("done")
+def actions_done(
+    number: Annotated[str, typer.Argument(help="e.g. CA-2026-0001")],
+    note: NoteOption = None,
+    reason: ReasonOption = None,
+    if_match: IfMatchOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Report an action carried out, with a note of what was done."""
+    _move_action(
+        number, ActionStatus.done, note=note, reason=reason, if_match=if_match, as_user=as_user
+    )
+
+
+@actions_app.command("verify")
+def actions_verify(
+    number: Annotated[str, typer.Argument(help="e.g. CA-2026-0001")],
+    evidence: EvidenceOption = None,
+    reason: ReasonOption = None,
+    if_match: IfMatchOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Verify a done action effective, with evidence, and sign it (never by its owner)."""
+    _move_action(
+        number,
+        ActionStatus.verified_effective,
+        evidence=evidence,
+        reason=reason,
+        if_match=if_match,
+        as_user=as_user,
+    )
+
+
+@actions_app.command("ineffective")
+def actions_ineffective(
+    number: Annotated[str, typer.Argument(help="e.g. CA-2026-0001")],
+    evidence: EvidenceOption = None,
+    follow_on_title: Annotated[
+        str | None, typer.Option(help="The follow-on action that takes over: its title.")
+    ] = None,
+    follow_on_action: Annotated[
+        str | None, typer.Option(help="The follow-on action: what is to be done.")
+    ] = None,
+    follow_on_owner: Annotated[
+        str | None, typer.Option(help="The follow-on action: its owner's user name.")
+    ] = None,
+    follow_on_due: Annotated[
+        str | None, typer.Option(help="The follow-on action: due, YYYY-MM-DD.")
+    ] = None,
+    follow_on_type: Annotated[
+        ActionType, typer.Option(help="The follow-on action: its type.")
+    ] = ActionType.corrective,
+    reason: ReasonOption = None,
+    if_match: IfMatchOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Find a done action ineffective, with evidence, and name the follow-on that takes over."""
+    follow_on = {
+        "--follow-on-title": follow_on_title,
+        "--follow-on-action": follow_on_action,
+        "--follow-on-owner": follow_on_owner,
+        "--follow-on-due": follow_on_due,
+    }
+    _move_action(
+        number,
+        ActionStatus.ineffective,
+        evidence=evidence,
+        reason=reason,
+        follow_on=follow_on,
+        follow_on_type=follow_on_type,
+        if_match=if_match,
+        as_user=as_user,
+    )
