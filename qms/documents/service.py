@@ -32,8 +32,6 @@ from qms.documents.base import (
     or_none,
     people,
     person,
-    signature_headers,
-    signature_rows,
     signed_headers,
     signed_rows,
     table_or_none,
@@ -381,7 +379,8 @@ def master_list(session: Session, actor: Actor, as_of: datetime, language: str) 
         get_settings().organisation, title, "ML-PR", as_of, as_of, data_hash(rows), language
     )
     doc = HouseDocument(issue)
-    doc.table(
+    table_or_none(
+        doc,
         [
             translate("Code", language),
             translate("Title", language),
@@ -392,6 +391,7 @@ def master_list(session: Session, actor: Actor, as_of: datetime, language: str) 
             translate("Next review", language),
         ],
         rows,
+        language,
     )
     return Draft("master-list", title, "ML-PR", doc.to_bytes(), issue.data_sha256)
 
@@ -423,7 +423,11 @@ def procedure_document(
         ]
         for v in procedure.versions
     ]
-    signed = signature_rows(session, "procedure_version", version.id, language)
+    signed = signed_rows(
+        session,
+        [("procedure_version", version.id, f"{procedure.code} v{version.number}")],
+        language,
+    )
     data = {"sha": version.content_sha256, "history": history, "signatures": signed}
     issue = Issue(
         get_settings().organisation,
@@ -442,8 +446,14 @@ def procedure_document(
             (issue.label("version"), str(version.number)),
             (issue.label("status"), label(version.status, language)),
             (issue.label("owner"), label(version.owner_role, language)),
-            (issue.label("approver"), person(names, version.approved_by)),
-            (issue.label("effective"), day(version.effective_from, language)),
+            (
+                issue.label("approver"),
+                person(names, version.approved_by) or translate("Not yet approved", language),
+            ),
+            (
+                issue.label("effective"),
+                day(version.effective_from, language) or translate("Not in force", language),
+            ),
         ]
     )
     markdown.render(doc, version.content)
@@ -460,7 +470,7 @@ def procedure_document(
         history,
     )
     doc.heading(translate("Signatures", language))
-    doc.table(signature_headers(language), signed)
+    table_or_none(doc, signed_headers(language), signed, language)
     return Draft("procedure", version.title, procedure.code, doc.to_bytes(), issue.data_sha256)
 
 
