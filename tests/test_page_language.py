@@ -14,8 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from qms.accounts import web as web_accounts
+from qms.audit.models import AuditEvent
+from qms.i18n.values import VALUES
 from qms.permissions import Role
 from tests import test_document_language as documents
 from tests.conftest import make_client
@@ -154,3 +157,18 @@ def test_the_walk_would_see_a_page_left_in_english() -> None:
     text = "Log a deviation · Severity · Corrective actions · status action_required"
     assert [m for m in english if m in text]
     assert [c for c in _coded_values() if re.search(rf"\b{re.escape(c)}\b", text)]
+
+
+def test_every_field_an_event_changes_has_its_label(demo: tuple[Any, list[str]]) -> None:
+    """A timeline and the audit trail name each changed field by its label: every key of every
+    event's changes in the demo has one (and its translation, by the catalogue tests)."""
+    database, _ = demo
+    with database.unit_of_work(write=False) as session:
+        keys = {
+            key: event
+            for event, changes in session.execute(select(AuditEvent.action, AuditEvent.changes))
+            if isinstance(changes, dict)
+            for key in changes
+        }
+    assert len(keys) > 50
+    assert {key: event for key, event in keys.items() if key not in VALUES} == {}

@@ -367,12 +367,13 @@ class Refusal:
     rows: list[FieldError] = field(default_factory=list)
     # Every field's problem as (the field's label, why), listed above the form: a refusal about a
     # field the form does not show is never lost.
-    problems: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def _problem(name: str, message: str, lang: str) -> tuple[str, str]:
+def _problem(name: str, message: str, lang: str) -> tuple[str, str, str]:
+    """A field's problem for the list above a form: its label, why, and the field it links to."""
     shown = i18n.field_label(name, lang)
-    return (shown[:1].upper() + shown[1:], message)
+    return (shown[:1].upper() + shown[1:], message, name.split("[")[0].split(".")[-1])
 
 
 def _refusal(exc: Exception, lang: str = i18n.DEFAULT_LANGUAGE) -> Refusal:

@@ -327,6 +327,7 @@ def _retention(
         return {
             "report": retention.report(session, actor=page.actor, as_of=today()),
             "decisions": retention.decisions(session, actor=page.actor)[:50],
+            "people": accounts.display_names(session),
         }
 
     return render(
