@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 
 from qms.accounts import service as accounts
+from qms.actions.models import ActionStatus
 from qms.demo import load
+from qms.deviations.models import DeviationStatus
 from qms.permissions import Role
 from tests.conftest import make_client
-from tests.factories import ADMIN, auth, make_deviation, make_programme, make_token
+from tests.factories import (
+    ADMIN,
+    auth,
+    make_action,
+    make_deviation,
+    make_programme,
+    make_token,
+    make_user,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +34,8 @@ def demo_client(new_database):
     return make_client(database), auth(token)
 
 
-def _rows(client, headers, as_of: str) -> dict[str, dict[str, Any]]:
-    r = client.get(f"/api/v1/programmes/1/indicators?as_of={as_of}", headers=headers)
+def _rows(client, headers, as_of: str, programme_id: int = 1) -> dict[str, dict[str, Any]]:
+    r = client.get(f"/api/v1/programmes/{programme_id}/indicators?as_of={as_of}", headers=headers)
     assert r.status_code == 200, r.text
     return {row["code"]: row for row in r.json()["rows"]}
 
@@ -60,14 +71,118 @@ class TestGroundTruth:
             "STUDENTS-M": (50, 55),
             "CLUSTERS": (5, 1),
         }
-        assert rows["STUDENTS-F"]["status"] == "met"
-        assert rows["CLUSTERS"]["status"] == "below_plan"
+        # Entered for 2012-2014: shown, but not rated for 2026 (stale).
+        assert {r["status"] for r in rows.values() if r["computation"] == "entered"} == {"stale"}
+        assert "2026" in rows["STUDENTS-F"]["detail"]
+        rated = _rows(client, headers, "2014-06-30")
+        assert rated["STUDENTS-F"]["actual"] == 85
+        assert rated["STUDENTS-F"]["status"] == "met"
+        assert rated["CLUSTERS"]["status"] == "below_plan"
 
     def test_before_the_cohort_ended_there_is_nothing_to_count(self, demo_client) -> None:
         client, headers = demo_client
         rows = _rows(client, headers, "2025-06-01")
         assert rows["COMPLETED"]["status"] == "no_data"
         assert rows["COMPLETED"]["detail"] == "no mentees completed yet"
+
+
+def _define(client, headers, programme_id: int, **body: Any) -> int:
+    r = client.post(f"/api/v1/programmes/{programme_id}/indicators", headers=headers, json=body)
+    assert r.status_code == 201, r.text
+    return int(r.json()["rows"][-1]["id"])
+
+
+class TestAsOf:
+    def test_open_deviations_counts_those_detected_and_not_yet_closed_by_the_date(
+        self, client, session
+    ) -> None:
+        lead = auth(make_token(session, Role.quality_lead))
+        programme = make_programme(session)
+        first, second = (make_deviation(session, programme_id=programme.id) for _ in range(2))
+        first.detected_at = datetime(2026, 3, 10, 10, tzinfo=UTC)
+        second.detected_at = datetime(2026, 3, 20, 10, tzinfo=UTC)
+        second.status = DeviationStatus.closed
+        second.closed_at = datetime(2026, 5, 2, 9, tzinfo=UTC)
+        session.flush()
+        _define(
+            client,
+            lead,
+            programme.id,
+            code="OPEN-DEV",
+            name="Open deviations",
+            unit="count",
+            computation="open_deviations",
+            planned=0,
+            direction="lower_is_better",
+            threshold=1,
+        )
+        expected = {
+            "2025-06-30": (0, "met"),
+            "2026-03-15": (1, "below_plan"),
+            "2026-04-30": (2, "breach"),
+            "2026-05-02": (1, "below_plan"),
+        }
+        for as_of, (count, status) in expected.items():
+            row = _rows(client, lead, as_of, programme.id)["OPEN-DEV"]
+            assert (row["actual"], row["status"]) == (count, status), as_of
+
+    def test_overdue_and_on_time_actions_as_they_stood_on_the_date(self, client, session) -> None:
+        lead = auth(make_token(session, Role.quality_lead))
+        programme = make_programme(session)
+        deviation = make_deviation(session, programme_id=programme.id)
+        action = make_action(session, [deviation], make_user(session, Role.coordinator))
+        due = action.due_on
+        # Done ten days late.
+        action.status = ActionStatus.done
+        action.done_at = datetime.combine(due + timedelta(days=10), time(12), tzinfo=UTC)
+        session.flush()
+        for code, computation in (("LATE", "overdue_actions"), ("ON-TIME", "on_time_capa_closure")):
+            _define(
+                client,
+                lead,
+                programme.id,
+                code=code,
+                name=code,
+                unit="count",
+                computation=computation,
+                planned=0,
+                direction="lower_is_better",
+            )
+        before = _rows(client, lead, (date.today() - timedelta(days=1)).isoformat(), programme.id)
+        assert before["LATE"]["actual"] == 0
+        late = _rows(client, lead, (due + timedelta(days=5)).isoformat(), programme.id)
+        assert late["LATE"]["actual"] == 1
+        assert late["ON-TIME"]["status"] == "no_data"
+        after = _rows(client, lead, (due + timedelta(days=11)).isoformat(), programme.id)
+        assert after["LATE"]["actual"] == 0
+        assert (after["ON-TIME"]["numerator"], after["ON-TIME"]["denominator"]) == (0, 1)
+
+    def test_a_value_entered_for_another_period_is_stale(self, client, session) -> None:
+        lead = auth(make_token(session, Role.quality_lead))
+        programme = make_programme(session)
+        indicator_id = _define(
+            client,
+            lead,
+            programme.id,
+            code="INQUIRIES",
+            name="Inquiries",
+            unit="count",
+            computation="entered",
+            planned=12,
+            threshold=4,
+        )
+        value = {"period_start": "2025-01-01", "period_end": "2025-12-31", "value": 2}
+        r = client.post(f"/api/v1/indicators/{indicator_id}/values", headers=lead, json=value)
+        assert r.status_code == 201, r.text
+        assert _rows(client, lead, "2024-12-31", programme.id)["INQUIRIES"]["status"] == "no_data"
+        assert _rows(client, lead, "2025-06-30", programme.id)["INQUIRIES"]["status"] == "breach"
+        stale = _rows(client, lead, "2026-06-30", programme.id)["INQUIRIES"]
+        assert (stale["actual"], stale["status"]) == (2, "stale")
+        assert "2026" in stale["detail"]
+        # Not rated, so no rule finding either.
+        run = client.post("/api/v1/checks/run", headers=lead, json={"on": "2026-06-30"})
+        assert run.status_code == 200, run.text
+        assert not [f for f in run.json()["opened"] if f["rule"] == "indicator"]
 
 
 class TestDefinitionsAndBreaches:

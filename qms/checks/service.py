@@ -60,7 +60,7 @@ def _indicators(session: Session, actor: Actor, on: date) -> Iterator[Finding]:
     for programme in session.scalars(stmt):
         for definition in indicators.definitions(session, programme.id):
             figure = indicators.compute(session, programme, definition, on)
-            if indicators.status_of(definition, figure.value) == "breach":
+            if indicators.status_of(definition, figure.value, stale=figure.stale) == "breach":
                 yield Finding(
                     key=f"indicator:{programme.code}:{definition.code}",
                     rule="indicator",

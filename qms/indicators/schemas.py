@@ -62,7 +62,9 @@ class IndicatorRow(BaseModel):
     detail: str
     direction: Direction
     threshold: float | None
-    status: Literal["met", "below_plan", "breach", "no_data"]
+    status: Literal["met", "below_plan", "breach", "no_data", "stale"] = Field(
+        description="stale: a value entered for a period that ends before the date, not rated"
+    )
 
 
 class IndicatorTable(BaseModel):

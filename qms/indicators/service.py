@@ -10,7 +10,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qms.actions.models import ActionStatus, CorrectiveAction
+from qms.actions.models import CorrectiveAction
 from qms.audit.service import created, record_event
 from qms.db import utcnow
 from qms.deviations.models import Deviation, DeviationStatus, deviation_action
@@ -46,6 +46,8 @@ class Figure:
     denominator: float | None = None
     text: str = ""
     values: dict[str, int | float | date] = field(default_factory=dict)
+    # An entered value for a period that does not cover the date: shown, not rated.
+    stale: bool = False
 
     @property
     def detail(self) -> str:
@@ -150,18 +152,29 @@ def compute(
     """Compute one indicator of a programme as of a date."""
     c = definition.computation
     if c is Computation.entered:
+        # The value of the period that covers the date; else the last one before it, stale.
         value = session.scalars(
             select(IndicatorValue)
-            .where(IndicatorValue.indicator_id == definition.id, IndicatorValue.period_end <= as_of)
+            .where(
+                IndicatorValue.indicator_id == definition.id,
+                IndicatorValue.period_start <= as_of,
+            )
             .order_by(IndicatorValue.period_end.desc())
         ).first()
         if value is None:
             return Figure(None, text=N_("no value entered"))
-        return Figure(
-            value.value,
-            text=N_("entered for %(start)s to %(end)s"),
-            values={"start": value.period_start, "end": value.period_end},
-        )
+        period: dict[str, int | float | date] = {
+            "start": value.period_start,
+            "end": value.period_end,
+        }
+        if value.period_end < as_of:
+            return Figure(
+                value.value,
+                text=N_("entered for %(start)s to %(end)s, a period that ends before %(as_of)s"),
+                values={**period, "as_of": as_of},
+                stale=True,
+            )
+        return Figure(value.value, text=N_("entered for %(start)s to %(end)s"), values=period)
     if c in (
         Computation.completion_rate,
         Computation.occupation_rate,
@@ -224,16 +237,19 @@ def compute(
         )
     deviations = select(Deviation.id).where(Deviation.programme_id == programme.id)
     if c is Computation.open_deviations:
-        n = (
-            session.scalar(
-                select(func.count())
-                .select_from(Deviation)
-                .where(
-                    Deviation.programme_id == programme.id,
-                    Deviation.status != DeviationStatus.closed,
-                )
+        # Detected by the end of the date and not closed by then.
+        detected = session.scalars(
+            select(Deviation).where(Deviation.programme_id == programme.id)
+        ).all()
+        n = sum(
+            1
+            for d in detected
+            if d.detected_at.date() <= as_of
+            and not (
+                d.status is DeviationStatus.closed
+                and d.closed_at is not None
+                and d.closed_at.date() <= as_of
             )
-            or 0
         )
         return Figure(n, n, None, N_("%(count)s open"), {"count": n})
     actions = list(
@@ -248,10 +264,13 @@ def compute(
         )
     )
     if c is Computation.overdue_actions:
+        # Planned by the date, due before it, and not done by then.
         late = [
             a
             for a in actions
-            if a.status in (ActionStatus.planned, ActionStatus.in_progress) and a.due_on < as_of
+            if a.created_at.date() <= as_of
+            and a.due_on < as_of
+            and (a.done_at is None or a.done_at.date() > as_of)
         ]
         return Figure(len(late), len(late), None, N_("%(count)s overdue"), {"count": len(late)})
     done = [a for a in actions if a.done_at is not None and a.done_at.date() <= as_of]
@@ -260,11 +279,13 @@ def compute(
 
 
 def status_of(
-    definition: IndicatorDefinition, value: float | None
-) -> Literal["met", "below_plan", "breach", "no_data"]:
+    definition: IndicatorDefinition, value: float | None, *, stale: bool = False
+) -> Literal["met", "below_plan", "breach", "no_data", "stale"]:
     """Say whether the actual meets the plan, falls below it, or breaches the threshold."""
     if value is None:
         return "no_data"
+    if stale:
+        return "stale"
     higher = definition.direction is Direction.higher_is_better
     if definition.threshold is not None and (
         value < definition.threshold if higher else value > definition.threshold
@@ -316,7 +337,7 @@ def table_with_figures(
                 detail=figure.detail,
                 direction=d.direction,
                 threshold=d.threshold,
-                status=status_of(d, figure.value),
+                status=status_of(d, figure.value, stale=figure.stale),
             )
         )
     found = IndicatorTable(
