@@ -211,7 +211,7 @@ class TestQualityReport:
         assert women[2:5] == ["count", "600", ""]
         assert women[5].startswith("no value for the period (the value entered is for 01/04/2012")
         assert women[6] == "no data"
-        assert indicators["OCCUPIED"][2:5] == ["percent", "75 %", "91.7 %"]
+        assert indicators["OCCUPIED"][2:5] == ["percent", "75%", "91.7%"]
         assert indicators["SATISFACTION"][2] == "score of 1 to 5"
         assert indicators["SATISFACTION"][4] == "4.08 of 5"
 

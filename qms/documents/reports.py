@@ -210,7 +210,7 @@ def follow_up_report(
 
 
 # The unit a figure is read in, beside the figure: a per cent sign, or the scale of a score.
-PERCENT = N_("%(value)s %%")
+PERCENT = N_("%(value)s%%")
 SCORE_OF = N_("%(value)s of %(max)s")
 NO_VALUE_FOR_PERIOD = N_("no value for the period (the value entered is for %(start)s to %(end)s)")
 
