@@ -15,6 +15,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QMS_", extra="ignore")
 
     database_url: str = "sqlite:///./qms.db"
+    # The organisation named on every document (the programme's organiser on a programme's own).
     organisation: str = "Mentor programme organisation"
     sqlite_busy_timeout_ms: int = 30_000
     log_sql: bool = False

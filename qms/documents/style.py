@@ -278,7 +278,7 @@ class HouseDocument:
         properties.author = xml_text(self.organisation)
         properties.created = properties.modified = issue.as_of.replace(tzinfo=None)
         properties.revision = 1
-        self.doc.add_heading(xml_text(issue.title), level=0)
+        write(self.doc.add_heading("", level=0), issue.title)
         self._identification()
 
     @property
@@ -458,6 +458,8 @@ class HouseDocument:
             _repeat_header(add(headers, bold=True, first_bold=False))
         for values in rows:
             _no_split(add(values, bold=False, first_bold=labels))
+        # A little space after: two tables one after the other would otherwise run together.
+        self.doc.add_paragraph().paragraph_format.space_after = Pt(0)
         return table
 
     def to_bytes(self) -> bytes:
@@ -485,7 +487,7 @@ class HouseDocument:
 
 # Calibri's advance widths in em (a close average by kind of character), 10 pt, and the cell's
 # own margins (0.19 cm each side in Word and LibreOffice) with a little room to spare.
-_NARROW = frozenset("ijlt.,:;'|!()[]/ fI")
+_NARROW = frozenset("ijlt.,:;'|!()[] fI")
 _WIDE = frozenset("mwMW%@")
 _EM_CM = 10 * 2.54 / 72
 _PADDING_CM = 0.42
@@ -505,13 +507,15 @@ def text_cm(text: str, *, bold: bool = False) -> float:
             em += 0.507
         elif ch in _NARROW:
             em += 0.26
+        elif ch == "/":
+            em += 0.39
         elif ch in _WIDE:
             em += 0.82
         elif ch.isupper():
             em += 0.6
         else:
             em += 0.5
-    return em * _EM_CM * (1.07 if bold else 1.0)
+    return em * _EM_CM * (1.07 if bold else 1.0) * 1.04
 
 
 def _atomic(text: str) -> bool:
@@ -602,7 +606,14 @@ def _widths(
             grow, total = want, sum(want)
         cm = [w + spare * g / total for w, g in zip(want, grow, strict=True)]
     elif sum(need) >= room:
-        cm = [n * room / sum(need) for n in need]
+        # Too many columns for the line: the codes and dates keep their width (they may not
+        # break), and the text columns share what is left.
+        fixed = sum(n for n, a in zip(need, atomic, strict=True) if a)
+        free = sum(n for n, a in zip(need, atomic, strict=True) if not a)
+        if fixed < room * 0.7 and free:
+            cm = [n if a else n * (room - fixed) / free for n, a in zip(need, atomic, strict=True)]
+        else:
+            cm = [n * room / sum(need) for n in need]
     else:
         # The text columns share what the codes and dates leave, by how much text they hold
         # (beyond their longest word), and never more than they would take on one line.
