@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qms.actions.models import ActionStatus, CorrectiveAction
@@ -80,11 +80,13 @@ class _Tally:
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
         self.records: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
 
-    def add(self, kind: str, refs: list[str], records: Sequence[str]) -> None:
-        if not records:
+    def add(self, kind: str, refs: list[str], records: Sequence[str], n: int | None = None) -> None:
+        """Count n records (by default one per name) of a kind, named as given."""
+        n = len(records) if n is None else n
+        if n <= 0:
             return
         for ref in with_ancestors([*EVIDENCE_OF.get(kind, ()), *refs]):
-            self.counts[ref][kind] += len(records)
+            self.counts[ref][kind] += n
             self.records[ref][kind].extend(records)
 
 
@@ -108,36 +110,34 @@ def coverage(
     lo, hi = bounds(period_start, period_end)
     tally = _Tally()
 
-    # Each record by what a reader finds it by: a number, a code, a pair's code and a day.
-    for code, held_on, refs, clarified in session.execute(
+    # Each record by what a reader finds it by: a number or a code; a pair's follow-up (it has
+    # one) by the pair's code; many records of one pair or participant by its code, once.
+    for code, refs, clarified in session.execute(
         within_programme(
-            select(
-                Pair.code, FollowUp.held_on, FollowUp.requirements, FollowUp.expectations_clarified
-            ).join(Pair, Pair.id == FollowUp.pair_id),
+            select(Pair.code, FollowUp.requirements, FollowUp.expectations_clarified).join(
+                Pair, Pair.id == FollowUp.pair_id
+            ),
             programme_id,
         )
         .where(FollowUp.held_on >= period_start, FollowUp.held_on <= period_end)
-        .order_by(FollowUp.held_on, Pair.code)
+        .order_by(Pair.code, FollowUp.held_on)
     ):
-        shown = f"{code} {held_on.isoformat()}"
-        tally.add(N_("follow-ups held"), list(refs or []), [shown])
+        tally.add(N_("follow-ups held"), list(refs or []), [code])
         if clarified:
-            tally.add(N_("expectations clarified"), [], [shown])
+            tally.add(N_("expectations clarified"), [], [code])
     meetings = (
-        select(Pair.code, Meeting.held_on)
+        select(Pair.code, func.count(Meeting.id))
         .join(Pair, Pair.id == Meeting.pair_id)
         .where(Meeting.held_on >= period_start, Meeting.held_on <= period_end)
-        .order_by(Meeting.held_on, Pair.code)
+        .group_by(Pair.code)
+        .order_by(Pair.code)
     )
     if programme_id is not None:
         meetings = meetings.join(Cohort, Cohort.id == Pair.cohort_id).where(
             Cohort.programme_id == programme_id
         )
-    tally.add(
-        N_("meetings recorded"),
-        [],
-        [f"{code} {held_on.isoformat()}" for code, held_on in session.execute(meetings)],
-    )
+    held = session.execute(meetings).all()
+    tally.add(N_("meetings recorded"), [], [code for code, _ in held], sum(n for _, n in held))
     tally.add(
         N_("pairs matched"),
         [],
@@ -214,7 +214,7 @@ def coverage(
     tally.add(N_("programmes with a stated purpose"), [], list(session.scalars(stated)))
     tally.add(N_("indicators with a planned value"), [], list(session.scalars(planned)))
     answers = (
-        select(Instrument.code, Participant.code)
+        select(Instrument.code, Participant.code, func.count(EvaluationResponse.id))
         .select_from(EvaluationResponse)
         .join(Question, Question.id == EvaluationResponse.question_id)
         .join(Instrument, Instrument.id == Question.instrument_id)
@@ -224,14 +224,18 @@ def coverage(
             EvaluationResponse.submitted_on >= period_start,
             EvaluationResponse.submitted_on <= period_end,
         )
-        .order_by(EvaluationResponse.id)
+        .group_by(Instrument.code, Participant.code)
+        .order_by(Instrument.code, Participant.code)
     )
     if programme_id is not None:
         answers = answers.where(Cohort.programme_id == programme_id)
+    # The answers by who gave them to which instrument: FINAL P-0001.
+    given = session.execute(answers).all()
     tally.add(
         N_("evaluation answers"),
         [],
-        [f"{instrument} {code}" for instrument, code in session.execute(answers)],
+        [f"{instrument} {code}" for instrument, code, _ in given],
+        sum(n for _, _, n in given),
     )
 
     audits = select(InternalAudit).where(

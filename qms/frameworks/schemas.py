@@ -40,8 +40,10 @@ class EvidenceCount(BaseModel):
     count: int
     records: list[str] = Field(
         default_factory=list,
-        description="The records counted, by number or code (a pair's follow-ups and meetings "
-        "by the pair's code and the day; issued documents by #issue number)",
+        description="The records counted, by number or code: deviations, actions, audits and "
+        "reviews by number; pairs, participants and indicators by code; follow-ups and meetings "
+        "by their pair's code and evaluation answers by instrument and participant (once "
+        "each); issued documents by #issue number",
     )
 
 
