@@ -580,3 +580,42 @@ def _first_number(qms) -> str:
     """Return the number of the first deviation the demo logged."""
     listed = qms("--language", "en", "deviations", "list", "--limit", "200").stdout
     return sorted(re.findall(r"DEV-\d{4}-\d{4}", listed))[0]
+
+
+class TestCheckClearedFinding:
+    def test_a_cleared_indicator_finding_is_shown_with_its_value_now(self, qms, fresh_db) -> None:
+        from qms.indicators import service as indicators
+        from qms.indicators.schemas import IndicatorCreate, IndicatorValueCreate
+        from tests.factories import ADMIN, make_programme
+
+        with fresh_db.unit_of_work() as session:
+            programme = make_programme(session)
+            definition = indicators.define(
+                session,
+                actor=ADMIN,
+                programme_id=programme.id,
+                data=IndicatorCreate(
+                    code="INQUIRIES",
+                    name="Inquiries",
+                    unit="count",
+                    computation="entered",
+                    planned=12,
+                    threshold=4,
+                ),
+            )
+            for start, end, value in (
+                (date(2025, 1, 1), date(2025, 6, 30), 2),
+                (date(2025, 7, 1), date(2025, 12, 31), 7),
+            ):
+                indicators.enter_value(
+                    session,
+                    actor=ADMIN,
+                    indicator_id=definition.id,
+                    data=IndicatorValueCreate(period_start=start, period_end=end, value=value),
+                )
+        found = qms("check", "--on", "2025-06-30").stdout
+        assert "Inquiries: 2.0" in found
+        cleared = qms("--language", "nb", "check", "--on", "2025-12-31").stdout
+        assert "Inquiries: 2.0" not in cleared
+        assert "Inquiries" in cleared
+        assert "31.12.2025" in cleared  # the value as of the date, said in the language

@@ -195,6 +195,10 @@ class TestRules:
         cleared = client.post("/api/v1/checks/run", headers=lead, json={}).json()
         assert [f["key"] for f in cleared["cleared"]] == [key]
         assert cleared["opened"] == []
+        # Said as it is now, not as it was found.
+        [now] = cleared["cleared"]
+        assert "against a minimum" not in now["detail"]
+        assert f"{pair.code} keeps the meeting rule for {month:%Y-%m}" in now["detail"]
 
     def test_an_overdue_follow_up_opens_a_deviation_until_it_is_held(
         self, client, session, lead, cohort, pair
@@ -215,6 +219,8 @@ class TestRules:
         run = client.post("/api/v1/checks/run", headers=lead, json={}).json()
         assert [f["rule"] for f in run["cleared"]] == ["follow_up_overdue"]
         assert run["opened"] == []
+        assert "has not been held" not in run["cleared"][0]["detail"]
+        assert "no longer overdue" in run["cleared"][0]["detail"]
 
     def test_auditors_do_not_run_checks(self, client, session, pair):
         r = client.post(

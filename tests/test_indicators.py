@@ -185,6 +185,44 @@ class TestAsOf:
         assert not [f for f in run.json()["opened"] if f["rule"] == "indicator"]
 
 
+class TestClearedFinding:
+    def test_a_cleared_indicator_finding_shows_the_value_now(self, client, session) -> None:
+        lead = auth(make_token(session, Role.quality_lead))
+        programme = make_programme(session)
+        indicator_id = _define(
+            client,
+            lead,
+            programme.id,
+            code="INQUIRIES",
+            name="Inquiries",
+            unit="count",
+            computation="entered",
+            planned=12,
+            threshold=4,
+        )
+        for start, end, value in (
+            ("2025-01-01", "2025-06-30", 2),
+            ("2025-07-01", "2025-12-31", 7),
+        ):
+            r = client.post(
+                f"/api/v1/indicators/{indicator_id}/values",
+                headers=lead,
+                json={"period_start": start, "period_end": end, "value": value},
+            )
+            assert r.status_code == 201, r.text
+        run = client.post("/api/v1/checks/run", headers=lead, json={"on": "2025-06-30"}).json()
+        [found] = [f for f in run["opened"] if f["rule"] == "indicator"]
+        assert "Inquiries: 2.0" in found["detail"]
+        run = client.post("/api/v1/checks/run", headers=lead, json={"on": "2025-12-31"}).json()
+        [cleared] = [f for f in run["cleared"] if f["rule"] == "indicator"]
+        assert cleared["key"] == found["key"]
+        assert "2.0" not in cleared["detail"]
+        assert cleared["detail"] == (
+            "Inquiries is 7 as of 31/12/2025 (entered for 01/07/2025 to 31/12/2025): "
+            "below plan, against a threshold of 4 and a plan of 12."
+        )
+
+
 class TestDefinitionsAndBreaches:
     def test_a_breach_opens_one_deviation(self, client, session) -> None:
         lead = auth(make_token(session, Role.quality_lead))

@@ -30,7 +30,7 @@ from qms.deviations.models import Deviation
 from qms.deviations.schemas import DeviationCreate
 from qms.errors import FieldError, ValidationFailed
 from qms.followups.models import FollowUp, FollowUpOutcome
-from qms.i18n import Text
+from qms.i18n import DEFAULT_LANGUAGE, Code, Text
 from qms.indicators import service as indicators
 from qms.pairs import service as pairs
 from qms.pairs.models import Pair
@@ -164,20 +164,98 @@ def _follow_ups(session: Session, pair_list: list[Pair], on: date) -> Iterator[F
             )
 
 
-def _read(finding: RuleFinding, session: Session) -> FindingRead:
+def _read(finding: RuleFinding, session: Session, detail: str | None = None) -> FindingRead:
     pair = session.get(Pair, finding.pair_id) if finding.pair_id else None
     deviation = session.get(Deviation, finding.deviation_id)
     return FindingRead(
         key=finding.key,
         rule=finding.rule,
         pair_code=pair.code if pair else None,
-        detail=finding.detail,
+        detail=finding.detail if detail is None else detail,
         deviation_number=deviation.number if deviation else "",
     )
 
 
-def run(session: Session, *, actor: Actor, on: date | None = None) -> CheckResult:
-    """Evaluate the rules as of a date; open a deviation for each new finding."""
+def _indicator_now(session: Session, key: str, on: date) -> Text:
+    _, programme_code, code = key.split(":", 2)
+    programme = session.scalars(select(Programme).where(Programme.code == programme_code)).first()
+    definition = next(
+        (d for d in indicators.definitions(session, programme.id) if d.code == code)
+        if programme is not None
+        else iter(()),
+        None,
+    )
+    if programme is None or definition is None:
+        return Text("As of %(on)s the indicator %(code)s is no longer defined.", on=on, code=code)
+    figure = indicators.compute(session, programme, definition, on)
+    detail = Text(figure.text, **figure.values)
+    if figure.value is None:
+        return Text(
+            "%(name)s has no value as of %(on)s (%(detail)s).",
+            name=definition.name,
+            on=on,
+            detail=detail,
+        )
+    status = Code(indicators.status_of(definition, figure.value, stale=figure.stale))
+    if definition.threshold is None:
+        return Text(
+            "%(name)s is %(value)s as of %(on)s (%(detail)s): %(status)s, against a plan of "
+            "%(planned)s.",
+            name=definition.name,
+            value=float(figure.value),
+            on=on,
+            detail=detail,
+            status=status,
+            planned=float(definition.planned),
+        )
+    return Text(
+        "%(name)s is %(value)s as of %(on)s (%(detail)s): %(status)s, against a threshold of "
+        "%(threshold)s and a plan of %(planned)s.",
+        name=definition.name,
+        value=float(figure.value),
+        on=on,
+        detail=detail,
+        status=status,
+        threshold=float(definition.threshold),
+        planned=float(definition.planned),
+    )
+
+
+def now_found(session: Session, row: RuleFinding, on: date) -> Text:
+    """Say what the rule of a cleared finding finds as of the date, instead of what it found."""
+    if row.rule == "indicator":
+        return _indicator_now(session, row.key, on)
+    pair = session.get(Pair, row.pair_id) if row.pair_id else None
+    code = pair.code if pair else row.key.split(":")[1]
+    if row.rule == "meeting_rule":
+        return Text(
+            "As of %(on)s %(pair)s keeps the meeting rule for %(month)s.",
+            on=on,
+            pair=code,
+            month=row.key.rsplit(":", 1)[1],
+        )
+    if row.rule == "at_risk_undecided":
+        return Text(
+            "As of %(on)s a decision or a deviation is on record for %(pair)s at risk.",
+            on=on,
+            pair=code,
+        )
+    return Text(
+        "As of %(on)s the mid-programme follow-up of %(pair)s is no longer overdue: scheduled, "
+        "held, or the pair has ended.",
+        on=on,
+        pair=code,
+    )
+
+
+def run(
+    session: Session, *, actor: Actor, on: date | None = None, language: str = DEFAULT_LANGUAGE
+) -> CheckResult:
+    """Evaluate the rules as of a date; open a deviation for each new finding.
+
+    A cleared finding is said as its rule finds it now (an indicator's value as of the date), in
+    the language given.
+    """
     require(actor, Action.check_run)
     require(actor, Action.deviation_log)
     on = on or pairs.today()
@@ -276,7 +354,7 @@ def run(session: Session, *, actor: Actor, on: date | None = None) -> CheckResul
                 changes={"cleared_on": {"old": None, "new": on.isoformat()}},
                 reason=f"no longer found by the rule check of {on}",
             )
-            cleared.append(_read(row, session))
+            cleared.append(_read(row, session, now_found(session, row, on).in_language(language)))
     record_event(
         session,
         actor=actor,

@@ -54,6 +54,11 @@ def use_language(language: str | None) -> None:
     _language[0] = language or environment_language()
 
 
+def language() -> str:
+    """Return the language the command prints in."""
+    return _language[0]
+
+
 def t(text: str) -> str:
     """Translate a text of the command line."""
     return i18n.translate(text, _language[0])

@@ -14,7 +14,17 @@ from rich.text import Text as Styled
 
 from qms import i18n
 from qms.checks import service as checks
-from qms.cli.common import AsOption, actor_for, err, out, shown, shown_day, t, unit_of_work
+from qms.cli.common import (
+    AsOption,
+    actor_for,
+    err,
+    language,
+    out,
+    shown,
+    shown_day,
+    t,
+    unit_of_work,
+)
 from qms.errors import FieldError, ValidationFailed
 from qms.pairs import service as pairs
 from qms.pairs.schemas import MeetingBulk
@@ -123,7 +133,9 @@ def check(
                 i18n.Text("%(value)s is not a date.", value=on),
                 [FieldError("on", i18n.Text("Enter the date as YYYY-MM-DD."))],
             ) from None
-        result = checks.run(session, actor=actor_for(session, as_user), on=when)
+        result = checks.run(
+            session, actor=actor_for(session, as_user), on=when, language=language()
+        )
     table = Table(
         Column(t("Finding"), no_wrap=True),
         t("Deviation"),
