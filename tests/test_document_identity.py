@@ -191,7 +191,8 @@ class TestTables:
         doc.heading("Actions")
         doc.table(["Number", "Title"], [["CA-1", "one"], ["CA-2", "two"], ["CA-3", "three"]])
         table = doc.doc.tables[0]
-        assert doc.doc.paragraphs[-1].paragraph_format.keep_with_next
+        [heading] = [p for p in doc.doc.paragraphs if p.text == "Actions"]
+        assert heading.paragraph_format.keep_with_next
         assert "w:tblHeader" in table.rows[0]._tr.xml
         kept = ["w:keepNext" in row._tr.xml for row in table.rows]
         assert kept == [True, True, True, False]
