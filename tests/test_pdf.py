@@ -190,7 +190,7 @@ def laid_out(new_database, tmp_path_factory) -> dict[str, Any]:
 
 @pytest.mark.slow(
     reason="issues 14 documents in 3 languages and converts the 42 with LibreOffice in one run, "
-    "then renders their pages as PNG: about 60 s on two cores"
+    "then renders their pages as PNG: about 2 minutes on two cores"
 )
 class TestLaidOut:
     def test_every_page_has_its_footer_issue_and_hash(self, laid_out: dict[str, Any]) -> None:
