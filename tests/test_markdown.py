@@ -358,3 +358,19 @@ def test_a_link_to_a_script_is_no_link_on_the_page_nor_in_the_document(link: str
     assert "<script>" not in html
     doc = Document(io.BytesIO(_document(f"Before {link} after.\n")))
     assert not [r for r in doc.part.rels.values() if r.reltype.endswith("/hyperlink")]
+
+
+def test_a_table_of_headers_only_is_said_as_none_recorded() -> None:
+    """A Markdown table with a header and no rows is no empty grid in Word."""
+    from datetime import UTC, datetime
+
+    from qms.documents import markdown
+    from qms.documents.style import HouseDocument, Issue
+
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    document = HouseDocument(Issue("Org", "T", "C", now, now, "0" * 64, "en"))
+    markdown.render(document, "# T\n\n| Record | Where |\n|---|---|\n\nText after.\n")
+    texts = [p.text for p in document.doc.paragraphs]
+    assert "None recorded" in texts
+    assert "Text after." in texts
+    assert len(document.doc.tables) == 0

@@ -365,8 +365,10 @@ class WordWriter:
         if not rows:
             return
         texts = [[plain(inline.children) for _, inline in row] for row in rows]
-        self.document.table(texts[0], texts[1:], header=bool(header_rows))
-        table = self.doc.tables[-1]
+        table = self.document.table(texts[0], texts[1:], header=bool(header_rows))
+        if table is None:
+            # A table of headers only is said as "None recorded"; there are no cells to fill.
+            return
         for number, (row, cells) in enumerate(zip(table.rows, rows, strict=False)):
             for cell, (align, inline) in zip(row.cells, cells, strict=False):
                 paragraph = cell.paragraphs[0]
