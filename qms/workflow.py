@@ -152,12 +152,20 @@ ACTION = StateMachine(
     states=("planned", "in_progress", "done", "verified_effective", "ineffective"),
     moves=(
         Move("planned", "in_progress", description=N_("work has started")),
-        Move("in_progress", "done", description=N_("the action is carried out")),
+        Move(
+            "in_progress",
+            "done",
+            requires=("completion_note",),
+            description=N_("the action is carried out: a note says what was done"),
+        ),
         Move(
             "done",
             "verified_effective",
             requires=("evidence",),
-            description=N_("checked, with evidence, by someone other than the owner"),
+            description=N_(
+                "checked, with evidence, by someone other than the owner; before the "
+                "effectiveness check date only with the reason to verify early"
+            ),
         ),
         Move(
             "done",

@@ -141,6 +141,78 @@ class TestPermissions:
         assert client.get(f"/api/v1/actions/{action.id}", headers=headers).status_code == status
 
 
+class TestCompletionAndEarlyVerification:
+    def test_done_needs_a_completion_note(self, client, session, lead, owner) -> None:
+        action = make_action(session, [make_deviation(session)], owner)
+        _move(client, lead, action.id, to="in_progress")
+        before = _state(client, session, lead, action.id)
+        r = _move(client, lead, action.id, to="done")
+        assert r.status_code == 422
+        assert [e["field"] for e in r.json()["errors"]] == ["completion_note"]
+        assert _state(client, session, lead, action.id) == before
+        r = _move(client, lead, action.id, to="done", completion_note="Routine in place")
+        assert r.status_code == 200
+        assert r.json()["completion_note"] == "Routine in place"
+
+    def test_verifying_before_the_effectiveness_check_needs_a_reason(
+        self, client, session, lead, owner
+    ) -> None:
+        check_on = date.today() + timedelta(days=200)
+        action = make_action(
+            session, [make_deviation(session)], owner, effectiveness_check_on=check_on
+        )
+        _move(client, lead, action.id, to="in_progress")
+        _move(client, lead, action.id, to="done", completion_note="Routine in place")
+        before = _state(client, session, lead, action.id)
+        r = _move(client, lead, action.id, to="verified_effective", evidence="Logs checked")
+        assert r.status_code == 422
+        assert [e["field"] for e in r.json()["errors"]] == ["reason"]
+        assert check_on.isoformat() in r.json()["detail"] or "effectiveness" in r.json()["detail"]
+        assert _state(client, session, lead, action.id) == before
+        reason = "The programme ends before the check date; the logs already show the effect."
+        r = _move(
+            client, lead, action.id, to="verified_effective", evidence="Logs checked", reason=reason
+        )
+        assert r.status_code == 200, r.text
+        event = session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.entity == "action",
+                AuditEvent.entity_id == str(action.id),
+                AuditEvent.action == "action.transitioned",
+            )
+            .order_by(AuditEvent.seq.desc())
+        ).first()
+        assert event is not None
+        assert event.reason == reason
+
+    def test_found_ineffective_early_needs_no_reason(self, client, session, lead, owner) -> None:
+        action = make_action(
+            session,
+            [make_deviation(session)],
+            owner,
+            effectiveness_check_on=date.today() + timedelta(days=200),
+        )
+        _move(client, lead, action.id, to="in_progress")
+        _move(client, lead, action.id, to="done", completion_note="Routine in place")
+        follow_on = {
+            "type": "preventive",
+            "title": "Meeting plan at kick-off",
+            "action": "Each pair books its first six meetings at the kick-off.",
+            "owner": "coordinator-ola",
+            "due_on": _due(300),
+        }
+        r = _move(
+            client,
+            lead,
+            action.id,
+            to="ineffective",
+            evidence="Two pairs still below",
+            follow_on=follow_on,
+        )
+        assert r.status_code == 200, r.text
+
+
 class TestWorkflow:
     def test_verification_is_by_another_person_with_evidence_and_signed(
         self, client, session, lead
@@ -186,7 +258,7 @@ class TestWorkflow:
         d = make_deviation(session)
         action = make_action(session, [d], owner)
         _move(client, lead, action.id, to="in_progress")
-        _move(client, lead, action.id, to="done")
+        _move(client, lead, action.id, to="done", completion_note="Done")
         r = _move(client, lead, action.id, to="ineffective", evidence="Two pairs still below")
         assert r.status_code == 422
         assert r.json()["errors"][0]["field"] == "follow_on"
@@ -217,7 +289,7 @@ class TestWorkflow:
     ) -> None:
         d = make_deviation(session)
         first = make_action(session, [d], owner)
-        for body in ({"to": "in_progress"}, {"to": "done"}):
+        for body in ({"to": "in_progress"}, {"to": "done", "completion_note": "Done"}):
             _move(client, lead, first.id, **body)
         r = _move(
             client,
@@ -250,7 +322,7 @@ class TestWorkflow:
                 f"{dev_url}/transitions", headers={**lead, "If-Match": version}, json={"to": to}
             )
         assert close().status_code == 409
-        for body in ({"to": "in_progress"}, {"to": "done"}):
+        for body in ({"to": "in_progress"}, {"to": "done", "completion_note": "Done"}):
             _move(client, lead, follow_on_id, **body)
         _move(client, lead, follow_on_id, to="verified_effective", evidence="fixed")
         assert close().status_code == 200
@@ -258,7 +330,7 @@ class TestWorkflow:
     def test_an_illegal_move_names_the_allowed(self, client, session, lead, owner) -> None:
         action = make_action(session, [make_deviation(session)], owner)
         before = _state(client, session, lead, action.id)
-        r = _move(client, lead, action.id, to="done")
+        r = _move(client, lead, action.id, to="done", completion_note="Done")
         assert r.status_code == 409
         assert r.json()["allowed"] == ["in_progress"]
         assert _state(client, session, lead, action.id) == before
@@ -266,7 +338,7 @@ class TestWorkflow:
     def test_a_done_action_can_no_longer_be_edited(self, client, session, lead, owner) -> None:
         action = make_action(session, [make_deviation(session)], owner)
         _move(client, lead, action.id, to="in_progress")
-        _move(client, lead, action.id, to="done")
+        _move(client, lead, action.id, to="done", completion_note="Done")
         before = _state(client, session, lead, action.id)
         version = before[1]
         r = client.patch(
@@ -285,7 +357,7 @@ class TestOverdue:
         done = make_action(session, [d], owner, due_on=date(2025, 2, 1))
         on_time = make_action(session, [d], owner, due_on=date(2099, 1, 1))
         _move(client, lead, done.id, to="in_progress")
-        _move(client, lead, done.id, to="done")
+        _move(client, lead, done.id, to="done", completion_note="Done")
         r = client.get("/api/v1/actions?overdue=true", headers=lead)
         assert [a["id"] for a in r.json()["items"]] == [late.id]
         assert r.json()["items"][0]["overdue"] is True
@@ -332,7 +404,10 @@ class TestOwnersReportProgress:
         owner = session.scalars(select(User).where(User.name == "coordinator-owner")).one()
         action = make_action(session, [make_deviation(session)], owner)
         assert _move(client, owner_headers, action.id, to="in_progress").status_code == 200
-        assert _move(client, owner_headers, action.id, to="done").status_code == 200
+        assert (
+            _move(client, owner_headers, action.id, to="done", completion_note="Done").status_code
+            == 200
+        )
         r = _move(client, owner_headers, action.id, to="verified_effective", evidence="mine")
         assert r.status_code == 403
 

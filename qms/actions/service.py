@@ -384,7 +384,34 @@ def transition(
             )
     check_if_match(current=action.version, if_match=if_match, what="corrective action")
     source, target = action.status.value, data.to.value
-    ACTION.move(source, target, evidence=data.evidence, follow_on=data.follow_on)
+    ACTION.move(
+        source,
+        target,
+        evidence=data.evidence,
+        follow_on=data.follow_on,
+        completion_note=data.completion_note,
+    )
+    check_on = action.effectiveness_check_on
+    if (
+        target == ActionStatus.verified_effective
+        and check_on is not None
+        and deviations.today() < check_on
+        and not data.reason
+    ):
+        raise ValidationFailed(
+            Text(
+                "The effectiveness of %(number)s is to be checked on %(day)s: verify it as "
+                "effective on or after that day, or give the reason to verify it early.",
+                number=action.number,
+                day=check_on,
+            ),
+            [
+                FieldError(
+                    "reason",
+                    Text("Say why the effect can be verified before %(day)s.", day=check_on),
+                )
+            ],
+        )
     before = _snapshot(action)
     now = utcnow()
     if target == ActionStatus.in_progress:

@@ -28,6 +28,7 @@ from qms.actions import service
 from qms.actions.models import ActionStatus, ActionType
 from qms.actions.repository import ActionFilter
 from qms.actions.schemas import ActionTransition
+from qms.deviations import service as deviations
 from qms.permissions import Action
 from qms.workflow import ACTION
 
@@ -124,6 +125,9 @@ def _record(
         values=values or {},
         form_name=form_name,
         moves=moves,
+        early=bool(
+            action.effectiveness_check_on and action.effectiveness_check_on > deviations.today()
+        ),
         options={
             "type": choices(ActionType, page.lang),
             "owner": data["owners"],
