@@ -619,3 +619,41 @@ class TestCheckClearedFinding:
         assert "Inquiries: 2.0" not in cleared
         assert "Inquiries" in cleared
         assert "31.12.2025" in cleared  # the value as of the date, said in the language
+
+
+class TestDatabaseThatIsNotThere:
+    @pytest.fixture
+    def elsewhere(self, tmp_path, monkeypatch):
+        """A folder with no database in it, and the default database URL (./qms.db)."""
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("QMS_DATABASE_URL", raising=False)
+        monkeypatch.setenv("QMS_LANGUAGE", "en")
+        monkeypatch.setattr(common.out, "width", 220)
+        monkeypatch.setattr(common.err, "width", 220)
+        get_settings.cache_clear()
+        yield tmp_path
+        get_settings.cache_clear()
+
+    @pytest.mark.parametrize(
+        "args", [("deviations", "list"), ("procedures", "sync"), ("audit", "verify")]
+    )
+    def test_a_command_refuses_a_database_that_does_not_exist(self, elsewhere, args) -> None:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == 2, (result.stdout, result.stderr)
+        assert not (elsewhere / "qms.db").exists()
+        message = " ".join(result.stderr.split())
+        assert str(elsewhere / "qms.db") in message
+        assert "qms init" in message
+
+    def test_init_says_which_database_it_made(self, elsewhere) -> None:
+        result = runner.invoke(app, ["init"])
+        assert result.exit_code == 0, result.stderr
+        assert (elsewhere / "qms.db").exists()
+        message = " ".join(result.stderr.split())
+        assert "created" in message
+        assert str(elsewhere / "qms.db") in message
+        again = runner.invoke(app, ["init"])
+        assert again.exit_code == 0, again.stderr
+        assert "created" not in again.stderr
+        assert str(elsewhere / "qms.db") in " ".join(again.stderr.split())
+        assert runner.invoke(app, ["deviations", "list"]).exit_code == 0

@@ -11,8 +11,6 @@ from rich.table import Table
 from rich.text import Text as Styled
 from sqlalchemy.engine import make_url
 
-from qms import backup as backups
-from qms import demo as demo_data
 from qms import i18n, migrate
 from qms.accounts import service as accounts
 from qms.accounts import web as web_accounts
@@ -28,6 +26,7 @@ from qms.cli.common import (
     shown,
     shown_moment,
     shown_number,
+    sqlite_file,
     t,
     unit_of_work,
 )
@@ -45,11 +44,15 @@ PortOption = Annotated[int, typer.Option(help="Port to listen on.")]
 def init() -> None:
     """Create or upgrade the database to the newest schema (QMS_DATABASE_URL)."""
     url = database_url()
+    path = sqlite_file(url)
+    made = path is not None and not path.exists()
     migrate.upgrade(url)
-    err.print(
-        t("database %(database)s is at revision %(revision)s")
-        % {"database": describe(url), "revision": migrate.head_revision()}
+    said = (
+        t("created the database %(database)s at revision %(revision)s")
+        if made
+        else t("database %(database)s is at revision %(revision)s")
     )
+    err.print(said % {"database": describe(url), "revision": migrate.head_revision()}, markup=False)
 
 
 def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000, workers: int = 1) -> None:
@@ -293,6 +296,8 @@ def demo(
     ] = False,
 ) -> None:
     """Build the demo data set (two programmes), print tokens, and serve."""
+    from qms import demo as demo_data
+
     url = database_url()
     parsed = make_url(url)
     if reset:
@@ -348,6 +353,8 @@ def audit_export(
 
 def backup(target: Annotated[Path, typer.Argument(help="The backup file to write.")]) -> None:
     """Back up the database (SQLite: online backup; PostgreSQL: pg_dump)."""
+    from qms import backup as backups
+
     with unit_of_work(write=False):
         pass
     try:
@@ -364,6 +371,8 @@ def backup(target: Annotated[Path, typer.Argument(help="The backup file to write
 
 def restore(source: Annotated[Path, typer.Argument(help="The backup file to restore.")]) -> None:
     """Restore a backup into an empty database, then verify the audit chain."""
+    from qms import backup as backups
+
     url = database_url()
     try:
         backups.restore(url, source)

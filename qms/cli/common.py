@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -117,13 +118,44 @@ def database_url() -> str:
     return normalise_url(get_settings().database_url)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """Return the file a SQLite URL names, made absolute (None: another database, or memory)."""
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    if name.startswith("file:"):  # a URI filename: SQLite reads it, not us
+        return None
+    return Path(name).expanduser().resolve()
+
+
 def describe(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    """Name the database for a reader: a SQLite file by its full path, else its URL."""
+    path = sqlite_file(url)
+    return str(path) if path is not None else make_url(url).render_as_string(hide_password=True)
+
+
+def require_database(url: str) -> None:
+    """Refuse a SQLite database whose file is not there, instead of making an empty one."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise QMSError(
+            i18n.Text(
+                "There is no database at %(file)s: run `qms init` to make one there, or set "
+                "QMS_DATABASE_URL to the database you mean.",
+                file=str(path),
+            )
+        )
 
 
 @contextmanager
 def unit_of_work(*, write: bool = True) -> Iterator[Session]:
     """Open a unit of work on a migrated database; turn domain errors into a message and exit."""
+    try:
+        require_database(database_url())
+    except QMSError as exc:
+        report(exc)
+        raise typer.Exit(2) from exc
     database = Database(make_engine())
     try:
         _require_migrated(database)
