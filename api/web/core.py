@@ -79,6 +79,9 @@ class IdConvertor(Convertor[int]):
 register_url_convertor("id", IdConvertor())
 
 SESSION_COOKIE = "qms_session"
+# Set on the redirect after a save, read (and cleared) by the page it lands on, which says so.
+SAVED_COOKIE = "qms_saved"
+SAVED = Text("Saved.")
 PRE_CSRF_COOKIE = "qms_csrf"
 LANGUAGE_COOKIE = "qms_lang"
 CSRF_FIELD = "csrf_token"
@@ -97,6 +100,20 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 )
 templates.env.globals["label"] = i18n.label
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
+# Whether a field of the page being rendered has taken the focus (the first one in error does).
+_focus_taken: ContextVar[list[bool] | None] = ContextVar("focus_taken", default=None)
+
+
+def _autofocus() -> str:
+    """Return ` autofocus` for the first field in error of the page, nothing for the others."""
+    taken = _focus_taken.get()
+    if taken is None or taken:
+        return ""
+    taken.append(True)
+    return " autofocus"
+
+
+templates.env.globals["autofocus"] = _autofocus
 
 
 # What the pages show for no value: an en dash.
@@ -331,9 +348,11 @@ def render(
         status = refusal.status
         context.setdefault("errors", refusal.fields)
     context.setdefault("errors", {})
+    saved = status == 200 and page is not None and SAVED_COOKIE in request.cookies
     token = _rendering_language.set(lang)
+    focus = _focus_taken.set([])
     try:
-        return templates.TemplateResponse(
+        response = templates.TemplateResponse(
             request,
             template,
             {
@@ -342,17 +361,38 @@ def render(
                 "languages": i18n.NAMES,
                 "t": lambda text: i18n.translate(text, lang),
                 "refusal": refusal,
+                "saved": i18n.said(SAVED, lang) if saved else "",
                 **context,
             },
             status_code=status,
         )
+        if refusal is not None and not _focus_taken.get():
+            # No field of the form is in error (a stale version, a move refused as a whole, a
+            # field the form lacks): the refusal, with its links to the fields, takes the focus.
+            _focus_refusal(response)
     finally:
+        _focus_taken.reset(focus)
         _rendering_language.reset(token)
+    if SAVED_COOKIE in request.cookies and status == 200:
+        response.delete_cookie(SAVED_COOKIE, path="/")
+    return response
 
 
-def see_other(url: str) -> RedirectResponse:
-    """Answer a successful change with a redirect to the page that shows it (POST/redirect/GET)."""
-    return RedirectResponse(url, status_code=303)
+def _focus_refusal(response: HTMLResponse) -> None:
+    body = bytes(response.body)
+    marked = body.replace(b'id="refusal"', b'id="refusal" autofocus', 1)
+    if marked != body:
+        response.body = marked
+        response.headers["content-length"] = str(len(marked))
+
+
+def see_other(url: str, *, saved: bool = True) -> RedirectResponse:
+    """Answer a successful change with a redirect to the page that shows it (POST/redirect/GET);
+    that page says the change was saved (unless `saved` is false: signing in is no save)."""
+    response = RedirectResponse(url, status_code=303)
+    if saved:
+        response.set_cookie(SAVED_COOKIE, "1", max_age=60, httponly=True, samesite="lax", path="/")
+    return response
 
 
 @dataclass

@@ -100,7 +100,7 @@ def sign_in(request: Request, form: Form) -> Response:
             retry_after=result.retry_after,
             next_url=next_url,
         )
-    response = see_other(next_url)
+    response = see_other(next_url, saved=False)
     response.set_cookie(
         SESSION_COOKIE,
         result.secret,
@@ -122,7 +122,7 @@ async def sign_out(request: Request) -> Response:
     secret = request.cookies.get(SESSION_COOKIE, "")
     with get_database(request).unit_of_work() as session:
         web_accounts.sign_out(session, secret)
-    response = see_other("/sign-in")
+    response = see_other("/sign-in", saved=False)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -140,7 +140,7 @@ def choose_language(request: Request, set: Annotated[str, Query(max_length=5)] =
     back = "/"
     if parts.netloc in ("", request.url.netloc):
         back = _local(parts.path + (f"?{parts.query}" if parts.query else ""))
-    response = see_other(back)
+    response = see_other(back, saved=False)
     response.set_cookie(
         LANGUAGE_COOKIE, set, max_age=365 * 86400, samesite="lax", secure=_secure(request)
     )
