@@ -130,6 +130,20 @@ def list_pairs(
     return paginate(session, stmt, key=Pair.id, limit=limit, cursor=cursor)
 
 
+def live_pairs(session: Session, *, actor: Actor, cohort_id: int) -> dict[int, int]:
+    """Return how many matched or active pairs each participant of the cohort is in."""
+    require(actor, Action.pair_read)
+    counts: dict[int, int] = {}
+    for mentor_id, mentee_id in session.execute(
+        select(Pair.mentor_id, Pair.mentee_id).where(
+            Pair.cohort_id == cohort_id, Pair.status.in_(LIVE)
+        )
+    ):
+        counts[mentor_id] = counts.get(mentor_id, 0) + 1
+        counts[mentee_id] = counts.get(mentee_id, 0) + 1
+    return counts
+
+
 def _live_count(session: Session, column: Any, participant_id: int) -> int:
     return int(
         session.scalar(

@@ -39,6 +39,8 @@ from qms.pairs.schemas import MeetingCreate, PairCreate, PairTransition
 from qms.participants import service as participants
 from qms.participants.models import ParticipantRole
 from qms.permissions import Action
+from qms.programmes import service as programmes
+from qms.programmes.models import Cohort
 from qms.workflow import PAIR
 
 router = APIRouter(include_in_schema=False)
@@ -74,27 +76,59 @@ def list_pairs(request: Request, page: Annotated[Page, page_for(Action.pair_read
     )
 
 
-def _people(session: Session, page: Page, role: ParticipantRole) -> list[tuple[str, str]]:
-    """The participants of a role the reader may see, by code and cohort (never by name)."""
+def _people(
+    session: Session,
+    page: Page,
+    role: ParticipantRole,
+    cohort: Cohort,
+    taken: dict[int, int],
+) -> list[tuple[str, str]]:
+    """The cohort's participants of a role with room for a pair (a mentor below the programme's
+    capacity, a mentee in no live pair), by code (never by name)."""
+    room = cohort.programme.max_mentees_per_mentor if role is ParticipantRole.mentor else 1
     found, cursor, people = None, None, [("", page.t("(choose)"))]
     while found is None or cursor:
         found = participants.list_participants(
-            session, actor=page.actor, role=role, limit=200, cursor=cursor
+            session, actor=page.actor, role=role, cohort_id=cohort.id, limit=200, cursor=cursor
         )
         people += [
-            (str(p.id), f"{p.code} · {p.cohort.code} · {p.field}".strip(" ·")) for p in found.items
+            (str(p.id), f"{p.code} · {p.field}".strip(" ·"))
+            for p in found.items
+            if taken.get(p.id, 0) < room
         ]
         cursor = found.next_cursor
     return people
+
+
+def _cohorts(session: Session, page: Page) -> list[Cohort]:
+    """The cohorts of the programmes the reader may see, the one running today first (the
+    latest started), then the others newest first."""
+    found = [
+        cohort
+        for programme in programmes.list_programmes(session, actor=page.actor, limit=200).items
+        for cohort in programmes.list_cohorts(session, actor=page.actor, programme_id=programme.id)
+    ]
+    today = date.today()
+    return sorted(
+        found, key=lambda c: (not c.start_on <= today <= c.end_on, -c.start_on.toordinal())
+    )
 
 
 def _match_form(
     request: Request, page: Page, values: dict[str, Any], refusal: Refusal | None = None
 ) -> Response:
     def load(session: Session) -> dict[str, list[tuple[str, str]]]:
+        cohorts = _cohorts(session, page)
+        chosen = next((c for c in cohorts if str(c.id) == values.get("cohort_id")), None)
+        cohort = chosen or next(iter(cohorts), None)
+        if cohort is None:
+            return {"cohort_id": [], "mentor_id": [], "mentee_id": []}
+        values["cohort_id"] = str(cohort.id)
+        taken = service.live_pairs(session, actor=page.actor, cohort_id=cohort.id)
         return {
-            "mentor_id": _people(session, page, ParticipantRole.mentor),
-            "mentee_id": _people(session, page, ParticipantRole.mentee),
+            "cohort_id": [(str(c.id), f"{c.programme.code} · {c.name}") for c in cohorts],
+            "mentor_id": _people(session, page, ParticipantRole.mentor, cohort, taken),
+            "mentee_id": _people(session, page, ParticipantRole.mentee, cohort, taken),
         }
 
     return render(
@@ -110,8 +144,14 @@ def _match_form(
 
 @router.get("/pairs/new")
 def new_pair(request: Request, page: Annotated[Page, page_for(Action.pair_write)]) -> Response:
-    """The form to match a mentor and a mentee."""
-    return _match_form(request, page, {"matched_on": date.today().isoformat()})
+    """The form to match a mentor and a mentee of a cohort (the one running today unless
+    another is chosen), offering the mentors with room and the mentees in no live pair."""
+    query = Params(request.query_params)
+    values: dict[str, Any] = {"matched_on": date.today().isoformat()}
+    cohort_id = query.number("cohort_id")
+    if cohort_id is not None:
+        values["cohort_id"] = str(cohort_id)
+    return _match_form(request, page, values)
 
 
 @router.post("/pairs/new")
@@ -119,8 +159,10 @@ def match(
     request: Request, page: Annotated[Page, page_for(Action.pair_write)], form: Form
 ) -> Response:
     """Match the pair (one cohort, each in one live pair at a time); on success, its page."""
-    values = form_values(form, "mentor_id", "mentee_id", "rationale", "matched_on")
-    data = with_numbers(values, "mentor_id", "mentee_id")
+    values = form_values(form, "cohort_id", "mentor_id", "mentee_id", "rationale", "matched_on")
+    data = with_numbers(
+        {k: v for k, v in values.items() if k != "cohort_id"}, "mentor_id", "mentee_id"
+    )
     result = perform(
         request,
         lambda s: service.match(s, actor=page.actor, data=PairCreate.model_validate(data)).id,
