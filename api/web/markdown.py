@@ -58,8 +58,9 @@ def _level(token: Token) -> int:
 _RENDERER = PageRenderer(PARSER)
 
 
-def to_html(markdown: str) -> Markup:
-    """Render a procedure's Markdown to HTML; every piece of text is escaped."""
+def to_html(markdown: str, *, skip_title: bool = True) -> Markup:
+    """Render a procedure's Markdown to HTML; every piece of text is escaped. With skip_title,
+    the level-1 heading the text opens with is left out (the page shows the title already)."""
     options: Any = PARSER.options
     # markdown-it escapes every text and attribute it writes (html=False: no raw HTML passes).
-    return Markup(_RENDERER.render(tokens(markdown), options, {}))
+    return Markup(_RENDERER.render(tokens(markdown, skip_title=skip_title), options, {}))

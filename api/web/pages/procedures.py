@@ -6,11 +6,13 @@ approval (signed, by someone other than the author), sending it back, periodic r
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from api.web.changes import changes
 from api.web.core import (
     Form,
     Page,
@@ -128,7 +130,6 @@ def _record(
 ) -> Response:
     """Render a procedure's page, with a refused form's values and messages when there is one."""
     query = Params(request.query_params)
-    diff_from, diff_to = query.number("from"), query.number("to")
 
     def load(session: Session) -> dict[str, Any]:
         found = service.get(session, actor=page.actor, procedure_id=procedure_id)
@@ -138,15 +139,6 @@ def _record(
             if number is not None
             else service.effective(found) or versions[-1]
         )
-        diff = None
-        if diff_from is not None and diff_to is not None:
-            diff = service.diff_versions(
-                session,
-                actor=page.actor,
-                procedure_id=found.id,
-                from_version=diff_from,
-                to_version=diff_to,
-            )
         return {
             "procedure": service.to_read(found),
             "versions": [service.version_to_read(session, v) for v in versions],
@@ -154,14 +146,11 @@ def _record(
             "content": shown.content,
             "effective": service.effective(found) is shown,
             "body": to_html(shown.content),
-            "diff": diff,
             # Authors and approvers by the name people read them by.
             "people": accounts.display_names(session),
         }
 
     data = read(request, load)
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "diff":
-        return render(page, request, "procedures/diff.html", **data)
     shown = data["shown"]
     moves = [
         move
@@ -194,7 +183,68 @@ def procedure(
 ) -> Response:
     """A procedure: the version shown (the effective one unless another is asked for), its
     history, the changes between two versions, and the steps of document control open to it."""
-    return _record(request, page, procedure_id, Params(request.query_params).number("version"))
+    query = Params(request.query_params)
+    if "from" in query.params and "to" in query.params:
+        # The changes between two versions have their own page (an address of old).
+        return see_other(
+            f"/procedures/{procedure_id}/changes?{urlencode(query.values())}", saved=False
+        )
+    return _record(request, page, procedure_id, query.number("version"))
+
+
+CHANGED_FIELDS = ("title", "owner_role", "review_months", "iso_clauses", "requirements")
+
+
+@router.get("/procedures/{procedure_id:id}/changes")
+def procedure_changes(
+    request: Request, procedure_id: int, page: Annotated[Page, page_for(Action.procedure_read)]
+) -> Response:
+    """The changes between two versions of a procedure (`from` and `to`, by default the one
+    before the latest and the latest): its fields, and its text rendered with what was added
+    and removed marked."""
+    query = Params(request.query_params)
+    asked_from, asked_to = query.number("from"), query.number("to")
+
+    def load(session: Session) -> dict[str, Any]:
+        found = service.get(session, actor=page.actor, procedure_id=procedure_id)
+        numbers = [v.number for v in found.versions]
+        to = asked_to if asked_to is not None else numbers[-1]
+        since = asked_from if asked_from is not None else max(to - 1, numbers[0])
+        old, new = (
+            service.get_version(session, actor=page.actor, procedure_id=found.id, number=n)
+            for n in (since, to)
+        )
+        cues = {
+            "added": page.t("Added: "),
+            "removed": page.t("Removed: "),
+            "changed": page.t("Changed:"),
+        }
+        return {
+            "procedure": service.to_read(found),
+            "numbers": numbers,
+            "old": service.version_to_read(session, old),
+            "new": service.version_to_read(session, new),
+            "text": changes(old.content, new.content, cues),
+            "same_text": old.content == new.content,
+            "people": accounts.display_names(session),
+        }
+
+    data = read(request, load)
+    old, new = data["old"], data["new"]
+    fields = [
+        (name, getattr(old, name), getattr(new, name))
+        for name in CHANGED_FIELDS
+        if getattr(old, name) != getattr(new, name)
+    ]
+    return render(
+        page,
+        request,
+        "procedures/changes.html",
+        section="procedures",
+        errors=query.errors,
+        fields=fields,
+        **data,
+    )
 
 
 def _after(
