@@ -10,7 +10,7 @@ import inspect
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -108,6 +108,12 @@ def router() -> APIRouter:
 def install(app: FastAPI) -> None:
     """Serve the pages, their static files, and error pages for them."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    async def _favicon(request: Request) -> Response:
+        # Where browsers look for the site's icon when a page does not name one.
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon")
+
+    app.add_route("/favicon.ico", _favicon, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_middleware(PageHeaders)
     app.include_router(router(), include_in_schema=False)
 
