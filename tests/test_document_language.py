@@ -163,13 +163,17 @@ class TestDocumentsSpeakTheLanguage:
         assert left == {}
 
     def test_no_stored_code_is_shown(
-        self, issued: dict[str, dict[str, str]], language: str
+        self, demo: tuple[Any, list[str]], issued: dict[str, dict[str, str]], language: str
     ) -> None:
         codes = _coded_values()
         assert {"action_required", "quality_lead", "verified_effective", "at_risk"} <= set(codes)
+        # A procedure may name a code its readers type ("source meeting_rule"): what people
+        # wrote stays as written.
+        _, written = demo
         shown: dict[str, list[str]] = {}
         for kind, texts in issued.items():
-            found = [c for c in codes if re.search(rf"\b{re.escape(c)}\b", texts[language])]
+            own = _own(texts[language], written)
+            found = [c for c in codes if re.search(rf"\b{re.escape(c)}\b", own)]
             if found:
                 shown[kind] = found
         assert shown == {}

@@ -47,24 +47,31 @@ class _Reader(HTMLParser):
         self.parts: list[str] = []
         self.links: list[str] = []
         self._hidden = 0
+        # The element holding what people wrote (a procedure's rendered text, its differences
+        # between versions), read as its authors wrote it: its tag and how deep we are in it.
+        self._written: tuple[str, int] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        # A script is not read; a procedure's text is read as its authors wrote it.
-        if tag in ("script", "style", "template") or (
-            tag == "article" and "rendered" in str(found.get("class", ""))
-        ):
+        if self._written and tag == self._written[0]:
+            self._written = (tag, self._written[1] + 1)
+        elif not self._written and "rendered" in str(found.get("class", "")).split():
+            self._written = (tag, 1)
+        if tag in ("script", "style", "template"):
             self._hidden += 1
         self.parts += [str(found[name]) for name in self.SPOKEN if found.get(name)]
         if tag == "a" and found.get("href"):
             self.links.append(str(found["href"]))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template") or (tag == "article" and self._hidden):
+        if tag in ("script", "style", "template"):
             self._hidden -= 1
+        if self._written and tag == self._written[0]:
+            depth = self._written[1] - 1
+            self._written = (tag, depth) if depth else None
 
     def handle_data(self, data: str) -> None:
-        if not self._hidden:
+        if not self._hidden and not self._written:
             self.parts.append(data)
 
 
