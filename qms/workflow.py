@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import BaseModel, Field
+
 from qms.errors import FieldError, InvalidTransition, ValidationFailed
 from qms.i18n import N_, Code, Either, Text
 
@@ -20,6 +22,16 @@ class Move:
     target: str
     requires: tuple[str, ...] = ()
     description: str = ""
+
+
+class BlockedMove(BaseModel):
+    """A move the workflow has from the record's state, which its conditions do not allow yet."""
+
+    to: str
+    missing: list[str] = Field(
+        description="What the move waits for, as codes: root_cause_analysis, actions_verified, "
+        "verifier_not_owner"
+    )
 
 
 @dataclass(frozen=True)

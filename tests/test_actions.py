@@ -494,3 +494,22 @@ def test_an_action_opened_as_its_deviation_closes_never_leaves_it_closed_with_an
         assert "not yet verified" in closed.json()["detail"]
         assert status is DeviationStatus.investigating
         assert actions == [opened.json()["number"]]
+
+
+class TestBlockedMoves:
+    def test_the_owner_is_not_offered_to_verify(self, client, session, lead) -> None:
+        owner_token = auth(make_token(session, Role.quality_lead, name="lead-owner"))
+        d = make_deviation(session)
+        r = client.post("/api/v1/actions", headers=lead, json=_new([d.id], "lead-owner"))
+        action_id = r.json()["id"]
+        _move(client, owner_token, action_id, to="in_progress")
+        _move(client, owner_token, action_id, to="done", completion_note="Routine in place")
+        mine = client.get(f"/api/v1/actions/{action_id}", headers=owner_token).json()
+        assert mine["allowed_transitions"] == []
+        assert mine["blocked"] == [
+            {"to": "verified_effective", "missing": ["verifier_not_owner"]},
+            {"to": "ineffective", "missing": ["verifier_not_owner"]},
+        ]
+        theirs = client.get(f"/api/v1/actions/{action_id}", headers=lead).json()
+        assert theirs["allowed_transitions"] == ["verified_effective", "ineffective"]
+        assert theirs["blocked"] == []

@@ -603,3 +603,69 @@ def test_two_clients_moving_one_deviation_at_once_exactly_one_wins(fresh_db) -> 
             .where(AuditEvent.action == "deviation.transitioned")
         ).one()
     assert moves == 1
+
+
+class TestBlockedMoves:
+    def test_a_major_deviation_without_its_analysis_is_blocked_from_action_required(
+        self, client, session, lead
+    ) -> None:
+        d = make_deviation(session, severity="major")
+        _move(client, lead, d.id, to="investigating")
+        body = client.get(f"/api/v1/deviations/{d.id}", headers=lead).json()
+        assert body["allowed_transitions"] == ["closed"]
+        assert body["blocked"] == [{"to": "action_required", "missing": ["root_cause_analysis"]}]
+
+    def test_closing_is_blocked_while_an_action_is_not_verified(
+        self, client, session, lead
+    ) -> None:
+        d = make_deviation(session)
+        _move(client, lead, d.id, to="investigating")
+        _move(client, lead, d.id, to="action_required")
+        make_action(session, [d], make_user(session, Role.coordinator))
+        body = client.get(f"/api/v1/deviations/{d.id}", headers=lead).json()
+        assert body["allowed_transitions"] == ["investigating"]
+        assert body["blocked"] == [{"to": "closed", "missing": ["actions_verified"]}]
+        listed = client.get("/api/v1/deviations", headers=lead).json()["items"]
+        assert [r["blocked"] for r in listed if r["id"] == d.id] == [body["blocked"]]
+
+
+class TestBlockedMovesOnThePages:
+    def test_a_move_that_cannot_succeed_is_shown_with_why_and_no_form(
+        self, client, session
+    ) -> None:
+        from qms.accounts.models import User
+        from tests.factories import ADMIN
+        from tests.web import sign_in, web_user
+
+        name = web_user(session, Role.quality_lead)
+        deviation = make_deviation(session)
+        for to in ("investigating", "action_required"):
+            service.transition(
+                session,
+                actor=ADMIN,
+                deviation_id=deviation.id,
+                data=DeviationTransition(to=to),
+                if_match=deviation.version,
+            )
+        owner = session.scalars(select(User).where(User.name == name)).one()
+        action = make_action(session, [deviation], owner=owner)
+        session.flush()
+        sign_in(client, name)
+        page = client.get(f"/deviations/{deviation.id}").text
+        assert "Move to investigating" in page
+        assert "Move to closed" not in page
+        assert 'value="closed"' not in page
+        assert "every corrective action verified effective or found ineffective" in page
+        # The owner is not offered to verify their own action, and is told why.
+        for to in ("in_progress", "done"):
+            actions.transition(
+                session,
+                actor=ADMIN,
+                action_id=action.id,
+                data=ActionTransition(to=to, completion_note="Routine in place"),
+                if_match=action.version,
+            )
+        session.flush()
+        page = client.get(f"/actions/{action.id}").text
+        assert 'value="verified_effective"' not in page
+        assert "someone other than the owner" in page

@@ -48,7 +48,7 @@ def list_actions(
         session, actor=actor, filters=filters, owner=owner, limit=limit, cursor=cursor
     )
     return PageRead[ActionRead](
-        items=[service.to_read(session, a) for a in page.items], next_cursor=page.next_cursor
+        items=[service.to_read(session, a, actor) for a in page.items], next_cursor=page.next_cursor
     )
 
 
@@ -65,7 +65,7 @@ def create_action(
     action = service.create(session, actor=actor, data=data)
     response.headers["ETag"] = etag(action.version)
     response.headers["Location"] = f"/api/v1/actions/{action.id}"
-    return service.to_read(session, action)
+    return service.to_read(session, action, actor)
 
 
 @router.get("/{action_id}", response_model=ActionRead, responses=responses(401, 403, 404, 422))
@@ -78,7 +78,7 @@ def get_action(
     """Return one corrective action; its ETag is the version to send back in If-Match."""
     action = service.get(session, actor=actor, action_id=action_id)
     response.headers["ETag"] = etag(action.version)
-    return service.to_read(session, action)
+    return service.to_read(session, action, actor)
 
 
 @router.patch(
@@ -97,7 +97,7 @@ def update_action(
     """Change an action that is not yet done; If-Match must carry the ETag it was read with."""
     action = service.update(session, actor=actor, action_id=action_id, data=data, if_match=if_match)
     response.headers["ETag"] = etag(action.version)
-    return service.to_read(session, action)
+    return service.to_read(session, action, actor)
 
 
 @router.post(
@@ -118,4 +118,4 @@ def transition_action(
         session, actor=actor, action_id=action_id, data=data, if_match=if_match
     )
     response.headers["ETag"] = etag(action.version)
-    return service.to_read(session, action)
+    return service.to_read(session, action, actor)

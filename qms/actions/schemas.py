@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from qms.actions.models import ActionStatus, ActionType
 from qms.deviations.models import RootCauseMethod
 from qms.fields import Id, IsoDate, LongText, Name, Reason, RequiredText, RequirementRefs
+from qms.workflow import BlockedMove
 
 
 class _In(BaseModel):
@@ -102,7 +103,12 @@ class ActionRead(BaseModel):
     follow_on_action_ids: list[int]
     deviation_ids: list[int]
     deviation_numbers: list[str]
-    allowed_transitions: list[str]
+    allowed_transitions: list[str] = Field(
+        description="The moves open to the action now, for the reader: their conditions hold"
+    )
+    blocked: list[BlockedMove] = Field(
+        description="The workflow's other moves from this state, each with what it waits for"
+    )
     created_at: datetime
     updated_at: datetime
     version: int

@@ -35,7 +35,7 @@ from qms.pagination import Page
 from qms.permissions import Action, Actor, Role, require
 from qms.signatures.models import Signature, SignatureMeaning
 from qms.signatures.service import sign
-from qms.workflow import ACTION
+from qms.workflow import ACTION, BlockedMove
 
 FIELDS = (
     "type",
@@ -65,8 +65,24 @@ def is_overdue(action: CorrectiveAction) -> bool:
     return action.status in OPEN_STATUSES and action.due_on < deviations.today()
 
 
-def to_read(session: Session, action: CorrectiveAction) -> ActionRead:
-    """Shape an action for the API, with its verification and links."""
+VERIFICATIONS = (ActionStatus.verified_effective, ActionStatus.ineffective)
+
+
+def blocked_moves(action: CorrectiveAction, reader: Actor | None) -> dict[str, list[str]]:
+    """Return the workflow's moves from the action's state that cannot succeed for the reader,
+    each with what it waits for (codes; see qms.i18n.values for their words)."""
+    own = reader is not None and reader.user_id is not None and reader.user_id == action.owner_id
+    return {
+        target: ["verifier_not_owner"]
+        for target in ACTION.allowed_from(action.status.value)
+        if own and target in VERIFICATIONS
+    }
+
+
+def to_read(session: Session, action: CorrectiveAction, reader: Actor | None = None) -> ActionRead:
+    """Shape an action for the API, with its verification, links, and the moves open to the
+    reader (the owner is never offered to verify it)."""
+    blocked = blocked_moves(action, reader)
     verification = None
     if action.verified_at is not None and action.verified_by is not None:
         signature = session.get(Signature, action.signature_id) if action.signature_id else None
@@ -91,7 +107,10 @@ def to_read(session: Session, action: CorrectiveAction) -> ActionRead:
         follow_on_action_ids=[a.id for a in repository.follow_ons(session, action.id)],
         deviation_ids=[d.id for d in action.deviations],
         deviation_numbers=[d.number for d in action.deviations],
-        allowed_transitions=ACTION.allowed_from(action.status.value),
+        allowed_transitions=[
+            t for t in ACTION.allowed_from(action.status.value) if t not in blocked
+        ],
+        blocked=[BlockedMove(to=t, missing=m) for t, m in blocked.items()],
         created_at=action.created_at,
         updated_at=action.updated_at,
         version=action.version,

@@ -24,6 +24,7 @@ from qms.fields import (
     RequiredText,
     RequirementRefs,
 )
+from qms.workflow import BlockedMove
 
 
 class _In(BaseModel):
@@ -129,7 +130,12 @@ class DeviationRead(BaseModel):
     reported_by: str
     action_ids: list[int]
     action_numbers: list[str]
-    allowed_transitions: list[str]
+    allowed_transitions: list[str] = Field(
+        description="The moves open to the deviation now: their conditions hold"
+    )
+    blocked: list[BlockedMove] = Field(
+        description="The workflow's other moves from this state, each with what it waits for"
+    )
     created_at: datetime
     updated_at: datetime
     version: int

@@ -35,7 +35,7 @@ from qms.procedures.models import ProcedureVersion
 from qms.programmes.models import Cohort, Programme
 from qms.signatures.models import SignatureMeaning
 from qms.signatures.service import sign
-from qms.workflow import DEVIATION
+from qms.workflow import DEVIATION, BlockedMove
 
 DAYS_TO_CLOSE = {Severity.critical: 14, Severity.major: 30, Severity.minor: 60}
 NEEDS_ROOT_CAUSE = {Severity.major, Severity.critical}
@@ -85,9 +85,29 @@ def is_overdue(deviation: Deviation, on: date) -> bool:
     return deviation.status is not DeviationStatus.closed and deviation.due_on < on
 
 
+def blocked_moves(deviation: Deviation) -> dict[str, list[str]]:
+    """Return the workflow's moves from the deviation's state that cannot succeed yet, each with
+    what it waits for (codes; see qms.i18n.values for their words)."""
+    blocked: dict[str, list[str]] = {}
+    for target in DEVIATION.allowed_from(deviation.status.value):
+        missing = []
+        if (
+            target == DeviationStatus.action_required
+            and deviation.severity in NEEDS_ROOT_CAUSE
+            and not (deviation.root_cause_method and deviation.root_cause)
+        ):
+            missing.append("root_cause_analysis")
+        if target == DeviationStatus.closed and _pending(list(deviation.actions)):
+            missing.append("actions_verified")
+        if missing:
+            blocked[target] = missing
+    return blocked
+
+
 def to_read(deviation: Deviation) -> DeviationRead:
     """Shape a deviation for the API, with what is derived from it."""
     values: dict[str, Any] = {f: getattr(deviation, f) for f in FIELDS}
+    blocked = blocked_moves(deviation)
     return DeviationRead(
         id=deviation.id,
         number=deviation.number,
@@ -96,7 +116,10 @@ def to_read(deviation: Deviation) -> DeviationRead:
         reported_by=deviation.reported_by,
         action_ids=[a.id for a in deviation.actions],
         action_numbers=[a.number for a in deviation.actions],
-        allowed_transitions=DEVIATION.allowed_from(deviation.status.value),
+        allowed_transitions=[
+            t for t in DEVIATION.allowed_from(deviation.status.value) if t not in blocked
+        ],
+        blocked=[BlockedMove(to=t, missing=m) for t, m in blocked.items()],
         created_at=deviation.created_at,
         updated_at=deviation.updated_at,
         version=deviation.version,

@@ -134,6 +134,10 @@ VALUES: dict[str, str] = {
     "breach": N_("breach"),
     "no_data": N_("no data"),
     "stale": N_("stale"),
+    # What a blocked move waits for (the `missing` of a record's `blocked` moves)
+    "root_cause_analysis": N_("a root-cause analysis: the root cause and how it was found"),
+    "actions_verified": N_("every corrective action verified effective or found ineffective"),
+    "verifier_not_owner": N_("someone other than the owner to verify it"),
     "percent": N_("percent"),
     "count": N_("count"),
     "score": N_("score"),

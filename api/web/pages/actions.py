@@ -26,7 +26,7 @@ from api.web.core import (
 from qms.accounts import service as accounts
 from qms.actions import service
 from qms.actions.models import ActionStatus, ActionType
-from qms.actions.repository import ActionFilter
+from qms.actions.repository import SORTS, ActionFilter
 from qms.actions.schemas import ActionTransition
 from qms.deviations import service as deviations
 from qms.permissions import Action
@@ -48,6 +48,7 @@ def list_actions(request: Request, page: Annotated[Page, page_for(Action.action_
         due_from=query.day("due_from"),
         due_to=query.day("due_to"),
         overdue=query.flag("overdue"),
+        sort=query.sort("sort", SORTS),
     )
     owner = query.text("owner", 100)
     cursor = query.text("cursor")
@@ -92,7 +93,7 @@ def _record(
     def load(session: Session) -> dict[str, Any]:
         action = service.get(session, actor=page.actor, action_id=action_id)
         return {
-            "action": service.to_read(session, action),
+            "action": service.to_read(session, action, page.actor),
             "events": service.history(session, actor=page.actor, action_id=action_id),
             # The timeline names records by their numbers, never by their ids.
             "numbers": {("action", str(action.id)): action.number},
@@ -108,6 +109,7 @@ def _record(
         m
         for m in ACTION.moves
         if m.source == action.status.value
+        and m.target in action.allowed_transitions
         and (
             (
                 page.can("action.manage")

@@ -37,7 +37,7 @@ from qms.deviations.models import (
     RootCauseMethod,
     Severity,
 )
-from qms.deviations.repository import DeviationFilter
+from qms.deviations.repository import SORTS, DeviationFilter
 from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
 from qms.permissions import Action
 from qms.procedures.models import ProcedureVersion
@@ -77,6 +77,7 @@ def list_deviations(
         q=query.text("q"),
         overdue=query.flag("overdue"),
         open=query.flag("open"),
+        sort=query.sort("sort", SORTS),
     )
     cursor = query.text("cursor")
 
@@ -197,7 +198,9 @@ def _record(
     moves = [
         move
         for move in DEVIATION.moves
-        if move.source == deviation.status.value and page.can("deviation.transition")
+        if move.source == deviation.status.value
+        and move.target in deviation.allowed_transitions
+        and page.can("deviation.transition")
     ]
     lang = page.lang
     return render(
