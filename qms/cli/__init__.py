@@ -1,5 +1,9 @@
 """The `qms` command: set up the database, manage users and tokens, verify the trail, serve,
-and work the quality records from a terminal."""
+and work the quality records from a terminal.
+
+Each command's module is imported only when the command runs (see qms.cli.lazy), so that a
+command starts without importing every other's: the table below names where each lives and the
+line of help `qms --help` lists for it (a test holds it to the command's own)."""
 
 from __future__ import annotations
 
@@ -7,10 +11,83 @@ from typing import Annotated
 
 import typer
 
-from qms.cli import admin, docs, imports, procedures, quality, records, system
-from qms.cli.common import use_language
+from qms.cli.lazy import Entry, LazyGroup
+
+COMMANDS: dict[str, Entry] = {
+    "init": Entry(
+        "qms.cli.admin",
+        "init",
+        "Create or upgrade the database to the newest schema (QMS_DATABASE_URL).",
+    ),
+    "serve": Entry("qms.cli.admin", "serve", "Serve the API with uvicorn."),
+    "demo": Entry(
+        "qms.cli.admin",
+        "demo",
+        "Build the demo data set (two programmes), print tokens, and serve.",
+    ),
+    "backup": Entry(
+        "qms.cli.admin",
+        "backup",
+        "Back up the database (SQLite: online backup; PostgreSQL: pg_dump).",
+    ),
+    "restore": Entry(
+        "qms.cli.admin",
+        "restore",
+        "Restore a backup into an empty database, then verify the audit chain.",
+    ),
+    "users": Entry("qms.cli.admin", "users_app", "Users and their roles."),
+    "tokens": Entry("qms.cli.admin", "tokens_app", "Bearer tokens: create, list, revoke."),
+    "audit": Entry("qms.cli.admin", "audit_app", "The hash-chained audit trail."),
+    "deviations": Entry(
+        "qms.cli.quality",
+        "deviations_app",
+        "Deviations: log, list, show, update, move through the workflow.",
+    ),
+    "actions": Entry(
+        "qms.cli.quality",
+        "actions_app",
+        "Corrective actions: list, show, start, done, verify, ineffective.",
+    ),
+    "participants": Entry(
+        "qms.cli.records", "participants_app", "Participants: erase personal data."
+    ),
+    "meetings": Entry("qms.cli.records", "meetings_app", "Meetings: import from a spreadsheet."),
+    "procedures": Entry(
+        "qms.cli.procedures",
+        "procedures_app",
+        "Controlled procedures: sync the library, list.",
+    ),
+    "import": Entry("qms.cli.imports", "import_app", "Import evaluation answers and outcomes."),
+    "instruments": Entry("qms.cli.imports", "instruments_app", "Evaluation instruments."),
+    "frameworks": Entry(
+        "qms.cli.system",
+        "frameworks_app",
+        "Requirement frameworks: ISO 9001:2015, EMCC ISMCP, MENTOR's Elements.",
+    ),
+    "retention": Entry(
+        "qms.cli.system",
+        "retention_app",
+        "Retention: what is due for disposition, and disposing of it.",
+    ),
+    "check": Entry(
+        "qms.cli.records",
+        "check",
+        "Run the rules that watch the records; each new finding opens a deviation, once.",
+    ),
+    "docs": Entry(
+        "qms.cli.docs",
+        "docs",
+        "Issue a document (kept, and in the audit trail) and write it to a file.",
+    ),
+}
+
+
+class _Commands(LazyGroup):
+    entries = COMMANDS
+
 
 app = typer.Typer(
+    cls=_Commands,
     help="mentor-qms: a quality management system for mentor programmes.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -28,27 +105,9 @@ def main(
     ] = None,
 ) -> None:
     """mentor-qms: a quality management system for mentor programmes."""
+    from qms.cli.common import use_language
+
     use_language(language)
 
 
-app.command()(admin.init)
-app.command()(admin.serve)
-app.command()(admin.demo)
-app.command()(admin.backup)
-app.command()(admin.restore)
-app.add_typer(admin.users_app, name="users")
-app.add_typer(admin.tokens_app, name="tokens")
-app.add_typer(admin.audit_app, name="audit")
-app.add_typer(quality.deviations_app, name="deviations")
-app.add_typer(quality.actions_app, name="actions")
-app.add_typer(records.participants_app, name="participants")
-app.add_typer(records.meetings_app, name="meetings")
-app.add_typer(procedures.procedures_app, name="procedures")
-app.add_typer(imports.import_app, name="import")
-app.add_typer(imports.instruments_app, name="instruments")
-app.add_typer(system.frameworks_app, name="frameworks")
-app.add_typer(system.retention_app, name="retention")
-app.command()(records.check)
-app.command()(docs.docs)
-
-__all__ = ["app"]
+__all__ = ["COMMANDS", "app"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -14,11 +14,7 @@ from sqlalchemy.orm import Session
 
 from qms import i18n
 from qms.accounts.service import PERSON_FIELDS, display_names, shown_name
-from qms.actions import repository as action_records
-from qms.actions import service as actions
 from qms.actions.models import ActionStatus, ActionType, CorrectiveAction
-from qms.actions.repository import ActionFilter
-from qms.actions.schemas import ActionTransition, FollowOnCreate
 from qms.cli.common import (
     AsOption,
     actor_for,
@@ -45,6 +41,9 @@ from qms.i18n.values import VALUES
 from qms.pagination import MAX_LIMIT
 from qms.permissions import Actor
 from qms.programmes import repository as programmes
+
+if TYPE_CHECKING:
+    from qms.actions.schemas import FollowOnCreate
 
 deviations_app = typer.Typer(
     help="Deviations: log, list, show, update, move through the workflow.", no_args_is_help=True
@@ -292,6 +291,9 @@ def actions_list(
     as_user: AsOption = None,
 ) -> None:
     """List corrective actions, newest first."""
+    from qms.actions import service as actions
+    from qms.actions.repository import ActionFilter
+
     with unit_of_work(write=False) as session:
         actor = actor_for(session, as_user)
         page = actions.list_actions(
@@ -413,6 +415,9 @@ def deviations_move(
 
 
 def _action_by_number(session: Session, actor: Actor, number: str) -> CorrectiveAction:
+    from qms.actions import repository as action_records
+    from qms.actions import service as actions
+
     found = action_records.get_by_number(session, number.strip().upper())
     if found is None:
         raise NotFound(i18n.Text("There is no corrective action %(number)s.", number=number))
@@ -458,6 +463,8 @@ EvidenceOption = Annotated[
 
 def _follow_on(given: dict[str, str | None], kind: ActionType) -> FollowOnCreate | None:
     """Return the follow-on action the options name, or None when they name none."""
+    from qms.actions.schemas import FollowOnCreate
+
     if all(value is None for value in given.values()):
         return None
     missing = [option for option, value in given.items() if value is None]
@@ -487,6 +494,10 @@ def _move_action(
     follow_on: dict[str, str | None] | None = None,
     follow_on_type: ActionType = ActionType.corrective,
 ) -> None:
+    # The actions' service is imported by the commands that use it, not by `deviations list`.
+    from qms.actions import service as actions
+    from qms.actions.schemas import ActionTransition
+
     with unit_of_work() as session:
         actor = actor_for(session, as_user)
         a = _action_by_number(session, actor, number)

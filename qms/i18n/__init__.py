@@ -18,6 +18,7 @@ import logging
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
@@ -52,12 +53,34 @@ def _territory(language: str) -> str:
     return f"{parts[0]}_{parts[-1]}" if len(parts) > 1 else parts[0]
 
 
-LOCALES = {language: _territory(language) for language in LANGUAGES}
-# Each language named in itself, for the switch ("Norsk bokmål", "Svenska").
-NAMES = {
-    language: (Locale.parse(language).get_display_name(language) or language).capitalize()
-    for language in LANGUAGES
-}
+@cache
+def _locales() -> dict[str, str]:
+    return {language: _territory(language) for language in LANGUAGES}
+
+
+@cache
+def _names() -> dict[str, str]:
+    # Each language named in itself, for the switch ("Norsk bokmål", "Svenska").
+    return {
+        language: (Locale.parse(language).get_display_name(language) or language).capitalize()
+        for language in LANGUAGES
+    }
+
+
+# LOCALES (a language's locale for dates and numbers) and NAMES (each language named in itself)
+# are read from CLDR's data when first used, not on import: a command that shows neither (most of
+# the command line's) does not load every language's data to start.
+if TYPE_CHECKING:
+    LOCALES: dict[str, str]
+    NAMES: dict[str, str]
+else:
+
+    def __getattr__(name: str) -> dict[str, str]:
+        if name == "LOCALES":
+            return _locales()
+        if name == "NAMES":
+            return _names()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def N_(text: str) -> str:
@@ -144,7 +167,8 @@ def negotiate(accept_language: str | None) -> str | None:
 
 
 def _locale(language: str) -> Locale:
-    return Locale.parse(LOCALES.get(language, LOCALES[DEFAULT_LANGUAGE]))
+    locales = _locales()
+    return Locale.parse(locales.get(language, locales[DEFAULT_LANGUAGE]))
 
 
 def format_day(value: date | None, language: str, *, long: bool = False) -> str:

@@ -1,0 +1,105 @@
+"""A `qms` command starts fast: it imports only what it uses (bench/bench_cli_start.py times it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import typer
+from typer.testing import CliRunner
+
+from qms.cli import COMMANDS, app
+
+HEAVY = ("alembic", "docx", "openpyxl", "qms.demo", "qms.documents.service", "uvicorn")
+
+runner = CliRunner()
+
+
+def _imported_after(code: str, env: dict[str, str] | None = None) -> list[str]:
+    """Run the code in a new interpreter; return which heavy modules it imported."""
+    probe = (
+        f"{code}\nimport json, sys\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "QMS_LANGUAGE": "en", **(env or {})},
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_command_imports_nothing_heavy() -> None:
+    assert _imported_after("import qms.cli") == []
+
+
+def test_help_imports_no_command() -> None:
+    code = (
+        "from typer.testing import CliRunner\n"
+        "from qms.cli import app\n"
+        "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
+        "import sys\n"
+        "assert not [m for m in sys.modules if m.startswith('qms.cli.') and m != 'qms.cli.lazy'], "
+        "[m for m in sys.modules if m.startswith('qms.cli.')]\n"
+    )
+    assert _imported_after(code) == []
+
+
+def test_listing_deviations_imports_no_migration_tool_nor_document(fresh_db) -> None:
+    url = fresh_db.engine.url.render_as_string(hide_password=False)
+    code = (
+        "from typer.testing import CliRunner\n"
+        "from qms.cli import app\n"
+        "r = CliRunner().invoke(app, ['deviations', 'list'])\n"
+        "assert r.exit_code == 0, r.stderr\n"
+    )
+    assert _imported_after(code, {"QMS_DATABASE_URL": url}) == []
+
+
+def test_listing_users_imports_neither_the_demo_nor_the_backup(fresh_db) -> None:
+    url = fresh_db.engine.url.render_as_string(hide_password=False)
+    code = (
+        "from typer.testing import CliRunner\n"
+        "from qms.cli import app\n"
+        "r = CliRunner().invoke(app, ['users', 'list'])\n"
+        "assert r.exit_code == 0, r.stderr\n"
+        "import sys\n"
+        "assert 'qms.backup' not in sys.modules\n"
+    )
+    assert _imported_after(code, {"QMS_DATABASE_URL": url}) == []
+
+
+def test_every_command_is_listed_with_its_own_help() -> None:
+    """The help `qms --help` shows without importing a command is the command's own."""
+    group = typer.main.get_command(app)
+    ctx = group.make_context("qms", ["--help"], resilient_parsing=True)
+    for name in COMMANDS:
+        listed = group.get_command(ctx, name)
+        real = group.load(name)  # type: ignore[attr-defined]
+        assert listed is not None
+        assert listed.get_short_help_str(200) == real.get_short_help_str(200), name
+    assert set(COMMANDS) >= {"deviations", "actions", "demo", "docs", "init", "users"}
+
+
+def test_a_command_runs_after_lazy_loading() -> None:
+    result = runner.invoke(app, ["deviations", "--help"])
+    assert result.exit_code == 0
+    assert "move" in result.stdout
+    assert "No such command" in runner.invoke(app, ["deviation"]).stderr
+
+
+def test_the_revisions_read_without_alembic_are_alembics(fresh_db) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from qms import migrate
+
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert migrate.head_revision() == script.get_current_head()
+    with fresh_db.engine.connect() as connection:
+        stamped = MigrationContext.configure(connection).get_current_revision()
+    assert migrate.current_revision(fresh_db.engine) == stamped == script.get_current_head()
