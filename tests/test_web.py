@@ -744,7 +744,7 @@ class TestProcedurePages:
         assert second.status_code == 303
         assert second.headers["location"].endswith("?version=2")
         diff = client.get(f"/procedures/{procedure.id}?from=1&to=2").text
-        assert "Meet both." in diff
+        assert '<span class="visually-hidden">Added: </span>both</ins>.' in diff
         # Version 1 stays in force while version 2 is written.
         assert "is being written or reviewed" in client.get(f"/procedures/{procedure.id}").text
         actions = [e.action for e in _events_after(session, 0) if e.action != "access.read"]
