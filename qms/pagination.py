@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -14,7 +14,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from qms.errors import FieldError, ValidationFailed
-from qms.i18n import Text
+from qms.i18n import Code, Either, Text
 
 T = TypeVar("T")
 
@@ -52,6 +52,30 @@ def decode_cursor(cursor: str) -> int:
         ) from exc
 
 
+def ordering(sort: str | None, columns: Mapping[str, Any]) -> list[Any] | None:
+    """Return the ORDER BY of a list sorted by one of its named columns ("due", or "-due" for
+    the other way round; empty places last either way), or None for the list's own order."""
+    if not sort:
+        return None
+    name = sort.removeprefix("-")
+    if name not in columns:
+        raise ValidationFailed(
+            Text("The list cannot be sorted that way."),
+            [
+                FieldError(
+                    "sort",
+                    Text(
+                        "Sort by one of: %(choices)s (a minus sign before it for the other way "
+                        "round).",
+                        choices=Either(Code(c) for c in columns),
+                    ),
+                )
+            ],
+        )
+    column = columns[name]
+    return [(column.desc() if sort.startswith("-") else column.asc()).nulls_last()]
+
+
 def paginate(
     session: Session,
     stmt: Select[Any],
@@ -60,18 +84,29 @@ def paginate(
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
     descending: bool = False,
+    order: Sequence[Any] | None = None,
 ) -> Page[Any]:
-    """Run the statement ordered by the key (newest first if descending), a page at a time."""
+    """Run the statement ordered by the key (newest first if descending), a page at a time; with
+    an `order` (see `ordering`), by that order first, then the key."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(
             Text("The page size is out of range."),
             [FieldError("limit", Text("Enter a number from 1 to %(max)s.", max=MAX_LIMIT))],
         )
+    if order:
+        # Sorted by another column, a page continues after the rows already shown.
+        skip = decode_cursor(cursor) if cursor else 0
+        tiebreak = key.desc() if descending else key
+        rows = list(
+            session.scalars(stmt.order_by(*order, tiebreak).offset(max(skip, 0)).limit(limit + 1))
+        )
+        more = len(rows) > limit
+        return Page(rows[:limit], encode_cursor(max(skip, 0) + limit) if more else None)
     if cursor:
         after = decode_cursor(cursor)
         stmt = stmt.where(key < after if descending else key > after)
-    order = key.desc() if descending else key
-    rows = list(session.scalars(stmt.order_by(order).limit(limit + 1)))
+    by = key.desc() if descending else key
+    rows = list(session.scalars(stmt.order_by(by).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(getattr(rows[-1], key.key)) if more and rows else None

@@ -292,3 +292,86 @@ class TestAdminsAndTheIcon:
         assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
         assert '<link rel="icon" href="/favicon.ico" sizes="32x32">' in page
         assert client.get("/static/favicon.svg").status_code == 200
+
+
+class TestSortableLists:
+    def test_the_deviation_list_sorts_by_a_column_and_keeps_the_filters(
+        self, client, session
+    ) -> None:
+        _lead(client, session)
+        major = make_deviation(session, severity="major", title="B mentor absent")
+        critical = make_deviation(session, severity="critical", title="C data lost")
+        minor = make_deviation(session, severity="minor", title="A late log")
+        session.flush()
+        page = client.get("/deviations?open=true&sort=-severity").text
+        assert page.index(critical.number) < page.index(major.number) < page.index(minor.number)
+        header = re.search(r'<th scope="col" aria-sort="descending">(.*?)</th>', page, re.S)
+        assert header
+        assert "Severity" in header.group(1)
+        # The sorted header sorts the other way next, and every header keeps the filters.
+        assert 'href="/deviations?open=true&amp;sort=severity"' in header.group(1)
+        assert 'href="/deviations?open=true&amp;sort=title"' in page
+        # The filter form keeps the order.
+        assert '<input type="hidden" name="sort" value="-severity">' in page
+        by_title = client.get("/deviations?sort=title").text
+        assert (
+            by_title.index(minor.number)
+            < by_title.index(major.number)
+            < by_title.index(critical.number)
+        )
+        bad = client.get("/deviations?sort=colour")
+        assert bad.status_code == 200
+        assert "Sort by one of:" in bad.text
+
+    @pytest.mark.parametrize(
+        ("path", "sort", "name"),
+        [
+            ("/actions", "-due", "Due"),
+            ("/participants", "field", "Professional field"),
+            ("/pairs", "-matched", "Matched"),
+        ],
+    )
+    def test_the_other_lists_sort_by_their_columns(self, client, session, path, sort, name) -> None:
+        _lead(client, session)
+        page = client.get(f"{path}?sort={sort}")
+        assert page.status_code == 200
+        state = "descending" if sort.startswith("-") else "ascending"
+        header = re.search(rf'<th scope="col" aria-sort="{state}">(.*?)</th>', page.text, re.S)
+        assert header
+        assert name in header.group(1)
+
+    def test_the_api_sorts_pairs_and_participants_in_the_service(self, session) -> None:
+        from qms.pairs import service as pairs
+        from qms.participants import service as participants
+        from tests.factories import ADMIN, make_cohort, make_pair, make_participant
+
+        programme = make_programme(session, max_mentees_per_mentor=3)
+        cohort = make_cohort(session, programme)
+        mentor = make_participant(session, cohort, "mentor", field="Zoology")
+        first = make_participant(session, cohort, "mentee", field="Acoustics")
+        second = make_participant(session, cohort, "mentee", field="Botany")
+        early = make_pair(session, mentor, first, matched_on=date(2026, 1, 5))
+        late = make_pair(session, mentor, second, matched_on=date(2026, 2, 5))
+        found = participants.list_participants(
+            session, actor=ADMIN, cohort_id=cohort.id, sort="field"
+        ).items
+        assert [p.field for p in found] == ["Acoustics", "Botany", "Zoology"]
+        found = pairs.list_pairs(session, actor=ADMIN, cohort_id=cohort.id, sort="-matched")
+        assert [p.id for p in found.items] == [late.id, early.id]
+
+
+class TestAuditTrailLeavesOutMyViews:
+    def test_own_page_views_only_when_asked(self, client, session) -> None:
+        me = web_user(session, Role.auditor)
+        sign_in(client, me)
+        client.get("/deviations")  # an auditor's reads are in the trail
+        deviation = make_deviation(session, title="Seen by others")
+        session.flush()
+        page = client.get("/audit-trail").text
+        assert "GET /deviations" not in page
+        assert deviation.number in page  # other events are there
+        assert 'name="mine" value="true"' in page
+        assert "Show my own page views" in page
+        mine = client.get("/audit-trail?mine=true").text
+        assert "GET /deviations" in mine
+        assert re.search(r'name="mine" value="true"[^>]*checked', mine)

@@ -620,6 +620,19 @@ class Params:
             return None
         return value == "true"
 
+    def sort(self, name: str, columns: Iterable[str]) -> str | None:
+        """A list's order: one of its columns, or with a minus sign before it the other way."""
+        value = self.text(name)
+        if value is None:
+            return None
+        if value.removeprefix("-") not in columns:
+            self.errors[name] = Text(
+                "Sort by one of: %(choices)s (a minus sign before it for the other way round).",
+                choices=Either(Code(c) for c in columns),
+            )
+            return None
+        return value
+
     def values(self) -> dict[str, str]:
         """The query as given, to fill the filter form again."""
         return {k: v for k, v in self.params.items() if isinstance(v, str) and k != "cursor"}

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, case, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from qms.actions.models import ActionStatus, ActionType, CorrectiveAction
 from qms.deviations.models import Deviation, deviation_action
-from qms.pagination import Page, paginate
+from qms.pagination import Page, ordering, paginate
 
 OPEN_STATUSES = (ActionStatus.planned, ActionStatus.in_progress)
 
@@ -29,6 +29,18 @@ class ActionFilter:
     due_from: date | None = None
     due_to: date | None = None
     overdue: bool | None = None
+    # A column of SORTS ("-due": the other way round); by default newest first.
+    sort: str | None = None
+
+
+# The columns an action list sorts by: states in workflow order.
+SORTS: dict[str, Any] = {
+    "number": CorrectiveAction.id,
+    "title": CorrectiveAction.title,
+    "type": CorrectiveAction.type,
+    "status": case({s.value: i for i, s in enumerate(ActionStatus)}, value=CorrectiveAction.status),
+    "due": CorrectiveAction.due_on,
+}
 
 
 def _in_programme(programme_id: int) -> Select[Any]:
@@ -83,7 +95,13 @@ def list_actions(
             or_(CorrectiveAction.due_on >= today, CorrectiveAction.status.not_in(OPEN_STATUSES))
         )
     return paginate(
-        session, stmt, key=CorrectiveAction.id, limit=limit, cursor=cursor, descending=True
+        session,
+        stmt,
+        key=CorrectiveAction.id,
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+        order=ordering(f.sort, SORTS),
     )
 
 

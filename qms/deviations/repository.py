@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from qms.deviations.models import (
@@ -16,7 +16,7 @@ from qms.deviations.models import (
     DeviationStatus,
     Severity,
 )
-from qms.pagination import Page, paginate
+from qms.pagination import Page, ordering, paginate
 from qms.procedures.models import ProcedureVersion
 
 
@@ -38,6 +38,19 @@ class DeviationFilter:
     overdue: bool | None = None
     # True: not closed (whatever the state); False: closed.
     open: bool | None = None
+    # A column of SORTS ("-due": the other way round); by default newest first.
+    sort: str | None = None
+
+
+# The columns a deviation list sorts by: severities from minor up, states in workflow order.
+SORTS: dict[str, Any] = {
+    "number": Deviation.id,
+    "title": Deviation.title,
+    "severity": case({s.value: i for i, s in enumerate(Severity)}, value=Deviation.severity),
+    "status": case({s.value: i for i, s in enumerate(DeviationStatus)}, value=Deviation.status),
+    "detected": Deviation.detected_at,
+    "due": Deviation.due_on,
+}
 
 
 def like_pattern(text: str) -> str:
@@ -121,7 +134,15 @@ def list_deviations(
     stmt = _filtered(
         select(Deviation).options(selectinload(Deviation.actions)), f, scope=scope, today=today
     )
-    return paginate(session, stmt, key=Deviation.id, limit=limit, cursor=cursor, descending=True)
+    return paginate(
+        session,
+        stmt,
+        key=Deviation.id,
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+        order=ordering(f.sort, SORTS),
+    )
 
 
 def get_by_number(session: Session, number: str) -> Deviation | None:

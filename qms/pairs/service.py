@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql import Select
 
@@ -16,7 +16,7 @@ from qms.db import utcnow
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
 from qms.i18n import Text
 from qms.numbering import next_number
-from qms.pagination import Page, paginate
+from qms.pagination import Page, ordering, paginate
 from qms.pairs.models import Meeting, Pair, PairStatus
 from qms.pairs.schemas import MeetingBulk, MeetingCreate, PairCreate, PairRead, PairTransition
 from qms.participants import service as participants
@@ -108,8 +108,9 @@ def list_pairs(
     participant_id: int | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    sort: str | None = None,
 ) -> Page[Pair]:
-    """List pairs in the order they were matched."""
+    """List pairs in the order they were matched, or sorted by a column of SORTS."""
     require(actor, Action.pair_read)
     stmt = (
         select(Pair)
@@ -127,7 +128,25 @@ def list_pairs(
         stmt = stmt.where(Pair.status == status)
     if participant_id is not None:
         stmt = stmt.where((Pair.mentor_id == participant_id) | (Pair.mentee_id == participant_id))
-    return paginate(session, stmt, key=Pair.id, limit=limit, cursor=cursor)
+    return paginate(
+        session, stmt, key=Pair.id, limit=limit, cursor=cursor, order=ordering(sort, SORTS)
+    )
+
+
+def _code_of(column: Any) -> Any:
+    return select(Participant.code).where(Participant.id == column).scalar_subquery()
+
+
+# The columns a pair list sorts by ("-matched": the other way round).
+SORTS: dict[str, Any] = {
+    "code": Pair.id,
+    "mentor": _code_of(Pair.mentor_id),
+    "mentee": _code_of(Pair.mentee_id),
+    "status": case({s.value: i for i, s in enumerate(PairStatus)}, value=Pair.status),
+    "matched": Pair.matched_on,
+    "started": Pair.started_on,
+    "ended": Pair.ended_on,
+}
 
 
 def live_pairs(session: Session, *, actor: Actor, cohort_id: int) -> dict[int, int]:

@@ -13,7 +13,7 @@ from qms.db import utcnow
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
 from qms.i18n import Text
 from qms.numbering import next_number
-from qms.pagination import Page, paginate
+from qms.pagination import Page, ordering, paginate
 from qms.participants.models import (
     Goal,
     GoalStatus,
@@ -108,6 +108,17 @@ def get_by_code(session: Session, *, actor: Actor, code: str) -> Participant:
     return participant
 
 
+# The columns a participant list sorts by ("-consent": the other way round).
+SORTS: dict[str, Any] = {
+    "code": Participant.id,
+    "role": Participant.role,
+    "cohort": Cohort.start_on,
+    "field": Participant.field,
+    "screened": Participant.screened_on,
+    "consent": Participant.consent_on,
+}
+
+
 def list_participants(
     session: Session,
     *,
@@ -117,8 +128,9 @@ def list_participants(
     role: ParticipantRole | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    sort: str | None = None,
 ) -> Page[Participant]:
-    """List participants in enrolment order."""
+    """List participants in enrolment order, or sorted by a column of SORTS."""
     require(actor, Action.participant_read)
     stmt = (
         select(Participant)
@@ -131,7 +143,9 @@ def list_participants(
         stmt = stmt.where(Participant.cohort_id == cohort_id)
     if role is not None:
         stmt = stmt.where(Participant.role == role)
-    return paginate(session, stmt, key=Participant.id, limit=limit, cursor=cursor)
+    return paginate(
+        session, stmt, key=Participant.id, limit=limit, cursor=cursor, order=ordering(sort, SORTS)
+    )
 
 
 def create(session: Session, *, actor: Actor, data: ParticipantCreate) -> Participant:

@@ -51,11 +51,18 @@ def list_pairs(request: Request, page: Annotated[Page, page_for(Action.pair_read
     """The pairs in the order they were matched, by cohort and status."""
     query = Params(request.query_params)
     cohort_id, status = query.number("cohort_id"), query.choice("status", PairStatus)
+    sort = query.sort("sort", service.SORTS)
     cursor = query.text("cursor")
 
     def load(session: Session) -> tuple[Any, list[tuple[str, str]]]:
         found = service.list_pairs(
-            session, actor=page.actor, cohort_id=cohort_id, status=status, limit=50, cursor=cursor
+            session,
+            actor=page.actor,
+            cohort_id=cohort_id,
+            status=status,
+            limit=50,
+            cursor=cursor,
+            sort=sort,
         )
         return found, options.cohorts(session, page)
 

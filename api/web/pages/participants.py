@@ -72,11 +72,18 @@ def list_participants(
     """The participants in enrolment order, by cohort and role."""
     query = Params(request.query_params)
     cohort_id, role = query.number("cohort_id"), query.choice("role", ParticipantRole)
+    sort = query.sort("sort", service.SORTS)
     cursor = query.text("cursor")
 
     def load(session: Session) -> tuple[Any, list[tuple[str, str]]]:
         found = service.list_participants(
-            session, actor=page.actor, cohort_id=cohort_id, role=role, limit=50, cursor=cursor
+            session,
+            actor=page.actor,
+            cohort_id=cohort_id,
+            role=role,
+            limit=50,
+            cursor=cursor,
+            sort=sort,
         )
         rows = [(service.to_read(p, page.actor), p.cohort.code) for p in found.items]
         return (rows, found.next_cursor), options.cohorts(session, page)
