@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from qms.audit.models import AuditEvent
 from qms.pagination import Page, paginate
 
+# The event a read of an audited user leaves (qms.accounts.service.record_access).
+ACCESS_READ = "access.read"
+
 
 def about(records: Iterable[tuple[str, str]]) -> Any:
     """Return the condition an event meets when it is about one of the records (kind, id)."""
@@ -42,6 +45,7 @@ def list_events(
     limit: int = 50,
     cursor: str | None = None,
     newest_first: bool = False,
+    views_left_out_of: str | None = None,
 ) -> Page[AuditEvent]:
     """List events in chain order (or newest first), filtered; `records` keeps the events about
     any of those records (kind and id, as a record number resolves to), none if it is empty."""
@@ -62,6 +66,11 @@ def list_events(
         stmt = stmt.where(AuditEvent.programme_id == programme_id)
     if records is not None:
         stmt = stmt.where(about(records))
+    if views_left_out_of is not None:
+        # A reader's own page views (recorded as they read) crowd out what they look for.
+        stmt = stmt.where(
+            or_(AuditEvent.actor != views_left_out_of, AuditEvent.action != ACCESS_READ)
+        )
     return paginate(
         session, stmt, key=AuditEvent.seq, limit=limit, cursor=cursor, descending=newest_first
     )

@@ -33,6 +33,7 @@ from qms import references
 from qms.accounts import service as accounts
 from qms.audit import repository as trail
 from qms.audit import service as audit
+from qms.audit.repository import ACCESS_READ
 from qms.errors import FieldError, ValidationFailed
 from qms.evaluations import service as evaluations
 from qms.evaluations.models import BatchKind
@@ -179,7 +180,11 @@ def upload(
         return _upload_form(request, page, values, result)
     if result.dry_run or result.id is None:
         return _upload_form(request, page, values, checked=result)
-    return see_other(f"/imports/{result.id}" + ("?replayed=true" if result.replayed else ""))
+    # The same file again is the batch already kept: nothing new is saved.
+    return see_other(
+        f"/imports/{result.id}" + ("?replayed=true" if result.replayed else ""),
+        saved=not result.replayed,
+    )
 
 
 def _batch(
@@ -269,6 +274,8 @@ def audit_trail(request: Request, page: Annotated[Page, page_for(Action.audit_re
     number = query.text("record", references.MAX_LENGTH)
     cursor = query.text("cursor")
     check = query.flag("verify")
+    # The reader's own page views are left out unless asked for (or for that very event).
+    mine = query.flag("mine") or filters["action"] == ACCESS_READ
 
     def load(session: Session) -> dict[str, Any]:
         records = None
@@ -282,6 +289,7 @@ def audit_trail(request: Request, page: Annotated[Page, page_for(Action.audit_re
             limit=100,
             cursor=cursor,
             newest_first=True,
+            views_left_out_of=None if mine else page.actor.name,
         )
         shown = references.numbers(
             session, [*(records or []), *((e.entity, e.entity_id or "") for e in found.items)]
