@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -71,6 +72,29 @@ def test_listing_users_imports_neither_the_demo_nor_the_backup(fresh_db) -> None
         "assert 'qms.backup' not in sys.modules\n"
     )
     assert _imported_after(code, {"QMS_DATABASE_URL": url}) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["procedures", "list"],
+        ["actions", "list"],
+        ["tokens", "list"],
+        ["audit", "verify"],
+        ["frameworks", "list"],
+        ["retention", "report"],
+    ],
+)
+def test_each_command_runs_in_a_process_of_its_own(fresh_db, command: list[str]) -> None:
+    """Run alone, a command's module finds every model it queries (none imported by another)."""
+    url = fresh_db.engine.url.render_as_string(hide_password=False)
+    done = subprocess.run(
+        [sys.executable, "-c", "from qms.cli import app; app()", *command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QMS_LANGUAGE": "en", "QMS_DATABASE_URL": url, "COLUMNS": "200"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_every_command_is_listed_with_its_own_help() -> None:

@@ -105,6 +105,9 @@ def main(
     ] = None,
 ) -> None:
     """mentor-qms: a quality management system for mentor programmes."""
+    # Every model mapped before any is queried (their relationships name each other), whichever
+    # command's module was imported; `qms --help` alone does not come here.
+    import qms.models  # noqa: F401
     from qms.cli.common import use_language
 
     use_language(language)
