@@ -173,6 +173,7 @@ class TestDemo:
             "QMS_QUALITY_LEAD_TOKEN",
             "QMS_AUDITOR_TOKEN",
             "QMS_COORDINATOR_TOKEN",
+            "QMS_IMPORTER_TOKEN",
             "QMS_DEMO_PASSWORD",
         }
         client = make_client(fresh_db)

@@ -326,6 +326,7 @@ def demo(
     print(f"QMS_QUALITY_LEAD_TOKEN={tokens.quality_lead}")  # noqa: T201
     print(f"QMS_AUDITOR_TOKEN={tokens.auditor}")  # noqa: T201
     print(f"QMS_COORDINATOR_TOKEN={tokens.coordinator}")  # noqa: T201
+    print(f"QMS_IMPORTER_TOKEN={tokens.importer}")  # noqa: T201
     print(f"QMS_DEMO_PASSWORD={tokens.password}")  # noqa: T201
     err.print(
         t(

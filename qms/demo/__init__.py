@@ -53,6 +53,8 @@ class DemoTokens:
     quality_lead: str
     auditor: str
     coordinator: str
+    # For scripts that import evaluation results: it can do nothing else.
+    importer: str
     # The web front's password of the same three users (and of demo-quality-manager).
     password: str
 
@@ -203,6 +205,9 @@ def load(session: Session, *, operator: Actor) -> None:
         auditor=_actor(session, "demo-internal-auditor"),
         manager=_actor(session, "demo-quality-manager"),
         programme_id=via.id,
+    )
+    system.revise_meeting_procedure(
+        session, author=lead, approver=_actor(session, "demo-quality-manager")
     )
 
 
@@ -508,8 +513,8 @@ def load_quality_records(
 
 
 def issue_tokens(session: Session, *, operator: Actor) -> DemoTokens:
-    """Issue fresh tokens for the demo's quality lead, auditor and coordinator (valid 30 days),
-    and a fresh web password for them."""
+    """Issue fresh tokens for the demo's quality lead, auditor, coordinator and importer (valid
+    30 days), and a fresh web password for the first three."""
 
     def token(name: str) -> str:
         issued = accounts.create_token(session, actor=operator, user_name=name, expires_in_days=30)
@@ -522,5 +527,6 @@ def issue_tokens(session: Session, *, operator: Actor) -> DemoTokens:
         quality_lead=token("demo-quality-lead"),
         auditor=token("demo-auditor"),
         coordinator=token("demo-coordinator"),
+        importer=token("demo-importer"),
         password=password,
     )

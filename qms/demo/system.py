@@ -23,6 +23,8 @@ from qms.audits.schemas import (
 )
 from qms.deviations.models import Severity
 from qms.permissions import Actor
+from qms.procedures import service as procedures
+from qms.procedures.schemas import VersionDraft, VersionTransition
 
 CHECKLIST = [
     (
@@ -185,3 +187,68 @@ def load(
         data=Transition(to="closed"),
         if_match=review.version,
     )
+
+
+# PR-08's second version: what the corrective action on the pair below the meeting rule changed
+# in the procedure (every pair's log checked each month, not only the pairs the rule flags), so
+# that the procedure's history and the diff between its versions have something to show.
+MEETING_CHECK_BEFORE = (
+    "4. The coordinator contacts the pair within a week of a finding, finds the reason and agrees "
+    "what\n   to do"
+)
+MEETING_CHECK_STEP = (
+    "4. On the same day the coordinator reads every pair's meeting log for the month before, not "
+    "only\n   the pairs the rule check flags, and notes each pair whose meetings thinned out or "
+    "whose topics\n   stalled; the check is recorded in the coordinator's monthly report.\n"
+)
+MEETING_CHECK_RECORD = (
+    "| Monthly log checks (date, pairs read, pairs followed up) | Coordinator's monthly report "
+    "| 10 years |\n"
+)
+
+
+def revise_meeting_procedure(session: Session, *, author: Actor, approver: Actor) -> None:
+    """Write, submit and approve PR-08 version 2: a monthly check of every pair's meeting log."""
+    procedure = procedures.get_by_code(session, "PR-08")
+    assert procedure is not None
+    current = procedures.effective(procedure)
+    assert current is not None
+    content = current.content
+    if MEETING_CHECK_BEFORE in content:
+        # The step goes in before the contact step, which is numbered on by one.
+        content = content.replace(
+            MEETING_CHECK_BEFORE,
+            MEETING_CHECK_STEP + MEETING_CHECK_BEFORE.replace("4. ", "5. ", 1),
+        ).replace("\n5. A finding that clears", "\n6. A finding that clears")
+    else:
+        content = f"{content.rstrip()}\n\n{MEETING_CHECK_STEP}"
+    # And its record in the table of records kept, when the procedure has the table.
+    content = content.replace(
+        " |\n\n## How compliance is measured",
+        f" |\n{MEETING_CHECK_RECORD}\n## How compliance is measured",
+        1,
+    )
+    draft = procedures.new_draft(
+        session,
+        actor=author,
+        procedure_id=procedure.id,
+        data=VersionDraft(
+            title=current.title,
+            owner_role=current.owner_role,
+            review_months=current.review_months,
+            iso_clauses=list(current.iso_clauses),
+            requirements=list(current.requirements),
+            content=content,
+            change_summary="Every pair's meeting log is read each month, not only the pairs the "
+            "rule check flags (the corrective action on the pair below the meeting rule).",
+        ),
+    )
+    for to, who in (("in_review", author), ("approved", approver)):
+        procedures.transition(
+            session,
+            actor=who,
+            procedure_id=procedure.id,
+            number=draft.number,
+            data=VersionTransition.model_validate({"to": to}),
+            if_match=draft.version,
+        )
