@@ -29,7 +29,7 @@ def frameworks_list() -> None:
     """List the frameworks the system ships."""
     table = Table(t("Code"), t("Title"), t("Publisher"), t("Requirements"))
     for f in catalogue.frameworks().values():
-        table.add_row(f.code, Styled(f.title), Styled(f.publisher), str(len(f.requirements)))
+        table.add_row(f.code, Styled(t(f.title)), Styled(f.publisher), str(len(f.requirements)))
     out.print(table)
 
 
@@ -51,7 +51,7 @@ def frameworks_show(
     if not evidence:
         table = Table(t("Requirement"), t("Title"), t("In our words"))
         for r in framework.requirements:
-            table.add_row(r.ref, Styled("  " * (r.depth - 1) + r.title), Styled(r.guidance))
+            table.add_row(r.ref, Styled("  " * (r.depth - 1) + t(r.title)), Styled(t(r.guidance)))
         out.print(table)
         return
     try:
@@ -98,7 +98,7 @@ def frameworks_show(
     for row in result.rows:
         table.add_row(
             row.ref,
-            Styled(row.title),
+            Styled(t(row.title)),
             Styled(", ".join(row.procedures)),
             Styled(", ".join(f"{t(e.kind)} {e.count}" for e in row.evidence)),
             Styled(", ".join(row.open_deviations)),

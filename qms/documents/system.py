@@ -109,7 +109,7 @@ def audit_report(
         (
             N_("Criteria"),
             "\n".join(
-                f"{ref} — {catalogue[ref].title}" if ref in catalogue else ref
+                f"{ref} — {translate(catalogue[ref].title, language)}" if ref in catalogue else ref
                 for ref in audit.criteria
             )
             or not_recorded(language),
@@ -403,7 +403,7 @@ def evidence_map(
     rows = [
         [
             r.ref,
-            r.title,
+            translate(r.title, language),
             ", ".join(r.procedures),
             "\n".join(_evidence(e.kind, e.count, e.records, language) for e in r.evidence)
             or not_recorded(language),

@@ -8,10 +8,11 @@ into references.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -72,6 +73,35 @@ def _load(name: str) -> Framework:
             for r in raw["requirements"]
         ),
     )
+
+
+# How a requirement is named in a translator's comment: "ISO 9001:2015 clause 10.2".
+_KINDS = {ISO: "ISO 9001:2015 clause", "EMCC": "EMCC ISMCP standard", "MENTOR": "MENTOR element"}
+
+
+def extract_yaml(
+    fileobj: IO[bytes],
+    keywords: object,
+    comment_tags: object,
+    options: object,
+) -> Iterator[tuple[int, None, str, list[str]]]:
+    """Babel's extraction method for the framework files (babel.cfg): the framework's title and
+    each requirement's title and guidance, with the requirement named for the translator."""
+    root = yaml.compose(fileobj.read().decode("utf-8"))
+    if not isinstance(root, yaml.MappingNode):
+        return
+    top = {key.value: value for key, value in root.value}
+    framework = str(getattr(top.get("code"), "value", ""))
+    if isinstance(title := top.get("title"), yaml.ScalarNode):
+        yield title.start_mark.line + 1, None, title.value, [f"The title of {framework}"]
+    listed = top.get("requirements")
+    for item in listed.value if isinstance(listed, yaml.SequenceNode) else []:
+        fields = {key.value: value for key, value in item.value}
+        name = f"{_KINDS.get(framework, framework)} {getattr(fields.get('code'), 'value', '')}"
+        for field, comment in (("title", name), ("guidance", f"{name}, in our words")):
+            node = fields.get(field)
+            if isinstance(node, yaml.ScalarNode) and node.value:
+                yield node.start_mark.line + 1, None, node.value, [comment]
 
 
 @cache

@@ -99,7 +99,9 @@ def _page(request: Request, page: Page, refusal: Refusal | None = None, kind: st
             "status": choices(DeviationStatus, lang, page.t("any")),
             "severity": choices(Severity, lang, page.t("any")),
             "language": list(i18n.NAMES.items()),
-            "framework": [(code, f"{code} · {f.title}") for code, f in frameworks().items()],
+            "framework": [
+                (code, f"{code} · {page.t(f.title)}") for code, f in frameworks().items()
+            ],
         },
         issued=data["issued"],
         people=data["people"],
