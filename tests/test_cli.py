@@ -233,7 +233,7 @@ class TestQualityCommands:
         assert number in listed
         assert "Mentee [not] told" in listed
         shown = qms("deviations", "show", number).stdout
-        assert "deviation.created" in shown
+        assert "deviation logged" in shown
         # Who logged it, by the name people read them by, not the login the records keep.
         assert "Siri Bakke" in shown
         assert "demo-coordinator" not in shown
@@ -252,7 +252,7 @@ class TestQualityCommands:
             "--kind", "observation", "--source", "self_reported", "--severity", "minor",
             "--title", "t", "--description", "d", "--as", "demo-auditor", code=2,
         )  # fmt: skip
-        assert "may not deviation.log" in result.stderr
+        assert "does not allow you to log deviations" in result.stderr
 
     def test_an_unknown_deviation_is_named(self, qms) -> None:
         result = qms("deviations", "show", "DEV-1999-0001", code=2)

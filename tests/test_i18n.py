@@ -353,6 +353,28 @@ def _unsaid_refusals() -> list[str]:
     return found
 
 
+def _hidden_from_extraction() -> list[str]:
+    """Every text marked for the catalogue inside an f-string: on Python 3.11 an f-string is one
+    token to Babel's extractor, so the text never reaches the catalogue and is shown in English."""
+    keywords = {keyword.split(":")[0] for keyword in catalogues.KEYWORDS}
+    found = []
+    root = Path(qms.__file__).resolve().parent.parent
+    for path in sorted([*root.glob("qms/**/*.py"), *root.glob("api/**/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                name = getattr(getattr(inner, "func", None), "id", None)
+                if isinstance(inner, ast.Call) and name in keywords and inner.args:
+                    if isinstance(inner.args[0], ast.Constant):
+                        found.append(f"{path.relative_to(root)}:{inner.lineno}")
+    return found
+
+
+def test_no_text_for_the_catalogue_hides_in_an_f_string() -> None:
+    assert _hidden_from_extraction() == []
+
+
 class TestEveryRefusalIsSaidInTheLanguage:
     def test_no_refusal_is_a_plain_english_string(self) -> None:
         assert _unsaid_refusals() == []

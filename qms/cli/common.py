@@ -87,7 +87,8 @@ def shown_number(value: float | int | None, digits: int = 0) -> str:
 
 def failed(message: str) -> None:
     """Print that something failed, and why, on stderr."""
-    err.print(f"[red]{escape(t('error:'))}[/red] {escape(message)}")
+    said = escape(t("error:"))
+    err.print(f"[red]{said}[/red] {escape(message)}")
 
 
 def report(exc: QMSError) -> None:
@@ -97,7 +98,8 @@ def report(exc: QMSError) -> None:
     for problem in getattr(exc, "errors", []):
         where = {
             "row": problem.row,
-            "field": i18n.field_label(problem.field, language),
+            # A row's field is a column of the reader's own file, named as the file names it.
+            "field": problem.field if problem.row else i18n.field_label(problem.field, language),
             "message": i18n.said(problem.message, language),
         }
         line = t("row %(row)s, %(field)s: %(message)s") if problem.row else "%(field)s: %(message)s"

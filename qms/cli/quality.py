@@ -68,6 +68,11 @@ ReasonOption = Annotated[str | None, typer.Option(help="Why, for the audit trail
 SEVERITY_STYLE = {"critical": "bold red", "major": "yellow", "minor": ""}
 
 
+def _titled(title: str, text: str) -> str:
+    """A titled paragraph of a record's panel: the title in bold, the record's text as written."""
+    return f"[bold]{escape(title)}:[/bold] {escape(text)}"
+
+
 def _programme_id(session: Session, code: str | None, field: str = "programme") -> int | None:
     if code is None:
         return None
@@ -184,7 +189,7 @@ def deviations_show(
                     shown(d.kind.value),
                     shown(d.severity.value),
                     shown(d.source.value),
-                    f"{t('Status')}: {shown(d.status.value)}",
+                    t("Status") + ": " + shown(d.status.value),
                     t("Version %(version)s") % {"version": d.version},
                 )
             ),
@@ -200,13 +205,13 @@ def deviations_show(
         if d.immediate_containment:
             lines += [
                 "",
-                f"[bold]{t('Immediate containment')}:[/bold] {escape(d.immediate_containment)}",
+                _titled(t("Immediate containment"), d.immediate_containment),
             ]
         if d.root_cause:
             method = shown(d.root_cause_method.value) if d.root_cause_method else "?"
-            lines += ["", f"[bold]{t('Root cause')} ({method}):[/bold] {escape(d.root_cause)}"]
+            lines += ["", _titled(t("Root cause") + f" ({method})", d.root_cause)]
         if d.closure_summary:
-            lines += ["", f"[bold]{t('Closure')}:[/bold] {escape(d.closure_summary)}"]
+            lines += ["", _titled(t("Closure"), d.closure_summary)]
         out.print(Panel("\n".join(lines), title=d.number, expand=False))
         if d.actions:
             table = Table(
@@ -439,19 +444,24 @@ def actions_show(
             " · ".join(
                 (
                     shown(a.type.value),
-                    f"{t('Status')}: {shown(a.status.value)}",
+                    t("Status") + ": " + shown(a.status.value),
                     t("Version %(version)s") % {"version": a.version},
                 )
             ),
-            f"{t('Owner')}: {escape(shown_name(names, a.owner.name))} · {t('Due')}: "
-            f"{_day(a.due_on)} · {t('Deviations')}: {', '.join(d.number for d in a.deviations)}",
+            " · ".join(
+                (
+                    t("Owner") + ": " + escape(shown_name(names, a.owner.name)),
+                    t("Due") + ": " + _day(a.due_on),
+                    t("Deviations") + ": " + ", ".join(d.number for d in a.deviations),
+                )
+            ),
             "",
             escape(a.action),
         ]
         if a.completion_note:
-            lines += ["", f"[bold]{t('Completion note')}:[/bold] {escape(a.completion_note)}"]
+            lines += ["", _titled(t("Completion note"), a.completion_note)]
         if a.evidence:
-            lines += ["", f"[bold]{t('Evidence')}:[/bold] {escape(a.evidence)}"]
+            lines += ["", _titled(t("Evidence"), a.evidence)]
         out.print(Panel("\n".join(lines), title=a.number, expand=False))
 
 

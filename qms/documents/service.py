@@ -307,7 +307,7 @@ def deviation_report(
         "timeline": timeline,
         "signatures": signed,
     }
-    title = f"{title_in('Deviation report', language)} {d.number}"
+    title = title_in("Deviation report", language) + f" {d.number}"
     issue = Issue(
         get_settings().organisation, title, d.number, as_of, as_of, data_hash(data), language
     )
