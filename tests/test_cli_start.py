@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -100,10 +101,11 @@ def test_each_command_runs_in_a_process_of_its_own(fresh_db, command: list[str])
 def test_every_command_is_listed_with_its_own_help() -> None:
     """The help `qms --help` shows without importing a command is the command's own."""
     group = typer.main.get_command(app)
+    assert isinstance(group, click.Group)
     ctx = group.make_context("qms", ["--help"], resilient_parsing=True)
     for name in COMMANDS:
         listed = group.get_command(ctx, name)
-        real = group.load(name)  # type: ignore[attr-defined]
+        real = group.load(name)
         assert listed is not None
         assert listed.get_short_help_str(200) == real.get_short_help_str(200), name
     assert set(COMMANDS) >= {"deviations", "actions", "demo", "docs", "init", "users"}

@@ -74,7 +74,7 @@ class TestIdentification:
                 as_of=AS_OF,
                 filters=DeviationFilter(programme_id=1, status=DeviationStatus.closed),
             )
-            organiser = session.get(Programme, 1).organiser  # type: ignore[union-attr]
+            organiser = session.get(Programme, 1).organiser
             lines = _lines(document.content)
             header = _header(document.content)
         t = lambda text: translate(text, "nb")  # noqa: E731

@@ -124,10 +124,9 @@ def laid_out(new_database, tmp_path_factory) -> dict[str, Any]:
         drafts = {
             "procedure-draft": True,
             "procedure": False,
-            "audit-report": session.get(InternalAudit, 1).status  # type: ignore[union-attr]
+            "audit-report": session.get(InternalAudit, 1).status
             in (AuditStatus.planned, AuditStatus.in_progress),
-            "management-review": session.get(ManagementReview, 1).status  # type: ignore[union-attr]
-            is ReviewStatus.planned,
+            "management-review": session.get(ManagementReview, 1).status is ReviewStatus.planned,
         }
         draft_number = draft.number
     client = make_client(database)

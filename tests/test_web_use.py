@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -202,7 +203,7 @@ class TestProcedureChanges:
         from qms.procedures.schemas import ProcedureCreate, VersionDraft
         from tests.factories import ADMIN
 
-        draft = {
+        draft: dict[str, Any] = {
             "title": "Matching mentors and mentees",
             "owner_role": "coordinator",
             "review_months": 12,
@@ -356,8 +357,8 @@ class TestSortableLists:
             session, actor=ADMIN, cohort_id=cohort.id, sort="field"
         ).items
         assert [p.field for p in found] == ["Acoustics", "Botany", "Zoology"]
-        found = pairs.list_pairs(session, actor=ADMIN, cohort_id=cohort.id, sort="-matched")
-        assert [p.id for p in found.items] == [late.id, early.id]
+        matched = pairs.list_pairs(session, actor=ADMIN, cohort_id=cohort.id, sort="-matched")
+        assert [p.id for p in matched.items] == [late.id, early.id]
 
 
 class TestAuditTrailLeavesOutMyViews:
