@@ -135,7 +135,8 @@ def word_items(content: bytes, start: int) -> list[tuple[str, int, str]]:
             items.append(("code", 0, paragraph.text))
         elif child.find(f"{qn('w:pPr')}/{qn('w:pBdr')}") is not None:
             items.append(("rule", 0, text))
-        else:
+        elif text:
+            # An empty paragraph is the house style's space after a table, not a block.
             items.append(("paragraph", 0, text))
     return items
 

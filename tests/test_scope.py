@@ -405,7 +405,8 @@ TABLE: list[Case] = [
     listing("/participants/new", "programme", role=Role.coordinator),
     item("/participants/{participant_id:id}"),
     listing("/pairs", "pair"),
-    listing("/pairs/new", "participant", role=Role.coordinator),
+    # The matching form offers one cohort's free participants; its chooser lists the cohorts.
+    listing("/pairs/new", "programme", "/pairs/new?cohort_id={cohort}", role=Role.coordinator),
     item("/pairs/{pair_id:id}"),
     listing("/follow-ups", "programme"),
     item("/follow-ups/cohorts/{cohort_id:id}", "/follow-ups/cohorts/{cohort}"),
@@ -440,6 +441,7 @@ EXEMPT: dict[str, str] = {
     "/procedures": "the master list of procedures",
     "/procedures/new": "the form for a new procedure",
     "/procedures/{procedure_id:id}": "a procedure",
+    "/procedures/{procedure_id:id}/changes": "the differences between two procedure versions",
     "/instruments": "survey definitions, shared by every programme",
     "/instruments/new": "the form for a new survey definition",
     "/imports/new": "the upload form offers the shared survey definitions only",
@@ -507,7 +509,7 @@ def test_a_scoped_reader_sees_its_programme_only(world: World, case: Case) -> No
             assert "Not allowed" in text
         else:
             assert response.headers["content-type"] == "application/problem+json"
-            assert "scoped to one programme" in response.json()["detail"]
+            assert "limited to one programme" in response.json()["detail"]
         assert _named(text, forbidden) == set()
         return
 
