@@ -57,14 +57,15 @@ class _Reader(HTMLParser):
             self._written = (tag, self._written[1] + 1)
         elif not self._written and "rendered" in str(found.get("class", "")).split():
             self._written = (tag, 1)
-        if tag in ("script", "style", "template"):
+        # A script is not read; a text box holds what someone wrote, as they wrote it.
+        if tag in ("script", "style", "template", "textarea"):
             self._hidden += 1
         self.parts += [str(found[name]) for name in self.SPOKEN if found.get(name)]
         if tag == "a" and found.get("href"):
             self.links.append(str(found["href"]))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template"):
+        if tag in ("script", "style", "template", "textarea"):
             self._hidden -= 1
         if self._written and tag == self._written[0]:
             depth = self._written[1] - 1
@@ -115,7 +116,7 @@ def pages(demo: tuple[Any, list[str]]) -> dict[tuple[Role, str], dict[str, str]]
     walked: dict[tuple[Role, str], dict[str, str]] = {}
     for role in ROLES:
         with database.unit_of_work() as session:
-            name = f"walker-{role.value}"
+            name = f"walker-{role.value.replace('_', '-')}"
             make_user(session, role, name)
             web_accounts.set_password(session, actor=ADMIN, user_name=name, password=PASSWORD)
         client = make_client(database)

@@ -184,6 +184,10 @@ CODED_FIELDS = frozenset(
 )  # fmt: skip
 
 
+# The fields of a rule check's event that hold findings' keys.
+FINDING_FIELDS = frozenset({"opened", "cleared", "recurred"})
+
+
 def show_recorded(value: Any, field: str | None = None) -> Any:
     """A value as the audit trail keeps it (JSON: a date or moment in ISO 8601, a number), shown
     as the language writes it; a stored code of a coded field by its label; any other value (what
@@ -192,9 +196,14 @@ def show_recorded(value: Any, field: str | None = None) -> Any:
         return value
     if field in CODED_FIELDS and isinstance(value, str) and value in VALUES:
         return show_label(value)
+    if field in FINDING_FIELDS and isinstance(value, str) and ":" in value:
+        # A rule finding's key (meeting_rule:PAIR-0005:2025-07): the rule by its label, then
+        # what and when it was found for.
+        rule, _, rest = value.partition(":")
+        return f"{show_label(rule)} {rest.replace(':', ' · ')}"
     if isinstance(value, list):
         # A list kept as JSON (requirements, linked records) reads as its items, not as Python.
-        return ", ".join(str(show_recorded(item)) for item in value) or NOTHING
+        return ", ".join(str(show_recorded(item, field)) for item in value) or NOTHING
     if isinstance(value, float):
         # A whole number is left as it is: an id or a year must not read 12 345.
         return show_number(value)
