@@ -63,6 +63,8 @@ def fuzz_tokens(new_database) -> dict[Role, str]:
 SLOW_OPERATIONS = {
     "GET /api/v1/documents/audit-pack": "each case as each role builds a zip of every document of "
     "the programme and its whole audit trail: about 30-50 s",
+    "GET /api/v1/documents/management-review-input": "each case as each role compiles the 9.3.2 "
+    "inputs of every record over the period asked and lays them out as a document: about 20 s",
     "POST /api/v1/participants": "each accepted case enrols a participant with personal data kept "
     "apart and audited, as each role: about 15-25 s",
 }
