@@ -68,8 +68,7 @@ def _choices(expected: str, language: str, *, labels: bool) -> str:
     if not codes:
         return expected
     shown = [
-        label(code, language) if labels else f"{label(code, language)} ('{code}')"
-        for code in codes
+        label(code, language) if labels else f"{label(code, language)} ('{code}')" for code in codes
     ]
     return format_list(shown, style="or", locale=LOCALES.get(language, "en_GB"))
 
