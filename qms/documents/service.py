@@ -678,7 +678,8 @@ def prepare(
     With a reservation the document carries its issue: number, issued on and by; without, it
     says it is not issued."""
     _check(actor, kind, language)
-    when = (as_of or utcnow()).replace(microsecond=0)
+    # The records are read as of the issue's own moment (to the second, never after it).
+    when = (as_of or (reservation.issued_at if reservation else utcnow())).replace(microsecond=0)
     programme, scope = scope_said(session, params, language)
     names = people(session)
     issued_by = translate(ISSUED_BY, language) % {
