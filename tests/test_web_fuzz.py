@@ -371,6 +371,7 @@ def test_every_form_sent_back_wrong(fuzzed: Database, fuzz_seed, role: Role) -> 
         _documents_match_their_hashes(session)
 
 
+@pytest.mark.slow(reason="issues every document kind, the audit pack too, over the fuzzed records")
 def test_every_document_issues_over_what_the_fuzz_left(fuzzed: Database) -> None:
     """The records now hold what the forms let in (markup, the longest texts, emoji, right-to-left
     marks, the dates at the calendar's ends): every kind of document still issues over them and
