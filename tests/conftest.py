@@ -100,6 +100,10 @@ def new_database(server: Server, template_url: str) -> Iterator[Callable[[], Dat
     made: list[tuple[str, Database]] = []
 
     def make() -> Database:
+        # The databases made before keep no idle connection open: a server allows only so many
+        # clients, and a module's database may outlive its tests until the suite ends.
+        for _, earlier in made:
+            earlier.engine.dispose()
         url = server.new_database(template=template_url)
         database = Database(make_engine(url))
         made.append((url, database))
