@@ -21,7 +21,7 @@ from qms import i18n, migrate
 from qms.accounts import service as accounts
 from qms.config import get_settings
 from qms.db import Database, make_engine, normalise_url
-from qms.errors import QMSError
+from qms.errors import FieldError, QMSError, ValidationFailed
 from qms.permissions import Actor, Role
 
 AsOption = Annotated[
@@ -68,6 +68,19 @@ def t(text: str) -> str:
 def shown(value: str) -> str:
     """Return a stored value (a state, a severity) as a reader says it."""
     return i18n.label(value, _language[0])
+
+
+def option_day(value: str | None, option: str) -> date | None:
+    """Read a date given to an option (--due 2026-11-30), or refuse it naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(
+            i18n.Text("%(value)r is not a date.", value=value),
+            [FieldError(option, i18n.Text("Enter a date such as 2026-11-30."))],
+        ) from None
 
 
 def shown_day(value: date | None) -> str:

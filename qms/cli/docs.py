@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +10,7 @@ from sqlalchemy import select
 
 from qms import i18n
 from qms.audits.models import InternalAudit, ManagementReview
-from qms.cli.common import AsOption, actor_for, err, t, unit_of_work
+from qms.cli.common import AsOption, actor_for, err, option_day, t, unit_of_work
 from qms.deviations import service as deviations
 from qms.deviations.repository import DeviationFilter
 from qms.documents import service
@@ -21,18 +20,6 @@ from qms.programmes import repository as programmes
 
 # What a document of one programme asks for when none, or an unknown one, is named.
 GIVE_PROGRAMME = i18n.Text("Give a programme's code, such as VIA-JOB.")
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed(
-            i18n.Text("%(value)r is not a date.", value=value),
-            [FieldError(option, i18n.Text("Enter a date such as 2026-11-30."))],
-        ) from None
 
 
 def docs(
@@ -121,8 +108,8 @@ def docs(
         elif kind in ("management-review-input", "evidence-map"):
             params.update(
                 programme_id=programme_id,
-                period_start=_date(period_from, "from"),
-                period_end=_date(period_to, "to"),
+                period_start=option_day(period_from, "from"),
+                period_end=option_day(period_to, "to"),
             )
             if kind == "evidence-map":
                 params["framework"] = reference or "ISO9001"

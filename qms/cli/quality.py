@@ -19,6 +19,7 @@ from qms.cli.common import (
     AsOption,
     actor_for,
     err,
+    option_day,
     out,
     shown,
     shown_day,
@@ -100,18 +101,6 @@ def _value(value: object, field: str = "", names: dict[str, str] | None = None) 
 
 def _day(value: date) -> str:
     return shown_day(value)
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed(
-            i18n.Text("%(value)r is not a date.", value=value),
-            [FieldError(option, i18n.Text("Enter a date such as 2026-11-30."))],
-        ) from None
 
 
 def _moved(number: str, status: str, version: int) -> None:
@@ -361,7 +350,7 @@ def deviations_update(
             "severity": severity,
             "title": title,
             "description": description,
-            "due_on": _date(due_on, "due"),
+            "due_on": option_day(due_on, "due"),
         }
         changes = {field: value for field, value in given.items() if value is not None}
         if not changes:
@@ -488,7 +477,7 @@ def _follow_on(given: dict[str, str | None], kind: ActionType) -> FollowOnCreate
         title=given["--follow-on-title"],
         action=given["--follow-on-action"],
         owner=given["--follow-on-owner"],
-        due_on=_date(given["--follow-on-due"], "--follow-on-due"),
+        due_on=option_day(given["--follow-on-due"], "--follow-on-due"),
     )
 
 
