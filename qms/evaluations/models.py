@@ -29,6 +29,7 @@ class QuestionType(enum.StrEnum):
     scale = "scale"
     choice = "choice"
     text = "text"
+    number = "number"
 
 
 class Respondent(enum.StrEnum):
@@ -68,6 +69,9 @@ class Question(Base):
     type: Mapped[QuestionType] = mapped_column(str_enum(QuestionType, "type"))
     scale_min: Mapped[int | None] = mapped_column(Integer)
     scale_max: Mapped[int | None] = mapped_column(Integer)
+    # The bounds of a number question (e.g. hours from 0), either or both optional.
+    number_min: Mapped[float | None] = mapped_column(Float)
+    number_max: Mapped[float | None] = mapped_column(Float)
     options: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
     instrument: Mapped[Instrument] = relationship(back_populates="questions")
@@ -117,6 +121,31 @@ class EvaluationBatch(Base):
     rolled_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rolled_back_by: Mapped[str | None] = mapped_column(String(200))
     rollback_reason: Mapped[str | None] = mapped_column(Text)
+    # How a CSV file was read (encoding and delimiter, found or given), to say it again later.
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    delimiter: Mapped[str | None] = mapped_column(String(8))
+    # Every problem found (rejected keeps them all; the answer shows the first ones).
+    problems_total: Mapped[int | None] = mapped_column(Integer)
+    mapping_id: Mapped[int | None] = mapped_column(ForeignKey("import_mapping.id"))
+
+
+class ImportMapping(Base):
+    """A saved mapping of a survey tool's columns to an instrument's questions, by name."""
+
+    __tablename__ = "import_mapping"
+    __table_args__ = (UniqueConstraint("instrument_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instrument.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    # The survey tool the mapping is for (e.g. Microsoft Forms), as the user named it.
+    source: Mapped[str | None] = mapped_column(String(200))
+    # The file's column (header) -> a question code, or participant / submitted_at.
+    columns: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+    instrument: Mapped[Instrument] = relationship()
 
 
 class EvaluationResponse(Base):
@@ -132,6 +161,8 @@ class EvaluationResponse(Base):
     value_number: Mapped[float | None] = mapped_column(Float)
     value_text: Mapped[str | None] = mapped_column(Text)
     submitted_on: Mapped[date] = mapped_column(Date)
+    # The moment the answer was sent, when the file said it (answers from before kept only a day).
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class OutcomeKind(enum.StrEnum):
