@@ -44,6 +44,10 @@ def decode_cursor(cursor: str) -> int:
         after = data["after"]
         if isinstance(after, bool) or not isinstance(after, int):
             raise TypeError("not an integer key")
+        # Keys and offsets are 64-bit integers in both databases; a larger number was never
+        # issued and would overflow the database driver.
+        if not 0 <= after < 2**63:
+            raise ValueError("a key out of range")
         return after
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise ValidationFailed(
