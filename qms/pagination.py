@@ -44,9 +44,9 @@ def decode_cursor(cursor: str) -> int:
         after = data["after"]
         if isinstance(after, bool) or not isinstance(after, int):
             raise TypeError("not an integer key")
-        # Keys and offsets are 64-bit integers in both databases; a larger number was never
-        # issued and would overflow the database driver.
-        if not 0 <= after < 2**63:
+        # Keys are 32-bit integer columns (PostgreSQL's INTEGER); a larger number was never
+        # issued, and beyond 64 bits it would overflow SQLite's driver.
+        if not 0 <= after < 2**31:
             raise ValueError("a key out of range")
         return after
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
