@@ -1,14 +1,23 @@
 """Read the rows of an import file — CSV, JSON (array or JSON Lines) or XLSX — one at a time.
 
-Row numbers are the file's own: in CSV and XLSX the header is row 1 and data starts at row 2; in
-JSON Lines they are line numbers; in a JSON array, the position of the object (from 1).
+Row numbers are the file's own: in CSV and XLSX the row as a spreadsheet shows it — the header is
+row 1, data starts at row 2, and a CSV record whose quoted field holds line breaks is one row
+(so a row is not a line of the file); in JSON Lines they are line numbers; in a JSON array, the
+position of the object (from 1).
+
+CSV files are read as survey tools write them: UTF-8 with or without a byte-order mark, UTF-16
+with one (Excel's "Unicode text"), or an encoding the sender names (windows-1252); the delimiter
+(comma, semicolon, tab or bar) and quoting are found by CleverCSV on a sample of the start of the
+file, or named by the sender; when neither settles it the file is refused, never guessed at.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +37,9 @@ class ImportFile:
     name: str
     format: str
     sheet: str | None = None
+    # CSV: what the sender says of the file, over what is found in it.
+    delimiter: str | None = None
+    encoding: str | None = None
 
 
 def detect_format(name: str, given: str | None = None) -> str:
@@ -79,41 +91,237 @@ def read_rows(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[s
     return _xlsx(source)
 
 
+SAMPLE_CHARS = 64 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {
+    "comma": ",",
+    "semicolon": ";",
+    "tab": "\t",
+    "\\t": "\t",
+    "bar": "|",
+    "pipe": "|",
+}
+# Under a question, SurveyMonkey's second header row says what kind of answer the column holds.
+SUBHEADER_WORDS = frozenset({"response", "open-ended response", "other (please specify)"})
+
+
+def _delimiter_given(given: str) -> str:
+    delimiter = DELIMITER_NAMES.get(given.strip().lower(), given)
+    if delimiter not in DELIMITERS:
+        raise ValidationFailed(
+            Text("The delimiter is not one we read."),
+            [
+                FieldError(
+                    "delimiter",
+                    Text(
+                        "Choose %(choices)s.",
+                        choices=Either(("comma", "semicolon", "tab", "bar (|)")),
+                    ),
+                )
+            ],
+        )
+    return delimiter
+
+
+def _codec(source: ImportFile, head: bytes) -> str:
+    """Return the codec to read the file with: the one named, else by its byte-order mark."""
+    if source.encoding:
+        try:
+            name = codecs.lookup(source.encoding.strip()).name
+        except LookupError:
+            raise ValidationFailed(
+                Text("The encoding is not one we know."),
+                [
+                    FieldError(
+                        "encoding",
+                        Text("Name an encoding such as utf-8, utf-16 or windows-1252."),
+                    )
+                ],
+            ) from None
+        if name == "utf-8" and head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if name in ("utf-16-le", "utf-16-be") and head[:2] in (
+            codecs.BOM_UTF16_LE,
+            codecs.BOM_UTF16_BE,
+        ):
+            return "utf-16"
+        return name
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    return "utf-8"
+
+
+def _shown_delimiter(delimiter: str) -> str:
+    return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar (|)"}[delimiter]
+
+
 def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
-    handle = source.path.open(encoding="utf-8-sig", newline="")
+    with source.path.open("rb") as raw:
+        head = raw.read(4)
+    codec = _codec(source, head)
+    handle = source.path.open(encoding=codec, newline="")
     try:
-        sample = handle.read(65536)
+        sample = handle.read(SAMPLE_CHARS)
     except UnicodeDecodeError as exc:
         handle.close()
-        raise _problem(source.name, NOT_UTF8) from exc
+        if source.encoding:
+            raise _problem(
+                source.name,
+                Text(
+                    "The file cannot be read as %(encoding)s: check the encoding named.",
+                    encoding=codec,
+                ),
+            ) from exc
+        raise ValidationFailed(
+            Text("The file %(file)s cannot be read.", file=source.name),
+            [
+                FieldError(
+                    "encoding",
+                    Text(
+                        "The file is not UTF-8 text: name its encoding (such as windows-1252), "
+                        "or save it as UTF-8 and send it again."
+                    ),
+                )
+            ],
+        ) from exc
     handle.seek(0)
+    if codec == "utf-16":
+        # Seeking back to the start makes the codec read the byte-order mark again.
+        handle.close()
+        handle = source.path.open(encoding=codec, newline="")
+    sample = sample.lstrip("\ufeff")
+    if len(sample) == SAMPLE_CHARS and "\n" in sample:
+        # A record cut at the sample's end would look like another dialect.
+        sample = sample[: sample.rindex("\n") + 1]
+    if not sample.strip():
+        handle.close()
+        raise _problem(source.name, Text("The file is empty."), 1)
+    escapechar: str | None = None
+    if source.delimiter:
+        delimiter, quotechar = _delimiter_given(source.delimiter), '"'
+    else:
+        import clevercsv  # only when a CSV comes: it is slow to import
+
+        try:
+            # A NUL in an answer is the row's problem, named by its row later, not the file's.
+            found = clevercsv.Detector().detect(
+                sample.replace("\x00", " "), delimiters=list(DELIMITERS)
+            )
+        except clevercsv.Error:
+            found = None
+        delimiter = (found.delimiter if found is not None else "") or ""
+        quotechar = (found.quotechar if found is not None else "") or '"'
+        escapechar = (found.escapechar if found is not None else "") or None
+    first_line = sample.splitlines()[0] if sample.splitlines() else ""
+    header_read = (
+        next(csv.reader([first_line], delimiter=delimiter, quotechar=quotechar))
+        if delimiter
+        else [first_line]
+    )
+    if delimiter not in DELIMITERS or len(header_read) < 2:
+        handle.close()
+        raise ValidationFailed(
+            Text("The file %(file)s cannot be read.", file=source.name),
+            [
+                FieldError(
+                    "delimiter",
+                    Text(
+                        "The columns cannot be told apart: none of %(delimiters)s separates "
+                        "them clearly in the header as read (%(header)s). Name the delimiter.",
+                        delimiters=Either(_shown_delimiter(d) for d in DELIMITERS),
+                        header=first_line[:200],
+                    ),
+                    1,
+                )
+            ],
+        )
+    reader = csv.reader(
+        handle,
+        delimiter=delimiter,
+        quotechar=quotechar,
+        escapechar=escapechar,
+        doublequote=True,
+        strict=False,
+    )
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(handle, dialect)
-    try:
-        header = [h.strip() for h in next(reader)]
+        first = next(reader)
     except StopIteration:
         handle.close()
         raise _problem(source.name, Text("The file is empty."), 1) from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        handle.close()
+        raise _problem(
+            source.name, Text("The file is not valid CSV (%(error)s).", error=str(exc)), 1
+        ) from exc
+    header = [h.lstrip("\ufeff").strip() for h in first]
 
-    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+    def records() -> Iterator[tuple[int, list[Any]]]:
+        # The row as a spreadsheet shows it: every record one row, a blank line a row too.
+        number = 1
         try:
             for values in reader:
-                if not any(v.strip() for v in values):
-                    continue
-                yield reader.line_num, dict(zip(header, values, strict=False))
+                number += 1
+                yield number, values
         except (csv.Error, UnicodeDecodeError) as exc:
             raise _problem(
                 source.name,
                 Text("The file is not valid CSV (%(error)s).", error=str(exc)),
-                reader.line_num,
+                number + 1,
             ) from exc
         finally:
             handle.close()
 
+    return _with_subheader(header, records())
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _with_subheader(
+    header: list[str], records: Iterator[tuple[int, Any]]
+) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    """Return the header (a SurveyMonkey second header row read into it) and the rows as dicts."""
+    first = next(records, None)
+    if first is not None:
+        cells = ["" if _blank(v) else str(v).strip() for v in first[1]]
+        words = {c.casefold() for c in cells if c}
+        if words and words <= SUBHEADER_WORDS:
+            # SurveyMonkey: a question's other columns have no header of their own above.
+            header = [
+                top or (f"{header[i - 1]} - {below}" if i and below else below)
+                for i, (top, below) in enumerate(
+                    zip(header + [""] * (len(cells) - len(header)), cells, strict=False)
+                )
+            ]
+            first = None
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        pending = [first] if first is not None else []
+        for number, values in itertools.chain(pending, records):
+            if all(_blank(v) for v in values):
+                continue
+            yield number, dict(zip(header, values, strict=False))
+
     return header, rows()
+
+
+def column_finder(header: list[str]) -> Callable[[str], str | None]:
+    """Return a function finding a column by its name, whatever its case and spaces around it."""
+    by_name: dict[str, str] = {}
+    for name in header:
+        by_name.setdefault(_normal(name), name)
+
+    def find(name: str) -> str | None:
+        return by_name.get(_normal(name))
+
+    return find
+
+
+def _normal(name: str) -> str:
+    return " ".join(name.split()).casefold()
 
 
 def _json(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
@@ -217,17 +425,14 @@ def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
         raise _problem(source.name, Text("The sheet is empty."), 1)
     header = ["" if h is None else str(h).strip() for h in first]
 
-    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+    def records() -> Iterator[tuple[int, Any]]:
         try:
-            for number, values in enumerate(stream, start=2):
-                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                    continue
-                yield number, dict(zip(header, values, strict=False))
+            yield from enumerate(stream, start=2)
         finally:
             book.close()
             handle.close()
 
-    return header, rows()
+    return _with_subheader(header, records())
 
 
 def text_of(value: Any) -> str:
