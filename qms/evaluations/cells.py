@@ -3,8 +3,9 @@ so that it is said in the language of whoever reads it later.
 
 Moments come in the forms the tools and spreadsheets write them: DD.MM.YYYY HH:MM (or only the
 day, as D.M.YYYY), YYYY-MM-DD HH:MM:SS, ISO 8601 with an offset, Google Forms' YYYY/MM/DD
-h:mm:ss PM, Excel's serial numbers and an XLSX sheet's own date cells. A moment without an offset
-is read in the organisation's time zone (QMS_TIMEZONE).
+h:mm:ss PM, SurveyMonkey's US MM/DD/YYYY hh:mm:ss PM (a date with slashes and no 12-hour clock may
+be day or month first, and is refused), Excel's serial numbers and an XLSX sheet's own date
+cells. A moment without an offset is read in the organisation's time zone (QMS_TIMEZONE).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ _GOOGLE = re.compile(
     r"(\d{4})/(\d{1,2})/(\d{1,2})(?: +(\d{1,2}):(\d{2})(?::(\d{2}))?(?: *([AaPp][Mm]))?"
     r"(?: *(?:GMT|UTC)([+-]\d{1,2})(?::?(\d{2}))?)?)?"
 )
+# US English (SurveyMonkey): month first, and a 12-hour clock, which tells it from day first.
+_US = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}),? +(\d{1,2}):(\d{2})(?::(\d{2}))? *([AaPp][Mm])")
 _SLASHED = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}\b.*")
 _SERIAL = re.compile(r"\d{5}(?:[.,]\d+)?")
 # Excel's day 0 (its 1900 system, counting the 29 February 1900 it believes in).
@@ -124,6 +127,14 @@ def _moment_of_text(text: str, local: ZoneInfo) -> datetime | None:
             sign = -1 if match[8].startswith("-") else 1
             offset = timedelta(hours=abs(int(match[8])), minutes=int(match[9] or 0)) * sign
             return datetime.combine(day, at, tzinfo=UTC) - offset
+        match = _US.fullmatch(text)
+        if match:
+            hour = int(match[4])
+            if not 1 <= hour <= 12:
+                raise ValueError(NOT_A_MOMENT)
+            hour = hour % 12 + (12 if match[7].lower() == "pm" else 0)
+            day = date(int(match[3]), int(match[1]), int(match[2]))
+            return datetime.combine(day, time(hour, int(match[5]), int(match[6] or 0)), local)
         if _SERIAL.fullmatch(text):
             return _serial(float(text.replace(",", ".")), local)
         if _SLASHED.fullmatch(text):
