@@ -8,17 +8,20 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Response, UploadFile
+from fastapi import Path as PathParam
 
 from api.deps import IdPath, SessionDep, allowed
 from api.problems import responses
 from api.uploads import mapping_of, spool
-from qms.evaluations import service
+from qms.evaluations import mappings, service
 from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile, detect_format
 from qms.evaluations.schemas import (
     BatchRead,
     InstrumentCreate,
     InstrumentRead,
+    MappingCreate,
+    MappingRead,
     Mode,
     RollbackRequest,
     Shape,
@@ -51,6 +54,41 @@ def create_instrument(
 ) -> InstrumentRead:
     """Define an evaluation instrument and its questions."""
     return InstrumentRead.model_validate(service.create_instrument(session, actor=actor, data=data))
+
+
+InstrumentCode = Annotated[
+    str, PathParam(min_length=1, max_length=32, pattern=r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+]
+
+
+@router.get(
+    "/instruments/{code}/mappings",
+    response_model=list[MappingRead],
+    responses=responses(401, 403, 404, 422),
+)
+def list_mappings(
+    actor: Annotated[Actor, allowed(Action.evaluation_read)],
+    code: InstrumentCode,
+    session: SessionDep,
+) -> list[MappingRead]:
+    """List an instrument's saved mappings of survey columns to its questions."""
+    return [mappings.to_read(m) for m in mappings.list_for(session, actor=actor, instrument=code)]
+
+
+@router.post(
+    "/instruments/{code}/mappings",
+    status_code=201,
+    response_model=MappingRead,
+    responses=responses(401, 403, 404, 409, 422),
+)
+def create_mapping(
+    actor: Annotated[Actor, allowed(Action.evaluation_import)],
+    code: InstrumentCode,
+    data: MappingCreate,
+    session: SessionDep,
+) -> MappingRead:
+    """Save a mapping of a survey tool's columns to the instrument's questions, by name."""
+    return mappings.to_read(mappings.create(session, actor=actor, instrument=code, data=data))
 
 
 def _import(

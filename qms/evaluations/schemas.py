@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from qms.evaluations.models import BatchKind, QuestionType, Respondent
-from qms.fields import Code, Name, Reason, RequiredText
+from qms.fields import Code, Figure, Name, Reason, RequiredText
 
 
 class _In(BaseModel):
@@ -23,6 +23,8 @@ class QuestionCreate(_In):
     type: QuestionType
     scale_min: int | None = Field(default=None, ge=-100, le=100, strict=True)
     scale_max: int | None = Field(default=None, ge=-100, le=100, strict=True)
+    number_min: Figure | None = Field(default=None, description="a number question: at least")
+    number_max: Figure | None = Field(default=None, description="a number question: at most")
     options: list[Name] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
@@ -30,6 +32,16 @@ class QuestionCreate(_In):
         if self.type is QuestionType.scale:
             if self.scale_min is None or self.scale_max is None or self.scale_min >= self.scale_max:
                 raise ValueError("a scale question needs scale_min below scale_max")
+        if self.type is not QuestionType.number and (
+            self.number_min is not None or self.number_max is not None
+        ):
+            raise ValueError("number_min and number_max are for a number question")
+        if (
+            self.number_min is not None
+            and self.number_max is not None
+            and self.number_min >= self.number_max
+        ):
+            raise ValueError("a number question needs number_min below number_max")
         if self.type is QuestionType.choice and len(self.options) < 2:
             raise ValueError("a choice question needs at least two options")
         return self
@@ -54,6 +66,8 @@ class QuestionRead(BaseModel):
     type: QuestionType
     scale_min: int | None
     scale_max: int | None
+    number_min: float | None = None
+    number_max: float | None = None
     options: list[str]
 
 
@@ -67,6 +81,39 @@ class InstrumentRead(BaseModel):
     name: str
     respondent: Respondent
     questions: list[QuestionRead]
+
+
+# What a column of a file may be mapped to besides a question: who answered, and when.
+MAPPING_TARGETS = ("participant", "submitted_at")
+MappingName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$"),
+    Field(description="Letters, digits, space, '.', '_' and '-', at most 64 characters"),
+]
+Header = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class MappingCreate(_In):
+    """A mapping to keep: a survey tool's column headers to an instrument's question codes (or to
+    participant and submitted_at), used by its name on later imports."""
+
+    name: MappingName
+    source: Name | None = Field(default=None, description="the survey tool, e.g. Microsoft Forms")
+    columns: dict[Header, Code | Literal["participant", "submitted_at"]] = Field(
+        min_length=1, max_length=500
+    )
+
+
+class MappingRead(BaseModel):
+    """A saved mapping."""
+
+    id: int
+    instrument: str
+    name: str
+    source: str | None
+    columns: dict[str, str]
+    created_at: datetime
+    created_by: str
 
 
 class RejectedRow(BaseModel):
