@@ -106,8 +106,15 @@ def _import(
     dry_run: bool,
     source: str | None,
     idempotency_key: str | None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> BatchRead:
     name = file.filename or "upload"
+    columns = (
+        mappings.get_by_name(session, instrument=instrument, name=mapping).columns
+        if mapping is not None and not mapping.lstrip().startswith("{")
+        else mapping_of(mapping)
+    )
     with tempfile.TemporaryDirectory(prefix="qms-import-") as folder:
         path = spool(file, Path(folder))
         fmt = detect_format(name, file_format)
@@ -115,10 +122,17 @@ def _import(
             session,
             actor=actor,
             kind=kind,
-            source=ImportFile(path=path, name=name, format=fmt, sheet=sheet),
+            source=ImportFile(
+                path=path,
+                name=name,
+                format=fmt,
+                sheet=sheet,
+                delimiter=delimiter,
+                encoding=encoding,
+            ),
             shape=shape,
             instrument=instrument,
-            mapping=mapping_of(mapping),
+            mapping=columns,
             mode=mode,
             dry_run=dry_run,
             client_source=source,
@@ -130,6 +144,9 @@ def _import(
         response.headers["Location"] = f"/api/v1/imports/{result.id}"
     return result
 
+
+DELIMITER_HELP = "CSV: comma, semicolon, tab or bar (default: found in the file)"
+ENCODING_HELP = "CSV: e.g. windows-1252 (default: UTF-8, or UTF-16 by its byte-order mark)"
 
 IMPORT_RESPONSES = {
     **responses(401, 403, 409, 413, 422),
@@ -148,10 +165,16 @@ def import_evaluations(
     shape: Annotated[Shape, Form()] = "long",
     instrument: Annotated[str | None, Form(max_length=32, description="for a wide file")] = None,
     mapping: Annotated[
-        str | None, Form(max_length=20_000, description="wide: JSON header->code")
+        str | None,
+        Form(
+            max_length=20_000,
+            description="wide: a saved mapping's name, or JSON header->code",
+        ),
     ] = None,
     sheet: Annotated[str | None, Form(max_length=100, description="XLSX: the sheet")] = None,
     file_format: Annotated[str | None, Form(alias="format", max_length=8)] = None,
+    delimiter: Annotated[str | None, Form(max_length=16, description=DELIMITER_HELP)] = None,
+    encoding: Annotated[str | None, Form(max_length=32, description=ENCODING_HELP)] = None,
     mode: Annotated[
         Mode, Form(description="all: nothing if a row fails; partial: good rows")
     ] = "all",
@@ -176,6 +199,8 @@ def import_evaluations(
         dry_run,
         source or x_qms_client,
         idempotency_key,
+        delimiter,
+        encoding,
     )
 
 
@@ -189,6 +214,8 @@ def import_outcomes(
     file: Annotated[UploadFile, File(description="participant, outcome, date, note")],
     sheet: Annotated[str | None, Form(max_length=100)] = None,
     file_format: Annotated[str | None, Form(alias="format", max_length=8)] = None,
+    delimiter: Annotated[str | None, Form(max_length=16, description=DELIMITER_HELP)] = None,
+    encoding: Annotated[str | None, Form(max_length=32, description=ENCODING_HELP)] = None,
     mode: Annotated[Mode, Form()] = "all",
     dry_run: Annotated[bool, Form()] = False,
     source: Annotated[str | None, Form(max_length=200)] = None,
@@ -211,6 +238,8 @@ def import_outcomes(
         dry_run,
         source or x_qms_client,
         idempotency_key,
+        delimiter,
+        encoding,
     )
 
 

@@ -15,7 +15,7 @@ from rich.text import Text as Styled
 from qms import i18n
 from qms.cli.common import AsOption, actor_for, err, out, shown_number, t, unit_of_work
 from qms.errors import FieldError, ValidationFailed
-from qms.evaluations import service
+from qms.evaluations import mappings, service
 from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile, detect_format
 from qms.evaluations.schemas import BatchRead, InstrumentCreate
@@ -29,6 +29,14 @@ Partial = Annotated[bool, typer.Option("--partial", help="Write the good rows; l
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")]
 Source = Annotated[str | None, typer.Option(help="The client's own name and version.")]
 Sheet = Annotated[str | None, typer.Option(help="XLSX: the sheet to read (default the first).")]
+Delimiter = Annotated[
+    str | None,
+    typer.Option(help="CSV: comma, semicolon, tab or bar, when the file's own is not found."),
+]
+Encoding = Annotated[
+    str | None,
+    typer.Option(help="CSV: the file's encoding when not UTF-8 or UTF-16 (e.g. windows-1252)."),
+]
 
 
 def _report(batch: BatchRead) -> None:
@@ -70,8 +78,10 @@ def _run(
     source: str | None,
     shape: str = "long",
     instrument: str | None = None,
-    mapping: dict[str, str] | None = None,
+    mapping: dict[str, str] | str | None = None,
     programme: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> None:
     with (
         unit_of_work() as session,
@@ -102,11 +112,22 @@ def _run(
                     ],
                 )
             programme_id = found.id
+        if isinstance(mapping, str):
+            mapping = dict(
+                mappings.get_by_name(session, instrument=instrument, name=mapping).columns
+            )
         batch = service.run_import(
             session,
             actor=actor_for(session, as_user),
             kind=kind,
-            source=ImportFile(path, path.name, detect_format(path.name, None), sheet),
+            source=ImportFile(
+                path,
+                path.name,
+                detect_format(path.name, None),
+                sheet,
+                delimiter=delimiter,
+                encoding=encoding,
+            ),
             shape=shape,
             instrument=instrument,
             mapping=mapping,
@@ -130,18 +151,24 @@ def import_evaluations(
         str | None, typer.Option(help="Wide files: the instrument's code.")
     ] = None,
     mapping: Annotated[
-        Path | None, typer.Option(help="Wide files: a JSON or YAML file, column header -> code.")
+        str | None,
+        typer.Option(
+            help="Wide files: a saved mapping's name, or a JSON or YAML file, column header -> "
+            "code."
+        ),
     ] = None,
     sheet: Sheet = None,
+    delimiter: Delimiter = None,
+    encoding: Encoding = None,
     partial: Partial = False,
     dry_run: DryRun = False,
     source: Source = None,
     as_user: AsOption = None,
 ) -> None:
     """Import evaluation answers from CSV, JSON or XLSX; every row is checked first."""
-    columns = None
-    if mapping is not None:
-        loaded = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    columns: dict[str, str] | str | None = mapping
+    if mapping is not None and Path(mapping).is_file():
+        loaded = yaml.safe_load(Path(mapping).read_text(encoding="utf-8"))
         if not isinstance(loaded, dict):
             raise typer.BadParameter(
                 t("the mapping file must map column headers to question codes")
@@ -159,6 +186,8 @@ def import_evaluations(
         dry_run=dry_run,
         source=source,
         programme=programme,
+        delimiter=delimiter,
+        encoding=encoding,
     )
 
 
@@ -169,6 +198,8 @@ def import_outcomes(
         str | None, typer.Option(help="Look participants up in this programme (its code) only.")
     ] = None,
     sheet: Sheet = None,
+    delimiter: Delimiter = None,
+    encoding: Encoding = None,
     partial: Partial = False,
     dry_run: DryRun = False,
     source: Source = None,
@@ -179,6 +210,8 @@ def import_outcomes(
         BatchKind.outcomes,
         path,
         as_user,
+        delimiter=delimiter,
+        encoding=encoding,
         sheet=sheet,
         partial=partial,
         dry_run=dry_run,
