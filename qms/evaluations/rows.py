@@ -1,0 +1,393 @@
+"""Checking an import's rows: each row turned into the values to write, or every problem it has.
+
+A row's problems are all named, each by the column as the file's header names it, and none quotes
+a cell: a cell may hold someone's name or e-mail, and a problem is kept with its batch and shown
+to whoever reads it ("there is no participant with this code", row 7, column "Participant").
+Columns are found whatever their case and the spaces around them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qms.errors import FieldError, ValidationFailed
+from qms.evaluations.cells import read_moment, read_number
+from qms.evaluations.models import Instrument, OutcomeKind, QuestionType, Respondent
+from qms.evaluations.readers import column_finder, text_of
+from qms.fields import NOT_TEXT
+from qms.i18n import Code, Either, Text
+from qms.participants.models import Participant
+from qms.permissions import Actor
+from qms.programmes.models import Cohort
+
+LONG_COLUMNS = ("participant", "instrument", "question", "answer", "submitted_at")
+OUTCOME_COLUMNS = ("participant", "outcome", "date")
+MAPPED = ("participant", "submitted_at")
+
+Converter = Callable[[int, dict[str, Any]], Iterator[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """What checking an answer needs of a question, as plain values (read per row)."""
+
+    id: int
+    type: QuestionType
+    scale_min: int | None
+    scale_max: int | None
+    options: tuple[str, ...]
+    number_min: float | None = None
+    number_max: float | None = None
+
+
+@dataclass
+class Lookups:
+    """What rows are checked against, loaded once per import."""
+
+    participants: dict[str, int]
+    instruments: dict[str, Instrument]
+    questions: dict[tuple[str, str], QuestionInfo]
+    # Each participant's role (mentor or mentee), by id, to check it against the instrument's.
+    roles: dict[int, str]
+
+
+class RowProblems(Exception):
+    """Every problem of one row: (column as the file names it, message)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+def load_lookups(session: Session, actor: Actor, programme_id: int | None) -> Lookups:
+    """Load the participants (of the programme, if one is given or the actor is limited to one),
+    the instruments and their questions."""
+    stmt = select(Participant.code, Participant.id, Participant.role).join(
+        Cohort, Cohort.id == Participant.cohort_id
+    )
+    for scope in {actor.programme_id, programme_id} - {None}:
+        stmt = stmt.where(Cohort.programme_id == scope)
+    participants: dict[str, int] = {}
+    roles: dict[int, str] = {}
+    for code, id_, role in session.execute(stmt):
+        participants[code] = id_
+        roles[id_] = str(getattr(role, "value", role))
+    instruments = {i.code: i for i in session.scalars(select(Instrument))}
+    questions = {
+        (i.code, q.code): QuestionInfo(
+            q.id,
+            q.type,
+            q.scale_min,
+            q.scale_max,
+            tuple(q.options),
+            q.number_min,
+            q.number_max,
+        )
+        for i in instruments.values()
+        for q in i.questions
+    }
+    return Lookups(participants, instruments, questions, roles)
+
+
+def answer(question: QuestionInfo, raw: Any) -> tuple[float | None, str | None]:
+    """Return an answer's number or text, or raise ValueError with the problem (never the cell)."""
+    text = text_of(raw)
+    if question.type is QuestionType.scale:
+        low, high = question.scale_min, question.scale_max
+        try:
+            number = read_number(raw)
+        except ValueError:
+            raise ValueError(
+                Text(
+                    "The answer is not a number: enter a number from %(low)s to %(high)s.",
+                    low=low,
+                    high=high,
+                )
+            ) from None
+        if low is not None and high is not None and not low <= number <= high:
+            raise ValueError(
+                Text(
+                    "The answer is outside the scale: enter a number from %(low)s to %(high)s.",
+                    low=low,
+                    high=high,
+                )
+            )
+        return number, None
+    if question.type is QuestionType.number:
+        try:
+            number = read_number(raw)
+        except ValueError:
+            raise ValueError(
+                Text("The answer is not a number: write it in digits, such as 12 or 2,5.")
+            ) from None
+        least, most = question.number_min, question.number_max
+        if (least is not None and number < least) or (most is not None and number > most):
+            if least is not None and most is not None:
+                problem = Text(
+                    "The answer is out of range: enter a number from %(low)s to %(high)s.",
+                    low=least,
+                    high=most,
+                )
+            elif least is not None:
+                problem = Text(
+                    "The answer is out of range: enter a number of at least %(low)s.", low=least
+                )
+            else:
+                problem = Text(
+                    "The answer is out of range: enter a number of at most %(high)s.", high=most
+                )
+            raise ValueError(problem)
+        return number, None
+    if question.type is QuestionType.choice:
+        if text not in question.options:
+            raise ValueError(
+                Text(
+                    "The answer is not one of the choices: enter %(choices)s.",
+                    choices=Either(question.options),
+                )
+            )
+        return None, text
+    found = NOT_TEXT.search(text)
+    if found is not None:
+        raise ValueError(
+            Text(
+                "The answer holds a character that is not text (U+%(code)s at character "
+                "%(position)s): remove it.",
+                code=format(ord(found.group()), "04X"),
+                position=found.start() + 1,
+            )
+        )
+    return None, text
+
+
+def missing(columns: list[str]) -> list[FieldError]:
+    """Name each column the file lacks, on its header row."""
+    return [
+        FieldError(c, Text("The file has no column %(column)s: add it.", column=c), row=1)
+        for c in columns
+    ]
+
+
+def no_participant(code: str) -> Text:
+    """Say that a row's participant is not known, without repeating what the cell holds."""
+    if not code:
+        return Text("Enter the participant's code, such as P-0001.")
+    return Text("There is no participant with this code.")
+
+
+def _wrong_role(role: str, instrument: Instrument) -> Text:
+    return Text(
+        "The participant is a %(role)s; instrument %(instrument)s is answered by the role "
+        "%(respondent)s only.",
+        role=Code(role),
+        instrument=instrument.code,
+        respondent=Code(instrument.respondent.value),
+    )
+
+
+def evaluation_converter(
+    lookups: Lookups,
+    header: list[str],
+    shape: str,
+    instrument: str | None,
+    mapping: dict[str, str] | None,
+) -> Converter:
+    """Return a function turning one row into response values, raising RowProblems with every
+    problem of the row; the file's columns are checked first (ValidationFailed)."""
+    find = column_finder(header)
+    columns: dict[str, str] = {}
+    questions: list[tuple[str, QuestionInfo]] = []
+    if shape == "long":
+        absent = [c for c in LONG_COLUMNS if find(c) is None]
+        if absent:
+            raise ValidationFailed(Text("The file lacks required columns."), missing(absent))
+        columns = {c: find(c) or c for c in LONG_COLUMNS}
+    else:
+        if instrument is None or instrument not in lookups.instruments:
+            raise ValidationFailed(
+                Text("A wide file needs its instrument."),
+                [
+                    FieldError(
+                        "instrument",
+                        Text("Name the instrument the file answers.")
+                        if not instrument
+                        else Text("There is no instrument %(code)s.", code=instrument),
+                    )
+                ],
+            )
+        named = dict(mapping or {})
+        # A survey tool names its own columns: the mapping may point them at the two we need.
+        wanted: dict[str, str] = {target: target for target in MAPPED}
+        for column, code in list(named.items()):
+            if code in MAPPED:
+                wanted[code] = column
+                del named[column]
+        absent = [
+            c for c in (wanted["participant"], wanted["submitted_at"], *named) if find(c) is None
+        ]
+        errors = missing(absent)
+        errors += [
+            FieldError(
+                "mapping",
+                Text(
+                    "Instrument %(instrument)s has no question %(code)s.",
+                    instrument=instrument,
+                    code=q,
+                ),
+            )
+            for q in named.values()
+            if (instrument, q) not in lookups.questions
+        ]
+        if not named:
+            errors.append(
+                FieldError("mapping", Text("Map at least one column to a question code."))
+            )
+        if errors:
+            raise ValidationFailed(Text("The file does not fit the mapping."), errors)
+        columns = {target: find(column) or column for target, column in wanted.items()}
+        questions = [
+            (find(column) or column, lookups.questions[(instrument, q)])
+            for column, q in named.items()
+        ]
+    answered_by = lookups.instruments[instrument].respondent if instrument else None
+
+    def convert(number: int, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        problems: list[tuple[str, str]] = []
+        participant_column = columns["participant"]
+        code = text_of(row.get(participant_column))
+        participant_id = lookups.participants.get(code)
+        if participant_id is None:
+            problems.append((participant_column, no_participant(code)))
+        day: date | None = None
+        moment: datetime | None = None
+        try:
+            day, moment = read_moment(row.get(columns["submitted_at"]))
+        except ValueError as exc:
+            problems.append((columns["submitted_at"], exc.args[0]))
+        if shape == "long":
+            instrument_code = text_of(row.get(columns["instrument"]))
+            question_code = text_of(row.get(columns["question"]))
+            question = lookups.questions.get((instrument_code, question_code))
+            target = lookups.instruments.get(instrument_code)
+            pairs: list[tuple[str, QuestionInfo, Any]] = []
+            if question is None:
+                problems.append(
+                    (
+                        columns["question"],
+                        Text(
+                            "Instrument %(instrument)s has no question %(code)s.",
+                            instrument=instrument_code,
+                            code=question_code,
+                        ),
+                    )
+                )
+            elif not text_of(row.get(columns["answer"])):
+                problems.append(
+                    (
+                        columns["answer"],
+                        Text("The answer is empty: enter it, or leave the row out."),
+                    )
+                )
+            else:
+                pairs.append((columns["answer"], question, row.get(columns["answer"])))
+        else:
+            target = lookups.instruments[instrument] if instrument else None
+            pairs = [
+                (column, question, row.get(column))
+                for column, question in questions
+                if text_of(row.get(column))
+            ]
+        respondent = target.respondent if target is not None else answered_by
+        if (
+            participant_id is not None
+            and target is not None
+            and respondent is not None
+            and respondent is not Respondent.both
+            and lookups.roles.get(participant_id) != respondent.value
+        ):
+            problems.append(
+                (participant_column, _wrong_role(lookups.roles.get(participant_id, ""), target))
+            )
+        values = []
+        for column, question, raw in pairs:
+            try:
+                value_number, value_text = answer(question, raw)
+            except ValueError as exc:
+                problems.append((column, exc.args[0]))
+                continue
+            values.append(
+                {
+                    "participant_id": participant_id,
+                    "question_id": question.id,
+                    "value_number": value_number,
+                    "value_text": value_text,
+                    "submitted_on": day,
+                    "submitted_at": moment,
+                }
+            )
+        if problems:
+            raise RowProblems(problems)
+        yield from values
+
+    return convert
+
+
+def outcome_converter(lookups: Lookups, header: list[str]) -> Converter:
+    """Return a function turning one row into an outcome's values, raising RowProblems with every
+    problem of the row."""
+    find = column_finder(header)
+    absent = [c for c in OUTCOME_COLUMNS if find(c) is None]
+    if absent:
+        raise ValidationFailed(Text("The file lacks required columns."), missing(absent))
+    columns = {c: find(c) or c for c in (*OUTCOME_COLUMNS, "note")}
+
+    def convert(number: int, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        problems: list[tuple[str, str]] = []
+        code = text_of(row.get(columns["participant"]))
+        if code not in lookups.participants:
+            problems.append((columns["participant"], no_participant(code)))
+        kind = text_of(row.get(columns["outcome"]))
+        if kind not in OutcomeKind.__members__:
+            problems.append(
+                (
+                    columns["outcome"],
+                    Text(
+                        "The outcome is not one we know: enter %(choices)s.",
+                        choices=Either(k.value for k in OutcomeKind),
+                    ),
+                )
+            )
+        day: date | None = None
+        try:
+            day = read_moment(row.get(columns["date"]))[0]
+        except ValueError as exc:
+            problems.append((columns["date"], exc.args[0]))
+        note = text_of(row.get(columns["note"])) or None
+        if note is not None and (found := NOT_TEXT.search(note)) is not None:
+            problems.append(
+                (
+                    columns["note"],
+                    Text(
+                        "The note holds a character that is not text (U+%(code)s at character "
+                        "%(position)s): remove it.",
+                        code=format(ord(found.group()), "04X"),
+                        position=found.start() + 1,
+                    ),
+                )
+            )
+        if problems:
+            raise RowProblems(problems)
+        yield {
+            "participant_id": lookups.participants[code],
+            "outcome": OutcomeKind(kind),
+            "outcome_on": day,
+            "note": note,
+        }
+
+    return convert
