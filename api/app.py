@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 import qms
@@ -27,7 +30,16 @@ from api.routers import (
     reviews,
 )
 from api.routing import api_routes
-from qms.db import Database, make_engine
+from qms.accounts import failures
+from qms.db import Database, make_engine, utcnow
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # Failed authentications not yet summarised in the trail are written on a clean shutdown.
+    with app.state.database.unit_of_work() as session:
+        failures.summarise_all(session, now=utcnow())
 
 
 def create_app(database: Database | None = None) -> FastAPI:
@@ -41,6 +53,7 @@ def create_app(database: Database | None = None) -> FastAPI:
             "trail. "
             "Every route but /healthz takes a bearer token."
         ),
+        lifespan=_lifespan,
     )
     app.state.database = database or Database(make_engine())
     problems.install(app)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from qms.accounts import service as accounts
 from qms.db import Database
-from qms.errors import FieldError, Unauthenticated, ValidationFailed
+from qms.errors import FieldError, TooManyFailures, Unauthenticated, ValidationFailed
 from qms.fields import MAX_INT
 from qms.i18n import Text
 from qms.permissions import Action, Actor, require
@@ -57,9 +57,20 @@ def get_actor(
             actor = accounts.authenticate(session, secret)
     except Unauthenticated as exc:
         with database.unit_of_work() as audit_session:
-            accounts.record_login_failure(
-                audit_session, reason=exc.detail, token_prefix=secret[:10], via="api"
+            wait = accounts.record_login_failure(
+                audit_session,
+                refused=exc,
+                client=request.client.host if request.client else None,
             )
+        if wait:
+            raise TooManyFailures(
+                Text(
+                    "Too many failed attempts from this address: wait %(seconds)s seconds before "
+                    "trying again.",
+                    seconds=wait,
+                ),
+                retry_after=wait,
+            ) from exc
         raise
     if accounts.use_is_audited(actor):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

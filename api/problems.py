@@ -22,6 +22,7 @@ log = logging.getLogger("qms.api")
 PROBLEM = "application/problem+json"
 
 STATUS: dict[type[errors.QMSError], int] = {
+    errors.TooManyFailures: 429,
     errors.Unauthenticated: 401,
     errors.Forbidden: 403,
     errors.NotFound: 404,
@@ -126,6 +127,8 @@ def install(app: FastAPI) -> None:
             ]
         allowed = exc.allowed if isinstance(exc, errors.InvalidTransition) else None
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, errors.TooManyFailures):
+            headers = {"Retry-After": str(exc.retry_after)}
         return problem_response(
             status,
             exc.title,
@@ -264,8 +267,11 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: TOO_LARGE,
         422: "Invalid input; `errors` names each field",
         428: "If-Match is required",
+        429: "Too many failed authentications from this client: wait `Retry-After` seconds",
     }
+    # Where a token is checked, a client that keeps sending wrong ones is made to wait.
+    documented = [*statuses, 429] if 401 in statuses and 429 not in statuses else statuses
     return {
         s: {"model": Problem, "description": described[s], "content": {PROBLEM: {}}}
-        for s in statuses
+        for s in documented
     }

@@ -37,6 +37,16 @@ class Unauthenticated(QMSError):
     title = "Unauthenticated"
 
 
+class TooManyFailures(Unauthenticated):
+    """This client failed to authenticate too often in a row: it waits before trying again."""
+
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class Forbidden(QMSError):
     """The actor's role may not do this."""
 

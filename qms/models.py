@@ -1,6 +1,6 @@
 """Import every domain's models, so that Base.metadata is whole (Alembic reads it)."""
 
-from qms.accounts.models import ApiToken, User, WebSession
+from qms.accounts.models import ApiToken, AuthFailure, User, WebSession
 from qms.actions.models import CorrectiveAction
 from qms.audit.models import AuditChainHead, AuditEvent
 from qms.audits.models import ChecklistLine, InternalAudit, ManagementReview, ReviewDecision
@@ -27,6 +27,7 @@ from qms.signatures.models import Signature
 
 __all__ = [
     "ApiToken",
+    "AuthFailure",
     "AuditChainHead",
     "AuditEvent",
     "Base",

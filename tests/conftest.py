@@ -176,13 +176,13 @@ def bound_db(connection: Connection) -> BoundDatabase:
     return BoundDatabase(connection)
 
 
-def make_client(database: Database) -> Any:
-    """Return a test client over the app on the database."""
+def make_client(database: Database, *, address: str = "testclient") -> Any:
+    """Return a test client over the app on the database (calling from `address`)."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
 
-    return TestClient(create_app(database), raise_server_exceptions=False)
+    return TestClient(create_app(database), raise_server_exceptions=False, client=(address, 50000))
 
 
 @pytest.fixture

@@ -114,8 +114,9 @@ class TestOverHttp:
                 select(AuditEvent).where(AuditEvent.action == "login.failed")
             ).one()
         assert event.reason.startswith("The token is not known")
-        assert event.changes["token_prefix"]["new"] == "qms_guessi"
-        assert "1234567890" not in str(event.changes)
+        assert event.changes["failures"]["new"] == 1
+        # Nothing of what was sent is kept: it might be a secret pasted in the wrong place.
+        assert "qms_guess" not in str(event.changes) + str(event.reason)
 
 
 class TestProgrammeScope:

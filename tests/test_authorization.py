@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.deps import Permission
 from api.routing import api_routes
-from qms.accounts.models import ApiToken
+from qms.accounts.models import ApiToken, AuthFailure
 from qms.accounts.service import hash_token
 from qms.db import utcnow
 from qms.permissions import PERMISSIONS, Action, Role
@@ -155,6 +155,9 @@ class TestMatrix:
                 row.revoked_at = utcnow()
         session.flush()
         for method, path, _ in operations(client.app):
+            # A client failing again and again is made to wait (429, tests/test_security.py):
+            # each operation is tried as if by a client that has not failed yet.
+            session.execute(delete(AuthFailure))
             for headers in ({}, auth(expired), auth(revoked), auth("qms_" + "x" * 43)):
                 r = _call(client, method, path, headers)
                 assert r.status_code == 401, (method, path, headers, r.status_code)

@@ -5,13 +5,21 @@ from __future__ import annotations
 import base64
 import inspect
 import json
+from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from api.app import create_app
 from api.routing import api_routes, page_routes
+from qms.accounts import failures
+from qms.accounts.models import AuthFailure, User
+from qms.audit.models import AuditEvent
+from qms.db import utcnow
 from qms.permissions import Role
+from tests.conftest import make_client
 from tests.factories import make_token
 from tests.web import sign_in, web_user
 
@@ -26,12 +34,13 @@ def _lists_with_a_cursor() -> tuple[list[str], list[str]]:
     api = [
         route.path
         for route in api_routes(app)
-        if "GET" in route.methods and any(p.name == "cursor" for p in route.dependant.query_params)
+        if "GET" in (route.methods or set())
+        and any(p.name == "cursor" for p in route.dependant.query_params)
     ]
     pages = [
         route.path
         for route in page_routes(app)
-        if "GET" in route.methods and '"cursor"' in inspect.getsource(route.endpoint)
+        if "GET" in (route.methods or set()) and '"cursor"' in inspect.getsource(route.endpoint)
     ]
     return api, pages
 
@@ -71,3 +80,103 @@ class TestForgedCursors:
         headers = {"Authorization": f"Bearer {make_token(session, Role.auditor)}"}
         r = client.get("/api/v1/deviations", params={"cursor": _cursor(2**31 - 1)}, headers=headers)
         assert r.status_code == 200, r.text
+
+
+def _trail(database: Any, action: str) -> list[AuditEvent]:
+    with database.unit_of_work(write=False) as session:
+        return list(
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+            )
+        )
+
+
+class TestFailedAuthentication:
+    """A failed sign-in kept the typed name for ever; each failure wrote an event and took the
+    chain's lock; three failures kept the user out from everywhere."""
+
+    def test_what_was_typed_as_a_name_is_never_kept(self, fresh_db) -> None:
+        with fresh_db.unit_of_work() as session:
+            name = web_user(session, Role.coordinator)
+        client = make_client(fresh_db)
+        typed = "my-Secret-passw0rd typed into the name field"
+        assert sign_in(client, typed, "whatever").status_code == 401
+        assert sign_in(client, name, "a wrong guess").status_code == 401
+        events = _trail(fresh_db, "login.failed")
+        assert len(events) == 2
+        assert all(typed not in f"{e.changes} {e.reason} {e.entity_id}" for e in events)
+        assert [e.entity for e in events] == ["session", "user"]
+        # The audit pack and the trail page read the same events.
+        with fresh_db.unit_of_work(write=False) as session:
+            assert session.scalars(select(User).where(User.name == name)).one().id == int(
+                events[1].entity_id or 0
+            )
+
+    def test_failures_are_summarised_not_written_one_by_one(self, fresh_db) -> None:
+        client = make_client(fresh_db)
+        before = len(_trail(fresh_db, "login.failed"))
+        statuses = Counter(
+            client.get(
+                "/api/v1/programmes", headers={"Authorization": f"Bearer qms_bad{n}"}
+            ).status_code
+            for n in range(60)
+        )
+        # One event for the first failure of the minute; the rest wait for the summary.
+        events = _trail(fresh_db, "login.failed")[before:]
+        assert len(events) == 1
+        assert events[0].changes["failures"]["new"] == 1
+        with fresh_db.unit_of_work() as session:
+            assert failures.summarise_all(session, now=utcnow()) == 1
+        events = _trail(fresh_db, "login.failed")[before:]
+        assert sum(e.changes["failures"]["new"] for e in events) == 60
+        # The client was made to wait after its free failures (the waits are seconds long, so
+        # a stalled machine may see a wait end and another 401 before the next).
+        assert statuses[401] >= failures.FREE_FAILURES["api"]
+        assert statuses[429] >= 1
+        assert statuses[401] + statuses[429] == 60
+
+    def test_a_summary_is_written_once_a_minute(self, fresh_db) -> None:
+        start = utcnow()
+        with fresh_db.unit_of_work() as session:
+            for second in range(0, 150, 3):
+                failures.note_failure(
+                    session,
+                    via="api",
+                    subject=failures.UNKNOWN_TOKEN,
+                    client="192.0.2.7",
+                    reason="The token is not known.",
+                    now=start + timedelta(seconds=second),
+                )
+        events = _trail(fresh_db, "login.failed")
+        # At 0 s (the first), at 60 s and at 120 s, each counting those since the one before.
+        assert [e.changes["failures"]["new"] for e in events] == [1, 20, 20]
+        assert [e.changes["client"]["new"] for e in events] == ["192.0.2.7"] * 3
+
+    def test_the_failing_client_waits_and_a_good_token_still_works(self, fresh_db) -> None:
+        with fresh_db.unit_of_work() as session:
+            good = make_token(session, Role.auditor)
+        client = make_client(fresh_db)
+        for n in range(failures.FREE_FAILURES["api"]):
+            r = client.get("/api/v1/me", headers={"Authorization": f"Bearer qms_bad{n}"})
+            assert r.status_code == 401
+        r = client.get("/api/v1/me", headers={"Authorization": "Bearer qms_bad-again"})
+        assert r.status_code == 429
+        assert int(r.headers["Retry-After"]) == failures.FIRST_WAIT_SECONDS["api"]
+        assert r.json()["title"] == "Too many requests"
+        assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {good}"}).is_success
+
+    def test_nobody_can_keep_a_user_out_by_failing_for_them(self, fresh_db) -> None:
+        with fresh_db.unit_of_work() as session:
+            name = web_user(session, Role.quality_lead)
+        attacker = make_client(fresh_db, address="203.0.113.66")
+        for _ in range(failures.FREE_FAILURES["web"]):
+            assert sign_in(attacker, name, "guessing").status_code == 401
+        assert sign_in(attacker, name, "guessing").status_code == 429
+        # As if it had kept at it for a while: a wait of minutes, not seconds, from now.
+        with fresh_db.unit_of_work() as session:
+            row = session.scalars(select(AuthFailure).where(AuthFailure.via == "web")).one()
+            row.in_a_row, row.last_failed_at = 10, utcnow()
+        # The user, from their own address, signs in at once.
+        assert sign_in(make_client(fresh_db, address="198.51.100.5"), name).status_code == 303
+        # And the attacker still waits.
+        assert sign_in(attacker, name).status_code == 429

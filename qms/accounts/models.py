@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qms.db import Base, UTCDateTime, str_enum, utcnow
@@ -26,9 +26,6 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # For the web front: an scrypt hash (qms.accounts.passwords); none means no web sign-in.
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    # Failed sign-ins in a row, and the last one: further attempts wait longer and longer.
-    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    last_failed_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -65,3 +62,31 @@ class WebSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
+
+
+class AuthFailure(Base):
+    """Failed authentications of one user (or of unknown ones) from one client address.
+
+    The client's failures in a row make its next attempts wait, not the user's from elsewhere;
+    the trail gets a summary at most once a minute (the failures since the last one), never
+    the text that was typed.
+    """
+
+    __tablename__ = "auth_failure"
+    __table_args__ = (UniqueConstraint("via", "subject", "client"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # "web" (the sign-in form) or "api" (a bearer token).
+    via: Mapped[str] = mapped_column(String(8))
+    # Whom the attempts were for: "user:<id>", "token:<id>", or an unknown user or token.
+    subject: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # The address the attempts came from, as the service saw it.
+    client: Mapped[str] = mapped_column(String(64))
+    in_a_row: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    # Failures not yet summarised in the trail, and when the last summary was written.
+    unreported: Mapped[int] = mapped_column(Integer, default=0)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_unreported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime())

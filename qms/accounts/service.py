@@ -7,18 +7,18 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from qms.accounts import repository
+from qms.accounts import failures, repository
 from qms.accounts.models import ApiToken, User
 from qms.accounts.web import end_sessions
 from qms.audit.service import created, lock_chain_head, record_event
 from qms.db import utcnow
 from qms.errors import Conflict, FieldError, NotFound, Unauthenticated, ValidationFailed
 from qms.i18n import Text
-from qms.permissions import ANONYMOUS, Action, Actor, Role, require
+from qms.permissions import Action, Actor, Role, require
 from qms.programmes import repository as programmes
 
 TOKEN_PREFIX = "qms_"
@@ -320,20 +320,23 @@ def list_tokens(session: Session, *, actor: Actor, user_name: str | None) -> Seq
 
 
 def authenticate(session: Session, secret: str) -> Actor:
-    """Return the actor behind a bearer token, or raise Unauthenticated saying why."""
+    """Return the actor behind a bearer token, or raise TokenRefused saying why."""
     token = repository.get_token_by_hash(session, hash_token(secret))
     if token is None:
-        raise Unauthenticated(
-            Text("The token is not known: check it, or ask an administrator for a new one.")
+        raise TokenRefused(
+            Text("The token is not known: check it, or ask an administrator for a new one."),
+            token=None,
         )
     if token.revoked_at is not None:
-        raise Unauthenticated(
-            Text("The token has been revoked: ask an administrator for a new one.")
+        raise TokenRefused(
+            Text("The token has been revoked: ask an administrator for a new one."), token=token
         )
     if token.expires_at is not None and token.expires_at <= utcnow():
-        raise Unauthenticated(Text("The token has expired: ask an administrator for a new one."))
+        raise TokenRefused(
+            Text("The token has expired: ask an administrator for a new one."), token=token
+        )
     if not token.user.is_active:
-        raise Unauthenticated(Text("The token's user is deactivated."))
+        raise TokenRefused(Text("The token's user is deactivated."), token=token)
     return Actor(
         user_id=token.user_id,
         name=token.user.name,
@@ -342,6 +345,15 @@ def authenticate(session: Session, secret: str) -> Actor:
         programme_id=token.programme_id,
         token_id=token.id,
     )
+
+
+class TokenRefused(Unauthenticated):
+    """A bearer token refused, with the token when it is one this service issued."""
+
+    def __init__(self, detail: Text, *, token: ApiToken | None) -> None:
+        super().__init__(detail)
+        self.token_id = token.id if token is not None else None
+        self.user_id = token.user_id if token is not None else None
 
 
 def actor_for(session: Session, name: str) -> Actor:
@@ -371,17 +383,24 @@ def record_access(session: Session, *, actor: Actor, request: str) -> None:
 
 
 def record_login_failure(
-    session: Session, *, reason: str, token_prefix: str | None, via: str
-) -> None:
-    """Put a failed authentication into the audit trail (never the secret itself)."""
-    record_event(
+    session: Session, *, refused: Unauthenticated, client: str | None, now: datetime | None = None
+) -> int:
+    """Count a refused bearer token for the client (the trail gets a summary at most once a
+    minute, never any part of what was sent). Return the seconds the client must still wait
+    when it was already told to (its refusal is then 429), else 0."""
+    now = now or utcnow()
+    token_id = getattr(refused, "token_id", None)
+    subject = f"token:{token_id}" if token_id is not None else failures.UNKNOWN_TOKEN
+    address = failures.client_of(client)
+    wait = failures.seconds_to_wait(session, via="api", subject=subject, client=address, now=now)
+    failures.note_failure(
         session,
-        actor=ANONYMOUS,
-        action="login.failed",
-        entity="session",
-        changes={
-            "via": {"old": None, "new": via},
-            "token_prefix": {"old": None, "new": token_prefix},
-        },
-        reason=reason,
+        via="api",
+        subject=subject,
+        client=address,
+        reason="throttled" if wait else str(refused.detail),
+        now=now,
+        user_id=getattr(refused, "user_id", None),
+        in_a_row=not wait,
     )
+    return wait

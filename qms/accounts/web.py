@@ -1,8 +1,9 @@
 """Web sign-in: passwords, browser sessions, and slowing down repeated failures.
 
 REST clients keep their bearer tokens (qms.accounts.service); a browser signs in with a user name
-and password and gets a session whose secret lives in an HttpOnly cookie. Every attempt, failed or
-not, leaves an event in the audit trail; failed attempts in a row make further ones wait.
+and password and gets a session whose secret lives in an HttpOnly cookie. A session started leaves
+an event in the audit trail; failures are counted and summarised there (qms.accounts.failures),
+and a client's failed attempts in a row make its further ones wait.
 """
 
 from __future__ import annotations
@@ -15,32 +16,29 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qms.accounts import repository
+from qms.accounts import failures, repository
 from qms.accounts.models import User, WebSession
 from qms.accounts.passwords import check_strength, hash_password, verify_password
 from qms.audit.service import record_event
 from qms.db import utcnow
 from qms.errors import Conflict, NotFound
 from qms.i18n import Text
-from qms.permissions import ANONYMOUS, Action, Actor, require
+from qms.permissions import Action, Actor, require
 
 SESSION_HOURS = 12
-# Failed sign-ins in a row that cost nothing; each one after them doubles the wait.
-FREE_FAILURES = 3
-FIRST_WAIT_SECONDS = 5
-MAX_WAIT_SECONDS = 15 * 60
 REFUSED = "wrong user name or password"
+FREE_FAILURES = failures.FREE_FAILURES["web"]
+FIRST_WAIT_SECONDS = failures.FIRST_WAIT_SECONDS["web"]
+MAX_WAIT_SECONDS = failures.MAX_WAIT_SECONDS
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def wait_after(failures: int) -> int:
-    """Return the seconds a user must wait after this many failures in a row before trying again."""
-    if failures < FREE_FAILURES:
-        return 0
-    return int(min(FIRST_WAIT_SECONDS * 2 ** (failures - FREE_FAILURES), MAX_WAIT_SECONDS))
+def wait_after(failures_in_a_row: int) -> int:
+    """Return the seconds a client must wait after this many failed sign-ins in a row."""
+    return failures.wait_after(failures_in_a_row, "web")
 
 
 def set_password(session: Session, *, actor: Actor, user_name: str, password: str) -> User:
@@ -59,8 +57,6 @@ def set_password(session: Session, *, actor: Actor, user_name: str, password: st
     check_strength(password, user_name=user.name)
     had = user.password_hash is not None
     user.password_hash = hash_password(password)
-    user.failed_sign_ins = 0
-    user.last_failed_sign_in_at = None
     ended = end_sessions(session, user)
     record_event(
         session,
@@ -96,32 +92,39 @@ class SignIn:
     retry_after: int = 0
 
 
-def _fail(session: Session, *, name: str, reason: str, user: User | None) -> None:
-    record_event(
-        session,
-        actor=ANONYMOUS,
-        action="login.failed",
-        entity="session",
-        entity_id=user.id if user else None,
-        changes={"via": {"old": None, "new": "web"}, "user": {"old": None, "new": name[:100]}},
-        reason=reason,
-    )
-
-
-def sign_in(session: Session, *, name: str, password: str, now: datetime | None = None) -> SignIn:
+def sign_in(
+    session: Session,
+    *,
+    name: str,
+    password: str,
+    client: str | None = None,
+    now: datetime | None = None,
+) -> SignIn:
     """Check a user name and password; open a session, or say why not (the same to every
     wrong guess, so that the reply does not tell which user names exist).
 
-    Records the attempt in the audit trail either way; the caller commits, also on failure.
+    Failures are counted per user and client address (`client`): the client that keeps failing
+    waits, the user signs in from elsewhere. The trail gets a summary of them, never the name
+    that was typed; the caller commits, also on failure.
     """
     now = now or utcnow()
+    address = failures.client_of(client)
     user = repository.get_user_by_name(session, name)
-    if user is not None and user.failed_sign_ins >= FREE_FAILURES and user.last_failed_sign_in_at:
-        ready_at = user.last_failed_sign_in_at + timedelta(seconds=wait_after(user.failed_sign_ins))
-        if now < ready_at:
-            wait = max(1, int((ready_at - now).total_seconds() + 0.999))
-            _fail(session, name=name, reason=f"throttled: {wait} s to wait", user=user)
-            return SignIn(refused=f"too many failed attempts: wait {wait} s", retry_after=wait)
+    subject = f"user:{user.id}" if user is not None else failures.UNKNOWN_USER
+    user_id = user.id if user is not None else None
+    wait = failures.seconds_to_wait(session, via="web", subject=subject, client=address, now=now)
+    if wait:
+        failures.note_failure(
+            session,
+            via="web",
+            subject=subject,
+            client=address,
+            reason="throttled",
+            now=now,
+            user_id=user_id,
+            in_a_row=False,
+        )
+        return SignIn(refused=f"too many failed attempts: wait {wait} s", retry_after=wait)
     matches = verify_password(password, user.password_hash if user else None)
     reason = None
     if user is None:
@@ -133,14 +136,18 @@ def sign_in(session: Session, *, name: str, password: str, now: datetime | None 
     elif not user.is_active:
         reason = "the user is deactivated"
     if reason is not None:
-        if user is not None:
-            user.failed_sign_ins += 1
-            user.last_failed_sign_in_at = now
-        _fail(session, name=name, reason=reason, user=user)
+        failures.note_failure(
+            session,
+            via="web",
+            subject=subject,
+            client=address,
+            reason=reason,
+            now=now,
+            user_id=user_id,
+        )
         return SignIn(refused=REFUSED)
     assert user is not None
-    user.failed_sign_ins = 0
-    user.last_failed_sign_in_at = None
+    failures.note_success(session, via="web", subject=subject, client=address, now=now)
     secret = secrets.token_urlsafe(32)
     row = WebSession(
         user_id=user.id,

@@ -90,7 +90,12 @@ def sign_in(request: Request, form: Form) -> Response:
     password = str(form.get("password") or "")[:1024]
     next_url = _local(str(form.get("next") or "/"))
     with get_database(request).unit_of_work() as session:
-        result = web_accounts.sign_in(session, name=name, password=password)
+        result = web_accounts.sign_in(
+            session,
+            name=name,
+            password=password,
+            client=request.client.host if request.client else None,
+        )
     if result.secret is None:
         return _sign_in_form(
             request,
