@@ -6,6 +6,11 @@ Shared by the REST API and the import page.
 from __future__ import annotations
 
 import json
+import re
+import secrets
+import shutil
+import tempfile
+import time
 from pathlib import Path
 
 from starlette.datastructures import UploadFile
@@ -57,3 +62,47 @@ def mapping_of(raw: str | None) -> dict[str, str] | None:
             ],
         )
     return value
+
+
+# A file read for its columns waits here until the mapping is chosen (an hour at most).
+PENDING_SECONDS = 3600
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def _pending_root() -> Path:
+    root = Path(tempfile.gettempdir()) / "qms-pending-imports"
+    root.mkdir(mode=0o700, exist_ok=True)
+    return root
+
+
+def keep_pending(upload: UploadFile, owner: int | None) -> tuple[str, Path]:
+    """Keep an uploaded file until its mapping is chosen; return its token and its path."""
+    root = _pending_root()
+    for old in root.iterdir():
+        if time.time() - old.stat().st_mtime > PENDING_SECONDS:
+            shutil.rmtree(old, ignore_errors=True)
+    token = secrets.token_urlsafe(24)
+    folder = root / token
+    folder.mkdir(mode=0o700)
+    path = spool(upload, folder)
+    (folder / "owner").write_text(f"{owner}\n{upload.filename or 'upload'}", encoding="utf-8")
+    return token, path
+
+
+def pending(token: str, owner: int | None) -> tuple[Path, str]:
+    """Return a kept file's path and name, for its owner only; or say it is gone."""
+    folder = _pending_root() / token
+    if _TOKEN.fullmatch(token) and (folder / "owner").is_file():
+        who, _, name = (folder / "owner").read_text(encoding="utf-8").partition("\n")
+        if who == str(owner) and time.time() - folder.stat().st_mtime <= PENDING_SECONDS:
+            return folder / "upload", name
+    raise ValidationFailed(
+        Text("The file read before is no longer kept."),
+        [FieldError("file", Text("Choose the file again."))],
+    )
+
+
+def drop_pending(token: str) -> None:
+    """Forget a kept file."""
+    if _TOKEN.fullmatch(token):
+        shutil.rmtree(_pending_root() / token, ignore_errors=True)

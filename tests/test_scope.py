@@ -424,6 +424,7 @@ EXEMPT: dict[str, str] = {
     "/healthz": "says only that the service is up",
     f"{V1}/me": "the caller's own account",
     f"{V1}/instruments": "survey definitions, shared by every programme",
+    f"{V1}/instruments/{{code}}/mappings": "a survey's saved column mappings, shared likewise",
     f"{V1}/procedures": "procedures are the organisation's, not a programme's",
     f"{V1}/procedures/{{procedure_id}}": "a procedure",
     f"{V1}/procedures/{{procedure_id}}/versions": "a procedure's versions",

@@ -16,12 +16,13 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from api.uploads import mapping_of, spool
+from api.uploads import drop_pending, keep_pending, mapping_of, pending, spool
 from api.web.core import (
     Form,
     Page,
     Params,
     Refusal,
+    attempt,
     form_values,
     page_for,
     perform,
@@ -35,10 +36,11 @@ from qms.audit import repository as trail
 from qms.audit import service as audit
 from qms.audit.repository import ACCESS_READ
 from qms.errors import FieldError, ValidationFailed
+from qms.evaluations import mappings as import_mappings
 from qms.evaluations import service as evaluations
 from qms.evaluations.models import BatchKind
-from qms.evaluations.readers import ImportFile, detect_format
-from qms.evaluations.schemas import BatchRead, RollbackRequest
+from qms.evaluations.readers import ImportFile, detect_format, read_rows
+from qms.evaluations.schemas import BatchRead, MappingCreate, RollbackRequest
 from qms.i18n import Either, Text, label, values
 from qms.pairs.service import today
 from qms.permissions import Action
@@ -66,12 +68,21 @@ def _upload_form(
     values: dict[str, Any],
     refusal: Refusal | None = None,
     checked: BatchRead | None = None,
+    columns: dict[str, Any] | None = None,
 ) -> Response:
     instruments = read(
         request,
         lambda s: [
             (i.code, f"{i.code} · {i.name}")
             for i in evaluations.list_instruments(s, actor=page.actor)
+        ],
+    )
+    saved = read(
+        request,
+        lambda s: [
+            (m.name, f"{m.instrument.code} · {m.name}" + (f" ({m.source})" if m.source else ""))
+            for i in evaluations.list_instruments(s, actor=page.actor)
+            for m in import_mappings.list_for(s, actor=page.actor, instrument=i.code)
         ],
     )
     return render(
@@ -82,7 +93,16 @@ def _upload_form(
         values=values,
         refusal=refusal,
         checked=checked,
+        columns=columns,
         options={
+            "saved_mapping": [("", page.t("(none)")), *saved],
+            "delimiter": [
+                ("", page.t("found in the file")),
+                ("comma", page.t("comma")),
+                ("semicolon", page.t("semicolon")),
+                ("tab", page.t("tab")),
+                ("bar", page.t("bar (|)")),
+            ],
             "kind": [(k.value, page.t(k.value)) for k in BatchKind],
             "shape": [
                 ("long", page.t("long: one answer per row")),
@@ -111,80 +131,280 @@ def upload(
 ) -> Response:
     """Check the file, and unless only checking, write it as one batch; every row's problem is
     named by row and column."""
-    values = form_values(form, "kind", "shape", "instrument", "mapping", "sheet", "mode", "source")
+    values = form_values(form, *UPLOAD_FIELDS)
     check_only = form.get("dry_run") == "true"
     values["dry_run"] = "true" if check_only else ""
     file = form.get("file")
+    token = values.get("pending")
+    if form.get("step") == "columns":
+        return _read_columns(request, page, values, file)
+    # The mapping picked column by column on the page: question (or participant, submitted_at)
+    # -> the file's column.
+    picks = {
+        str(key)[4:]: value.strip()
+        for key, value in form.items()
+        if str(key).startswith("map-") and isinstance(value, str) and value.strip()
+    }
+    if token and values.get("save_as"):
+        saved = perform(
+            request,
+            lambda s: (
+                import_mappings.create(
+                    s,
+                    actor=page.actor,
+                    instrument=values.get("instrument", ""),
+                    data=MappingCreate.model_validate(
+                        {
+                            "name": values["save_as"],
+                            "source": values.get("save_source"),
+                            "columns": _picked(picks),
+                        }
+                    ),
+                ).id
+            ),
+        )
+        if isinstance(saved, Refusal):
+            return _upload_form(
+                request, page, values, saved, columns=_columns_again(request, page, values, picks)
+            )
+        values["saved_mapping"] = values.pop("save_as")
 
     def change(session: Session) -> BatchRead:
+        if token:
+            path, name = pending(token, page.actor.user_id)
+            return _run_upload(session, page, values, path, name, check_only, _picked(picks))
         if not isinstance(file, UploadFile) or not file.filename:
             raise ValidationFailed(
                 Text("Choose a file to import."),
                 [FieldError("file", Text("Choose a file to import."))],
             )
-        kind = values.get("kind", "evaluations")
-        if kind not in {k.value for k in BatchKind}:
-            raise ValidationFailed(
-                Text("Choose what the file holds."),
-                [
-                    FieldError(
-                        "kind",
-                        Text(
-                            "Choose %(choices)s.",
-                            choices=Either((BatchKind.evaluations, BatchKind.outcomes)),
-                        ),
-                    )
-                ],
-            )
-        shape, mode = values.get("shape", "long"), values.get("mode", "all")
-        if shape not in ("long", "wide") or mode not in ("all", "partial"):
-            if shape not in ("long", "wide"):
-                raise ValidationFailed(
-                    Text("Choose the file's shape."),
-                    [
-                        FieldError(
-                            "shape", Text("Choose %(choices)s.", choices=Either(("long", "wide")))
-                        )
-                    ],
-                )
-            raise ValidationFailed(
-                Text("Choose how much of the file to write."),
-                [
-                    FieldError(
-                        "mode", Text("Choose %(choices)s.", choices=Either(("all", "partial")))
-                    )
-                ],
-            )
         with tempfile.TemporaryDirectory(prefix="qms-import-") as folder:
             path = spool(file, Path(folder))
-            return evaluations.run_import(
-                session,
-                actor=page.actor,
-                kind=BatchKind(kind),
-                source=ImportFile(
-                    path=path,
-                    name=file.filename[:255],
-                    format=detect_format(file.filename),
-                    sheet=values.get("sheet"),
-                ),
-                shape=shape,
-                instrument=values.get("instrument"),
-                mapping=mapping_of(values.get("mapping")),
-                mode=mode,
-                dry_run=check_only,
-                client_source=(values.get("source") or "web")[:200],
-            )
+            return _run_upload(session, page, values, path, file.filename, check_only, None)
 
     result = perform(request, change)
     if isinstance(result, Refusal):
-        return _upload_form(request, page, values, result)
+        return _upload_form(
+            request, page, values, result, columns=_columns_again(request, page, values, picks)
+        )
     if result.dry_run or result.id is None:
-        return _upload_form(request, page, values, checked=result)
+        return _upload_form(
+            request,
+            page,
+            values,
+            checked=result,
+            columns=_columns_again(request, page, values, picks),
+        )
+    if token:
+        drop_pending(token)
     # The same file again is the batch already kept: nothing new is saved.
     return see_other(
         f"/imports/{result.id}" + ("?replayed=true" if result.replayed else ""),
         saved=not result.replayed,
     )
+
+
+UPLOAD_FIELDS = (
+    "kind",
+    "shape",
+    "instrument",
+    "mapping",
+    "saved_mapping",
+    "sheet",
+    "mode",
+    "source",
+    "delimiter",
+    "encoding",
+    "pending",
+    "save_as",
+    "save_source",
+)
+# Headers a survey tool gives the respondent's code and the moment sent, offered first.
+LIKELY = {
+    "participant": ("participant", "participant code", "deltaker", "deltagare", "token"),
+    "submitted_at": (
+        "submitted_at",
+        "completion time",
+        "timestamp",
+        "submitdate",
+        "$created",
+        "end date",
+    ),
+}
+
+
+def _source_of(values: dict[str, Any], path: Path, name: str) -> ImportFile:
+    return ImportFile(
+        path=path,
+        name=name[:255],
+        format=detect_format(name),
+        sheet=values.get("sheet"),
+        delimiter=values.get("delimiter"),
+        encoding=values.get("encoding"),
+    )
+
+
+def _picked(picks: dict[str, str]) -> dict[str, str] | None:
+    """Turn the picks (question -> column) into a mapping (column -> question), refusing a column
+    picked twice."""
+    if not picks:
+        return None
+    mapping: dict[str, str] = {}
+    errors = []
+    for target, column in picks.items():
+        if column in mapping:
+            errors.append(
+                FieldError(
+                    f"map-{target}",
+                    Text(
+                        "The column %(column)s is picked for %(first)s already: pick one "
+                        "column for each.",
+                        column=column,
+                        first=mapping[column],
+                    ),
+                )
+            )
+        mapping[column] = target
+    if errors:
+        raise ValidationFailed(Text("A column is picked twice."), errors)
+    return mapping
+
+
+def _run_upload(
+    session: Session,
+    page: Page,
+    values: dict[str, Any],
+    path: Path,
+    name: str,
+    check_only: bool,
+    picked: dict[str, str] | None,
+) -> BatchRead:
+    kind = values.get("kind", "evaluations")
+    if kind not in {k.value for k in BatchKind}:
+        raise ValidationFailed(
+            Text("Choose what the file holds."),
+            [
+                FieldError(
+                    "kind",
+                    Text(
+                        "Choose %(choices)s.",
+                        choices=Either((BatchKind.evaluations, BatchKind.outcomes)),
+                    ),
+                )
+            ],
+        )
+    shape, mode = values.get("shape", "long"), values.get("mode", "all")
+    if shape not in ("long", "wide"):
+        raise ValidationFailed(
+            Text("Choose the file's shape."),
+            [FieldError("shape", Text("Choose %(choices)s.", choices=Either(("long", "wide"))))],
+        )
+    if mode not in ("all", "partial"):
+        raise ValidationFailed(
+            Text("Choose how much of the file to write."),
+            [FieldError("mode", Text("Choose %(choices)s.", choices=Either(("all", "partial"))))],
+        )
+    mapping = picked
+    if mapping is None and values.get("saved_mapping"):
+        mapping = dict(
+            import_mappings.get_by_name(
+                session, instrument=values.get("instrument"), name=values["saved_mapping"]
+            ).columns
+        )
+    if mapping is None:
+        mapping = mapping_of(values.get("mapping"))
+    return evaluations.run_import(
+        session,
+        actor=page.actor,
+        kind=BatchKind(kind),
+        source=_source_of(values, path, name),
+        shape=shape,
+        instrument=values.get("instrument"),
+        mapping=mapping,
+        mode=mode,
+        dry_run=check_only,
+        client_source=(values.get("source") or "web")[:200],
+    )
+
+
+def _columns(
+    request: Request, page: Page, values: dict[str, Any], path: Path, name: str
+) -> dict[str, Any]:
+    """Read the file's header and offer, for each of the instrument's questions, its columns."""
+    header, rows = read_rows(_source_of(values, path, name))
+    close = getattr(rows, "close", None)
+    if close is not None:
+        close()
+    code = values.get("instrument")
+    found = read(
+        request,
+        lambda s: [
+            (q.code, q.text)
+            for i in evaluations.list_instruments(s, actor=page.actor)
+            if i.code == code
+            for q in i.questions
+        ],
+    )
+    if not found:
+        raise ValidationFailed(
+            Text("Choose the instrument the file answers."),
+            [FieldError("instrument", Text("Name the instrument the file answers."))],
+        )
+    named = [h for h in header if h]
+    by_name = {" ".join(h.split()).casefold(): h for h in named}
+
+    def likely(*names: str) -> str:
+        return next((by_name[n.casefold()] for n in names if n.casefold() in by_name), "")
+
+    targets = [
+        ("participant", page.t("Participant's code"), likely(*LIKELY["participant"])),
+        ("submitted_at", page.t("Sent (date and time)"), likely(*LIKELY["submitted_at"])),
+        *[(c, f"{c} · {text}", likely(c, " ".join(text.split()))) for c, text in found],
+    ]
+    return {
+        "file_name": name,
+        "header": [("", page.t("(not in the file)")), *[(h, h) for h in named]],
+        "targets": targets,
+    }
+
+
+def _columns_again(
+    request: Request, page: Page, values: dict[str, Any], picks: dict[str, str]
+) -> dict[str, Any] | None:
+    """The column picks shown again after a refusal, as they were picked."""
+    token = values.get("pending")
+    if not token:
+        return None
+    try:
+        path, name = pending(token, page.actor.user_id)
+        columns = _columns(request, page, values, path, name)
+    except ValidationFailed:
+        return None
+    columns["targets"] = [
+        (target, text, picks.get(target, "")) for target, text, _ in columns["targets"]
+    ]
+    return columns
+
+
+def _read_columns(request: Request, page: Page, values: dict[str, Any], file: Any) -> Response:
+    """Keep the uploaded file and show a choice of its columns for each question."""
+
+    def prepare(_: object) -> dict[str, Any]:
+        if not isinstance(file, UploadFile) or not file.filename:
+            raise ValidationFailed(
+                Text("Choose a file to import."),
+                [FieldError("file", Text("Choose a file to import."))],
+            )
+        token, path = keep_pending(file, page.actor.user_id)
+        values["pending"] = token
+        return _columns(request, page, values, path, file.filename)
+
+    columns = attempt(request, prepare)
+    if isinstance(columns, Refusal):
+        values.pop("pending", None)
+        return _upload_form(request, page, values, columns)
+    values["shape"] = "wide"
+    return _upload_form(request, page, values, columns=columns)
 
 
 def _batch(
