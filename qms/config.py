@@ -20,6 +20,18 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 30_000
     log_sql: bool = False
     import_max_bytes: int = 200 * 1024 * 1024
+    # What one import may hold, whatever its format: rows, cells in all, characters in one cell.
+    import_max_rows: int = 2_000_000
+    import_max_cells: int = 50_000_000
+    import_max_cell_chars: int = 32_767
+    # An XLSX workbook unpacked (the sum of its parts' sizes), and its table of shared strings,
+    # are judged before the workbook is opened.
+    import_max_unpacked_bytes: int = 500 * 1024 * 1024
+    import_max_shared_strings: int = 1_000_000
+    # A sheet ends at this many empty rows in a row (a sheet may be padded with millions).
+    import_empty_rows_end: int = 1_000
+    # The first problems are in the answer and kept on the batch; every one is kept apart.
+    import_problems_shown: int = 1_000
     max_body_bytes: int = 1024 * 1024
     # Years each kind of record is kept before it is due for disposition (see qms.retention);
     # e.g. QMS_RETENTION_YEARS='{"meeting": 3}' changes one and keeps the others.

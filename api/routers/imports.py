@@ -7,12 +7,13 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Response, UploadFile
 from fastapi import Path as PathParam
 
-from api.deps import IdPath, SessionDep, allowed
+from api.deps import IdPath, SessionDep, allowed, get_database
 from api.problems import responses
 from api.uploads import mapping_of, spool
+from qms.db import Database
 from qms.evaluations import mappings, service
 from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile, detect_format
@@ -29,6 +30,8 @@ from qms.evaluations.schemas import (
 from qms.permissions import Action, Actor
 
 router = APIRouter(prefix="/api/v1", tags=["evaluations and imports"])
+# An import checks its file in a read unit of work of its own: the request's session only writes.
+DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 @router.get("/instruments", response_model=list[InstrumentRead], responses=responses(401, 403))
@@ -95,6 +98,7 @@ def _import(
     kind: BatchKind,
     actor: Actor,
     session: SessionDep,
+    database: Database,
     response: Response,
     file: UploadFile,
     shape: str,
@@ -110,11 +114,13 @@ def _import(
     encoding: str | None = None,
 ) -> BatchRead:
     name = file.filename or "upload"
-    columns = (
-        mappings.get_by_name(session, instrument=instrument, name=mapping).columns
-        if mapping is not None and not mapping.lstrip().startswith("{")
-        else mapping_of(mapping)
-    )
+    # Read, not written: the request's session is first used to write the batch.
+    with database.unit_of_work(write=False) as reading:
+        columns = (
+            mappings.get_by_name(reading, instrument=instrument, name=mapping).columns
+            if mapping is not None and not mapping.lstrip().startswith("{")
+            else mapping_of(mapping)
+        )
     with tempfile.TemporaryDirectory(prefix="qms-import-") as folder:
         path = spool(file, Path(folder))
         fmt = detect_format(name, file_format)
@@ -137,6 +143,7 @@ def _import(
             dry_run=dry_run,
             client_source=source,
             idempotency_key=idempotency_key,
+            reader=lambda: database.unit_of_work(write=False),
         )
         shutil.rmtree(folder, ignore_errors=True)
     response.status_code = 200 if (result.replayed or result.dry_run) else 201
@@ -160,6 +167,7 @@ IMPORT_RESPONSES = {
 def import_evaluations(
     actor: Annotated[Actor, allowed(Action.evaluation_import)],
     session: SessionDep,
+    database: DatabaseDep,
     response: Response,
     file: Annotated[UploadFile, File(description="CSV, JSON (array or JSON Lines) or XLSX")],
     shape: Annotated[Shape, Form()] = "long",
@@ -188,6 +196,7 @@ def import_evaluations(
         BatchKind.evaluations,
         actor,
         session,
+        database,
         response,
         file,
         shape,
@@ -210,6 +219,7 @@ def import_evaluations(
 def import_outcomes(
     actor: Annotated[Actor, allowed(Action.evaluation_import)],
     session: SessionDep,
+    database: DatabaseDep,
     response: Response,
     file: Annotated[UploadFile, File(description="participant, outcome, date, note")],
     sheet: Annotated[str | None, Form(max_length=100)] = None,
@@ -227,6 +237,7 @@ def import_outcomes(
         BatchKind.outcomes,
         actor,
         session,
+        database,
         response,
         file,
         "long",

@@ -127,6 +127,21 @@ class EvaluationBatch(Base):
     # Every problem found (rejected keeps them all; the answer shows the first ones).
     problems_total: Mapped[int | None] = mapped_column(Integer)
     mapping_id: Mapped[int | None] = mapped_column(ForeignKey("import_mapping.id"))
+    # The programme whose participants the rows are (a file answers for one programme); none
+    # when no row was written, or for a batch from before batches had one that mixed programmes.
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id"), index=True)
+
+
+class ImportProblem(Base):
+    """A problem of a batch's row, every one of them (the batch itself keeps the first ones)."""
+
+    __tablename__ = "import_problem"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("evaluation_batch.id"), index=True)
+    row: Mapped[int | None] = mapped_column(Integer)
+    column: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
 
 
 class ImportMapping(Base):

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qms.errors import FieldError, ValidationFailed
+from qms.config import get_settings
+from qms.errors import FieldError, TooLarge, ValidationFailed
+from qms.evaluations.bounds import check_workbook
 from qms.i18n import Either, Text
 
 FORMATS = ("csv", "json", "xlsx")
@@ -333,27 +335,7 @@ def _json(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
     except UnicodeDecodeError as exc:
         raise _problem(source.name, NOT_UTF8, None) from exc
     if first == "[":
-        try:
-            data = json.loads(source.path.read_text(encoding="utf-8-sig"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise _problem(
-                source.name,
-                Text("The file is not valid JSON (%(error)s).", error=str(exc)),
-                getattr(exc, "lineno", None),
-            ) from exc
-        except RecursionError as exc:
-            raise _problem(source.name, TOO_DEEP, None) from exc
-
-        def items() -> Iterator[tuple[int, dict[str, Any]]]:
-            for number, item in enumerate(data, start=1):
-                if not isinstance(item, dict):
-                    raise _problem(
-                        source.name, Text("Write each element of the array as an object."), number
-                    )
-                yield number, item
-
-        header = sorted({k for item in data[:1000] if isinstance(item, dict) for k in item})
-        return header, items()
+        return _json_array(source)
 
     def lines() -> Iterator[tuple[int, dict[str, Any]]]:
         with source.path.open(encoding="utf-8-sig") as handle:
@@ -394,11 +376,95 @@ def _json(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
     return header, chained()
 
 
+def _json_array(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    """Read a JSON array one object at a time; the header is the keys of the first objects."""
+    import ijson  # type: ignore[import-untyped,unused-ignore]
+
+    handle = source.path.open("rb")
+    if handle.read(3) != codecs.BOM_UTF8:
+        handle.seek(0)
+    # ijson's own items() builds a prefix string per level (quadratic in the depth): the objects
+    # are built here from its plain events, refusing a file nested past a depth no row needs.
+    stream = enumerate(_elements(ijson.basic_parse(handle, use_float=True)), start=1)
+
+    def next_item() -> tuple[int, Any] | None:
+        try:
+            return next(stream, None)
+        except ijson.JSONError as exc:
+            handle.close()
+            raise _problem(
+                source.name, Text("The file is not valid JSON (%(error)s).", error=str(exc))
+            ) from exc
+        except RecursionError as exc:
+            handle.close()
+            raise _problem(source.name, TOO_DEEP, None) from exc
+
+    # The first objects are held to name the columns; the others are read as they come.
+    first: list[tuple[int, Any]] = []
+    while len(first) < 1000 and (found := next_item()) is not None:
+        first.append(found)
+    header = sorted({k for _, item in first if isinstance(item, dict) for k in item})
+
+    def items() -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            pending = iter(first)
+            while (found := next(pending, None) or next_item()) is not None:
+                number, item = found
+                if not isinstance(item, dict):
+                    raise _problem(
+                        source.name, Text("Write each element of the array as an object."), number
+                    )
+                yield number, item
+        finally:
+            handle.close()
+
+    return header, items()
+
+
+MAX_DEPTH = 32
+
+
+def _elements(events: Iterator[tuple[str, Any]]) -> Iterator[Any]:
+    """Build the elements of a top-level array from parser events, one at a time."""
+    stack: list[Any] = []
+    keys: list[Any] = []
+    for event, value in events:
+        if event == "map_key":
+            keys[-1] = value
+            continue
+        if event in ("start_map", "start_array"):
+            if len(stack) >= MAX_DEPTH:
+                raise RecursionError
+            stack.append({} if event == "start_map" else [])
+            keys.append(None)
+            continue
+        if event in ("end_map", "end_array"):
+            value = stack.pop()
+            keys.pop()
+            if not stack:
+                # The array has ended: what follows it must be nothing but space.
+                for _ in events:
+                    pass
+                return
+        if len(stack) == 1:
+            yield value
+        elif type(stack[-1]) is dict:
+            stack[-1][keys[-1]] = value
+        else:
+            stack[-1].append(value)
+
+
 def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
     from openpyxl import load_workbook  # only when a workbook comes: it is slow to import
 
     # A file object, not a path: openpyxl would judge a path by its ending, not its content.
     handle = source.path.open("rb")
+    try:
+        check_workbook(handle)
+    except TooLarge:
+        handle.close()
+        raise
+    handle.seek(0)
     try:
         book = load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
@@ -425,9 +491,18 @@ def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
         raise _problem(source.name, Text("The sheet is empty."), 1)
     header = ["" if h is None else str(h).strip() for h in first]
 
+    end = get_settings().import_empty_rows_end
+
     def records() -> Iterator[tuple[int, Any]]:
+        # A sheet padded with empty rows (millions, at little cost to the file's size) ends at a
+        # run of them, rather than having openpyxl make each one.
+        empty = 0
         try:
-            yield from enumerate(stream, start=2)
+            for number, values in enumerate(stream, start=2):
+                empty = empty + 1 if all(_blank(v) for v in values) else 0
+                if empty >= end:
+                    return
+                yield number, values
         finally:
             book.close()
             handle.close()

@@ -1,8 +1,10 @@
 """Instruments, and the unattended import of evaluation answers and outcomes.
 
-An import reads its file twice: first every row is checked and every problem noted with its row
-and column; then, unless problems stop it, the good rows are written in chunks inside one
-transaction. Memory holds the keys needed to find duplicates, never the file.
+An import reads its file once, checking every row and noting every problem with its row and
+column; the good rows and the problems wait in spool files on disk. Then, unless problems stop it,
+the good rows are written in chunks in one transaction, and only that write takes the write lock
+(what may have changed while the file was checked is checked again in it). Memory holds the keys
+needed to find duplicates and the first problems, never the file.
 """
 
 from __future__ import annotations
@@ -12,17 +14,20 @@ import hashlib
 import marshal
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, and_, delete, false, func, or_, select, union
+from sqlalchemy import Select, and_, delete, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from qms.audit.service import created, record_event
+from qms.audit.service import created, lock_chain_head, record_event
+from qms.config import get_settings
 from qms.db import utcnow
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
+from qms.evaluations.bounds import bounded
 from qms.evaluations.models import (
     BatchKind,
     EvaluationBatch,
@@ -36,10 +41,10 @@ from qms.evaluations.models import (
 from qms.evaluations.readers import ImportFile, read_rows, text_of
 from qms.evaluations.schemas import BatchRead, InstrumentCreate, RejectedRow
 from qms.fields import FIRST_DAY, LAST_DAY, NOT_TEXT, in_calendar
-from qms.i18n import Either, Text
+from qms.i18n import Code, Either, Text
 from qms.participants.models import Participant
 from qms.permissions import Action, Actor, Role, require
-from qms.programmes.models import Cohort
+from qms.programmes.models import Cohort, Programme
 
 CHUNK = 5000
 LONG_COLUMNS = ("participant", "instrument", "question", "answer", "submitted_at")
@@ -171,11 +176,13 @@ class QuestionInfo:
 
 @dataclass
 class Check:
-    """What the first reading found."""
+    """What the first reading found: the counts, the first problems, and the file's programme."""
 
     rows_total: int = 0
+    rows_rejected: int = 0
+    problems_total: int = 0
     problems: list[RejectedRow] = field(default_factory=list)
-    rejected_rows: set[int] = field(default_factory=set)
+    programme_id: int | None = None
 
 
 def _lookups(session: Session, actor: Actor, programme_id: int | None) -> Lookups:
@@ -431,6 +438,30 @@ def _existing_keys(session: Session, kind: BatchKind) -> set[int]:
     }
 
 
+def _keys_since(session: Session, kind: BatchKind, last_id: int) -> set[int]:
+    """Return the keys of the rows written after the one with the id (by imports meanwhile)."""
+    if kind is BatchKind.outcomes:
+        found = session.execute(
+            select(Outcome.participant_id, Outcome.outcome_on).where(Outcome.id > last_id)
+        )
+        return {_key(kind, {"participant_id": p, "outcome_on": on}) for p, on in found}
+    rows = session.execute(
+        select(
+            EvaluationResponse.participant_id,
+            EvaluationResponse.question_id,
+            EvaluationResponse.submitted_on,
+        ).where(EvaluationResponse.id > last_id)
+    )
+    return {
+        _key(kind, {"participant_id": p, "question_id": q, "submitted_on": on}) for p, q, on in rows
+    }
+
+
+def _last_id(session: Session, kind: BatchKind) -> int:
+    table = Outcome if kind is BatchKind.outcomes else EvaluationResponse
+    return int(session.scalar(select(func.max(table.id))) or 0)
+
+
 def _key(kind: BatchKind, values: dict[str, Any]) -> int:
     """Pack what makes an answer (or outcome) unique into one int: a million keys stay small."""
     participant: int = values["participant_id"]
@@ -442,21 +473,86 @@ def _key(kind: BatchKind, values: dict[str, Any]) -> int:
     return (participant << 44) | (question << 24) | submitted.toordinal()
 
 
-def _row_tuple(kind: BatchKind, values: dict[str, Any]) -> tuple[Any, ...]:
+def _spooled_key(kind: BatchKind, spooled: tuple[Any, ...]) -> int:
+    """Return the key of a spooled row (see _row_tuple)."""
+    participant: int = spooled[1]
+    if kind is BatchKind.outcomes:
+        return (participant << 24) | date.fromisoformat(spooled[3]).toordinal()
+    question: int = spooled[2]
+    return (participant << 44) | (question << 24) | date.fromisoformat(spooled[5]).toordinal()
+
+
+def _row_tuple(kind: BatchKind, number: int, values: dict[str, Any]) -> tuple[Any, ...]:
+    """Return a good row as it waits to be written: its number first, then the table's values."""
     if kind is BatchKind.outcomes:
         return (
+            number,
             values["participant_id"],
             values["outcome"].value,
-            values["outcome_on"].toordinal(),
+            values["outcome_on"].isoformat(),
             values["note"],
         )
     return (
+        number,
         values["participant_id"],
         values["question_id"],
         values["value_number"],
         values["value_text"],
-        values["submitted_on"].toordinal(),
+        values["submitted_on"].isoformat(),
     )
+
+
+class _Spool:
+    """Tuples waiting on disk in chunks, so that a file's rows or problems are never all in
+    memory."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()
+        self.pending: list[tuple[Any, ...]] = []
+
+    def __enter__(self) -> _Spool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.file.close()
+
+    def add(self, item: tuple[Any, ...]) -> None:
+        self.pending.append(item)
+        if len(self.pending) >= CHUNK:
+            marshal.dump(self.pending, self.file)
+            self.pending = []
+
+    def chunks(self) -> Iterator[list[tuple[Any, ...]]]:
+        """Yield what was added, chunk by chunk, from the start."""
+        if self.pending:
+            marshal.dump(self.pending, self.file)
+            self.pending = []
+        self.file.seek(0)
+        while True:
+            try:
+                yield marshal.load(self.file)
+            except EOFError:
+                return
+
+
+@dataclass(frozen=True)
+class Programmes:
+    """The programme of each participant an import may name, and each programme's code."""
+
+    of_participant: dict[int, int]
+    codes: dict[int, str]
+
+
+def _programmes(session: Session, actor: Actor, programme_id: int | None) -> Programmes:
+    stmt = select(Participant.id, Cohort.programme_id).join(
+        Cohort, Cohort.id == Participant.cohort_id
+    )
+    for scope in {actor.programme_id, programme_id} - {None}:
+        stmt = stmt.where(Cohort.programme_id == scope)
+    of_participant: dict[int, int] = {row[0]: row[1] for row in session.execute(stmt)}
+    found = session.execute(select(Programme.id, Programme.code))
+    codes: dict[int, str] = {row[0]: row[1] for row in found}
+    return Programmes(of_participant, codes)
 
 
 def _check(
@@ -464,23 +560,39 @@ def _check(
     kind: BatchKind,
     convert_for: Callable[[list[str]], Converter],
     existing: set[int],
-    spool: BinaryIO,
+    programmes: Programmes,
+    spools: tuple[_Spool, _Spool],
     progress: Callable[[int], None] | None = None,
 ) -> Check:
-    """Read the file once: check every row, and spool the good rows' values for writing."""
+    """Read the file once: check every row, and spool the good rows' values and every problem."""
+    good, problems = spools
+    shown = get_settings().import_problems_shown
     header, rows = read_rows(source)
     convert = convert_for(header)
     check = Check()
     seen: dict[int, int] = {}
     column = "answer" if kind is BatchKind.evaluations else "date"
-    pending: list[tuple[Any, ...]] = []
-    for number, row in rows:
+    last_rejected = 0
+    for number, row in bounded(source.name, rows):
         check.rows_total += 1
         if progress is not None and check.rows_total % 1000 == 0:
             progress(check.rows_total)
         try:
             row_values = []
+            row_programme = None
             for values in convert(number, row):
+                row_programme = programmes.of_participant[values["participant_id"]]
+                if check.programme_id is not None and row_programme != check.programme_id:
+                    raise _RowProblem(
+                        "participant",
+                        Text(
+                            "The participant is in programme %(programme)s, and the file's rows "
+                            "before in %(first)s: import each programme's rows in a file of its "
+                            "own.",
+                            programme=Code(programmes.codes[row_programme]),
+                            first=Code(programmes.codes[check.programme_id]),
+                        ),
+                    )
                 key = _key(kind, values)
                 if key in existing:
                     raise _RowProblem(
@@ -489,53 +601,63 @@ def _check(
                 if key in seen:
                     raise _RowProblem(column, Text("This row repeats row %(row)s.", row=seen[key]))
                 seen[key] = number
-                row_values.append(_row_tuple(kind, values))
-            pending.extend(row_values)
-            if len(pending) >= CHUNK:
-                marshal.dump(pending, spool)
-                pending = []
+                row_values.append(_row_tuple(kind, number, values))
+            for spooled in row_values:
+                good.add(spooled)
+            if check.programme_id is None:
+                check.programme_id = row_programme
         except _RowProblem as problem:
-            # Built without validation: the message stays a Text, said in the reader's language.
-            check.problems.append(
-                RejectedRow.model_construct(
-                    row=number, column=problem.column, message=problem.message
-                )
-            )
-            check.rejected_rows.add(number)
-    if pending:
-        marshal.dump(pending, spool)
+            _note(check, problems, shown, number, problem.column, problem.message)
+            if number != last_rejected:
+                check.rows_rejected += 1
+                last_rejected = number
     return check
 
 
-def _write(session: Session, kind: BatchKind, batch_id: int, spool: BinaryIO) -> None:
-    """Insert the spooled rows in chunks, straight through the driver: they are checked already."""
+def _note(check: Check, problems: _Spool, shown: int, row: int, column: str, message: str) -> None:
+    """Count a problem, keep it among the first shown, and spool it with all the others."""
+    check.problems_total += 1
+    if len(check.problems) < shown:
+        # Built without validation: the message stays a Text, said in the reader's language.
+        check.problems.append(RejectedRow.model_construct(row=row, column=column, message=message))
+    problems.add((row, column, str(message)))
+
+
+def _insert(
+    session: Session, table: str, columns: tuple[str, ...], chunks: Iterator[list[tuple[Any, ...]]]
+) -> None:
+    """Insert rows straight through the driver (they are checked already): COPY on PostgreSQL,
+    executemany on SQLite."""
     connection = session.connection()
-    sqlite = connection.dialect.name == "sqlite"
+    cursor: Any = connection.connection.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for chunk in chunks:
+                    for row in chunk:
+                        copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        for chunk in chunks:
+            cursor.executemany(sql, chunk)
+    finally:
+        cursor.close()
+
+
+def _write(session: Session, kind: BatchKind, batch_id: int, good: _Spool, skip: set[int]) -> None:
+    """Insert the spooled good rows in chunks, leaving out the rows numbered in skip."""
     columns: tuple[str, ...]
     if kind is BatchKind.outcomes:
-        table, columns, day = "outcome", ("participant_id", "outcome", "outcome_on", "note"), 2
+        table, columns = "outcome", ("participant_id", "outcome", "outcome_on", "note")
     else:
         table = "evaluation_response"
         columns = ("participant_id", "question_id", "value_number", "value_text", "submitted_on")
-        day = 4
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {table} (batch_id, {', '.join(columns)}) "
-        f"VALUES ({', '.join([mark] * (len(columns) + 1))})"
-    )
-    spool.seek(0)
-    while True:
-        try:
-            chunk = marshal.load(spool)
-        except EOFError:
-            return
-        rows = []
-        for values in chunk:
-            on = date.fromordinal(values[day])
-            row = list(values)
-            row[day] = on.isoformat() if sqlite else on
-            rows.append((batch_id, *row))
-        connection.exec_driver_sql(sql, rows)
+
+    def chunks() -> Iterator[list[tuple[Any, ...]]]:
+        for chunk in good.chunks():
+            yield [(batch_id, *row[1:]) for row in chunk if not skip or row[0] not in skip]
+
+    _insert(session, table, ("batch_id", *columns), chunks())
 
 
 def _sha256(path: Path) -> tuple[str, int]:
@@ -574,6 +696,57 @@ def batch_to_read(batch: EvaluationBatch, **flags: bool) -> BatchRead:
     )
 
 
+def _earlier(
+    session: Session,
+    actor: Actor,
+    *,
+    kind: BatchKind,
+    sha256: str,
+    idempotency_key: str | None,
+    dry_run: bool,
+) -> BatchRead | None:
+    """Return the batch this key or this content made before, as far as the actor may read it."""
+    if idempotency_key is not None:
+        earlier = session.scalars(
+            select(EvaluationBatch).where(EvaluationBatch.idempotency_key == idempotency_key)
+        ).first()
+        if earlier is not None:
+            if earlier.sha256 != sha256:
+                raise Conflict(
+                    Text(
+                        "This Idempotency-Key was used for other content: send a new key with "
+                        "a new file."
+                    )
+                )
+            return _replayed(session, actor, earlier)
+    if not dry_run:
+        earlier = session.scalars(
+            select(EvaluationBatch).where(
+                EvaluationBatch.kind == kind,
+                EvaluationBatch.sha256 == sha256,
+                EvaluationBatch.rolled_back_at.is_(None),
+            )
+        ).first()
+        if earlier is not None:
+            return _replayed(session, actor, earlier)
+    return None
+
+
+def _replayed(session: Session, actor: Actor, earlier: EvaluationBatch) -> BatchRead:
+    # Someone who may not read the batch learns only that the content came in already.
+    mine = session.scalar(
+        _visible(select(EvaluationBatch.id).where(EvaluationBatch.id == earlier.id), actor)
+    )
+    if mine is None:
+        raise Conflict(
+            Text(
+                "This file was imported already, in a batch you may not read: nothing was "
+                "written. A quality lead can tell you more."
+            )
+        )
+    return batch_to_read(earlier, replayed=True)
+
+
 def run_import(
     session: Session,
     *,
@@ -589,115 +762,161 @@ def run_import(
     idempotency_key: str | None = None,
     programme_id: int | None = None,
     progress: Callable[[int], None] | None = None,
+    reader: Callable[[], AbstractContextManager[Session]] | None = None,
 ) -> BatchRead:
     """Check a file and, unless its problems stop it, write it as one batch.
 
-    With a programme, participants are looked up in that programme only.
+    With a programme, participants are looked up in that programme only. With a reader (a read
+    unit of work), the file is checked outside `session`, which is used only to write: others
+    keep writing while a large file is checked, and what may have changed meanwhile is checked
+    again in the write.
     """
     require(actor, Action.evaluation_import)
     started = utcnow()
     sha256, size = _sha256(source.path)
-    if idempotency_key is not None:
-        earlier = session.scalars(
-            select(EvaluationBatch).where(EvaluationBatch.idempotency_key == idempotency_key)
-        ).first()
-        if earlier is not None:
-            if earlier.sha256 != sha256:
-                raise Conflict(
-                    Text(
-                        "This Idempotency-Key was used for other content: send a new key with "
-                        "a new file."
-                    )
-                )
-            return batch_to_read(earlier, replayed=True)
-    if not dry_run:
-        earlier = session.scalars(
-            select(EvaluationBatch).where(
-                EvaluationBatch.kind == kind,
-                EvaluationBatch.sha256 == sha256,
-                EvaluationBatch.rolled_back_at.is_(None),
-            )
-        ).first()
-        if earlier is not None:
-            return batch_to_read(earlier, replayed=True)
-    lookups = _lookups(session, actor, programme_id)
-
-    def convert_for(header: list[str]) -> Converter:
-        if kind is BatchKind.outcomes:
-            return _outcome_converter(lookups, header)
-        return _evaluation_converter(lookups, header, shape, instrument, mapping)
-
-    with tempfile.TemporaryFile() as spool:
-        return _finish(
-            session,
-            actor=actor,
+    with (
+        reader() if reader is not None else nullcontext(session) as checking,
+        _Spool() as good,
+        _Spool() as problems,
+    ):
+        earlier = _earlier(
+            checking,
+            actor,
             kind=kind,
-            source=source,
-            shape=shape,
-            mode=mode,
-            dry_run=dry_run,
-            client_source=client_source,
-            idempotency_key=idempotency_key,
-            started=started,
             sha256=sha256,
-            size=size,
-            spool=spool,
-            check=_check(source, kind, convert_for, _existing_keys(session, kind), spool, progress),
+            idempotency_key=idempotency_key,
+            dry_run=dry_run,
+        )
+        if earlier is not None:
+            return earlier
+        lookups = _lookups(checking, actor, programme_id)
+        programmes = _programmes(checking, actor, programme_id)
+        # Read before the keys: a row written after it is found again by the write.
+        last_id = _last_id(checking, kind)
+        existing = _existing_keys(checking, kind)
+        if reader is not None:
+            # The reading ends here: the file is read holding no transaction open.
+            checking.rollback()
+
+        def convert_for(header: list[str]) -> Converter:
+            if kind is BatchKind.outcomes:
+                return _outcome_converter(lookups, header)
+            return _evaluation_converter(lookups, header, shape, instrument, mapping)
+
+        check = _check(source, kind, convert_for, existing, programmes, (good, problems), progress)
+        del existing
+        if check.problems and mode == "all":
+            raise _refusal(check)
+        batch = EvaluationBatch(
+            kind=kind,
+            sha256=sha256,
+            file_name=source.name[:255],
+            size_bytes=size,
+            file_format=source.format,
+            shape=shape if kind is BatchKind.evaluations else "long",
+            mode=mode,
+            rows_total=check.rows_total,
+            rows_written=check.rows_total - check.rows_rejected,
+            rows_rejected=check.rows_rejected,
+            rejected=[p.model_dump() for p in check.problems],
+            problems_total=check.problems_total,
+            programme_id=check.programme_id,
+            importer=actor.name,
+            importer_id=actor.user_id,
+            source=client_source,
+            idempotency_key=idempotency_key,
+            started_at=started,
+            finished_at=started,
+        )
+        if dry_run:
+            batch.finished_at = utcnow()
+            return batch_to_read(batch, dry_run=True)
+        return _write_batch(
+            session, actor=actor, batch=batch, check=check, last_id=last_id, spools=(good, problems)
         )
 
 
-def _finish(
+def _refusal(check: Check) -> ValidationFailed:
+    errors = [FieldError(p.column, p.message, row=p.row) for p in check.problems]
+    if check.problems_total > len(check.problems):
+        errors.append(
+            FieldError(
+                "file",
+                Text(
+                    "The first %(shown)s of %(total)s problems are named here: correct them "
+                    "and check the file again for the others.",
+                    shown=len(check.problems),
+                    total=check.problems_total,
+                ),
+            )
+        )
+    return ValidationFailed(
+        Text(
+            "Rows with problems: %(rejected)s of %(total)s. Nothing was written: correct "
+            "them, or import with mode=partial to write the good rows.",
+            rejected=check.rows_rejected,
+            total=check.rows_total,
+        ),
+        errors,
+    )
+
+
+def _write_batch(
     session: Session,
     *,
     actor: Actor,
-    kind: BatchKind,
-    source: ImportFile,
-    shape: str,
-    mode: str,
-    dry_run: bool,
-    client_source: str | None,
-    idempotency_key: str | None,
-    started: datetime,
-    sha256: str,
-    size: int,
-    spool: BinaryIO,
+    batch: EvaluationBatch,
     check: Check,
+    last_id: int,
+    spools: tuple[_Spool, _Spool],
 ) -> BatchRead:
-    if check.problems and mode == "all":
-        raise ValidationFailed(
-            Text(
-                "Rows with problems: %(rejected)s of %(total)s. Nothing was written: correct "
-                "them, or import with mode=partial to write the good rows.",
-                rejected=len(check.rejected_rows),
-                total=check.rows_total,
-            ),
-            [FieldError(p.column, p.message, row=p.row) for p in check.problems],
-        )
-    batch = EvaluationBatch(
-        kind=kind,
-        sha256=sha256,
-        file_name=source.name[:255],
-        size_bytes=size,
-        file_format=source.format,
-        shape=shape if kind is BatchKind.evaluations else "long",
-        mode=mode,
-        rows_total=check.rows_total,
-        rows_written=check.rows_total - len(check.rejected_rows),
-        rows_rejected=len(check.rejected_rows),
-        rejected=[p.model_dump() for p in check.problems[:10_000]],
-        importer=actor.name,
-        importer_id=actor.user_id,
-        source=client_source,
-        idempotency_key=idempotency_key,
-        started_at=started,
-        finished_at=started,
+    """Write a checked file as one batch, checking again what may have changed since the check."""
+    good, problems = spools
+    # Take turns with the other writers first, so that what is read next is what they committed.
+    lock_chain_head(session)
+    earlier = _earlier(
+        session,
+        actor,
+        kind=batch.kind,
+        sha256=batch.sha256,
+        idempotency_key=batch.idempotency_key,
+        dry_run=False,
     )
-    if dry_run:
-        batch.finished_at = utcnow()
-        return batch_to_read(batch, dry_run=True)
+    if earlier is not None:
+        return earlier
+    skip: set[int] = set()
+    meanwhile = _keys_since(session, batch.kind, last_id)
+    if meanwhile:
+        column = "answer" if batch.kind is BatchKind.evaluations else "date"
+        shown = get_settings().import_problems_shown
+        for chunk in good.chunks():
+            for spooled in chunk:
+                if spooled[0] not in skip and _spooled_key(batch.kind, spooled) in meanwhile:
+                    skip.add(spooled[0])
+                    _note(
+                        check,
+                        problems,
+                        shown,
+                        spooled[0],
+                        column,
+                        Text("This row was imported meanwhile, by another import."),
+                    )
+        check.rows_rejected += len(skip)
+        if batch.mode == "all":
+            raise _refusal(check)
+        batch.rows_written -= len(skip)
+        batch.rows_rejected = check.rows_rejected
+        batch.problems_total = check.problems_total
+        batch.rejected = [p.model_dump() for p in check.problems]
     session.add(batch)
     session.flush()
-    _write(session, kind, batch.id, spool)
+    _write(session, batch.kind, batch.id, good, skip)
+    _insert(
+        session,
+        "import_problem",
+        ("batch_id", "row", '"column"', "message"),
+        ([(batch.id, *p) for p in chunk] for chunk in problems.chunks()),
+    )
     batch.finished_at = utcnow()
     session.flush()
     record_event(
@@ -706,16 +925,16 @@ def _finish(
         action="import.completed",
         entity="evaluation_batch",
         entity_id=batch.id,
-        programme_id=actor.programme_id,
+        programme_id=batch.programme_id,
         changes=created(
             {
-                "kind": kind,
+                "kind": batch.kind,
                 "file_name": batch.file_name,
-                "sha256": sha256,
+                "sha256": batch.sha256,
                 "rows_total": batch.rows_total,
                 "rows_written": batch.rows_written,
                 "rows_rejected": batch.rows_rejected,
-                "source": client_source,
+                "source": batch.source,
             }
         ),
     )
@@ -739,34 +958,21 @@ def list_batches(session: Session, *, actor: Actor) -> list[EvaluationBatch]:
     return list(session.scalars(_visible(stmt, actor)))
 
 
-def _batches_with_rows(*, programme_id: int, inside: bool) -> CompoundSelect[Any]:
-    """Select the batches with a row of a participant inside (or outside) the programme."""
-    parts = []
-    for table in (EvaluationResponse, Outcome):
-        in_programme = Cohort.programme_id == programme_id
-        parts.append(
-            select(table.batch_id)
-            .join(Participant, Participant.id == table.participant_id)
-            .join(Cohort, Cohort.id == Participant.cohort_id)
-            .where(table.batch_id.is_not(None), in_programme if inside else ~in_programme)
-        )
-    return union(*parts)
-
-
 def _visible(stmt: Select[Any], actor: Actor) -> Select[Any]:
     """Keep the batches the actor may see: an importer its own; a scoped token its programme's.
 
-    A batch has no programme of its own (one file may answer for several), so a token limited to
-    one programme sees a batch whose rows are all of that programme, or one it brought in itself.
+    A batch with no programme (nothing written, or from before batches had one and mixing
+    programmes) is seen by a scoped token only if it brought the batch in itself.
     """
     own = EvaluationBatch.importer_id == actor.user_id if actor.user_id is not None else false()
     if actor.role is Role.importer:
         stmt = stmt.where(own)
     if actor.programme_id is not None:
-        inside = _batches_with_rows(programme_id=actor.programme_id, inside=True)
-        outside = _batches_with_rows(programme_id=actor.programme_id, inside=False)
         stmt = stmt.where(
-            or_(own, and_(EvaluationBatch.id.in_(inside), EvaluationBatch.id.not_in(outside)))
+            or_(
+                EvaluationBatch.programme_id == actor.programme_id,
+                and_(own, EvaluationBatch.programme_id.is_(None)),
+            )
         )
     return stmt
 
