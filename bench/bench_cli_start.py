@@ -4,7 +4,8 @@ Times, in new processes taking turns (so that a busy moment of the machine falls
 `python -c "import typer, sqlalchemy"` (the baseline), `qms --help`, and `qms deviations list`
 over a small migrated SQLite database with a few deviations, each from compiled bytecode as an
 installed package runs (a first, unmeasured run of each writes it). Prints the median of each and
-the two ratios (command / baseline) last. The target: each within 1.5x.
+the ratios (command / baseline) last. The target: each within 1.5x. The floor is the least a
+typer command printing such a list does (see FLOOR): what `qms deviations list` cannot go under.
 
 Usage: python bench/bench_cli_start.py [--runs 15]
 """
@@ -28,8 +29,29 @@ from qms.permissions import Actor, Role
 
 # The `qms` script installed beside this Python (what a person runs).
 QMS = str(Path(sys.executable).with_name("qms"))
+# The least a typer command that prints a list can do: parse two options (typer coerces them
+# through pydantic), read the rows with SQLAlchemy Core and print a rich table. Its ratio is the
+# floor under `qms deviations list`'s.
+FLOOR = """
+import os, typer, sqlalchemy as sa
+app = typer.Typer()
+@app.command()
+def main(limit: int = 50, text: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    names = ("id", "number", "status", "title", "due_on")
+    d = sa.table("deviation", *(sa.column(c) for c in names))
+    with sa.create_engine(os.environ["QMS_DATABASE_URL"]).connect() as connection:
+        rows = connection.execute(sa.select(d).order_by(d.c.id.desc()).limit(limit)).all()
+    table = Table("Number", "Status", "Title", "Due")
+    for row in rows:
+        table.add_row(*(str(value) for value in row[1:]))
+    Console().print(table)
+app()
+"""
 COMMANDS = {
     "baseline": [sys.executable, "-c", "import typer, sqlalchemy"],
+    "typer list floor": [sys.executable, "-c", FLOOR],
     "qms --help": [QMS, "--help"],
     "qms deviations list": [QMS, "deviations", "list"],
 }
@@ -82,6 +104,7 @@ def main() -> None:
     base = medians["baseline"]
     print(f"ratio qms --help / baseline: {medians['qms --help'] / base:.2f}")
     print(f"ratio qms deviations list / baseline: {medians['qms deviations list'] / base:.2f}")
+    print(f"ratio typer list floor / baseline: {medians['typer list floor'] / base:.2f}")
 
 
 if __name__ == "__main__":

@@ -16,24 +16,16 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    DateTime,
-    Dialect,
-    Engine,
-    Enum,
-    MetaData,
-    create_engine,
-    event,
-)
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
-from sqlalchemy.types import TypeDecorator
 
-from qms.config import get_settings
+# Engines are made in qms.engine (a reader at the command line needs no ORM); named here too.
+from qms.engine import SQLITE_BEGIN_OPTION as SQLITE_BEGIN_OPTION
+from qms.engine import TAKE_TURNS_OPTION, writer
+from qms.engine import UTCDateTime as UTCDateTime
+from qms.engine import make_engine as make_engine
+from qms.engine import normalise_url as normalise_url
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -42,10 +34,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-SQLITE_BEGIN_OPTION = "qms_sqlite_begin"
-# Set on the write sessions' connections: on PostgreSQL their transaction begins by taking turns.
-TAKE_TURNS_OPTION = "qms_take_turns"
 
 
 class Base(DeclarativeBase):
@@ -59,26 +47,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware datetime, kept in UTC on every database (SQLite stores it naive)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given where a timezone-aware one is required")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def str_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
     """Store a StrEnum as its values in a string column with a CHECK constraint."""
     return Enum(
@@ -90,66 +58,6 @@ def str_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
-
-
-def normalise_url(url: str) -> str:
-    """Use psycopg 3 for a plain postgresql:// URL."""
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed.render_as_string(hide_password=False)
-
-
-def make_engine(url: str | None = None, *, foreign_keys: bool = True) -> Engine:
-    """Create an engine for the URL (default: the settings'), with the SQLite pragmas in place."""
-    settings = get_settings()
-    url = normalise_url(url or settings.database_url)
-    is_sqlite = make_url(url).get_backend_name() == "sqlite"
-    # A SQLite connection may be handed between the server's worker threads (never shared at once).
-    connect_args = {"check_same_thread": False} if is_sqlite else {}
-    engine = create_engine(
-        url, echo=settings.log_sql, pool_pre_ping=True, connect_args=connect_args
-    )
-    if is_sqlite:
-        _install_sqlite_hooks(
-            engine, foreign_keys=foreign_keys, busy_ms=settings.sqlite_busy_timeout_ms
-        )
-    else:
-        _install_postgresql_hooks(engine, wait_ms=settings.sqlite_busy_timeout_ms)
-    return engine
-
-
-def _install_postgresql_hooks(engine: Engine, *, wait_ms: int) -> None:
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        if not conn.get_execution_options().get(TAKE_TURNS_OPTION):
-            return
-        # As long as SQLite's busy timeout, then 503 "try again" rather than a wait without end.
-        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_ms)}")
-        conn.exec_driver_sql("SELECT id FROM audit_chain_head WHERE id = 1 FOR UPDATE")
-
-
-def _install_sqlite_hooks(engine: Engine, *, foreign_keys: bool, busy_ms: int) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-        # Let SQLAlchemy, not the driver, say when a transaction begins (see _on_begin).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-def writer(engine: Engine) -> Engine:
-    """Return a view of the engine whose transactions take the write lock at once on SQLite."""
-    return engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
 
 class Database:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
-from qms.db import normalise_url
+from qms.engine import normalise_url
 from qms.resources import migrations_dir
 
 if TYPE_CHECKING:

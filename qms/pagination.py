@@ -15,11 +15,10 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from qms.errors import FieldError, ValidationFailed
 from qms.i18n import Code, Either, Text
+from qms.limits import DEFAULT_LIMIT as DEFAULT_LIMIT
+from qms.limits import MAX_LIMIT as MAX_LIMIT
 
 T = TypeVar("T")
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,33 @@ def test_listing_deviations_imports_no_migration_tool_nor_document(fresh_db) -> 
     assert _imported_after(code, {"QMS_DATABASE_URL": url}) == []
 
 
+@pytest.mark.parametrize(
+    "options", [[], ["--severity", "major", "--overdue", "--text", "pair", "--limit", "3"]]
+)
+def test_listing_deviations_reads_without_the_orm(fresh_db, options: list[str]) -> None:
+    """The list is read with SQLAlchemy Core: no model mapped, no service, no settings class."""
+    url = fresh_db.engine.url.render_as_string(hide_password=False)
+    light = (
+        "sqlalchemy.orm",
+        "qms.models",
+        "qms.deviations.models",
+        "qms.deviations.service",
+        "qms.accounts.service",
+        "pydantic_settings",
+        "babel.messages",
+    )
+    code = (
+        "from typer.testing import CliRunner\n"
+        "from qms.cli import app\n"
+        f"r = CliRunner().invoke(app, ['deviations', 'list', *{options!r}])\n"
+        "assert r.exit_code == 0, r.stderr\n"
+        "import sys\n"
+        f"loaded = [m for m in {light!r} if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    assert _imported_after(code, {"QMS_DATABASE_URL": url}) == []
+
+
 def test_listing_users_imports_neither_the_demo_nor_the_backup(fresh_db) -> None:
     url = fresh_db.engine.url.render_as_string(hide_password=False)
     code = (

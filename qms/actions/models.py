@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -10,29 +9,16 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qms.accounts.models import User
+
+# The values an action takes, in a module of their own: the command line's options name them
+# without the ORM.
+from qms.actions.enums import ActionStatus as ActionStatus
+from qms.actions.enums import ActionType as ActionType
 from qms.db import Base, UTCDateTime, str_enum, utcnow
 from qms.deviations.models import RootCauseMethod, deviation_action
 
 if TYPE_CHECKING:
     from qms.deviations.models import Deviation
-
-
-class ActionType(enum.StrEnum):
-    """What the action does: fix this case, remove the cause, or prevent it elsewhere."""
-
-    correction = "correction"
-    corrective = "corrective"
-    preventive = "preventive"
-
-
-class ActionStatus(enum.StrEnum):
-    """Where the action is (see qms.workflow.ACTION)."""
-
-    planned = "planned"
-    in_progress = "in_progress"
-    done = "done"
-    verified_effective = "verified_effective"
-    ineffective = "ineffective"
 
 
 class CorrectiveAction(Base):

@@ -105,9 +105,8 @@ def main(
     ] = None,
 ) -> None:
     """mentor-qms: a quality management system for mentor programmes."""
-    # Every model mapped before any is queried (their relationships name each other), whichever
-    # command's module was imported; `qms --help` alone does not come here.
-    import qms.models  # noqa: F401
+    # The models are mapped by the unit of work that queries them (qms.cli.common), so that a
+    # command that reads without the ORM (a list) starts without them.
     from qms.cli.common import use_language
 
     use_language(language)

@@ -8,21 +8,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError as PydanticValidationError
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from qms import i18n, migrate
-from qms.accounts import service as accounts
-from qms.config import get_settings
-from qms.db import Database, make_engine, normalise_url
+from qms.engine import environment_settings, make_engine, normalise_url
 from qms.errors import FieldError, QMSError, ValidationFailed
 from qms.permissions import Actor, Role
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# The ORM, the models, pydantic and the services are imported by the commands that use them (a
+# unit of work), not here: a command that only lists (`qms deviations list`) reads its rows through
+# `reading()` and starts without them.
 
 AsOption = Annotated[
     str | None,
@@ -130,7 +134,7 @@ def operator() -> Actor:
 
 def database_url() -> str:
     """Return the configured database URL."""
-    return normalise_url(get_settings().database_url)
+    return normalise_url(environment_settings().database_url)
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -166,6 +170,13 @@ def require_database(url: str) -> None:
 @contextmanager
 def unit_of_work(*, write: bool = True) -> Iterator[Session]:
     """Open a unit of work on a migrated database; turn domain errors into a message and exit."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    # Every model mapped before any is queried (their relationships name each other), whichever
+    # command's module was imported.
+    import qms.models  # noqa: F401
+    from qms.db import Database
+
     try:
         require_database(database_url())
     except QMSError as exc:
@@ -173,7 +184,7 @@ def unit_of_work(*, write: bool = True) -> Iterator[Session]:
         raise typer.Exit(2) from exc
     database = Database(make_engine())
     try:
-        _require_migrated(database)
+        _require_migrated(database.engine)
         with database.unit_of_work(write=write) as session:
             yield session
     except QMSError as exc:
@@ -189,8 +200,37 @@ def unit_of_work(*, write: bool = True) -> Iterator[Session]:
         database.dispose()
 
 
-def _require_migrated(database: Database) -> None:
-    current = migrate.current_revision(database.engine)
+@contextmanager
+def reading() -> Iterator[Connection]:
+    """Open a connection that only reads, on a migrated database, without the ORM (a list's
+    rows); turn domain errors into a message and exit, as a unit of work does."""
+    try:
+        require_database(database_url())
+    except QMSError as exc:
+        report(exc)
+        raise typer.Exit(2) from exc
+    engine = make_engine(database_url(), settings=environment_settings())
+    try:
+        _require_migrated(engine)
+        with engine.connect() as connection:
+            yield connection
+    except QMSError as exc:
+        report(exc)
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+
+
+def reading_actor(as_user: str | None) -> Actor:
+    """Return the actor a reading command acts as: the named user, else the operator."""
+    if not as_user:
+        return operator()
+    with unit_of_work(write=False) as session:
+        return actor_for(session, as_user)
+
+
+def _require_migrated(engine: Engine) -> None:
+    current = migrate.current_revision(engine)
     head = migrate.head_revision()
     if current != head:
         where = describe(database_url())
@@ -202,4 +242,6 @@ def _require_migrated(database: Database) -> None:
 
 def actor_for(session: Session, as_user: str | None) -> Actor:
     """Return the named user as the actor, or the operator when none is named."""
+    from qms.accounts import service as accounts
+
     return accounts.actor_for(session, as_user) if as_user else operator()

@@ -7,6 +7,7 @@ the demo, the migrations, the Word documents or the spreadsheet reader)."""
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import Any, ClassVar, NamedTuple
 
 import typer
@@ -57,3 +58,16 @@ class LazyGroup(TyperGroup):
         if name is not None and isinstance(command, _Listed):
             command = self.load(name)
         return name, command, rest
+
+
+class _Later(ModuleType):
+    """A module imported when one of its names is first used."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def imported_later(name: str) -> Any:
+    """Return a stand-in for the module that imports it when a name of it is first used (a
+    command's module names the services its other commands use without importing them)."""
+    return _Later(name)

@@ -10,41 +10,54 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Column, Table
 from rich.text import Text as Styled
-from sqlalchemy.orm import Session
 
 from qms import i18n
-from qms.accounts.service import PERSON_FIELDS, display_names, shown_name
-from qms.actions.models import ActionStatus, ActionType, CorrectiveAction
+from qms.actions.enums import ActionStatus, ActionType
 from qms.cli.common import (
     AsOption,
     actor_for,
     err,
     option_day,
     out,
+    reading,
+    reading_actor,
     shown,
     shown_day,
     shown_moment,
     t,
     unit_of_work,
 )
-from qms.deviations import service as deviations
-from qms.deviations.models import (
+from qms.cli.lazy import imported_later
+from qms.deviations import listing
+from qms.deviations.enums import (
     DeviationKind,
     DeviationSource,
     DeviationStatus,
     RootCauseMethod,
     Severity,
 )
-from qms.deviations.repository import DeviationFilter
-from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
+from qms.deviations.listing import DeviationFilter
 from qms.errors import FieldError, NotFound, ValidationFailed
 from qms.i18n.values import VALUES
-from qms.pagination import MAX_LIMIT
+from qms.limits import MAX_LIMIT
 from qms.permissions import Actor
-from qms.programmes import repository as programmes
 
+# The services, schemas and models are imported by the commands that use them: listing deviations
+# reads its rows without them (qms.deviations.listing), and starts faster for it.
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from qms.accounts import service as accounts
+    from qms.actions.models import CorrectiveAction
     from qms.actions.schemas import FollowOnCreate
+    from qms.deviations import schemas
+    from qms.deviations import service as deviations
+    from qms.programmes import repository as programmes
+else:
+    accounts = imported_later("qms.accounts.service")
+    schemas = imported_later("qms.deviations.schemas")
+    deviations = imported_later("qms.deviations.service")
+    programmes = imported_later("qms.programmes.repository")
 
 deviations_app = typer.Typer(
     help="Deviations: log, list, show, update, move through the workflow.", no_args_is_help=True
@@ -89,11 +102,11 @@ def _programme_id(session: Session, code: str | None, field: str = "programme") 
 def _value(value: object, field: str = "", names: dict[str, str] | None = None) -> str:
     """Return a changed value as a reader says it: a stored value by its label, a person by
     their display name, text as it is."""
-    if field in PERSON_FIELDS and names is not None:
+    if field in accounts.PERSON_FIELDS and names is not None:
         if isinstance(value, str):
-            return shown_name(names, value)
+            return accounts.shown_name(names, value)
         if isinstance(value, list):
-            return ", ".join(shown_name(names, str(v)) for v in value)
+            return ", ".join(accounts.shown_name(names, str(v)) for v in value)
     if isinstance(value, str) and value in VALUES:
         return shown(value)
     return t("(none)") if value is None else str(value)
@@ -123,39 +136,39 @@ def deviations_list(
     as_user: AsOption = None,
 ) -> None:
     """List deviations, newest first."""
-    with unit_of_work(write=False) as session:
-        actor = actor_for(session, as_user)
+    actor = reading_actor(as_user)
+    with reading() as connection:
         filters = DeviationFilter(
             status=status,
             severity=severity,
             kind=kind,
-            programme_id=_programme_id(session, programme),
+            programme_id=listing.programme_id(connection, programme),
             q=text,
             overdue=True if overdue else None,
         )
-        page = deviations.list_deviations(session, actor=actor, filters=filters, limit=limit)
-        table = Table(
-            Column(t("Number"), no_wrap=True),
-            t("Status"),
-            t("Severity"),
-            t("Kind"),
-            t("Title"),
-            t("Due"),
-            t("Actions"),
+        today = listing.today()
+        rows = listing.rows(connection, actor=actor, filters=filters, today=today, limit=limit)
+    table = Table(
+        Column(t("Number"), no_wrap=True),
+        t("Status"),
+        t("Severity"),
+        t("Kind"),
+        t("Title"),
+        t("Due"),
+        t("Actions"),
+    )
+    for d in rows:
+        table.add_row(
+            d.number,
+            shown(d.status.value),
+            Styled(shown(d.severity.value), style=SEVERITY_STYLE[d.severity.value]),
+            shown(d.kind.value),
+            Styled(d.title),
+            Styled(f"{_day(d.due_on)} {shown('overdue')}", style="red")
+            if d.overdue(today)
+            else _day(d.due_on),
+            ", ".join(d.actions),
         )
-        for d in page.items:
-            late = deviations.is_overdue(d, deviations.today())
-            table.add_row(
-                d.number,
-                shown(d.status.value),
-                Styled(shown(d.severity.value), style=SEVERITY_STYLE[d.severity.value]),
-                shown(d.kind.value),
-                Styled(d.title),
-                Styled(f"{_day(d.due_on)} {shown('overdue')}", style="red")
-                if late
-                else _day(d.due_on),
-                ", ".join(a.number for a in d.actions),
-            )
     out.print(table)
 
 
@@ -170,7 +183,7 @@ def deviations_show(
         d = deviations.get_by_number(session, actor=actor, number=number)
         events = deviations.history(session, actor=actor, deviation_id=d.id)
         # Who someone is, by the name people read them by; the records keep the logins.
-        names = display_names(session)
+        names = accounts.display_names(session)
         lines = [
             f"[bold]{escape(d.title)}[/bold]",
             " · ".join(
@@ -185,7 +198,7 @@ def deviations_show(
             t("Detected %(moment)s by %(person)s; due %(day)s")
             % {
                 "moment": shown_moment(d.detected_at),
-                "person": escape(shown_name(names, d.detected_by)),
+                "person": escape(accounts.shown_name(names, d.detected_by)),
                 "day": _day(d.due_on),
             },
             "",
@@ -216,7 +229,7 @@ def deviations_show(
                     a.number,
                     shown(a.type.value),
                     shown(a.status.value),
-                    Styled(shown_name(names, a.owner.name)),
+                    Styled(accounts.shown_name(names, a.owner.name)),
                     _day(a.due_on),
                 )
             out.print(table)
@@ -233,7 +246,7 @@ def deviations_show(
             )
             timeline.add_row(
                 shown_moment(e.at),
-                Styled(shown_name(names, e.actor)),
+                Styled(accounts.shown_name(names, e.actor)),
                 shown(e.action),
                 Styled(changes[:160]),
                 Styled(e.reason or ""),
@@ -257,7 +270,7 @@ def deviations_log(
     """Log a deviation and print its number (alone on stdout)."""
     with unit_of_work() as session:
         actor = actor_for(session, as_user)
-        data = DeviationCreate(
+        data = schemas.DeviationCreate(
             kind=kind,
             source=source,
             severity=severity,
@@ -297,7 +310,7 @@ def actions_list(
             owner=owner,
             limit=limit,
         )
-        names = display_names(session, (a.owner.name for a in page.items))
+        names = accounts.display_names(session, (a.owner.name for a in page.items))
         table = Table(
             Column(t("Number"), no_wrap=True),
             t("Type"),
@@ -314,7 +327,7 @@ def actions_list(
                 shown(a.type.value),
                 shown(a.status.value),
                 Styled(a.title),
-                Styled(shown_name(names, a.owner.name)),
+                Styled(accounts.shown_name(names, a.owner.name)),
                 Styled(f"{due} {shown('overdue')}", style="red") if actions.is_overdue(a) else due,
                 ", ".join(d.number for d in a.deviations),
             )
@@ -361,7 +374,7 @@ def deviations_update(
             session,
             actor=actor,
             deviation_id=d.id,
-            data=DeviationUpdate(**changes),
+            data=schemas.DeviationUpdate(**changes),
             if_match=d.version if if_match is None else if_match,
         )
         moved = (d.number, d.status.value, d.version)
@@ -396,7 +409,7 @@ def deviations_move(
             session,
             actor=actor,
             deviation_id=d.id,
-            data=DeviationTransition(
+            data=schemas.DeviationTransition(
                 to=to,
                 reason=reason,
                 closure_summary=closure_summary,
@@ -427,7 +440,7 @@ def actions_show(
     with unit_of_work(write=False) as session:
         actor = actor_for(session, as_user)
         a = _action_by_number(session, actor, number)
-        names = display_names(session, [a.owner.name])
+        names = accounts.display_names(session, [a.owner.name])
         lines = [
             f"[bold]{escape(a.title)}[/bold]",
             " · ".join(
@@ -439,7 +452,7 @@ def actions_show(
             ),
             " · ".join(
                 (
-                    t("Owner") + ": " + escape(shown_name(names, a.owner.name)),
+                    t("Owner") + ": " + escape(accounts.shown_name(names, a.owner.name)),
                     t("Due") + ": " + _day(a.due_on),
                     t("Deviations") + ": " + ", ".join(d.number for d in a.deviations),
                 )

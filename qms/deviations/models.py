@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,52 +23,13 @@ if TYPE_CHECKING:
 
 from qms.db import Base, UTCDateTime, str_enum, utcnow
 
-
-class DeviationKind(enum.StrEnum):
-    """What kind of finding it is."""
-
-    nonconformity = "nonconformity"
-    deviation_from_plan = "deviation_from_plan"
-    observation = "observation"
-
-
-class DeviationSource(enum.StrEnum):
-    """Where the finding came from."""
-
-    follow_up = "follow_up"
-    evaluation = "evaluation"
-    meeting_rule = "meeting_rule"
-    internal_audit = "internal_audit"
-    complaint = "complaint"
-    self_reported = "self_reported"
-    indicator = "indicator"
-
-
-class Severity(enum.StrEnum):
-    """How serious it is."""
-
-    minor = "minor"
-    major = "major"
-    critical = "critical"
-
-
-class DeviationStatus(enum.StrEnum):
-    """Where the deviation is in its workflow (see qms.workflow.DEVIATION)."""
-
-    open = "open"
-    investigating = "investigating"
-    action_required = "action_required"
-    closed = "closed"
-    reopened = "reopened"
-
-
-class RootCauseMethod(enum.StrEnum):
-    """How the root cause was found."""
-
-    five_whys = "five_whys"
-    fishbone = "fishbone"
-    other = "other"
-
+# The values a deviation takes, in a module of their own: the command line's options name them
+# without the ORM.
+from qms.deviations.enums import DeviationKind as DeviationKind
+from qms.deviations.enums import DeviationSource as DeviationSource
+from qms.deviations.enums import DeviationStatus as DeviationStatus
+from qms.deviations.enums import RootCauseMethod as RootCauseMethod
+from qms.deviations.enums import Severity as Severity
 
 deviation_action = Table(
     "deviation_action",

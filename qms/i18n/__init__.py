@@ -21,15 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from babel import Locale, negotiate_locale
-from babel import dates as babel_dates
-from babel import lists as babel_lists
-from babel import numbers as babel_numbers
-from babel.core import get_global
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+# Babel and the settings are imported where a date, a number, a list or a .po file is first
+# formatted or read: a command that prints none starts without them (see tests/test_cli_start.py).
+if TYPE_CHECKING:
+    from babel import Locale
 
-from qms.config import get_settings
+    from qms.config import Settings
 
 log = logging.getLogger("qms.i18n")
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -48,6 +45,8 @@ def _territory(language: str) -> str:
     (nb → nb_NO, sv → sv_SE, da → da_DK); English as written in Europe (en_GB)."""
     if language == DEFAULT_LANGUAGE:
         return "en_GB"
+    from babel.core import get_global
+
     likely = get_global("likely_subtags").get(language, language)
     parts = likely.split("_")
     return f"{parts[0]}_{parts[-1]}" if len(parts) > 1 else parts[0]
@@ -61,6 +60,8 @@ def _locales() -> dict[str, str]:
 @cache
 def _names() -> dict[str, str]:
     # Each language named in itself, for the switch ("Norsk bokmål", "Svenska").
+    from babel import Locale
+
     return {
         language: (Locale.parse(language).get_display_name(language) or language).capitalize()
         for language in LANGUAGES
@@ -81,6 +82,13 @@ else:
         if name == "NAMES":
             return _names()
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def get_settings() -> Settings:
+    """Return the settings (the organisation's time zone), read when first needed."""
+    from qms.config import get_settings as read
+
+    return read()
 
 
 def N_(text: str) -> str:
@@ -105,6 +113,9 @@ def translations(language: str) -> gettext.NullTranslations:
     if not source.is_file():
         log.error("no catalogue for %s in %s: its texts are shown in English", language, folder)
         return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with source.open("rb") as handle:
         catalog = read_po(handle, locale=language)
     buffer = io.BytesIO()
@@ -162,11 +173,15 @@ def negotiate(accept_language: str | None) -> str | None:
                 code = "nb"
             weighted.append((-weight, position, code))
     preferred = [code for _, _, code in sorted(weighted)]
+    from babel import negotiate_locale
+
     chosen = negotiate_locale(preferred, list(LANGUAGES), sep="_")
     return chosen.split("_")[0] if chosen else None
 
 
 def _locale(language: str) -> Locale:
+    from babel import Locale
+
     locales = _locales()
     return Locale.parse(locales.get(language, locales[DEFAULT_LANGUAGE]))
 
@@ -175,6 +190,8 @@ def format_day(value: date | None, language: str, *, long: bool = False) -> str:
     """Return a date as the language writes it (nb 30.11.2026, sv 2026-11-30, en 30/11/2026)."""
     if value is None:
         return ""
+    from babel import dates as babel_dates
+
     return babel_dates.format_date(value, "long" if long else "short", locale=_locale(language))
 
 
@@ -183,6 +200,8 @@ def format_moment(value: datetime | None, language: str, *, timezone: str | None
     (QMS_TIMEZONE)."""
     if value is None:
         return ""
+    from babel import dates as babel_dates
+
     zone = ZoneInfo(timezone or get_settings().timezone)
     return babel_dates.format_datetime(value, "short", tzinfo=zone, locale=_locale(language))
 
@@ -191,6 +210,8 @@ def format_number(value: float | int | None, language: str, *, digits: int = 2) 
     """Return a number with the language's decimal sign, to at most `digits` decimals."""
     if value is None:
         return ""
+    from babel import numbers as babel_numbers
+
     pattern = "#,##0" + ("." + "#" * digits if digits else "")
     return babel_numbers.format_decimal(value, format=pattern, locale=_locale(language))
 
@@ -199,6 +220,8 @@ def format_percent(ratio: float | None, language: str) -> str:
     """Return a ratio (0.917) as a per cent the language writes (nb 92 %, en 92%)."""
     if ratio is None:
         return ""
+    from babel import numbers as babel_numbers
+
     return babel_numbers.format_percent(ratio, locale=_locale(language))
 
 
@@ -267,9 +290,13 @@ def _shown(value: object, language: str) -> str:
     if isinstance(value, float):
         return format_number(value, language)
     if isinstance(value, Either):
+        from babel import lists as babel_lists
+
         choices = [_shown(item, language) for item in value]
         return babel_lists.format_list(choices, style="or", locale=_locale(language))
     if isinstance(value, list | tuple | set | frozenset):
+        from babel import lists as babel_lists
+
         items = [_shown(item, language) for item in value]
         return babel_lists.format_list(items, locale=_locale(language)) if items else ""
     return str(value)
