@@ -13,8 +13,12 @@ MAX_INT = 2**31 - 1
 
 # What a stored text may not hold: the documents are XML 1.0, which has no place for the C0
 # control characters but tab, line feed and carriage return, nor for lone surrogates, U+FFFE or
-# U+FFFF; PostgreSQL has none for NUL.
-NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# U+FFFF; PostgreSQL has none for NUL. DEL and the C1 controls (U+0085 among them) are never
+# text either, and the bidirectional embeddings, overrides and isolates (U+202A to U+202E,
+# U+2066 to U+2069) make a title read otherwise than it is stored.
+NOT_TEXT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
 
 
 def unprintable(value: str) -> str | None:

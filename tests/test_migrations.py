@@ -179,3 +179,67 @@ class TestChain:
             source = open(revision.path).read()
             assert "def downgrade" in source
             assert "pass\n" not in source.split("def downgrade")[1]
+
+
+def _name_keys_step(server: Server) -> None:
+    url = server.new_database()
+    try:
+        migrate.upgrade(url, "0016")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                for name in ("Kari.Nordmann", "demo-auditor"):
+                    conn.execute(
+                        text(
+                            "INSERT INTO user_account (name, role, is_active, created_at) "
+                            "VALUES (:name, 'coordinator', :yes, :at)"
+                        ),
+                        {"name": name, "yes": True, "at": "2026-11-28 12:00:00+00:00"},
+                    )
+        finally:
+            engine.dispose()
+        migrate.upgrade(url, "0017")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                keys = conn.execute(text("SELECT name, name_key FROM user_account ORDER BY id"))
+                assert keys.all() == [("Kari.Nordmann", "kari.nordmann"), ("demo-auditor",) * 2]
+        finally:
+            engine.dispose()
+        migrate.downgrade(url, "0016")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                # Two users differing only in case, as could be made before: the upgrade stops
+                # and names them, keeping both as they were.
+                conn.execute(
+                    text(
+                        "INSERT INTO user_account (name, role, is_active, created_at) "
+                        "VALUES ('Demo-Auditor', 'admin', :yes, :at)"
+                    ),
+                    {"yes": True, "at": "2026-11-28 12:00:00+00:00"},
+                )
+        finally:
+            engine.dispose()
+        with pytest.raises(RuntimeError, match="'demo-auditor' and 'Demo-Auditor' differ only"):
+            migrate.upgrade(url, "0017")
+        engine = make_engine(url)
+        try:
+            assert "name_key" not in {
+                c["name"] for c in inspect(engine).get_columns("user_account")
+            }
+        finally:
+            engine.dispose()
+    finally:
+        server.drop(url)
+
+
+class TestUserNameKeys:
+    def test_users_from_before_get_their_keys_and_twins_stop_the_upgrade(self, tmp_path) -> None:
+        _name_keys_step(SQLiteServer(tmp_path))
+        if TEST_DATABASE_URL:
+            server = PostgresServer(TEST_DATABASE_URL)
+            try:
+                _name_keys_step(server)
+            finally:
+                server.admin.dispose()

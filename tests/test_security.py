@@ -11,16 +11,19 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from api.app import create_app
 from api.routing import api_routes, page_routes
 from qms.accounts import failures
+from qms.accounts import service as accounts
 from qms.accounts.models import AuthFailure, User
 from qms.audit.models import AuditEvent
 from qms.db import utcnow
+from qms.errors import Conflict
 from qms.permissions import Role
 from tests.conftest import make_client
-from tests.factories import make_token
+from tests.factories import ADMIN, make_token
 from tests.web import sign_in, web_user
 
 
@@ -180,3 +183,61 @@ class TestFailedAuthentication:
         assert sign_in(make_client(fresh_db, address="198.51.100.5"), name).status_code == 303
         # And the attacker still waits.
         assert sign_in(attacker, name).status_code == 429
+
+
+DEVIATION = {
+    "kind": "deviation_from_plan",
+    "source": "follow_up",
+    "severity": "minor",
+    "title": "Pair meets less often than the programme rule",
+    "description": "One meeting in two months.",
+}
+
+
+class TestTextRules:
+    """DEL, C1 controls and bidirectional overrides were accepted in titles."""
+
+    @pytest.mark.parametrize(
+        ("character", "code"),
+        [
+            ("\x7f", "007F"),
+            ("\x85", "0085"),
+            ("\x9b", "009B"),
+            ("\u202e", "202E"),
+            ("\u2066", "2066"),
+        ],
+    )
+    def test_a_title_refuses_it_naming_the_character(
+        self, client, session, character, code
+    ) -> None:
+        lead = {"Authorization": f"Bearer {make_token(session, Role.quality_lead)}"}
+        title = f"Invoice{character}fdp.exe"
+        r = client.post("/api/v1/deviations", headers=lead, json={**DEVIATION, "title": title})
+        assert r.status_code == 422, r.text
+        [error] = r.json()["errors"]
+        assert error["field"] == "title"
+        assert f"U+{code} at character 8" in error["message"]
+
+    def test_letters_of_every_language_and_line_ends_stay_text(self, client, session) -> None:
+        lead = {"Authorization": f"Bearer {make_token(session, Role.quality_lead)}"}
+        text = {"title": "Møte på svenska: Åsa, Ögonblick — «ja»", "description": "a\r\n\tb\nc"}
+        r = client.post("/api/v1/deviations", headers=lead, json={**DEVIATION, **text})
+        assert r.status_code == 201, r.text
+        assert r.json()["title"] == text["title"]
+
+
+class TestUserNames:
+    """`Demo-Auditor` could be created beside `demo-auditor`."""
+
+    def test_a_name_differing_only_in_case_is_refused(self, session) -> None:
+        accounts.create_user(session, actor=ADMIN, name="demo-auditor", role=Role.auditor)
+        with pytest.raises(Conflict) as refused:
+            accounts.create_user(session, actor=ADMIN, name="Demo-Auditor", role=Role.admin)
+        assert "demo-auditor" in str(refused.value.detail)
+        names = session.scalars(select(User.name).where(User.name.ilike("demo-auditor"))).all()
+        assert names == ["demo-auditor"]
+
+    def test_the_database_holds_the_rule_too(self, session) -> None:
+        accounts.create_user(session, actor=ADMIN, name="kari", role=Role.coordinator)
+        with pytest.raises(IntegrityError), session.begin_nested():
+            session.add(User(name="KARI", name_key="kari", role=Role.admin, is_active=True))

@@ -19,6 +19,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The login: what audit events, owners and signatures keep.
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # The name as compared (NFKC, case folded): no two users differ only in case or form.
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
     # How people read who someone is ("Kari Nordmann"); none means the login is shown.
     display_name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))

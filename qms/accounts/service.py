@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qms.accounts import failures, repository
@@ -39,6 +41,11 @@ class IssuedToken:
     secret: str
 
 
+def name_key(name: str) -> str:
+    """Return a user name as names are compared: NFKC-normalised and case-folded."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 def create_user(
     session: Session,
     *,
@@ -67,7 +74,18 @@ def create_user(
         raise Conflict(
             Text("A user named %(name)s exists already: choose another name.", name=name)
         )
-    user = User(name=name, role=role, is_active=True, display_name=shown)
+    key = name_key(name)
+    twin = session.scalars(select(User).where(User.name_key == key)).one_or_none()
+    if twin is not None:
+        raise Conflict(
+            Text(
+                "A user named %(existing)s exists already, which differs from %(name)s only in "
+                "case: choose another name.",
+                existing=twin.name,
+                name=name,
+            )
+        )
+    user = User(name=name, name_key=key, role=role, is_active=True, display_name=shown)
     session.add(user)
     session.flush()
     record_event(
