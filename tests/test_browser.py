@@ -25,10 +25,19 @@ import uvicorn
 from sqlalchemy import select
 
 from api.app import create_app
+from qms import demo
+from qms.actions.models import CorrectiveAction
+from qms.audits.models import InternalAudit, ManagementReview
 from qms.db import Database
+from qms.deviations.models import Deviation
+from qms.evaluations.models import EvaluationBatch
 from qms.followups import service as followups
-from qms.permissions import Role
-from qms.procedures.models import ProcedureVersion
+from qms.followups.models import FollowUp
+from qms.pairs.models import Pair, PairStatus
+from qms.participants.models import Participant
+from qms.permissions import Actor, Role
+from qms.procedures.models import Procedure, ProcedureVersion
+from qms.programmes.models import Cohort, Programme
 from tests.factories import (
     ADMIN,
     make_cohort,
@@ -44,6 +53,10 @@ _MISSING = [
     for what, present in (
         ("/usr/bin/chromium (apt-get install chromium)", CHROMIUM.exists()),
         ("Playwright for Python (pip install playwright)", find_spec("playwright") is not None),
+        (
+            "axe-core (pip install axe-playwright-python)",
+            find_spec("axe_playwright_python") is not None,
+        ),
     )
     if not present
 ]
@@ -63,6 +76,8 @@ ARGS = [
     "--disable-quic",
 ]
 SHOTS = Path(os.environ.get("QMS_TEST_OUTPUT", "test-output")) / "screenshots"
+# axe-core as axe-playwright-python bundles it, put in every page a context opens.
+AXE_SCRIPT = Path(find_spec("axe_playwright_python").origin or "").with_name("axe.min.js")
 
 
 def _free_port() -> int:
@@ -97,6 +112,9 @@ class Site:
             )
             self.pair_code = pair.code
             followups.schedule_pair(session, actor=ADMIN, pair_id=pair.id, on=today)
+        self._serve(database)
+
+    def _serve(self, database: Database) -> None:
         port = _free_port()
         self.url = f"http://127.0.0.1:{port}"
         config = uvicorn.Config(
@@ -285,7 +303,7 @@ def test_a_procedure_is_written_in_the_browser_and_approved_by_another(browser, 
     _sign_in_by_keyboard(page, site, approver)
     page.get_by_role("link", name="Procedures", exact=True).click()
     page.get_by_role("link", name="PR-40").click()
-    page.get_by_role("link", name="v1").click()
+    page.get_by_role("link", name="Version 1").click()
     _move(page, "approved")
     expect(page.locator(".badge").first).to_have_text("approved")
     expect(page.get_by_text("Reviewed, no change")).to_be_visible()
@@ -405,3 +423,132 @@ def test_norwegian_pages(browser, site) -> None:
     ).to_be_visible()
     _shot(page, "oversikt-nb")
     context.close()
+
+
+# The WCAG 2.0, 2.1 and 2.2 success criteria of levels A and AA that axe-core checks.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
+# Pages shot at a desktop's width and a phone's (390 px), as the quality lead sees them.
+MAIN_PAGES = {
+    "/": "overview",
+    "/deviations": "deviations",
+    "/actions": "actions",
+    "/procedures": "procedures",
+    "/pairs": "pairs",
+    "/participants": "participants",
+    "/follow-ups": "follow-ups",
+    "/audits": "audits",
+    "/reviews": "reviews",
+    "/documents": "documents",
+    "/audit-trail": "audit-trail",
+}
+# The forms behind the lists' buttons, for whoever may use them.
+FORMS = [
+    "/deviations/new",
+    "/procedures/new",
+    "/programmes/new",
+    "/participants/new",
+    "/pairs/new",
+    "/audits/new",
+    "/reviews/new",
+    "/imports/new",
+    "/instruments",
+    "/instruments/new",
+    "/retention",
+]
+
+
+class DemoSite(Site):
+    """The service over the demo data set (two programmes, every kind of record), signed in to
+    as its quality lead, coordinator and auditor."""
+
+    def __init__(self, database: Database) -> None:
+
+        with database.unit_of_work() as session:
+            operator = Actor(user_id=None, name="cli:test", role=Role.admin)
+            demo.load(session, operator=operator)
+            self.password = demo.issue_tokens(session, operator=operator).password
+        with database.unit_of_work(write=False) as session:
+
+            def first(model: Any, *where: Any) -> int:
+                found = select(model.id).where(*where).order_by(model.id).limit(1)
+                return int(session.scalars(found).one())
+
+            procedure = first(Procedure, Procedure.code == "PR-08")
+            cohort = first(Cohort)
+            self.records = {
+                "deviation": f"/deviations/{first(Deviation)}",
+                "action": f"/actions/{first(CorrectiveAction)}",
+                "procedure": f"/procedures/{procedure}",
+                "procedure changes": f"/procedures/{procedure}/changes?from=1&to=2",
+                "programme": f"/programmes/{first(Programme)}",
+                "cohort": f"/follow-ups/cohorts/{cohort}",
+                "follow-up": f"/follow-ups/{first(FollowUp)}",
+                "pair": f"/pairs/{first(Pair, Pair.status == PairStatus.active)}",
+                "participant": f"/participants/{first(Participant)}",
+                "audit": f"/audits/{first(InternalAudit)}",
+                "review": f"/reviews/{first(ManagementReview)}",
+                "import": f"/imports/{first(EvaluationBatch)}",
+                "audit trail": "/audit-trail?mine=true",
+            }
+        self._serve(database)
+
+
+def _violations(page: Any, where: str) -> list[str]:
+    """Run axe-core over the page; each violation as its rule, the element and the page."""
+    found = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        WCAG_TAGS,
+    )
+    return [
+        f"{where}: {v['id']} ({v['impact']}) at {' '.join(map(str, n['target']))}: {v['help']}"
+        for v in found["violations"]
+        for n in v["nodes"]
+    ]
+
+
+@pytest.mark.slow(
+    reason="builds the demo and runs axe-core over some 90 pages of three roles, at two widths"
+)
+def test_every_page_passes_axe_for_each_role_and_fits_a_phone(browser, fresh_db) -> None:
+    """Every page of the navigation, its forms and a record of each kind, as each role sees it:
+    no WCAG 2.2 A or AA violation (nor axe-core's best practice) at a desktop's width, and for the
+    quality lead none on the main pages at a phone's width either, where no page is wider than the
+    screen."""
+    site = DemoSite(fresh_db)
+    problems: list[str] = []
+    try:
+        for login in ("demo-quality-lead", "demo-coordinator", "demo-auditor"):
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.add_init_script(path=str(AXE_SCRIPT))
+            page = context.new_page()
+            page.goto(site.url + "/sign-in")
+            problems += [f"{login} {v}" for v in _violations(page, "/sign-in")]
+            page.get_by_label("User name").fill(login)
+            page.get_by_label("Password").fill(site.password)
+            page.get_by_role("button", name="Sign in").click()
+            sync_api.expect(page).to_have_url(site.url + "/")
+            nav = page.locator("nav a").evaluate_all("links => links.map(a => a.pathname)")
+            paths = [*nav, *FORMS, *site.records.values(), "/no-such-page"]
+            shots = {**MAIN_PAGES, **{path: kind for kind, path in site.records.items()}}
+            for path in paths:
+                page.goto(site.url + path)
+                problems += [f"{login} {v}" for v in _violations(page, path)]
+                if login != "demo-quality-lead":
+                    continue
+                name = shots.get(path, "").replace(" ", "-")
+                if name:
+                    _shot(page, f"desktop-{name}")
+                page.set_viewport_size({"width": 390, "height": 844})
+                overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+                if overflow > 0:
+                    problems.append(f"{login} 390 px {path}: {overflow} px wider than the screen")
+                if name:
+                    # The main pages and the records again (their tables scroll here).
+                    problems += [f"{login} 390 px {v}" for v in _violations(page, path)]
+                    _shot(page, f"phone-{name}")
+                page.set_viewport_size({"width": 1280, "height": 900})
+            context.close()
+    finally:
+        site.stop()
+    assert not problems, "\n".join(problems)

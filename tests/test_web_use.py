@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from qms.permissions import Role
 from tests.factories import make_deviation, make_programme
@@ -376,3 +377,130 @@ class TestAuditTrailLeavesOutMyViews:
         mine = client.get("/audit-trail?mine=true").text
         assert "GET /deviations" in mine
         assert re.search(r'name="mine" value="true"[^>]*checked', mine)
+
+
+def _problems(page: str) -> list[str]:
+    """Return the refusal's list of problems, each as its HTML (its link, if any, and its text)."""
+    box = re.search(r'<ul class="problems">(.*?)</ul>', page, re.S)
+    return [li.strip() for li in re.findall(r"<li>(.*?)</li>", box.group(1), re.S)] if box else []
+
+
+class TestNoDeadEnds:
+    """A move is offered only where it can succeed; a refusal is said whole, whatever its field."""
+
+    @pytest.fixture
+    def pair(self, session) -> Any:
+        from tests.factories import make_cohort, make_pair, make_participant
+
+        today = date.today()
+        cohort = make_cohort(
+            session,
+            make_programme(session),
+            start_on=today - timedelta(days=60),
+            end_on=today + timedelta(days=300),
+        )
+        found = make_pair(
+            session, make_participant(session, cohort, "mentor"), make_participant(session, cohort)
+        )
+        session.flush()
+        return found
+
+    def test_a_matched_pair_offers_no_meeting_form_and_says_to_start_it(
+        self, client, session, pair
+    ) -> None:
+        sign_in(client, web_user(session, Role.coordinator))
+        page = client.get(f"/pairs/{pair.id}").text
+        assert f'action="/pairs/{pair.id}/meetings"' not in page
+        assert "Start the pair first: its meetings are recorded from the day it starts." in page
+        # The way there: the start's form, whose date field the link opens.
+        assert '<a href="#f-active-on">Move to active</a>' in page
+        assert 'id="f-active-on"' in page
+
+    def test_a_meeting_sent_anyway_is_refused_with_its_reason(self, client, session, pair) -> None:
+        from qms.pairs.models import Meeting
+
+        sign_in(client, web_user(session, Role.coordinator))
+        token = csrf_of(client.get(f"/pairs/{pair.id}").text)
+        refused = client.post(
+            f"/pairs/{pair.id}/meetings",
+            data={
+                "csrf_token": token,
+                "held_on": date.today().isoformat(),
+                "minutes": "60",
+                "mode": "video",
+            },
+        )
+        assert refused.status_code == 422
+        # The reason belongs to no field of the page: it is listed as text, not as a dead link.
+        assert _problems(refused.text) == [
+            f"<strong>Pair</strong>: {pair.code} has not started: start the pair before "
+            "recording its meetings."
+        ]
+        assert session.scalar(select(func.count()).select_from(Meeting)) == 0
+
+    def test_once_started_a_meeting_is_recorded_and_a_bad_date_links_to_its_field(
+        self, client, session, pair
+    ) -> None:
+        sign_in(client, web_user(session, Role.coordinator))
+        token = csrf_of(client.get(f"/pairs/{pair.id}").text)
+        started = client.post(
+            f"/pairs/{pair.id}/move",
+            data={"csrf_token": token, "to": "active", "version": str(pair.version)},
+            follow_redirects=False,
+        )
+        assert started.status_code == 303
+        page = client.get(f"/pairs/{pair.id}").text
+        assert f'action="/pairs/{pair.id}/meetings"' in page
+        assert "Start the pair first" not in page
+        early = client.post(
+            f"/pairs/{pair.id}/meetings",
+            data={"csrf_token": token, "held_on": "2000-01-01", "minutes": "60", "mode": "video"},
+        )
+        assert early.status_code == 422
+        [problem] = _problems(early.text)
+        # The link goes to the field as this page shows it (the meeting form's own id).
+        assert problem.startswith('<a href="#f-meeting-held_on"><strong>')
+        assert 'id="f-meeting-held_on"' in early.text
+        recorded = client.post(
+            f"/pairs/{pair.id}/meetings",
+            data={
+                "csrf_token": token,
+                "held_on": date.today().isoformat(),
+                "minutes": "60",
+                "mode": "video",
+                "topics": "The first interview",
+            },
+            follow_redirects=False,
+        )
+        assert recorded.status_code == 303
+        assert "<td>The first interview</td>" in client.get(f"/pairs/{pair.id}").text
+
+
+class TestParticipantEditFolded:
+    def test_the_edit_form_opens_when_asked_for_or_refused(self, client, session) -> None:
+        from tests.factories import make_cohort, make_participant
+
+        participant = make_participant(session, make_cohort(session, make_programme(session)))
+        session.flush()
+        sign_in(client, web_user(session, Role.coordinator))
+        page = client.get(f"/participants/{participant.id}").text
+        folded = re.search(
+            r'<details class="move panel">\s*<summary>Edit the participant&#39;s details</summary>'
+            rf'\s*<form method="post" action="/participants/{participant.id}"',
+            page,
+        )
+        assert folded, "the edit form is not folded behind its summary"
+        refused = client.post(
+            f"/participants/{participant.id}",
+            data={
+                "csrf_token": csrf_of(page),
+                "version": str(participant.version),
+                "field": "",
+                "screened_on": "soon",
+            },
+        )
+        assert refused.status_code == 422
+        assert re.search(
+            r"<details class=\"move panel\" open>\s*<summary>Edit the participant&#39;s details",
+            refused.text,
+        )

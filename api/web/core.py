@@ -375,6 +375,8 @@ def render(
             },
             status_code=status,
         )
+        if refusal is not None and refusal.problems:
+            _link_problems(response)
         if refusal is not None and not _focus_taken.get():
             # No field of the form is in error (a stale version, a move refused as a whole, a
             # field the form lacks): the refusal, with its links to the fields, takes the focus.
@@ -385,6 +387,33 @@ def render(
     if SAVED_COOKIE in request.cookies and status == 200:
         response.delete_cookie(SAVED_COOKIE, path="/")
     return response
+
+
+_PROBLEM_LINK = re.compile(rb'<a href="#f-[^"]*" data-field="([^"]*)">(<strong>.*?</strong>)</a>')
+
+
+def _link_problems(response: HTMLResponse) -> None:
+    """Point each problem in the refusal's list at its field as the page shows it (in error,
+    under its form's prefix); a problem whose field the page lacks stays, as text."""
+    body = bytes(response.body)
+
+    def resolve(match: re.Match[bytes]) -> bytes:
+        name = match.group(1)
+        shown = re.search(
+            rb'id="(f-[^"]*)" name="' + re.escape(name) + rb'"[^>]*aria-invalid="true"', body
+        )
+        if shown:
+            target = shown.group(1)
+        elif b'id="f-' + name + b'"' in body:
+            target = b"f-" + name
+        else:
+            return match.group(2)
+        return b'<a href="#' + target + b'">' + match.group(2) + b"</a>"
+
+    linked = _PROBLEM_LINK.sub(resolve, body)
+    if linked != body:
+        response.body = linked
+        response.headers["content-length"] = str(len(linked))
 
 
 def _focus_refusal(response: HTMLResponse) -> None:

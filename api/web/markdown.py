@@ -29,12 +29,26 @@ class PageRenderer(RendererHTML):
     def heading_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
+        # The heading a table comes under names the table's scrolling box.
+        env["heading"] = self.renderInlineAsText(tokens[idx - 1].children or [], options, env)
         return f"</h{_level(tokens[idx])}>\n"
 
     def table_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
-        return '<div class="table-wrap"><table>\n'
+        # A table wider than the screen scrolls in its own box, which the keyboard can reach and
+        # a screen reader names: by the heading above it, else by its column headers.
+        columns = []
+        for token in tokens[idx + 1 :]:
+            if token.type == "thead_close":
+                break
+            if token.type == "inline":
+                columns.append(self.renderInlineAsText(token.children or [], options, env))
+        name = env.get("heading") or ", ".join(c for c in columns if c)
+        return (
+            f'<div class="table-wrap" role="region" tabindex="0" aria-label="{escape(name)}">'
+            "<table>\n"
+        )
 
     def table_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
