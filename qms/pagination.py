@@ -7,10 +7,11 @@ import binascii
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select
+from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from qms.errors import FieldError, ValidationFailed
@@ -55,8 +56,21 @@ def decode_cursor(cursor: str) -> int:
         ) from exc
 
 
-def ordering(sort: str | None, columns: Mapping[str, Any]) -> list[Any] | None:
-    """Return the ORDER BY of a list sorted by one of its named columns ("due", or "-due" for
+@dataclass(frozen=True)
+class Order:
+    """A list sorted by one column (empty places last either way), then by its key."""
+
+    column: Any
+    descending: bool
+
+
+def sort_choices(columns: Mapping[str, Any]) -> list[str]:
+    """Return every value a list's `sort` takes: each column, and each with a minus sign."""
+    return [way for name in columns for way in (name, f"-{name}")]
+
+
+def ordering(sort: str | None, columns: Mapping[str, Any]) -> list[Order] | None:
+    """Return the order of a list sorted by one of its named columns ("due", or "-due" for
     the other way round; empty places last either way), or None for the list's own order."""
     if not sort:
         return None
@@ -75,8 +89,52 @@ def ordering(sort: str | None, columns: Mapping[str, Any]) -> list[Any] | None:
                 )
             ],
         )
-    column = columns[name]
-    return [(column.desc() if sort.startswith("-") else column.asc()).nulls_last()]
+    return [Order(columns[name], sort.startswith("-"))]
+
+
+def _encode_sorted(value: Any, key: int) -> str:
+    """Return the cursor that continues after the row with this sort value and key."""
+    kind = (
+        "datetime" if isinstance(value, datetime) else "date" if isinstance(value, date) else None
+    )
+    shown = value.isoformat() if kind else value
+    raw = json.dumps({"v": shown, "t": kind, "k": key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_sorted(cursor: str) -> tuple[Any, int]:
+    """Return the sort value and key a sorted list's cursor continues after, or refuse it."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        key, kind, value = data["k"], data.get("t"), data["v"]
+        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < 2**31:
+            raise ValueError("not a key")
+        if kind == "datetime":
+            value = datetime.fromisoformat(value)
+        elif kind == "date":
+            value = date.fromisoformat(value)
+        elif kind is not None or not (value is None or isinstance(value, str | int | float)):
+            raise ValueError("not a sort value")
+        if isinstance(value, bool) or (isinstance(value, int) and not -(2**63) <= value < 2**63):
+            raise ValueError("a sort value out of range")
+        return value, key
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, AttributeError):
+        raise ValidationFailed(
+            Text("The cursor is not one this service issued."),
+            [FieldError("cursor", Text("Use the next_cursor of a previous page."))],
+        ) from None
+
+
+def _after(order: Order, key: Any, descending: bool, value: Any, last: int) -> Any:
+    """The rows that come after (value, last) in the order: keyset, so a page continues where
+    the last ended whatever is added or removed meanwhile."""
+    column = order.column
+    beyond_key = key < last if descending else key > last
+    if value is None:  # among the empty places, last either way: only the key goes on
+        return and_(column.is_(None), beyond_key)
+    beyond = column < value if order.descending else column > value
+    return or_(beyond, column.is_(None), and_(column == value, beyond_key))
 
 
 def paginate(
@@ -87,7 +145,7 @@ def paginate(
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
     descending: bool = False,
-    order: Sequence[Any] | None = None,
+    order: Sequence[Order] | None = None,
 ) -> Page[Any]:
     """Run the statement ordered by the key (newest first if descending), a page at a time; with
     an `order` (see `ordering`), by that order first, then the key."""
@@ -96,19 +154,26 @@ def paginate(
             Text("The page size is out of range."),
             [FieldError("limit", Text("Enter a number from 1 to %(max)s.", max=MAX_LIMIT))],
         )
+    by = key.desc() if descending else key
     if order:
-        # Sorted by another column, a page continues after the rows already shown.
-        skip = decode_cursor(cursor) if cursor else 0
-        tiebreak = key.desc() if descending else key
-        rows = list(
-            session.scalars(stmt.order_by(*order, tiebreak).offset(max(skip, 0)).limit(limit + 1))
+        first = order[0]
+        if cursor:
+            value, last = _decode_sorted(cursor)
+            stmt = stmt.where(_after(first, key, descending, value, last))
+        column = first.column
+        sorted_by = (column.desc() if first.descending else column.asc()).nulls_last()
+        found = session.execute(
+            stmt.add_columns(column.label("sort_value")).order_by(sorted_by, by).limit(limit + 1)
+        ).all()
+        rows = [row[0] for row in found[:limit]]
+        more = len(found) > limit
+        end = found[limit - 1] if more else None
+        return Page(
+            rows, _encode_sorted(end[-1], getattr(end[0], key.key)) if end is not None else None
         )
-        more = len(rows) > limit
-        return Page(rows[:limit], encode_cursor(max(skip, 0) + limit) if more else None)
     if cursor:
         after = decode_cursor(cursor)
         stmt = stmt.where(key < after if descending else key > after)
-    by = key.desc() if descending else key
     rows = list(session.scalars(stmt.order_by(by).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

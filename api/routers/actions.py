@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
 from api.problems import responses
+from api.sorting import sort_query
 from qms.actions import service
 from qms.actions.models import ActionStatus, ActionType
-from qms.actions.repository import ActionFilter
+from qms.actions.repository import SORTS, ActionFilter
 from qms.actions.schemas import ActionCreate, ActionRead, ActionTransition, ActionUpdate
 from qms.fields import MAX_INT, IsoDate
 from qms.pagination import MAX_LIMIT, PageRead
@@ -33,8 +34,9 @@ def list_actions(
     overdue: Annotated[bool | None, Query(description="past due and not done")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Annotated[str | None, sort_query(SORTS)] = None,
 ) -> PageRead[ActionRead]:
-    """List corrective actions, newest first, filtered."""
+    """List corrective actions, newest first or sorted, filtered."""
     filters = ActionFilter(
         status=status,
         type=type,
@@ -43,6 +45,7 @@ def list_actions(
         due_from=due_from,
         due_to=due_to,
         overdue=overdue,
+        sort=sort,
     )
     page = service.list_actions(
         session, actor=actor, filters=filters, owner=owner, limit=limit, cursor=cursor

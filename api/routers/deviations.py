@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
 from api.problems import responses
+from api.sorting import sort_query
 from qms.audit.schemas import AuditEventRead
 from qms.deviations import service
 from qms.deviations.models import DeviationKind, DeviationSource, DeviationStatus, Severity
-from qms.deviations.repository import DeviationFilter
+from qms.deviations.repository import SORTS, DeviationFilter
 from qms.deviations.schemas import (
     DeviationCreate,
     DeviationRead,
@@ -46,8 +47,9 @@ def list_deviations(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Annotated[str | None, sort_query(SORTS)] = None,
 ) -> PageRead[DeviationRead]:
-    """List deviations, newest first, filtered."""
+    """List deviations, newest first or sorted, filtered."""
     filters = DeviationFilter(
         status=status,
         severity=severity,
@@ -62,6 +64,7 @@ def list_deviations(
         q=q.strip() if q else None,
         overdue=overdue,
         open=open_,
+        sort=sort,
     )
     page = service.list_deviations(
         session, actor=actor, filters=filters, limit=limit, cursor=cursor

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
 from api.problems import responses
+from api.sorting import sort_query
 from qms.fields import MAX_INT
 from qms.followups import service as followups
 from qms.followups.schemas import FollowUpRead, FollowUpSchedule
@@ -37,8 +38,9 @@ def list_pairs(
     status: PairStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Annotated[str | None, sort_query(service.SORTS)] = None,
 ) -> PageRead[PairRead]:
-    """List pairs in the order they were matched."""
+    """List pairs in the order they were matched, or sorted."""
     page = service.list_pairs(
         session,
         actor=actor,
@@ -47,6 +49,7 @@ def list_pairs(
         participant_id=participant_id,
         limit=limit,
         cursor=cursor,
+        sort=sort,
     )
     return PageRead[PairRead](
         items=[service.to_read(p) for p in page.items], next_cursor=page.next_cursor

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
 from api.problems import responses
+from api.sorting import sort_query
 from qms.fields import MAX_INT
 from qms.pagination import MAX_LIMIT, PageRead
 from qms.participants import service
@@ -37,8 +38,9 @@ def list_participants(
     role: ParticipantRole | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Annotated[str | None, sort_query(service.SORTS)] = None,
 ) -> PageRead[ParticipantRead]:
-    """List participants by code; personal data only for roles that may see it."""
+    """List participants by code, or sorted; personal data only for roles that may see it."""
     page = service.list_participants(
         session,
         actor=actor,
@@ -47,6 +49,7 @@ def list_participants(
         role=role,
         limit=limit,
         cursor=cursor,
+        sort=sort,
     )
     return PageRead[ParticipantRead](
         items=[service.to_read(p, actor) for p in page.items], next_cursor=page.next_cursor
