@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -85,6 +86,9 @@ def _run(
 ) -> None:
     with (
         unit_of_work() as session,
+        # Everything is read here, the file checked too: the session above only writes, so the
+        # write lock is held for the write alone and others keep writing while a file is checked.
+        unit_of_work(write=False) as reading,
         Progress(
             SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True
         ) as bar,
@@ -100,7 +104,7 @@ def _run(
 
         programme_id = None
         if programme is not None:
-            found = programmes.get_by_code(session, programme)
+            found = programmes.get_by_code(reading, programme)
             if found is None:
                 raise ValidationFailed(
                     i18n.Text("The programme to look participants up in does not exist."),
@@ -114,11 +118,11 @@ def _run(
             programme_id = found.id
         if isinstance(mapping, str):
             mapping = dict(
-                mappings.get_by_name(session, instrument=instrument, name=mapping).columns
+                mappings.get_by_name(reading, instrument=instrument, name=mapping).columns
             )
         batch = service.run_import(
             session,
-            actor=actor_for(session, as_user),
+            actor=actor_for(reading, as_user),
             kind=kind,
             source=ImportFile(
                 path,
@@ -136,6 +140,7 @@ def _run(
             client_source=source,
             programme_id=programme_id,
             progress=progress,
+            reader=lambda: nullcontext(reading),
         )
     _report(batch)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, time
 from functools import partial
 from pathlib import Path
@@ -16,6 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from api.deps import get_database
 from api.uploads import drop_pending, keep_pending, mapping_of, pending, spool
 from api.web.core import (
     Form,
@@ -169,10 +171,16 @@ def upload(
             )
         values["saved_mapping"] = values.pop("save_as")
 
+    def reader() -> AbstractContextManager[Session]:
+        # The file is checked in a read unit of work: the change's session only writes.
+        return get_database(request).unit_of_work(write=False)
+
     def change(session: Session) -> BatchRead:
         if token:
             path, name = pending(token, page.actor.user_id)
-            return _run_upload(session, page, values, path, name, check_only, _picked(picks))
+            return _run_upload(
+                session, reader, page, values, path, name, check_only, _picked(picks)
+            )
         if not isinstance(file, UploadFile) or not file.filename:
             raise ValidationFailed(
                 Text("Choose a file to import."),
@@ -180,7 +188,7 @@ def upload(
             )
         with tempfile.TemporaryDirectory(prefix="qms-import-") as folder:
             path = spool(file, Path(folder))
-            return _run_upload(session, page, values, path, file.filename, check_only, None)
+            return _run_upload(session, reader, page, values, path, file.filename, check_only, None)
 
     result = perform(request, change)
     if isinstance(result, Refusal):
@@ -272,6 +280,7 @@ def _picked(picks: dict[str, str]) -> dict[str, str] | None:
 
 def _run_upload(
     session: Session,
+    reader: Callable[[], AbstractContextManager[Session]],
     page: Page,
     values: dict[str, Any],
     path: Path,
@@ -306,11 +315,12 @@ def _run_upload(
         )
     mapping = picked
     if mapping is None and values.get("saved_mapping"):
-        mapping = dict(
-            import_mappings.get_by_name(
-                session, instrument=values.get("instrument"), name=values["saved_mapping"]
-            ).columns
-        )
+        with reader() as reading:
+            mapping = dict(
+                import_mappings.get_by_name(
+                    reading, instrument=values.get("instrument"), name=values["saved_mapping"]
+                ).columns
+            )
     if mapping is None:
         mapping = mapping_of(values.get("mapping"))
     return evaluations.run_import(
@@ -324,6 +334,7 @@ def _run_upload(
         mode=mode,
         dry_run=check_only,
         client_source=(values.get("source") or "web")[:200],
+        reader=reader,
     )
 
 
