@@ -343,7 +343,12 @@ def test_a_coordinator_enrols_matches_and_records_a_meeting(browser, site) -> No
     )
     page.get_by_role("button", name="Match the pair").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"{codes[0]} / {codes[1]}")
-    _move(page, "active")
+    # No meeting form before the pair starts: the page says so and opens the way to start it.
+    expect(page.get_by_role("button", name="Record the meeting")).to_have_count(0)
+    expect(page.get_by_text("Start the pair first")).to_be_visible()
+    page.get_by_role("link", name="Move to active").click()
+    expect(page.locator("#f-active-on")).to_be_visible()
+    page.get_by_role("button", name="Move to active").click()
     page.get_by_label("Held on").fill(date.today().isoformat())
     page.get_by_label("Minutes").fill("75")
     page.get_by_label("How").select_option("video")
@@ -483,6 +488,7 @@ class DemoSite(Site):
                 "programme": f"/programmes/{first(Programme)}",
                 "cohort": f"/follow-ups/cohorts/{cohort}",
                 "follow-up": f"/follow-ups/{first(FollowUp)}",
+                "follow-up form": f"/follow-ups/{first(FollowUp, FollowUp.held_on.is_(None))}",
                 "pair": f"/pairs/{first(Pair, Pair.status == PairStatus.active)}",
                 "participant": f"/participants/{first(Participant)}",
                 "audit": f"/audits/{first(InternalAudit)}",
@@ -552,3 +558,88 @@ def test_every_page_passes_axe_for_each_role_and_fits_a_phone(browser, fresh_db)
     finally:
         site.stop()
     assert not problems, "\n".join(problems)
+
+
+def _contrast(rgb: str, against: tuple[int, int, int] = (255, 255, 255)) -> float:
+    """The WCAG contrast ratio of a CSS colour (rgb(…)) against another."""
+
+    def luminance(channels: tuple[int, ...]) -> float:
+        linear = [
+            c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+            for c in (v / 255 for v in channels)
+        ]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    channels = tuple(int(v) for v in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3])
+    one, other = sorted((luminance(channels), luminance(against)), reverse=True)
+    return (one + 0.05) / (other + 0.05)
+
+
+def _beside(page: Any, control: Any) -> None:
+    """Assert that a checkbox or radio sits on its label's line, just before the label's words."""
+    gap, middle = control.evaluate(
+        """input => {
+            const label = input.labels[0];
+            const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+            let node = walker.nextNode();
+            while (node && !node.textContent.trim()) node = walker.nextNode();
+            const range = document.createRange();
+            range.selectNodeContents(node);
+            const words = range.getBoundingClientRect(), box = input.getBoundingClientRect();
+            return [words.left - box.right,
+                    Math.abs((words.top + words.bottom) / 2 - (box.top + box.bottom) / 2)];
+        }"""
+    )
+    assert 0 <= gap <= 16, (page.url, gap)
+    assert middle <= 8, (page.url, middle)
+
+
+def test_on_a_phone_tables_scroll_by_keyboard_and_controls_sit_by_their_labels(
+    browser, fresh_db
+) -> None:
+    expect = sync_api.expect
+    site = DemoSite(fresh_db)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(site.url + "/sign-in")
+        page.get_by_label("User name").fill("demo-quality-lead")
+        page.get_by_label("Password").fill(site.password)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(site.url + "/deviations")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        # The list is wider than the screen: its own box scrolls, says so, and takes the keyboard.
+        table = page.get_by_role("region", name="Deviations")
+        assert table.evaluate("box => box.scrollWidth > box.clientWidth")
+        hint = table.evaluate("box => getComputedStyle(box, '::before').content")
+        assert "Scroll sideways for more columns" in hint
+        page.get_by_role("button", name="Filter").focus()
+        page.keyboard.press("Tab")
+        assert table.evaluate("box => box === document.activeElement")
+        page.keyboard.press("ArrowRight")
+        expect(table).not_to_have_js_property("scrollLeft", 0)
+        # What has the focus shows it, at 3:1 or more against the white around it.
+        ring = table.evaluate(
+            "box => [getComputedStyle(box).outlineColor, getComputedStyle(box).outlineWidth]"
+        )
+        assert _contrast(ring[0]) >= 3, ring
+        assert float(ring[1].removesuffix("px")) >= 2, ring
+
+        page.goto(site.url + "/imports/new")
+        _beside(page, page.locator("#f-dry_run"))
+        page.goto(site.url + "/audit-trail")
+        _beside(page, page.locator("#f-mine"))
+        page.goto(site.url + site.records["follow-up form"])
+        group = page.get_by_role("group", name="Expectations clarified")
+        for answer in ("yes", "no"):
+            _beside(page, group.get_by_label(answer))
+
+        # A participant's details are read once; the form to change them opens when asked for.
+        page.goto(site.url + site.records["participant"])
+        expect(page.get_by_label("Professional field")).to_be_hidden()
+        page.get_by_text("Edit the participant's details").click()
+        expect(page.get_by_label("Professional field")).to_be_visible()
+        _shot(page, "phone-participant-editing")
+    finally:
+        context.close()
+        site.stop()
