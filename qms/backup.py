@@ -1,26 +1,57 @@
 """Back up a database to a file and restore it into an empty one.
 
 SQLite uses its online backup API (a consistent copy while the service runs); PostgreSQL uses
-pg_dump and pg_restore in their custom format, restored in one transaction.
+pg_dump and pg_restore in their custom format, restored in one transaction. The password never
+goes on a command line (where `ps` shows it): it is handed to the tools in their environment.
+A restore whose audit trail does not verify leaves the target as empty as it found it.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
 
-from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import URL, make_url
 
-from qms.db import make_engine, normalise_url
+from qms.audit.service import VerifyResult, verify
+from qms.db import Database, make_engine, normalise_url
 from qms.errors import Conflict, FieldError, ValidationFailed
 from qms.i18n import Text
 
 
-def _libpq_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+def _libpq(url: str) -> tuple[str, dict[str, str]]:
+    """Return the address for pg_dump/pg_restore without its password, and the environment
+    that carries the password (PGPASSWORD) instead."""
+    parsed = make_url(url).set(drivername="postgresql")
+    env = dict(os.environ)
+    if parsed.password is not None:
+        env["PGPASSWORD"] = str(parsed.password)
+    # URL.set(password=None) keeps the password: the address is built again without it.
+    address = URL.create(
+        "postgresql",
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=parsed.query,
+    )
+    return address.render_as_string(hide_password=False), env
+
+
+def _run(command: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(command, env=env, capture_output=True, check=False)
+    if done.returncode != 0:
+        raise Conflict(
+            Text(
+                "%(program)s failed: %(problem)s",
+                program=Path(command[0]).name,
+                problem=done.stderr.decode(errors="replace").strip()[-2000:],
+            )
+        )
 
 
 def _sqlite_path(url: str) -> str:
@@ -56,21 +87,23 @@ def backup(url: str, target: Path) -> None:
         try:
             with copy:
                 source.backup(copy)
+            # One self-contained file: no write-ahead log beside it when it is opened later.
+            copy.execute("PRAGMA journal_mode=DELETE")
         finally:
             copy.close()
             source.close()
         return
-    subprocess.run(
+    address, env = _libpq(url)
+    _run(
         [
             _tool("pg_dump"),
             "--format=custom",
             "--no-owner",
             "--no-privileges",
             f"--file={target}",
-            f"--dbname={_libpq_url(url)}",
+            f"--dbname={address}",
         ],
-        check=True,
-        capture_output=True,
+        env,
     )
 
 
@@ -82,8 +115,13 @@ def _is_empty(url: str) -> bool:
         engine.dispose()
 
 
-def restore(url: str, source: Path) -> None:
-    """Restore a backup file into an empty database (it refuses one that holds tables)."""
+def restore(url: str, source: Path) -> VerifyResult:
+    """Restore a backup file into an empty database (it refuses one that holds tables), then
+    verify its audit trail; if the trail does not verify, empty the database again and say so
+    (the result is not ok), so that a tampered backup is never left in place.
+
+    An unclean SQLite shutdown of the target is not a concern here: the target file is made by
+    the restore, and on any failure it is taken away again with its side files."""
     url = normalise_url(url)
     if not source.is_file():
         raise ValidationFailed(
@@ -108,26 +146,66 @@ def restore(url: str, source: Path) -> None:
             Text("The file is not a backup for this database."),
             [FieldError("file", problem)],
         )
-    if sqlite:
-        backup_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        target = sqlite3.connect(_sqlite_path(url))
-        try:
-            with target:
-                backup_db.backup(target)
-        finally:
-            target.close()
-            backup_db.close()
+    try:
+        if sqlite:
+            _restore_sqlite(url, source)
+        else:
+            address, env = _libpq(url)
+            _run(
+                [
+                    _tool("pg_restore"),
+                    "--no-owner",
+                    "--no-privileges",
+                    "--single-transaction",
+                    "--exit-on-error",
+                    f"--dbname={address}",
+                    str(source),
+                ],
+                env,
+            )
+        result = _verify(url)
+    except BaseException:
+        _empty(url)
+        raise
+    if not result.ok:
+        _empty(url)
+    return result
+
+
+def _restore_sqlite(url: str, source: Path) -> None:
+    # Read-only and immutable: nothing (no -shm or -wal file) is written beside the backup.
+    backup_db = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    target = sqlite3.connect(_sqlite_path(url))
+    try:
+        with target:
+            backup_db.backup(target)
+    finally:
+        target.close()
+        backup_db.close()
+
+
+def _verify(url: str) -> VerifyResult:
+    database = Database(make_engine(url))
+    try:
+        with database.unit_of_work(write=False) as session:
+            return verify(session)
+    finally:
+        database.dispose()
+
+
+def _empty(url: str) -> None:
+    """Take away what a restore put into a database that was empty before it."""
+    if make_url(url).get_backend_name() == "sqlite":
+        path = Path(_sqlite_path(url))
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+            leftover.unlink(missing_ok=True)
         return
-    subprocess.run(
-        [
-            _tool("pg_restore"),
-            "--no-owner",
-            "--no-privileges",
-            "--single-transaction",
-            "--exit-on-error",
-            f"--dbname={_libpq_url(url)}",
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            # The database held no table before the restore: everything in its schema came
+            # from the backup.
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()

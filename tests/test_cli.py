@@ -7,15 +7,17 @@ import zipfile
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 from typer.testing import CliRunner
 
 from qms import i18n
 from qms.cli import app, common
 from qms.config import get_settings
+from qms.db import make_engine
 from qms.pairs.models import Pair
 from tests.conftest import make_client
 from tests.factories import auth
+from tests.test_audit import _drop_append_only_triggers
 from tests.test_document_language import _coded_values, _english, _own, written_texts
 
 runner = CliRunner()
@@ -332,7 +334,9 @@ class TestRecordCommands:
         )
 
 
-def test_backup_and_restore_from_the_command_line(qms, tmp_path, monkeypatch, server) -> None:
+def test_backup_and_restore_from_the_command_line(
+    qms, fresh_db, tmp_path, monkeypatch, server
+) -> None:
     qms("demo", "--no-serve")
     file = tmp_path / "demo.backup"
     assert "backed up" in qms("backup", str(file)).stderr
@@ -344,6 +348,30 @@ def test_backup_and_restore_from_the_command_line(qms, tmp_path, monkeypatch, se
         result = qms("restore", str(file))
         assert result.stdout.startswith("OK: ")
         assert "not empty" in qms("restore", str(file), code=2).stderr
+    finally:
+        server.drop(target)
+    # A backup whose trail was rewritten is named broken and not left in place.
+    _drop_append_only_triggers(fresh_db)
+    with fresh_db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET reason = 'rewritten' WHERE seq = 3"))
+    tampered = tmp_path / "tampered.backup"
+    monkeypatch.setenv(
+        "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
+    )
+    get_settings.cache_clear()
+    qms("backup", str(tampered))
+    target = server.new_database()
+    try:
+        monkeypatch.setenv("QMS_DATABASE_URL", target)
+        get_settings.cache_clear()
+        result = qms("restore", str(tampered), code=1)
+        assert result.stdout.startswith("BROKEN at event 3")
+        assert "nothing restored" in result.stderr
+        engine = make_engine(target)
+        try:
+            assert inspect(engine).get_table_names() == []
+        finally:
+            engine.dispose()
     finally:
         server.drop(target)
     stranger = tmp_path / "notes.txt"

@@ -376,23 +376,25 @@ def restore(source: Annotated[Path, typer.Argument(help="The backup file to rest
 
     url = database_url()
     try:
-        backups.restore(url, source)
+        result = backups.restore(url, source)
     except QMSError as exc:
         report(exc)
         raise typer.Exit(2) from exc
-    with unit_of_work(write=False) as session:
-        result = audit.verify(session)
-    err.print(
-        t("restored %(file)s into %(database)s") % {"file": source, "database": describe(url)},
-        markup=False,
-    )
     if not result.ok:
         out.print(
             t("BROKEN at event %(seq)s: %(problem)s")
             % {"seq": result.first_broken_seq, "problem": result.problem},
             soft_wrap=True,
         )
+        err.print(
+            t("nothing restored: %(database)s is left empty") % {"database": describe(url)},
+            markup=False,
+        )
         raise typer.Exit(1)
+    err.print(
+        t("restored %(file)s into %(database)s") % {"file": source, "database": describe(url)},
+        markup=False,
+    )
     out.print(
         t("OK: %(count)s events, last hash %(hash)s")
         % {"count": shown_number(result.count), "hash": result.last_hash},
