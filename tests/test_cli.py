@@ -408,7 +408,8 @@ class TestImportCommands:
             "P-0001,MID,PROGRESS,4,2025-08-01\nP-0001,MID,PROGRESS,7,2025-08-02\n"
         )
         failed = qms("import", "evaluations", str(data), code=2).stderr
-        assert "row 3, answer: 7 is outside the scale: enter a number from 1 to 5." in failed
+        outside = "The answer is outside the scale: enter a number from 1 to 5."
+        assert f"row 3, answer: {outside}" in failed
         dry = qms("import", "evaluations", str(data), "--partial", "--dry-run").stderr
         assert "checked (dry run): 2 rows, 1 written, 1 rejected" in dry
         done = qms("import", "evaluations", str(data), "--partial", "--as", "demo-importer")
@@ -421,7 +422,7 @@ def test_an_import_limited_to_a_programme_finds_no_one_outside_it(qms, tmp_path)
     data = tmp_path / "o.csv"
     data.write_text("participant,outcome,date\nP-0001,education,2026-02-01\n")
     result = qms("import", "outcomes", str(data), "--programme", "CAREER-18", "--dry-run", code=2)
-    assert "row 2, participant: There is no participant P-0001." in result.stderr
+    assert "row 2, participant: There is no participant with this code." in result.stderr
     ok = qms("import", "outcomes", str(data), "--programme", "VIA-JOB", "--dry-run")
     assert "1 written" in ok.stderr
 

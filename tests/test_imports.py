@@ -114,6 +114,8 @@ class TestLongFormat:
             f"{a},FINAL,SAT,5,2026-06-01\n"
             f"{b},FINAL,NOTE,fine,31.02.2026\n"
             f"{b},FINAL,NOTE,later,9999-12-31\n"
+            # Every problem of a row, not only its first.
+            "Amina Haddad <amina@example.org>,FINAL,MET,by carrier pigeon,yesterday\n"
         ).encode()
         r = _post(client, setup["importer"], content, "bad.csv")
         assert r.status_code == 422
@@ -126,12 +128,31 @@ class TestLongFormat:
             (7, "answer"),
             (8, "submitted_at"),
             (9, "submitted_at"),
+            (10, "participant"),
+            (10, "submitted_at"),
+            (10, "answer"),
         ]
-        messages = " ".join(e["message"] for e in r.json()["errors"])
-        assert "Enter a date from 01/01/1900 to 31/12/2999." in messages
-        assert "9 is outside the scale: enter a number from 1 to 5." in messages
-        assert "This row repeats row 2." in messages
-        assert "31.02.2026 is not a date: enter it as YYYY-MM-DD or DD.MM.YYYY." in messages
+        messages = [e["message"] for e in r.json()["errors"]]
+        assert messages[0] == "There is no participant with this code."
+        assert messages[2] == "The answer is outside the scale: enter a number from 1 to 5."
+        assert messages[4] == "This row repeats row 2."
+        assert (
+            messages[5]
+            == messages[8]
+            == (
+                "The date is not in a form we read: write it as DD.MM.YYYY HH:MM, YYYY-MM-DD "
+                "HH:MM:SS or ISO 8601 (2026-06-02T16:06:00+02:00)."
+            )
+        )
+        assert messages[6] == "Enter a date from 01/01/1900 to 31/12/2999."
+        assert (
+            messages[3]
+            == messages[9]
+            == ("The answer is not one of the choices: enter in person, video or phone.")
+        )
+        # No message repeats what a cell holds: it may be someone's name or e-mail.
+        for cell in ("P-9999", "Amina", "amina@", "pigeon", "31.02.2026", "yesterday", "9 "):
+            assert not any(cell in m for m in messages), cell
         assert _count(session, EvaluationResponse) == 0
         assert _count(session, EvaluationBatch) == 0
 
@@ -142,17 +163,28 @@ class TestLongFormat:
             f"{a},FINAL,SAT,4,2026-06-01\nP-9999,FINAL,SAT,4,2026-06-01\n"
             f"{a},FINAL,SAT,9,2026-06-02\n"
         ).encode()
+        content += f"{a},FINAL,NOTE,later,9999-12-31\n".encode()
         headers = {**setup["importer"], "Accept-Language": "nb"}
         r = _post(client, headers, content, "bad.csv")
         assert r.status_code == 422
         assert r.json()["detail"] == (
-            "Rader med feil: 2 av 3. Ingenting ble lagret: rett dem, eller importer med "
+            "Rader med feil: 3 av 4. Ingenting ble lagret: rett dem, eller importer med "
             "mode=partial for å lagre de gode radene."
         )
-        assert [e["message"] for e in r.json()["errors"]] == [
-            "Det finnes ingen deltaker P-9999.",
-            "9 er utenfor skalaen: skriv inn et tall fra 1 til 5.",
-        ]
+        assert (
+            r.json()["errors"][-1]["message"] == "Skriv inn en dato fra 01.01.1900 til 31.12.2999."
+        )
+        # Kept with the batch as a sentence and its parameters: said later in whichever
+        # language the reader asks for, not in the importer's.
+        written = _post(client, setup["importer"], content, "bad.csv", mode="partial").json()
+        assert written["rejected"][-1]["message"] == "Enter a date from 01/01/1900 to 31/12/2999."
+        url = f"/api/v1/imports/{written['id']}"
+        for language, said in (
+            ("nb", "Skriv inn en dato fra 01.01.1900 til 31.12.2999."),
+            ("en", "Enter a date from 01/01/1900 to 31/12/2999."),
+        ):
+            got = client.get(url, headers={**setup["lead"], "Accept-Language": language}).json()
+            assert got["rejected"][-1]["message"] == said
 
     def test_partial_mode_writes_the_good_rows_and_keeps_the_rejected(self, client, session, setup):
         a, _, c = setup["people"]
@@ -169,7 +201,11 @@ class TestLongFormat:
         body = r.json()
         assert (body["rows_written"], body["rows_rejected"]) == (2, 1)
         assert body["rejected"] == [
-            {"row": 3, "column": "participant", "message": "There is no participant P-9999."}
+            {
+                "row": 3,
+                "column": "participant",
+                "message": "There is no participant with this code.",
+            }
         ]
         again = client.get(f"/api/v1/imports/{body['id']}", headers=setup["importer"]).json()
         assert again["rejected"] == body["rejected"]
@@ -405,7 +441,7 @@ def test_a_wide_export_may_name_its_own_respondent_and_date_columns(client, sess
     )
     assert r.json()["errors"][0] == {
         "field": "Respondent ID",
-        "message": "There is no participant P-0.",
+        "message": "There is no participant with this code.",
         "row": 2,
     }
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, Header, Response, UploadFile
 from fastapi import Path as PathParam
 
 from api.deps import IdPath, SessionDep, allowed, get_database
-from api.problems import responses
+from api.problems import reader_language, responses
 from api.uploads import mapping_of, spool
 from qms.db import Database
 from qms.evaluations import mappings, service
@@ -30,6 +30,8 @@ from qms.evaluations.schemas import (
 from qms.permissions import Action, Actor
 
 router = APIRouter(prefix="/api/v1", tags=["evaluations and imports"])
+# The language a batch's problems are said in: the client's Accept-Language, else English.
+Language = Annotated[str, Depends(reader_language)]
 # An import checks its file in a read unit of work of its own: the request's session only writes.
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
@@ -112,6 +114,7 @@ def _import(
     idempotency_key: str | None,
     delimiter: str | None = None,
     encoding: str | None = None,
+    language: str = "en",
 ) -> BatchRead:
     name = file.filename or "upload"
     # Read, not written: the request's session is first used to write the batch.
@@ -149,7 +152,7 @@ def _import(
     response.status_code = 200 if (result.replayed or result.dry_run) else 201
     if result.id is not None:
         response.headers["Location"] = f"/api/v1/imports/{result.id}"
-    return result
+    return service.in_language(result, language)
 
 
 DELIMITER_HELP = "CSV: comma, semicolon, tab or bar (default: found in the file)"
@@ -169,6 +172,7 @@ def import_evaluations(
     session: SessionDep,
     database: DatabaseDep,
     response: Response,
+    language: Language,
     file: Annotated[UploadFile, File(description="CSV, JSON (array or JSON Lines) or XLSX")],
     shape: Annotated[Shape, Form()] = "long",
     instrument: Annotated[str | None, Form(max_length=32, description="for a wide file")] = None,
@@ -210,6 +214,7 @@ def import_evaluations(
         idempotency_key,
         delimiter,
         encoding,
+        language,
     )
 
 
@@ -221,6 +226,7 @@ def import_outcomes(
     session: SessionDep,
     database: DatabaseDep,
     response: Response,
+    language: Language,
     file: Annotated[UploadFile, File(description="participant, outcome, date, note")],
     sheet: Annotated[str | None, Form(max_length=100)] = None,
     file_format: Annotated[str | None, Form(alias="format", max_length=8)] = None,
@@ -251,6 +257,7 @@ def import_outcomes(
         idempotency_key,
         delimiter,
         encoding,
+        language,
     )
 
 
@@ -264,25 +271,35 @@ def rollback_batch(
     batch_id: IdPath,
     data: RollbackRequest,
     session: SessionDep,
+    language: Language,
 ) -> BatchRead:
     """Roll a whole batch back, with the reason: its rows go, the batch stays on record."""
     batch = service.rollback(session, actor=actor, batch_id=batch_id, reason=data.reason)
-    return service.batch_to_read(batch)
+    return service.in_language(service.batch_to_read(batch), language)
 
 
 @router.get("/imports", response_model=list[BatchRead], responses=responses(401, 403))
 def list_batches(
-    actor: Annotated[Actor, allowed(Action.evaluation_read)], session: SessionDep
+    actor: Annotated[Actor, allowed(Action.evaluation_read)],
+    session: SessionDep,
+    language: Language,
 ) -> list[BatchRead]:
     """List import batches, newest first (an importer sees its own)."""
-    return [service.batch_to_read(b) for b in service.list_batches(session, actor=actor)]
+    return [
+        service.in_language(service.batch_to_read(b), language)
+        for b in service.list_batches(session, actor=actor)
+    ]
 
 
 @router.get(
     "/imports/{batch_id:int}", response_model=BatchRead, responses=responses(401, 403, 404, 422)
 )
 def get_batch(
-    actor: Annotated[Actor, allowed(Action.evaluation_read)], batch_id: IdPath, session: SessionDep
+    actor: Annotated[Actor, allowed(Action.evaluation_read)],
+    batch_id: IdPath,
+    session: SessionDep,
+    language: Language,
 ) -> BatchRead:
-    """Return an import batch with its rejected rows."""
-    return service.batch_to_read(service.get_batch(session, actor=actor, batch_id=batch_id))
+    """Return an import batch with its rejected rows, said in the client's language."""
+    batch = service.get_batch(session, actor=actor, batch_id=batch_id)
+    return service.in_language(service.batch_to_read(batch), language)

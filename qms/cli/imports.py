@@ -14,7 +14,16 @@ from rich.table import Table
 from rich.text import Text as Styled
 
 from qms import i18n
-from qms.cli.common import AsOption, actor_for, err, out, shown_number, t, unit_of_work
+from qms.cli.common import (
+    AsOption,
+    actor_for,
+    err,
+    language,
+    out,
+    shown_number,
+    t,
+    unit_of_work,
+)
 from qms.errors import FieldError, ValidationFailed
 from qms.evaluations import mappings, service
 from qms.evaluations.models import BatchKind
@@ -41,6 +50,7 @@ Encoding = Annotated[
 
 
 def _report(batch: BatchRead) -> None:
+    batch = service.in_language(batch, language())
     if batch.replayed:
         err.print(t("this content was imported before: batch %(batch)s") % {"batch": batch.id})
     counts = {

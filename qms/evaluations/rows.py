@@ -55,6 +55,9 @@ class Lookups:
     questions: dict[tuple[str, str], QuestionInfo]
     # Each participant's role (mentor or mentee), by id, to check it against the instrument's.
     roles: dict[int, str]
+    # Who answers each instrument, by its code (plain values: the rows are checked after the
+    # reading session ends, when its objects can no longer be read).
+    respondents: dict[str, Respondent]
 
 
 class RowProblems(Exception):
@@ -92,7 +95,8 @@ def load_lookups(session: Session, actor: Actor, programme_id: int | None) -> Lo
         for i in instruments.values()
         for q in i.questions
     }
-    return Lookups(participants, instruments, questions, roles)
+    respondents = {code: i.respondent for code, i in instruments.items()}
+    return Lookups(participants, instruments, questions, roles, respondents)
 
 
 def answer(question: QuestionInfo, raw: Any) -> tuple[float | None, str | None]:
@@ -181,13 +185,13 @@ def no_participant(code: str) -> Text:
     return Text("There is no participant with this code.")
 
 
-def _wrong_role(role: str, instrument: Instrument) -> Text:
+def _wrong_role(role: str, instrument: str, respondent: Respondent) -> Text:
     return Text(
         "The participant is a %(role)s; instrument %(instrument)s is answered by the role "
         "%(respondent)s only.",
         role=Code(role),
-        instrument=instrument.code,
-        respondent=Code(instrument.respondent.value),
+        instrument=instrument,
+        respondent=Code(respondent.value),
     )
 
 
@@ -255,7 +259,6 @@ def evaluation_converter(
             (find(column) or column, lookups.questions[(instrument, q)])
             for column, q in named.items()
         ]
-    answered_by = lookups.instruments[instrument].respondent if instrument else None
 
     def convert(number: int, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
         problems: list[tuple[str, str]] = []
@@ -274,7 +277,7 @@ def evaluation_converter(
             instrument_code = text_of(row.get(columns["instrument"]))
             question_code = text_of(row.get(columns["question"]))
             question = lookups.questions.get((instrument_code, question_code))
-            target = lookups.instruments.get(instrument_code)
+            target = instrument_code
             pairs: list[tuple[str, QuestionInfo, Any]] = []
             if question is None:
                 problems.append(
@@ -297,23 +300,21 @@ def evaluation_converter(
             else:
                 pairs.append((columns["answer"], question, row.get(columns["answer"])))
         else:
-            target = lookups.instruments[instrument] if instrument else None
+            target = instrument or ""
             pairs = [
                 (column, question, row.get(column))
                 for column, question in questions
                 if text_of(row.get(column))
             ]
-        respondent = target.respondent if target is not None else answered_by
+        respondent = lookups.respondents.get(target)
         if (
             participant_id is not None
-            and target is not None
             and respondent is not None
             and respondent is not Respondent.both
             and lookups.roles.get(participant_id) != respondent.value
         ):
-            problems.append(
-                (participant_column, _wrong_role(lookups.roles.get(participant_id, ""), target))
-            )
+            role = lookups.roles.get(participant_id, "")
+            problems.append((participant_column, _wrong_role(role, target, respondent)))
         values = []
         for column, question, raw in pairs:
             try:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import marshal
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,20 +29,26 @@ from qms.config import get_settings
 from qms.db import utcnow
 from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
 from qms.evaluations.bounds import bounded
+from qms.evaluations.cells import restored, stored
 from qms.evaluations.models import (
     BatchKind,
     EvaluationBatch,
     EvaluationResponse,
     Instrument,
     Outcome,
-    OutcomeKind,
     Question,
-    QuestionType,
 )
 from qms.evaluations.readers import ImportFile, read_rows, text_of
+from qms.evaluations.rows import (
+    Converter,
+    RowProblems,
+    evaluation_converter,
+    load_lookups,
+    outcome_converter,
+)
 from qms.evaluations.schemas import BatchRead, InstrumentCreate, RejectedRow
-from qms.fields import FIRST_DAY, LAST_DAY, NOT_TEXT, in_calendar
-from qms.i18n import Code, Either, Text
+from qms.fields import FIRST_DAY, LAST_DAY, in_calendar
+from qms.i18n import Code, Text, said
 from qms.participants.models import Participant
 from qms.permissions import Action, Actor, Role, require
 from qms.programmes.models import Cohort, Programme
@@ -155,26 +162,6 @@ def _parse_day_text(text: str) -> date:
 
 
 @dataclass
-class Lookups:
-    """What rows are checked against, loaded once per import."""
-
-    participants: dict[str, int]
-    instruments: dict[str, Instrument]
-    questions: dict[tuple[str, str], QuestionInfo]
-
-
-@dataclass(frozen=True)
-class QuestionInfo:
-    """What checking an answer needs of a question, as plain values (read per row)."""
-
-    id: int
-    type: QuestionType
-    scale_min: int | None
-    scale_max: int | None
-    options: tuple[str, ...]
-
-
-@dataclass
 class Check:
     """What the first reading found: the counts, the first problems, and the file's programme."""
 
@@ -185,234 +172,7 @@ class Check:
     programme_id: int | None = None
 
 
-def _lookups(session: Session, actor: Actor, programme_id: int | None) -> Lookups:
-    stmt = select(Participant.code, Participant.id).join(Cohort, Cohort.id == Participant.cohort_id)
-    for scope in {actor.programme_id, programme_id} - {None}:
-        stmt = stmt.where(Cohort.programme_id == scope)
-    participants: dict[str, int] = {row[0]: row[1] for row in session.execute(stmt)}
-    instruments = {i.code: i for i in session.scalars(select(Instrument))}
-    questions = {
-        (i.code, q.code): QuestionInfo(q.id, q.type, q.scale_min, q.scale_max, tuple(q.options))
-        for i in instruments.values()
-        for q in i.questions
-    }
-    return Lookups(participants, instruments, questions)
-
-
-def _answer(question: QuestionInfo, raw: Any) -> tuple[float | None, str | None]:
-    text = text_of(raw)
-    if question.type is QuestionType.scale:
-        try:
-            number = float(raw) if isinstance(raw, int | float) else parse_number(text)
-        except ValueError:
-            raise ValueError(Text("Enter a number, not %(value)s.", value=text)) from None
-        low, high = question.scale_min, question.scale_max
-        if low is not None and high is not None and not low <= number <= high:
-            raise ValueError(
-                Text(
-                    "%(value)s is outside the scale: enter a number from %(low)s to %(high)s.",
-                    value=text,
-                    low=low,
-                    high=high,
-                )
-            )
-        return number, None
-    if question.type is QuestionType.choice:
-        if text not in question.options:
-            raise ValueError(
-                Text(
-                    "%(value)s is not one of the choices: enter %(choices)s.",
-                    value=text,
-                    choices=Either(question.options),
-                )
-            )
-        return None, text
-    found = NOT_TEXT.search(text)
-    if found is not None:
-        raise ValueError(
-            Text(
-                "The answer holds a character that is not text (U+%(code)s at character "
-                "%(position)s): remove it.",
-                code=format(ord(found.group()), "04X"),
-                position=found.start() + 1,
-            )
-        )
-    return None, text
-
-
 Item = tuple[int, dict[str, Any]]
-Converter = Callable[[int, dict[str, Any]], Iterator[dict[str, Any]]]
-
-
-def _evaluation_converter(
-    lookups: Lookups,
-    header: list[str],
-    shape: str,
-    instrument: str | None,
-    mapping: dict[str, str] | None,
-) -> Converter:
-    """Return a function turning one row into response values, raising _RowProblem on a problem."""
-    columns = {"participant": "participant", "submitted_at": "submitted_at"}
-    if shape == "long":
-        missing = [c for c in LONG_COLUMNS if c not in header]
-        if missing:
-            raise ValidationFailed(Text("The file lacks required columns."), _missing(missing))
-    else:
-        if instrument is None or instrument not in lookups.instruments:
-            raise ValidationFailed(
-                Text("A wide file needs its instrument."),
-                [
-                    FieldError(
-                        "instrument",
-                        Text("Name the instrument the file answers.")
-                        if not instrument
-                        else Text("There is no instrument %(code)s.", code=instrument),
-                    )
-                ],
-            )
-        mapping = dict(mapping or {})
-        # A survey tool names its own columns: the mapping may point them at the two we need.
-        for target in ("participant", "submitted_at"):
-            for column, code in list(mapping.items()):
-                if code == target:
-                    columns[target] = column
-                    del mapping[column]
-        missing = [
-            c
-            for c in (columns["participant"], columns["submitted_at"], *mapping)
-            if c not in header
-        ]
-        unknown = [q for q in mapping.values() if (instrument, q) not in lookups.questions]
-        errors = _missing(missing)
-        errors += [
-            FieldError(
-                "mapping",
-                Text(
-                    "Instrument %(instrument)s has no question %(code)s.",
-                    instrument=instrument,
-                    code=q,
-                ),
-            )
-            for q in unknown
-        ]
-        if not mapping:
-            errors.append(
-                FieldError("mapping", Text("Map at least one column to a question code."))
-            )
-        if errors:
-            raise ValidationFailed(Text("The file does not fit the mapping."), errors)
-
-    def participant_of(row: dict[str, Any]) -> int:
-        code = text_of(row.get(columns["participant"]))
-        if code not in lookups.participants:
-            raise _RowProblem(columns["participant"], _no_participant(code))
-        return lookups.participants[code]
-
-    def day_of(row: dict[str, Any]) -> date:
-        try:
-            return parse_day(row.get(columns["submitted_at"]))
-        except ValueError as exc:
-            raise _RowProblem(columns["submitted_at"], exc.args[0]) from None
-
-    def convert(number: int, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        participant_id = participant_of(row)
-        day = day_of(row)
-        if shape == "long":
-            code = (text_of(row.get("instrument")), text_of(row.get("question")))
-            question = lookups.questions.get(code)
-            if question is None:
-                raise _RowProblem(
-                    "question",
-                    Text(
-                        "Instrument %(instrument)s has no question %(code)s.",
-                        instrument=code[0],
-                        code=code[1],
-                    ),
-                )
-            if not text_of(row.get("answer")):
-                raise _RowProblem(
-                    "answer", Text("The answer is empty: enter it, or leave the row out.")
-                )
-            pairs = [(question, row.get("answer"), "answer")]
-        else:
-            assert mapping is not None
-            assert instrument is not None
-            pairs = [
-                (lookups.questions[(instrument, q)], row.get(column), column)
-                for column, q in mapping.items()
-                if text_of(row.get(column))
-            ]
-        for question, raw, column in pairs:
-            try:
-                value_number, value_text = _answer(question, raw)
-            except ValueError as exc:
-                raise _RowProblem(column, exc.args[0]) from None
-            yield {
-                "participant_id": participant_id,
-                "question_id": question.id,
-                "value_number": value_number,
-                "value_text": value_text,
-                "submitted_on": day,
-            }
-
-    return convert
-
-
-def _outcome_converter(lookups: Lookups, header: list[str]) -> Converter:
-    missing = [c for c in OUTCOME_COLUMNS if c not in header]
-    if missing:
-        raise ValidationFailed(Text("The file lacks required columns."), _missing(missing))
-
-    def convert(number: int, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        code = text_of(row.get("participant"))
-        if code not in lookups.participants:
-            raise _RowProblem("participant", _no_participant(code))
-        kind = text_of(row.get("outcome"))
-        if kind not in OutcomeKind.__members__:
-            raise _RowProblem(
-                "outcome",
-                Text(
-                    "%(value)s is not an outcome: enter %(choices)s.",
-                    value=kind,
-                    choices=Either(k.value for k in OutcomeKind),
-                ),
-            )
-        try:
-            day = parse_day(row.get("date"))
-        except ValueError as exc:
-            raise _RowProblem("date", exc.args[0]) from None
-        note = text_of(row.get("note")) or None
-        if note is not None and (found := NOT_TEXT.search(note)) is not None:
-            raise _RowProblem(
-                "note",
-                Text(
-                    "The note holds a character that is not text (U+%(code)s at character "
-                    "%(position)s): remove it.",
-                    code=format(ord(found.group()), "04X"),
-                    position=found.start() + 1,
-                ),
-            )
-        yield {
-            "participant_id": lookups.participants[code],
-            "outcome": OutcomeKind(kind),
-            "outcome_on": day,
-            "note": note,
-        }
-
-    return convert
-
-
-def _missing(columns: list[str]) -> list[FieldError]:
-    return [
-        FieldError(c, Text("The file has no column %(column)s: add it.", column=c), row=1)
-        for c in columns
-    ]
-
-
-def _no_participant(code: str) -> Text:
-    if not code:
-        return Text("Enter the participant's code, such as P-0001.")
-    return Text("There is no participant %(code)s.", code=code)
 
 
 class _RowProblem(Exception):
@@ -499,6 +259,10 @@ def _row_tuple(kind: BatchKind, number: int, values: dict[str, Any]) -> tuple[An
         values["value_number"],
         values["value_text"],
         values["submitted_on"].isoformat(),
+        # Kept in UTC; the day is the organisation's.
+        values["submitted_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if values.get("submitted_at") is not None
+        else None,
     )
 
 
@@ -606,8 +370,14 @@ def _check(
                 good.add(spooled)
             if check.programme_id is None:
                 check.programme_id = row_programme
-        except _RowProblem as problem:
-            _note(check, problems, shown, number, problem.column, problem.message)
+        except (_RowProblem, RowProblems) as problem:
+            found = (
+                problem.problems
+                if isinstance(problem, RowProblems)
+                else [(problem.column, problem.message)]
+            )
+            for problem_column, message in found:
+                _note(check, problems, shown, number, problem_column, message)
             if number != last_rejected:
                 check.rows_rejected += 1
                 last_rejected = number
@@ -620,7 +390,7 @@ def _note(check: Check, problems: _Spool, shown: int, row: int, column: str, mes
     if len(check.problems) < shown:
         # Built without validation: the message stays a Text, said in the reader's language.
         check.problems.append(RejectedRow.model_construct(row=row, column=column, message=message))
-    problems.add((row, column, str(message)))
+    problems.add((row, column, json.dumps(stored(message), ensure_ascii=False)))
 
 
 def _insert(
@@ -651,11 +421,26 @@ def _write(session: Session, kind: BatchKind, batch_id: int, good: _Spool, skip:
         table, columns = "outcome", ("participant_id", "outcome", "outcome_on", "note")
     else:
         table = "evaluation_response"
-        columns = ("participant_id", "question_id", "value_number", "value_text", "submitted_on")
+        columns = (
+            "participant_id",
+            "question_id",
+            "value_number",
+            "value_text",
+            "submitted_on",
+            "submitted_at",
+        )
+    # A moment is spooled in UTC without its offset, as SQLite keeps it; PostgreSQL is told so.
+    utc = "+00:00" if session.connection().dialect.name == "postgresql" else ""
 
     def chunks() -> Iterator[list[tuple[Any, ...]]]:
         for chunk in good.chunks():
-            yield [(batch_id, *row[1:]) for row in chunk if not skip or row[0] not in skip]
+            yield [
+                (batch_id, *row[1:6], *(f"{m}{utc}" if m else None for m in row[6:]))
+                if len(row) > 6
+                else (batch_id, *row[1:])
+                for row in chunk
+                if not skip or row[0] not in skip
+            ]
 
     _insert(session, table, ("batch_id", *columns), chunks())
 
@@ -667,6 +452,25 @@ def _sha256(path: Path) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+def _kept(problem: RejectedRow) -> dict[str, Any]:
+    """A problem as the batch keeps it: its sentence and parameters, said when it is read."""
+    return {"row": problem.row, "column": problem.column, "message": stored(problem.message)}
+
+
+def in_language(batch: BatchRead, language: str) -> BatchRead:
+    """Return the batch with its problems said in the language."""
+    return batch.model_copy(
+        update={
+            "rejected": [
+                RejectedRow.model_construct(
+                    row=r.row, column=r.column, message=said(r.message, language)
+                )
+                for r in batch.rejected
+            ]
+        }
+    )
 
 
 def batch_to_read(batch: EvaluationBatch, **flags: bool) -> BatchRead:
@@ -683,7 +487,15 @@ def batch_to_read(batch: EvaluationBatch, **flags: bool) -> BatchRead:
         rows_total=batch.rows_total,
         rows_written=batch.rows_written,
         rows_rejected=batch.rows_rejected,
-        rejected=[RejectedRow.model_validate(r) for r in batch.rejected],
+        # Built without validation: each message stays a Text, said in the reader's language.
+        rejected=[
+            RejectedRow.model_construct(
+                row=r.get("row"),
+                column=str(r.get("column", "")),
+                message=restored(r.get("message")),
+            )
+            for r in batch.rejected
+        ],
         importer=batch.importer,
         source=batch.source,
         idempotency_key=batch.idempotency_key,
@@ -704,8 +516,12 @@ def _earlier(
     sha256: str,
     idempotency_key: str | None,
     dry_run: bool,
+    mode: str = "partial",
 ) -> BatchRead | None:
-    """Return the batch this key or this content made before, as far as the actor may read it."""
+    """Return the batch this key or this content made before, as far as the actor may read it.
+
+    Content imported before in part is refused in the default mode (all or nothing), as its first
+    import was: it answers as it did then, naming the batch and its rejected rows."""
     if idempotency_key is not None:
         earlier = session.scalars(
             select(EvaluationBatch).where(EvaluationBatch.idempotency_key == idempotency_key)
@@ -728,8 +544,27 @@ def _earlier(
             )
         ).first()
         if earlier is not None:
-            return _replayed(session, actor, earlier)
+            replayed = _replayed(session, actor, earlier)
+            if mode == "all" and earlier.rows_rejected:
+                raise _partly(replayed)
+            return replayed
     return None
+
+
+def _partly(earlier: BatchRead) -> Conflict:
+    rows = sorted({r.row for r in earlier.rejected if r.row is not None})
+    return Conflict(
+        Text(
+            "This file was imported before in part, as batch %(batch)s: %(rejected)s of its "
+            "%(total)s rows were rejected (rows %(rows)s) and nothing of them was written. "
+            "Nothing was written now: correct those rows and import them in a file of their "
+            "own, or roll batch %(batch)s back and import the corrected file.",
+            batch=earlier.id,
+            rejected=earlier.rows_rejected,
+            total=earlier.rows_total,
+            rows=rows[:20] if len(rows) <= 20 else [*rows[:20], "…"],
+        )
+    )
 
 
 def _replayed(session: Session, actor: Actor, earlier: EvaluationBatch) -> BatchRead:
@@ -786,10 +621,11 @@ def run_import(
             sha256=sha256,
             idempotency_key=idempotency_key,
             dry_run=dry_run,
+            mode=mode,
         )
         if earlier is not None:
             return earlier
-        lookups = _lookups(checking, actor, programme_id)
+        lookups = load_lookups(checking, actor, programme_id)
         programmes = _programmes(checking, actor, programme_id)
         # Read before the keys: a row written after it is found again by the write.
         last_id = _last_id(checking, kind)
@@ -800,8 +636,8 @@ def run_import(
 
         def convert_for(header: list[str]) -> Converter:
             if kind is BatchKind.outcomes:
-                return _outcome_converter(lookups, header)
-            return _evaluation_converter(lookups, header, shape, instrument, mapping)
+                return outcome_converter(lookups, header)
+            return evaluation_converter(lookups, header, shape, instrument, mapping)
 
         check = _check(source, kind, convert_for, existing, programmes, (good, problems), progress)
         del existing
@@ -818,7 +654,7 @@ def run_import(
             rows_total=check.rows_total,
             rows_written=check.rows_total - check.rows_rejected,
             rows_rejected=check.rows_rejected,
-            rejected=[p.model_dump() for p in check.problems],
+            rejected=[_kept(p) for p in check.problems],
             problems_total=check.problems_total,
             programme_id=check.programme_id,
             importer=actor.name,
@@ -881,6 +717,7 @@ def _write_batch(
         sha256=batch.sha256,
         idempotency_key=batch.idempotency_key,
         dry_run=False,
+        mode=batch.mode,
     )
     if earlier is not None:
         return earlier
