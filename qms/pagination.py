@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -179,6 +179,18 @@ def paginate(
     rows = rows[:limit]
     next_cursor = encode_cursor(getattr(rows[-1], key.key)) if more and rows else None
     return Page(rows, next_cursor)
+
+
+def each(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
+    """Yield every row of a list, a page at a time by its cursors (an export): only one page of
+    rows is held at once, the session keeping none it no longer holds."""
+    cursor: str | None = None
+    while True:
+        page = fetch(cursor)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
 
 
 class PageRead(BaseModel, Generic[T]):

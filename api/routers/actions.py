@@ -4,26 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
+from api.exporting import EXPORT_RESPONSES, FormatQuery, exported, wanted
 from api.problems import responses
 from api.sorting import sort_query
 from qms.actions import service
 from qms.actions.models import ActionStatus, ActionType
 from qms.actions.repository import SORTS, ActionFilter
 from qms.actions.schemas import ActionCreate, ActionRead, ActionTransition, ActionUpdate
+from qms.exports import ACTION_COLUMNS
 from qms.fields import MAX_INT, IsoDate
-from qms.pagination import MAX_LIMIT, PageRead
+from qms.pagination import MAX_LIMIT, PageRead, each
 from qms.permissions import Action, Actor
 
 router = APIRouter(prefix="/api/v1/actions", tags=["corrective actions"])
 
 
-@router.get("", response_model=PageRead[ActionRead], responses=responses(401, 403, 422))
+@router.get(
+    "",
+    response_model=PageRead[ActionRead],
+    responses={**responses(401, 403, 422), **EXPORT_RESPONSES},
+)
 def list_actions(
     actor: Annotated[Actor, allowed(Action.action_read)],
     session: SessionDep,
+    request: Request,
     status: ActionStatus | None = None,
     type: ActionType | None = None,
     owner: Annotated[str | None, Query(max_length=100, description="the owner's user name")] = None,
@@ -35,8 +43,9 @@ def list_actions(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     sort: Annotated[str | None, sort_query(SORTS)] = None,
-) -> PageRead[ActionRead]:
-    """List corrective actions, newest first or sorted, filtered."""
+    format: FormatQuery = None,
+) -> PageRead[ActionRead] | StreamingResponse:
+    """List corrective actions, newest first or sorted, filtered; or take them all as a file."""
     filters = ActionFilter(
         status=status,
         type=type,
@@ -47,6 +56,20 @@ def list_actions(
         overdue=overdue,
         sort=sort,
     )
+    if fmt := wanted(request, format):
+        every = each(
+            lambda after: service.list_actions(
+                session, actor=actor, filters=filters, owner=owner, limit=MAX_LIMIT, cursor=after
+            )
+        )
+        return exported(
+            request,
+            fmt,
+            stem="actions",
+            title="Corrective actions",
+            columns=ACTION_COLUMNS,
+            records=(service.to_read(session, a, actor).model_dump(mode="json") for a in every),
+        )
     page = service.list_actions(
         session, actor=actor, filters=filters, owner=owner, limit=limit, cursor=cursor
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
+from api.exporting import EXPORT_RESPONSES, FormatQuery, exported, wanted
 from api.problems import responses
 from api.sorting import sort_query
 from qms.audit.schemas import AuditEventRead
@@ -19,17 +21,23 @@ from qms.deviations.schemas import (
     DeviationTransition,
     DeviationUpdate,
 )
+from qms.exports import DEVIATION_COLUMNS
 from qms.fields import MAX_INT, IsoDate
-from qms.pagination import MAX_LIMIT, PageRead
+from qms.pagination import MAX_LIMIT, PageRead, each
 from qms.permissions import Action, Actor
 
 router = APIRouter(prefix="/api/v1/deviations", tags=["deviations"])
 
 
-@router.get("", response_model=PageRead[DeviationRead], responses=responses(401, 403, 422))
+@router.get(
+    "",
+    response_model=PageRead[DeviationRead],
+    responses={**responses(401, 403, 422), **EXPORT_RESPONSES},
+)
 def list_deviations(
     actor: Annotated[Actor, allowed(Action.deviation_read)],
     session: SessionDep,
+    request: Request,
     status: DeviationStatus | None = None,
     severity: Severity | None = None,
     kind: DeviationKind | None = None,
@@ -48,8 +56,9 @@ def list_deviations(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     sort: Annotated[str | None, sort_query(SORTS)] = None,
-) -> PageRead[DeviationRead]:
-    """List deviations, newest first or sorted, filtered."""
+    format: FormatQuery = None,
+) -> PageRead[DeviationRead] | StreamingResponse:
+    """List deviations, newest first or sorted, filtered; or take them all as a file."""
     filters = DeviationFilter(
         status=status,
         severity=severity,
@@ -66,6 +75,20 @@ def list_deviations(
         open=open_,
         sort=sort,
     )
+    if fmt := wanted(request, format):
+        every = each(
+            lambda after: service.list_deviations(
+                session, actor=actor, filters=filters, limit=MAX_LIMIT, cursor=after
+            )
+        )
+        return exported(
+            request,
+            fmt,
+            stem="deviations",
+            title="Deviations",
+            columns=DEVIATION_COLUMNS,
+            records=(service.to_read(d).model_dump(mode="json") for d in every),
+        )
     page = service.list_deviations(
         session, actor=actor, filters=filters, limit=limit, cursor=cursor
     )

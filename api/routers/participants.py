@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
+from api.exporting import EXPORT_RESPONSES, FormatQuery, exported, wanted
 from api.problems import responses
 from api.sorting import sort_query
+from qms.exports import PARTICIPANT_COLUMNS
 from qms.fields import MAX_INT
-from qms.pagination import MAX_LIMIT, PageRead
+from qms.pagination import MAX_LIMIT, PageRead, each
 from qms.participants import service
 from qms.participants.models import ParticipantRole
 from qms.participants.schemas import (
@@ -28,19 +31,45 @@ router = APIRouter(prefix="/api/v1", tags=["participants"])
 
 
 @router.get(
-    "/participants", response_model=PageRead[ParticipantRead], responses=responses(401, 403, 422)
+    "/participants",
+    response_model=PageRead[ParticipantRead],
+    responses={**responses(401, 403, 422), **EXPORT_RESPONSES},
 )
 def list_participants(
     actor: Annotated[Actor, allowed(Action.participant_read)],
     session: SessionDep,
+    request: Request,
     cohort_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     role: ParticipantRole | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     sort: Annotated[str | None, sort_query(service.SORTS)] = None,
-) -> PageRead[ParticipantRead]:
-    """List participants by code, or sorted; personal data only for roles that may see it."""
+    format: FormatQuery = None,
+) -> PageRead[ParticipantRead] | StreamingResponse:
+    """List participants by code, or sorted, or take them all as a file; personal data only for
+    roles that may see it (an auditor reads codes)."""
+    if fmt := wanted(request, format):
+        every = each(
+            lambda after: service.list_participants(
+                session,
+                actor=actor,
+                cohort_id=cohort_id,
+                programme_id=programme_id,
+                role=role,
+                limit=MAX_LIMIT,
+                cursor=after,
+                sort=sort,
+            )
+        )
+        return exported(
+            request,
+            fmt,
+            stem="participants",
+            title="Participants",
+            columns=PARTICIPANT_COLUMNS,
+            records=(_flat(service.to_read(p, actor).model_dump(mode="json")) for p in every),
+        )
     page = service.list_participants(
         session,
         actor=actor,
@@ -182,3 +211,10 @@ def update_goal(
     goal = service.update_goal(session, actor=actor, goal_id=goal_id, data=data, if_match=if_match)
     response.headers["ETag"] = etag(goal.version)
     return service.goal_to_read(goal)
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    """A participant's record with its personal data, if shown, as columns of its own (JSON keeps
+    the API's shape: only the CSV and XLSX columns read these)."""
+    personal = record.get("personal") or {}
+    return {**record, "name": personal.get("name"), "email": personal.get("email")}

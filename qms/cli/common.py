@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 import getpass
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +25,8 @@ from qms.permissions import Actor, Role
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from qms.exports import Column
+
 # The ORM, the models, pydantic and the services are imported by the commands that use them (a
 # unit of work), not here: a command that only lists (`qms deviations list`) reads its rows through
 # `reading()` and starts without them.
@@ -32,6 +35,41 @@ AsOption = Annotated[
     str | None,
     typer.Option("--as", help="Act as this user (their role applies); default: the operator."),
 ]
+
+
+class ListFormat(enum.StrEnum):
+    """How a list is printed: a table for a person, JSON or CSV for a program or a spreadsheet."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FormatOption = Annotated[
+    ListFormat,
+    typer.Option(
+        "--format",
+        help="table; json (the codes, as the API gives them); csv (UTF-8, labels in the "
+        "language, headed by the columns).",
+    ),
+]
+
+
+def print_records(
+    fmt: ListFormat, columns: Iterable[Column], records: Iterable[dict[str, Any]]
+) -> None:
+    """Print a list's records as JSON or CSV on stdout (see qms.exports), the columns those the
+    records hold."""
+    from qms.exports import write
+
+    records = list(records)
+    held = [c for c in columns if not records or c.key in records[0]]
+    stream = typer.get_binary_stream("stdout")
+    write(stream, fmt.value, held, records, language=_language[0], bom=False)
+    if fmt is ListFormat.json:
+        stream.write(b"\n")
+    stream.flush()
+
 
 # Messages go to stderr, so that stdout carries only what a script captures (a token, say).
 err = Console(stderr=True)

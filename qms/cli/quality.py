@@ -15,10 +15,13 @@ from qms import i18n
 from qms.actions.enums import ActionStatus, ActionType
 from qms.cli.common import (
     AsOption,
+    FormatOption,
+    ListFormat,
     actor_for,
     err,
     option_day,
     out,
+    print_records,
     reading,
     reading_actor,
     shown,
@@ -38,6 +41,7 @@ from qms.deviations.enums import (
 )
 from qms.deviations.listing import DeviationFilter
 from qms.errors import FieldError, NotFound, ValidationFailed
+from qms.exports import DEVIATION_COLUMNS
 from qms.i18n.values import VALUES
 from qms.limits import MAX_LIMIT
 from qms.permissions import Actor
@@ -134,6 +138,7 @@ def deviations_list(
     text: Annotated[str | None, typer.Option("--text", help="Free text to look for.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT)] = 50,
     as_user: AsOption = None,
+    format: FormatOption = ListFormat.table,
 ) -> None:
     """List deviations, newest first."""
     actor = reading_actor(as_user)
@@ -148,6 +153,26 @@ def deviations_list(
         )
         today = listing.today()
         rows = listing.rows(connection, actor=actor, filters=filters, today=today, limit=limit)
+    if format is not ListFormat.table:
+        print_records(
+            format,
+            DEVIATION_COLUMNS,
+            (
+                {
+                    "id": d.id,
+                    "number": d.number,
+                    "status": d.status.value,
+                    "severity": d.severity.value,
+                    "kind": d.kind.value,
+                    "title": d.title,
+                    "due_on": d.due_on.isoformat(),
+                    "overdue": d.overdue(today),
+                    "action_numbers": d.actions,
+                }
+                for d in rows
+            ),
+        )
+        return
     table = Table(
         Column(t("Number"), no_wrap=True),
         t("Status"),

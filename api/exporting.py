@@ -1,0 +1,66 @@
+"""A list of the API taken as a file: `?format=csv|xlsx|json`, or Accept (see qms.exports)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from fastapi.responses import StreamingResponse
+
+from api.problems import reader_language
+from qms import exports, i18n
+from qms.deviations.listing import today
+
+
+class ExportFormat(enum.StrEnum):
+    """The formats a list is taken out in."""
+
+    csv = "csv"
+    xlsx = "xlsx"
+    json = "json"
+
+
+FormatQuery = Annotated[
+    ExportFormat | None,
+    Query(
+        alias="format",
+        description="Take the whole list, every page as filtered and sorted, as a file: csv "
+        "(UTF-8, labels in the Accept-Language), xlsx, or json (the items as here, codes and "
+        "all). Accept: text/csv or the XLSX media type asks the same.",
+    ),
+]
+
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+# The files a list answers with besides its page of JSON, for the route's `responses`.
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": _BINARY, exports.XLSX: _BINARY}},
+}
+
+
+def wanted(request: Request, requested: ExportFormat | None) -> str | None:
+    """Return the format the request asks a list in, if a file."""
+    return exports.wanted(requested.value if requested else None, request.headers.get("accept"))
+
+
+def exported(
+    request: Request,
+    fmt: str,
+    *,
+    stem: str,
+    title: str,
+    columns: Iterable[exports.Column],
+    records: Iterable[dict[str, Any]],
+) -> StreamingResponse:
+    """Answer with the records as a file to save, written a page at a time."""
+    language = reader_language(request)
+    file = exports.spooled(
+        fmt, columns, records, language=language, title=i18n.translate(title, language)
+    )
+    name = exports.file_name(stem, fmt, today())
+    return StreamingResponse(
+        exports.chunks(file),
+        media_type=exports.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": exports.disposition(name)},
+    )

@@ -1,0 +1,207 @@
+"""A list taken out as CSV, XLSX or JSON: one machinery for the API, the pages and the command line.
+
+CSV and XLSX are for a person: the columns headed in the reader's language, a stored code shown by
+its label, dates as ISO 8601 (2026-11-30), and a text cell that begins with = + - @ (or a tab or
+a carriage return) opened with an apostrophe, so that a spreadsheet never runs it as a formula
+(OWASP's CSV injection). CSV is UTF-8 with a byte order mark, as Excel needs to read it so. JSON is
+for a program: the records as the API shapes them, codes and all.
+
+The rows are written as they are read, a page at a time, into a file that stays in memory while it
+is small and goes to disk when it grows (XLSX through openpyxl's write-only mode), so that taking
+out 100,000 deviations holds one page of them in memory, not all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import IO, Any
+
+from qms import i18n
+
+FORMATS = ("csv", "xlsx", "json")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX, "json": "application/json"}
+# What an Accept header names for each format other than JSON (JSON is a list's own answer).
+_ACCEPTED = {"text/csv": "csv", XLSX: "xlsx"}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters XML 1.0 cannot hold (openpyxl refuses them): a control character in a text.
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SPOOL_BYTES = 1024 * 1024
+_CHUNK_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a list taken out: the record's field, its header (marked for the catalogue),
+    and whether it holds a stored code (shown by its label)."""
+
+    key: str
+    header: str
+    coded: bool = False
+
+
+def wanted(requested: str | None, accept: str | None) -> str | None:
+    """Return the format asked for (`format=`, else a CSV or XLSX Accept header), if any."""
+    if requested:
+        return requested
+    for part in (accept or "").split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in _ACCEPTED:
+            return _ACCEPTED[media]
+    return None
+
+
+def neutralise(text: str) -> str:
+    """Return the text so that no spreadsheet takes it for a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def shown(value: Any, column: Column, language: str) -> Any:
+    """Return a field's value as a person reads it in a cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return i18n.translate(i18n.N_("yes") if value else i18n.N_("no"), language)
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, list | tuple):
+        return neutralise(", ".join(str(shown(item, column, language)) for item in value))
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return i18n.label(text, language) if column.coded else neutralise(text)
+
+
+def write(
+    out: IO[bytes],
+    fmt: str,
+    columns: Iterable[Column],
+    records: Iterable[dict[str, Any]],
+    *,
+    language: str,
+    title: str = "",
+    bom: bool = True,
+) -> None:
+    """Write the records (each a dict as the API shapes it, dates as ISO text) in the format."""
+    columns = list(columns)
+    if fmt == "json":
+        # A list's own JSON answer, every page in one: {"items": [...], "next_cursor": null}.
+        out.write(b'{"items":[')
+        for n, record in enumerate(records):
+            out.write((b"," if n else b"") + json.dumps(record, ensure_ascii=False).encode())
+        out.write(b'],"next_cursor":null}')
+        return
+    headers = [i18n.translate(c.header, language) for c in columns]
+    if fmt == "csv":
+        text = io.TextIOWrapper(out, encoding="utf-8-sig" if bom else "utf-8", newline="")
+        writer = csv.writer(text)
+        writer.writerow(headers)
+        for record in records:
+            writer.writerow([shown(record.get(c.key), c, language) for c in columns])
+        text.flush()
+        text.detach()
+        return
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(_NOT_IN_XML.sub("", title)[:31] or "Sheet1")
+        sheet.append(headers)
+        for record in records:
+            cells = [shown(record.get(c.key), c, language) for c in columns]
+            sheet.append([_NOT_IN_XML.sub("", v) if isinstance(v, str) else v for v in cells])
+        book.save(out)
+        return
+    raise ValueError(f"not a format of ours: {fmt!r}")
+
+
+def spooled(
+    fmt: str,
+    columns: Iterable[Column],
+    records: Iterable[dict[str, Any]],
+    *,
+    language: str,
+    title: str = "",
+) -> IO[bytes]:
+    """Write the records into a file kept in memory while small, on disk beyond; rewound."""
+    out = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
+    write(out, fmt, columns, records, language=language, title=title)
+    out.seek(0)
+    return out
+
+
+def chunks(file: IO[bytes]) -> Iterator[bytes]:
+    """Yield the file's bytes a piece at a time, and close it at the end."""
+    try:
+        while piece := file.read(_CHUNK_BYTES):
+            yield piece
+    finally:
+        file.close()
+
+
+def file_name(stem: str, fmt: str, on: date) -> str:
+    """Return the name a list's file is saved under: deviations-2026-11-30.csv."""
+    return f"{stem}-{on.isoformat()}.{fmt}"
+
+
+def disposition(name: str) -> str:
+    """Return the Content-Disposition that saves the file under its name (RFC 6266)."""
+    from qms.documents.service import content_disposition
+
+    return content_disposition(name)
+
+
+N_ = i18n.N_
+
+# The columns of each register taken out as CSV or XLSX (JSON carries every field of the API's).
+DEVIATION_COLUMNS = (
+    Column("number", N_("Number")),
+    Column("kind", N_("Kind"), coded=True),
+    Column("source", N_("Source"), coded=True),
+    Column("severity", N_("Severity"), coded=True),
+    Column("status", N_("Status"), coded=True),
+    Column("title", N_("Title")),
+    Column("description", N_("Description")),
+    Column("immediate_containment", N_("Immediate containment")),
+    Column("programme_id", N_("Programme")),
+    Column("detected_at", N_("Detected")),
+    Column("due_on", N_("Due")),
+    Column("overdue", N_("Overdue")),
+    Column("root_cause_method", N_("Root cause method"), coded=True),
+    Column("root_cause", N_("Root cause")),
+    Column("closure_summary", N_("Closure summary")),
+    Column("closed_at", N_("Closed")),
+    Column("reported_by", N_("Reported by")),
+    Column("action_numbers", N_("Actions")),
+)
+ACTION_COLUMNS = (
+    Column("number", N_("Number")),
+    Column("type", N_("Type"), coded=True),
+    Column("status", N_("Status"), coded=True),
+    Column("title", N_("Title")),
+    Column("action", N_("Action")),
+    Column("owner", N_("Owner")),
+    Column("due_on", N_("Due")),
+    Column("overdue", N_("Overdue")),
+    Column("effectiveness_check_on", N_("Effectiveness check due")),
+    Column("done_at", N_("Done")),
+    Column("deviation_numbers", N_("Deviations")),
+)
+PARTICIPANT_COLUMNS = (
+    Column("code", N_("Code")),
+    Column("role", N_("Role"), coded=True),
+    Column("cohort_id", N_("Cohort")),
+    Column("field", N_("Field")),
+    Column("screened_on", N_("Screened")),
+    Column("consent_on", N_("Consent")),
+    # Filled only for a reader who may see personal data (never for an auditor).
+    Column("name", N_("Name")),
+    Column("email", N_("Email")),
+)

@@ -1,0 +1,187 @@
+"""Every list taken out as CSV, XLSX and JSON: read back as a person's spreadsheet and a program
+would, with the list's filters, labels in the reader's language and no formula let in."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from qms.audit.models import AuditEvent
+from qms.exports import XLSX, neutralise
+from qms.permissions import Role
+from tests.factories import (
+    auth,
+    make_action,
+    make_cohort,
+    make_deviation,
+    make_participant,
+    make_programme,
+    make_token,
+    make_user,
+)
+
+ATTACK = '=HYPERLINK("http://evil.example","click")'
+
+
+def _csv(response: Any) -> list[dict[str, str]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.content.startswith(b"\xef\xbb\xbf"), "Excel reads UTF-8 by its BOM"
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def _xlsx(response: Any) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == XLSX
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+class TestDeviations:
+    def test_csv_in_the_readers_language_with_labels_and_the_filters(self, client, session) -> None:
+        make_deviation(session, severity="major", title="Pair met once")
+        make_deviation(session, severity="minor", title="Log late")
+        token = make_token(session, Role.auditor)
+        r = client.get(
+            "/api/v1/deviations?format=csv&severity=major",
+            headers={**auth(token), "Accept-Language": "nb"},
+        )
+        rows = _csv(r)
+        assert [row["Tittel"] for row in rows] == ["Pair met once"]
+        assert rows[0]["Alvorlighet"] == "større"
+        assert rows[0]["Nummer"].startswith("DEV-")
+        disposition = r.headers["content-disposition"]
+        assert disposition.startswith('attachment; filename="deviations-')
+        assert ".csv" in disposition
+
+    def test_an_accept_header_asks_the_same(self, client, session) -> None:
+        make_deviation(session, title="By accept")
+        token = make_token(session, Role.auditor)
+        r = client.get("/api/v1/deviations", headers={**auth(token), "Accept": "text/csv"})
+        assert [row["Title"] for row in _csv(r)] == ["By accept"]
+
+    def test_formulas_are_neutralised_in_csv_and_xlsx(self, client, session) -> None:
+        make_deviation(session, title=ATTACK, description="+1 meeting, -2 mentors, @coordinator")
+        token = make_token(session, Role.auditor)
+        (row,) = _csv(client.get("/api/v1/deviations?format=csv", headers=auth(token)))
+        assert row["Title"] == "'" + ATTACK
+        assert row["Description"] == "'+1 meeting, -2 mentors, @coordinator"
+        (cells,) = _xlsx(client.get("/api/v1/deviations?format=xlsx", headers=auth(token)))
+        assert cells["Title"] == "'" + ATTACK
+        assert cells["Description"].startswith("'+1")
+
+    def test_xlsx_holds_every_row_sorted_and_in_the_language(self, client, session) -> None:
+        for n in range(230):  # more than a page: the file holds them all
+            make_deviation(session, title=f"Finding {n:03}")
+        token = make_token(session, Role.auditor)
+        r = client.get(
+            "/api/v1/deviations?format=xlsx&sort=title",
+            headers={**auth(token), "Accept-Language": "sv"},
+        )
+        rows = _xlsx(r)
+        assert [row["Titel"] for row in rows] == [f"Finding {n:03}" for n in range(230)]
+        assert rows[0]["Status"] == "öppen"
+
+    def test_json_keeps_the_apis_shape_and_codes(self, client, session) -> None:
+        made = make_deviation(session, severity="critical")
+        token = make_token(session, Role.auditor)
+        page = client.get("/api/v1/deviations", headers=auth(token)).json()
+        r = client.get("/api/v1/deviations?format=json", headers=auth(token))
+        assert r.status_code == 200
+        assert "attachment" in r.headers["content-disposition"]
+        body = json.loads(r.content)
+        assert body == {"items": page["items"], "next_cursor": None}
+        assert body["items"][0]["id"] == made.id
+        assert body["items"][0]["severity"] == "critical"
+
+    def test_an_auditors_export_is_a_read_in_the_audit_trail(self, client, session) -> None:
+        make_deviation(session)
+        token = make_token(session, Role.auditor)
+        assert client.get("/api/v1/deviations?format=csv", headers=auth(token)).status_code == 200
+        reasons = session.scalars(
+            select(AuditEvent.reason).where(AuditEvent.action == "access.read")
+        ).all()
+        assert "GET /api/v1/deviations?format=csv" in reasons
+
+    def test_an_unknown_format_is_a_422_naming_format(self, client, session) -> None:
+        token = make_token(session, Role.auditor)
+        r = client.get("/api/v1/deviations?format=pdf", headers=auth(token))
+        assert r.status_code == 422
+        assert [e["field"] for e in r.json()["errors"]] == ["format"]
+
+
+def test_actions_as_csv(client, session) -> None:
+    owner = make_user(session, Role.coordinator)
+    deviation = make_deviation(session)
+    action = make_action(session, [deviation], owner, title="-cmd|' /C calc'!A0")
+    token = make_token(session, Role.auditor)
+    (row,) = _csv(client.get("/api/v1/actions?format=csv", headers=auth(token)))
+    assert row["Number"] == action.number
+    assert row["Title"] == "'-cmd|' /C calc'!A0"
+    assert row["Status"] == "planned"
+    assert row["Deviations"] == deviation.number
+
+
+def test_participants_are_codes_only_for_an_auditor(client, session) -> None:
+    cohort = make_cohort(session, make_programme(session))
+    made = make_participant(session, cohort, personal={"name": "Kari Nordmann", "email": "k@x.no"})
+    auditor = make_token(session, Role.auditor)
+    coordinator = make_token(session, Role.coordinator)
+    (seen,) = _xlsx(client.get("/api/v1/participants?format=xlsx", headers=auth(auditor)))
+    assert seen["Code"] == made.code
+    assert seen["Name"] is None
+    assert "Kari" not in client.get("/api/v1/participants?format=csv", headers=auth(auditor)).text
+    (full,) = _csv(client.get("/api/v1/participants?format=csv", headers=auth(coordinator)))
+    assert (full["Code"], full["Name"], full["Email"]) == (made.code, "Kari Nordmann", "k@x.no")
+
+
+def test_the_openapi_declares_the_files(client) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/v1/deviations", "/api/v1/actions", "/api/v1/participants"):
+        content = spec["paths"][path]["get"]["responses"]["200"]["content"]
+        binary = {"type": "string", "format": "binary"}
+        assert content["text/csv"]["schema"] == binary, path
+        assert content[XLSX]["schema"] == binary, path
+        assert "application/json" in content
+
+
+def test_neutralise_leaves_other_text_alone() -> None:
+    assert neutralise("Pair met once") == "Pair met once"
+    assert neutralise("@home") == "'@home"
+    assert neutralise("\t=1") == "'\t=1"
+
+
+class TestCommandLine:
+    def test_deviations_list_as_json_and_csv(self, fresh_db, monkeypatch) -> None:
+        from qms.cli import app
+        from qms.config import get_settings
+        from tests.factories import make_deviation as made
+
+        url = fresh_db.engine.url.render_as_string(hide_password=False)
+        with fresh_db.unit_of_work() as session:
+            made(session, severity="major", title=ATTACK)
+            made(session, severity="minor", title="Log late")
+        monkeypatch.setenv("QMS_DATABASE_URL", url)
+        get_settings.cache_clear()
+        runner = CliRunner()
+        listed = runner.invoke(app, ["deviations", "list", "--format", "json"])
+        assert listed.exit_code == 0, listed.stderr
+        items = json.loads(listed.stdout)["items"]
+        assert [(d["title"], d["severity"]) for d in items] == [
+            ("Log late", "minor"),
+            (ATTACK, "major"),
+        ]
+        options = ["--format", "csv", "--severity", "major"]
+        table = runner.invoke(app, ["--language", "nb", "deviations", "list", *options])
+        assert table.exit_code == 0, table.stderr
+        (row,) = list(csv.DictReader(io.StringIO(table.stdout)))
+        assert row["Tittel"] == "'" + ATTACK
+        assert row["Alvorlighet"] == "større"
+        get_settings.cache_clear()
