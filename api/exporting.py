@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
@@ -58,6 +58,11 @@ def exported(
     file = exports.spooled(
         fmt, columns, records, language=language, title=i18n.translate(title, language)
     )
+    return file_response(file, fmt, stem)
+
+
+def file_response(file: IO[bytes], fmt: str, stem: str) -> StreamingResponse:
+    """Answer with a list's file (see qms.exports.spooled), saved under the list's name."""
     name = exports.file_name(stem, fmt, today())
     return StreamingResponse(
         exports.chunks(file),

@@ -4,8 +4,10 @@ would, with the list's filters, labels in the reader's language and no formula l
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from typing import Any
 
 from openpyxl import load_workbook
@@ -185,3 +187,72 @@ class TestCommandLine:
         assert row["Tittel"] == "'" + ATTACK
         assert row["Alvorlighet"] == "større"
         get_settings.cache_clear()
+
+    def test_actions_list_as_csv_and_json(self, fresh_db, monkeypatch) -> None:
+        from qms.cli import app
+        from qms.config import get_settings
+
+        with fresh_db.unit_of_work() as session:
+            owner = make_user(session, Role.coordinator)
+            deviation = make_deviation(session)
+            action = make_action(session, [deviation], owner, title="@SUM(A1:A9)")
+            number, deviation_number = action.number, deviation.number
+        url = fresh_db.engine.url.render_as_string(hide_password=False)
+        monkeypatch.setenv("QMS_DATABASE_URL", url)
+        get_settings.cache_clear()
+        runner = CliRunner()
+        listed = runner.invoke(app, ["actions", "list", "--format", "csv"])
+        assert listed.exit_code == 0, listed.stderr
+        (row,) = list(csv.DictReader(io.StringIO(listed.stdout)))
+        assert (row["Number"], row["Title"], row["Deviations"]) == (
+            number,
+            "'@SUM(A1:A9)",
+            deviation_number,
+        )
+        read = runner.invoke(app, ["actions", "list", "--format", "json"])
+        (item,) = json.loads(read.stdout)["items"]
+        assert (item["number"], item["status"], item["title"]) == (number, "planned", "@SUM(A1:A9)")
+        get_settings.cache_clear()
+
+
+class TestPages:
+    def test_the_deviation_list_has_an_export_link_that_keeps_its_filters(
+        self, client, session
+    ) -> None:
+        from tests.web import sign_in, web_user
+
+        make_deviation(session, severity="major", title="Pair met once")
+        make_deviation(session, severity="minor", title="Log late")
+        sign_in(client, web_user(session, Role.auditor))
+        page = client.get(
+            "/deviations?severity=major&sort=title", headers={"Accept-Language": "sv"}
+        )
+        assert page.status_code == 200
+        links = {
+            fmt: html.unescape(href)
+            for href, fmt in re.findall(
+                r'<a href="(/deviations\?[^"]*format=(\w+))" download>', page.text
+            )
+        }
+        assert set(links) == {"csv", "xlsx", "json"}
+        assert "severity=major" in links["csv"]
+        assert "sort=title" in links["csv"]
+        r = client.get(links["csv"], headers={"Accept-Language": "sv"})
+        assert [row["Titel"] for row in _csv(r)] == ["Pair met once"]
+        rows = _xlsx(client.get(links["xlsx"]))
+        assert [row["Title"] for row in rows] == ["Pair met once"]
+        reasons = session.scalars(
+            select(AuditEvent.reason).where(AuditEvent.action == "access.read")
+        ).all()
+        assert any("format=csv" in (reason or "") for reason in reasons), reasons
+
+    def test_the_action_list_exports_too(self, client, session) -> None:
+        from tests.web import sign_in, web_user
+
+        owner = make_user(session, Role.coordinator)
+        action = make_action(session, [make_deviation(session)], owner)
+        sign_in(client, web_user(session, Role.quality_lead))
+        page = client.get("/actions")
+        assert 'href="/actions?format=csv" download' in page.text
+        (row,) = _csv(client.get("/actions?format=csv"))
+        assert row["Number"] == action.number

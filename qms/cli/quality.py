@@ -41,7 +41,7 @@ from qms.deviations.enums import (
 )
 from qms.deviations.listing import DeviationFilter
 from qms.errors import FieldError, NotFound, ValidationFailed
-from qms.exports import DEVIATION_COLUMNS
+from qms.exports import ACTION_COLUMNS, DEVIATION_COLUMNS
 from qms.i18n.values import VALUES
 from qms.limits import MAX_LIMIT
 from qms.permissions import Actor
@@ -321,6 +321,7 @@ def actions_list(
     owner: Annotated[str | None, typer.Option(help="The owner's user name.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT)] = 50,
     as_user: AsOption = None,
+    format: FormatOption = ListFormat.table,
 ) -> None:
     """List corrective actions, newest first."""
     from qms.actions import service as actions
@@ -335,6 +336,10 @@ def actions_list(
             owner=owner,
             limit=limit,
         )
+        if format is not ListFormat.table:
+            read = [actions.to_read(session, a, actor).model_dump(mode="json") for a in page.items]
+            print_records(format, ACTION_COLUMNS, read)
+            return
         names = accounts.display_names(session, (a.owner.name for a in page.items))
         table = Table(
             Column(t("Number"), no_wrap=True),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from api.exporting import ExportFormat, file_response
 from api.web import options
 from api.web.core import (
     Form,
@@ -23,12 +24,14 @@ from api.web.core import (
     render,
     see_other,
 )
+from qms import exports
 from qms.accounts import service as accounts
 from qms.actions import service
 from qms.actions.models import ActionStatus, ActionType
 from qms.actions.repository import SORTS, ActionFilter
 from qms.actions.schemas import ActionTransition
 from qms.deviations import service as deviations
+from qms.pagination import MAX_LIMIT, each
 from qms.permissions import Action
 from qms.workflow import ACTION
 
@@ -52,6 +55,29 @@ def list_actions(request: Request, page: Annotated[Page, page_for(Action.action_
     )
     owner = query.text("owner", 100)
     cursor = query.text("cursor")
+    wanted = query.choice("format", ExportFormat)
+    if wanted is not None and not query.errors:
+
+        def export(session: Session) -> IO[bytes]:
+            every = each(
+                lambda after: service.list_actions(
+                    session,
+                    actor=page.actor,
+                    filters=filters,
+                    owner=owner,
+                    limit=MAX_LIMIT,
+                    cursor=after,
+                )
+            )
+            return exports.spooled(
+                wanted.value,
+                exports.ACTION_COLUMNS,
+                (service.to_read(session, a, page.actor).model_dump(mode="json") for a in every),
+                language=page.lang,
+                title=page.t("Corrective actions"),
+            )
+
+        return file_response(read(request, export), wanted.value, "actions")
 
     def load(session: Session) -> tuple[Any, list[tuple[str, str]]]:
         found = service.list_actions(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from api.exporting import ExportFormat, file_response
 from api.web import options
 from api.web.core import (
     Form,
@@ -25,6 +26,7 @@ from api.web.core import (
     split_list,
     with_numbers,
 )
+from qms import exports
 from qms.accounts import service as accounts
 from qms.actions import service as actions
 from qms.actions.models import ActionType
@@ -39,6 +41,7 @@ from qms.deviations.models import (
 )
 from qms.deviations.repository import SORTS, DeviationFilter
 from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
+from qms.pagination import MAX_LIMIT, each
 from qms.permissions import Action
 from qms.procedures.models import ProcedureVersion
 from qms.programmes.models import Programme
@@ -80,6 +83,24 @@ def list_deviations(
         sort=query.sort("sort", SORTS),
     )
     cursor = query.text("cursor")
+    wanted = query.choice("format", ExportFormat)
+    if wanted is not None and not query.errors:
+
+        def export(session: Session) -> IO[bytes]:
+            every = each(
+                lambda after: service.list_deviations(
+                    session, actor=page.actor, filters=filters, limit=MAX_LIMIT, cursor=after
+                )
+            )
+            return exports.spooled(
+                wanted.value,
+                exports.DEVIATION_COLUMNS,
+                (service.to_read(d).model_dump(mode="json") for d in every),
+                language=page.lang,
+                title=page.t("Deviations"),
+            )
+
+        return file_response(read(request, export), wanted.value, "deviations")
 
     def load(session: Session) -> tuple[Any, list[tuple[str, str]]]:
         found = service.list_deviations(
