@@ -11,6 +11,7 @@ cells. A moment without an offset is read in the organisation's time zone (QMS_T
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -40,6 +41,7 @@ _GOOGLE = re.compile(
 # US English (SurveyMonkey): month first, and a 12-hour clock, which tells it from day first.
 _US = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}),? +(\d{1,2}):(\d{2})(?::(\d{2}))? *([AaPp][Mm])")
 _SLASHED = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}\b.*")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _SERIAL = re.compile(r"\d{5}(?:[.,]\d+)?")
 # Excel's day 0 (its 1900 system, counting the 29 February 1900 it believes in).
 _EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -63,12 +65,20 @@ def read_moment(value: Any) -> tuple[date, datetime | None]:
     elif isinstance(value, int | float) and not isinstance(value, bool):
         moment = _serial(float(value), local)
     else:
-        text = " ".join(str(value or "").split())
-        if not text:
-            raise ValueError(EMPTY_DAY)
-        moment = _moment_of_text(text, local)
-        if moment is None:
-            return _in_calendar(_day_of_text(text)), None
+        return _text_moment(" ".join(str(value or "").split()), get_settings().timezone)
+    day = moment.astimezone(local).date()
+    return _in_calendar(day), moment.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_moment(text: str, zone_name: str) -> tuple[date, datetime | None]:
+    # A file repeats the same few dates on many rows: each is read once.
+    if not text:
+        raise ValueError(EMPTY_DAY)
+    local = ZoneInfo(zone_name)
+    moment = _moment_of_text(text, local)
+    if moment is None:
+        return _in_calendar(_day_of_text(text)), None
     day = moment.astimezone(local).date()
     return _in_calendar(day), moment.astimezone(UTC)
 
@@ -155,6 +165,8 @@ def read_number(value: Any) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     text = str(value).strip()
+    if _PLAIN_NUMBER.fullmatch(text):  # as most files write it, read at once
+        return float(text)
     cleaned = re.sub(r"[\s\u00a0\u202f\u2009']", "", text).replace("\u2212", "-")
     if cleaned.count(",") == 1 and "." not in cleaned:
         cleaned = cleaned.replace(",", ".")

@@ -235,43 +235,44 @@ def _key(kind: BatchKind, values: dict[str, Any]) -> int:
 
 def _spooled_key(kind: BatchKind, spooled: tuple[Any, ...]) -> int:
     """Return the key of a spooled row (see _row_tuple)."""
-    participant: int = spooled[1]
+    participant: int = spooled[0]
     if kind is BatchKind.outcomes:
-        return (participant << 24) | date.fromisoformat(spooled[3]).toordinal()
-    question: int = spooled[2]
-    return (participant << 44) | (question << 24) | date.fromisoformat(spooled[5]).toordinal()
+        return (participant << 24) | date.fromisoformat(spooled[2]).toordinal()
+    question: int = spooled[1]
+    return (participant << 44) | (question << 24) | date.fromisoformat(spooled[4]).toordinal()
 
 
-def _row_tuple(kind: BatchKind, number: int, values: dict[str, Any]) -> tuple[Any, ...]:
-    """Return a good row as it waits to be written: its number first, then the table's values."""
+def _row_tuple(kind: BatchKind, values: dict[str, Any]) -> tuple[Any, ...]:
+    """Return a good row as it waits to be written: the table's values, as the driver takes them."""
     if kind is BatchKind.outcomes:
         return (
-            number,
             values["participant_id"],
             values["outcome"].value,
             values["outcome_on"].isoformat(),
             values["note"],
         )
+    moment = values.get("submitted_at")
     return (
-        number,
         values["participant_id"],
         values["question_id"],
         values["value_number"],
         values["value_text"],
         values["submitted_on"].isoformat(),
-        # Kept in UTC; the day is the organisation's.
-        values["submitted_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        if values.get("submitted_at") is not None
-        else None,
+        # Kept in UTC, written as SQLite keeps it (PostgreSQL reads it in UTC: see _insert); the
+        # day is the organisation's.
+        None
+        if moment is None
+        else moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds"),
     )
 
 
 class _Spool:
-    """Tuples waiting on disk in chunks, so that a file's rows or problems are never all in
-    memory."""
+    """Tuples waiting on disk in chunks, each with its row's number, so that a file's rows or
+    problems are never all in memory."""
 
     def __init__(self) -> None:
         self.file = tempfile.TemporaryFile()
+        self.numbers: list[int] = []
         self.pending: list[tuple[Any, ...]] = []
 
     def __enter__(self) -> _Spool:
@@ -280,17 +281,20 @@ class _Spool:
     def __exit__(self, *_: object) -> None:
         self.file.close()
 
-    def add(self, item: tuple[Any, ...]) -> None:
+    def add(self, number: int, item: tuple[Any, ...]) -> None:
+        self.numbers.append(number)
         self.pending.append(item)
         if len(self.pending) >= CHUNK:
-            marshal.dump(self.pending, self.file)
-            self.pending = []
+            self._dump()
 
-    def chunks(self) -> Iterator[list[tuple[Any, ...]]]:
-        """Yield what was added, chunk by chunk, from the start."""
+    def _dump(self) -> None:
+        marshal.dump((self.numbers, self.pending), self.file)
+        self.numbers, self.pending = [], []
+
+    def chunks(self) -> Iterator[tuple[list[int], list[tuple[Any, ...]]]]:
+        """Yield what was added, chunk by chunk from the start: the rows' numbers and the tuples."""
         if self.pending:
-            marshal.dump(self.pending, self.file)
-            self.pending = []
+            self._dump()
         self.file.seek(0)
         while True:
             try:
@@ -365,9 +369,9 @@ def _check(
                 if key in seen:
                     raise _RowProblem(column, Text("This row repeats row %(row)s.", row=seen[key]))
                 seen[key] = number
-                row_values.append(_row_tuple(kind, number, values))
+                row_values.append(_row_tuple(kind, values))
             for spooled in row_values:
-                good.add(spooled)
+                good.add(number, spooled)
             if check.programme_id is None:
                 check.programme_id = row_programme
         except (_RowProblem, RowProblems) as problem:
@@ -390,25 +394,37 @@ def _note(check: Check, problems: _Spool, shown: int, row: int, column: str, mes
     if len(check.problems) < shown:
         # Built without validation: the message stays a Text, said in the reader's language.
         check.problems.append(RejectedRow.model_construct(row=row, column=column, message=message))
-    problems.add((row, column, json.dumps(stored(message), ensure_ascii=False)))
+    problems.add(row or 0, (row, column, json.dumps(stored(message), ensure_ascii=False)))
 
 
 def _insert(
-    session: Session, table: str, columns: tuple[str, ...], chunks: Iterator[list[tuple[Any, ...]]]
+    session: Session,
+    table: str,
+    columns: tuple[str, ...],
+    batch_id: int,
+    rows: Iterator[list[tuple[Any, ...]]],
 ) -> None:
-    """Insert rows straight through the driver (they are checked already): COPY on PostgreSQL,
-    executemany on SQLite."""
+    """Insert rows of the batch straight through the driver (they are checked already): COPY on
+    PostgreSQL, executemany on SQLite."""
     connection = session.connection()
     cursor: Any = connection.connection.cursor()
     try:
         if connection.dialect.name == "postgresql":
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for chunk in chunks:
+            # A moment is spooled in UTC without its offset, as SQLite keeps it: read it so.
+            zone = cursor.execute("SHOW TIME ZONE").fetchone()[0]
+            cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+            sql = f"COPY {table} (batch_id, {', '.join(columns)}) FROM STDIN"
+            with cursor.copy(sql) as copy:
+                for chunk in rows:
                     for row in chunk:
-                        copy.write_row(row)
+                        copy.write_row((batch_id, *row))
+            cursor.execute("SELECT set_config('TimeZone', %s, true)", (zone,))
             return
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-        for chunk in chunks:
+        # The batch's id is an int of ours, written into the statement: the spooled tuples go
+        # to the driver as they are.
+        marks = ", ".join("?" * len(columns))
+        sql = f"INSERT INTO {table} (batch_id, {', '.join(columns)}) VALUES ({batch_id:d}, {marks})"
+        for chunk in rows:
             cursor.executemany(sql, chunk)
     finally:
         cursor.close()
@@ -429,20 +445,14 @@ def _write(session: Session, kind: BatchKind, batch_id: int, good: _Spool, skip:
             "submitted_on",
             "submitted_at",
         )
-    # A moment is spooled in UTC without its offset, as SQLite keeps it; PostgreSQL is told so.
-    utc = "+00:00" if session.connection().dialect.name == "postgresql" else ""
 
     def chunks() -> Iterator[list[tuple[Any, ...]]]:
-        for chunk in good.chunks():
-            yield [
-                (batch_id, *row[1:6], *(f"{m}{utc}" if m else None for m in row[6:]))
-                if len(row) > 6
-                else (batch_id, *row[1:])
-                for row in chunk
-                if not skip or row[0] not in skip
-            ]
+        for numbers, rows in good.chunks():
+            if skip:
+                rows = [row for n, row in zip(numbers, rows, strict=True) if n not in skip]
+            yield rows
 
-    _insert(session, table, ("batch_id", *columns), chunks())
+    _insert(session, table, columns, batch_id, chunks())
 
 
 def _sha256(path: Path) -> tuple[str, int]:
@@ -726,15 +736,15 @@ def _write_batch(
     if meanwhile:
         column = "answer" if batch.kind is BatchKind.evaluations else "date"
         shown = get_settings().import_problems_shown
-        for chunk in good.chunks():
-            for spooled in chunk:
-                if spooled[0] not in skip and _spooled_key(batch.kind, spooled) in meanwhile:
-                    skip.add(spooled[0])
+        for numbers, rows in good.chunks():
+            for number, spooled in zip(numbers, rows, strict=True):
+                if number not in skip and _spooled_key(batch.kind, spooled) in meanwhile:
+                    skip.add(number)
                     _note(
                         check,
                         problems,
                         shown,
-                        spooled[0],
+                        number,
                         column,
                         Text("This row was imported meanwhile, by another import."),
                     )
@@ -744,15 +754,16 @@ def _write_batch(
         batch.rows_written -= len(skip)
         batch.rows_rejected = check.rows_rejected
         batch.problems_total = check.problems_total
-        batch.rejected = [p.model_dump() for p in check.problems]
+        batch.rejected = [_kept(p) for p in check.problems]
     session.add(batch)
     session.flush()
     _write(session, batch.kind, batch.id, good, skip)
     _insert(
         session,
         "import_problem",
-        ("batch_id", "row", '"column"', "message"),
-        ([(batch.id, *p) for p in chunk] for chunk in problems.chunks()),
+        ("row", '"column"', "message"),
+        batch.id,
+        (rows for _, rows in problems.chunks()),
     )
     batch.finished_at = utcnow()
     session.flush()
