@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, date, datetime, timedelta
+import re
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from qms.audit.models import AuditEvent
+from qms.cli import app
 from qms.errors import ValidationFailed
+from qms.evaluations.models import EvaluationResponse, Question
 from qms.evaluations.readers import ImportFile, detect_format, read_rows
 from qms.permissions import Role
 from tests import survey_exports
+from tests.conftest import make_client
 from tests.factories import auth, make_cohort, make_participant, make_programme, make_token
+from tests.test_cli import qms, runner  # noqa: F401  (the fixture running `qms` on a database)
 
 CODES = ("P-7001", "P-7002")
 
@@ -208,4 +213,259 @@ def _post(client, headers, export: survey_exports.Export, **form):
 
 
 OSLO_SUMMER = timedelta(hours=2)
-_ = (UTC, datetime)
+
+
+def _answers(session) -> dict[tuple[int, str], EvaluationResponse]:
+    rows = session.execute(
+        select(EvaluationResponse, Question.code).join(
+            Question, Question.id == EvaluationResponse.question_id
+        )
+    ).all()
+    return {(r.participant_id, code): r for r, code in rows}
+
+
+class TestImportingEachToolsExport:
+    @pytest.mark.parametrize("make", survey_exports.ALL, ids=lambda m: m.__name__)
+    def test_every_answer_comes_in_with_the_moment_it_was_sent(
+        self, client, session, survey, make
+    ) -> None:
+        export = make(survey["codes"])
+        r = _post(client, survey["importer"], export)
+        assert r.status_code == 201, r.text
+        assert (r.json()["rows_total"], r.json()["rows_written"]) == (2, 2)
+        answers = _answers(session)
+        assert len(answers) == 8
+        first, second = (m.id for m in survey["mentees"])
+        assert answers[(first, "SAT")].value_number == 4
+        assert answers[(first, "MET")].value_text == "video"
+        # Hours typed with a decimal comma, kept as the number meant.
+        assert answers[(first, "HOURS")].value_number == 2.5
+        assert answers[(second, "HOURS")].value_number == 12
+        note = answers[(first, "NOTE")].value_text
+        assert note == (
+            "Bra; «stort sett», takk"
+            if make is survey_exports.questback
+            else 'Good; "mostly", and\nthanks, all'
+        )
+        for person, sent in zip((first, second), survey_exports.SUBMITTED, strict=True):
+            kept = answers[(person, "SAT")]
+            assert kept.submitted_on == sent.date()
+            # Sent at Oslo's summer time, kept in UTC to the minute (seconds where written).
+            expected = (sent - OSLO_SUMMER).replace(tzinfo=UTC)
+            if make in (survey_exports.microsoft_forms_csv, survey_exports.nettskjema):
+                expected = expected.replace(second=0)
+            assert kept.submitted_at == expected
+
+    def test_the_columns_the_mapping_does_not_name_are_never_stored(
+        self, client, session, survey
+    ) -> None:
+        export = survey_exports.surveymonkey(survey["codes"])
+        assert _post(client, survey["importer"], export).status_code == 201
+        stored = []
+        for table in ("evaluation_response", "evaluation_batch", "audit_event"):
+            for row in session.execute(text(f"SELECT * FROM {table}")):
+                stored.extend(str(v) for v in row)
+        everything = " ".join(stored)
+        for personal in (*survey_exports.EMAILS, *survey_exports.NAMES, "192.0.2.1", "Amina"):
+            assert personal not in everything
+
+    def test_a_mentors_answer_on_a_mentee_survey_is_refused_by_row(
+        self, client, session, survey
+    ) -> None:
+        codes = (survey["codes"][0], survey["mentor"].code)
+        export = survey_exports.limesurvey(codes)
+        r = _post(client, survey["importer"], export)
+        assert r.status_code == 422
+        assert r.json()["errors"] == [
+            {
+                "field": "token",
+                "message": "The participant is a mentor; instrument MENTEE-END is answered by "
+                "the role mentee only.",
+                "row": 3,
+            }
+        ]
+        assert session.scalar(select(func.count()).select_from(EvaluationResponse)) == 0
+
+    def test_every_problem_of_a_row_is_named_by_its_header(self, client, session, survey) -> None:
+        content = (
+            "Timestamp;Participant code;Satisfied;Hours\n"
+            f"02.06.2026 16:06;{survey['codes'][0]};4;2,5\n"
+            "06/02/2026;amina@example.org;seven;-1\n"
+        ).encode()
+        export = survey_exports.Export(
+            "x",
+            "x.csv",
+            content,
+            {
+                "TIMESTAMP": "submitted_at",
+                "participant code": "participant",
+                "Satisfied": "SAT",
+                "Hours": "HOURS",
+            },
+        )
+        r = _post(client, survey["importer"], export)
+        assert r.status_code == 422
+        assert [(e["row"], e["field"], e["message"]) for e in r.json()["errors"]] == [
+            (3, "Participant code", "There is no participant with this code."),
+            (
+                3,
+                "Timestamp",
+                "A date written with slashes may be day first or month first: write it as "
+                "DD.MM.YYYY or YYYY-MM-DD.",
+            ),
+            (3, "Satisfied", "The answer is not a number: enter a number from 1 to 5."),
+            (3, "Hours", "The answer is out of range: enter a number from 0 to 200."),
+        ]
+        assert "amina" not in r.text
+
+    def test_a_saved_mapping_is_used_by_its_name(self, client, session, survey) -> None:
+        export = survey_exports.google_forms(survey["codes"])
+        saved = client.post(
+            "/api/v1/instruments/MENTEE-END/mappings",
+            headers=survey["importer"],
+            json={"name": "google", "source": "Google Forms", "columns": export.mapping},
+        )
+        assert saved.status_code == 201, saved.text
+        r = _post(client, survey["importer"], export, mapping="google")
+        assert r.status_code == 201, r.text
+        assert r.json()["rows_written"] == 2
+        unknown = _post(client, survey["importer"], export, mapping="forms")
+        assert unknown.status_code == 422
+        assert unknown.json()["errors"] == [
+            {
+                "field": "mapping",
+                "message": "Instrument MENTEE-END has no mapping named forms; it has google.",
+            }
+        ]
+
+
+class TestReplays:
+    def test_a_file_imported_in_part_is_refused_again_in_all_or_nothing_mode(
+        self, client, session, survey
+    ) -> None:
+        export = survey_exports.nettskjema((survey["codes"][0], "P-0000"))
+        refused = _post(client, survey["importer"], export)
+        assert refused.status_code == 422
+        partial = _post(client, survey["importer"], export, mode="partial")
+        assert partial.status_code == 201
+        batch = partial.json()["id"]
+        assert partial.json()["rows_rejected"] == 1
+        events = session.scalar(select(func.count()).select_from(AuditEvent))
+        # The same content again answers as the first import did: not written, and said why.
+        again = _post(client, survey["importer"], export)
+        assert again.status_code == 409, again.text
+        assert again.json()["detail"] == (
+            f"This file was imported before in part, as batch {batch}: 1 of its 2 rows were "
+            "rejected (rows 3) and nothing of them was written. Nothing was written now: "
+            f"correct those rows and import them in a file of their own, or roll batch {batch} "
+            "back and import the corrected file."
+        )
+        replay = _post(client, survey["importer"], export, mode="partial")
+        assert replay.status_code == 200
+        assert (replay.json()["id"], replay.json()["replayed"]) == (batch, True)
+        assert session.scalar(select(func.count()).select_from(EvaluationResponse)) == 4
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == events
+
+
+@pytest.mark.slow(
+    reason="builds the demo organisation for its participants, then imports three times through "
+    "the command line, each in a process's worth of start-up"
+)
+def test_the_command_line_takes_the_encoding_a_saved_mapping_and_refuses_a_partial_replay(
+    qms,  # noqa: F811
+    fresh_db,
+    tmp_path,
+) -> None:
+    tokens = dict(line.split("=", 1) for line in qms("demo", "--no-serve").stdout.split())
+    spec = tmp_path / "end.yaml"
+    spec.write_text(
+        "code: MENTEE-END\nname: End survey\nrespondent: both\nquestions:\n"
+        "  - {code: SAT, text: Satisfied, type: scale, scale_min: 1, scale_max: 5}\n"
+        "  - {code: MET, text: Met, type: choice, options: [in person, video, phone]}\n"
+        "  - {code: HOURS, text: Hours, type: number, number_min: 0}\n"
+        "  - {code: NOTE, text: Note, type: text}\n"
+    )
+    qms("instruments", "load", str(spec))
+    export = survey_exports.questback(("P-0001", "P-0000"))
+    saved = make_client(fresh_db).post(
+        "/api/v1/instruments/MENTEE-END/mappings",
+        headers=auth(tokens["QMS_IMPORTER_TOKEN"]),
+        json={"name": "questback", "source": "Questback", "columns": export.mapping},
+    )
+    assert saved.status_code == 201, saved.text
+    path = tmp_path / export.name
+    path.write_bytes(export.content)
+    command = ["import", "evaluations", str(path), "--shape", "wide", "--instrument"]
+    command += ["MENTEE-END", "--mapping", "questback", "--as", "demo-importer"]
+    unnamed = qms(*command, code=2)
+    assert "name its encoding (such as windows-1252)" in " ".join(unnamed.stderr.split())
+    command += ["--encoding", "windows-1252", "--delimiter", "semicolon"]
+    first = qms(*command, "--partial")
+    assert "1 written, 1 rejected" in first.stderr
+    assert "There is no participant with this code." in first.stdout
+    again = runner.invoke(app, command)
+    assert again.exit_code not in (0, None)
+    assert "imported before in part" in " ".join(again.stderr.split())
+
+
+class TestPickingColumnsOnThePage:
+    def test_the_page_reads_the_header_and_the_picks_import_and_are_saved(
+        self, client, session, survey
+    ) -> None:
+        from qms.evaluations.models import ImportMapping
+        from tests.web import csrf_of, sign_in, web_user
+
+        sign_in(client, web_user(session, Role.quality_lead))
+        token = csrf_of(client.get("/imports/new").text)
+        export = survey_exports.nettskjema(survey["codes"])
+        read = client.post(
+            "/imports/new",
+            data={
+                "csrf_token": token,
+                "kind": "evaluations",
+                "instrument": "MENTEE-END",
+                "step": "columns",
+            },
+            files={"file": (export.name, io.BytesIO(export.content), "text/csv")},
+        )
+        assert read.status_code == 200, read.text[:2000]
+        pending = re.search(r'name="pending" value="([^"]+)"', read.text)
+        assert pending is not None
+        # A choice per question, of the file's own columns; the likely ones already picked.
+        for target in ("participant", "submitted_at", "SAT", "MET", "HOURS", "NOTE"):
+            assert f'name="map-{target}"' in read.text
+        assert '<option value="deltaker" selected>' in read.text
+        assert '<option value="$answer_time_ms">' in read.text
+        picks = {f"map-{target}": column for column, target in export.mapping.items()}
+        form = {
+            "csrf_token": token,
+            "pending": pending.group(1),
+            "kind": "evaluations",
+            "shape": "wide",
+            "instrument": "MENTEE-END",
+            "mode": "all",
+        }
+        # One column picked for two questions is refused beside the second, and the picks stay.
+        twice = client.post("/imports/new", data={**form, **picks, "map-MET": "fornoyd"})
+        assert twice.status_code == 422
+        assert "is picked for SAT already" in twice.text
+        assert '<option value="timer" selected>' in twice.text
+        done = client.post(
+            "/imports/new",
+            data={**form, **picks, "save_as": "nettskjema", "save_source": "Nettskjema"},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303, done.text[:3000]
+        assert session.scalar(select(func.count()).select_from(EvaluationResponse)) == 8
+        saved = session.scalars(select(ImportMapping)).one()
+        assert (saved.name, saved.source, saved.columns) == (
+            "nettskjema",
+            "Nettskjema",
+            export.mapping,
+        )
+        # The next export of the survey is imported by choosing the saved columns.
+        assert "MENTEE-END · nettskjema (Nettskjema)" in client.get("/imports/new").text
+        # The kept file is gone once imported.
+        gone = client.post("/imports/new", data={**form, **picks})
+        assert gone.status_code == 422
+        assert "Choose the file again." in gone.text
