@@ -16,6 +16,7 @@ from api.routers import (
     audits,
     deviations,
     documents,
+    evaluations,
     followups,
     frameworks,
     health,
@@ -68,6 +69,7 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(procedures.router)
     app.include_router(deviations.router)
     app.include_router(imports.router)
+    app.include_router(evaluations.router)
     app.include_router(documents.router)
     app.include_router(indicators.router)
     app.include_router(actions.router)

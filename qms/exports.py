@@ -205,3 +205,19 @@ PARTICIPANT_COLUMNS = (
     Column("name", N_("Name")),
     Column("email", N_("Email")),
 )
+ANSWER_COLUMNS = (
+    Column("participant_code", N_("Participant")),
+    Column("instrument_code", N_("Instrument")),
+    Column("question_code", N_("Question")),
+    Column("value_number", N_("Value")),
+    Column("value_text", N_("Text")),
+    Column("submitted_on", N_("Submitted")),
+    Column("batch_id", N_("Import")),
+)
+OUTCOME_COLUMNS = (
+    Column("participant_code", N_("Participant")),
+    Column("outcome", N_("Outcome"), coded=True),
+    Column("outcome_on", N_("Date")),
+    Column("note", N_("Note")),
+    Column("batch_id", N_("Import")),
+)

@@ -146,7 +146,8 @@ def test_participants_are_codes_only_for_an_auditor(client, session) -> None:
 
 def test_the_openapi_declares_the_files(client) -> None:
     spec = client.get("/openapi.json").json()
-    for path in ("/api/v1/deviations", "/api/v1/actions", "/api/v1/participants"):
+    paths = ("deviations", "actions", "participants", "evaluation-answers", "outcomes")
+    for path in (f"/api/v1/{name}" for name in paths):
         content = spec["paths"][path]["get"]["responses"]["200"]["content"]
         binary = {"type": "string", "format": "binary"}
         assert content["text/csv"]["schema"] == binary, path
