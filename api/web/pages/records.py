@@ -200,7 +200,7 @@ def upload(
             request,
             page,
             values,
-            checked=result,
+            checked=evaluations.in_language(result, page.lang),
             columns=_columns_again(request, page, values, picks),
         )
     if token:
@@ -427,8 +427,11 @@ def _batch(
 ) -> Response:
     found = read(
         request,
-        lambda s: evaluations.batch_to_read(
-            evaluations.get_batch(s, actor=page.actor, batch_id=batch_id)
+        lambda s: evaluations.in_language(
+            evaluations.batch_to_read(
+                evaluations.get_batch(s, actor=page.actor, batch_id=batch_id)
+            ),
+            page.lang,
         ),
     )
     return render(
