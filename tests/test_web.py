@@ -947,7 +947,8 @@ class TestInstrumentPages:
             "respondent": "mentee",
             "questions": "SAT | How satisfied are you? | 1-5\n"
             "MET | How did you mostly meet? | in person\n"
-            "NOTE | Anything else?\n",
+            "NOTE | Anything else?\n"
+            "HOURS | Hours of mentoring | number 0-200,5\n",
         }
         refused = client.post("/instruments/new", data=define)
         assert refused.status_code == 422
@@ -967,12 +968,15 @@ class TestInstrumentPages:
             ("SAT", "scale"),
             ("MET", "choice"),
             ("NOTE", "text"),
+            ("HOURS", "number"),
         ]
         assert (questions[0].scale_min, questions[0].scale_max) == (1, 5)
+        assert (questions[3].number_min, questions[3].number_max) == (0, 200.5)
         assert questions[1].options == ["in person", "video", "phone"]
         listed = client.get("/instruments").text
         assert "How did you mostly meet?" in listed
         assert "in person, video, phone" in listed
+        assert "a number (0\u2013200.5)" in listed
 
 
 class TestUserPages:

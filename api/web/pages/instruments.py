@@ -29,11 +29,20 @@ from qms.permissions import Action
 
 router = APIRouter(include_in_schema=False)
 SCALE = re.compile(r"^(-?\d+)\s*-\s*(-?\d+)$")
+# A number question, with its bounds if any: "number", "number 0-200", "number 0-".
+NUMBER = re.compile(
+    r"^number(?:\s+(-?\d+(?:[.,]\d+)?)?\s*-\s*(-?\d+(?:[.,]\d+)?)?)?$", re.IGNORECASE
+)
+
+
+def _bound(text: str | None) -> float | None:
+    return float(text.replace(",", ".")) if text else None
 
 
 def questions_of(text: str | None) -> list[dict[str, Any]]:
-    """Read questions typed one a line: `CODE | text`, then `| 1-5` for a scale or
-    `| option, option, …` for a choice; without a third part the answer is free text."""
+    """Read questions typed one a line: `CODE | text`, then `| 1-5` for a scale, `| number` (or
+    `| number 0-200`, `| number 0-`) for a number or `| option, option, …` for a choice; without a
+    third part the answer is free text."""
     questions = []
     for typed in (text or "").splitlines():
         if not typed.strip():
@@ -42,7 +51,14 @@ def questions_of(text: str | None) -> list[dict[str, Any]]:
         question: dict[str, Any] = {"code": parts[0], "text": parts[1] if len(parts) > 1 else ""}
         answer = parts[2] if len(parts) > 2 else ""
         scale = SCALE.match(answer)
-        if scale:
+        number = NUMBER.match(answer)
+        if number:
+            question |= {
+                "type": "number",
+                "number_min": _bound(number.group(1)),
+                "number_max": _bound(number.group(2)),
+            }
+        elif scale:
             question |= {
                 "type": "scale",
                 "scale_min": int(scale.group(1)),
