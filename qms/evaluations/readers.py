@@ -18,7 +18,7 @@ import csv
 import itertools
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,8 @@ class ImportFile:
     # CSV: what the sender says of the file, over what is found in it.
     delimiter: str | None = None
     encoding: str | None = None
+    # How the file was read (CSV: its encoding and delimiter), filled in as it is read.
+    found: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 def detect_format(name: str, given: str | None = None) -> str:
@@ -239,6 +241,7 @@ def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, A
                 )
             ],
         )
+    source.found.update(encoding=codec, delimiter=delimiter)
     reader = csv.reader(
         handle,
         delimiter=delimiter,

@@ -147,6 +147,8 @@ class BatchRead(BaseModel):
     rolled_back_at: datetime | None = None
     rolled_back_by: str | None = None
     rollback_reason: str | None = None
+    encoding: str | None = Field(default=None, description="CSV: the encoding it was read in")
+    delimiter: str | None = Field(default=None, description="CSV: the delimiter it was read by")
     dry_run: bool = False
     replayed: bool = Field(
         default=False, description="The same content was imported before: this is that batch"
