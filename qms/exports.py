@@ -221,3 +221,13 @@ OUTCOME_COLUMNS = (
     Column("note", N_("Note")),
     Column("batch_id", N_("Import")),
 )
+PAIR_COLUMNS = (
+    Column("code", N_("Code")),
+    Column("mentor_code", N_("Mentor")),
+    Column("mentee_code", N_("Mentee")),
+    Column("status", N_("Status"), coded=True),
+    Column("matched_on", N_("Matched")),
+    Column("started_on", N_("Started")),
+    Column("ended_on", N_("Ended")),
+    Column("closure_reason", N_("Closure reason")),
+)

@@ -257,3 +257,17 @@ class TestPages:
         assert 'href="/actions?format=csv" download' in page.text
         (row,) = _csv(client.get("/actions?format=csv"))
         assert row["Number"] == action.number
+
+
+def test_pairs_as_xlsx_by_code(client, session) -> None:
+    from tests.factories import make_pair
+
+    cohort = make_cohort(session, make_programme(session))
+    mentor = make_participant(session, cohort, "mentor", personal={"name": "Mentor Named"})
+    mentee = make_participant(session, cohort, personal={"name": "Mentee Named"})
+    pair = make_pair(session, mentor, mentee)
+    token = make_token(session, Role.auditor)
+    r = client.get("/api/v1/pairs?format=xlsx", headers={**auth(token), "Accept-Language": "nb"})
+    (row,) = _xlsx(r)
+    assert (row["Kode"], row["Mentor"], row["Status"]) == (pair.code, mentor.code, "matchet")
+    assert b"Named" not in r.content

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
+from api.exporting import EXPORT_RESPONSES, FormatQuery, exported, wanted
 from api.problems import responses
 from api.sorting import sort_query
+from qms.exports import PAIR_COLUMNS
 from qms.fields import MAX_INT
 from qms.followups import service as followups
 from qms.followups.schemas import FollowUpRead, FollowUpSchedule
-from qms.pagination import MAX_LIMIT, PageRead
+from qms.pagination import MAX_LIMIT, PageRead, each
 from qms.pairs import service
 from qms.pairs.models import PairStatus
 from qms.pairs.schemas import (
@@ -29,18 +32,45 @@ from qms.permissions import Action, Actor
 router = APIRouter(prefix="/api/v1", tags=["pairs and meetings"])
 
 
-@router.get("/pairs", response_model=PageRead[PairRead], responses=responses(401, 403, 422))
+@router.get(
+    "/pairs",
+    response_model=PageRead[PairRead],
+    responses={**responses(401, 403, 422), **EXPORT_RESPONSES},
+)
 def list_pairs(
     actor: Annotated[Actor, allowed(Action.pair_read)],
     session: SessionDep,
+    request: Request,
     cohort_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     participant_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     status: PairStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     sort: Annotated[str | None, sort_query(service.SORTS)] = None,
-) -> PageRead[PairRead]:
-    """List pairs in the order they were matched, or sorted."""
+    format: FormatQuery = None,
+) -> PageRead[PairRead] | StreamingResponse:
+    """List pairs in the order they were matched, or sorted; or take them all as a file."""
+    if fmt := wanted(request, format):
+        every = each(
+            lambda after: service.list_pairs(
+                session,
+                actor=actor,
+                cohort_id=cohort_id,
+                status=status,
+                participant_id=participant_id,
+                limit=MAX_LIMIT,
+                cursor=after,
+                sort=sort,
+            )
+        )
+        return exported(
+            request,
+            fmt,
+            stem="pairs",
+            title="Pairs",
+            columns=PAIR_COLUMNS,
+            records=(service.to_read(p).model_dump(mode="json") for p in every),
+        )
     page = service.list_pairs(
         session,
         actor=actor,
