@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
-from typing import IO, Annotated, Any
+from collections.abc import Callable, Iterable
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
@@ -12,6 +12,9 @@ from fastapi.responses import StreamingResponse
 from api.problems import reader_language
 from qms import exports, i18n
 from qms.deviations.listing import today
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class ExportFormat(enum.StrEnum):
@@ -59,6 +62,25 @@ def exported(
         fmt, columns, records, language=language, title=i18n.translate(title, language)
     )
     return file_response(file, fmt, stem)
+
+
+def page_export(
+    request: Request,
+    fmt: str,
+    *,
+    language: str,
+    stem: str,
+    title: str,
+    columns: Iterable[exports.Column],
+    records: Callable[[Session], Iterable[dict[str, Any]]],
+) -> StreamingResponse:
+    """Answer a page's Export link: the records read in the page's own unit of work."""
+    from api.web.core import read
+
+    def write(session: Session) -> IO[bytes]:
+        return exports.spooled(fmt, columns, records(session), language=language, title=title)
+
+    return file_response(read(request, write), fmt, stem)
 
 
 def file_response(file: IO[bytes], fmt: str, stem: str) -> StreamingResponse:

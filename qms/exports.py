@@ -194,6 +194,15 @@ ACTION_COLUMNS = (
     Column("done_at", N_("Done")),
     Column("deviation_numbers", N_("Deviations")),
 )
+
+
+def flat_personal(record: dict[str, Any]) -> dict[str, Any]:
+    """A participant's record with its personal data, if shown, as columns of its own (JSON keeps
+    the API's shape: only the CSV and XLSX columns read these)."""
+    personal = record.get("personal") or {}
+    return {**record, "name": personal.get("name"), "email": personal.get("email")}
+
+
 PARTICIPANT_COLUMNS = (
     Column("code", N_("Code")),
     Column("role", N_("Role"), coded=True),

@@ -271,3 +271,20 @@ def test_pairs_as_xlsx_by_code(client, session) -> None:
     (row,) = _xlsx(r)
     assert (row["Kode"], row["Mentor"], row["Status"]) == (pair.code, mentor.code, "matchet")
     assert b"Named" not in r.content
+
+
+def test_the_participant_and_pair_pages_export_by_code_for_an_auditor(client, session) -> None:
+    from tests.factories import make_pair
+    from tests.web import sign_in, web_user
+
+    cohort = make_cohort(session, make_programme(session))
+    mentor = make_participant(session, cohort, "mentor", personal={"name": "Mentor Named"})
+    mentee = make_participant(session, cohort, personal={"name": "Mentee Named"})
+    make_pair(session, mentor, mentee)
+    sign_in(client, web_user(session, Role.auditor))
+    assert 'href="/participants?format=csv" download' in client.get("/participants").text
+    rows = _csv(client.get("/participants?format=csv&role=mentor"))
+    assert [(row["Code"], row["Name"]) for row in rows] == [(mentor.code, "")]
+    assert 'href="/pairs?format=xlsx" download' in client.get("/pairs").text
+    (pair,) = _xlsx(client.get("/pairs?format=xlsx"))
+    assert (pair["Mentor"], pair["Mentee"]) == (mentor.code, mentee.code)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -11,7 +11,7 @@ from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
 from api.exporting import EXPORT_RESPONSES, FormatQuery, exported, wanted
 from api.problems import responses
 from api.sorting import sort_query
-from qms.exports import PARTICIPANT_COLUMNS
+from qms.exports import PARTICIPANT_COLUMNS, flat_personal
 from qms.fields import MAX_INT
 from qms.pagination import MAX_LIMIT, PageRead, each
 from qms.participants import service
@@ -68,7 +68,9 @@ def list_participants(
             stem="participants",
             title="Participants",
             columns=PARTICIPANT_COLUMNS,
-            records=(_flat(service.to_read(p, actor).model_dump(mode="json")) for p in every),
+            records=(
+                flat_personal(service.to_read(p, actor).model_dump(mode="json")) for p in every
+            ),
         )
     page = service.list_participants(
         session,
@@ -211,10 +213,3 @@ def update_goal(
     goal = service.update_goal(session, actor=actor, goal_id=goal_id, data=data, if_match=if_match)
     response.headers["ETag"] = etag(goal.version)
     return service.goal_to_read(goal)
-
-
-def _flat(record: dict[str, Any]) -> dict[str, Any]:
-    """A participant's record with its personal data, if shown, as columns of its own (JSON keeps
-    the API's shape: only the CSV and XLSX columns read these)."""
-    personal = record.get("personal") or {}
-    return {**record, "name": personal.get("name"), "email": personal.get("email")}

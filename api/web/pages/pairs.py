@@ -4,6 +4,7 @@ moves (started, completed with exit feedback, unwound), and its mid-programme fo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.exporting import ExportFormat, page_export
 from api.web import options
 from api.web.core import (
     Form,
@@ -28,10 +30,12 @@ from api.web.core import (
     see_other,
     with_numbers,
 )
+from qms import exports
 from qms.errors import FieldError, ValidationFailed
 from qms.followups import service as followups
 from qms.followups.models import FollowUp
 from qms.i18n import Text
+from qms.pagination import MAX_LIMIT, each
 from qms.pairs import service
 from qms.pairs.models import MeetingMode, PairStatus
 from qms.pairs.rules import pair_months
@@ -53,6 +57,32 @@ def list_pairs(request: Request, page: Annotated[Page, page_for(Action.pair_read
     cohort_id, status = query.number("cohort_id"), query.choice("status", PairStatus)
     sort = query.sort("sort", service.SORTS)
     cursor = query.text("cursor")
+    wanted = query.choice("format", ExportFormat)
+    if wanted is not None and not query.errors:
+
+        def every(session: Session) -> Iterator[dict[str, Any]]:
+            for p in each(
+                lambda after: service.list_pairs(
+                    session,
+                    actor=page.actor,
+                    cohort_id=cohort_id,
+                    status=status,
+                    limit=MAX_LIMIT,
+                    cursor=after,
+                    sort=sort,
+                )
+            ):
+                yield service.to_read(p).model_dump(mode="json")
+
+        return page_export(
+            request,
+            wanted.value,
+            language=page.lang,
+            stem="pairs",
+            title=page.t("Pairs"),
+            columns=exports.PAIR_COLUMNS,
+            records=every,
+        )
 
     def load(session: Session) -> tuple[Any, list[tuple[str, str]]]:
         found = service.list_pairs(

@@ -4,12 +4,14 @@ learning-plan goals with their progress, the participant's pairs, and erasing pe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from api.exporting import ExportFormat, page_export
 from api.web import options
 from api.web.core import (
     Form,
@@ -27,8 +29,10 @@ from api.web.core import (
     split_list,
     with_numbers,
 )
+from qms import exports
 from qms.errors import NotFound
 from qms.i18n import Text
+from qms.pagination import MAX_LIMIT, each
 from qms.pairs import service as pairs
 from qms.participants import service
 from qms.participants.models import GoalStatus, ParticipantRole
@@ -74,6 +78,32 @@ def list_participants(
     cohort_id, role = query.number("cohort_id"), query.choice("role", ParticipantRole)
     sort = query.sort("sort", service.SORTS)
     cursor = query.text("cursor")
+    wanted = query.choice("format", ExportFormat)
+    if wanted is not None and not query.errors:
+
+        def every(session: Session) -> Iterator[dict[str, Any]]:
+            for p in each(
+                lambda after: service.list_participants(
+                    session,
+                    actor=page.actor,
+                    cohort_id=cohort_id,
+                    role=role,
+                    limit=MAX_LIMIT,
+                    cursor=after,
+                    sort=sort,
+                )
+            ):
+                yield exports.flat_personal(service.to_read(p, page.actor).model_dump(mode="json"))
+
+        return page_export(
+            request,
+            wanted.value,
+            language=page.lang,
+            stem="participants",
+            title=page.t("Participants"),
+            columns=exports.PARTICIPANT_COLUMNS,
+            records=every,
+        )
 
     def load(session: Session) -> tuple[Any, list[tuple[str, str]]]:
         found = service.list_participants(
