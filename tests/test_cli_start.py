@@ -156,3 +156,32 @@ def test_the_revisions_read_without_alembic_are_alembics(fresh_db) -> None:
     with fresh_db.engine.connect() as connection:
         stamped = MigrationContext.configure(connection).get_current_revision()
     assert migrate.current_revision(fresh_db.engine) == stamped == script.get_current_head()
+
+
+def test_listing_as_a_user_reads_as_that_user(fresh_db, monkeypatch) -> None:
+    """The fast list still reads as the user named by `--as` (an unknown one refused by name),
+    and --programme narrows it by the programme's code."""
+    from qms.accounts import service as accounts
+    from qms.config import get_settings
+    from qms.permissions import Role
+    from tests.factories import ADMIN, make_deviation, make_programme
+
+    with fresh_db.unit_of_work() as session:
+        mine, other = make_programme(session), make_programme(session)
+        make_deviation(session, programme_id=mine.id, title="In mine")
+        make_deviation(session, programme_id=other.id, title="In the other")
+        accounts.create_user(session, actor=ADMIN, name="lead-one", role=Role.quality_lead)
+    url = fresh_db.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("QMS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    both = runner.invoke(app, ["deviations", "list", "--format", "json", "--as", "lead-one"])
+    assert both.exit_code == 0, both.stderr
+    assert {d["title"] for d in json.loads(both.stdout)["items"]} == {"In mine", "In the other"}
+    mine_only = runner.invoke(
+        app, ["deviations", "list", "--format", "json", "--programme", mine.code]
+    )
+    assert [d["title"] for d in json.loads(mine_only.stdout)["items"]] == ["In mine"]
+    unknown = runner.invoke(app, ["deviations", "list", "--as", "nobody"])
+    assert unknown.exit_code == 2
+    assert "nobody" in unknown.stderr
+    get_settings.cache_clear()
