@@ -258,6 +258,24 @@ class TestLimits:
         assert r.status_code == 201, r.text
         assert (r.json()["rows_total"], r.json()["rows_written"]) == (3, 3)
 
+    def test_empty_rows_between_full_ones_count_towards_the_rows_limit(
+        self, client, setup, limits
+    ) -> None:
+        limits(import_max_rows=5, import_empty_rows_end=10)
+        book = Workbook()
+        sheet = book.active
+        sheet.append(["participant", "instrument", "question", "answer", "submitted_at"])
+        for day in ("2026-06-01", "2026-06-02"):
+            sheet.append([setup["a"][0], "FINAL", "SAT", 4, day])
+            for _ in range(4):
+                sheet.append(["", "", "", "", ""])
+        out = io.BytesIO()
+        book.save(out)
+        r = _post(client, setup["importer"], out.getvalue(), name="answers.xlsx")
+        # Two rows of answers, but ten rows of the sheet read: past the limit of five.
+        assert r.status_code == 413, r.text
+        assert "more than 5 rows" in r.json()["detail"]
+
     def test_a_json_array_is_read_one_object_at_a_time(self, client, setup, monkeypatch) -> None:
         def whole(*_: Any, **__: Any) -> None:
             raise AssertionError("the whole array was parsed at once")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -157,6 +158,19 @@ def _codec(source: ImportFile, head: bytes) -> str:
     return "utf-8"
 
 
+def _steady(sample: str, delimiter: str, *, cut: bool) -> bool:
+    """Say whether every row of the sample has as many columns (two at least) under the
+    delimiter, the standard quoting read; a last row cut by the sample's end is left out."""
+    try:
+        rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
+    except csv.Error:
+        return False
+    if cut and len(rows) > 1:
+        rows = rows[:-1]
+    widths = {len(r) for r in rows}
+    return len(widths) == 1 and widths.pop() >= 2
+
+
 def _shown_delimiter(delimiter: str) -> str:
     return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar (|)"}[delimiter]
 
@@ -218,6 +232,11 @@ def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, A
         delimiter = (found.delimiter if found is not None else "") or ""
         quotechar = (found.quotechar if found is not None else "") or '"'
         escapechar = (found.escapechar if found is not None else "") or None
+        # Checked against the rows themselves: the one delimiter under which every row of the
+        # sample has the header's number of columns (two at least) is the file's.
+        steady = [d for d in DELIMITERS if _steady(sample, d, cut=len(sample) >= SAMPLE_CHARS)]
+        if delimiter not in steady and len(steady) == 1:
+            delimiter, quotechar, escapechar = steady[0], '"', None
     first_line = sample.splitlines()[0] if sample.splitlines() else ""
     header_read = (
         next(csv.reader([first_line], delimiter=delimiter, quotechar=quotechar))
@@ -486,6 +505,10 @@ def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
             ],
         )
     sheet = book[source.sheet] if source.sheet else book.worksheets[0]
+    if hasattr(sheet, "reset_dimensions"):
+        # The size a sheet declares is not believed (A1:XFD1048576 would pad every row to 16,384
+        # cells): each row holds the cells it has.
+        sheet.reset_dimensions()
     stream = sheet.iter_rows(values_only=True)
     first = next(stream, None)
     if first is None:
@@ -494,14 +517,23 @@ def _xlsx(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, 
         raise _problem(source.name, Text("The sheet is empty."), 1)
     header = ["" if h is None else str(h).strip() for h in first]
 
-    end = get_settings().import_empty_rows_end
+    end, most = get_settings().import_empty_rows_end, get_settings().import_max_rows
 
     def records() -> Iterator[tuple[int, Any]]:
         # A sheet padded with empty rows (millions, at little cost to the file's size) ends at a
-        # run of them, rather than having openpyxl make each one.
+        # run of them, rather than having openpyxl make each one; empty rows between full ones
+        # count towards the limit of rows.
         empty = 0
         try:
             for number, values in enumerate(stream, start=2):
+                if number > most + 1:
+                    raise TooLarge(
+                        Text(
+                            "The file has more than %(limit)s rows, the most one import takes: "
+                            "split it into smaller files.",
+                            limit=most,
+                        )
+                    )
                 empty = empty + 1 if all(_blank(v) for v in values) else 0
                 if empty >= end:
                     return
