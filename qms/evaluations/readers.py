@@ -237,6 +237,22 @@ def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, A
         steady = [d for d in DELIMITERS if _steady(sample, d, cut=len(sample) >= SAMPLE_CHARS)]
         if delimiter not in steady and len(steady) == 1:
             delimiter, quotechar, escapechar = steady[0], '"', None
+        if len(steady) > 1:
+            handle.close()
+            raise ValidationFailed(
+                Text("The file %(file)s cannot be read.", file=source.name),
+                [
+                    FieldError(
+                        "delimiter",
+                        Text(
+                            "The columns may be separated by %(delimiters)s alike: every row "
+                            "reads whole either way. Name the delimiter.",
+                            delimiters=Either(_shown_delimiter(d) for d in steady),
+                        ),
+                        1,
+                    )
+                ],
+            )
     first_line = sample.splitlines()[0] if sample.splitlines() else ""
     header_read = (
         next(csv.reader([first_line], delimiter=delimiter, quotechar=quotechar))

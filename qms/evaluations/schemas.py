@@ -138,7 +138,12 @@ class BatchRead(BaseModel):
     rows_total: int
     rows_written: int
     rows_rejected: int
-    rejected: list[RejectedRow]
+    rejected: list[RejectedRow] = Field(
+        description="The first problems (QMS_IMPORT_PROBLEMS_SHOWN, 1,000), by row and column"
+    )
+    problems_total: int | None = Field(
+        default=None, description="Every problem found; all are kept with the batch"
+    )
     importer: str
     source: str | None
     idempotency_key: str | None
