@@ -175,6 +175,18 @@ class TestBoundedProblems:
         assert kept == list(range(3, 15))
         assert session.get(EvaluationBatch, batch["id"]).problems_total == 12
 
+    def test_each_repeat_names_its_first_row_however_many_there_are(self, client, setup) -> None:
+        days = [date(2026, 1, 1) + timedelta(days=n) for n in range(25)]
+        once = "".join(f"{setup['a'][0]},FINAL,SAT,4,{d}\n" for d in days)
+        r = _post(client, setup["importer"], (HEADER + once + once).encode())
+        assert r.status_code == 422
+        errors = r.json()["errors"]
+        # Rows 27 to 51 repeat rows 2 to 26, one for one: past the twentieth the spool is read once.
+        assert [e["row"] for e in errors] == list(range(27, 52))
+        assert [e["message"] for e in errors] == [
+            f"This row repeats row {n}." for n in range(2, 27)
+        ]
+
 
 class TestLimits:
     def test_more_rows_than_the_limit_is_413_naming_it(self, client, session, setup, limits):

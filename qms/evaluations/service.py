@@ -242,13 +242,19 @@ def _spooled_key(kind: BatchKind, spooled: tuple[Any, ...]) -> int:
     return (participant << 44) | (question << 24) | date.fromisoformat(spooled[4]).toordinal()
 
 
+@functools.lru_cache(maxsize=4096)
+def _iso(day: date) -> str:
+    # One text per day, shared by the rows that have it: the spool writes it once per chunk.
+    return day.isoformat()
+
+
 def _row_tuple(kind: BatchKind, values: dict[str, Any]) -> tuple[Any, ...]:
     """Return a good row as it waits to be written: the table's values, as the driver takes them."""
     if kind is BatchKind.outcomes:
         return (
             values["participant_id"],
             values["outcome"].value,
-            values["outcome_on"].isoformat(),
+            _iso(values["outcome_on"]),
             values["note"],
         )
     moment = values.get("submitted_at")
@@ -257,7 +263,7 @@ def _row_tuple(kind: BatchKind, values: dict[str, Any]) -> tuple[Any, ...]:
         values["question_id"],
         values["value_number"],
         values["value_text"],
-        values["submitted_on"].isoformat(),
+        _iso(values["submitted_on"]),
         # Kept in UTC, written as SQLite keeps it (PostgreSQL reads it in UTC: see _insert); the
         # day is the organisation's.
         None
@@ -292,7 +298,9 @@ class _Spool:
         self.numbers, self.pending = [], []
 
     def chunks(self) -> Iterator[tuple[list[int], list[tuple[Any, ...]]]]:
-        """Yield what was added, chunk by chunk from the start: the rows' numbers and the tuples."""
+        """Yield what was added, chunk by chunk from the start: the rows' numbers and the tuples.
+
+        Read to the end, so that what is added after goes after it."""
         if self.pending:
             self._dump()
         self.file.seek(0)
@@ -338,18 +346,40 @@ def _check(
     header, rows = read_rows(source)
     convert = convert_for(header)
     check = Check()
-    seen: dict[int, int] = {}
+    # The keys of the good rows so far, without their rows' numbers (a million of them would
+    # double the memory): a repeat's first row is found again in the spool, once.
+    seen: set[int] = set()
+    first_rows: dict[int, int] = {}
+    scans = 0
+
+    def first_row(key: int) -> int:
+        nonlocal scans
+        if key not in first_rows:
+            scans += 1
+            # Past a few repeats, every row's key is noted at once: a file sent twice over
+            # costs one reading of the spool, not one per repeat.
+            wanted = None if scans > 20 else key
+            for numbers, spooled in good.chunks():
+                for number, values in zip(numbers, spooled, strict=True):
+                    found = _spooled_key(kind, values)
+                    if wanted is None or found == wanted:
+                        first_rows.setdefault(found, number)
+        return first_rows[key]
+
     column = "answer" if kind is BatchKind.evaluations else "date"
-    last_rejected = 0
+    last_rejected = total = 0
+    # Read once per row below: bound here.
+    add, of_participant = good.add, programmes.of_participant
     for number, row in bounded(source.name, rows):
-        check.rows_total += 1
-        if progress is not None and check.rows_total % 1000 == 0:
-            progress(check.rows_total)
+        total += 1
+        if progress is not None and total % 1000 == 0:
+            progress(total)
         try:
             row_values = []
+            row_keys: list[int] = []
             row_programme = None
             for values in convert(number, row):
-                row_programme = programmes.of_participant[values["participant_id"]]
+                row_programme = of_participant[values["participant_id"]]
                 if check.programme_id is not None and row_programme != check.programme_id:
                     raise _RowProblem(
                         "participant",
@@ -366,12 +396,19 @@ def _check(
                     raise _RowProblem(
                         column, Text("This row was imported already, in an earlier batch.")
                     )
-                if key in seen:
-                    raise _RowProblem(column, Text("This row repeats row %(row)s.", row=seen[key]))
-                seen[key] = number
+                if key in seen or key in row_keys:
+                    raise _RowProblem(
+                        column,
+                        Text(
+                            "This row repeats row %(row)s.",
+                            row=number if key in row_keys else first_row(key),
+                        ),
+                    )
+                row_keys.append(key)
                 row_values.append(_row_tuple(kind, values))
+            seen.update(row_keys)
             for spooled in row_values:
-                good.add(number, spooled)
+                add(number, spooled)
             if check.programme_id is None:
                 check.programme_id = row_programme
         except (_RowProblem, RowProblems) as problem:
@@ -385,6 +422,7 @@ def _check(
             if number != last_rejected:
                 check.rows_rejected += 1
                 last_rejected = number
+    check.rows_total = total
     return check
 
 
@@ -514,6 +552,9 @@ def batch_to_read(batch: EvaluationBatch, **flags: bool) -> BatchRead:
         rolled_back_at=batch.rolled_back_at,
         rolled_back_by=batch.rolled_back_by,
         rollback_reason=batch.rollback_reason,
+        problems_total=batch.problems_total,
+        encoding=batch.encoding,
+        delimiter=batch.delimiter,
         **flags,
     )
 
@@ -667,6 +708,8 @@ def run_import(
             rejected=[_kept(p) for p in check.problems],
             problems_total=check.problems_total,
             programme_id=check.programme_id,
+            encoding=source.found.get("encoding"),
+            delimiter=source.found.get("delimiter"),
             importer=actor.name,
             importer_id=actor.user_id,
             source=client_source,
