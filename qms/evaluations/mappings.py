@@ -127,7 +127,13 @@ def get_by_name(session: Session, *, instrument: str | None, name: str) -> Impor
             Text("A saved mapping belongs to an instrument."),
             [FieldError("instrument", Text("Name the instrument the file answers."))],
         )
-    found = _instrument(session, instrument)
+    found = session.scalars(select(Instrument).where(Instrument.code == instrument)).one_or_none()
+    if found is None:
+        # Named in the request's form, not its path: the form is wrong, nothing is missing.
+        raise ValidationFailed(
+            Text("A saved mapping belongs to an instrument."),
+            [FieldError("instrument", Text("There is no instrument %(code)s.", code=instrument))],
+        )
     mapping = session.scalars(
         select(ImportMapping).where(
             ImportMapping.instrument_id == found.id, ImportMapping.name == name.strip()
