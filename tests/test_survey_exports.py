@@ -91,15 +91,35 @@ class TestReadingEachToolsFile:
         )
 
     def test_a_delimiter_named_by_the_sender_is_used(self, tmp_path) -> None:
-        # Every line has as many commas as semicolons: the sender settles it.
+        # Every line has as many commas as semicolons: unsure, the file is refused...
         content = b"a;b,c\n1;2,3\n4;5,6\n"
-        export = survey_exports.Export("x", "x.csv", content, {}, form={"delimiter": "semicolon"})
+        export = survey_exports.Export("x", "x.csv", content, {})
+        with pytest.raises(ValidationFailed) as refused:
+            _read(tmp_path, export)
+        assert refused.value.errors[0].message == (
+            "The columns may be separated by comma or semicolon alike: every row reads whole "
+            "either way. Name the delimiter."
+        )
+        # ...and the sender settles it.
+        export.form = {"delimiter": "semicolon"}
         header, rows = _read(tmp_path, export)
         assert header == ["a", "b,c"]
         assert rows[1] == (3, {"a": "4", "b,c": "5,6"})
         export.form = {"delimiter": ","}
         header, _ = _read(tmp_path, export)
         assert header == ["a;b", "c"]
+
+    def test_answers_full_of_other_delimiters_and_quotes_are_read_by_the_steady_one(
+        self, tmp_path
+    ) -> None:
+        # Free text with tabs, semicolons, bars and quotes in every answer: only the comma
+        # leaves every row whole.
+        cells = ['"kanskje; x\ty"', '"bra | ""sitat"""', '"ja\tnei"', '"a;b;c"']
+        content = ("Q1,Q2,Q3,Q4\n" + (",".join(cells) + "\n") * 300).encode()
+        header, rows = _read(tmp_path, survey_exports.Export("x", "x.csv", content, {}))
+        assert header == ["Q1", "Q2", "Q3", "Q4"]
+        assert len(rows) == 300
+        assert rows[0][1]["Q2"] == 'bra | "sitat"'
 
     def test_a_quoted_line_break_is_one_row_as_a_spreadsheet_shows_it(self, tmp_path) -> None:
         content = b'code;note\nA;"one\ntwo\nthree"\nB;x\n\nC;y\n'
@@ -233,6 +253,16 @@ class TestImportingEachToolsExport:
         r = _post(client, survey["importer"], export)
         assert r.status_code == 201, r.text
         assert (r.json()["rows_total"], r.json()["rows_written"]) == (2, 2)
+        # How a CSV file was read is kept with its batch.
+        reading = {
+            survey_exports.netigate: ("utf-16", "\t"),
+            survey_exports.questback: ("cp1252", ";"),
+            survey_exports.nettskjema: ("utf-8-sig", ";"),
+            survey_exports.google_forms: ("utf-8", ","),
+        }
+        if make in reading:
+            batch = client.get(r.headers["location"], headers=survey["lead"]).json()
+            assert (batch["encoding"], batch["delimiter"]) == reading[make]
         answers = _answers(session)
         assert len(answers) == 8
         first, second = (m.id for m in survey["mentees"])
@@ -329,6 +359,11 @@ class TestImportingEachToolsExport:
         r = _post(client, survey["importer"], export, mapping="google")
         assert r.status_code == 201, r.text
         assert r.json()["rows_written"] == 2
+        elsewhere = _post(client, survey["importer"], export, mapping="google", instrument="NOPE")
+        assert elsewhere.status_code == 422
+        assert elsewhere.json()["errors"] == [
+            {"field": "instrument", "message": "There is no instrument NOPE."}
+        ]
         unknown = _post(client, survey["importer"], export, mapping="forms")
         assert unknown.status_code == 422
         assert unknown.json()["errors"] == [
@@ -349,7 +384,7 @@ class TestReplays:
         partial = _post(client, survey["importer"], export, mode="partial")
         assert partial.status_code == 201
         batch = partial.json()["id"]
-        assert partial.json()["rows_rejected"] == 1
+        assert (partial.json()["rows_rejected"], partial.json()["problems_total"]) == (1, 1)
         events = session.scalar(select(func.count()).select_from(AuditEvent))
         # The same content again answers as the first import did: not written, and said why.
         again = _post(client, survey["importer"], export)
@@ -456,6 +491,7 @@ class TestPickingColumnsOnThePage:
             follow_redirects=False,
         )
         assert done.status_code == 303, done.text[:3000]
+        assert "utf-8-sig · semicolon" in client.get(done.headers["location"]).text
         assert session.scalar(select(func.count()).select_from(EvaluationResponse)) == 8
         saved = session.scalars(select(ImportMapping)).one()
         assert (saved.name, saved.source, saved.columns) == (
