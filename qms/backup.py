@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, make_url
 
+from qms.audit import checkpoints
 from qms.audit.service import VerifyResult, verify
 from qms.db import Database, make_engine, normalise_url
 from qms.errors import Conflict, FieldError, ValidationFailed
@@ -92,7 +93,9 @@ def backup(url: str, target: Path) -> None:
         finally:
             copy.close()
             source.close()
+        _copy_checkpoints(url, target)
         return
+    _copy_checkpoints(url, target)
     address, env = _libpq(url)
     _run(
         [
@@ -105,6 +108,17 @@ def backup(url: str, target: Path) -> None:
         ],
         env,
     )
+
+
+def _checkpoints_beside(backup_file: Path) -> Path:
+    return backup_file.with_name(f"{backup_file.name}.checkpoints")
+
+
+def _copy_checkpoints(url: str, target: Path) -> None:
+    """Keep the trail's outside checkpoints with the backup, so a restore can be checked."""
+    outside = checkpoints.checkpoint_file(url)
+    if outside is not None and outside.is_file():
+        shutil.copyfile(outside, _checkpoints_beside(target))
 
 
 def _is_empty(url: str) -> bool:
@@ -146,7 +160,13 @@ def restore(url: str, source: Path) -> VerifyResult:
             Text("The file is not a backup for this database."),
             [FieldError("file", problem)],
         )
+    outside = checkpoints.checkpoint_file(url)
+    kept = _checkpoints_beside(source)
+    placed = outside is not None and kept.is_file() and not outside.exists()
     try:
+        if placed:
+            assert outside is not None
+            shutil.copyfile(kept, outside)
         if sqlite:
             _restore_sqlite(url, source)
         else:
@@ -165,10 +185,10 @@ def restore(url: str, source: Path) -> VerifyResult:
             )
         result = _verify(url)
     except BaseException:
-        _empty(url)
+        _empty(url, outside if placed else None)
         raise
     if not result.ok:
-        _empty(url)
+        _empty(url, outside if placed else None)
     return result
 
 
@@ -188,13 +208,15 @@ def _verify(url: str) -> VerifyResult:
     database = Database(make_engine(url))
     try:
         with database.unit_of_work(write=False) as session:
-            return verify(session)
+            return verify(session, database_url=url)
     finally:
         database.dispose()
 
 
-def _empty(url: str) -> None:
+def _empty(url: str, placed: Path | None) -> None:
     """Take away what a restore put into a database that was empty before it."""
+    if placed is not None:
+        placed.unlink(missing_ok=True)
     if make_url(url).get_backend_name() == "sqlite":
         path = Path(_sqlite_path(url))
         for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     retention_years: dict[str, int] = {}
     # The organisation's time zone (IANA name): the pages show moments, stored in UTC, in it.
     timezone: str = "Europe/Oslo"
+    # The audit trail's signing key (Ed25519, PEM) and the file outside the database its signed
+    # checkpoints are appended to; by default beside a SQLite database file (qms.db.signing-key,
+    # qms.db.checkpoints). Keep the key where the database's users cannot read it.
+    signing_key_file: str | None = None
+    checkpoint_file: str | None = None
 
     @field_validator("timezone")
     @classmethod

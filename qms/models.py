@@ -2,7 +2,7 @@
 
 from qms.accounts.models import ApiToken, AuthFailure, User, WebSession
 from qms.actions.models import CorrectiveAction
-from qms.audit.models import AuditChainHead, AuditEvent
+from qms.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from qms.audits.models import ChecklistLine, InternalAudit, ManagementReview, ReviewDecision
 from qms.checks.models import RuleFinding
 from qms.db import Base
@@ -29,6 +29,7 @@ __all__ = [
     "ApiToken",
     "AuthFailure",
     "AuditChainHead",
+    "AuditCheckpoint",
     "AuditEvent",
     "Base",
     "ChecklistLine",

@@ -171,13 +171,21 @@ class TestDemo:
     def test_demo_builds_two_programmes_and_prints_tokens(self, qms, fresh_db) -> None:
         result = qms("demo", "--no-serve")
         lines = dict(line.split("=", 1) for line in result.stdout.strip().splitlines())
+        signed = fresh_db.engine.dialect.name == "sqlite"  # the key beside the database file
         assert set(lines) == {
             "QMS_QUALITY_LEAD_TOKEN",
             "QMS_AUDITOR_TOKEN",
             "QMS_COORDINATOR_TOKEN",
             "QMS_IMPORTER_TOKEN",
             "QMS_DEMO_PASSWORD",
+            *(["QMS_PUBLIC_KEY"] if signed else []),
         }
+        if signed:
+            # The trail is signed from the first event, and the auditor checks it with the
+            # public half printed.
+            verified = qms("audit", "verify", "--public-key", lines["QMS_PUBLIC_KEY"])
+            assert verified.stdout.startswith("OK: ")
+            assert "signed checkpoints hold" in verified.stderr
         client = make_client(fresh_db)
         # The demo users sign in to the web front with the printed password.
         from tests.web import sign_in

@@ -7,18 +7,22 @@ import inspect
 import json
 from collections import Counter
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from api.app import create_app
 from api.routing import api_routes, page_routes
 from qms.accounts import failures
 from qms.accounts import service as accounts
 from qms.accounts.models import AuthFailure, User
-from qms.audit.models import AuditEvent
+from qms.audit import checkpoints
+from qms.audit import service as audit
+from qms.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from qms.config import get_settings
 from qms.db import utcnow
 from qms.errors import Conflict
 from qms.permissions import Role
@@ -241,3 +245,197 @@ class TestUserNames:
         accounts.create_user(session, actor=ADMIN, name="kari", role=Role.coordinator)
         with pytest.raises(IntegrityError), session.begin_nested():
             session.add(User(name="KARI", name_key="kari", role=Role.admin, is_active=True))
+
+
+# What an attacker with the database's own credentials does first: every trigger that guards
+# the trail taken away.
+DROP_GUARDS = {
+    "sqlite": [
+        "DROP TRIGGER audit_event_no_update",
+        "DROP TRIGGER audit_event_no_delete",
+        "DROP TRIGGER audit_event_next_only",
+        "DROP TRIGGER audit_checkpoint_no_update",
+        "DROP TRIGGER audit_checkpoint_no_delete",
+    ],
+    "postgresql": [
+        "DROP TRIGGER audit_event_no_update_delete ON audit_event",
+        "DROP TRIGGER audit_event_next_only ON audit_event",
+        "DROP TRIGGER audit_checkpoint_no_update_delete ON audit_checkpoint",
+    ],
+}
+
+
+@pytest.fixture
+def signed(fresh_db, tmp_path, monkeypatch):
+    """A database whose trail is signed, with its key and checkpoint file outside it."""
+    monkeypatch.setenv("QMS_SIGNING_KEY_FILE", str(tmp_path / "keys" / "trail.key"))
+    monkeypatch.setenv("QMS_CHECKPOINT_FILE", str(tmp_path / "trail.checkpoints"))
+    get_settings.cache_clear()
+    checkpoints.create_key(tmp_path / "keys" / "trail.key")
+    for n in range(3):
+        # Three transactions, as three requests would write them.
+        with fresh_db.unit_of_work() as session:
+            for i in range(4):
+                audit.record_event(
+                    session, actor=ADMIN, action="note", entity="thing", entity_id=n * 4 + i
+                )
+    yield fresh_db
+    get_settings.cache_clear()
+
+
+def _verify(database: Any, public_key: str | None = None) -> audit.VerifyResult:
+    with database.unit_of_work(write=False) as session:
+        return audit.verify(session, public_key=public_key)
+
+
+def _attack(database: Any, *statements: str, **params: Any) -> None:
+    with database.engine.begin() as conn:
+        for statement in DROP_GUARDS[conn.dialect.name]:
+            conn.exec_driver_sql(statement)
+        for statement in statements:
+            conn.execute(text(statement), params)
+
+
+def _rechain(database: Any, upto: int | None = None) -> None:
+    """Recompute every hash after a change and move the head to match, as a careful attacker."""
+    with database.engine.begin() as conn:
+        running = GENESIS_HASH
+        rows = conn.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq)).all()
+        for row in rows:
+            fresh = audit.compute_hash(running, audit.event_payload(row))
+            conn.execute(
+                update(AuditEvent)
+                .where(AuditEvent.seq == row.seq)
+                .values(prev_hash=running, hash=fresh)
+            )
+            running = fresh
+        conn.execute(update(AuditChainHead).values(count=len(rows), last_hash=running))
+
+
+class TestTamperEvidence:
+    """The chain had no key: anyone who could write to the database could rewrite it."""
+
+    def test_a_signed_trail_verifies_and_each_transaction_reaches_the_outside_file(
+        self, signed, tmp_path
+    ) -> None:
+        result = _verify(signed)
+        assert result.ok, result.problem
+        assert result.count == 12
+        assert result.vouched_to == 12
+        lines = (tmp_path / "trail.checkpoints").read_text().splitlines()
+        assert [json.loads(line)["seq"] for line in lines] == [4, 8, 12]
+
+        # A rolled-back transaction leaves no checkpoint outside.
+        def failing_request() -> None:
+            with signed.unit_of_work() as session:
+                audit.record_event(session, actor=ADMIN, action="note", entity="thing")
+                raise RuntimeError("the request failed")
+
+        with pytest.raises(RuntimeError):
+            failing_request()
+        assert len((tmp_path / "trail.checkpoints").read_text().splitlines()) == 3
+        assert _verify(signed).ok
+
+    def test_a_forged_event_appended_with_a_correct_hash_is_found(self, signed) -> None:
+        with signed.unit_of_work(write=False) as session:
+            head = session.get(AuditChainHead, 1)
+            assert head is not None
+            count, last = head.count, head.last_hash
+        forged = {
+            "seq": count + 1,
+            "at": utcnow(),
+            "actor_id": None,
+            "actor": "admin",
+            "action": "deviation.closed",
+            "entity": "deviation",
+            "entity_id": "1",
+            "programme_id": None,
+            "changes": {},
+            "reason": "forged",
+            "prev_hash": last,
+        }
+        forged["hash"] = audit.compute_hash(last, audit.event_payload(SimpleNamespace(**forged)))
+        # The next event, linked right: the database's own guards let it in.
+        with signed.engine.begin() as conn:
+            conn.execute(insert(AuditEvent).values(**forged))
+            conn.execute(update(AuditChainHead).values(count=count + 1, last_hash=forged["hash"]))
+        result = _verify(signed)
+        assert not result.ok
+        assert result.first_broken_seq == count + 1
+        assert "no signed checkpoint" in (result.problem or "")
+
+    def test_the_newest_events_removed_and_the_head_moved_back_are_found(self, signed) -> None:
+        _attack(
+            signed,
+            "DELETE FROM audit_event WHERE seq > 6",
+            "DELETE FROM audit_checkpoint WHERE seq > 6",
+        )
+        _rechain(signed)
+        result = _verify(signed)
+        assert not result.ok
+        assert "vouches for event 8, but the chain ends at event 6" in (result.problem or "")
+
+    def test_an_event_edited_and_the_rest_recomputed_is_found(self, signed) -> None:
+        _attack(signed, "UPDATE audit_event SET reason = 'rewritten' WHERE seq = 5")
+        _rechain(signed)
+        result = _verify(signed)
+        assert not result.ok
+        assert result.first_broken_seq == 5
+        assert "is not the one its signed checkpoint" in (result.problem or "")
+
+    def test_a_checkpoint_signed_with_another_key_is_found(self, signed, tmp_path) -> None:
+        _attack(signed, "UPDATE audit_event SET reason = 'rewritten' WHERE seq = 12")
+        _rechain(signed)
+        # Re-signed with a key of the attacker's own, in the database and outside.
+        checkpoints.create_key(tmp_path / "attacker.key")
+        attacker = checkpoints._load_key(str(tmp_path / "attacker.key"), 0)
+        with signed.unit_of_work(write=False) as session:
+            head = session.get(AuditChainHead, 1)
+            assert head is not None
+            fresh_hash = head.last_hash
+        at = utcnow().replace(microsecond=0)
+        signature = base64.b64encode(
+            attacker.sign(checkpoints._message(12, fresh_hash, at))
+        ).decode()
+        with signed.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE audit_checkpoint SET hash = :h, at = :at, signature = :s WHERE seq = 12"
+                ),
+                {"h": fresh_hash, "at": at, "s": signature},
+            )
+        result = _verify(signed)
+        assert not result.ok
+        assert "not signed by the trail's key" in (result.problem or "")
+
+    def test_the_outside_file_removed_is_found(self, signed, tmp_path) -> None:
+        (tmp_path / "trail.checkpoints").unlink()
+        result = _verify(signed)
+        assert not result.ok
+        assert "is missing" in (result.problem or "")
+
+    def test_the_auditor_verifies_with_the_public_half_only(self, signed, tmp_path) -> None:
+        key = checkpoints.signing_key()
+        assert key is not None
+        public = checkpoints.public_text(key.public_key())
+        (tmp_path / "keys" / "trail.key").unlink()
+        assert _verify(signed).checkpoints is None  # no key here: nothing to check with
+        result = _verify(signed, public_key=public)
+        assert result.ok, result.problem
+        assert result.checkpoints == 12 + 3
+        wrong = checkpoints.public_text(checkpoints.create_key(tmp_path / "other.key"))
+        assert not _verify(signed, public_key=wrong).ok
+
+    def test_an_event_slipped_in_or_replaced_is_refused_by_the_database(self, signed) -> None:
+        with signed.engine.begin() as conn:
+            row = conn.execute(select(AuditEvent.__table__).where(AuditEvent.seq == 3)).one()
+        values = {**row._mapping, "reason": "replaced"}
+        statement = insert(AuditEvent).values(**values)
+        if signed.engine.dialect.name == "sqlite":
+            # REPLACE deletes the old row without firing the DELETE trigger.
+            statement = statement.prefix_with("OR REPLACE")
+        with pytest.raises(DatabaseError, match="append-only"), signed.engine.begin() as conn:
+            conn.execute(statement)
+        with pytest.raises(DatabaseError, match="append-only"), signed.engine.begin() as conn:
+            conn.execute(insert(AuditEvent).values(**{**values, "seq": 99}))
+        assert _verify(signed).ok

@@ -45,3 +45,18 @@ class AuditChainHead(Base):
     count: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditCheckpoint(Base):
+    """A signed statement that the chain's event `seq` had this hash (qms.audit.checkpoints);
+    never updated or deleted (the database refuses), and copied to a file outside it."""
+
+    __tablename__ = "audit_checkpoint"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The start of the SHA-256 of the public key that verifies the signature.
+    key_id: Mapped[str] = mapped_column(String(16))
+    # Ed25519 over the checkpoint's seq, hash and time, base64.
+    signature: Mapped[str] = mapped_column(String(100))

@@ -8,7 +8,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
 from sqlalchemy import func, select
@@ -147,6 +147,9 @@ def record_event(
     head.last_hash = event.hash
     head.updated_at = event.at
     session.flush()
+    from qms.audit import checkpoints  # the signing library only once a trail is written
+
+    checkpoints.write(session, event.seq, event.hash)
     return event
 
 
@@ -160,10 +163,100 @@ class VerifyResult:
     last_hash: str
     first_broken_seq: int | None = None
     problem: str | None = None
+    # Signed checkpoints found to hold (in the database and in the file outside it), and the
+    # newest event they vouch for; None when no key was there to check them with.
+    checkpoints: int | None = None
+    vouched_to: int = 0
 
 
-def verify(session: Session, *, batch_size: int = 2000) -> VerifyResult:
-    """Walk the chain from the first event; report OK or the first broken event."""
+def verify(
+    session: Session,
+    *,
+    batch_size: int = 2000,
+    public_key: str | None = None,
+    database_url: str | None = None,
+) -> VerifyResult:
+    """Walk the chain from the first event and check its signed checkpoints; report OK or the
+    first broken event. `public_key` (base64) checks the signatures without the signing key;
+    `database_url` names the database when it is not the service's (for its key and file)."""
+    from qms.audit import checkpoints as signed
+
+    key = signed.public_from_text(public_key) if public_key else None
+    if key is None and (private := signed.signing_key(database_url)) is not None:
+        key = private.public_key()
+    if key is None:
+        # Nothing to check the signatures with: the chain alone vouches for the events.
+        walked = _walk(session, batch_size, set())
+        return walked if isinstance(walked, VerifyResult) else walked[0]
+    found = list(signed.stored(session))
+    outside_file = signed.checkpoint_file(database_url)
+    if outside_file is not None and outside_file.is_file():
+        found += list(signed.outside(outside_file))
+    elif outside_file is not None and found:
+        head = session.get(AuditChainHead, 1)
+        return VerifyResult(
+            False,
+            0,
+            head.count if head else 0,
+            GENESIS_HASH,
+            found[-1].seq,
+            f"the checkpoint file {outside_file} is missing, though the database holds "
+            f"{len(found)} signed checkpoints",
+        )
+    result = _walk(session, batch_size, {c.seq for c in found})
+    if isinstance(result, VerifyResult):
+        return result
+    walked, hashes = result
+    own = signed.key_id(key)
+    stored_seqs = [c.seq for c in found if c.where == "database"]
+    if stored_seqs:
+        # Signed from the first event after the key was made: every later one has its own.
+        first = stored_seqs[0]
+        unsigned = sorted(set(range(first, walked.count + 1)) - set(stored_seqs))
+        if unsigned:
+            return replace(
+                walked,
+                ok=False,
+                first_broken_seq=unsigned[0],
+                problem=f"event {unsigned[0]} has no signed checkpoint: it was added behind "
+                "the service's back",
+            )
+    for checkpoint in found:
+        if checkpoint.key_id != own or not checkpoint.signed_by(key):
+            return replace(
+                walked,
+                ok=False,
+                first_broken_seq=checkpoint.seq,
+                problem=f"the checkpoint of event {checkpoint.seq} ({checkpoint.where}) is not "
+                "signed by the trail's key: it was forged or altered",
+            )
+        if checkpoint.seq > walked.count:
+            return replace(
+                walked,
+                ok=False,
+                first_broken_seq=walked.count + 1,
+                problem=f"a signed checkpoint ({checkpoint.where}) vouches for event "
+                f"{checkpoint.seq}, but the chain ends at event {walked.count}: events were "
+                "removed and the head moved back",
+            )
+        if hashes[checkpoint.seq] != checkpoint.hash:
+            return replace(
+                walked,
+                ok=False,
+                first_broken_seq=checkpoint.seq,
+                problem=f"event {checkpoint.seq} is not the one its signed checkpoint "
+                f"({checkpoint.where}) vouches for: the chain was rewritten up to it",
+            )
+    return replace(
+        walked, checkpoints=len(found), vouched_to=max((c.seq for c in found), default=0)
+    )
+
+
+def _walk(
+    session: Session, batch_size: int, wanted: set[int]
+) -> VerifyResult | tuple[VerifyResult, dict[int, str]]:
+    """Walk the chain; return the broken result, or the sound one with the hashes at `wanted`."""
+    hashes: dict[int, str] = {}
     head = session.get(AuditChainHead, 1)
     head_count = head.count if head else 0
     head_hash = head.last_hash if head else GENESIS_HASH
@@ -188,6 +281,8 @@ def verify(session: Session, *, batch_size: int = 2000) -> VerifyResult:
         if compute_hash(running, event_payload(event)) != event.hash:
             return broken(event.seq, f"event {event.seq} was altered: its hash does not match")
         running = event.hash
+        if event.seq in wanted:
+            hashes[event.seq] = running
         expected_seq += 1
     count = expected_seq - 1
     if count != head_count or running != head_hash:
@@ -203,7 +298,7 @@ def verify(session: Session, *, batch_size: int = 2000) -> VerifyResult:
             f"the chain head records {head_count} events ending in {head_hash[:12]}…, "
             f"but {count} events end in {running[:12]}…: events were removed or added",
         )
-    return VerifyResult(True, count, head_count, running)
+    return VerifyResult(True, count, head_count, running), hashes
 
 
 def head_summary(session: Session) -> tuple[int, str]:

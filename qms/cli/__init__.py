@@ -38,6 +38,11 @@ COMMANDS: dict[str, Entry] = {
     "users": Entry("qms.cli.admin", "users_app", "Users and their roles."),
     "tokens": Entry("qms.cli.admin", "tokens_app", "Bearer tokens: create, list, revoke."),
     "audit": Entry("qms.cli.admin", "audit_app", "The hash-chained audit trail."),
+    "keys": Entry(
+        "qms.cli.admin",
+        "keys_app",
+        "The audit trail's signing key: make it, show its public half.",
+    ),
     "deviations": Entry(
         "qms.cli.quality",
         "deviations_app",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -30,12 +30,20 @@ from qms.cli.common import (
     t,
     unit_of_work,
 )
+from qms.db import utcnow
 from qms.errors import FieldError, QMSError, ValidationFailed
+from qms.i18n import Text
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from qms.permissions import Role
 
 users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Bearer tokens: create, list, revoke.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="The audit trail's signing key: make it, show its public half.", no_args_is_help=True
+)
 
 HostOption = Annotated[str, typer.Option(help="Interface to listen on.")]
 PortOption = Annotated[int, typer.Option(help="Port to listen on.")]
@@ -53,6 +61,88 @@ def init() -> None:
         else t("database %(database)s is at revision %(revision)s")
     )
     err.print(said % {"database": describe(url), "revision": migrate.head_revision()}, markup=False)
+    _sign_trail(made=made)
+
+
+def _sign_trail(*, made: bool) -> None:
+    """Make the trail's signing key if there is none; for a database just made, put aside the
+    checkpoints of one that was at the same place before (they vouch for its events)."""
+    from qms.audit import checkpoints
+
+    outside = checkpoints.checkpoint_file()
+    if made and outside is not None and outside.exists():
+        aside = outside.with_name(f"{outside.name}.{utcnow():%Y%m%dT%H%M%S}")
+        outside.rename(aside)
+        err.print(
+            t("the checkpoints of the database that was here before are kept in %(file)s")
+            % {"file": aside},
+            markup=False,
+        )
+    key = checkpoints.key_file()
+    if key is None:
+        err.print(
+            t(
+                "the audit trail is not signed: set QMS_SIGNING_KEY_FILE to a file outside the "
+                "database and run `qms keys create`"
+            ),
+            markup=False,
+        )
+    elif not key.exists():
+        _print_public(checkpoints.create_key(key), key, made=True)
+
+
+def _print_public(public: Ed25519PublicKey, path: Path, *, made: bool) -> None:
+    from qms.audit import checkpoints
+
+    said = (
+        t("made the audit trail's signing key %(file)s; give its public half to the auditor:")
+        if made
+        else t("the public half of the audit trail's signing key %(file)s:")
+    )
+    err.print(said % {"file": path}, markup=False)
+    out.print(f"QMS_PUBLIC_KEY={checkpoints.public_text(public)}", markup=False)
+
+
+@keys_app.command("create")
+def keys_create(
+    file: Annotated[
+        Path | None,
+        typer.Option(help="Where to keep the key (default: QMS_SIGNING_KEY_FILE)."),
+    ] = None,
+) -> None:
+    """Make the signing key of the audit trail's checkpoints; print its public half."""
+    from qms.audit import checkpoints
+
+    path = file or checkpoints.key_file()
+    if path is None:
+        report(
+            ValidationFailed(
+                Text("Say where to keep the key."),
+                [FieldError("file", Text("Give --file, or set QMS_SIGNING_KEY_FILE."))],
+            )
+        )
+        raise typer.Exit(2)
+    if path.exists():
+        report(
+            ValidationFailed(
+                Text("%(file)s exists already: a key is never overwritten.", file=str(path))
+            )
+        )
+        raise typer.Exit(2)
+    _print_public(checkpoints.create_key(path), path, made=True)
+
+
+@keys_app.command("public")
+def keys_public() -> None:
+    """Print the public half of the signing key, for the auditor."""
+    from qms.audit import checkpoints
+
+    key = checkpoints.signing_key()
+    path = checkpoints.key_file()
+    if key is None or path is None:
+        report(ValidationFailed(Text("There is no signing key: run `qms keys create`.")))
+        raise typer.Exit(2)
+    _print_public(key.public_key(), path, made=False)
 
 
 def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000, workers: int = 1) -> None:
@@ -268,16 +358,37 @@ def tokens_revoke(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Walk the audit chain; exit 0 if it is whole, 1 at the first broken event."""
+def audit_verify(
+    public_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="QMS_PUBLIC_KEY",
+            help="The signing key's public half (base64), to check the checkpoints without "
+            "the key itself.",
+        ),
+    ] = None,
+) -> None:
+    """Walk the audit chain and check its signed checkpoints; exit 0 if it is whole, 1 at the
+    first broken event."""
     with unit_of_work(write=False) as session:
-        result = audit.verify(session)
+        result = audit.verify(session, public_key=public_key)
     if result.ok:
         out.print(
             t("OK: %(count)s events, last hash %(hash)s")
             % {"count": shown_number(result.count), "hash": result.last_hash},
             soft_wrap=True,
         )
+        if result.checkpoints is None:
+            err.print(
+                t("the signed checkpoints were not checked: there is no key to check them with"),
+                markup=False,
+            )
+        else:
+            err.print(
+                t("%(count)s signed checkpoints hold, up to event %(seq)s")
+                % {"count": shown_number(result.checkpoints), "seq": result.vouched_to},
+                markup=False,
+            )
         return
     out.print(
         t("BROKEN at event %(seq)s: %(problem)s")
@@ -305,7 +416,10 @@ def demo(
             raise typer.BadParameter(t("--reset only deletes a SQLite database file"))
         for suffix in ("", "-wal", "-shm"):
             Path(parsed.database + suffix).unlink(missing_ok=True)
+    path = sqlite_file(url)
+    made = path is not None and not path.exists()
     migrate.upgrade(url)
+    _sign_trail(made=made)
     with unit_of_work() as session:
         actor = operator()
         if demo_data.is_loaded(session):
