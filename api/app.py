@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import qms
-from api import problems, web
+from api import problems, uploads, web
 from api.limits import BodyLimit
 from api.routers import (
     actions,
@@ -37,6 +37,8 @@ from qms.db import Database, make_engine, utcnow
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Uploads left by a process killed during an import (the whole file each) are removed.
+    uploads.remove_leftovers()
     yield
     # Failed authentications not yet summarised in the trail are written on a clean shutdown.
     with app.state.database.unit_of_work() as session:

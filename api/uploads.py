@@ -6,11 +6,14 @@ Shared by the REST API and the import page.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from starlette.datastructures import UploadFile
@@ -18,6 +21,46 @@ from starlette.datastructures import UploadFile
 from qms.config import get_settings
 from qms.errors import FieldError, TooLarge, ValidationFailed
 from qms.i18n import Text
+
+
+def _imports_root() -> Path:
+    root = Path(tempfile.gettempdir()) / "qms-imports"
+    root.mkdir(mode=0o700, exist_ok=True)
+    return root
+
+
+@contextmanager
+def import_folder() -> Iterator[Path]:
+    """A folder for one upload while it is imported, removed after it; named by the process,
+    so that one left by a process that was killed is found and removed (`remove_leftovers`)."""
+    folder = _imports_root() / f"{os.getpid()}-{secrets.token_hex(8)}"
+    folder.mkdir(mode=0o700)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers() -> int:
+    """Remove the upload folders of processes that are gone (killed during an import); return
+    how many. Run as the service starts."""
+    removed = 0
+    for folder in _imports_root().iterdir():
+        pid, _, _ = folder.name.partition("-")
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def spool(upload: UploadFile, folder: Path) -> Path:

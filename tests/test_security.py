@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import inspect
 import json
+import subprocess
 from collections import Counter
 from datetime import timedelta
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
+from api import uploads
 from api.app import create_app
 from api.routing import api_routes, page_routes
 from qms.accounts import failures
@@ -439,3 +441,23 @@ class TestTamperEvidence:
         with pytest.raises(DatabaseError, match="append-only"), signed.engine.begin() as conn:
             conn.execute(insert(AuditEvent).values(**{**values, "seq": 99}))
         assert _verify(signed).ok
+
+
+class TestLeftovers:
+    """A killed import left its spool file (the whole upload) in the temporary folder."""
+
+    def test_the_uploads_of_a_killed_process_are_removed_as_the_service_starts(
+        self, fresh_db
+    ) -> None:
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        with uploads.import_folder() as live:
+            left = live.parent / f"{dead.pid}-{'0' * 16}"
+            left.mkdir()
+            (left / "upload").write_bytes(b"participant_code,question_code\n" * 1000)
+            with make_client(fresh_db):  # the application starts (and stops)
+                pass
+            assert not left.exists()
+            # This process's own upload, still being imported, stays.
+            assert live.exists()
+        assert not live.exists()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Header, Response, UploadFile
@@ -12,7 +10,7 @@ from fastapi import Path as PathParam
 
 from api.deps import IdPath, SessionDep, allowed, get_database
 from api.problems import reader_language, responses
-from api.uploads import mapping_of, spool
+from api.uploads import import_folder, mapping_of, spool
 from qms.db import Database
 from qms.evaluations import mappings, service
 from qms.evaluations.models import BatchKind
@@ -124,8 +122,8 @@ def _import(
             if mapping is not None and not mapping.lstrip().startswith("{")
             else mapping_of(mapping)
         )
-    with tempfile.TemporaryDirectory(prefix="qms-import-") as folder:
-        path = spool(file, Path(folder))
+    with import_folder() as folder:
+        path = spool(file, folder)
         fmt = detect_format(name, file_format)
         result = service.run_import(
             session,

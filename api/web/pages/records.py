@@ -4,7 +4,6 @@ of record is kept for, what is due, and disposing of it under a recorded decisio
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, time
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from api.deps import get_database
-from api.uploads import drop_pending, keep_pending, mapping_of, pending, spool
+from api.uploads import drop_pending, import_folder, keep_pending, mapping_of, pending, spool
 from api.web.core import (
     Form,
     Page,
@@ -186,8 +185,8 @@ def upload(
                 Text("Choose a file to import."),
                 [FieldError("file", Text("Choose a file to import."))],
             )
-        with tempfile.TemporaryDirectory(prefix="qms-import-") as folder:
-            path = spool(file, Path(folder))
+        with import_folder() as folder:
+            path = spool(file, folder)
             return _run_upload(session, reader, page, values, path, file.filename, check_only, None)
 
     result = perform(request, change)
