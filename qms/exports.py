@@ -240,3 +240,13 @@ PAIR_COLUMNS = (
     Column("ended_on", N_("Ended")),
     Column("closure_reason", N_("Closure reason")),
 )
+PROCEDURE_COLUMNS = (
+    Column("code", N_("Code")),
+    Column("title", N_("Title")),
+    Column("owner_role", N_("Owner"), coded=True),
+    Column("effective_version", N_("Version")),
+    Column("status", N_("Status"), coded=True),
+    Column("effective_from", N_("Effective from")),
+    Column("next_review_on", N_("Next review")),
+    Column("open_version", N_("In the making")),
+)

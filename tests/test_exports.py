@@ -288,3 +288,41 @@ def test_the_participant_and_pair_pages_export_by_code_for_an_auditor(client, se
     assert 'href="/pairs?format=xlsx" download' in client.get("/pairs").text
     (pair,) = _xlsx(client.get("/pairs?format=xlsx"))
     assert (pair["Mentor"], pair["Mentee"]) == (mentor.code, mentee.code)
+
+
+def test_procedures_list_as_csv_and_json(fresh_db, monkeypatch) -> None:
+    from qms.cli import app
+    from qms.config import get_settings
+    from qms.procedures import service as procedures
+    from qms.procedures.schemas import ProcedureCreate
+    from tests.factories import ADMIN
+
+    with fresh_db.unit_of_work() as session:
+        procedures.create(
+            session,
+            actor=ADMIN,
+            data=ProcedureCreate(
+                code="PR-05",
+                title="-Mid-programme follow-up",
+                owner_role=Role.coordinator,
+                review_months=12,
+                content="Each pair is followed up at the midpoint.",
+                change_summary="First issue",
+            ),
+        )
+    url = fresh_db.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("QMS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["--language", "sv", "procedures", "list", "--format", "csv"])
+    assert listed.exit_code == 0, listed.stderr
+    (row,) = list(csv.DictReader(io.StringIO(listed.stdout)))
+    assert (row["Kod"], row["Titel"]) == ("PR-05", "'-Mid-programme follow-up")
+    read = runner.invoke(app, ["procedures", "list", "--format", "json"])
+    (item,) = json.loads(read.stdout)["items"]
+    assert (item["code"], item["owner_role"], item["status"]) == (
+        "PR-05",
+        "coordinator",
+        "draft",
+    )
+    get_settings.cache_clear()

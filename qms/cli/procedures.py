@@ -9,7 +9,20 @@ import typer
 from rich.table import Column, Table
 from rich.text import Text as Styled
 
-from qms.cli.common import AsOption, actor_for, err, out, shown, shown_day, t, unit_of_work
+from qms.cli.common import (
+    AsOption,
+    FormatOption,
+    ListFormat,
+    actor_for,
+    err,
+    out,
+    print_records,
+    shown,
+    shown_day,
+    t,
+    unit_of_work,
+)
+from qms.exports import PROCEDURE_COLUMNS
 from qms.procedures import service
 from qms.resources import procedures_dir
 
@@ -69,12 +82,17 @@ def procedures_sync(
 def procedures_list(
     review_due: Annotated[bool, typer.Option("--review-due", help="Only those due.")] = False,
     as_user: AsOption = None,
+    format: FormatOption = ListFormat.table,
 ) -> None:
     """The master list: each procedure with its effective version and next review."""
     with unit_of_work(write=False) as session:
         rows = service.list_procedures(
             session, actor=actor_for(session, as_user), review_due=True if review_due else None
         )
+        if format is not ListFormat.table:
+            records = [service.to_read(p).model_dump(mode="json") for p in rows]
+            print_records(format, PROCEDURE_COLUMNS, records)
+            return
         table = Table(
             Column(t("Code"), no_wrap=True),
             t("Title"),
