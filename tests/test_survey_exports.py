@@ -374,6 +374,23 @@ class TestImportingEachToolsExport:
         ]
 
 
+def test_the_columns_of_a_long_file_are_found_whatever_their_case_and_spaces(
+    client, session, survey
+) -> None:
+    from qms.evaluations.models import Outcome
+
+    code = survey["codes"][0]
+    content = f" Participant ;OUTCOME;Date \n{code};education;02.06.2026 16:06\n".encode()
+    r = client.post(
+        "/api/v1/imports/outcomes",
+        headers=survey["importer"],
+        files={"file": ("outcomes.csv", io.BytesIO(content))},
+    )
+    assert r.status_code == 201, r.text
+    outcome = session.scalars(select(Outcome)).one()
+    assert (outcome.outcome.value, outcome.outcome_on) == ("education", date(2026, 6, 2))
+
+
 class TestReplays:
     def test_a_file_imported_in_part_is_refused_again_in_all_or_nothing_mode(
         self, client, session, survey
