@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -126,6 +126,58 @@ class TestReadingEachToolsFile:
         _, rows = _read(tmp_path, survey_exports.Export("x", "x.csv", content, {}))
         # B is the third row though it is on the fifth line; the blank line is row 4.
         assert [(n, r["code"]) for n, r in rows] == [(2, "A"), (3, "B"), (5, "C")]
+
+
+SENT = datetime(2026, 6, 2, 14, 6, tzinfo=UTC)  # 16:06 in Oslo's summer time
+
+
+@pytest.mark.parametrize(
+    ("cell", "moment"),
+    [
+        ("02.06.2026 16:06", SENT),
+        ("2.6.2026 16:06:30", SENT.replace(second=30)),
+        ("02.06.2026 kl. 16.06", SENT),
+        ("2026-06-02 16:06:00", SENT),
+        ("2026-06-02T14:06:00Z", SENT),
+        ("2026-06-02T16:06:00+02:00", SENT),
+        ("2026/06/02 4:06:00 PM GMT+2", SENT),
+        ("06/02/2026 04:06:00 PM", SENT),
+        (46175.67083333, SENT),  # Excel's serial number for the same minute
+        ("46175,67083333", SENT),
+        (datetime(2026, 6, 2, 16, 6), SENT),  # an XLSX date cell, in local time
+        ("2.6.2026", None),
+        ("2026-06-02", None),
+        (date(2026, 6, 2), None),
+    ],
+)
+def test_a_moment_is_read_in_the_forms_survey_tools_write(cell, moment) -> None:
+    from qms.evaluations.cells import read_moment
+
+    assert read_moment(cell) == (date(2026, 6, 2), moment)
+
+
+def test_a_late_evening_moment_is_on_the_organisations_day() -> None:
+    from qms.evaluations.cells import read_moment
+
+    # 23:30 UTC on 1 June is half past one in the night of 2 June in Oslo.
+    assert read_moment("2026-06-01T23:30:00Z")[0] == date(2026, 6, 2)
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ("6/2/2026", "day first or month first"),
+        ("31.02.2026 10:00", "not in a form we read"),
+        ("yesterday", "not in a form we read"),
+        ("", "The date is empty"),
+        ("13/02/2026 1:00 PM", "not in a form we read"),
+    ],
+)
+def test_a_cell_that_is_no_moment_is_refused_saying_why(cell, problem) -> None:
+    from qms.evaluations.cells import read_moment
+
+    with pytest.raises(ValueError, match=problem):
+        read_moment(cell)
 
 
 @pytest.fixture
