@@ -8,6 +8,7 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -26,7 +27,9 @@ from tests.test_cli import qms, runner  # noqa: F401  (the fixture running `qms`
 CODES = ("P-7001", "P-7002")
 
 
-def _read(tmp_path: Path, export: survey_exports.Export) -> tuple[list[str], list]:
+def _read(
+    tmp_path: Path, export: survey_exports.Export
+) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     path = tmp_path / "upload"
     path.write_bytes(export.content)
     source = ImportFile(
@@ -343,7 +346,7 @@ class TestImportingEachToolsExport:
     ) -> None:
         export = survey_exports.surveymonkey(survey["codes"])
         assert _post(client, survey["importer"], export).status_code == 201
-        stored = []
+        stored: list[str] = []
         for table in ("evaluation_response", "evaluation_batch", "audit_event"):
             for row in session.execute(text(f"SELECT * FROM {table}")):
                 stored.extend(str(v) for v in row)
