@@ -129,7 +129,7 @@ MUTANTS = [
     Mutant(
         "writers-do-not-take-turns",
         "on PostgreSQL, units of work that write no longer take turns",
-        "qms/db.py",
+        "qms/engine.py",
         'conn.exec_driver_sql("SELECT id FROM audit_chain_head WHERE id = 1 FOR UPDATE")',
         'conn.exec_driver_sql("SELECT 1")',
         # Only the tests of what users do at the same moment: the low-level test of the lock

@@ -342,6 +342,10 @@ TABLE: list[Case] = [
     # Evaluation imports.
     listing(f"{V1}/imports", "batch"),
     item(f"{V1}/imports/{{batch_id:int}}"),
+    # The imported answers and outcomes, by participant code: B's (the demo's survey and
+    # outcomes) never in A's list.
+    listing(f"{V1}/evaluation-answers", ""),
+    listing(f"{V1}/outcomes", ""),
     # Documents: issued ones, and those generated from a programme's records.
     listing(f"{V1}/documents/issued", "document"),
     item(f"{V1}/documents/issued/{{document_id}}"),

@@ -72,6 +72,10 @@ VALUES: dict[str, str] = {
     "scale": N_("scale"),
     "choice": N_("choice"),
     "text": N_("text"),
+    # qms.cli.common.ListFormat (how a list is printed)
+    "table": N_("table"),
+    "json": N_("JSON"),
+    "csv": N_("CSV"),
     # qms.evaluations.models.Respondent
     "mentor": N_("mentor"),
     "mentee": N_("mentee"),
