@@ -27,10 +27,10 @@ from qms.signatures.models import Signature
 
 __all__ = [
     "ApiToken",
-    "AuthFailure",
     "AuditChainHead",
     "AuditCheckpoint",
     "AuditEvent",
+    "AuthFailure",
     "Base",
     "ChecklistLine",
     "Cohort",
