@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 import qms
 from api import problems, uploads, web
@@ -34,15 +36,21 @@ from api.routing import api_routes
 from qms.accounts import failures
 from qms.db import Database, make_engine, utcnow
 
+log = logging.getLogger("qms.api")
+
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Uploads left by a process killed during an import (the whole file each) are removed.
     uploads.remove_leftovers()
     yield
-    # Failed authentications not yet summarised in the trail are written on a clean shutdown.
-    with app.state.database.unit_of_work() as session:
-        failures.summarise_all(session, now=utcnow())
+    # Failed authentications not yet summarised in the trail are written on a clean shutdown;
+    # a database already gone by then is no reason for the shutdown to fail.
+    try:
+        with app.state.database.unit_of_work() as session:
+            failures.summarise_all(session, now=utcnow())
+    except SQLAlchemyError as error:
+        log.warning("failed sign-ins of the last minute not summarised at shutdown: %s", error)
 
 
 def create_app(database: Database | None = None) -> FastAPI:

@@ -25,7 +25,7 @@ from qms.audit import checkpoints
 from qms.audit import service as audit
 from qms.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from qms.config import get_settings
-from qms.db import utcnow
+from qms.db import Database, make_engine, utcnow
 from qms.errors import Conflict
 from qms.permissions import Role
 from tests.conftest import make_client
@@ -461,3 +461,22 @@ class TestLeftovers:
             # This process's own upload, still being imported, stays.
             assert live.exists()
         assert not live.exists()
+
+
+def test_failures_not_yet_summarised_are_written_when_the_service_stops(fresh_db) -> None:
+    with make_client(fresh_db) as client:
+        for n in range(5):
+            client.get("/api/v1/me", headers={"Authorization": f"Bearer qms_bad{n}"})
+        assert [e.changes["failures"]["new"] for e in _trail(fresh_db, "login.failed")] == [1]
+    # Stopped cleanly: the four after the first are in the trail too.
+    assert [e.changes["failures"]["new"] for e in _trail(fresh_db, "login.failed")] == [1, 4]
+
+
+def test_a_database_gone_before_the_service_stops_does_not_fail_the_stop(server) -> None:
+    url = server.new_database()
+    database = Database(make_engine(url))
+    client = make_client(database)
+    with client:
+        server.drop(url)
+        database.dispose()
+    # Nothing raised: the summaries are logged as not written.
