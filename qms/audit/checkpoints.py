@@ -189,8 +189,15 @@ class Checkpoint:
 
 def stored(session: Session) -> Iterator[Checkpoint]:
     """Yield the checkpoints the database holds, oldest first."""
-    for row in session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)):
-        yield Checkpoint(row.seq, row.hash, row.at, row.key_id, row.signature, "database")
+    # Plain rows, not ORM objects: a long trail has one checkpoint an event.
+    table = AuditCheckpoint.__table__
+    rows = session.execute(
+        select(table.c.seq, table.c.hash, table.c.at, table.c.key_id, table.c.signature)
+        .order_by(table.c.seq)
+        .execution_options(yield_per=2000)
+    )
+    for seq, hash_, at, key, signature in rows:
+        yield Checkpoint(seq, hash_, at, key, signature, "database")
 
 
 def outside(path: Path) -> Iterator[Checkpoint]:
