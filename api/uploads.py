@@ -122,14 +122,23 @@ def keep_pending(upload: UploadFile, owner: int | None) -> tuple[str, Path]:
     """Keep an uploaded file until its mapping is chosen; return its token and its path."""
     root = _pending_root()
     for old in root.iterdir():
-        if time.time() - old.stat().st_mtime > PENDING_SECONDS:
+        if time.time() - _kept_at(old) > PENDING_SECONDS:
             shutil.rmtree(old, ignore_errors=True)
     token = secrets.token_urlsafe(24)
     folder = root / token
     folder.mkdir(mode=0o700)
     path = spool(upload, folder)
     (folder / "owner").write_text(f"{owner}\n{upload.filename or 'upload'}", encoding="utf-8")
+    # The moment it was kept, by the service's clock (the file system's may be another).
+    (folder / "kept-at").write_text(repr(time.time()), encoding="utf-8")
     return token, path
+
+
+def _kept_at(folder: Path) -> float:
+    try:
+        return float((folder / "kept-at").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return folder.stat().st_mtime
 
 
 def pending(token: str, owner: int | None) -> tuple[Path, str]:
@@ -137,7 +146,7 @@ def pending(token: str, owner: int | None) -> tuple[Path, str]:
     folder = _pending_root() / token
     if _TOKEN.fullmatch(token) and (folder / "owner").is_file():
         who, _, name = (folder / "owner").read_text(encoding="utf-8").partition("\n")
-        if who == str(owner) and time.time() - folder.stat().st_mtime <= PENDING_SECONDS:
+        if who == str(owner) and time.time() - _kept_at(folder) <= PENDING_SECONDS:
             return folder / "upload", name
     raise ValidationFailed(
         Text("The file read before is no longer kept."),

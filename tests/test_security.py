@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import base64
 import inspect
+import io
 import json
 import subprocess
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DatabaseError, IntegrityError
+from starlette.datastructures import UploadFile
 
 from api import uploads
 from api.app import create_app
@@ -26,7 +29,7 @@ from qms.audit import service as audit
 from qms.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from qms.config import get_settings
 from qms.db import Database, make_engine, utcnow
-from qms.errors import Conflict
+from qms.errors import Conflict, ValidationFailed
 from qms.permissions import Role
 from tests.conftest import make_client
 from tests.factories import ADMIN, make_token
@@ -480,3 +483,19 @@ def test_a_database_gone_before_the_service_stops_does_not_fail_the_stop(server)
         server.drop(url)
         database.dispose()
     # Nothing raised: the summaries are logged as not written.
+
+
+def test_a_file_read_for_its_columns_is_kept_an_hour_by_the_services_clock() -> None:
+    upload = UploadFile(io.BytesIO(b"deltaker;fornoyd\nM-1;4\n"), filename="svar.csv")
+    token, path = uploads.keep_pending(upload, owner=7)
+    try:
+        assert uploads.pending(token, owner=7) == (path, "svar.csv")
+        with pytest.raises(ValidationFailed):
+            uploads.pending(token, owner=8)  # another user's
+        later = datetime.now(UTC) + timedelta(seconds=uploads.PENDING_SECONDS + 60)
+        with time_machine.travel(later):
+            with pytest.raises(ValidationFailed) as gone:
+                uploads.pending(token, owner=7)
+            assert gone.value.errors[0].field == "file"
+    finally:
+        uploads.drop_pending(token)
