@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -81,10 +82,12 @@ class TestSortedDeviations:
 
     def test_due_sorts_by_date(self, client, session) -> None:
         token = make_token(session, Role.auditor)
-        for due in ("2031-03-01", "2030-01-15", "2030-12-31"):
+        # Days after today, whatever day the clock says: a deviation is detected today.
+        dues = [(date.today() + timedelta(days=n)).isoformat() for n in (425, 15, 365)]
+        for due in dues:
             make_deviation(session, due_on=due)
         items = _all_pages(client, token, "/api/v1/deviations?sort=-due", limit=1)
-        assert [d["due_on"] for d in items][:3] == ["2031-03-01", "2030-12-31", "2030-01-15"]
+        assert [d["due_on"] for d in items][:3] == sorted(dues, reverse=True)
 
     def test_an_unknown_key_is_a_422_naming_sort_and_the_allowed_values(
         self, client, session
@@ -112,11 +115,12 @@ def _severity(items: list[dict[str, Any]], deviation_id: int) -> str:
 def test_actions_sort_by_due(client, session) -> None:
     owner = make_user(session, Role.coordinator)
     deviation = make_deviation(session)
-    for days in ("2031-05-01", "2030-05-01", "2030-09-01"):
-        make_action(session, [deviation], owner, due_on=days)
+    dues = [(date.today() + timedelta(days=n)).isoformat() for n in (486, 121, 244)]
+    for due in dues:
+        make_action(session, [deviation], owner, due_on=due)
     token = make_token(session, Role.auditor)
     items = _all_pages(client, token, "/api/v1/actions?sort=due", limit=1)
-    assert [a["due_on"] for a in items] == ["2030-05-01", "2030-09-01", "2031-05-01"]
+    assert [a["due_on"] for a in items] == sorted(dues)
 
 
 def test_the_openapi_names_each_lists_sort_values(client) -> None:
