@@ -12,7 +12,7 @@ from qms.fields import IsoDate
 from qms.pairs.service import today
 from qms.permissions import Action, Actor
 from qms.retention import service
-from qms.retention.schemas import DecisionRead, DispositionCreate, RetentionReport
+from qms.retention.schemas import DispositionCreate, RetentionDecisionRead, RetentionReport
 
 router = APIRouter(prefix="/api/v1/retention", tags=["retention"])
 
@@ -27,26 +27,30 @@ def retention_report(
     return service.report(session, actor=actor, as_of=as_of or today())
 
 
-@router.get("/dispositions", response_model=list[DecisionRead], responses=responses(401, 403, 422))
+@router.get(
+    "/dispositions", response_model=list[RetentionDecisionRead], responses=responses(401, 403, 422)
+)
 def list_dispositions(
     actor: Annotated[Actor, allowed(Action.retention_read)],
     session: SessionDep,
-) -> list[DecisionRead]:
+) -> list[RetentionDecisionRead]:
     """The recorded disposition decisions, newest first."""
-    return [DecisionRead.model_validate(d) for d in service.decisions(session, actor=actor)]
+    return [
+        RetentionDecisionRead.model_validate(d) for d in service.decisions(session, actor=actor)
+    ]
 
 
 @router.post(
     "/dispositions",
     status_code=201,
-    response_model=DecisionRead,
+    response_model=RetentionDecisionRead,
     responses=responses(401, 403, 404, 422),
 )
 def dispose(
     actor: Annotated[Actor, allowed(Action.retention_dispose)],
     data: DispositionCreate,
     session: SessionDep,
-) -> DecisionRead:
+) -> RetentionDecisionRead:
     """Dispose of due records of a kind (removed or pseudonymised) under a recorded decision."""
     decision = service.dispose(session, actor=actor, data=data, as_of=today())
-    return DecisionRead.model_validate(decision)
+    return RetentionDecisionRead.model_validate(decision)

@@ -12,8 +12,8 @@ from qms.audits import reviews as service
 from qms.audits.models import ReviewStatus
 from qms.audits.schemas import (
     DecisionCreate,
-    DecisionRead,
     ReviewCreate,
+    ReviewDecisionRead,
     ReviewInputs,
     ReviewRead,
     ReviewUpdate,
@@ -128,7 +128,7 @@ def transition_review(
 @router.post(
     "/{review_id:int}/decisions",
     status_code=201,
-    response_model=DecisionRead,
+    response_model=ReviewDecisionRead,
     responses=responses(401, 403, 404, 409, 422),
 )
 def decide(
@@ -136,7 +136,7 @@ def decide(
     review_id: IdPath,
     data: DecisionCreate,
     session: SessionDep,
-) -> DecisionRead:
+) -> ReviewDecisionRead:
     """Record a decision of a held review; with "action", open that action too."""
     decision = service.decide(session, actor=actor, review_id=review_id, data=data)
     return service.decision_to_read(session, decision)

@@ -20,8 +20,8 @@ from qms.audits.models import (
 )
 from qms.audits.schemas import (
     DecisionCreate,
-    DecisionRead,
     ReviewCreate,
+    ReviewDecisionRead,
     ReviewInputs,
     ReviewRead,
     ReviewUpdate,
@@ -68,10 +68,10 @@ def inputs_of(session: Session, actor: Actor, review: ManagementReview) -> Revie
     )
 
 
-def decision_to_read(session: Session, decision: ReviewDecision) -> DecisionRead:
+def decision_to_read(session: Session, decision: ReviewDecision) -> ReviewDecisionRead:
     """Shape a decision for the API, with where its action stands."""
     action = session.get(CorrectiveAction, decision.action_id) if decision.action_id else None
-    return DecisionRead(
+    return ReviewDecisionRead(
         id=decision.id,
         position=decision.position,
         kind=decision.kind,

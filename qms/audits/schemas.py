@@ -180,7 +180,7 @@ class DecisionCreate(_In):
     action: ActionOpen | None = None
 
 
-class DecisionRead(BaseModel):
+class ReviewDecisionRead(BaseModel):
     """A decision and the action it opened."""
 
     id: int
@@ -226,7 +226,7 @@ class ReviewRead(BaseModel):
     status: ReviewStatus
     inputs: ReviewInputs
     inputs_frozen: bool
-    decisions: list[DecisionRead]
+    decisions: list[ReviewDecisionRead]
     conclusion: str
     closed_at: datetime | None
     created_by: str

@@ -40,7 +40,7 @@ class DispositionCreate(BaseModel):
     )
 
 
-class DecisionRead(BaseModel):
+class RetentionDecisionRead(BaseModel):
     """A recorded disposition."""
 
     model_config = ConfigDict(from_attributes=True)
