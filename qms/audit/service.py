@@ -87,8 +87,18 @@ def diff(
 
 
 def created(values: Mapping[str, Any], *, personal: Iterable[str] = ()) -> Changes:
-    """Return the changes that describe a new record: every field from nothing."""
-    return diff({}, {k: v for k, v in values.items() if v is not None}, personal=personal)
+    """Return the changes that describe a new record: every field from nothing, the empty ones
+    too, so the event holds the whole first state (`qms audit verify --records` replays it)."""
+    personal_fields = set(personal)
+    changes: Changes = {}
+    for field in sorted(values):
+        value = jsonable(values[field])
+        if field in personal_fields:
+            if value is not None:
+                changes[field] = {"changed": True}
+            continue
+        changes[field] = {"old": None, "new": value}
+    return changes
 
 
 def lock_chain_head(session: Session) -> AuditChainHead:

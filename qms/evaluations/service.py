@@ -52,10 +52,28 @@ from qms.i18n import Code, Text, said
 from qms.participants.models import Participant
 from qms.permissions import Action, Actor, Role, require
 from qms.programmes.models import Cohort, Programme
+from qms.records import snapshot
 
 CHUNK = 5000
 LONG_COLUMNS = ("participant", "instrument", "question", "answer", "submitted_at")
 OUTCOME_COLUMNS = ("participant", "outcome", "date")
+# What a batch's event records of it beside its counts (qms.replay holds the row to them).
+BATCH_RECORDED = (
+    "size_bytes",
+    "file_format",
+    "shape",
+    "mode",
+    "importer",
+    "importer_id",
+    "idempotency_key",
+    "started_at",
+    "finished_at",
+    "encoding",
+    "delimiter",
+    "problems_total",
+    "mapping_id",
+    "programme_id",
+)
 
 
 # Instruments ------------------------------------------------------------------------------------
@@ -98,7 +116,14 @@ def create_instrument(session: Session, *, actor: Actor, data: InstrumentCreate)
         action="instrument.created",
         entity="instrument",
         entity_id=instrument.id,
-        changes=created({"code": data.code, "name": data.name, "questions": codes}),
+        changes=created(
+            {
+                "code": data.code,
+                "name": data.name,
+                "respondent": data.respondent,
+                "questions": codes,
+            }
+        ),
     )
     return instrument
 
@@ -826,6 +851,7 @@ def _write_batch(
                 "rows_written": batch.rows_written,
                 "rows_rejected": batch.rows_rejected,
                 "source": batch.source,
+                **snapshot(batch, BATCH_RECORDED),
             }
         ),
     )
@@ -898,6 +924,8 @@ def rollback(session: Session, *, actor: Actor, batch_id: int, reason: str) -> E
         changes={
             "rows_removed": {"old": None, "new": removed},
             "rolled_back_at": {"old": None, "new": batch.rolled_back_at.isoformat()},
+            "rolled_back_by": {"old": None, "new": batch.rolled_back_by},
+            "rollback_reason": {"old": None, "new": reason},
         },
         reason=reason,
     )

@@ -100,7 +100,7 @@ def _schedule(session: Session, actor: Actor, pair: Pair, on: date) -> FollowUp:
         entity="follow_up",
         entity_id=follow_up.id,
         programme_id=pairs.programme_of(pair),
-        changes=created({"pair": pair.code, "scheduled_on": on}),
+        changes=created({"pair": pair.code, "scheduled_on": on, **snapshot(follow_up, ANSWERS)}),
     )
     return follow_up
 

@@ -446,7 +446,13 @@ def _add_meeting(session: Session, actor: Actor, pair: Pair, data: MeetingCreate
         entity="meeting",
         entity_id=meeting.id,
         programme_id=programme_of(pair),
-        changes=created({"pair": pair.code, **snapshot(meeting, MEETING_FIELDS)}),
+        changes=created(
+            {
+                "pair": pair.code,
+                "recorded_by": meeting.recorded_by,
+                **snapshot(meeting, MEETING_FIELDS),
+            }
+        ),
     )
     return meeting
 
