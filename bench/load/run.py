@@ -5,7 +5,9 @@ loaded with the demo data; this process drives it from several threads: auditors
 over REST (55 %) and the pages in a browser session (15 %), quality leads issuing documents (3 %),
 running the rules (1 %), logging deviations and moving them (16 %), a script importing small
 files (10 %). It counts
-errors (anything but the expected answer: must be 0) and reports throughput and p50/p95/p99.
+errors (anything but the expected answer: must be 0) and reports throughput and p50/p95/p99,
+and the same figures for /healthz alone driven by as many threads for as long in the same run:
+how far the mix is from what the machine and the stack allow.
 
 Usage:
   python bench/load/run.py                       # SQLite, in a temporary folder
@@ -222,6 +224,28 @@ def main() -> None:
         for t in threads:
             t.join()
         wall = time.perf_counter() - started
+        # The machine's own limit in the same run: /healthz alone, from as many threads, as long.
+        health: list[float] = []
+        health_stop = time.monotonic() + args.seconds
+
+        def health_worker() -> None:
+            with httpx.Client(base_url=base, timeout=30) as client:
+                while time.monotonic() < health_stop:
+                    start = time.perf_counter()
+                    response = client.get("/healthz")
+                    elapsed = time.perf_counter() - start
+                    with lock:
+                        health.append(elapsed)
+                        if response.status_code != 200:
+                            errors[f"healthz: {response.status_code}"] += 1
+
+        threads = [threading.Thread(target=health_worker) for _ in range(args.threads)]
+        health_started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        health_wall = time.perf_counter() - health_started
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -241,6 +265,12 @@ def main() -> None:
         f"throughput: {total / wall:,.0f} requests/s; p50 {q[49] * 1000:.1f} ms, "
         f"p95 {q[94] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms"
     )
+    hq = statistics.quantiles(sorted(health), n=100)
+    print(
+        f"/healthz alone, same threads, same run: {len(health) / health_wall:,.0f} requests/s; "
+        f"p50 {hq[49] * 1000:.1f} ms, p95 {hq[94] * 1000:.1f} ms, p99 {hq[98] * 1000:.1f} ms"
+    )
+    print(f"ratio mix/healthz: {total / wall / (len(health) / health_wall):.2f}")
 
 
 if __name__ == "__main__":
