@@ -22,8 +22,20 @@ router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 Language = Literal["en", "nb", "sv"]
 ZIP = "application/zip"
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+# The file a document answers with, typed as bytes for each media type so generated clients
+# hand it over as a file: a .docx, the audit pack a zip, an issued copy either.
 DOCX_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {DOCX: {}, ZIP: {}}, "description": "The issued file"}
+    200: {"content": {DOCX: _BINARY}, "description": "The issued document (.docx)"}
+}
+ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {ZIP: _BINARY}, "description": "The issued audit pack (.zip)"}
+}
+ISSUED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {DOCX: _BINARY, ZIP: _BINARY},
+        "description": "The issued file, as issued (an audit pack a zip, any other a .docx)",
+    }
 }
 
 
@@ -71,7 +83,7 @@ def list_issued(
 @router.get(
     "/issued/{document_id}",
     response_class=Response,
-    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+    responses={**responses(401, 403, 404, 422), **ISSUED_RESPONSE},
 )
 def get_issued(
     actor: Annotated[Actor, allowed(Action.document_read)],
@@ -212,7 +224,7 @@ def follow_up_report(
 @router.get(
     "/audit-pack",
     response_class=Response,
-    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+    responses={**responses(401, 403, 404, 422), **ZIP_RESPONSE},
 )
 def audit_pack(
     actor: Annotated[Actor, allowed(Action.audit_read)],
