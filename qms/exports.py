@@ -250,3 +250,8 @@ PROCEDURE_COLUMNS = (
     Column("next_review_on", N_("Next review")),
     Column("open_version", N_("In the making")),
 )
+PROBLEM_COLUMNS = (
+    Column("row", N_("Row")),
+    Column("column", N_("Column")),
+    Column("message", N_("Problem")),
+)

@@ -175,6 +175,56 @@ class TestBoundedProblems:
         assert kept == list(range(3, 15))
         assert session.get(EvaluationBatch, batch["id"]).problems_total == 12
 
+    def test_every_problem_is_read_a_page_at_a_time_and_taken_out_as_a_file(
+        self, client, session, setup, limits
+    ) -> None:
+        limits(import_problems_shown=5)
+        bad = "".join(f"P-NOBODY{n},FINAL,SAT,4,2026-06-01\n" for n in range(12))
+        content = (HEADER + _rows(setup["a"][:1]) + bad).encode()
+        batch = _post(client, setup["importer"], content, mode="partial").json()
+        url = f"/api/v1/imports/{batch['id']}/problems"
+
+        rows, cursor = [], None
+        while True:
+            page = client.get(
+                url,
+                params={"limit": 5, **({"cursor": cursor} if cursor else {})},
+                headers={**setup["lead"], "Accept-Language": "nb"},
+            )
+            assert page.status_code == 200, page.text
+            rows += page.json()["items"]
+            cursor = page.json()["next_cursor"]
+            if cursor is None:
+                break
+        # Past the five the batch shows, every problem, by row and column, in the reader's words.
+        assert [r["row"] for r in rows] == list(range(3, 15))
+        assert {r["column"] for r in rows} == {"participant"}
+        assert all("P-NOBODY" not in r["message"] for r in rows)
+        assert rows[0]["message"] == "Det finnes ingen deltaker med denne koden."
+
+        sheet = client.get(url, params={"format": "csv"}, headers=setup["lead"])
+        assert sheet.status_code == 200
+        assert "import-" in sheet.headers["content-disposition"]
+        lines = sheet.content.decode("utf-8-sig").splitlines()
+        assert lines[0] == "Row,Column,Problem"
+        assert len(lines) == 1 + 12
+        assert lines[1].startswith("3,participant,")
+
+    def test_a_batch_s_problems_are_shown_only_to_whom_the_batch_is(
+        self, client, session, setup
+    ) -> None:
+        bad = "P-NOBODY,FINAL,SAT,4,2026-06-01\n"
+        content = (HEADER + _rows(setup["a"][:1]) + bad).encode()
+        batch = _post(client, setup["importer"], content, mode="partial").json()
+        url = f"/api/v1/imports/{batch['id']}/problems"
+        assert client.get(url, headers=setup["auditor_a"]).status_code == 200
+        assert client.get(url, headers=setup["auditor_b"]).status_code == 404
+        assert client.get(url, headers=setup["other_importer"]).status_code == 404
+        assert client.get(url, headers=setup["importer"]).status_code == 200
+        assert (
+            client.get("/api/v1/imports/999999/problems", headers=setup["lead"]).status_code == 404
+        )
+
     def test_each_repeat_names_its_first_row_however_many_there_are(self, client, setup) -> None:
         days = [date(2026, 1, 1) + timedelta(days=n) for n in range(25)]
         once = "".join(f"{setup['a'][0]},FINAL,SAT,4,{d}\n" for d in days)

@@ -342,6 +342,7 @@ TABLE: list[Case] = [
     # Evaluation imports.
     listing(f"{V1}/imports", "batch"),
     item(f"{V1}/imports/{{batch_id:int}}"),
+    item(f"{V1}/imports/{{batch_id:int}}/problems"),
     # The imported answers and outcomes, by participant code: B's (the demo's survey and
     # outcomes) never in A's list.
     listing(f"{V1}/evaluation-answers", ""),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Header, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
+from fastapi.responses import StreamingResponse
 
 from api.deps import IdPath, SessionDep, allowed, get_database
+from api.exporting import EXPORT_RESPONSES, FormatQuery, exported, wanted
 from api.problems import reader_language, responses
 from api.uploads import import_folder, mapping_of, spool
 from qms.db import Database
@@ -22,9 +24,13 @@ from qms.evaluations.schemas import (
     MappingCreate,
     MappingRead,
     Mode,
+    RejectedRow,
     RollbackRequest,
     Shape,
 )
+from qms.exports import PROBLEM_COLUMNS
+from qms.i18n import N_, said
+from qms.pagination import MAX_LIMIT, PageRead, each
 from qms.permissions import Action, Actor
 
 router = APIRouter(prefix="/api/v1", tags=["evaluations and imports"])
@@ -301,3 +307,51 @@ def get_batch(
     """Return an import batch with its rejected rows, said in the client's language."""
     batch = service.get_batch(session, actor=actor, batch_id=batch_id)
     return service.in_language(service.batch_to_read(batch), language)
+
+
+@router.get(
+    "/imports/{batch_id:int}/problems",
+    response_model=PageRead[RejectedRow],
+    responses={**responses(401, 403, 404, 422), **EXPORT_RESPONSES},
+)
+def list_batch_problems(
+    actor: Annotated[Actor, allowed(Action.evaluation_read)],
+    batch_id: IdPath,
+    session: SessionDep,
+    request: Request,
+    language: Language,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    format: FormatQuery = None,
+) -> PageRead[RejectedRow] | StreamingResponse:
+    """List every problem of a batch by row and column, in the order found (the batch itself
+    shows the first ones); or take them all as a file."""
+    if fmt := wanted(request, format):
+        every = each(
+            lambda after: service.list_problems(
+                session, actor=actor, batch_id=batch_id, limit=MAX_LIMIT, cursor=after
+            )
+        )
+        return exported(
+            request,
+            fmt,
+            stem=f"import-{batch_id}-problems",
+            title=N_("Import problems"),
+            columns=PROBLEM_COLUMNS,
+            records=(
+                {"row": p.row, "column": p.column, "message": said(p.message, language)}
+                for p in every
+            ),
+        )
+    page = service.list_problems(
+        session, actor=actor, batch_id=batch_id, limit=limit, cursor=cursor
+    )
+    return PageRead[RejectedRow](
+        items=[
+            RejectedRow.model_construct(
+                row=p.row, column=p.column, message=said(p.message, language)
+            )
+            for p in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )

@@ -34,6 +34,7 @@ from qms.evaluations.models import (
     BatchKind,
     EvaluationBatch,
     EvaluationResponse,
+    ImportProblem,
     Instrument,
     Outcome,
     Question,
@@ -49,6 +50,7 @@ from qms.evaluations.rows import (
 from qms.evaluations.schemas import BatchRead, InstrumentCreate, RejectedRow
 from qms.fields import FIRST_DAY, LAST_DAY, in_calendar
 from qms.i18n import Code, Text, said
+from qms.pagination import Page, paginate
 from qms.participants.models import Participant
 from qms.permissions import Action, Actor, Role, require
 from qms.programmes.models import Cohort, Programme
@@ -866,6 +868,30 @@ def get_batch(session: Session, *, actor: Actor, batch_id: int) -> EvaluationBat
     if batch is None:
         raise NotFound(Text("There is no import batch with the id %(id)s.", id=batch_id))
     return batch
+
+
+def list_problems(
+    session: Session, *, actor: Actor, batch_id: int, limit: int = 50, cursor: str | None = None
+) -> Page[RejectedRow]:
+    """Return a page of a batch's problems, every one of them (the batch shows the first ones),
+    in the order they were found; each message is a Text, said in the reader's language."""
+    batch = get_batch(session, actor=actor, batch_id=batch_id)
+    page = paginate(
+        session,
+        select(ImportProblem).where(ImportProblem.batch_id == batch.id),
+        key=ImportProblem.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(
+        [
+            RejectedRow.model_construct(
+                row=p.row, column=p.column, message=restored(json.loads(p.message))
+            )
+            for p in page.items
+        ],
+        page.next_cursor,
+    )
 
 
 def list_batches(session: Session, *, actor: Actor) -> list[EvaluationBatch]:
