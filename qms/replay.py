@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from qms.accounts.models import ApiToken, User, WebSession
 from qms.actions.models import CorrectiveAction
 from qms.audit.models import AuditEvent
+from qms.audit.schemas import RecordFindingRead, RecordsVerifyRead
 from qms.audit.service import jsonable
 from qms.audits.models import InternalAudit, ManagementReview
 from qms.checks.models import RuleFinding
@@ -168,7 +169,12 @@ KINDS: tuple[Kind, ...] = (
             "name_key": "the name folded for comparison (NFKC, case), derived from the name",
         },
     ),
-    Kind("token", ApiToken, {"token_hash": "a secret: never in the trail"}),
+    Kind(
+        "token",
+        ApiToken,
+        {"token_hash": "a secret: never in the trail"},
+        links={"user": ("user_id", User, "name")},
+    ),
     Kind(
         "web_session",
         WebSession,
@@ -176,6 +182,7 @@ KINDS: tuple[Kind, ...] = (
             "secret_hash": "a secret: never in the trail",
             "csrf_token": "a secret: never in the trail",
         },
+        creator={"user_id": "actor_id"},
     ),
     Kind("indicator", IndicatorDefinition, programme="programme_id"),
     Kind("instrument", Instrument),
@@ -535,3 +542,28 @@ def _own_name(session: Session, kind: Kind, record_id: str) -> str | None:
         if isinstance(value, str) and value:
             return value if name in ("number", "code", "name") else f"{value} #{record_id}"
     return None
+
+
+def to_read(result: RecordsResult, *, language: str = "en") -> RecordsVerifyRead:
+    """Shape what the replay found for the API, each finding said in the language too."""
+    return RecordsVerifyRead(
+        ok=result.ok,
+        records=result.records,
+        events=result.events,
+        fields_compared=result.fields_compared,
+        findings=result.findings,
+        not_covered=result.not_covered_total,
+        items=[
+            RecordFindingRead(
+                kind=f.entity,
+                record_id=f.entity_id,
+                record=f.record,
+                problem=f.problem,
+                field=f.field,
+                stored=f.stored,
+                expected=f.expected,
+                message=f.message(language),
+            )
+            for f in result.first_findings
+        ],
+    )

@@ -38,3 +38,34 @@ class VerifyRead(BaseModel):
     last_hash: str
     first_broken_seq: int | None
     problem: str | None
+    # With ?records=true: each record held against its events (`qms audit verify --records`).
+    records: RecordsVerifyRead | None = None
+
+
+class RecordFindingRead(BaseModel):
+    """A record not as its audit-trail events describe it."""
+
+    kind: str
+    record_id: str
+    # What people read for the record: DEV-2026-0005, PR-05 v2, a user's name.
+    record: str | None
+    # changed: a field differs; no_events: a row no event describes; gone: a record the events
+    # describe that is not stored, with no recorded disposal.
+    problem: str
+    field: str | None
+    stored: Any
+    expected: Any
+    message: str
+
+
+class RecordsVerifyRead(BaseModel):
+    """Each record as stored held against the state its events describe."""
+
+    ok: bool
+    records: int
+    events: int
+    fields_compared: int
+    findings: int
+    # Stored values no event describes (events written before they held the whole record).
+    not_covered: int
+    items: list[RecordFindingRead]
