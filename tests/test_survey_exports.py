@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from qms.audit.models import AuditEvent
 from qms.cli import app
 from qms.errors import ValidationFailed
-from qms.evaluations.models import EvaluationResponse, Question
+from qms.evaluations.models import EvaluationBatch, EvaluationResponse, Question
 from qms.evaluations.readers import ImportFile, detect_format, read_rows
 from qms.permissions import Role
 from tests import survey_exports
@@ -308,6 +308,8 @@ class TestImportingEachToolsExport:
         r = _post(client, survey["importer"], export)
         assert r.status_code == 201, r.text
         assert (r.json()["rows_total"], r.json()["rows_written"]) == (2, 2)
+        # Mapped as typed with the request, by no saved mapping.
+        assert r.json()["mapping"] is None
         # How a CSV file was read is kept with its batch.
         reading = {
             survey_exports.netigate: ("utf-16", "\t"),
@@ -414,6 +416,10 @@ class TestImportingEachToolsExport:
         r = _post(client, survey["importer"], export, mapping="google")
         assert r.status_code == 201, r.text
         assert r.json()["rows_written"] == 2
+        # The batch says which saved mapping read its file, now and when read again.
+        assert r.json()["mapping"] == "google"
+        again = client.get(f"/api/v1/imports/{r.json()['id']}", headers=survey["importer"])
+        assert again.json()["mapping"] == "google"
         elsewhere = _post(client, survey["importer"], export, mapping="google", instrument="NOPE")
         assert elsewhere.status_code == 422
         assert elsewhere.json()["errors"] == [
@@ -509,6 +515,13 @@ def test_the_command_line_takes_the_encoding_a_saved_mapping_and_refuses_a_parti
     command += ["--encoding", "windows-1252", "--delimiter", "semicolon"]
     first = qms(*command, "--partial")
     assert "1 written, 1 rejected" in first.stderr
+    with fresh_db.unit_of_work(write=False) as session:
+        newest = session.scalars(
+            select(EvaluationBatch).order_by(EvaluationBatch.id.desc())
+        ).first()
+        assert newest is not None
+        assert newest.mapping is not None
+        assert newest.mapping.name == "questback"
     assert "There is no participant with this code." in first.stdout
     again = runner.invoke(app, command)
     assert again.exit_code not in (0, None)

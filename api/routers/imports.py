@@ -122,12 +122,14 @@ def _import(
 ) -> BatchRead:
     name = file.filename or "upload"
     # Read, not written: the request's session is first used to write the batch.
+    saved = None
+    columns: dict[str, str] | None
     with database.unit_of_work(write=False) as reading:
-        columns = (
-            mappings.get_by_name(reading, instrument=instrument, name=mapping).columns
-            if mapping is not None and not mapping.lstrip().startswith("{")
-            else mapping_of(mapping)
-        )
+        if mapping is not None and not mapping.lstrip().startswith("{"):
+            saved = mappings.get_by_name(reading, instrument=instrument, name=mapping)
+            columns = dict(saved.columns)
+        else:
+            columns = mapping_of(mapping)
     with import_folder() as folder:
         path = spool(file, folder)
         fmt = detect_format(name, file_format)
@@ -146,6 +148,7 @@ def _import(
             shape=shape,
             instrument=instrument,
             mapping=columns,
+            mapping_id=saved.id if saved is not None else None,
             mode=mode,
             dry_run=dry_run,
             client_source=source,

@@ -126,10 +126,10 @@ def _run(
                     ],
                 )
             programme_id = found.id
+        mapping_id: int | None = None
         if isinstance(mapping, str):
-            mapping = dict(
-                mappings.get_by_name(reading, instrument=instrument, name=mapping).columns
-            )
+            saved = mappings.get_by_name(reading, instrument=instrument, name=mapping)
+            mapping, mapping_id = dict(saved.columns), saved.id
         batch = service.run_import(
             session,
             actor=actor_for(reading, as_user),
@@ -145,6 +145,7 @@ def _run(
             shape=shape,
             instrument=instrument,
             mapping=mapping,
+            mapping_id=mapping_id,
             mode="partial" if partial else "all",
             dry_run=dry_run,
             client_source=source,

@@ -126,7 +126,9 @@ class EvaluationBatch(Base):
     delimiter: Mapped[str | None] = mapped_column(String(8))
     # Every problem found (rejected keeps them all; the answer shows the first ones).
     problems_total: Mapped[int | None] = mapped_column(Integer)
+    # The saved mapping the file was read by, if it was named (see qms.evaluations.mappings).
     mapping_id: Mapped[int | None] = mapped_column(ForeignKey("import_mapping.id"))
+    mapping: Mapped[ImportMapping | None] = relationship(lazy="selectin")
     # The programme whose participants the rows are (a file answers for one programme); none
     # when no row was written, or for a batch from before batches had one that mixed programmes.
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id"), index=True)

@@ -154,6 +154,9 @@ class BatchRead(BaseModel):
     rollback_reason: str | None = None
     encoding: str | None = Field(default=None, description="CSV: the encoding it was read in")
     delimiter: str | None = Field(default=None, description="CSV: the delimiter it was read by")
+    mapping: str | None = Field(
+        default=None, description="The saved mapping the file was read by, by its name"
+    )
     dry_run: bool = False
     replayed: bool = Field(
         default=False, description="The same content was imported before: this is that batch"

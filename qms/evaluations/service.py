@@ -34,6 +34,7 @@ from qms.evaluations.models import (
     BatchKind,
     EvaluationBatch,
     EvaluationResponse,
+    ImportMapping,
     ImportProblem,
     Instrument,
     Outcome,
@@ -582,6 +583,7 @@ def batch_to_read(batch: EvaluationBatch, **flags: bool) -> BatchRead:
         problems_total=batch.problems_total,
         encoding=batch.encoding,
         delimiter=batch.delimiter,
+        mapping=batch.mapping.name if batch.mapping is not None else None,
         **flags,
     )
 
@@ -669,6 +671,7 @@ def run_import(
     shape: str = "long",
     instrument: str | None = None,
     mapping: dict[str, str] | None = None,
+    mapping_id: int | None = None,
     mode: str = "all",
     dry_run: bool = False,
     client_source: str | None = None,
@@ -737,6 +740,7 @@ def run_import(
             programme_id=check.programme_id,
             encoding=source.found.get("encoding"),
             delimiter=source.found.get("delimiter"),
+            mapping=None if mapping_id is None else session.get(ImportMapping, mapping_id),
             importer=actor.name,
             importer_id=actor.user_id,
             source=client_source,
