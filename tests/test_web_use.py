@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from qms.permissions import Role
+from tests import survey_exports
 from tests.factories import make_deviation, make_programme
+from tests.test_survey_exports import _post, survey  # noqa: F401  (the survey fixture)
 from tests.web import csrf_of, sign_in, web_user
 
 
@@ -504,3 +506,32 @@ class TestParticipantEditFolded:
             r"<details class=\"move panel\" open>\s*<summary>Edit the participant&#39;s details",
             refused.text,
         )
+
+
+class TestImportBatchPage:
+    def test_the_batch_reads_in_words_with_its_mapping_and_a_plain_title(
+        self,
+        client,
+        session,
+        survey,  # noqa: F811  (the fixture imported above)
+    ) -> None:
+        export = survey_exports.google_forms(survey["codes"])
+        saved = client.post(
+            "/api/v1/instruments/MENTEE-END/mappings",
+            headers=survey["lead"],
+            json={"name": "google", "source": "Google Forms", "columns": export.mapping},
+        )
+        assert saved.status_code == 201, saved.text
+        batch = _post(client, survey["importer"], export, mapping="google", mode="partial")
+        assert batch.status_code == 201, batch.text
+        _lead(client, session)
+        page = client.get(f"/imports/{batch.json()['id']}").text
+        title = re.search(r"<title>(.*?)</title>", page, re.S)
+        assert title is not None
+        assert title.group(1) == f"Batch {batch.json()['id']} · mentor-qms"
+        kind = re.search(r"<dt>Kind</dt><dd>(.*?)</dd>", page)
+        assert kind is not None
+        assert "wide: one respondent per row" in kind.group(1)
+        assert "partial: the good rows are written" in kind.group(1)
+        assert " · wide · " not in kind.group(1)
+        assert "<dt>Saved mapping</dt><dd>google</dd>" in page
