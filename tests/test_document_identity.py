@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -15,6 +16,7 @@ from docx import Document
 from sqlalchemy import select
 
 from qms.accounts import service as accounts
+from qms.charts import draw
 from qms.config import get_settings
 from qms.demo import load
 from qms.deviations.models import DeviationStatus
@@ -119,6 +121,49 @@ class TestIdentification:
             after = session.scalar(select(IssuedDocument.id).order_by(IssuedDocument.id.desc()))
             assert after == before
             assert all(d.sha256 for d in service.list_issued(session, actor=ADMIN))
+
+
+class TestCharts:
+    # The parts of a .docx that say which issue it is; every other part is the records'.
+    ISSUE_PARTS = ("word/document.xml", "word/header1.xml", "word/footer1.xml", "docProps/core.xml")
+
+    def test_a_report_with_charts_is_the_same_bytes_issued_again_and_fetched_again(
+        self, demo
+    ) -> None:
+        """Two issues of the quality report as of one moment, each chart drawn afresh (none kept
+        from the first): every part but the issue's own text is the same bytes, the pictures
+        with them; each issue fetched again is the bytes kept."""
+        database, client, headers = demo
+        issued = []
+        for _ in range(2):
+            draw.png.cache_clear()
+            with database.unit_of_work() as session:
+                document = service.issue(
+                    session,
+                    actor=ADMIN,
+                    kind="quality-report",
+                    language="nb",
+                    as_of=AS_OF,
+                    programme_id=1,
+                )
+                issued.append((document.id, document.content))
+
+        def parts(content: bytes) -> dict[str, bytes]:
+            with zipfile.ZipFile(io.BytesIO(content)) as package:
+                return {
+                    name: package.read(name)
+                    for name in package.namelist()
+                    if name not in self.ISSUE_PARTS
+                }
+
+        [(_, first), (_, second)] = issued
+        assert first != second
+        assert parts(first) == parts(second)
+        assert len([name for name in parts(first) if name.startswith("word/media/")]) == 4
+        for number, content in issued:
+            again = client.get(f"/api/v1/documents/issued/{number}", headers=headers)
+            assert again.status_code == 200
+            assert again.content == content
 
 
 class TestDraft:

@@ -11,6 +11,9 @@ from qms.actions import service as actions
 from qms.actions.models import ActionStatus, CorrectiveAction
 from qms.actions.repository import ActionFilter
 from qms.audits.models import ManagementReview, ReviewDecision
+from qms.charts import drawing
+from qms.charts import records as charts
+from qms.charts.document import add_chart
 from qms.config import get_settings
 from qms.deviations.models import Deviation
 from qms.documents.base import (
@@ -283,6 +286,7 @@ def quality_report(
     definitions = {d.id: d for d in indicators.definitions(session, programme.id)}
     scales = _scales(session, list(definitions.values()))
     indicator_rows = []
+    bars = []
     for r, f in zip(table.rows, figures, strict=True):
         scale = scales.get(r.id)
         actual, detail, status = r.actual, f.detail_in(language), r.status
@@ -308,6 +312,21 @@ def quality_report(
                 detail,
                 label(status, language),
             ]
+        )
+        bars.append(
+            charts.IndicatorBar(
+                code=r.code,
+                name=r.name,
+                unit=_unit_name(r.unit, scale, language),
+                planned=r.planned,
+                actual=actual,
+                threshold=r.threshold,
+                planned_shown=_with_unit(r.planned, r.unit, scale, language),
+                actual_shown=_with_unit(actual, r.unit, scale, language),
+                threshold_shown=_with_unit(r.threshold, r.unit, scale, language),
+                met=status == "met",
+                top=100.0 if r.unit == "percent" else float(scale[1]) if scale else None,
+            )
         )
     outcome_rows = [
         [label(kind, language), number(count, language)]
@@ -379,12 +398,33 @@ def quality_report(
         "start": day(start, language),
         "end": day(end, language),
     }
+    shown_at = charts.caption(start, end, as_of, language)
+    cohorts = list(
+        session.scalars(
+            select(Cohort)
+            .where(
+                Cohort.programme_id == programme.id,
+                Cohort.start_on <= end,
+                Cohort.end_on >= start,
+            )
+            .order_by(Cohort.start_on, Cohort.id)
+        )
+    )
+    plotted = charts.indicators(bars, caption_text=shown_at, language=language)
+    pictures = [
+        *plotted,
+        charts.meeting_rule(
+            session, cohorts=cohorts, on=end, since=start, as_of=as_of, language=language
+        ),
+        charts.outcomes(session, cohorts=cohorts, on=end, as_of=as_of, language=language),
+    ]
     data = {
         "period": [start, end],
         "indicators": indicator_rows,
         "outcomes": outcome_rows,
         "answers": answer_rows,
         "deviations": deviation_rows,
+        "charts": [c.data() for c in pictures],
     }
     name = title_in("Programme quality report", language)
     title = f"{name} {programme.code}"
@@ -409,6 +449,9 @@ def quality_report(
         )
     )
     doc.heading(translate("Indicators, planned against actual", language))
+    # The figures are in the table below the pictures.
+    for picture in plotted:
+        add_chart(doc, picture, table=False)
     table_or_none(
         doc,
         [
@@ -430,6 +473,10 @@ def quality_report(
         outcome_rows,
         language,
     )
+    for picture in pictures[len(plotted) :]:
+        if not picture.empty() and drawing():
+            doc.heading(picture.title, level=2)
+            add_chart(doc, picture)
     doc.heading(translate("Evaluation answers", language))
     table_or_none(
         doc,

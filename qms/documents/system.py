@@ -15,6 +15,9 @@ from qms.audits import service as audits
 from qms.audits.inputs import say
 from qms.audits.models import AuditStatus, ReviewStatus
 from qms.audits.schemas import ReviewInputs
+from qms.charts import Chart, drawing
+from qms.charts import records as charts
+from qms.charts.document import add_chart
 from qms.config import get_settings
 from qms.documents.base import (
     Draft,
@@ -61,6 +64,14 @@ def _inputs(doc: HouseDocument, inputs: ReviewInputs, language: str) -> None:
                 [[say(cell, language) for cell in row] for row in rows],
                 header=any(header),
             )
+
+
+def _trends(doc: HouseDocument, trends: Chart) -> None:
+    """The period's trends by month (ISO 9001 9.3.2 c): the chart and its figures."""
+    if trends.empty() or not drawing():
+        return
+    doc.heading(trends.title, level=2)
+    add_chart(doc, trends)
 
 
 def _pairs(rows: list[tuple[str, str]], language: str) -> list[list[str]]:
@@ -266,12 +277,22 @@ def management_review(
             ]
         )
     signed = signed_rows(session, [("management_review", review.id, review.number)], language)
+    trends = charts.trends(
+        session,
+        actor=actor,
+        programme_id=review.programme_id,
+        start=review.period_start,
+        end=review.period_end,
+        as_of=as_of,
+        language=language,
+    )
     data = {
         "head": head,
         "inputs": read.inputs.model_dump(mode="json"),
         "decisions": decisions,
         "conclusion": review.conclusion,
         "signatures": signed,
+        "trends": trends.data(),
     }
     name = title_in("Management review", language)
     title = f"{name} {review.number}"
@@ -294,6 +315,7 @@ def management_review(
             translate("Not yet held: the inputs as the records stand on the issue date.", language)
         )
     _inputs(doc, read.inputs, language)
+    _trends(doc, trends)
     doc.heading(translate("Decisions (ISO 9001 9.3.3)", language))
     table_or_none(
         doc,
@@ -346,17 +368,27 @@ def management_review_input(
         "end": day(period_end, language),
     }
     code = f"MRI-{period_end:%Y%m%d}"
+    trends = charts.trends(
+        session,
+        actor=actor,
+        programme_id=programme_id,
+        start=period_start,
+        end=period_end,
+        as_of=as_of,
+        language=language,
+    )
     issue = Issue(
         get_settings().organisation,
         title,
         code,
         as_of,
         as_of,
-        data_hash(inputs.model_dump(mode="json")),
+        data_hash({"inputs": inputs.model_dump(mode="json"), "trends": trends.data()}),
         language,
     )
     doc = HouseDocument(issue)
     _inputs(doc, inputs, language)
+    _trends(doc, trends)
     return Draft(
         "management-review-input", title, code, doc.to_bytes(), issue.data_sha256, programme_id
     )

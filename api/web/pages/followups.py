@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.web import options
+from api.web import charts, options
 from api.web.core import (
     Form,
     Page,
@@ -26,6 +26,7 @@ from api.web.core import (
     with_numbers,
 )
 from qms.accounts import service as accounts
+from qms.charts import records as cohort_charts
 from qms.deviations import service as deviations
 from qms.errors import FieldError, NotFound, ValidationFailed
 from qms.followups import service
@@ -56,14 +57,33 @@ def _board(
     refusal: Refusal | None = None,
     values: dict[str, Any] | None = None,
 ) -> Response:
+    on, at = today(), charts.now()
+
     def load(session: Session) -> dict[str, Any]:
         cohort = programmes.get_cohort(session, actor=page.actor, cohort_id=cohort_id)
+        # The cohort's pairs against the meeting rule and its mentees' outcomes at close.
+        plotted = []
+        if page.can("pair.read"):
+            plotted.append(
+                cohort_charts.meeting_rule(
+                    session, cohorts=[cohort], on=on, as_of=at, language=page.lang
+                )
+            )
+        if page.can("evaluation.read"):
+            plotted.append(
+                cohort_charts.outcomes(
+                    session, cohorts=[cohort], on=on, as_of=at, language=page.lang
+                )
+            )
         return {
             "cohort": cohort,
             "programme": cohort.programme,
             "board": service.cohort_board(session, actor=page.actor, cohort_id=cohort_id),
+            "charts": plotted,
         }
 
+    data = read(request, load)
+    data["charts"] = charts.pictures(data["charts"])
     return render(
         page,
         request,
@@ -71,7 +91,7 @@ def _board(
         section="follow-ups",
         refusal=refusal,
         values=values or {},
-        **read(request, load),
+        **data,
     )
 
 
@@ -79,7 +99,9 @@ def _board(
 def board(
     request: Request, cohort_id: int, page: Annotated[Page, page_for(Action.followup_read)]
 ) -> Response:
-    """A cohort's follow-up board: each pair's follow-up held, due or overdue."""
+    """A cohort's follow-up board: each pair's follow-up held, due or overdue; the share of its
+    pairs meeting the programme's rule each month and its mentees' outcomes at close, as
+    charts."""
     return _board(request, page, cohort_id)
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from api.web import charts
 from api.web.core import (
     Form,
     Page,
@@ -26,6 +27,8 @@ from api.web.core import (
     see_other,
     with_numbers,
 )
+from qms.charts.records import as_of_caption
+from qms.charts.records import indicators as indicator_chart
 from qms.errors import NotFound
 from qms.i18n import Text
 from qms.indicators import service as indicators
@@ -147,7 +150,17 @@ def _record(
             table, figures = indicators.table_with_figures(
                 session, actor=page.actor, programme_id=programme.id, as_of=as_of
             )
+        plotted = (
+            indicator_chart(
+                charts.indicator_bars(table, page.lang),
+                caption_text=as_of_caption(as_of, page.lang),
+                language=page.lang,
+            )
+            if table
+            else []
+        )
         return {
+            "charts": plotted,
             # What each indicator was computed from, said in the reader's language.
             "details": [figure.detail_in(page.lang) for figure in figures],
             "programme": programme,
@@ -156,6 +169,7 @@ def _record(
         }
 
     data = read(request, load)
+    data["charts"] = charts.pictures(data["charts"])
     moves = [
         move
         for move in PROGRAMME.moves

@@ -1,0 +1,46 @@
+"""A chart in a Word document: the picture at print resolution, described for a screen reader,
+and its figures in a table below it."""
+
+from __future__ import annotations
+
+import io
+
+from docx.oxml.ns import qn
+from docx.shared import Emu, Pt
+
+from qms.charts import Chart, drawing
+from qms.documents.style import HouseDocument
+
+# The tallest a chart is placed on a page (EMU): 14.5 cm leaves a landscape A4 page room for
+# its heading, header and footer.
+TALLEST = 14_500 * 360
+
+
+def add_chart(doc: HouseDocument, chart: Chart, *, table: bool = True) -> bool:
+    """Add the chart's picture, a line saying what it shows, and (unless the document has them
+    in a table already) its figures as a table. Return whether a picture was added."""
+    if not drawing() or chart.empty():
+        return False
+    from qms.charts import draw
+
+    width = doc.text_width
+    height = int(width * draw.aspect(chart))
+    if height > TALLEST:
+        width, height = int(width * TALLEST / height), TALLEST
+    picture = doc.doc.add_picture(io.BytesIO(draw.png(chart)), width=Emu(width))
+    paragraph = doc.doc.paragraphs[-1]
+    paragraph.paragraph_format.keep_with_next = True
+    # The text alternative Word and screen readers read for the picture.
+    properties = picture._inline.find(qn("wp:docPr"))
+    properties.set("title", f"{chart.title} — {chart.caption}")
+    properties.set("descr", chart.summary)
+    note = doc.doc.add_paragraph()
+    run = note.add_run(chart.summary)
+    run.italic = True
+    run.font.size = Pt(8.5)
+    if table:
+        for title, headers, rows in chart.tables():
+            if title and len(chart.panels) > 1:
+                doc.paragraph(title, bold=True)
+            doc.table(headers, rows)
+    return True

@@ -1,0 +1,380 @@
+"""Draw a chart with matplotlib: SVG for a page, PNG at print resolution for a Word document.
+
+matplotlib is imported here, inside the functions, so that nothing else pays for it. The drawing
+uses the object API (a Figure of its own, the Agg canvas), never pyplot's global state, since the
+service draws in its worker threads; one lock keeps two drawings from sharing matplotlib's font
+cache at once. The same chart gives the same bytes: the SVG's ids come from a fixed salt and
+carry no date, the PNG no software stamp.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import re
+import textwrap
+import threading
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+from qms.charts import Chart, Panel
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# Okabe and Ito's palette, told apart by readers of every kind of colour vision; each series
+# also has a hatching (bars) or a marker and dash (lines), so the charts hold in black and white.
+COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
+HATCHES = ("", "///", "...", "xxx", "\\\\\\", "---", "ooo", "+++")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+DASHES = ("-", "--", ":", "-.", "-", "--", ":", "-.")
+INK = "#1a1a1a"
+# Print resolution for Word; the width a chart takes on a page of the document.
+PNG_DPI = 200
+WIDTH_IN = 10.0
+HEADER_IN = 0.7
+# A line of panels: its title above the plot, the plot, the ticks and their labels below; more
+# below where the months' names are slanted.
+PANEL_HEIGHT_IN = 2.9
+TITLE_IN = 0.22
+TICKS_IN = 0.3
+BOTTOM_CROWDED_IN = 0.4
+LEFT_IN = 0.85
+RIGHT_IN = 0.15
+CROWDED = 6
+# A chart of rows: the height of a row, the room for the rows' names, legend and scale.
+ROW_IN = 0.42
+ROWS_LEFT_IN = 3.1
+ROWS_EXTRA_IN = 0.8
+ROW_LABEL = 44
+TICK_LABEL = 16
+# No more bars than this in a panel are labelled with their values (the table has them all).
+LABELLED_BARS = 24
+_LOCK = threading.Lock()
+_SETTINGS: dict[str, Any] = {
+    "svg.hashsalt": "mentor-qms",
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 8.5,
+    "hatch.linewidth": 0.6,
+    "axes.edgecolor": INK,
+    "axes.labelcolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "text.color": INK,
+}
+
+
+def _setup() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    # Constants, the same for every drawing: set before the first, never changed after.
+    # The names are matplotlib's own, typed there as literals.
+    matplotlib.rcParams.update(_SETTINGS)  # type: ignore[arg-type]
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def _rows(ax: Any, panel: Panel) -> None:
+    """Bars laid across, a row per category (an indicator), its own threshold a dashed mark."""
+    from matplotlib.lines import Line2D
+
+    count = len(panel.categories)
+    n = max(len(panel.series), 1)
+    height = 0.8 / n
+    values = [v for s in panel.series for v in s.values if v is not None]
+    reach = max([*values, *(m for m in panel.marks if m is not None), panel.top or 0, 1.0])
+    for i, s in enumerate(panel.series):
+        bars = ax.barh(
+            [y - 0.4 + height * (i + 0.5) for y in range(count)],
+            [v or 0 for v in s.values],
+            height * 0.9,
+            label=s.name,
+            color=COLOURS[i % len(COLOURS)],
+            hatch=HATCHES[i % len(HATCHES)],
+            edgecolor=INK,
+            linewidth=0.6,
+        )
+        ax.bar_label(bars, labels=list(s.shown), padding=3, fontsize=7)
+    for y, mark in enumerate(panel.marks):
+        if mark is not None:
+            ax.plot([mark, mark], [y - 0.46, y + 0.46], color=INK, linestyle=(0, (3, 2)), lw=1.2)
+    if panel.top is not None:
+        ax.axvline(panel.top, color="#8a8a8a", linewidth=0.8)
+    ax.set_ylim(count - 0.5, -0.5)
+    # Room to the right of the longest bar for its label.
+    ax.set_xlim(0, reach * 1.32)
+    ax.set_yticks(range(count))
+    ax.set_yticklabels([_wrap(c, ROW_LABEL) for c in panel.categories], fontsize=7.5)
+    ax.set_xlabel(panel.unit)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", color="#d0d0d0", linewidth=0.5)
+    ax.set_axisbelow(True)
+    handles, labels = ax.get_legend_handles_labels()
+    if any(m is not None for m in panel.marks):
+        handles.append(Line2D([], [], color=INK, linestyle=(0, (3, 2)), lw=1.2))
+        labels.append(panel.threshold_label)
+    ax.legend(
+        handles,
+        labels,
+        fontsize=7.5,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        ncols=len(labels),
+        frameon=False,
+    )
+
+
+def _panel(ax: Any, panel: Panel, legend: bool, columns: int) -> None:
+    if panel.kind == "rows":
+        _rows(ax, panel)
+        return
+    count = len(panel.categories)
+    slots = range(count)
+    top = max(
+        [v for s in panel.series for v in s.values if v is not None]
+        + ([panel.threshold] if panel.threshold is not None else [])
+        + [0.0]
+    )
+    if panel.kind == "stacked":
+        totals = [sum(s.values[n] or 0 for s in panel.series) for n in slots]  # the stack's height
+        top = max([*totals, 0.0])
+        below = [0.0] * count
+        for i, s in enumerate(panel.series):
+            heights = [v or 0 for v in s.values]
+            bars = ax.bar(
+                slots,
+                heights,
+                0.6,
+                bottom=below,
+                label=s.name,
+                color=COLOURS[i % len(COLOURS)],
+                hatch=HATCHES[i % len(HATCHES)],
+                edgecolor=INK,
+                linewidth=0.6,
+            )
+            labels = [
+                shown if v and v >= 0.06 * (top or 1) else ""
+                for v, shown in zip(heights, s.shown, strict=True)
+            ]
+            ax.bar_label(
+                bars,
+                labels=labels,
+                label_type="center",
+                fontsize=7,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"},
+            )
+            below = [b + h for b, h in zip(below, heights, strict=True)]
+    elif panel.kind == "lines":
+        for i, s in enumerate(panel.series):
+            ax.plot(
+                list(slots),
+                [math.nan if v is None else v for v in s.values],
+                label=s.name,
+                color=COLOURS[i % len(COLOURS)],
+                marker=MARKERS[i % len(MARKERS)],
+                linestyle=DASHES[i % len(DASHES)],
+                linewidth=1.4,
+                markersize=4.5,
+            )
+    else:
+        n = max(len(panel.series), 1)
+        width = 0.8 / n
+        labelled = count * n <= LABELLED_BARS
+        for i, s in enumerate(panel.series):
+            offsets = [x - 0.4 + width * (i + 0.5) for x in slots]
+            bars = ax.bar(
+                offsets,
+                [v or 0 for v in s.values],
+                width * 0.92,
+                label=s.name,
+                color=COLOURS[i % len(COLOURS)],
+                hatch=HATCHES[i % len(HATCHES)],
+                edgecolor=INK,
+                linewidth=0.6,
+            )
+            if labelled:
+                ax.bar_label(bars, labels=list(s.shown), padding=2, fontsize=7)
+    if panel.threshold is not None:
+        ax.axhline(panel.threshold, color=INK, linestyle=(0, (5, 3)), linewidth=1.1)
+        ax.annotate(
+            panel.threshold_label,
+            xy=(1, panel.threshold),
+            xycoords=("axes fraction", "data"),
+            xytext=(-2, 3),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
+    ceiling = panel.top if panel.top is not None else top
+    # Room above the highest bar for its label, and for the legend where the panel has one.
+    ax.set_ylim(0, (ceiling or 1) * (1.4 if legend else 1.18))
+    # A few bars are kept narrow, as many would be.
+    pad = max(0.0, (4 - count) / 2)
+    ax.set_xlim(-0.6 - pad, count - 0.4 + pad)
+    ax.set_xticks(list(slots))
+    crowded = count > CROWDED
+    ax.set_xticklabels(
+        [_wrap(c, TICK_LABEL) for c in panel.categories],
+        rotation=45 if crowded else 0,
+        ha="right" if crowded else "center",
+        fontsize=7.5,
+    )
+    if all(float(v).is_integer() for s in panel.series for v in s.values if v is not None):
+        from matplotlib.ticker import MaxNLocator
+
+        # Counts are whole: no tick at half a deviation.
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(_wrap(panel.unit, 28))
+    if panel.title:
+        ax.set_title(_wrap(panel.title, 100 // columns), fontsize=9, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", color="#d0d0d0", linewidth=0.5)
+    ax.set_axisbelow(True)
+    if legend and panel.series:
+        ax.legend(
+            fontsize=7, loc="upper left", frameon=True, framealpha=0.9, ncols=len(panel.series)
+        )
+
+
+def _crowded(chart: Chart) -> bool:
+    return any(len(p.categories) > CROWDED for p in chart.panels)
+
+
+def _tick_lines(chart: Chart) -> int:
+    """The most lines a category's name takes under a panel."""
+    return max(
+        (_wrap(c, TICK_LABEL).count("\n") for p in chart.panels for c in p.categories),
+        default=0,
+    )
+
+
+def _grid(chart: Chart) -> tuple[int, int, float]:
+    """Columns, lines of panels and the figure's height in inches."""
+    if chart.panels and chart.panels[0].kind == "rows":
+        return 1, 1, HEADER_IN + ROWS_EXTRA_IN + ROW_IN * len(chart.panels[0].categories)
+    columns = max(1, min(chart.columns, len(chart.panels)))
+    lines = max(1, math.ceil(len(chart.panels) / columns))
+    bottom = BOTTOM_CROWDED_IN if _crowded(chart) else _tick_lines(chart) * 0.13
+    return columns, lines, HEADER_IN + (PANEL_HEIGHT_IN + bottom) * lines
+
+
+def figure(chart: Chart) -> Figure:
+    """Draw the chart on a figure of its own, its panels placed by measure (a layout engine
+    would measure every text twice, and costs more than the drawing)."""
+    from matplotlib.figure import Figure
+
+    columns, lines, height = _grid(chart)
+    names = [tuple(s.name for s in p.series) for p in chart.panels]
+    shared = len(chart.panels) > 1 and len(set(names)) == 1
+    fig = Figure(figsize=(WIDTH_IN, height))
+    fig.text(
+        0.1 / WIDTH_IN,
+        1 - 0.08 / height,
+        f"{chart.title}\n{chart.caption}",
+        fontsize=10.5,
+        ha="left",
+        va="top",
+        linespacing=1.5,
+    )
+    row_in = (height - HEADER_IN) / lines
+    cell_in = (WIDTH_IN - LEFT_IN * columns - RIGHT_IN * columns) / columns
+    axes = []
+    if chart.panels and chart.panels[0].kind == "rows":
+        # Room on the left for the rows' names, above for the legend, below for the scale.
+        ax = fig.add_axes(
+            (
+                ROWS_LEFT_IN / WIDTH_IN,
+                0.5 / height,
+                (WIDTH_IN - ROWS_LEFT_IN - RIGHT_IN) / WIDTH_IN,
+                (height - HEADER_IN - ROWS_EXTRA_IN) / height,
+            )
+        )
+        _rows(ax, chart.panels[0])
+        return fig
+    for n, panel in enumerate(chart.panels):
+        line, column = divmod(n, columns)
+        left = LEFT_IN + column * (cell_in + LEFT_IN + RIGHT_IN)
+        title_lines = 1 + _wrap(panel.title, 100 // columns).count("\n") if panel.title else 0
+        top = HEADER_IN + line * row_in + TITLE_IN * title_lines
+        bottom = HEADER_IN + (line + 1) * row_in - (row_in - PANEL_HEIGHT_IN) - TICKS_IN
+        ax = fig.add_axes(
+            (left / WIDTH_IN, 1 - bottom / height, cell_in / WIDTH_IN, (bottom - top) / height)
+        )
+        _panel(ax, panel, legend=not shared, columns=columns)
+        axes.append(ax)
+    if shared and axes:
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(
+            handles,
+            labels,
+            loc="upper right",
+            bbox_to_anchor=(1 - 0.1 / WIDTH_IN, 1 - 0.08 / height),
+            ncols=len(labels),
+            fontsize=8,
+        )
+    return fig
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+_REF = re.compile(r'(url\(#|xlink:href="#|href="#)([^")]+)')
+
+
+# A chart is drawn once: the same figures (a page read again, a document fetched again) give
+# the same picture, kept for as long as it is among the last few drawn.
+@functools.lru_cache(maxsize=64)
+def svg(chart: Chart) -> str:
+    """The chart as an SVG element for a page: titled and described for a screen reader, its
+    ids its own, scaled to the width it is given."""
+    with _LOCK:
+        _setup()
+        fig = figure(chart)
+        out = io.StringIO()
+        fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
+    text = out.getvalue()
+    text = text[text.index("<svg") :]
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+    key = chart.key
+    text = _ID.sub(lambda m: f'id="{key}-{m.group(1)}"', text)
+    text = _REF.sub(lambda m: f"{m.group(1)}{key}-{m.group(2)}", text)
+    opening = text[: text.index(">") + 1]
+    tag = re.sub(r'\s(width|height)="[^"]*"', "", opening)
+    tag = tag[:-1] + (
+        f' class="chart" role="img" aria-labelledby="{key}-title {key}-desc"'
+        ' style="width: 100%; height: auto">'
+        f'<title id="{key}-title">{escape(chart.title)} — {escape(chart.caption)}</title>'
+        f'<desc id="{key}-desc">{escape(chart.summary)}</desc>'
+    )
+    return tag + text[len(opening) :]
+
+
+@functools.lru_cache(maxsize=32)
+def png(chart: Chart, dpi: int = PNG_DPI) -> bytes:
+    """The chart as a PNG at print resolution."""
+    with _LOCK:
+        _setup()
+        fig = figure(chart)
+        out = io.BytesIO()
+        # A light compression: the document is a zip that compresses again.
+        fig.savefig(
+            out,
+            format="png",
+            dpi=dpi,
+            metadata={"Software": None},
+            pil_kwargs={"compress_level": 2},
+        )
+    return out.getvalue()
+
+
+def aspect(chart: Chart) -> float:
+    """The chart's height over its width, to place it at a width."""
+    return _grid(chart)[2] / WIDTH_IN
+
+
+__all__ = ["aspect", "figure", "png", "svg"]

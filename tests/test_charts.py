@@ -1,0 +1,357 @@
+"""Charts in the pages and the documents, read back as their readers get them: the SVG's texts
+on the overview, a programme's page and a cohort's page in each language; the pictures in the
+Word documents with their text alternative; the same bytes when drawn again; and matplotlib
+left unimported where nothing is drawn."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+
+from qms import charts
+from qms.charts import Chart, Panel, Series, draw
+from qms.charts import records as chart_records
+from qms.demo import issue_tokens, load
+from qms.deviations.models import Severity
+from qms.documents import reports, system
+from qms.evaluations.models import OutcomeKind
+from qms.i18n import label, translate
+from qms.permissions import Actor, Role
+from tests.conftest import make_client
+from tests.factories import ADMIN
+from tests.web import sign_in
+
+AS_OF = datetime(2026, 11, 1, 12, tzinfo=UTC)
+START, END = date(2025, 2, 1), date(2026, 6, 30)
+LANGUAGES = ("en", "nb", "sv")
+SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+
+
+@pytest.fixture(scope="module")
+def demo(new_database) -> dict[str, Any]:
+    database = new_database()
+    with database.unit_of_work() as session:
+        operator = Actor(user_id=None, name="cli:test", role=Role.admin)
+        load(session, operator=operator)
+        tokens = issue_tokens(session, operator=operator)
+    return {"database": database, "password": tokens.password, "auditor": tokens.auditor}
+
+
+def _page(demo: dict[str, Any], path: str, language: str, login: str = "demo-quality-lead") -> str:
+    client = make_client(demo["database"])
+    assert sign_in(client, login, demo["password"]).status_code == 303
+    client.get(f"/language?set={language}")
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+def _svgs(page: str) -> list[str]:
+    return SVG.findall(page)
+
+
+def _texts(svg: str) -> str:
+    """Every text the SVG shows (its <text> elements), one line each, as a reader reads them."""
+    return "\n".join(
+        unescape(re.sub(r"<[^>]+>", "", t)).strip()
+        for t in re.findall(r"<text\b.*?</text>", svg, re.S)
+    )
+
+
+def _described(svg: str) -> tuple[str, str]:
+    """The SVG's title and description (what a screen reader says for it)."""
+    opening = svg[: svg.index(">") + 1]
+    assert 'role="img"' in opening
+    ids = re.search(r'aria-labelledby="([^"]+)"', opening)
+    assert ids is not None
+    title = re.search(r"<title id=\"([^\"]+)\">(.*?)</title>", svg, re.S)
+    desc = re.search(r"<desc id=\"([^\"]+)\">(.*?)</desc>", svg, re.S)
+    assert title is not None
+    assert desc is not None
+    assert ids.group(1).split() == [title.group(1), desc.group(1)]
+    return unescape(title.group(2)), unescape(desc.group(2))
+
+
+class TestPages:
+    @pytest.mark.parametrize("language", LANGUAGES)
+    def test_the_programme_page_draws_its_indicators_planned_against_actual(
+        self, demo, language: str
+    ) -> None:
+        page = _page(demo, "/programmes/1", language)
+        svgs = _svgs(page)
+        assert len(svgs) == 2, "18 indicators, at most 9 a chart"
+        shown = _texts(svgs[0])
+        for word in ("Planned", "Actual"):
+            assert translate(word, language) in shown
+        assert translate("Indicators, planned against actual", language) in shown
+        assert "COMPLETED Mentees who complete the programme" in shown
+        # Each bar says its value in the indicator's own unit, and the threshold is marked.
+        assert re.search(r"91[.,]7\s?%", shown), shown
+        title, said = _described(svgs[0])
+        assert translate("Indicators, planned against actual", language) in title
+        assert said
+        # Every id on the page is its own (two charts' clip paths never meet).
+        ids = re.findall(r'\bid="([^"]+)"', page)
+        assert len(ids) == len(set(ids))
+
+    @pytest.mark.parametrize("language", LANGUAGES)
+    def test_the_overview_draws_the_year_s_trends_by_month(self, demo, language: str) -> None:
+        with chart_records_on(date(2026, 6, 30)):
+            page = _page(demo, "/", language)
+        [svg] = _svgs(page)
+        shown = _texts(svg)
+        assert translate("Trends by month", language) in shown
+        for severity in Severity:
+            assert label(severity.value, language) in shown
+        assert chart_records.month_name(date(2026, 6, 1), language) in shown
+        # The figures are on the page as a table too.
+        assert '<th scope="col">' + translate("Month", language) in page
+
+    def test_the_cohort_page_draws_the_meeting_rule_and_the_outcomes(self, demo) -> None:
+        page = _page(demo, "/follow-ups/cohorts/1", "nb")
+        rule, outcomes = _svgs(page)
+        assert "Intake February 2025" in _texts(rule)
+        assert "%" in _texts(rule)
+        shown = _texts(outcomes)
+        for kind in (OutcomeKind.employed_full_time, OutcomeKind.education):
+            assert label(kind.value, "nb") in shown
+        _, said = _described(outcomes)
+        assert "Intake February 2025" in said
+        assert re.search(r"\b11\b.*\b12\b", said), said
+
+    def test_a_reader_sees_the_trends_only_of_the_records_they_may_read(self, demo) -> None:
+        importer = Actor(user_id=None, name="demo-importer", role=Role.importer)
+        with demo["database"].unit_of_work(write=False) as session:
+            seen = {
+                actor.role: chart_records.trends(
+                    session,
+                    actor=actor,
+                    programme_id=None,
+                    as_of=AS_OF,
+                    language="en",
+                    start=START,
+                    end=END,
+                )
+                for actor in (ADMIN, importer)
+            }
+        assert [p.title for p in seen[Role.importer].panels] == [chart_records.SCORES]
+        assert len(seen[Role.admin].panels) == 5
+
+
+def chart_records_on(day: date) -> Any:
+    """Move the pages' day to a day with records in the year before it."""
+    import time_machine
+
+    return time_machine.travel(datetime(day.year, day.month, day.day, 12, tzinfo=UTC))
+
+
+def _pictures(content: bytes) -> list[tuple[str, str]]:
+    """Each picture in the .docx (python-docx's inline shapes), as its title and description."""
+    doc = Document(io.BytesIO(content))
+    found = []
+    for shape in doc.inline_shapes:
+        properties = shape._inline.find(qn("wp:docPr"))
+        found.append((properties.get("title"), properties.get("descr")))
+    return found
+
+
+class TestDocuments:
+    @pytest.mark.parametrize("language", LANGUAGES)
+    def test_the_quality_report_has_its_indicators_meeting_rule_and_outcomes_drawn(
+        self, demo, language: str
+    ) -> None:
+        with demo["database"].unit_of_work(write=False) as session:
+            draft = reports.quality_report(session, ADMIN, AS_OF, language, 1)
+        pictures = _pictures(draft.content)
+        titles = [t.split(" — ")[0] for t, _ in pictures]
+        title = translate("Indicators, planned against actual", language)
+        assert titles[:2] == [f"{title} (1 of 2)", f"{title} (2 of 2)"]
+        assert titles[2:] == [
+            translate(chart_records.RULE, language),
+            translate(chart_records.OUTCOMES, language),
+        ]
+        assert all(said for _, said in pictures)
+
+    def test_the_review_input_and_record_have_the_trends_drawn(self, demo) -> None:
+        with demo["database"].unit_of_work(write=False) as session:
+            made = system.management_review_input(session, ADMIN, AS_OF, "sv", START, END)
+            record = system.management_review(session, ADMIN, AS_OF, "sv", 1)
+        for content in (made.content, record.content):
+            [(title, said)] = _pictures(content)
+            assert title.startswith(translate("Trends by month", "sv"))
+            assert said == translate(chart_records.TRENDS_SAID, "sv")
+
+    def test_without_charts_a_report_has_its_tables_and_no_picture(self, demo) -> None:
+        with demo["database"].unit_of_work(write=False) as session, charts.drawn(False):
+            draft = reports.quality_report(session, ADMIN, AS_OF, "en", 1)
+        assert _pictures(draft.content) == []
+        assert Document(io.BytesIO(draft.content)).tables
+
+
+class TestDrawing:
+    CHART = Chart(
+        key="k",
+        title="Title & more",
+        caption="1 to 2",
+        summary="Says <what>",
+        panels=(
+            Panel(
+                "",
+                "count",
+                ("a", "b"),
+                (Series("one", (1.0, None), ("1", "")), Series("two", (2.0, 3.0), ("2", "3"))),
+                threshold=2.5,
+                threshold_label="threshold 2,5",
+            ),
+        ),
+        category_name="Letter",
+    )
+
+    def test_the_svg_is_the_same_text_when_drawn_again_and_escapes_its_words(self) -> None:
+        draw.svg.cache_clear()
+        one = draw.svg(self.CHART)
+        draw.svg.cache_clear()
+        assert draw.svg(self.CHART) == one
+        assert '<title id="k-title">Title &amp; more — 1 to 2</title>' in one
+        assert '<desc id="k-desc">Says &lt;what&gt;</desc>' in one
+        assert "threshold 2,5" in _texts(one)
+        assert not re.search(r"\d{4}-\d\d-\d\dT", one), "no date in the SVG"
+        assert all(i.startswith("k-") for i in re.findall(r'\bid="([^"]+)"', one))
+
+    def test_the_table_leaves_out_what_has_nothing(self) -> None:
+        [(_, headers, rows)] = self.CHART.tables()
+        assert headers == ["Letter", "one", "two"]
+        assert rows == [["a", "1", "2"], ["b", "", "3"]]
+
+    def test_an_empty_chart_is_not_drawn(self, demo) -> None:
+        with demo["database"].unit_of_work(write=False) as session:
+            trends = chart_records.trends(
+                session,
+                actor=ADMIN,
+                programme_id=1,
+                start=date(2001, 1, 1),
+                end=date(2001, 3, 31),
+                as_of=AS_OF,
+                language="en",
+            )
+        assert trends.empty()
+        assert [c.key for c, _ in _pictures_of([trends])] == []
+
+
+def _pictures_of(found: list[Chart]) -> list[tuple[Chart, str]]:
+    from api.web.charts import pictures
+
+    return pictures(found)
+
+
+def _imported(code: str, env: dict[str, str] | None = None) -> bool:
+    """Run the code in a new interpreter; return whether it imported matplotlib."""
+    probe = f"{code}\nimport sys\nprint('matplotlib' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "QMS_LANGUAGE": "en", **(env or {})},
+    )
+    return done.stdout.strip().splitlines()[-1] == "True"
+
+
+class TestImports:
+    def test_the_command_line_never_imports_matplotlib(self, fresh_db) -> None:
+        url = fresh_db.engine.url.render_as_string(hide_password=False)
+        for command in (["--help"], ["deviations", "list"]):
+            code = (
+                "from typer.testing import CliRunner\n"
+                "from qms.cli import app\n"
+                f"r = CliRunner().invoke(app, {command!r})\n"
+                "assert r.exit_code == 0, r.output\n"
+            )
+            assert not _imported(code, {"QMS_DATABASE_URL": url}), command
+
+    def test_the_web_app_starts_without_matplotlib_and_a_chart_imports_it(self) -> None:
+        assert not _imported("from api.app import create_app\ncreate_app()")
+        assert not _imported("import qms.documents.reports, qms.documents.system")
+        assert _imported(
+            "from qms.charts import Chart, draw\ndraw.svg(Chart('k', 't', 'c', 's', ()))"
+        )
+
+
+# Rendering through LibreOffice, as tests/test_pdf.py does, for a person to look at.
+OFFICE = ("soffice", "pdftoppm", "pdfimages")
+
+
+def _output(tmp_path: Path) -> Path:
+    given = os.environ.get("QMS_TEST_OUTPUT")
+    folder = Path(given) / "charts" if given else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.mark.slow(
+    reason="lays out two reports with LibreOffice and renders their pages: about 25 s on two cores"
+)
+@pytest.mark.skipif(
+    any(shutil.which(t) is None for t in OFFICE) and os.environ.get("QMS_REQUIRE_OFFICE") != "1",
+    reason="LibreOffice or poppler-utils missing (Debian: libreoffice-writer-nogui poppler-utils)",
+)
+def test_the_charts_are_on_the_pdf_pages_saved_for_looking(demo, tmp_path) -> None:
+    """The quality report and the review input in bokmål, laid out by LibreOffice: each picture
+    on its page, at print resolution; the pages saved as PNG."""
+    folder = _output(tmp_path)
+    files = []
+    with demo["database"].unit_of_work(write=False) as session:
+        for name, draft in (
+            ("quality-report-nb", reports.quality_report(session, ADMIN, AS_OF, "nb", 1)),
+            (
+                "management-review-input-nb",
+                system.management_review_input(session, ADMIN, AS_OF, "nb", START, END),
+            ),
+        ):
+            path = folder / f"{name}.docx"
+            path.write_bytes(draft.content)
+            files.append(path)
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            *map(str, files),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    expected = {"quality-report-nb": 4, "management-review-input-nb": 1}
+    for path in files:
+        pdf = path.with_suffix(".pdf")
+        listed = subprocess.run(
+            ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[2:]
+        images = [line.split() for line in listed if line.split()[2] == "image"]
+        assert len(images) == expected[path.stem], listed
+        # Columns: page num type width height color comp bpc enc interp object ID x-ppi y-ppi.
+        assert all(int(i[12]) >= 150 for i in images), "print resolution"
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", str(pdf), str(folder / path.stem)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    print(f"\nThe reports' pages with their charts: {folder}")  # noqa: T201
