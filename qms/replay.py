@@ -72,6 +72,12 @@ class Kind:
     # Columns that hold who made the record: its first event's actor ("actor", the name) or
     # their user id ("actor_id").
     creator: Mapping[str, str] = field(default_factory=dict)
+    # Fields a new record of this kind always starts with that its creation event does not
+    # state, each with the reason: {column: (value, why)}. Its later events say the changes.
+    initial: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
+    # What names a record that has no number of its own, or is gone, in its creation event:
+    # a meeting by its pair and day (PAIR-0003 2026-03-04).
+    named: tuple[str, ...] = ("number",)
 
 
 _NUMBER_PARTS = {
@@ -113,7 +119,7 @@ KINDS: tuple[Kind, ...] = (
         },
         links={"owner": ("owner_id", User, "name")},
     ),
-    Kind("procedure", Procedure),
+    Kind("procedure", Procedure, named=("code",)),
     Kind(
         "procedure_version",
         ProcedureVersion,
@@ -124,10 +130,15 @@ KINDS: tuple[Kind, ...] = (
         links={"code": ("procedure_id", Procedure, "code")},
         creator={"author": "actor", "author_id": "actor_id"},
     ),
-    Kind("programme", Programme),
+    Kind("programme", Programme, named=("code",)),
     Kind("cohort", Cohort, programme="programme_id"),
-    Kind("participant", Participant),
-    Kind("goal", Goal, links={"participant": ("participant_id", Participant, "code")}),
+    Kind("participant", Participant, named=("code",)),
+    Kind(
+        "goal",
+        Goal,
+        links={"participant": ("participant_id", Participant, "code")},
+        named=("participant", "title"),
+    ),
     Kind(
         "pair",
         Pair,
@@ -135,14 +146,22 @@ KINDS: tuple[Kind, ...] = (
             "mentor": ("mentor_id", Participant, "code"),
             "mentee": ("mentee_id", Participant, "code"),
         },
+        named=("code",),
     ),
-    Kind("meeting", Meeting, retention="meeting", links={"pair": ("pair_id", Pair, "code")}),
+    Kind(
+        "meeting",
+        Meeting,
+        retention="meeting",
+        links={"pair": ("pair_id", Pair, "code")},
+        named=("pair", "held_on"),
+    ),
     Kind(
         "follow_up",
         FollowUp,
         disposed={"notes": ("", False), "held_by": (DISPOSED, False)},
         retention="follow_up_notes",
         links={"pair": ("pair_id", Pair, "code")},
+        named=("pair", "scheduled_on"),
     ),
     Kind(
         "internal_audit",
@@ -167,6 +186,14 @@ KINDS: tuple[Kind, ...] = (
         {
             "password_hash": "a secret: the event says only that a password was set",
             "name_key": "the name folded for comparison (NFKC, case), derived from the name",
+            "email": "an address, never in the trail: the event says only that it was set",
+        },
+        named=("name",),
+        initial={
+            "reminder_opt_outs": (
+                [],
+                "a new user has every reminder on; turning one off or on is an event",
+            ),
         },
     ),
     Kind(
@@ -174,6 +201,7 @@ KINDS: tuple[Kind, ...] = (
         ApiToken,
         {"token_hash": "a secret: never in the trail"},
         links={"user": ("user_id", User, "name")},
+        named=("prefix",),
     ),
     Kind(
         "web_session",
@@ -184,9 +212,9 @@ KINDS: tuple[Kind, ...] = (
         },
         creator={"user_id": "actor_id"},
     ),
-    Kind("indicator", IndicatorDefinition, programme="programme_id"),
-    Kind("instrument", Instrument),
-    Kind("import_mapping", ImportMapping),
+    Kind("indicator", IndicatorDefinition, programme="programme_id", named=("code",)),
+    Kind("instrument", Instrument, named=("code",)),
+    Kind("import_mapping", ImportMapping, named=("name",)),
     Kind(
         "evaluation_batch",
         EvaluationBatch,
@@ -202,7 +230,7 @@ KINDS: tuple[Kind, ...] = (
         retention="issued_document",
     ),
     Kind("retention_decision", RetentionDecision),
-    Kind("rule_finding", RuleFinding),
+    Kind("rule_finding", RuleFinding, named=("key",)),
 )
 BY_ENTITY = {k.entity: k for k in KINDS}
 # Events that do not describe their record's fields, and why.
@@ -487,6 +515,7 @@ def _check_kind(
         state: dict[str, Any] = {
             name: first[2] if said == "actor" else first[3] for name, said in kind.creator.items()
         }
+        state.update({name: value for name, (value, _why) in kind.initial.items()})
         for _seq, programme_id, _actor, _actor_id, changes in events:
             if kind.programme is not None and programme_id is not None:
                 state[kind.programme] = programme_id
@@ -537,10 +566,9 @@ def _own_name(session: Session, kind: Kind, record_id: str) -> str | None:
         .order_by(AuditEvent.seq)
         .limit(1)
     ).scalar_one_or_none()
-    for name in ("number", "code", "name", "pair", "participant", "title"):
-        value = ((first or {}).get(name) or {}).get("new")
-        if isinstance(value, str) and value:
-            return value if name in ("number", "code", "name") else f"{value} #{record_id}"
+    said = [((first or {}).get(name) or {}).get("new") for name in kind.named]
+    if said and all(isinstance(value, str | int) and value != "" for value in said):
+        return " ".join(str(value) for value in said)
     return None
 
 

@@ -42,6 +42,7 @@ from qms.deviations.enums import (
 from qms.deviations.listing import DeviationFilter
 from qms.errors import FieldError, NotFound, ValidationFailed
 from qms.exports import ACTION_COLUMNS, DEVIATION_COLUMNS
+from qms.i18n.timeline import empty_from_nothing
 from qms.i18n.values import VALUES
 from qms.limits import MAX_LIMIT
 from qms.permissions import Actor
@@ -267,7 +268,7 @@ def deviations_show(
                 if "old" in v
                 else t("%(field)s changed") % {"field": shown(k)}
                 for k, v in e.changes.items()
-                if isinstance(v, dict)
+                if isinstance(v, dict) and not empty_from_nothing(v)
             )
             timeline.add_row(
                 shown_moment(e.at),

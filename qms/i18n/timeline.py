@@ -67,5 +67,20 @@ def headline(event: Event, language: str, numbers: Mapping[tuple[str, str], str]
 
 
 def changes(event: Event) -> dict[str, Any]:
-    """Return the changes a headline has not already said."""
-    return {name: change for name, change in event.changes.items() if name not in SAID}
+    """Return the changes a headline has not already said; a field a new record left empty
+    (its creation event holds it, empty) says nothing."""
+    return {
+        name: change
+        for name, change in event.changes.items()
+        if name not in SAID and not empty_from_nothing(change)
+    }
+
+
+def empty_from_nothing(change: Any) -> bool:
+    """Say whether a change is a field a new record left empty."""
+    return (
+        isinstance(change, dict)
+        and "old" in change
+        and change.get("old") is None
+        and change.get("new") in (None, "", [], {})
+    )
