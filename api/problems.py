@@ -68,6 +68,7 @@ def problem_response(
     field_errors: list[dict[str, Any]] | None = None,
     allowed: list[str] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     """Build a problem+json response."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
@@ -77,6 +78,7 @@ def problem_response(
         body["errors"] = field_errors
     if allowed is not None:
         body["allowed"] = allowed
+    body.update(extensions or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -129,6 +131,16 @@ def install(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if isinstance(exc, errors.TooManyFailures):
             headers = {"Retry-After": str(exc.retry_after)}
+        extensions = None
+        if isinstance(exc, errors.SignatureRequired):
+            # What a script shows the signer before it sends the move again, confirmed.
+            extensions = {
+                "signature": {
+                    "meaning": exc.meaning,
+                    "statement": said(exc.statement, language),
+                    "statement_language": language,
+                }
+            }
         return problem_response(
             status,
             exc.title,
@@ -136,6 +148,7 @@ def install(app: FastAPI) -> None:
             field_errors=field_errors,
             allowed=allowed,
             headers=headers,
+            extensions=extensions,
         )
 
     @app.exception_handler(RequestValidationError)

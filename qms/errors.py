@@ -95,3 +95,15 @@ class ValidationFailed(QMSError):
     def __init__(self, detail: str, errors: Sequence[FieldError] = ()) -> None:
         super().__init__(detail)
         self.errors = list(errors)
+
+
+class SignatureRequired(ValidationFailed):
+    """A move that is an electronic signature came without the signer's confirmation; it says
+    the meaning to confirm and the statement that would be signed, to show the signer."""
+
+    def __init__(
+        self, detail: str, errors: Sequence[FieldError], *, meaning: str, statement: str
+    ) -> None:
+        super().__init__(detail, errors)
+        self.meaning = meaning
+        self.statement = statement

@@ -26,6 +26,7 @@ from qms.permissions import Actor, Role
 from qms.programmes import service as programmes
 from qms.programmes.models import Cohort, Programme
 from qms.programmes.schemas import CohortCreate, ProgrammeCreate
+from qms.signatures.statements import MEANING_OF_MOVE
 
 ADMIN = Actor(user_id=None, name="test-admin", role=Role.admin)
 _seq = itertools.count(1)
@@ -51,6 +52,17 @@ def make_token(
     )
     session.flush()
     return issued.secret
+
+
+def signed(meaning: str) -> dict[str, Any]:
+    """The confirmation a move that signs carries: the meaning stated, the statement read."""
+    return {"meaning": meaning, "statement_confirmed": True}
+
+
+def signing(entity: str, to: str) -> dict[str, Any]:
+    """The fields a move of the record to the state carries to sign (none if it does not)."""
+    meaning = MEANING_OF_MOVE.get((entity, to))
+    return {"signature": signed(meaning.value)} if meaning is not None else {}
 
 
 def auth(token: str) -> dict[str, str]:

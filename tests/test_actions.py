@@ -19,7 +19,15 @@ from qms.permissions import Role
 from qms.signatures.models import Signature
 from qms.signatures.service import content_hash
 from tests.conftest import make_client
-from tests.factories import auth, make_action, make_deviation, make_token, make_user
+from tests.factories import (
+    auth,
+    make_action,
+    make_deviation,
+    make_token,
+    make_user,
+    signed,
+    signing,
+)
 from tests.threads import while_one_holds
 
 
@@ -65,7 +73,8 @@ def _move(client, headers, action_id: int, **body):
     return client.post(
         f"/api/v1/actions/{action_id}/transitions",
         headers={**headers, "If-Match": version},
-        json=body,
+        # A verification signs: the helper confirms it as the signer would.
+        json={**signing("action", body.get("to", "")), **body},
     )
 
 
@@ -241,6 +250,7 @@ class TestWorkflow:
         ).one()
         assert signature.meaning.value == "verified"
         assert verification["signature_sha256"] == signature.content_sha256
+        # The hash covers what was verified and the statement the verifier signed.
         assert signature.content_sha256 == content_hash(
             {
                 "number": r.json()["number"],
@@ -248,6 +258,7 @@ class TestWorkflow:
                 "action": r.json()["action"],
                 "completion_note": "Routine in place",
                 "evidence": evidence,
+                "statement": f"I verify that {r.json()['number']} was effective: {evidence}",
             }
         )
         assert r.json()["allowed_transitions"] == []
@@ -313,7 +324,7 @@ class TestWorkflow:
             return client.post(
                 f"{dev_url}/transitions",
                 headers={**lead, "If-Match": version},
-                json={"to": "closed", "closure_summary": "s"},
+                json={"to": "closed", "closure_summary": "s", "signature": signed("closed")},
             )
 
         for to in ("investigating", "action_required"):
@@ -432,6 +443,7 @@ class TestOwnersReportProgress:
 CLOSING = {
     "to": "closed",
     "closure_summary": "Looked into it with the coordinator.",
+    "signature": signed("closed"),
     "no_action_reason": "A one-off; nothing to correct.",
 }
 

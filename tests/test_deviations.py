@@ -20,6 +20,7 @@ from qms.deviations.schemas import DeviationCreate, DeviationTransition
 from qms.errors import Conflict
 from qms.permissions import Actor, Role
 from qms.signatures.models import Signature
+from qms.signatures.service import confirmation_of
 from tests.conftest import BoundDatabase, make_client
 from tests.factories import (
     auth,
@@ -29,6 +30,8 @@ from tests.factories import (
     make_programme,
     make_token,
     make_user,
+    signed,
+    signing,
 )
 
 LOG = {
@@ -52,7 +55,8 @@ def _move(client, headers, deviation_id: int, **body):
     return client.post(
         f"/api/v1/deviations/{deviation_id}/transitions",
         headers={**headers, "If-Match": version},
-        json=body,
+        # Closing signs: the helper confirms it as the signer would.
+        json={**signing("deviation", body.get("to", "")), **body},
     )
 
 
@@ -367,7 +371,11 @@ class TestWorkflow:
         for body in (
             {"to": "in_progress"},
             {"to": "done", "completion_note": "Routine added"},
-            {"to": "verified_effective", "evidence": "Three months of logs meet the rule"},
+            {
+                "to": "verified_effective",
+                "evidence": "Three months of logs meet the rule",
+                "signature": signed("verified"),
+            },
         ):
             version = client.get(a_url, headers=lead).headers["etag"]
             r = client.post(
@@ -457,7 +465,11 @@ class TestAnActionDoneButNotVerified:
                 uow,
                 actor=lead,
                 deviation_id=deviation.id,
-                data=DeviationTransition(to="closed", closure_summary="Routine in place."),
+                data=DeviationTransition(
+                    to="closed",
+                    closure_summary="Routine in place.",
+                    **confirmation_of("deviation", "closed"),
+                ),
                 if_match=before[1],
             )
         assert f"{action.number} (done)" in str(refused.value)

@@ -16,8 +16,8 @@ from qms.procedures import service
 from qms.procedures.models import Procedure, ProcedureVersion
 from qms.procedures.schemas import DraftUpdate, VersionDraft, VersionTransition
 from qms.resources import procedures_dir
-from qms.signatures.service import content_hash
-from tests.factories import auth, make_deviation, make_token
+from qms.signatures.service import confirmation_of, content_hash
+from tests.factories import auth, make_deviation, make_token, signed, signing
 
 BODY = "# Exit interviews\n\n## Purpose\nLearn why participants leave early.\n"
 NEW = {
@@ -52,7 +52,8 @@ def _move(client, headers, pid, n, **body):
     return client.post(
         f"/api/v1/procedures/{pid}/versions/{n}/transitions",
         headers={**headers, "If-Match": etag},
-        json=body,
+        # Approving signs: the helper confirms it as the signer would.
+        json={**signing("procedure_version", body.get("to", "")), **body},
     )
 
 
@@ -129,7 +130,7 @@ class TestSync:
                 actor=signer,
                 procedure_id=procedure.id,
                 number=1,
-                data=VersionTransition(to=to),
+                data=VersionTransition(to=to, **confirmation_of("procedure_version", to)),
                 if_match=first.version,
             )
         document = service.document_of(first).model_dump()
@@ -146,7 +147,7 @@ class TestSync:
                 actor=signer,
                 procedure_id=procedure.id,
                 number=2,
-                data=VersionTransition(to=to),
+                data=VersionTransition(to=to, **confirmation_of("procedure_version", to)),
                 if_match=draft.version,
             )
         return lead, procedure
@@ -210,7 +211,7 @@ class TestSync:
                 actor=signer,
                 procedure_id=procedure.id,
                 number=1,
-                data=VersionTransition(to=to),
+                data=VersionTransition(to=to, **confirmation_of("procedure_version", to)),
                 if_match=procedure.versions[0].version,
             )
         path = folder / "PR-05-matching.md"
@@ -255,8 +256,14 @@ class TestVersions:
         [signature] = body["signatures"]
         assert (signature["meaning"], signature["signer"]) == ("approved", "lead-approver")
         assert signature["content_sha256"] == content_hash(
-            {"code": "PR-15", "number": 1, "sha256": body["content_sha256"]}
+            {
+                "code": "PR-15",
+                "number": 1,
+                "sha256": body["content_sha256"],
+                "statement": signature["statement"],
+            }
         )
+        assert signature["statement"].startswith("I approve PR-15 version 1 (")
         content = client.get(f"/api/v1/procedures/{pid}/versions/1/content", headers=author)
         assert content.headers["content-type"].startswith("text/markdown")
         assert content.headers["x-content-sha256"] == body["content_sha256"]
@@ -343,7 +350,9 @@ class TestVersions:
         due = client.get("/api/v1/procedures?review_due=true", headers=author).json()
         assert [p["code"] for p in due] == ["PR-15"]
         r = client.post(
-            f"/api/v1/procedures/{pid}/review", headers=approver, json={"comment": "ok"}
+            f"/api/v1/procedures/{pid}/review",
+            headers=approver,
+            json={"comment": "ok", "signature": signed("reviewed")},
         )
         assert r.status_code == 200
         assert [s["meaning"] for s in r.json()["signatures"]] == ["approved", "reviewed"]

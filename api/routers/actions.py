@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
 from api.exporting import EXPORT_RESPONSES, FormatQuery, exported, wanted
 from api.problems import responses
+from api.signing import ReaderLanguage, in_language
 from api.sorting import sort_query
 from qms.actions import service
 from qms.actions.models import ActionStatus, ActionType
@@ -138,8 +139,10 @@ def transition_action(
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
+    language: ReaderLanguage,
 ) -> ActionRead:
     """Move an action: planned -> in_progress -> done -> verified_effective | ineffective."""
+    data.signature = in_language(data.signature, language)
     action = service.transition(
         session, actor=actor, action_id=action_id, data=data, if_match=if_match
     )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
 from api.problems import responses
+from api.signing import ReaderLanguage, in_language
 from qms.audits import service
 from qms.audits.models import AuditStatus
 from qms.audits.schemas import (
@@ -106,8 +107,10 @@ def transition_audit(
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
+    language: ReaderLanguage,
 ) -> AuditRead:
     """Move an audit: planned -> in_progress -> reported -> closed (signed)."""
+    data.signature = in_language(data.signature, language)
     audit = service.transition(
         session, actor=actor, audit_id=audit_id, data=data, if_match=if_match
     )

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
 from api.exporting import EXPORT_RESPONSES, FormatQuery, exported, wanted
 from api.problems import responses
+from api.signing import ReaderLanguage, in_language
 from api.sorting import sort_query
 from qms.audit.schemas import AuditEventRead
 from qms.deviations import service
@@ -161,8 +162,10 @@ def transition_deviation(
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
+    language: ReaderLanguage,
 ) -> DeviationRead:
     """Move a deviation: open -> investigating -> action_required -> closed (-> reopened)."""
+    data.signature = in_language(data.signature, language)
     deviation = service.transition(
         session, actor=actor, deviation_id=deviation_id, data=data, if_match=if_match
     )

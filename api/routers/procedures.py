@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
 from api.problems import responses
+from api.signing import ReaderLanguage, in_language
 from qms.deviations import service as deviations
 from qms.deviations.schemas import DeviationRead
 from qms.fields import MAX_INT
@@ -178,8 +179,10 @@ def transition_version(
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
+    language: ReaderLanguage,
 ) -> VersionRead:
     """Move a version: draft -> in_review -> approved (-> obsolete); in_review -> draft."""
+    data.signature = in_language(data.signature, language)
     version = service.transition(
         session,
         actor=actor,
@@ -202,9 +205,16 @@ def review_procedure(
     procedure_id: IdPath,
     data: ReviewRequest,
     session: SessionDep,
+    language: ReaderLanguage,
 ) -> VersionRead:
     """Record a periodic review with no change: signed, and the next review date moves on."""
-    version = service.review(session, actor=actor, procedure_id=procedure_id, comment=data.comment)
+    version = service.review(
+        session,
+        actor=actor,
+        procedure_id=procedure_id,
+        comment=data.comment,
+        signature=in_language(data.signature, language),
+    )
     return service.version_to_read(session, version)
 
 

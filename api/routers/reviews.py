@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
 from api.problems import responses
+from api.signing import ReaderLanguage, in_language
 from qms.audits import reviews as service
 from qms.audits.models import ReviewStatus
 from qms.audits.schemas import (
@@ -116,8 +117,10 @@ def transition_review(
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
+    language: ReaderLanguage,
 ) -> ReviewRead:
     """Move a review: planned -> held (inputs freeze) -> closed (signed)."""
+    data.signature = in_language(data.signature, language)
     review = service.transition(
         session, actor=actor, review_id=review_id, data=data, if_match=if_match
     )

@@ -216,3 +216,61 @@ def sign_out(session: Session, secret: str) -> bool:
         changes={"ended_at": {"old": None, "new": row.ended_at.isoformat()}},
     )
     return True
+
+
+def has_password(session: Session, actor: Actor) -> bool:
+    """Say whether the actor has a password, which signing on a page asks for again."""
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    return user is not None and user.password_hash is not None
+
+
+def check_signer(
+    session: Session,
+    *,
+    actor: Actor,
+    password: str,
+    client: str | None = None,
+    now: datetime | None = None,
+) -> Text | None:
+    """Check the password a signer enters again to sign; return why it is refused, or None.
+
+    A wrong password is counted like a failed sign-in of that user from that client (the
+    client that keeps failing waits), so a signature cannot be guessed into place; the caller
+    commits, also on failure."""
+    now = now or utcnow()
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None or user.password_hash is None:
+        return Text(
+            "You have no password, so you cannot sign on a page: ask an administrator to set "
+            "one, or sign through the API with your confirmation."
+        )
+    address = failures.client_of(client)
+    subject = f"user:{user.id}"
+    wait = failures.seconds_to_wait(session, via="web", subject=subject, client=address, now=now)
+    if wait:
+        failures.note_failure(
+            session,
+            via="web",
+            subject=subject,
+            client=address,
+            reason="throttled",
+            now=now,
+            user_id=user.id,
+            in_a_row=False,
+        )
+        return Text(
+            "Too many wrong passwords: wait %(seconds)s seconds and try again.", seconds=str(wait)
+        )
+    if not password or not verify_password(password, user.password_hash):
+        failures.note_failure(
+            session,
+            via="web",
+            subject=subject,
+            client=address,
+            reason="wrong password to sign",
+            now=now,
+            user_id=user.id,
+        )
+        return Text("The password is not right: nothing was signed.")
+    failures.note_success(session, via="web", subject=subject, client=address, now=now)
+    return None

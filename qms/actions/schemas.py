@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from qms.actions.models import ActionStatus, ActionType
 from qms.deviations.models import RootCauseMethod
 from qms.fields import Id, IsoDate, LongText, Name, Reason, RequiredText, RequirementRefs
+from qms.signatures.schemas import SignatureConfirmation, SignatureRead
 from qms.workflow import BlockedMove
 
 
@@ -67,6 +68,10 @@ class ActionTransition(_In):
     follow_on: FollowOnCreate | None = Field(
         default=None, description="Required when the action is found ineffective"
     )
+    signature: SignatureConfirmation | None = Field(
+        default=None,
+        description="Required to verify (either result), which is signed: meaning verified",
+    )
 
 
 class VerificationRead(BaseModel):
@@ -77,6 +82,9 @@ class VerificationRead(BaseModel):
     result: ActionStatus
     evidence: str
     signature_sha256: str | None
+    signature: SignatureRead | None = Field(
+        default=None, description="The signature: who, when, meaning and the statement signed"
+    )
 
 
 class ActionRead(BaseModel):

@@ -33,7 +33,9 @@ from qms.i18n import Text
 from qms.numbering import next_number
 from qms.pagination import Page
 from qms.permissions import Action, Actor, Role, require
+from qms.signatures import statements
 from qms.signatures.models import Signature, SignatureMeaning
+from qms.signatures.schemas import SignatureRead
 from qms.signatures.service import sign
 from qms.workflow import ACTION, BlockedMove
 
@@ -92,6 +94,7 @@ def to_read(session: Session, action: CorrectiveAction, reader: Actor | None = N
             result=action.status,
             evidence=action.evidence or "",
             signature_sha256=signature.content_sha256 if signature else None,
+            signature=SignatureRead.model_validate(signature) if signature else None,
         )
     values: dict[str, Any] = {
         f: getattr(action, f) for f in FIELDS if f not in ("owner_id", "verified_at", "verified_by")
@@ -457,6 +460,12 @@ def transition(
             entity_id=action.id,
             meaning=SignatureMeaning.verified,
             programme_id=_programme_of(action),
+            statement=statements.action_verified(
+                action.number,
+                effective=target == ActionStatus.verified_effective,
+                evidence=action.evidence or "",
+            ),
+            confirmation=data.signature,
             content={
                 "number": action.number,
                 "result": target,

@@ -37,6 +37,7 @@ from qms.periods import check_range
 from qms.permissions import Action, Actor, require
 from qms.programmes import service as programmes
 from qms.records import reject_nulls, snapshot
+from qms.signatures import statements
 from qms.signatures.models import SignatureMeaning
 from qms.signatures.service import sign
 from qms.workflow import MANAGEMENT_REVIEW
@@ -354,6 +355,8 @@ def transition(
             entity_id=review.id,
             meaning=SignatureMeaning.approved,
             content=record_content(session, actor, review),
+            statement=statements.review_approved(review.number, conclusion=review.conclusion),
+            confirmation=data.signature,
             programme_id=review.programme_id,
         )
     return review

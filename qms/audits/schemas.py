@@ -22,6 +22,7 @@ from qms.fields import (
     RequirementRef,
     RequirementRefs,
 )
+from qms.signatures.schemas import SignatureConfirmation
 
 Names = Annotated[list[Name], Field(max_length=20)]
 
@@ -96,6 +97,11 @@ class Transition(_In):
     to: str = Field(max_length=32)
     reason: Reason | None = None
     held_on: IsoDate | None = Field(default=None, description="Required to mark a review held")
+    signature: SignatureConfirmation | None = Field(
+        default=None,
+        description="Required to close, which is signed: an internal audit with the meaning "
+        "closed, a management review with the meaning approved",
+    )
 
 
 class ChecklistLineRead(BaseModel):

@@ -36,6 +36,7 @@ from qms.procedures import service as procedures
 from qms.procedures.models import Procedure
 from qms.programmes import service as programmes
 from qms.records import reject_nulls, snapshot
+from qms.signatures import statements
 from qms.signatures.models import SignatureMeaning
 from qms.signatures.service import sign
 from qms.workflow import INTERNAL_AUDIT
@@ -528,6 +529,8 @@ def transition(
             entity_id=audit.id,
             meaning=SignatureMeaning.closed,
             content=report_content(session, audit),
+            statement=statements.audit_closed(audit.number, conclusion=audit.conclusion),
+            confirmation=data.signature,
             programme_id=audit.programme_id,
         )
     return audit

@@ -28,6 +28,7 @@ from qms.programmes import repository as programmes_repo
 from qms.programmes import service as programmes
 from qms.programmes.schemas import CohortCreate, ProgrammeCreate
 from qms.resources import procedures_dir
+from qms.signatures.service import confirmation_of
 
 # Each demo user's login, role, and the name people read them by (the importer is a script and
 # goes by its login).
@@ -227,7 +228,9 @@ def load_procedures(session: Session, *, author: Actor, approver: Actor) -> None
                 actor=who,
                 procedure_id=procedure.id,
                 number=draft.number,
-                data=VersionTransition.model_validate({"to": to}),
+                data=VersionTransition.model_validate(
+                    {"to": to, **confirmation_of("procedure_version", to)}
+                ),
                 if_match=draft.version,
             )
 
@@ -248,7 +251,9 @@ def _move(session: Session, actor: Actor, deviation: Deviation, to: str, **field
         session,
         actor=actor,
         deviation_id=deviation.id,
-        data=DeviationTransition.model_validate({"to": to, **fields}),
+        data=DeviationTransition.model_validate(
+            {"to": to, **fields, **confirmation_of("deviation", to)}
+        ),
         if_match=deviation.version,
     )
 
@@ -260,7 +265,7 @@ def _act(
         session,
         actor=actor,
         action_id=action.id,
-        data=ActionTransition.model_validate({"to": to, **fields}),
+        data=ActionTransition.model_validate({"to": to, **fields, **confirmation_of("action", to)}),
         if_match=action.version,
     )
 

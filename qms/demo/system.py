@@ -25,6 +25,7 @@ from qms.deviations.models import Severity
 from qms.permissions import Actor
 from qms.procedures import service as procedures
 from qms.procedures.schemas import VersionDraft, VersionTransition
+from qms.signatures.service import confirmation_of
 
 CHECKLIST = [
     (
@@ -121,7 +122,7 @@ def load(
         session,
         actor=lead,
         audit_id=audit.id,
-        data=Transition(to="closed"),
+        data=Transition(to="closed", **confirmation_of("internal_audit", "closed")),
         if_match=audit.version,
     )
 
@@ -184,7 +185,7 @@ def load(
         session,
         actor=manager,
         review_id=review.id,
-        data=Transition(to="closed"),
+        data=Transition(to="closed", **confirmation_of("management_review", "closed")),
         if_match=review.version,
     )
 
@@ -249,6 +250,8 @@ def revise_meeting_procedure(session: Session, *, author: Actor, approver: Actor
             actor=who,
             procedure_id=procedure.id,
             number=draft.number,
-            data=VersionTransition.model_validate({"to": to}),
+            data=VersionTransition.model_validate(
+                {"to": to, **confirmation_of("procedure_version", to)}
+            ),
             if_match=draft.version,
         )

@@ -24,6 +24,7 @@ from qms.fields import (
     RequiredText,
     RequirementRefs,
 )
+from qms.signatures.schemas import SignatureConfirmation
 from qms.workflow import BlockedMove
 
 
@@ -95,6 +96,9 @@ class DeviationTransition(_In):
     )
     no_action_reason: Reason | None = Field(
         default=None, description="Required to close a deviation without corrective actions"
+    )
+    signature: SignatureConfirmation | None = Field(
+        default=None, description="Required to close, which is signed: meaning closed"
     )
 
 

@@ -33,6 +33,7 @@ from qms.periods import check_range
 from qms.permissions import Action, Actor, require
 from qms.procedures.models import ProcedureVersion
 from qms.programmes.models import Cohort, Programme
+from qms.signatures import statements
 from qms.signatures.models import SignatureMeaning
 from qms.signatures.service import sign
 from qms.workflow import DEVIATION, BlockedMove
@@ -440,6 +441,10 @@ def _close(session: Session, actor: Actor, deviation: Deviation, data: Deviation
         entity_id=deviation.id,
         meaning=SignatureMeaning.closed,
         programme_id=deviation.programme_id,
+        statement=statements.deviation_closed(
+            deviation.number, summary=deviation.closure_summary or ""
+        ),
+        confirmation=data.signature,
         content={
             "number": deviation.number,
             "closure_summary": deviation.closure_summary,

@@ -73,14 +73,15 @@ def person(names: dict[str, str], login: str | None) -> str:
 
 
 def signature_rows(session: Session, entity: str, entity_id: int, language: str) -> list[list[str]]:
-    """A record's signatures as table rows: meaning, signer, time, SHA-256 signed."""
+    """A record's signatures as table rows: meaning, signer, time, statement, SHA-256 signed."""
     signatures = signatures_of(session, entity=entity, entity_id=entity_id)
     names = display_names(session, (s.signer for s in signatures))
     return [
         [
             label(s.meaning, language),
-            person(names, s.signer),
+            s.signer_name or person(names, s.signer),
             moment(s.signed_at, language),
+            s.statement or translate(NONE_RECORDED, language),
             s.content_sha256,
         ]
         for s in signatures
@@ -93,6 +94,7 @@ def signature_headers(language: str) -> list[str]:
         translate("Meaning", language),
         translate("Signer", language),
         translate("Signed", language),
+        translate("Statement signed", language),
         translate("SHA-256 of what was signed", language),
     ]
 
@@ -138,7 +140,8 @@ def signed_rows(
     session: Session, records: list[tuple[str, int, str]], language: str
 ) -> list[list[str]]:
     """Signatures of several records as table rows: what was signed, the meaning with what it
-    attests, signer, time and the SHA-256 signed. Each record as (entity, id, its number)."""
+    attests, signer (the name printed when they signed), time, the statement they signed and
+    the SHA-256 signed. Each record as (entity, id, its number)."""
     rows = []
     for entity, entity_id, shown in records:
         signatures = signatures_of(session, entity=entity, entity_id=entity_id)
@@ -150,8 +153,9 @@ def signed_rows(
                 [
                     shown,
                     f"{meaning} — {translate(attests, language)}" if attests else meaning,
-                    person(names, s.signer),
+                    s.signer_name or person(names, s.signer),
                     moment(s.signed_at, language),
+                    s.statement or not_recorded(language),
                     s.content_sha256,
                 ]
             )

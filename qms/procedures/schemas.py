@@ -10,6 +10,7 @@ from qms.fields import IsoClause, IsoDate, MarkdownText, Name, Reason, RequiredT
 from qms.permissions import Role
 from qms.procedures.library import CODE_PATTERN
 from qms.procedures.models import VersionStatus
+from qms.signatures.schemas import SignatureConfirmation, SignatureRead
 
 
 class _In(BaseModel):
@@ -52,23 +53,18 @@ class VersionTransition(_In):
     to: VersionStatus
     reason: Reason | None = None
     effective_from: IsoDate | None = Field(default=None, description="On approval; default today")
+    signature: SignatureConfirmation | None = Field(
+        default=None, description="Required to approve, which is signed: meaning approved"
+    )
 
 
 class ReviewRequest(_In):
     """A periodic review of the effective version that finds no need to change it."""
 
     comment: Reason | None = None
-
-
-class SignatureRead(BaseModel):
-    """A signature on a version."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    meaning: str
-    signer: str
-    signed_at: datetime
-    content_sha256: str
+    signature: SignatureConfirmation | None = Field(
+        default=None, description="Required: the review is signed with the meaning reviewed"
+    )
 
 
 class VersionRead(BaseModel):

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.exporting import ExportFormat, file_response
-from api.web import options
+from api.web import options, signing
 from api.web.core import (
     Form,
     Page,
@@ -31,12 +31,16 @@ from qms.actions.models import ActionStatus, ActionType
 from qms.actions.repository import SORTS, ActionFilter
 from qms.actions.schemas import ActionTransition
 from qms.deviations import service as deviations
+from qms.i18n import Text
 from qms.pagination import MAX_LIMIT, each
 from qms.permissions import Action
+from qms.signatures import statements
+from qms.signatures.models import SignatureMeaning
 from qms.workflow import ACTION
 
 router = APIRouter(include_in_schema=False)
 PROGRESS = ("in_progress", "done")
+VERIFYING = ("verified_effective", "ineffective")
 FOLLOW_ON = ("type", "title", "action", "owner", "due_on")
 
 
@@ -126,6 +130,22 @@ def _record(
             "owners": options.owners(session),
             # Who someone is, by the name people read them by (one query for the page).
             "people": accounts.display_names(session),
+            # What verifying signs, shown before it is signed.
+            "signing": signing.shown(
+                session,
+                page,
+                {
+                    target: (
+                        SignatureMeaning.verified,
+                        statements.action_verified(
+                            action.number,
+                            effective=target == "verified_effective",
+                            evidence=Text("[the evidence written above]"),
+                        ),
+                    )
+                    for target in VERIFYING
+                },
+            ),
         }
 
     data = read(request, load)
@@ -184,6 +204,13 @@ def move_action(
         form, "to", "reason", "completion_note", "evidence", *(f"follow_on_{f}" for f in FOLLOW_ON)
     )
     data: dict[str, Any] = {k: v for k, v in values.items() if not k.startswith("follow_on_")}
+    if values.get("to") in VERIFYING:
+        confirmation = signing.confirmed(request, page, form, SignatureMeaning.verified)
+        if isinstance(confirmation, Refusal):
+            return _record(
+                request, page, action_id, confirmation, values, f"move-{values.get('to')}"
+            )
+        data["signature"] = confirmation
     if values.get("to") == "ineffective":
         data["follow_on"] = {
             f: values[f"follow_on_{f}"] for f in FOLLOW_ON if f"follow_on_{f}" in values

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.web import options
+from api.web import options, signing
 from api.web.core import (
     Form,
     Page,
@@ -41,6 +41,8 @@ from qms.deviations.models import Severity
 from qms.errors import FieldError, ValidationFailed
 from qms.i18n import Text
 from qms.permissions import Action
+from qms.signatures import statements
+from qms.signatures.models import SignatureMeaning
 from qms.workflow import INTERNAL_AUDIT
 
 router = APIRouter(include_in_schema=False)
@@ -145,13 +147,14 @@ def _record(
     values: dict[str, Any] | None = None,
     form_name: str | None = None,
 ) -> Response:
-    audit, people = read(
-        request,
-        lambda s: (
-            service.to_read(s, service.get(s, actor=page.actor, audit_id=audit_id)),
-            accounts.display_names(s),
-        ),
-    )
+    def load(s: Session) -> tuple[Any, dict[str, str], dict[str, dict[str, Any]]]:
+        found = service.to_read(s, service.get(s, actor=page.actor, audit_id=audit_id))
+        # What closing signs, shown before it is signed.
+        closing = statements.audit_closed(found.number, conclusion=found.conclusion)
+        shown = signing.shown(s, page, {"closed": (SignatureMeaning.closed, closing)})
+        return found, accounts.display_names(s), shown
+
+    audit, people, signs = read(request, load)
     moves = [
         move
         for move in INTERNAL_AUDIT.moves
@@ -165,6 +168,7 @@ def _record(
         audit=audit,
         people=people,
         moves=moves,
+        signing=signs,
         refusal=refusal,
         values=values or {},
         form_name=form_name,
@@ -280,6 +284,12 @@ def move_audit(
 ) -> Response:
     """Start, cancel, report, send back or close (signed) the audit."""
     values = form_values(form, "to", "reason")
+    data: dict[str, Any] = dict(values)
+    if values.get("to") == "closed":
+        confirmation = signing.confirmed(request, page, form, SignatureMeaning.closed)
+        if isinstance(confirmation, Refusal):
+            return _after(request, page, audit_id, "move-closed", values, confirmation)
+        data["signature"] = confirmation
     result = perform(
         request,
         lambda s: (
@@ -287,7 +297,7 @@ def move_audit(
                 s,
                 actor=page.actor,
                 audit_id=audit_id,
-                data=Transition.model_validate(values),
+                data=Transition.model_validate(data),
                 if_match=form_version(form),
             ).id
         ),

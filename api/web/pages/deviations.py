@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.exporting import ExportFormat, file_response
-from api.web import options
+from api.web import options, signing
 from api.web.core import (
     Form,
     Page,
@@ -41,10 +41,13 @@ from qms.deviations.models import (
 )
 from qms.deviations.repository import SORTS, DeviationFilter
 from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
+from qms.i18n import Text
 from qms.pagination import MAX_LIMIT, each
 from qms.permissions import Action
 from qms.procedures.models import ProcedureVersion
 from qms.programmes.models import Programme
+from qms.signatures import statements
+from qms.signatures.models import SignatureMeaning
 from qms.workflow import DEVIATION
 
 router = APIRouter(include_in_schema=False)
@@ -212,6 +215,19 @@ def _record(
             "owners": owners,
             # Who someone is, by the name people read them by (one query for the page).
             "people": accounts.display_names(session),
+            # What closing signs, shown before it is signed.
+            "signing": signing.shown(
+                session,
+                page,
+                {
+                    "closed": (
+                        SignatureMeaning.closed,
+                        statements.deviation_closed(
+                            deviation.number, summary=Text("[the closure summary written above]")
+                        ),
+                    )
+                },
+            ),
         }
 
     data = read(request, load)
@@ -272,13 +288,19 @@ def move_deviation(
 ) -> Response:
     """Move the deviation in its workflow (the form names the version it was read at)."""
     values = form_values(form, "to", "reason", "closure_summary", "no_action_reason")
+    data: dict[str, Any] = dict(values)
+    if values.get("to") == "closed":
+        confirmation = signing.confirmed(request, page, form, SignatureMeaning.closed)
+        if isinstance(confirmation, Refusal):
+            return _after(request, page, deviation_id, "move-closed", values, confirmation)
+        data["signature"] = confirmation
     result = perform(
         request,
         lambda s: service.transition(
             s,
             actor=page.actor,
             deviation_id=deviation_id,
-            data=DeviationTransition.model_validate(values),
+            data=DeviationTransition.model_validate(data),
             if_match=form_version(form),
         ),
     )

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from api.web import signing
 from api.web.changes import changes
 from api.web.core import (
     Form,
@@ -39,6 +40,8 @@ from qms.procedures.schemas import (
     ProcedureDraftCreate,
     VersionTransition,
 )
+from qms.signatures import statements
+from qms.signatures.models import SignatureMeaning
 from qms.workflow import PROCEDURE_VERSION
 
 router = APIRouter(include_in_schema=False)
@@ -148,6 +151,25 @@ def _record(
             "body": to_html(shown.content),
             # Authors and approvers by the name people read them by.
             "people": accounts.display_names(session),
+            # What approving and reviewing sign, shown before they are signed.
+            "signing": signing.shown(
+                session,
+                page,
+                {
+                    "approved": (
+                        SignatureMeaning.approved,
+                        statements.procedure_approved(
+                            found.code, version=shown.number, title=shown.title
+                        ),
+                    ),
+                    "review": (
+                        SignatureMeaning.reviewed,
+                        statements.procedure_reviewed(
+                            found.code, version=shown.number, title=shown.title
+                        ),
+                    ),
+                },
+            ),
         }
 
     data = read(request, load)
@@ -321,6 +343,13 @@ def move_version(
 ) -> Response:
     """Submit, send back, approve (signed) or withdraw the version."""
     values = form_values(form, "to", "reason", "effective_from")
+    form_name = f"move-{values.get('to')}"
+    data: dict[str, Any] = dict(values)
+    if values.get("to") == "approved":
+        confirmation = signing.confirmed(request, page, form, SignatureMeaning.approved)
+        if isinstance(confirmation, Refusal):
+            return _after(request, page, procedure_id, number, form_name, values, confirmation)
+        data["signature"] = confirmation
     result = perform(
         request,
         lambda s: (
@@ -329,12 +358,11 @@ def move_version(
                 actor=page.actor,
                 procedure_id=procedure_id,
                 number=number,
-                data=VersionTransition.model_validate(values),
+                data=VersionTransition.model_validate(data),
                 if_match=form_version(form),
             ).number
         ),
     )
-    form_name = f"move-{values.get('to')}"
     return _after(request, page, procedure_id, number, form_name, values, result)
 
 
@@ -347,11 +375,18 @@ def review(
 ) -> Response:
     """Record a periodic review of the effective version that finds no need to change it."""
     values = form_values(form, "comment")
+    confirmation = signing.confirmed(request, page, form, SignatureMeaning.reviewed)
+    if isinstance(confirmation, Refusal):
+        return _after(request, page, procedure_id, None, "review", values, confirmation)
     result = perform(
         request,
         lambda s: (
             service.review(
-                s, actor=page.actor, procedure_id=procedure_id, comment=values.get("comment")
+                s,
+                actor=page.actor,
+                procedure_id=procedure_id,
+                comment=values.get("comment"),
+                signature=confirmation,
             ).number
         ),
     )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.web import options
+from api.web import options, signing
 from api.web.core import (
     Form,
     Page,
@@ -33,6 +33,8 @@ from qms.audits import reviews as service
 from qms.audits.models import DecisionKind, ReviewStatus
 from qms.audits.schemas import DecisionCreate, ReviewCreate, ReviewUpdate, Transition
 from qms.permissions import Action
+from qms.signatures import statements
+from qms.signatures.models import SignatureMeaning
 from qms.workflow import MANAGEMENT_REVIEW
 
 router = APIRouter(include_in_schema=False)
@@ -97,10 +99,15 @@ def _record(
 ) -> Response:
     def load(session: Session) -> dict[str, Any]:
         review = service.get(session, actor=page.actor, review_id=review_id)
+        # What closing signs, shown before it is signed.
+        closing = statements.review_approved(review.number, conclusion=review.conclusion)
         return {
             "review": service.to_read(session, page.actor, review),
             "owners": options.owners(session),
             "people": accounts.display_names(session),
+            "signing": signing.shown(
+                session, page, {"closed": (SignatureMeaning.approved, closing)}
+            ),
         }
 
     data = read(request, load)
@@ -118,6 +125,7 @@ def _record(
         review=review,
         people=data["people"],
         moves=moves,
+        signing=data["signing"],
         refusal=refusal,
         values=values or {},
         form_name=form_name,
@@ -213,6 +221,12 @@ def move_review(
 ) -> Response:
     """Mark the review held (its inputs freeze), cancel it, or close it (signed)."""
     values = form_values(form, "to", "reason", "held_on")
+    data: dict[str, Any] = dict(values)
+    if values.get("to") == "closed":
+        confirmation = signing.confirmed(request, page, form, SignatureMeaning.approved)
+        if isinstance(confirmation, Refusal):
+            return _after(request, page, review_id, "move-closed", values, confirmation)
+        data["signature"] = confirmation
     result = perform(
         request,
         lambda s: (
@@ -220,7 +234,7 @@ def move_review(
                 s,
                 actor=page.actor,
                 review_id=review_id,
-                data=Transition.model_validate(values),
+                data=Transition.model_validate(data),
                 if_match=form_version(form),
             ).id
         ),
