@@ -58,8 +58,18 @@ def exported(
 ) -> StreamingResponse:
     """Answer with the records as a file to save, written a page at a time."""
     language = reader_language(request)
+    columns = list(columns)
+    names = None
+    if any(c.refers for c in columns):
+        with request.app.state.database.unit_of_work(write=False) as session:
+            names = exports.reference_names(session, columns)
     file = exports.spooled(
-        fmt, columns, records, language=language, title=i18n.translate(title, language)
+        fmt,
+        columns,
+        records,
+        language=language,
+        title=i18n.translate(title, language),
+        names=names,
     )
     return file_response(file, fmt, stem)
 
@@ -77,8 +87,13 @@ def page_export(
     """Answer a page's Export link: the records read in the page's own unit of work."""
     from api.web.core import read
 
+    columns = list(columns)
+
     def write(session: Session) -> IO[bytes]:
-        return exports.spooled(fmt, columns, records(session), language=language, title=title)
+        names = exports.reference_names(session, columns)
+        return exports.spooled(
+            fmt, columns, records(session), language=language, title=title, names=names
+        )
 
     return file_response(read(request, write), fmt, stem)
 

@@ -18,12 +18,15 @@ import io
 import json
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from qms import i18n
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 FORMATS = ("csv", "xlsx", "json")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,11 +43,14 @@ _CHUNK_BYTES = 64 * 1024
 @dataclass(frozen=True)
 class Column:
     """A column of a list taken out: the record's field, its header (marked for the catalogue),
-    and whether it holds a stored code (shown by its label)."""
+    whether it holds a stored code (shown by its label), and what record an id refers to."""
 
     key: str
     header: str
     coded: bool = False
+    # The kind of record an id in this column refers to ("programme", "cohort"): a spreadsheet
+    # shows the record's code, never the id (JSON keeps the API's ids).
+    refers: str | None = None
 
 
 def wanted(requested: str | None, accept: str | None) -> str | None:
@@ -63,10 +69,29 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def shown(value: Any, column: Column, language: str) -> Any:
+Names = Mapping[str, Mapping[int, str]]
+
+
+def reference_names(session: Session, columns: Iterable[Column]) -> dict[str, dict[int, str]]:
+    """Return the codes of the records the columns' ids refer to, by kind and id."""
+    from sqlalchemy import select
+
+    from qms.programmes.models import Cohort, Programme
+
+    tables: dict[str, type[Programme] | type[Cohort]] = {"programme": Programme, "cohort": Cohort}
+    names: dict[str, dict[int, str]] = {}
+    for kind in {c.refers for c in columns if c.refers}:
+        model = tables[kind]
+        names[kind] = dict(session.execute(select(model.id, model.code)).all())
+    return names
+
+
+def shown(value: Any, column: Column, language: str, names: Names | None = None) -> Any:
     """Return a field's value as a person reads it in a cell."""
     if value is None:
         return ""
+    if column.refers and isinstance(value, int) and names is not None:
+        return names.get(column.refers, {}).get(value, value)
     if isinstance(value, bool):
         return i18n.translate(i18n.N_("yes") if value else i18n.N_("no"), language)
     if isinstance(value, int | float):
@@ -88,8 +113,10 @@ def write(
     language: str,
     title: str = "",
     bom: bool = True,
+    names: Names | None = None,
 ) -> None:
-    """Write the records (each a dict as the API shapes it, dates as ISO text) in the format."""
+    """Write the records (each a dict as the API shapes it, dates as ISO text) in the format; the
+    ids of a column that refers to records shown by the codes in names."""
     columns = list(columns)
     if fmt == "json":
         # A list's own JSON answer, every page in one: {"items": [...], "next_cursor": null}.
@@ -104,7 +131,7 @@ def write(
         writer = csv.writer(text)
         writer.writerow(headers)
         for record in records:
-            writer.writerow([shown(record.get(c.key), c, language) for c in columns])
+            writer.writerow([shown(record.get(c.key), c, language, names) for c in columns])
         text.flush()
         text.detach()
         return
@@ -115,7 +142,7 @@ def write(
         sheet = book.create_sheet(_NOT_IN_XML.sub("", title)[:31] or "Sheet1")
         sheet.append(headers)
         for record in records:
-            cells = [shown(record.get(c.key), c, language) for c in columns]
+            cells = [shown(record.get(c.key), c, language, names) for c in columns]
             sheet.append([_NOT_IN_XML.sub("", v) if isinstance(v, str) else v for v in cells])
         book.save(out)
         return
@@ -129,10 +156,11 @@ def spooled(
     *,
     language: str,
     title: str = "",
+    names: Names | None = None,
 ) -> IO[bytes]:
     """Write the records into a file kept in memory while small, on disk beyond; rewound."""
     out = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
-    write(out, fmt, columns, records, language=language, title=title)
+    write(out, fmt, columns, records, language=language, title=title, names=names)
     out.seek(0)
     return out
 
@@ -170,7 +198,7 @@ DEVIATION_COLUMNS = (
     Column("title", N_("Title")),
     Column("description", N_("Description")),
     Column("immediate_containment", N_("Immediate containment")),
-    Column("programme_id", N_("Programme")),
+    Column("programme_id", N_("Programme"), refers="programme"),
     Column("detected_at", N_("Detected")),
     Column("due_on", N_("Due")),
     Column("overdue", N_("Overdue")),
@@ -206,7 +234,7 @@ def flat_personal(record: dict[str, Any]) -> dict[str, Any]:
 PARTICIPANT_COLUMNS = (
     Column("code", N_("Code")),
     Column("role", N_("Role"), coded=True),
-    Column("cohort_id", N_("Cohort")),
+    Column("cohort_id", N_("Cohort"), refers="cohort"),
     Column("field", N_("Field")),
     Column("screened_on", N_("Screened")),
     Column("consent_on", N_("Consent")),

@@ -101,6 +101,7 @@ def list_deviations(
                 (service.to_read(d).model_dump(mode="json") for d in every),
                 language=page.lang,
                 title=page.t("Deviations"),
+                names=exports.reference_names(session, exports.DEVIATION_COLUMNS),
             )
 
         return file_response(read(request, export), wanted.value, "deviations")
