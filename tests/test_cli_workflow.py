@@ -31,8 +31,8 @@ def qms(fresh_db, monkeypatch):
     monkeypatch.setenv("QMS_LANGUAGE", "en")
     get_settings.cache_clear()
 
-    def run(*args: str, code: int = 0):
-        result = runner.invoke(app, list(args))
+    def run(*args: str, code: int = 0, input: str | None = None):
+        result = runner.invoke(app, list(args), input=input)
         assert result.exit_code == code, (result.stdout, result.stderr)
         return result
 
@@ -118,14 +118,26 @@ class TestDeviationMoves:
             "--closure-summary", "The mentor was screened after all.", code=2,
         )  # fmt: skip
         assert "Say why no corrective action is needed." in _said(refused.stderr)
-        qms(
+        closing = (
             "deviations", "move", number, "--to", "closed",
             "--closure-summary", "The mentor was screened after all.",
             "--no-action-reason", "The screening record had been misfiled.",
         )  # fmt: skip
+        # Closing signs: the statement is shown and the person asked; a no signs nothing.
+        statement = f"I close {number} as investigated and resolved: The mentor was screened"
+        declined = qms(*closing, input="n\n", code=1)
+        assert "This move is an electronic signature, with the meaning closed:" in _said(
+            declined.stderr
+        )
+        assert statement in _said(declined.stderr)
+        assert "--sign closed" in declined.stderr
+        assert _deviation(fresh_db, number)[0] is DeviationStatus.investigating
+        assert _events(fresh_db, "deviation", "signature.signed") == []
+        qms(*closing, input="y\n")
         assert _deviation(fresh_db, number)[0] is DeviationStatus.closed
         [signed] = _events(fresh_db, "deviation", "signature.signed")
         assert signed.actor == _operator()
+        assert signed.changes["statement"]["new"].startswith(statement)
 
     def test_a_major_deviation_needs_its_root_cause_set_by_update(
         self, qms, fresh_db, records
@@ -199,9 +211,15 @@ class TestActionMoves:
             "actions", "verify", number, "--as", "owner-kari", "--evidence", "Logs", code=2
         )
         assert "only on corrective actions you own" in _said(refused.stderr)
+        wrong = qms(
+            "actions", "verify", number, "--as", "lead-per",
+            "--evidence", "Three months of complete meeting logs.", "--sign", "approved", code=2,
+        )  # fmt: skip
+        assert "signed with the meaning verified, not approved" in _said(wrong.stderr)
+        # A script states the meaning: nothing is asked.
         result = qms(
             "actions", "verify", number, "--as", "lead-per",
-            "--evidence", "Three months of complete meeting logs.",
+            "--evidence", "Three months of complete meeting logs.", "--sign", "verified",
         )  # fmt: skip
         verified = _action(fresh_db, number)
         assert verified.status is ActionStatus.verified_effective
@@ -212,6 +230,9 @@ class TestActionMoves:
         assert [e.actor for e in moves] == ["owner-kari", "owner-kari", "lead-per"]
         [signed] = _events(fresh_db, "action", "signature.signed")
         assert signed.actor == "lead-per"
+        assert signed.changes["statement"]["new"] == (
+            f"I verify that {number} was effective: Three months of complete meeting logs."
+        )
 
     def test_verifying_needs_evidence(self, qms, fresh_db, records) -> None:
         number = records["action"]
@@ -232,6 +253,7 @@ class TestActionMoves:
             "--follow-on-title", "Reminder before each month ends",
             "--follow-on-action", "Send each pair a reminder on the 20th.",
             "--follow-on-owner", "owner-kari", "--follow-on-due", "2099-06-30",
+            "--sign", "verified",
         )  # fmt: skip
         assert _action(fresh_db, number).status is ActionStatus.ineffective
         with fresh_db.unit_of_work(write=False) as session:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
@@ -18,7 +19,9 @@ from qms.cli.common import (
     FormatOption,
     ListFormat,
     actor_for,
+    database_of_work,
     err,
+    language,
     option_day,
     out,
     print_records,
@@ -46,6 +49,8 @@ from qms.i18n.timeline import empty_from_nothing
 from qms.i18n.values import VALUES
 from qms.limits import MAX_LIMIT
 from qms.permissions import Actor
+
+T = TypeVar("T")
 
 # The services, schemas and models are imported by the commands that use them: listing deviations
 # reads its rows without them (qms.deviations.listing), and starts faster for it.
@@ -119,6 +124,51 @@ def _value(value: object, field: str = "", names: dict[str, str] | None = None) 
 
 def _day(value: date) -> str:
     return shown_day(value)
+
+
+SignOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sign",
+        metavar="MEANING",
+        help="Sign without being asked, stating the signature's meaning (verified to verify an "
+        "action, closed to close a deviation): for scripts. Without it the statement is shown "
+        "and you are asked to confirm it.",
+    ),
+]
+
+
+def _signing(move: Callable[[Session, Any], T], sign: str | None) -> T:
+    """Run a move that may be an electronic signature: with the meaning `--sign` states, or
+    else, when the move signs, show the statement and ask the person to confirm it."""
+    from qms.errors import SignatureRequired
+    from qms.signatures.schemas import SignatureConfirmation
+
+    def confirmation(meaning: str) -> SignatureConfirmation:
+        return SignatureConfirmation.model_validate(
+            {"meaning": meaning, "statement_confirmed": True, "language": language()}
+        )
+
+    with database_of_work() as database:
+        try:
+            with database.unit_of_work() as session:
+                return move(session, confirmation(sign) if sign is not None else None)
+        except SignatureRequired as exc:
+            err.print(
+                t("This move is an electronic signature, with the meaning %(meaning)s:")
+                % {"meaning": shown(exc.meaning)},
+                markup=False,
+            )
+            err.print(f"  {i18n.said(exc.statement, language())}", markup=False)
+            err.print(
+                t("(A script states the meaning with --sign %(meaning)s.)")
+                % {"meaning": exc.meaning},
+                markup=False,
+            )
+            if not typer.confirm(t("Sign this statement?"), err=True):
+                raise typer.Exit(1) from exc
+            with database.unit_of_work() as session:
+                return move(session, confirmation(exc.meaning))
 
 
 def _moved(number: str, status: str, version: int) -> None:
@@ -431,9 +481,11 @@ def deviations_move(
     ] = None,
     if_match: IfMatchOption = None,
     as_user: AsOption = None,
+    sign: SignOption = None,
 ) -> None:
-    """Move a deviation through its workflow, with what the move needs."""
-    with unit_of_work() as session:
+    """Move a deviation through its workflow, with what the move needs; closing it signs."""
+
+    def move(session: Session, signature: Any) -> tuple[str, str, int]:
         actor = actor_for(session, as_user)
         d = deviations.get_by_number(session, actor=actor, number=number)
         d = deviations.transition(
@@ -445,11 +497,13 @@ def deviations_move(
                 reason=reason,
                 closure_summary=closure_summary,
                 no_action_reason=no_action_reason,
+                signature=signature,
             ),
             if_match=d.version if if_match is None else if_match,
         )
-        moved = (d.number, d.status.value, d.version)
-    _moved(*moved)
+        return (d.number, d.status.value, d.version)
+
+    _moved(*_signing(move, sign))
 
 
 def _action_by_number(session: Session, actor: Actor, number: str) -> CorrectiveAction:
@@ -536,12 +590,13 @@ def _move_action(
     evidence: str | None = None,
     follow_on: dict[str, str | None] | None = None,
     follow_on_type: ActionType = ActionType.corrective,
+    sign: str | None = None,
 ) -> None:
     # The actions' service is imported by the commands that use it, not by `deviations list`.
     from qms.actions import service as actions
     from qms.actions.schemas import ActionTransition
 
-    with unit_of_work() as session:
+    def move(session: Session, signature: Any) -> tuple[str, str, int]:
         actor = actor_for(session, as_user)
         a = _action_by_number(session, actor, number)
         a = actions.transition(
@@ -554,11 +609,13 @@ def _move_action(
                 completion_note=note,
                 evidence=evidence,
                 follow_on=_follow_on(follow_on, follow_on_type) if follow_on else None,
+                signature=signature,
             ),
             if_match=a.version if if_match is None else if_match,
         )
-        moved = (a.number, a.status.value, a.version)
-    _moved(*moved)
+        return (a.number, a.status.value, a.version)
+
+    _moved(*_signing(move, sign))
 
 
 @actions_app.command("start")
@@ -595,6 +652,7 @@ def actions_verify(
     reason: ReasonOption = None,
     if_match: IfMatchOption = None,
     as_user: AsOption = None,
+    sign: SignOption = None,
 ) -> None:
     """Verify a done action effective, with evidence, and sign it (never by its owner)."""
     _move_action(
@@ -604,6 +662,7 @@ def actions_verify(
         reason=reason,
         if_match=if_match,
         as_user=as_user,
+        sign=sign,
     )
 
 
@@ -629,8 +688,10 @@ def actions_ineffective(
     reason: ReasonOption = None,
     if_match: IfMatchOption = None,
     as_user: AsOption = None,
+    sign: SignOption = None,
 ) -> None:
-    """Find a done action ineffective, with evidence, and name the follow-on that takes over."""
+    """Find a done action ineffective, with evidence, and name the follow-on that takes over;
+    it is signed with the meaning verified."""
     follow_on = {
         "--follow-on-title": follow_on_title,
         "--follow-on-action": follow_on_action,
@@ -646,4 +707,5 @@ def actions_ineffective(
         follow_on_type=follow_on_type,
         if_match=if_match,
         as_user=as_user,
+        sign=sign,
     )
