@@ -283,3 +283,29 @@ PROBLEM_COLUMNS = (
     Column("column", N_("Column")),
     Column("message", N_("Problem")),
 )
+PROGRAMME_COLUMNS = (
+    Column("code", N_("Code")),
+    Column("name", N_("Name")),
+    Column("organiser", N_("Organiser")),
+    Column("target_group", N_("Target group")),
+    Column("status", N_("Status"), coded=True),
+    Column("min_meetings_per_month", N_("Meetings a month, at least")),
+    Column("min_minutes_per_month", N_("Minutes a month, at least")),
+    Column("length_months", N_("Length in months")),
+    Column("max_mentees_per_mentor", N_("Mentees per mentor, at most")),
+)
+BATCH_COLUMNS = (
+    Column("id", N_("Batch")),
+    Column("kind", N_("Kind"), coded=True),
+    Column("file_name", N_("File")),
+    Column("sha256", N_("SHA-256")),
+    Column("rows_total", N_("Rows")),
+    Column("rows_written", N_("Written")),
+    Column("rows_rejected", N_("Rejected")),
+    Column("mapping", N_("Saved mapping")),
+    Column("importer", N_("Imported by")),
+    Column("source", N_("Source")),
+    Column("finished_at", N_("Finished")),
+    Column("rolled_back_at", N_("Rolled back")),
+    Column("rollback_reason", N_("Reason")),
+)

@@ -28,7 +28,7 @@ from qms.evaluations.schemas import (
     RollbackRequest,
     Shape,
 )
-from qms.exports import PROBLEM_COLUMNS
+from qms.exports import BATCH_COLUMNS, PROBLEM_COLUMNS
 from qms.i18n import N_, said
 from qms.pagination import MAX_LIMIT, PageRead, each
 from qms.permissions import Action, Actor
@@ -285,17 +285,33 @@ def rollback_batch(
     return service.in_language(service.batch_to_read(batch), language)
 
 
-@router.get("/imports", response_model=list[BatchRead], responses=responses(401, 403))
+@router.get(
+    "/imports",
+    response_model=list[BatchRead],
+    responses={**responses(401, 403, 422), **EXPORT_RESPONSES},
+)
 def list_batches(
     actor: Annotated[Actor, allowed(Action.evaluation_read)],
     session: SessionDep,
     language: Language,
-) -> list[BatchRead]:
-    """List import batches, newest first (an importer sees its own)."""
-    return [
+    request: Request,
+    format: FormatQuery = None,
+) -> list[BatchRead] | StreamingResponse:
+    """List import batches, newest first (an importer sees its own); or take them as a file."""
+    batches = [
         service.in_language(service.batch_to_read(b), language)
         for b in service.list_batches(session, actor=actor)
     ]
+    if fmt := wanted(request, format):
+        return exported(
+            request,
+            fmt,
+            stem="imports",
+            title=N_("Imports"),
+            columns=BATCH_COLUMNS,
+            records=(b.model_dump(mode="json", exclude={"rejected"}) for b in batches),
+        )
+    return batches
 
 
 @router.get(

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
+from api.exporting import EXPORT_RESPONSES, FormatQuery, exported, wanted
 from api.problems import responses
 from api.signing import ReaderLanguage, in_language
 from qms.deviations import service as deviations
 from qms.deviations.schemas import DeviationRead
+from qms.exports import PROCEDURE_COLUMNS
 from qms.fields import MAX_INT
+from qms.i18n import N_
 from qms.permissions import Action, Actor
 from qms.procedures import service
 from qms.procedures.schemas import (
@@ -29,14 +32,30 @@ from qms.procedures.schemas import (
 router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])
 
 
-@router.get("", response_model=list[ProcedureRead], responses=responses(401, 403, 422))
+@router.get(
+    "",
+    response_model=list[ProcedureRead],
+    responses={**responses(401, 403, 422), **EXPORT_RESPONSES},
+)
 def master_list(
     actor: Annotated[Actor, allowed(Action.procedure_read)],
     session: SessionDep,
+    request: Request,
     review_due: Annotated[bool | None, Query(description="only those due for review")] = None,
-) -> list[ProcedureRead]:
-    """The master list: every procedure with its effective version, owner and review date."""
+    format: FormatQuery = None,
+) -> list[ProcedureRead] | StreamingResponse:
+    """The master list: every procedure with its effective version, owner and review date; or
+    taken as a file."""
     rows = service.list_procedures(session, actor=actor, review_due=review_due)
+    if fmt := wanted(request, format):
+        return exported(
+            request,
+            fmt,
+            stem="procedures",
+            title=N_("Procedures"),
+            columns=PROCEDURE_COLUMNS,
+            records=(service.to_read(p).model_dump(mode="json") for p in rows),
+        )
     return [service.to_read(p) for p in rows]
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
+from api.exporting import EXPORT_RESPONSES, FormatQuery, exported, wanted
 from api.problems import responses
-from qms.pagination import MAX_LIMIT, PageRead
+from qms.exports import PROGRAMME_COLUMNS
+from qms.i18n import N_
+from qms.pagination import MAX_LIMIT, PageRead, each
 from qms.permissions import Action, Actor
 from qms.programmes import service
 from qms.programmes.models import ProgrammeStatus
@@ -26,16 +30,34 @@ router = APIRouter(prefix="/api/v1", tags=["programmes"])
 
 
 @router.get(
-    "/programmes", response_model=PageRead[ProgrammeRead], responses=responses(401, 403, 422)
+    "/programmes",
+    response_model=PageRead[ProgrammeRead],
+    responses={**responses(401, 403, 422), **EXPORT_RESPONSES},
 )
 def list_programmes(
     actor: Annotated[Actor, allowed(Action.programme_read)],
     session: SessionDep,
+    request: Request,
     status: ProgrammeStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> PageRead[ProgrammeRead]:
-    """List programmes, oldest first."""
+    format: FormatQuery = None,
+) -> PageRead[ProgrammeRead] | StreamingResponse:
+    """List programmes, oldest first; or take them all as a file."""
+    if fmt := wanted(request, format):
+        every = each(
+            lambda after: service.list_programmes(
+                session, actor=actor, status=status, limit=MAX_LIMIT, cursor=after
+            )
+        )
+        return exported(
+            request,
+            fmt,
+            stem="programmes",
+            title=N_("Programmes"),
+            columns=PROGRAMME_COLUMNS,
+            records=(ProgrammeRead.model_validate(p).model_dump(mode="json") for p in every),
+        )
     page = service.list_programmes(session, actor=actor, status=status, limit=limit, cursor=cursor)
     return PageRead[ProgrammeRead](
         items=[ProgrammeRead.model_validate(p) for p in page.items], next_cursor=page.next_cursor
