@@ -27,7 +27,6 @@ from qms.procedures.schemas import (
     DraftUpdate,
     ProcedureCreate,
     ProcedureRead,
-    SignatureRead,
     SyncItem,
     SyncReport,
     VersionDraft,
@@ -35,12 +34,24 @@ from qms.procedures.schemas import (
     VersionTransition,
 )
 from qms.records import reject_nulls, snapshot
+from qms.signatures import statements
 from qms.signatures.models import SignatureMeaning
+from qms.signatures.schemas import SignatureConfirmation, SignatureRead
 from qms.signatures.service import sign, signatures_of
 from qms.workflow import PROCEDURE_VERSION
 
 DOCUMENT_FIELDS = ("title", "owner_role", "review_months", "iso_clauses", "requirements", "content")
 TRACKED = (*DOCUMENT_FIELDS, "change_summary", "status", "effective_from", "next_review_on")
+# What a version's events record of it: a move records who approved it and when, too.
+RECORDED = (
+    *TRACKED,
+    "content_sha256",
+    "submitted_at",
+    "approved_by",
+    "approved_at",
+    "ended_at",
+    "last_reviewed_on",
+)
 OPEN = (VersionStatus.draft, VersionStatus.in_review)
 
 
@@ -210,8 +221,7 @@ def _add_version(
             {
                 "code": procedure.code,
                 "number": number,
-                "content_sha256": version.content_sha256,
-                **snapshot(version, ("title", "owner_role", "change_summary")),
+                **snapshot(version, RECORDED),
             }
         ),
     )
@@ -238,7 +248,7 @@ def create(session: Session, *, actor: Actor, data: ProcedureCreate) -> Procedur
         action="procedure.created",
         entity="procedure",
         entity_id=procedure.id,
-        changes=created({"code": data.code}),
+        changes=created({"code": data.code, "synced_sha256": procedure.synced_sha256}),
     )
     _add_version(session, actor, procedure, _document(data), data.change_summary)
     return procedure
@@ -278,11 +288,11 @@ def update_draft(
         )
     changes = data.model_dump(exclude_unset=True)
     reject_nulls(changes, (*DOCUMENT_FIELDS, "change_summary"))
-    before = snapshot(version, TRACKED)
+    before = snapshot(version, RECORDED)
     for field, value in changes.items():
         setattr(version, field, value)
     version.content_sha256 = document_of(version).sha256()
-    delta = diff(before, snapshot(version, TRACKED))
+    delta = diff(before, snapshot(version, RECORDED))
     if delta:
         session.flush()
         record_event(
@@ -318,7 +328,7 @@ def transition(
                 "next version instead."
             )
         )
-    before = snapshot(version, TRACKED)
+    before = snapshot(version, RECORDED)
     now = utcnow()
     procedure = version.procedure
     if target == VersionStatus.in_review:
@@ -343,7 +353,10 @@ def transition(
                 action="procedure_version.superseded",
                 entity="procedure_version",
                 entity_id=previous.id,
-                changes={"status": {"old": "approved", "new": "superseded"}},
+                changes={
+                    "status": {"old": "approved", "new": "superseded"},
+                    "ended_at": {"old": None, "new": now.isoformat()},
+                },
                 reason=f"version {version.number} approved",
             )
         version.approved_by = actor.name
@@ -356,6 +369,10 @@ def transition(
             entity="procedure_version",
             entity_id=version.id,
             meaning=SignatureMeaning.approved,
+            statement=statements.procedure_approved(
+                procedure.code, version=version.number, title=version.title
+            ),
+            confirmation=data.signature,
             content={
                 "code": procedure.code,
                 "number": version.number,
@@ -373,14 +390,19 @@ def transition(
         action="procedure_version.transitioned",
         entity="procedure_version",
         entity_id=version.id,
-        changes=diff(before, snapshot(version, TRACKED)),
+        changes=diff(before, snapshot(version, RECORDED)),
         reason=data.reason,
     )
     return version
 
 
 def review(
-    session: Session, *, actor: Actor, procedure_id: int, comment: str | None
+    session: Session,
+    *,
+    actor: Actor,
+    procedure_id: int,
+    comment: str | None,
+    signature: SignatureConfirmation | None = None,
 ) -> ProcedureVersion:
     """Record a periodic review that finds no need to change: sign it and move the date on."""
     require(actor, Action.procedure_write)
@@ -402,6 +424,10 @@ def review(
         entity="procedure_version",
         entity_id=version.id,
         meaning=SignatureMeaning.reviewed,
+        statement=statements.procedure_reviewed(
+            procedure.code, version=version.number, title=version.title
+        ),
+        confirmation=signature,
         content={
             "code": procedure.code,
             "number": version.number,
