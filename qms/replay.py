@@ -12,6 +12,7 @@ audit trail stays free of the domains. It streams: one record's events at a time
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from qms.deviations.models import Deviation
 from qms.documents.models import IssuedDocument
 from qms.evaluations.models import EvaluationBatch, ImportMapping, Instrument
 from qms.followups.models import FollowUp
-from qms.i18n import Text, field_label, label, translate
+from qms.i18n import Text, field_label, format_day, format_moment, label, translate
 from qms.i18n.values import record_kind
 from qms.indicators.models import IndicatorDefinition
 from qms.pairs.models import Meeting, Pair
@@ -233,11 +234,22 @@ KINDS: tuple[Kind, ...] = (
     Kind("rule_finding", RuleFinding, named=("key",)),
 )
 BY_ENTITY = {k.entity: k for k in KINDS}
+# Kinds the trail's events name that are no record of their own to replay, and why.
+NOT_RECORDS: dict[str, str] = {
+    "check": "a rule run: its event lists the findings it opened and cleared, each a rule "
+    "finding replayed as its own record",
+    "session": "a failed sign-in with a name no user has: there is no record",
+    "job": "the scheduler's note of a job's last run (job_run), not a quality record; its "
+    "events keep every run",
+}
 # Events that do not describe their record's fields, and why.
 NOT_DESCRIBING: dict[str, str] = {
     "signature.signed": "describes the signature (its meaning and the SHA-256 of what was signed) "
     "kept in the signature's own row, not the signed record's fields",
 }
+# A day and a moment as the events and _normal write them (ISO 8601).
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 # Stored values longer than this are cut in a finding (a procedure's whole text).
 SHOWN_LENGTH = 80
 
@@ -293,6 +305,10 @@ def _shown(value: Any, language: str) -> str:
     if isinstance(value, str) and value and value.replace("_", "").isalpha() and value.islower():
         # A stored code (a state, a severity) by its label.
         return f"“{label(value, language)}”"
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        return f"“{format_day(dt.date.fromisoformat(value), language)}”"
+    if isinstance(value, str) and _MOMENT.match(value) and (moment := _moment(value)):
+        return f"“{format_moment(moment, language)}”"
     text = value if isinstance(value, str) else repr(value)
     if len(text) > SHOWN_LENGTH:
         text = text[: SHOWN_LENGTH - 1] + "…"
