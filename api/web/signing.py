@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from api.web.core import Form, Page, Refusal, attempt
+from api.web.core import Form, Page, Refusal, attempt, perform
 from qms import i18n
 from qms.accounts import web as web_accounts
 from qms.db import Database
+from qms.errors import SignatureRequired
 from qms.i18n import Text
 from qms.signatures.models import SignatureMeaning
 from qms.signatures.schemas import SignatureConfirmation
 
 PASSWORD = "password"
+T = TypeVar("T")
 
 
 def shown(
@@ -63,3 +67,36 @@ def confirmed(
             problems=[(i18n.translate("Your password, to sign", page.lang), message, PASSWORD)],
         )
     return SignatureConfirmation(meaning=meaning, statement_confirmed=True, language=page.lang)
+
+
+@dataclass(frozen=True)
+class _Unsigned:
+    """A move that passed every other check and waits for its signature."""
+
+    meaning: SignatureMeaning
+
+
+def perform_signed(
+    request: Request,
+    page: Page,
+    form: Form,
+    change: Callable[[Session, SignatureConfirmation | None], T],
+) -> T | Refusal:
+    """Run a move from a form; when it is an electronic signature, check it first as it would
+    run (nothing is kept, so what else it needs is said before the password is asked about),
+    then the password entered again, then run it signed. A move that signs nothing just runs."""
+
+    def unsigned(database: Database) -> T | _Unsigned:
+        try:
+            with database.unit_of_work() as session:
+                return change(session, None)
+        except SignatureRequired as exc:
+            return _Unsigned(SignatureMeaning(exc.meaning))
+
+    result = attempt(request, unsigned)
+    if not isinstance(result, _Unsigned):
+        return result
+    confirmation = confirmed(request, page, form, result.meaning)
+    if isinstance(confirmation, Refusal):
+        return confirmation
+    return perform(request, lambda session: change(session, confirmation))

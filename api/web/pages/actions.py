@@ -19,7 +19,6 @@ from api.web.core import (
     form_values,
     form_version,
     page_for,
-    perform,
     read,
     render,
     see_other,
@@ -204,24 +203,19 @@ def move_action(
         form, "to", "reason", "completion_note", "evidence", *(f"follow_on_{f}" for f in FOLLOW_ON)
     )
     data: dict[str, Any] = {k: v for k, v in values.items() if not k.startswith("follow_on_")}
-    if values.get("to") in VERIFYING:
-        confirmation = signing.confirmed(request, page, form, SignatureMeaning.verified)
-        if isinstance(confirmation, Refusal):
-            return _record(
-                request, page, action_id, confirmation, values, f"move-{values.get('to')}"
-            )
-        data["signature"] = confirmation
     if values.get("to") == "ineffective":
         data["follow_on"] = {
             f: values[f"follow_on_{f}"] for f in FOLLOW_ON if f"follow_on_{f}" in values
         }
-    result = perform(
+    result = signing.perform_signed(
         request,
-        lambda s: service.transition(
+        page,
+        form,
+        lambda s, signature: service.transition(
             s,
             actor=page.actor,
             action_id=action_id,
-            data=ActionTransition.model_validate(data),
+            data=ActionTransition.model_validate({**data, "signature": signature}),
             if_match=form_version(form),
         ),
     )

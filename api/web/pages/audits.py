@@ -284,20 +284,16 @@ def move_audit(
 ) -> Response:
     """Start, cancel, report, send back or close (signed) the audit."""
     values = form_values(form, "to", "reason")
-    data: dict[str, Any] = dict(values)
-    if values.get("to") == "closed":
-        confirmation = signing.confirmed(request, page, form, SignatureMeaning.closed)
-        if isinstance(confirmation, Refusal):
-            return _after(request, page, audit_id, "move-closed", values, confirmation)
-        data["signature"] = confirmation
-    result = perform(
+    result = signing.perform_signed(
         request,
-        lambda s: (
+        page,
+        form,
+        lambda s, signature: (
             service.transition(
                 s,
                 actor=page.actor,
                 audit_id=audit_id,
-                data=Transition.model_validate(data),
+                data=Transition.model_validate({**values, "signature": signature}),
                 if_match=form_version(form),
             ).id
         ),

@@ -289,19 +289,15 @@ def move_deviation(
 ) -> Response:
     """Move the deviation in its workflow (the form names the version it was read at)."""
     values = form_values(form, "to", "reason", "closure_summary", "no_action_reason")
-    data: dict[str, Any] = dict(values)
-    if values.get("to") == "closed":
-        confirmation = signing.confirmed(request, page, form, SignatureMeaning.closed)
-        if isinstance(confirmation, Refusal):
-            return _after(request, page, deviation_id, "move-closed", values, confirmation)
-        data["signature"] = confirmation
-    result = perform(
+    result = signing.perform_signed(
         request,
-        lambda s: service.transition(
+        page,
+        form,
+        lambda s, signature: service.transition(
             s,
             actor=page.actor,
             deviation_id=deviation_id,
-            data=DeviationTransition.model_validate(data),
+            data=DeviationTransition.model_validate({**values, "signature": signature}),
             if_match=form_version(form),
         ),
     )

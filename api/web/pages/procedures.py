@@ -344,21 +344,17 @@ def move_version(
     """Submit, send back, approve (signed) or withdraw the version."""
     values = form_values(form, "to", "reason", "effective_from")
     form_name = f"move-{values.get('to')}"
-    data: dict[str, Any] = dict(values)
-    if values.get("to") == "approved":
-        confirmation = signing.confirmed(request, page, form, SignatureMeaning.approved)
-        if isinstance(confirmation, Refusal):
-            return _after(request, page, procedure_id, number, form_name, values, confirmation)
-        data["signature"] = confirmation
-    result = perform(
+    result = signing.perform_signed(
         request,
-        lambda s: (
+        page,
+        form,
+        lambda s, signature: (
             service.transition(
                 s,
                 actor=page.actor,
                 procedure_id=procedure_id,
                 number=number,
-                data=VersionTransition.model_validate(data),
+                data=VersionTransition.model_validate({**values, "signature": signature}),
                 if_match=form_version(form),
             ).number
         ),
@@ -375,18 +371,17 @@ def review(
 ) -> Response:
     """Record a periodic review of the effective version that finds no need to change it."""
     values = form_values(form, "comment")
-    confirmation = signing.confirmed(request, page, form, SignatureMeaning.reviewed)
-    if isinstance(confirmation, Refusal):
-        return _after(request, page, procedure_id, None, "review", values, confirmation)
-    result = perform(
+    result = signing.perform_signed(
         request,
-        lambda s: (
+        page,
+        form,
+        lambda s, signature: (
             service.review(
                 s,
                 actor=page.actor,
                 procedure_id=procedure_id,
                 comment=values.get("comment"),
-                signature=confirmation,
+                signature=signature,
             ).number
         ),
     )

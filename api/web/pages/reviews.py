@@ -221,20 +221,16 @@ def move_review(
 ) -> Response:
     """Mark the review held (its inputs freeze), cancel it, or close it (signed)."""
     values = form_values(form, "to", "reason", "held_on")
-    data: dict[str, Any] = dict(values)
-    if values.get("to") == "closed":
-        confirmation = signing.confirmed(request, page, form, SignatureMeaning.approved)
-        if isinstance(confirmation, Refusal):
-            return _after(request, page, review_id, "move-closed", values, confirmation)
-        data["signature"] = confirmation
-    result = perform(
+    result = signing.perform_signed(
         request,
-        lambda s: (
+        page,
+        form,
+        lambda s, signature: (
             service.transition(
                 s,
                 actor=page.actor,
                 review_id=review_id,
-                data=Transition.model_validate(data),
+                data=Transition.model_validate({**values, "signature": signature}),
                 if_match=form_version(form),
             ).id
         ),
