@@ -70,6 +70,9 @@ class Database:
             bind=writer(engine).execution_options(**{TAKE_TURNS_OPTION: True}),
             expire_on_commit=False,
         )
+        # The access log's batches: a write that takes SQLite's write lock at once, but on
+        # PostgreSQL not the writers' turn (the log's appends take turns on a row of their own).
+        self.append_sessions = sessionmaker(bind=writer(engine), expire_on_commit=False)
 
     @contextmanager
     def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
@@ -82,6 +85,24 @@ class Database:
                     session.commit()
                 # A reader's transaction ends when the session closes, leaving what it loaded
                 # readable.
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def appending(self) -> Iterator[Session]:
+        """Open a short write transaction that does not wait for the writers' turn."""
+        factory = self.__dict__.get("append_sessions")
+        if factory is None:
+            # A Database made otherwise (over one connection already in a transaction) appends
+            # in its own units of work.
+            with self.unit_of_work() as session:
+                yield session
+            return
+        with factory() as session:
+            try:
+                yield session
+                session.commit()
             except BaseException:
                 session.rollback()
                 raise
