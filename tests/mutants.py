@@ -137,6 +137,30 @@ MUTANTS = [
         ("tests/test_actions.py", "tests/test_deviations.py", "tests/test_followups.py"),
         postgresql=True,
     ),
+    Mutant(
+        "signature-meaning",
+        "a move is signed with a meaning other than the one it attests",
+        "qms/signatures/service.py",
+        "if confirmation.meaning is not meaning:",
+        "if False:",
+        ("tests/test_signatures.py",),
+    ),
+    Mutant(
+        "signing-password",
+        "a page signs with any password typed",
+        "qms/accounts/web.py",
+        "if not password or not verify_password(password, user.password_hash):",
+        "if not password:",
+        ("tests/test_signatures.py",),
+    ),
+    Mutant(
+        "signature-statement-unhashed",
+        "the SHA-256 of a signature leaves out the statement signed",
+        "qms/signatures/service.py",
+        'content_sha256=content_hash({**content, "statement": said}),',
+        "content_sha256=content_hash(content),",
+        ("tests/test_signatures.py",),
+    ),
 ]
 
 
