@@ -66,9 +66,10 @@ def _index(pack: zipfile.ZipFile) -> tuple[str, dict[str, list[str]]]:
 
 
 def _verification(pack: zipfile.ZipFile) -> tuple[str, str, dict[str, Any]]:
-    [trail] = [n for n in pack.namelist() if n.endswith(".jsonl")]
     [check] = [n for n in pack.namelist() if n.endswith(".json") and n != "manifest.json"]
-    return trail, check, json.loads(pack.read(check))
+    verification = json.loads(pack.read(check))
+    # The trail is the file the verification names (the access log is JSON Lines too).
+    return verification["trail"], check, verification
 
 
 def readme_script() -> str:

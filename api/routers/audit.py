@@ -9,7 +9,10 @@ from fastapi import APIRouter, Query
 
 from api.deps import SessionDep, allowed
 from api.problems import responses
-from qms import references
+from qms import references, replay
+from qms.access import repository as access_repository
+from qms.access import service as access
+from qms.access.schemas import AccessEntryRead, AccessVerifyRead
 from qms.audit import repository, service
 from qms.audit.schemas import AuditEventRead, VerifyRead
 from qms.errors import NotFound
@@ -19,6 +22,8 @@ from qms.pagination import MAX_LIMIT, PageRead
 from qms.permissions import Action, Actor
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit trail"])
+# The findings of the records' replay an answer lists; the rest are counted.
+RECORD_FINDINGS = 200
 
 
 @router.get(
@@ -46,6 +51,7 @@ def list_events(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> PageRead[AuditEventRead]:
     """List audit events in chain order; a programme-scoped token sees its programme's only.
+    Auditors' reads are in the access log (`/api/v1/audit/access`).
 
     `record` keeps the events of the record a number names (DEV-2026-0012): a number no record
     carries answers 404, naming the number, so a script's typo is told apart from a record with
@@ -74,13 +80,63 @@ def list_events(
     )
 
 
-@router.get("/verify", response_model=VerifyRead, responses=responses(401, 403))
+@router.get("/access", response_model=PageRead[AccessEntryRead], responses=responses(401, 403, 422))
+def list_access_log(
+    actor: Annotated[Actor, allowed(Action.audit_read)],
+    session: SessionDep,
+    actor_name: Annotated[str | None, Query(alias="actor", max_length=200)] = None,
+    since: Annotated[IsoDateTime | None, Query(description="reads at or after")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="reads before")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> PageRead[AccessEntryRead]:
+    """List the access log (auditors' reads: who, when, what, from where) in the order written;
+    a programme-scoped token sees the reads of tokens limited to its programme only.
+
+    A read is written within QMS_ACCESS_LOG_FLUSH_MS (a second by default) of being made.
+    """
+    page = access_repository.list_entries(
+        session,
+        actor=actor_name,
+        since=_aware(since),
+        until=_aware(until),
+        programme_id=actor.programme_id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return PageRead[AccessEntryRead](
+        items=[AccessEntryRead.model_validate(e) for e in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/access/verify", response_model=AccessVerifyRead, responses=responses(401, 403))
+def verify_access_log(
+    _actor: Annotated[Actor, allowed(Action.audit_verify)],
+    session: SessionDep,
+) -> AccessVerifyRead:
+    """Walk the access log's batches and report OK or the first broken batch."""
+    return AccessVerifyRead.model_validate(access.verify(session))
+
+
+@router.get("/verify", response_model=VerifyRead, responses=responses(401, 403, 422))
 def verify(
     _actor: Annotated[Actor, allowed(Action.audit_verify)],
     session: SessionDep,
+    records: Annotated[
+        bool,
+        Query(
+            description="also hold each record as stored against the state its events "
+            "describe, naming the records changed behind the service's back (the first "
+            f"{RECORD_FINDINGS} findings listed, all counted)"
+        ),
+    ] = False,
 ) -> VerifyRead:
-    """Walk the hash chain and report OK or the first broken event."""
-    return VerifyRead.model_validate(service.verify(session))
+    """Walk the hash chain and report OK or the first broken event; with `records`, replay each
+    record's events too and report each record that is not as they describe it."""
+    result = VerifyRead.model_validate(service.verify(session))
+    if records:
+        result.records = replay.to_read(replay.check(session, keep=RECORD_FINDINGS))
+    return result
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from qms.access import service as access
+from qms.access.models import AccessEntry
 from qms.audit import service as audit
 from qms.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from qms.audits import reviews
@@ -48,6 +50,7 @@ MANIFEST = "manifest.json"
 INDEX = N_("Index")
 TRAIL = N_("Audit trail")
 VERIFICATION = N_("Audit trail verification")
+READS = N_("Access log")
 # Characters no file system takes in a name (and the zip's folder sign).
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
@@ -233,6 +236,18 @@ def _trail(
     return list(session.scalars(stmt.order_by(AuditEvent.seq)))
 
 
+def _reads(session: Session, programme: Programme, period: Period) -> list[AccessEntry]:
+    """The reads of tokens limited to the programme in the period, in the order written."""
+    stmt = select(AccessEntry).where(AccessEntry.programme_id == programme.id)
+    if period.start is not None:
+        stmt = stmt.where(AccessEntry.at >= datetime.combine(period.start, time(), UTC))
+    if period.end is not None:
+        stmt = stmt.where(
+            AccessEntry.at < datetime.combine(period.end + timedelta(days=1), time(), UTC)
+        )
+    return list(session.scalars(stmt.order_by(AccessEntry.id)))
+
+
 def _line(event: AuditEvent) -> str:
     """An event as one line of JSON: the fields its hash covers, its previous hash and its hash."""
     return audit.canonical_json(
@@ -262,8 +277,11 @@ def audit_pack(
     events = _trail(session, programme, contents.records, period)
     checked = audit.verify(session)
     head = session.get(AuditChainHead, 1)
+    reads = _reads(session, programme, period)
+    reads_checked = access.verify(session)
     trail_name = f"{file_stem(translate(TRAIL, language))}.jsonl"
     verification_name = f"{file_stem(translate(VERIFICATION, language))}.json"
+    reads_name = f"{file_stem(translate(READS, language))}.jsonl"
     trail = "".join(_line(e) + "\n" for e in events).encode()
     verification = json.dumps(
         {
@@ -281,6 +299,18 @@ def audit_pack(
             },
             "count": len(events),
             "events": [{"seq": e.seq, "prev_hash": e.prev_hash, "hash": e.hash} for e in events],
+            # Reads are logged apart, in batches chained as the trail's events are.
+            "access_log": {
+                "file": reads_name,
+                "hash": "sha256(prev_hash + canonical JSON of the batch's seq and entries)",
+                "batches": reads_checked.batches,
+                "entries": reads_checked.entries,
+                "last_hash": reads_checked.last_hash,
+                "ok": reads_checked.ok,
+                "first_broken_batch": reads_checked.first_broken_batch,
+                "problem": reads_checked.problem,
+                "count": len(reads),
+            },
         },
         indent=2,
         default=str,
@@ -290,6 +320,10 @@ def audit_pack(
     files: dict[str, bytes] = {name: draft.content for name, draft in named}
     files[trail_name] = trail
     files[verification_name] = verification
+    files[reads_name] = "".join(
+        audit.canonical_json({**access.entry_payload(r), "batch_seq": r.batch_seq}) + "\n"
+        for r in reads
+    ).encode()
     title = translate("Audit pack %(programme)s", language) % {"programme": programme.code}
     if period.said(language):
         title = f"{title} {period.said(language)}"
@@ -306,6 +340,7 @@ def audit_pack(
         verification_name,
         len(events),
         head,
+        (reads_name, len(reads)),
     )
     manifest = {
         name: hashlib.sha256(content).hexdigest() for name, content in sorted(files.items())
@@ -340,6 +375,7 @@ def _index(
     verification_name: str,
     count: int,
     head: AuditChainHead | None,
+    reads: tuple[str, int],
 ) -> bytes:
     """The index: what the pack is of, then each file with its title, number and SHA-256."""
     rows = [
@@ -356,6 +392,10 @@ def _index(
             "",
             hashlib.sha256(files[verification_name]).hexdigest(),
         ]
+    )
+    reads_name, reads_count = reads
+    rows.append(
+        [reads_name, translate(READS, language), "", hashlib.sha256(files[reads_name]).hexdigest()]
     )
     index_title = translate("Index of %(pack)s", language) % {"pack": title}
     issue = Issue(
@@ -381,6 +421,7 @@ def _index(
             [translate("Files", language), str(len(rows) + 2)],
             [translate("Events in the audit trail", language), str(count)],
             [translate("Chain head at issue", language), f"{head_seq} · {head_hash}"],
+            [translate("Reads in the access log", language), str(reads_count)],
         ],
     )
     doc.paragraph(

@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, time
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -31,11 +32,13 @@ from api.web.core import (
     render,
     see_other,
 )
-from qms import references
+from qms import references, replay
+from qms.access import repository as access_log
+from qms.access import service as access
+from qms.access.repository import ACCESS_READ
 from qms.accounts import service as accounts
 from qms.audit import repository as trail
 from qms.audit import service as audit
-from qms.audit.repository import ACCESS_READ
 from qms.errors import FieldError, ValidationFailed
 from qms.evaluations import mappings as import_mappings
 from qms.evaluations import service as evaluations
@@ -489,6 +492,21 @@ def _pick_list(
     return [("", page.t("(all)")), *sorted(known, key=lambda option: option[1].casefold())]
 
 
+# The findings of the records' replay the audit trail page lists; the rest are counted.
+RECORD_FINDINGS = 50
+
+
+def _records_verified(session: Session, language: str) -> dict[str, Any]:
+    result = replay.check(session, keep=RECORD_FINDINGS)
+    return {
+        "ok": result.ok,
+        "records": result.records,
+        "events": result.events,
+        "findings": result.findings,
+        "said": [f.message(language) for f in result.first_findings],
+    }
+
+
 @router.get("/audit-trail")
 def audit_trail(request: Request, page: Annotated[Page, page_for(Action.audit_read)]) -> Response:
     """The audit trail, newest first, filtered by kind of record and event from pick-lists, and
@@ -510,10 +528,16 @@ def audit_trail(request: Request, page: Annotated[Page, page_for(Action.audit_re
     # The reader's own page views are left out unless asked for (or for that very event).
     mine = query.flag("mine") or filters["action"] == ACCESS_READ
 
+    # Reads are in the access log, listed when they are asked for: everyone's by the event
+    # "records read", the reader's own by "my own page views".
+    reads = filters["action"] == ACCESS_READ or (query.flag("mine") and not filters["action"])
+
     def load(session: Session) -> dict[str, Any]:
         records = None
         if number is not None:
             records = references.find(session, number, programme_id=page.actor.programme_id)
+        if reads and records is None:
+            return _reads(session, filters, cursor)
         found = trail.list_events(
             session,
             **filters,
@@ -531,12 +555,52 @@ def audit_trail(request: Request, page: Annotated[Page, page_for(Action.audit_re
             "events": found.items,
             "next_cursor": found.next_cursor,
             "verified": audit.verify(session) if check else None,
+            "reads_verified": access.verify(session) if check else None,
+            # Each record held against its events too, the first findings said.
+            "records_verified": _records_verified(session, page.lang) if check else None,
             # Who acted, by the name people read them by: one query for the page's actors.
             "people": accounts.display_names(session, {e.actor for e in found.items}),
             "numbers": shown,
             # The record the number names, as the records write it (dev-2026-1: DEV-2026-0001).
             "record": next((shown[k] for k in records or [] if k in shown), number),
             "unknown": number if records == [] else None,
+        }
+
+    def _reads(session: Session, filters: dict[str, Any], cursor: str | None) -> dict[str, Any]:
+        actor = filters["actor"] if filters["action"] == ACCESS_READ else page.actor.name
+        found = access_log.list_entries(
+            session,
+            actor=actor,
+            since=filters["since"],
+            until=filters["until"],
+            programme_id=page.actor.programme_id,
+            limit=100,
+            cursor=cursor,
+            newest_first=True,
+        )
+        # Each read shown as the trail showed it: "records read", by token or web session.
+        events = [
+            SimpleNamespace(
+                seq=entry.id,
+                at=entry.at,
+                actor=entry.actor,
+                action=ACCESS_READ,
+                entity=entry.via,
+                entity_id=None if entry.via_id is None else str(entry.via_id),
+                changes={},
+                reason=entry.request,
+            )
+            for entry in found.items
+        ]
+        return {
+            "events": events,
+            "next_cursor": found.next_cursor,
+            "verified": audit.verify(session) if check else None,
+            "reads_verified": access.verify(session) if check else None,
+            "people": accounts.display_names(session, {e.actor for e in events}),
+            "numbers": {},
+            "record": None,
+            "unknown": None,
         }
 
     kind = partial(values.record_kind, language=page.lang)
