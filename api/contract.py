@@ -57,13 +57,12 @@ class _Comparison:
             schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
         return schema
 
-    @staticmethod
-    def _types(spec: dict[str, Any], schema: Schema) -> set[str]:
-        if "$ref" in schema:
-            return {"object"}
+    def _types(self, spec: dict[str, Any], schema: Schema) -> set[str]:
+        # A reference counts as the type of the schema it names (an enum is a string).
+        schema = self._resolve(spec, schema)
         branches = schema.get("anyOf") or schema.get("oneOf")
         if branches:
-            return set().union(*(_Comparison._types(spec, branch) for branch in branches))
+            return set().union(*(self._types(spec, branch) for branch in branches))
         declared = schema.get("type")
         if declared is None:
             return set()
