@@ -25,6 +25,7 @@ from qms.permissions import Actor, Role
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from qms.db import Database
     from qms.exports import Column
 
 # The ORM, the models, pydantic and the services are imported by the commands that use them (a
@@ -208,6 +209,15 @@ def require_database(url: str) -> None:
 @contextmanager
 def unit_of_work(*, write: bool = True) -> Iterator[Session]:
     """Open a unit of work on a migrated database; turn domain errors into a message and exit."""
+    with database_of_work() as database, database.unit_of_work(write=write) as session:
+        yield session
+
+
+@contextmanager
+def database_of_work() -> Iterator[Database]:
+    """Open the migrated database for work done in several units of work (a document read
+    from one snapshot, then issued in a short write); turn domain errors into a message and
+    exit."""
     from pydantic import ValidationError as PydanticValidationError
 
     # Every model mapped before any is queried (their relationships name each other), whichever
@@ -223,8 +233,7 @@ def unit_of_work(*, write: bool = True) -> Iterator[Session]:
     database = Database(make_engine())
     try:
         _require_migrated(database.engine)
-        with database.unit_of_work(write=write) as session:
-            yield session
+        yield database
     except QMSError as exc:
         report(exc)
         raise typer.Exit(2) from exc

@@ -10,7 +10,15 @@ from sqlalchemy import select
 
 from qms import i18n
 from qms.audits.models import InternalAudit, ManagementReview
-from qms.cli.common import AsOption, actor_for, err, option_day, t, unit_of_work
+from qms.cli.common import (
+    AsOption,
+    actor_for,
+    database_of_work,
+    err,
+    option_day,
+    t,
+    unit_of_work,
+)
 from qms.deviations import service as deviations
 from qms.deviations.repository import DeviationFilter
 from qms.documents import service
@@ -64,7 +72,9 @@ def docs(
     as_user: AsOption = None,
 ) -> None:
     """Issue a document (kept, and in the audit trail) and write it to a file."""
-    with unit_of_work() as session:
+    # What the document is of is read first; it is generated from one snapshot of the records
+    # and issued in a short write, so a long document never holds up the people writing.
+    with unit_of_work(write=False) as session:
         actor = actor_for(session, as_user)
         params: dict[str, Any] = {}
         programme_id = None
@@ -155,7 +165,10 @@ def docs(
                         ],
                     )
                 params.update(procedure_id=found_procedure.id, number=version)
-        document = service.issue(session, actor=actor, kind=kind, language=language, **params)
+    with database_of_work() as database:
+        document = service.issue_from_snapshot(
+            database, actor=actor, kind=kind, language=language, **params
+        )
         output.write_bytes(document.content)
         issued, digest = document.id, document.sha256
     err.print(
