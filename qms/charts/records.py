@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from qms.actions.models import CorrectiveAction
 from qms.charts import Chart, Panel, Series
@@ -48,8 +48,9 @@ CAPTION = N_("%(period)s · records as of %(as_of)s")
 AS_OF = N_("records as of %(as_of)s")
 INDICATORS = N_("Indicators, planned against actual")
 INDICATORS_SAID = N_(
-    "Each indicator's planned value beside its actual value, the threshold as a dashed line: "
-    "%(met)s of %(count)s met the plan."
+    "Each indicator's planned and actual value as bars on one scale, per cent of the plan, "
+    "each bar labelled with its value in the indicator's unit and the threshold a dashed "
+    "mark: %(met)s of %(count)s met the plan."
 )
 PLANNED, ACTUAL = N_("Planned"), N_("Actual")
 THRESHOLD_MARK = N_("threshold")
@@ -63,7 +64,7 @@ TRENDS = N_("Trends by month")
 TRENDS_SAID = N_(
     "Month by month over the period: deviations opened and closed by severity, corrective "
     "actions due and done on time, follow-ups due and held, and evaluation scores by question. "
-    "The figures are in the table with the chart."
+    "The figures are in the tables with the chart, where a month with none is left out."
 )
 OPENED = N_("Deviations opened, by severity")
 CLOSED = N_("Deviations closed, by severity")
@@ -436,7 +437,19 @@ def _scores(
 
 def _cohort_pairs(session: Session, cohorts: Sequence[Cohort]) -> list[Pair]:
     ids = [c.id for c in cohorts]
-    return list(session.scalars(select(Pair).where(Pair.cohort_id.in_(ids)).order_by(Pair.id)))
+    # The rule is read from each pair's programme through its mentee's cohort: loaded at once.
+    return list(
+        session.scalars(
+            select(Pair)
+            .where(Pair.cohort_id.in_(ids))
+            .options(
+                selectinload(Pair.mentee)
+                .selectinload(Participant.cohort)
+                .selectinload(Cohort.programme)
+            )
+            .order_by(Pair.id)
+        )
+    )
 
 
 def meeting_rule(

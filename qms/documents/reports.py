@@ -11,7 +11,7 @@ from qms.actions import service as actions
 from qms.actions.models import ActionStatus, CorrectiveAction
 from qms.actions.repository import ActionFilter
 from qms.audits.models import ManagementReview, ReviewDecision
-from qms.charts import drawing
+from qms.charts import Chart, drawing
 from qms.charts import records as charts
 from qms.charts.document import add_chart
 from qms.config import get_settings
@@ -259,6 +259,42 @@ def _unit_name(unit: str, scale: tuple[int, int] | None, language: str) -> str:
     return label(unit, language)
 
 
+def _charts(
+    session: Session,
+    programme: Programme,
+    bars: list[charts.IndicatorBar],
+    start: date,
+    end: date,
+    as_of: datetime,
+    language: str,
+) -> tuple[list[Chart], list[Chart]]:
+    """The quality report's charts: the indicators' (as many as they take), then every chart
+    with them, the cohorts' meeting rule and outcomes after; none where charts are not drawn
+    (their figures are not read either)."""
+    if not drawing():
+        return [], []
+    cohorts = list(
+        session.scalars(
+            select(Cohort)
+            .where(
+                Cohort.programme_id == programme.id,
+                Cohort.start_on <= end,
+                Cohort.end_on >= start,
+            )
+            .order_by(Cohort.start_on, Cohort.id)
+        )
+    )
+    shown_at = charts.caption(start, end, as_of, language)
+    plotted = charts.indicators(bars, caption_text=shown_at, language=language)
+    return plotted, [
+        *plotted,
+        charts.meeting_rule(
+            session, cohorts=cohorts, on=end, since=start, as_of=as_of, language=language
+        ),
+        charts.outcomes(session, cohorts=cohorts, on=end, as_of=as_of, language=language),
+    ]
+
+
 def quality_report(
     session: Session,
     actor: Actor,
@@ -398,33 +434,14 @@ def quality_report(
         "start": day(start, language),
         "end": day(end, language),
     }
-    shown_at = charts.caption(start, end, as_of, language)
-    cohorts = list(
-        session.scalars(
-            select(Cohort)
-            .where(
-                Cohort.programme_id == programme.id,
-                Cohort.start_on <= end,
-                Cohort.end_on >= start,
-            )
-            .order_by(Cohort.start_on, Cohort.id)
-        )
-    )
-    plotted = charts.indicators(bars, caption_text=shown_at, language=language)
-    pictures = [
-        *plotted,
-        charts.meeting_rule(
-            session, cohorts=cohorts, on=end, since=start, as_of=as_of, language=language
-        ),
-        charts.outcomes(session, cohorts=cohorts, on=end, as_of=as_of, language=language),
-    ]
+    plotted, pictures = _charts(session, programme, bars, start, end, as_of, language)
     data = {
         "period": [start, end],
         "indicators": indicator_rows,
         "outcomes": outcome_rows,
         "answers": answer_rows,
         "deviations": deviation_rows,
-        "charts": [c.data() for c in pictures],
+        **({"charts": [c.data() for c in pictures]} if pictures else {}),
     }
     name = title_in("Programme quality report", language)
     title = f"{name} {programme.code}"
@@ -473,10 +490,6 @@ def quality_report(
         outcome_rows,
         language,
     )
-    for picture in pictures[len(plotted) :]:
-        if not picture.empty() and drawing():
-            doc.heading(picture.title, level=2)
-            add_chart(doc, picture)
     doc.heading(translate("Evaluation answers", language))
     table_or_none(
         doc,
@@ -503,6 +516,11 @@ def quality_report(
         deviation_rows,
         language,
     )
+    # The cohorts' pairs against the meeting rule and their mentees' outcomes at close.
+    for picture in pictures[len(plotted) :]:
+        if not picture.empty():
+            doc.heading(picture.title)
+            add_chart(doc, picture)
     return Draft(
         "quality-report", title, issue.code, doc.to_bytes(), issue.data_sha256, programme.id
     )

@@ -477,10 +477,12 @@ class HouseDocument:
             zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target,
         ):
             for entry in source.infolist():
+                # A picture (a chart's PNG) is compressed already: stored, not deflated again.
+                media = entry.filename.startswith("word/media/")
                 target.writestr(
                     zipfile.ZipInfo(entry.filename, date_time=stamp),
                     source.read(entry),
-                    compress_type=zipfile.ZIP_DEFLATED,
+                    compress_type=zipfile.ZIP_STORED if media else zipfile.ZIP_DEFLATED,
                 )
         return packed.getvalue()
 

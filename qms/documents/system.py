@@ -66,9 +66,32 @@ def _inputs(doc: HouseDocument, inputs: ReviewInputs, language: str) -> None:
             )
 
 
-def _trends(doc: HouseDocument, trends: Chart) -> None:
+def _trends_of(
+    session: Session,
+    actor: Actor,
+    programme_id: int | None,
+    start: date,
+    end: date,
+    as_of: datetime,
+    language: str,
+) -> Chart | None:
+    """The period's trends by month, where charts are drawn (else not read at all)."""
+    if not drawing():
+        return None
+    return charts.trends(
+        session,
+        actor=actor,
+        programme_id=programme_id,
+        start=start,
+        end=end,
+        as_of=as_of,
+        language=language,
+    )
+
+
+def _trends(doc: HouseDocument, trends: Chart | None) -> None:
     """The period's trends by month (ISO 9001 9.3.2 c): the chart and its figures."""
-    if trends.empty() or not drawing():
+    if trends is None or trends.empty():
         return
     doc.heading(trends.title, level=2)
     add_chart(doc, trends)
@@ -277,14 +300,8 @@ def management_review(
             ]
         )
     signed = signed_rows(session, [("management_review", review.id, review.number)], language)
-    trends = charts.trends(
-        session,
-        actor=actor,
-        programme_id=review.programme_id,
-        start=review.period_start,
-        end=review.period_end,
-        as_of=as_of,
-        language=language,
+    trends = _trends_of(
+        session, actor, review.programme_id, review.period_start, review.period_end, as_of, language
     )
     data = {
         "head": head,
@@ -292,7 +309,7 @@ def management_review(
         "decisions": decisions,
         "conclusion": review.conclusion,
         "signatures": signed,
-        "trends": trends.data(),
+        **({"trends": trends.data()} if trends else {}),
     }
     name = title_in("Management review", language)
     title = f"{name} {review.number}"
@@ -368,22 +385,18 @@ def management_review_input(
         "end": day(period_end, language),
     }
     code = f"MRI-{period_end:%Y%m%d}"
-    trends = charts.trends(
-        session,
-        actor=actor,
-        programme_id=programme_id,
-        start=period_start,
-        end=period_end,
-        as_of=as_of,
-        language=language,
-    )
+    trends = _trends_of(session, actor, programme_id, period_start, period_end, as_of, language)
     issue = Issue(
         get_settings().organisation,
         title,
         code,
         as_of,
         as_of,
-        data_hash({"inputs": inputs.model_dump(mode="json"), "trends": trends.data()}),
+        data_hash(
+            {"inputs": inputs.model_dump(mode="json"), "trends": trends.data()}
+            if trends
+            else inputs.model_dump(mode="json")
+        ),
         language,
     )
     doc = HouseDocument(issue)
