@@ -238,8 +238,9 @@ class AccessLog:
                 return
             try:
                 self.flush()
-            except SQLAlchemyError as error:
-                # The database busy for longer than the wait (SQLite) or gone: tried again.
+            except Exception as error:  # the thread must outlive any one failed batch
+                # The database busy for longer than the wait (SQLite), gone, or not migrated:
+                # the entries stay in the buffer and are tried again.
                 log.warning("the access log could not be written yet: %s", error)
 
 
