@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,6 +43,22 @@ class Settings(BaseSettings):
     # qms.db.checkpoints). Keep the key where the database's users cannot read it.
     signing_key_file: str | None = None
     checkpoint_file: str | None = None
+    # The access log (auditors' reads) is written in batches: at most this many milliseconds
+    # after a read, or at once when this many entries wait (README: what a crash can lose).
+    access_log_flush_ms: int = Field(default=1_000, ge=10, le=60_000)
+    access_log_batch: int = Field(default=500, ge=1, le=10_000)
+
+    # Reminders by e-mail (qms.notifications): the SMTP server as smtp://user:password@host:587
+    # (STARTTLS) or smtps://user:password@host:465 (TLS); none means reminders are not sent.
+    # The user and password never appear in a log or a message.
+    smtp_url: str | None = None
+    mail_from: str = "mentor-qms <qms@localhost>"
+    # The service's address as people open it, for the links in e-mails.
+    public_url: str = "http://localhost:8000"
+    # An action, follow-up or procedure review due within this many days is reminded of.
+    remind_days: int = Field(default=7, ge=0, le=366)
+    # When `qms scheduler` runs the daily jobs (HH:MM in the organisation's time zone).
+    schedule_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
     @field_validator("timezone")
     @classmethod
