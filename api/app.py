@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 import qms
-from api import problems, uploads, web
+from api import openapi, problems, uploads, web
 from api.limits import BodyLimit
 from api.routers import (
     actions,
@@ -33,6 +33,7 @@ from api.routers import (
     reviews,
 )
 from api.routing import api_routes
+from qms.access.service import AccessLog
 from qms.accounts import failures
 from qms.db import Database, make_engine, utcnow
 
@@ -43,7 +44,11 @@ log = logging.getLogger("qms.api")
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Uploads left by a process killed during an import (the whole file each) are removed.
     uploads.remove_leftovers()
+    access_log: AccessLog = app.state.access_log
+    access_log.start()
     yield
+    # Auditors' reads still in the buffer are written before the service stops.
+    access_log.close()
     # Failed authentications not yet summarised in the trail are written on a clean shutdown;
     # a database already gone by then is no reason for the shutdown to fail.
     try:
@@ -65,10 +70,14 @@ def create_app(database: Database | None = None) -> FastAPI:
             "Every route but /healthz takes a bearer token."
         ),
         lifespan=_lifespan,
+        generate_unique_id_function=openapi.operation_id,
+        openapi_tags=openapi.TAGS,
     )
     app.state.database = database or Database(make_engine())
+    app.state.access_log = AccessLog(app.state.database)
     problems.install(app)
     problems.document(app)
+    openapi.install(app)
     app.add_middleware(BodyLimit)
     app.include_router(health.router)
     app.include_router(me.router)

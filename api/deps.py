@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from qms.access.service import AccessLog
 from qms.accounts import service as accounts
 from qms.db import Database
 from qms.errors import FieldError, TooManyFailures, Unauthenticated, ValidationFailed
@@ -28,6 +29,12 @@ def get_database(request: Request) -> Database:
     return database
 
 
+def get_access_log(request: Request) -> AccessLog:
+    """Return the application's access log (the buffer of auditors' reads)."""
+    log: AccessLog = request.app.state.access_log
+    return log
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """Open the request's unit of work: committed when the route returns, rolled back on error."""
     database = get_database(request)
@@ -45,8 +52,9 @@ def get_actor(
     """Return who is calling, from the bearer token; a failure is put into the audit trail.
 
     The token is checked in a short transaction of its own, before the request's unit of work
-    begins: a failed login or an auditor's read is recorded (and committed) whatever becomes of
-    the request, and on SQLite no write lock is held while that record is written.
+    begins: a failed login is recorded (and committed) whatever becomes of the request, and on
+    SQLite no write lock is held while that record is written. An auditor's read goes into the
+    access log's buffer, which never waits for a writer.
     """
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthenticated(Text("Send a bearer token: Authorization: Bearer <token>."))
@@ -74,8 +82,12 @@ def get_actor(
         raise
     if accounts.use_is_audited(actor):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        with database.unit_of_work() as audit_session:
-            accounts.record_access(audit_session, actor=actor, request=f"{request.method} {target}")
+        accounts.record_access(
+            get_access_log(request),
+            actor=actor,
+            request=f"{request.method} {target}",
+            client=request.client.host if request.client else None,
+        )
     return actor
 
 

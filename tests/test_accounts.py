@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from qms.access.models import AccessEntry
 from qms.accounts import service as accounts
 from qms.accounts.models import ApiToken
 from qms.audit.models import AuditEvent
@@ -160,22 +161,26 @@ class TestPermissionTable:
 
 
 class TestAuditorAccessLog:
-    def test_every_use_of_an_auditors_token_is_in_the_trail(self, fresh_db) -> None:
+    def test_every_use_of_an_auditors_token_is_in_the_access_log(self, fresh_db) -> None:
         with fresh_db.unit_of_work() as session:
             token = make_token(session, Role.auditor, name="cert-auditor")
             lead = make_token(session, Role.quality_lead, name="lead")
-        client = make_client(fresh_db)
-        assert (
-            client.get("/api/v1/programmes?status=running", headers=auth(token)).status_code == 200
-        )
-        assert client.get("/api/v1/me", headers=auth(lead)).status_code == 200
+        with make_client(fresh_db) as client:  # stopped cleanly: the buffer is written
+            assert (
+                client.get("/api/v1/programmes?status=running", headers=auth(token)).status_code
+                == 200
+            )
+            assert client.get("/api/v1/me", headers=auth(lead)).status_code == 200
         with fresh_db.unit_of_work(write=False) as session:
-            reads = session.scalars(
+            reads = session.scalars(select(AccessEntry)).all()
+            trail = session.scalars(
                 select(AuditEvent).where(AuditEvent.action == "access.read")
             ).all()
-        assert [(e.actor, e.reason) for e in reads] == [
-            ("cert-auditor", "GET /api/v1/programmes?status=running")
+        assert [(e.actor, e.request, e.client) for e in reads] == [
+            ("cert-auditor", "GET /api/v1/programmes?status=running", "testclient")
         ]
+        # The reads stay out of the trail's chain: a reader never waits for its lock.
+        assert trail == []
 
     def test_a_refused_or_audited_write_does_not_wait_on_its_own_lock(self, fresh_db) -> None:
         # Recording the failure (or the auditor's use) must not queue behind the request's own
@@ -183,15 +188,20 @@ class TestAuditorAccessLog:
         # timeout.
         with fresh_db.unit_of_work() as session:
             token = make_token(session, Role.auditor)
-        client = make_client(fresh_db)
         body = {"code": "X", "name": "x", "organiser": "o"}
-        assert (
-            client.post("/api/v1/programmes", json=body, headers=auth("qms_bad")).status_code == 401
-        )
-        assert client.post("/api/v1/programmes", json=body, headers=auth(token)).status_code == 403
+        with make_client(fresh_db) as client:
+            assert (
+                client.post("/api/v1/programmes", json=body, headers=auth("qms_bad")).status_code
+                == 401
+            )
+            assert (
+                client.post("/api/v1/programmes", json=body, headers=auth(token)).status_code == 403
+            )
         with fresh_db.unit_of_work(write=False) as session:
             actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
-        assert actions[-2:] == ["login.failed", "access.read"]
+            reads = session.scalars(select(AccessEntry.request)).all()
+        assert actions[-1] == "login.failed"
+        assert reads == ["POST /api/v1/programmes"]
 
 
 def test_two_admins_deactivating_each_other_at_once_leave_one_admin(fresh_db) -> None:

@@ -33,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
 
-from api.deps import get_database
+from api.deps import get_access_log, get_database
 from api.problems import STATUS
 from qms import i18n
 from qms.accounts import service as accounts
@@ -295,8 +295,12 @@ def _signed_in(request: Request) -> Page:
         raise WebProblem(401, Text("Sign in to continue."), sign_in=True)
     if accounts.use_is_audited(signed.actor) and request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        with database.unit_of_work() as session:
-            accounts.record_access(session, actor=signed.actor, request=f"GET {target}")
+        accounts.record_access(
+            get_access_log(request),
+            actor=signed.actor,
+            request=f"GET {target}",
+            client=request.client.host if request.client else None,
+        )
     return Page(
         request=request,
         actor=signed.actor,

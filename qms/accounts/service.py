@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qms.access.service import AccessLog, entry_for
 from qms.accounts import failures, repository
 from qms.accounts.models import ApiToken, User
 from qms.accounts.web import end_sessions
@@ -94,7 +95,9 @@ def create_user(
         action="user.created",
         entity="user",
         entity_id=user.id,
-        changes=created({"name": name, "role": role, "display_name": shown}),
+        changes=created(
+            {"name": name, "role": role, "display_name": shown, "is_active": user.is_active}
+        ),
     )
     return user
 
@@ -387,17 +390,12 @@ def use_is_audited(actor: Actor) -> bool:
     return actor.role is Role.auditor
 
 
-def record_access(session: Session, *, actor: Actor, request: str) -> None:
-    """Put one use of an auditor's token into the audit trail: who read what, when."""
-    record_event(
-        session,
-        actor=actor,
-        action="access.read",
-        entity="token" if actor.web_session_id is None else "web_session",
-        entity_id=actor.token_id if actor.web_session_id is None else actor.web_session_id,
-        programme_id=actor.programme_id,
-        reason=request[:2000],
-    )
+def record_access(log: AccessLog, *, actor: Actor, request: str, client: str | None) -> None:
+    """Put one use of an auditor's token into the access log: who read what, when, from where.
+
+    The entry waits in memory and is written in a batch of its own (qms.access.service): the
+    read never waits for the writers' turn."""
+    log.record(entry_for(actor, request=request, client=client))
 
 
 def record_login_failure(
