@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
-from api.deps import IdPath, IfMatch, SessionDep, allowed, etag
+from api.deps import IdPath, IfMatch, SessionDep, allowed, etag, get_database
 from api.problems import responses
 from qms.checks import service as checks
 from qms.checks.schemas import CheckResult, CheckRun
+from qms.db import Database
 from qms.followups import service
 from qms.followups.schemas import CohortFollowUps, FollowUpRead, FollowUpRecord, ScheduleRequest
 from qms.permissions import Action, Actor
@@ -86,7 +87,9 @@ def record_follow_up(
 
 @router.post("/checks/run", response_model=CheckResult, responses=responses(401, 403, 422))
 def run_checks(
-    actor: Annotated[Actor, allowed(Action.check_run)], data: CheckRun, session: SessionDep
+    actor: Annotated[Actor, allowed(Action.check_run)],
+    data: CheckRun,
+    database: Annotated[Database, Depends(get_database)],
 ) -> CheckResult:
     """Run the rules as of a date: each new finding opens a deviation, once."""
-    return checks.run(session, actor=actor, on=data.on)
+    return checks.run_from_snapshot(database, actor=actor, on=data.on)

@@ -21,10 +21,10 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qms.audit.service import lock_chain_head, record_event
+from qms.audit.service import created, lock_chain_head, record_event
 from qms.checks.models import RuleFinding
 from qms.checks.schemas import CheckResult, FindingRead
-from qms.db import utcnow
+from qms.db import Database, read_consistently, utcnow
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation
 from qms.deviations.schemas import DeviationCreate
@@ -47,7 +47,7 @@ class Finding:
 
     key: str
     rule: str
-    pair: Pair | None
+    pair_id: int | None
     title: str
     detail: str
     programme_id: int
@@ -64,7 +64,7 @@ def _indicators(session: Session, actor: Actor, on: date) -> Iterator[Finding]:
                 yield Finding(
                     key=f"indicator:{programme.code}:{definition.code}",
                     rule="indicator",
-                    pair=None,
+                    pair_id=None,
                     title=f"{programme.code}: indicator {definition.code} past its threshold",
                     detail=(
                         f"{definition.name}: {figure.value} ({figure.detail}) against a "
@@ -98,7 +98,7 @@ def _meeting_rule(session: Session, pair_list: list[Pair], on: date) -> Iterator
             yield Finding(
                 key=f"meeting_rule:{pair.code}:{month}",
                 rule="meeting_rule",
-                pair=pair,
+                pair_id=pair.id,
                 programme_id=pairs.programme_of(pair),
                 title=f"{pair.code} below the meeting rule in {month}",
                 detail=f"In {month} {pair.code} had " + " and ".join(item.short) + ".",
@@ -124,7 +124,7 @@ def _follow_ups(session: Session, pair_list: list[Pair], on: date) -> Iterator[F
             yield Finding(
                 key=f"follow_up_overdue:{pair.code}:midpoint",
                 rule="follow_up_overdue",
-                pair=pair,
+                pair_id=pair.id,
                 programme_id=pairs.programme_of(pair),
                 title=f"No mid-programme follow-up of {pair.code}",
                 detail=(
@@ -138,7 +138,7 @@ def _follow_ups(session: Session, pair_list: list[Pair], on: date) -> Iterator[F
             yield Finding(
                 key=f"follow_up_overdue:{follow_up.id}",
                 rule="follow_up_overdue",
-                pair=pair,
+                pair_id=pair.id,
                 programme_id=pairs.programme_of(pair),
                 title=f"Mid-programme follow-up of {pair.code} overdue",
                 detail=(
@@ -154,7 +154,7 @@ def _follow_ups(session: Session, pair_list: list[Pair], on: date) -> Iterator[F
             yield Finding(
                 key=f"at_risk_undecided:{follow_up.id}",
                 rule="at_risk_undecided",
-                pair=pair,
+                pair_id=pair.id,
                 programme_id=pairs.programme_of(pair),
                 title=f"{pair.code} at risk with no decision on record",
                 detail=(
@@ -248,28 +248,32 @@ def now_found(session: Session, row: RuleFinding, on: date) -> Text:
     )
 
 
-def run(
-    session: Session, *, actor: Actor, on: date | None = None, language: str = DEFAULT_LANGUAGE
-) -> CheckResult:
-    """Evaluate the rules as of a date; open a deviation for each new finding.
+@dataclass(frozen=True)
+class Found:
+    """What the rules found as of a day, and the pairs they looked at (the reader's scope)."""
 
-    A cleared finding is said as its rule finds it now (an indicator's value as of the date), in
-    the language given.
-    """
-    require(actor, Action.check_run)
-    require(actor, Action.deviation_log)
+    on: date
+    findings: dict[str, Finding]
+    pair_ids: frozenset[int]
+
+
+def _as_of(on: date | None) -> date:
     on = on or pairs.today()
     if on > pairs.today():
         raise ValidationFailed(
             Text("The rule check cannot run for a day still to come."),
             [FieldError("on", Text("Enter today or an earlier date."))],
         )
-    detected_at = utcnow() if on == pairs.today() else datetime.combine(on, time(12), UTC)
-    # Runs one at a time: a run started while another writes its findings waits for it and then
-    # sees them as known, instead of opening the same deviations again.
-    lock_chain_head(session)
+    return on
+
+
+def find(session: Session, *, actor: Actor, on: date | None = None) -> Found:
+    """Evaluate the rules as of a date, only reading: what they find, and in which pairs."""
+    require(actor, Action.check_run)
+    require(actor, Action.deviation_log)
+    on = _as_of(on)
     pair_list = _pairs_in_scope(session, actor)
-    found = {
+    findings = {
         f.key: f
         for f in [
             *_meeting_rule(session, pair_list, on),
@@ -277,7 +281,51 @@ def run(
             *_indicators(session, actor, on),
         ]
     }
-    in_scope = {p.id for p in pair_list}
+    return Found(on, findings, frozenset(p.id for p in pair_list))
+
+
+def run_from_snapshot(
+    database: Database,
+    *,
+    actor: Actor,
+    on: date | None = None,
+    language: str = DEFAULT_LANGUAGE,
+) -> CheckResult:
+    """Evaluate the rules in a read-only transaction that sees one moment, then open the new
+    findings' deviations in a short write: the reading never holds up the people writing."""
+    with database.unit_of_work(write=False) as session:
+        read_consistently(session)
+        found = find(session, actor=actor, on=on)
+    with database.unit_of_work() as session:
+        return run(session, actor=actor, on=found.on, language=language, found=found)
+
+
+def run(
+    session: Session,
+    *,
+    actor: Actor,
+    on: date | None = None,
+    language: str = DEFAULT_LANGUAGE,
+    found: Found | None = None,
+) -> CheckResult:
+    """Evaluate the rules as of a date (or take what `find` found); open a deviation for each
+    new finding.
+
+    A cleared finding is said as its rule finds it now (an indicator's value as of the date), in
+    the language given.
+    """
+    require(actor, Action.check_run)
+    require(actor, Action.deviation_log)
+    on = _as_of(found.on if found is not None else on)
+    detected_at = utcnow() if on == pairs.today() else datetime.combine(on, time(12), UTC)
+    # Runs one at a time: a run started while another writes its findings waits for it and then
+    # sees them as known, instead of opening the same deviations again. What the rules found may
+    # have been read before (from a snapshot); the findings already known are read here, after
+    # the lock, so a finding is never opened twice.
+    lock_chain_head(session)
+    if found is None:
+        found = find(session, actor=actor, on=on)
+    in_scope = found.pair_ids
     known = {
         r.key: r
         for r in session.scalars(select(RuleFinding).where(RuleFinding.rule.in_(RULES)))
@@ -285,7 +333,7 @@ def run(
         or (r.pair_id is None and actor.programme_id in (None, _programme_of_finding(session, r)))
     }
     opened, skipped, cleared = [], [], []
-    for key, finding in found.items():
+    for key, finding in found.findings.items():
         if key in known:
             row = known[key]
             if row.cleared_on is not None:
@@ -303,7 +351,7 @@ def run(
                 )
             skipped.append(_read(row, session))
             continue
-        pair = finding.pair
+        pair_id = finding.pair_id
         source = {"meeting_rule": "meeting_rule", "indicator": "indicator"}.get(
             finding.rule, "follow_up"
         )
@@ -312,15 +360,15 @@ def run(
             actor=actor,
             data=DeviationCreate.model_validate(
                 {
-                    "kind": "deviation_from_plan" if pair is None else "nonconformity",
+                    "kind": "deviation_from_plan" if pair_id is None else "nonconformity",
                     "source": source,
                     "severity": "minor"
                     if finding.rule in ("meeting_rule", "follow_up_overdue")
                     else "major",
                     "title": finding.title,
                     "description": finding.detail + f" Found by the rule check of {on}.",
-                    "pair_id": pair.id if pair else None,
-                    "programme_id": finding.programme_id if pair is None else None,
+                    "pair_id": pair_id,
+                    "programme_id": finding.programme_id if pair_id is None else None,
                     # A run as of an earlier day finds what a run on that day would have found.
                     "detected_at": detected_at,
                     "iso_clause": {"meeting_rule": "8.5.1", "indicator": "9.1.3"}.get(
@@ -332,16 +380,35 @@ def run(
         row = RuleFinding(
             key=key,
             rule=finding.rule,
-            pair_id=pair.id if pair else None,
+            pair_id=pair_id,
             detail=finding.detail,
             found_on=on,
             deviation_id=deviation.id,
         )
         session.add(row)
         session.flush()
+        record_event(
+            session,
+            actor=actor,
+            action="rule_finding.opened",
+            entity="rule_finding",
+            entity_id=row.id,
+            programme_id=finding.programme_id,
+            changes=created(
+                {
+                    "key": key,
+                    "rule": row.rule,
+                    "pair_id": row.pair_id,
+                    "detail": row.detail,
+                    "found_on": on,
+                    "deviation_id": deviation.id,
+                    "cleared_on": None,
+                }
+            ),
+        )
         opened.append(_read(row, session))
     for key, row in known.items():
-        if key not in found and row.cleared_on is None and row.found_on <= on:
+        if key not in found.findings and row.cleared_on is None and row.found_on <= on:
             row.cleared_on = on
             session.flush()
             record_event(

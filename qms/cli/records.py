@@ -17,6 +17,7 @@ from qms.checks import service as checks
 from qms.cli.common import (
     AsOption,
     actor_for,
+    database_of_work,
     err,
     language,
     out,
@@ -125,7 +126,9 @@ def check(
     as_user: AsOption = None,
 ) -> None:
     """Run the rules that watch the records; each new finding opens a deviation, once."""
-    with unit_of_work() as session:
+    # The rules read from one snapshot, outside the writers' turn; only the new findings'
+    # deviations are written, in a short write.
+    with database_of_work() as database:
         try:
             when = date.fromisoformat(on) if on else None
         except ValueError:
@@ -133,9 +136,9 @@ def check(
                 i18n.Text("%(value)s is not a date.", value=on),
                 [FieldError("on", i18n.Text("Enter the date as YYYY-MM-DD."))],
             ) from None
-        result = checks.run(
-            session, actor=actor_for(session, as_user), on=when, language=language()
-        )
+        with database.unit_of_work(write=False) as session:
+            actor = actor_for(session, as_user)
+        result = checks.run_from_snapshot(database, actor=actor, on=when, language=language())
     table = Table(
         Column(t("Finding"), no_wrap=True),
         t("Deviation"),
