@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 # Okabe and Ito's palette, told apart by readers of every kind of colour vision; each series
 # also has a hatching (bars) or a marker and dash (lines), so the charts hold in black and white.
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
-HATCHES = ("", "///", "...", "xxx", "\\\\\\", "---", "ooo", "+++")
+# Hatchings of lines only: dots and rings drawn as thousands of little circles weigh a page down.
+HATCHES = ("", "///", "\\\\\\", "xxx", "---", "|||", "+++", "//")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 DASHES = ("-", "--", ":", "-.", "-", "--", ":", "-.")
 INK = "#1a1a1a"
@@ -198,7 +199,9 @@ def _panel(ax: Any, panel: Panel, legend: bool, columns: int) -> None:
                 linewidth=0.6,
             )
             if labelled:
-                ax.bar_label(bars, labels=list(s.shown), padding=2, fontsize=7)
+                # A bar of nothing says nothing: its month's row in the table says 0.
+                labels = [t if v else "" for v, t in zip(s.values, s.on_bars(), strict=True)]
+                ax.bar_label(bars, labels=labels, padding=2, fontsize=7)
     if panel.threshold is not None:
         ax.axhline(panel.threshold, color=INK, linestyle=(0, (5, 3)), linewidth=1.1)
         ax.annotate(
@@ -213,6 +216,12 @@ def _panel(ax: Any, panel: Panel, legend: bool, columns: int) -> None:
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
         )
     ceiling = panel.top if panel.top is not None else top
+    if panel.top is not None:
+        from matplotlib.ticker import MaxNLocator
+
+        # A scale's top (100 %, a score's highest): no tick above it, the room above for labels.
+        steps = MaxNLocator(nbins=6, integer=panel.top <= 10).tick_values(0, panel.top)
+        ax.set_yticks([t for t in steps if 0 <= t <= panel.top])
     # Room above the highest bar for its label, and for the legend where the panel has one.
     ax.set_ylim(0, (ceiling or 1) * (1.4 if legend else 1.18))
     # A few bars are kept narrow, as many would be.

@@ -494,7 +494,11 @@ def meeting_rule(
             for m in keys
         )
         if any(s is not None for s in shares):
-            series.append(Series(cohort.name, shares, shown))
+            short = tuple(
+                format_percent(share / 100, language) if share is not None else ""
+                for share in shares
+            )
+            series.append(Series(cohort.name, shares, shown, short))
             latest = next((n, s) for n, s in reversed(list(enumerate(shown))) if s)
             said.append(f"{cohort.name} {names[latest[0]]}: {latest[1]}")
     start = firsts[0] if firsts else on
