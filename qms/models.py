@@ -1,5 +1,6 @@
 """Import every domain's models, so that Base.metadata is whole (Alembic reads it)."""
 
+from qms.access.models import AccessBatch, AccessEntry, AccessLogHead
 from qms.accounts.models import ApiToken, AuthFailure, User, WebSession
 from qms.actions.models import CorrectiveAction
 from qms.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
@@ -17,6 +18,7 @@ from qms.evaluations.models import (
 )
 from qms.followups.models import FollowUp
 from qms.indicators.models import IndicatorDefinition, IndicatorValue
+from qms.notifications.models import JobRun, Reminder
 from qms.numbering import NumberSequence
 from qms.pairs.models import Meeting, Pair
 from qms.participants.models import Goal, Participant, ParticipantPersonal
@@ -26,6 +28,9 @@ from qms.retention.models import RetentionDecision
 from qms.signatures.models import Signature
 
 __all__ = [
+    "AccessBatch",
+    "AccessEntry",
+    "AccessLogHead",
     "ApiToken",
     "AuditChainHead",
     "AuditCheckpoint",
@@ -45,6 +50,7 @@ __all__ = [
     "Instrument",
     "InternalAudit",
     "IssuedDocument",
+    "JobRun",
     "ManagementReview",
     "Meeting",
     "NumberSequence",
@@ -56,6 +62,7 @@ __all__ = [
     "ProcedureVersion",
     "Programme",
     "Question",
+    "Reminder",
     "RetentionDecision",
     "ReviewDecision",
     "RuleFinding",

@@ -164,11 +164,17 @@ def _sign_in_by_keyboard(page: Any, site: Site, name: str) -> None:
     sync_api.expect(page).to_have_url(site.url + "/")
 
 
-def _move(page: Any, label: str, **fields: str) -> None:
+def _move(page: Any, label: str, *, signed: bool = False, **fields: str) -> None:
     page.locator("summary", has_text=f"Move to {label}").click()
     form = page.locator("details[open] form")
     for field_label, value in fields.items():
         form.get_by_label(field_label.replace("_", " ")).fill(value)
+    if signed:
+        # A move that signs shows the statement and takes the signer's password again.
+        sync_api.expect(form.locator("blockquote.statement")).to_be_visible()
+        form.get_by_label("Your password, to sign").fill(PASSWORD)
+        form.get_by_role("button", name=f"Sign and move to {label}").click()
+        return
     form.get_by_role("button", name=f"Move to {label}").click()
 
 
@@ -213,14 +219,18 @@ def test_a_quality_lead_logs_a_deviation_and_takes_it_to_closure(browser, site, 
     page.get_by_role("link", name="CA-").first.click()
     _move(page, "in progress")
     _move(page, "done", What_was_done="Agreed on Tuesdays at five.")
-    _move(page, "verified effective", Evidence="Meeting log: two meetings a month since.")
+    _move(
+        page, "verified effective", signed=True, Evidence="Meeting log: two meetings a month since."
+    )
     expect(page.get_by_role("heading", name="Verification")).to_be_visible()
     expect(page.locator(".badge").first).to_have_text("verified effective")
     _shot(page, "action-record")
 
     # Back to the deviation, which can close now.
     page.goto(record_url)
-    _move(page, "closed", Closure_summary="Meetings back to the rule; action verified.")
+    _move(
+        page, "closed", signed=True, Closure_summary="Meetings back to the rule; action verified."
+    )
     expect(page.locator(".badge").first).to_have_text("closed")
     expect(page.get_by_text("Closure summary", exact=True)).to_be_visible()
 
@@ -304,7 +314,7 @@ def test_a_procedure_is_written_in_the_browser_and_approved_by_another(browser, 
     page.get_by_role("link", name="Procedures", exact=True).click()
     page.get_by_role("link", name="PR-40").click()
     page.get_by_role("link", name="Version 1").click()
-    _move(page, "approved")
+    _move(page, "approved", signed=True)
     expect(page.locator(".badge").first).to_have_text("approved")
     expect(page.get_by_text("Reviewed, no change")).to_be_visible()
     _shot(page, "procedure-approved")
@@ -435,6 +445,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", 
 # Pages shot at a desktop's width and a phone's (390 px), as the quality lead sees them.
 MAIN_PAGES = {
     "/": "overview",
+    "/my-work": "my-work",
     "/deviations": "deviations",
     "/actions": "actions",
     "/procedures": "procedures",

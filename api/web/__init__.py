@@ -32,6 +32,7 @@ from api.web.pages import (
     reviews,
     session,
     users,
+    work,
 )
 from qms.i18n import Text
 
@@ -100,6 +101,7 @@ def router() -> APIRouter:
         instruments,
         documents,
         users,
+        work,
     ):
         pages.include_router(module.router)
     return pages

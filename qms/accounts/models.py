@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qms.db import Base, UTCDateTime, str_enum, utcnow
@@ -28,6 +29,12 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # For the web front: an scrypt hash (qms.accounts.passwords); none means no web sign-in.
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # Where reminders go and the language they are written in (none: English); the address is
+    # never put in the audit trail.
+    email: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str | None] = mapped_column(String(8))
+    # The kinds of reminder the person has turned off (qms.notifications.models.ReminderKind).
+    reminder_opt_outs: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 

@@ -84,6 +84,16 @@ COMMANDS: dict[str, Entry] = {
         "docs",
         "Issue a document (kept, and in the audit trail) and write it to a file.",
     ),
+    "reminders": Entry(
+        "qms.cli.notify",
+        "reminders_app",
+        "Reminders by e-mail: preview, send, status.",
+    ),
+    "scheduler": Entry(
+        "qms.cli.notify",
+        "scheduler",
+        "Run the rule check and the reminders daily at QMS_SCHEDULE_AT (catching up at start).",
+    ),
 }
 
 

@@ -21,6 +21,7 @@ from qms.demo import records, system
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, RootCauseMethod
 from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
+from qms.notifications import service as reminders
 from qms.permissions import Actor, Role
 from qms.procedures import service as procedures
 from qms.procedures.schemas import VersionTransition
@@ -41,6 +42,16 @@ DEMO_USERS: dict[str, tuple[Role, str | None]] = {
     "demo-coordinator": (Role.coordinator, "Siri Bakke"),
     "demo-auditor": (Role.auditor, "Erik Nyström"),
     "demo-importer": (Role.importer, None),
+}
+
+# Where each demo user's reminders go, and the language they read them in.
+DEMO_CONTACTS: dict[str, tuple[str, str]] = {
+    "demo-admin": ("lars.haugen@example.org", "nb"),
+    "demo-quality-lead": ("ingrid.solberg@example.org", "nb"),
+    "demo-quality-manager": ("anders.lindqvist@example.org", "sv"),
+    "demo-internal-auditor": ("maria.johansson@example.org", "sv"),
+    "demo-coordinator": ("siri.bakke@example.org", "nb"),
+    "demo-auditor": ("erik.nystrom@example.org", "sv"),
 }
 
 # Who can sign in to the web front in the demo.
@@ -75,6 +86,10 @@ def load(session: Session, *, operator: Actor) -> None:
     for name, (role, display_name) in DEMO_USERS.items():
         accounts.create_user(
             session, actor=operator, name=name, role=role, display_name=display_name
+        )
+    for name, (address, language) in DEMO_CONTACTS.items():
+        reminders.set_contact(
+            session, actor=operator, user_name=name, email=address, language=language
         )
     coordinator = Actor(
         user_id=accounts.get_user_or_raise(session, "demo-coordinator").id,

@@ -1,0 +1,282 @@
+"""What waits for a person: the actions they own, approvals and reviews waiting for them,
+follow-ups due in their programmes and procedure reviews due, the overdue first."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, timedelta
+
+from pydantic import BaseModel, Field
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from qms.actions.enums import ActionStatus
+from qms.actions.models import CorrectiveAction
+from qms.audits.models import AuditStatus, InternalAudit, ManagementReview, ReviewStatus
+from qms.followups.models import FollowUp
+from qms.pairs.models import Pair
+from qms.pairs.service import LIVE, within_programme
+from qms.permissions import Action, Actor, Role
+from qms.procedures.models import Procedure, ProcedureVersion, VersionStatus
+
+# How many days ahead a follow-up or a procedure review counts as waiting (QMS_REMIND_DAYS).
+DEFAULT_HORIZON_DAYS = 7
+
+
+class WorkKind(enum.StrEnum):
+    """What a person is waited on for."""
+
+    action_due = "action_due"
+    verification_due = "verification_due"
+    approval_waiting = "approval_waiting"
+    internal_audit_waiting = "internal_audit_waiting"
+    management_review_waiting = "management_review_waiting"
+    follow_up_due = "follow_up_due"
+    procedure_review_due = "procedure_review_due"
+
+
+class WorkItem(BaseModel):
+    """One thing that waits for the person, with where to find it."""
+
+    kind: WorkKind
+    record: str = Field(description="The kind of record (as the audit trail names it)")
+    record_id: int
+    number: str = Field(description="The record's number or code (CA-2026-0001, PR-04 v2, …)")
+    title: str
+    due_on: date | None = Field(description="When it is due; for an approval, since when it waits")
+    overdue: bool
+    link: str = Field(description="The record's page, as a path on the service")
+
+
+class WorkRead(BaseModel):
+    """What waits for a person as of a day, the overdue first, then by due date."""
+
+    on: date
+    horizon_days: int = Field(description="Follow-ups and reviews due within this many days")
+    items: list[WorkItem]
+
+
+OPEN_ACTION = (ActionStatus.planned, ActionStatus.in_progress)
+
+
+def _actions(session: Session, actor: Actor, on: date) -> list[WorkItem]:
+    if actor.user_id is None or not actor.can(Action.action_read):
+        return []
+    owned = session.scalars(
+        select(CorrectiveAction)
+        .where(CorrectiveAction.owner_id == actor.user_id, CorrectiveAction.status.in_(OPEN_ACTION))
+        .order_by(CorrectiveAction.due_on, CorrectiveAction.id)
+    )
+    return [
+        WorkItem(
+            kind=WorkKind.action_due,
+            record="corrective_action",
+            record_id=a.id,
+            number=a.number,
+            title=a.title,
+            due_on=a.due_on,
+            overdue=a.due_on < on,
+            link=f"/actions/{a.id}",
+        )
+        for a in owned
+    ]
+
+
+def _verifications(session: Session, actor: Actor, on: date, horizon: date) -> list[WorkItem]:
+    # Quality leads verify the effectiveness of what is done (an administrator is not asked).
+    if actor.role is not Role.quality_lead:
+        return []
+    done = session.scalars(
+        select(CorrectiveAction)
+        .where(CorrectiveAction.status == ActionStatus.done)
+        .order_by(CorrectiveAction.id)
+    )
+    items = []
+    for a in done:
+        due = a.effectiveness_check_on or a.due_on
+        if due > horizon:
+            continue
+        items.append(
+            WorkItem(
+                kind=WorkKind.verification_due,
+                record="corrective_action",
+                record_id=a.id,
+                number=a.number,
+                title=a.title,
+                due_on=due,
+                overdue=due < on,
+                link=f"/actions/{a.id}",
+            )
+        )
+    return items
+
+
+def _approvals(session: Session, actor: Actor) -> list[WorkItem]:
+    # A version in review waits for the role that owns it, never for its author.
+    if not actor.can(Action.procedure_write):
+        return []
+    waiting = session.scalars(
+        select(ProcedureVersion)
+        .options(joinedload(ProcedureVersion.procedure))
+        .where(
+            ProcedureVersion.status == VersionStatus.in_review,
+            ProcedureVersion.owner_role == actor.role,
+        )
+        .order_by(ProcedureVersion.submitted_at, ProcedureVersion.id)
+    )
+    return [
+        WorkItem(
+            kind=WorkKind.approval_waiting,
+            record="procedure_version",
+            record_id=v.id,
+            number=f"{v.procedure.code} v{v.number}",
+            title=v.title,
+            due_on=v.submitted_at.date() if v.submitted_at else None,
+            overdue=False,
+            link=f"/procedures/{v.procedure_id}",
+        )
+        for v in waiting
+        if actor.user_id is None or v.author_id != actor.user_id
+    ]
+
+
+def _audits(session: Session, actor: Actor, on: date, horizon: date) -> list[WorkItem]:
+    if not actor.can(Action.internal_audit_read):
+        return []
+    open_audits = session.scalars(
+        select(InternalAudit)
+        .where(
+            InternalAudit.status.in_((AuditStatus.planned, AuditStatus.in_progress)),
+            InternalAudit.start_on <= horizon,
+        )
+        .order_by(InternalAudit.end_on, InternalAudit.id)
+    )
+    return [
+        WorkItem(
+            kind=WorkKind.internal_audit_waiting,
+            record="internal_audit",
+            record_id=a.id,
+            number=a.number,
+            title=a.title,
+            due_on=a.end_on,
+            overdue=a.end_on < on,
+            link=f"/audits/{a.id}",
+        )
+        for a in open_audits
+        if actor.name in (a.auditors or [])
+        or actor.name in (a.auditees or [])
+        or (actor.can(Action.internal_audit_manage) and a.created_by == actor.name)
+    ]
+
+
+def _reviews(session: Session, actor: Actor, on: date, horizon: date) -> list[WorkItem]:
+    if not actor.can(Action.review_read):
+        return []
+    open_reviews = session.scalars(
+        select(ManagementReview)
+        .where(
+            ManagementReview.status.in_((ReviewStatus.planned, ReviewStatus.held)),
+            ManagementReview.planned_on <= horizon,
+        )
+        .order_by(ManagementReview.planned_on, ManagementReview.id)
+    )
+    return [
+        WorkItem(
+            kind=WorkKind.management_review_waiting,
+            record="management_review",
+            record_id=r.id,
+            number=r.number,
+            title=r.title,
+            due_on=r.planned_on,
+            overdue=r.planned_on < on,
+            link=f"/reviews/{r.id}",
+        )
+        for r in open_reviews
+        if actor.name in (r.participants or [])
+        or (actor.can(Action.review_manage) and r.created_by == actor.name)
+    ]
+
+
+def _follow_ups(session: Session, actor: Actor, on: date, horizon: date) -> list[WorkItem]:
+    # Coordinators hold the follow-ups of the programmes they keep (all, unless scoped to one).
+    if actor.role is not Role.coordinator or not actor.can(Action.followup_write):
+        return []
+    due = session.scalars(
+        within_programme(
+            select(FollowUp)
+            .join(Pair, Pair.id == FollowUp.pair_id)
+            .where(
+                FollowUp.held_on.is_(None),
+                FollowUp.scheduled_on <= horizon,
+                Pair.status.in_(LIVE),
+            )
+            .order_by(FollowUp.scheduled_on, FollowUp.id),
+            actor.programme_id,
+        )
+    )
+    return [
+        WorkItem(
+            kind=WorkKind.follow_up_due,
+            record="follow_up",
+            record_id=f.id,
+            number=f.pair.code,
+            title=f"{f.pair.mentor.code} / {f.pair.mentee.code}",
+            due_on=f.scheduled_on,
+            overdue=f.scheduled_on < on,
+            link=f"/follow-ups/{f.id}",
+        )
+        for f in due
+    ]
+
+
+def _procedure_reviews(session: Session, actor: Actor, on: date, horizon: date) -> list[WorkItem]:
+    # A procedure's periodic review waits for the role that owns its effective version.
+    if not actor.can(Action.procedure_write):
+        return []
+    due = session.scalars(
+        select(ProcedureVersion)
+        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+        .where(
+            ProcedureVersion.status == VersionStatus.approved,
+            ProcedureVersion.owner_role == actor.role,
+            ProcedureVersion.next_review_on.is_not(None),
+            ProcedureVersion.next_review_on <= horizon,
+            or_(ProcedureVersion.effective_from.is_(None), ProcedureVersion.effective_from <= on),
+        )
+        .order_by(ProcedureVersion.next_review_on, Procedure.code)
+    )
+    items = []
+    for v in due:
+        review_on = v.next_review_on
+        assert review_on is not None
+        items.append(
+            WorkItem(
+                kind=WorkKind.procedure_review_due,
+                record="procedure",
+                record_id=v.procedure_id,
+                number=v.procedure.code,
+                title=v.title,
+                due_on=review_on,
+                overdue=review_on < on,
+                link=f"/procedures/{v.procedure_id}",
+            )
+        )
+    return items
+
+
+def waiting_for(
+    session: Session, *, actor: Actor, on: date, horizon_days: int = DEFAULT_HORIZON_DAYS
+) -> WorkRead:
+    """Return what waits for the actor as of a day: the overdue first, then by due date."""
+    horizon = on + timedelta(days=horizon_days)
+    items = [
+        *_actions(session, actor, on),
+        *_verifications(session, actor, on, horizon),
+        *_approvals(session, actor),
+        *_audits(session, actor, on, horizon),
+        *_reviews(session, actor, on, horizon),
+        *_follow_ups(session, actor, on, horizon),
+        *_procedure_reviews(session, actor, on, horizon),
+    ]
+    items.sort(key=lambda i: (not i.overdue, i.due_on or date.max, i.number))
+    return WorkRead(on=on, horizon_days=horizon_days, items=items)
