@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 OPERATION_IDS: dict[str, str] = {
     "health.healthz": "get_health",
     "me.me": "get_me",
+    "me.my_work": "list_my_work",
     "followups.cohort_follow_ups": "list_cohort_follow_ups",
     "procedures.master_list": "list_procedures",
     "procedures.list_versions": "list_procedure_versions",
