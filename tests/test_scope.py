@@ -385,8 +385,13 @@ TABLE: list[Case] = [
         f"{V1}/frameworks/{{code}}/coverage",
         f"{V1}/frameworks/MENTOR/coverage?programme_id={{programme}}",
     ),
+    # What waits for a coordinator: follow-ups due in the programme they are limited to only.
+    listing(f"{V1}/me/work", "", role=Role.coordinator),
+    listing("/my-work", "", role=Role.coordinator),
     # The audit trail.
     listing(f"{V1}/audit/events", "programme", f"{V1}/audit/events?entity=programme"),
+    # The access log: the reads of tokens limited to the reader's programme only.
+    listing(f"{V1}/audit/access", ""),
     # Retention covers every programme's records at once.
     refused(f"{V1}/retention"),
     refused(f"{V1}/retention/dispositions"),
@@ -439,6 +444,7 @@ EXEMPT: dict[str, str] = {
     f"{V1}/documents/master-list": "the master list of procedures",
     f"{V1}/documents/procedure/{{procedure_id}}": "a procedure as a document",
     f"{V1}/audit/verify": "the chain's length and head hash: no record's content",
+    f"{V1}/audit/access/verify": "the access log's length and head hash: no record's content",
     f"{V1}/frameworks": "the requirement frameworks shipped as data",
     f"{V1}/frameworks/{{code}}": "a framework's requirements, shipped as data",
     "/sign-in": "the sign-in form",
