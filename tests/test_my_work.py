@@ -125,7 +125,13 @@ class TestFollowUps:
         today = utcnow().date()
         programme = make_programme(session)
         elsewhere = make_programme(session)
-        cohort = make_cohort(session, programme)
+        # A cohort running today, whatever day the clock says.
+        cohort = make_cohort(
+            session,
+            programme,
+            start_on=today - timedelta(days=60),
+            end_on=today + timedelta(days=300),
+        )
         pair = make_pair(
             session,
             make_participant(session, cohort, role="mentor"),

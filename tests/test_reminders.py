@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 import email.policy
 import ipaddress
@@ -12,7 +11,7 @@ import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from typer.testing import CliRunner
 
 from qms.accounts.models import User
 from qms.audit.models import AuditEvent
+from qms.checks.models import RuleFinding
 from qms.cli import app, common
 from qms.config import Settings, get_settings
 from qms.db import Database, utcnow
@@ -47,15 +47,15 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, and its key."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
+        # Valid whatever day the tests' clock says: OpenSSL checks it against the machine's.
+        .not_valid_before(datetime(2000, 1, 1, tzinfo=UTC))
+        .not_valid_after(datetime(2099, 12, 31, tzinfo=UTC))
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
@@ -286,6 +286,36 @@ class TestAssigned:
         assert "Assigned to you" in text
         assert number in text
         assert message["Subject"] == "mentor-qms: 1 thing waits for you"
+
+
+class TestOpenedByARule:
+    def test_quality_leads_are_told_of_a_deviation_a_rule_opened(self, fresh_db, smtp) -> None:
+        with fresh_db.unit_of_work() as session:
+            for name, role in (("ingrid", Role.quality_lead), ("siri", Role.coordinator)):
+                make_user(session, role, name)
+                service.set_contact(
+                    session, actor=ADMIN, user_name=name, email=f"{name}@example.org", language="en"
+                )
+            deviation = make_deviation(session, source="meeting_rule")
+            session.add(
+                RuleFinding(
+                    key=f"meeting_rule:test:{deviation.id}",
+                    rule="meeting_rule",
+                    detail="One meeting in March against a rule of two.",
+                    found_on=utcnow().date(),
+                    deviation_id=deviation.id,
+                )
+            )
+            number = deviation.number
+        now = utcnow()
+
+        run_reminders(fresh_db, now, now.date(), settings_for(smtp.url))
+
+        [message] = smtp.inbox.to("ingrid@example.org")
+        text, _ = _parts(message)
+        assert "Deviations opened by a rule" in text
+        assert number in text
+        assert smtp.inbox.to("siri@example.org") == []
 
 
 class TestOptOut:
