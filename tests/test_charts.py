@@ -230,6 +230,27 @@ class TestDrawing:
         assert not re.search(r"\d{4}-\d\d-\d\dT", one), "no date in the SVG"
         assert all(i.startswith("k-") for i in re.findall(r'\bid="([^"]+)"', one))
 
+    def test_charts_drawn_at_once_in_worker_threads_are_those_drawn_one_by_one(self) -> None:
+        """The service draws in its worker threads: drawings made side by side come out as the
+        same bytes as each drawn alone."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def variant(n: int) -> Chart:
+            panel = self.CHART.panels[0]
+            series = (Series("one", (float(n), 2.0), (str(n), "2")),)
+            return Chart(
+                f"k{n}", f"Chart {n}", "c", "s", (Panel("", "count", panel.categories, series),)
+            )
+
+        charts_ = [variant(n) for n in range(1, 7)]
+        draw.png.cache_clear()
+        alone = [draw.png(c, dpi=40) for c in charts_]
+        draw.png.cache_clear()
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            together = list(pool.map(lambda c: draw.png(c, dpi=40), charts_))
+        assert together == alone
+        assert len(set(alone)) == len(alone)
+
     def test_the_table_leaves_out_what_has_nothing(self) -> None:
         [(_, headers, rows)] = self.CHART.tables()
         assert headers == ["Letter", "one", "two"]
