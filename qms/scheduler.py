@@ -200,11 +200,18 @@ def run_due(
                 outcomes.append(Outcome(job, False, day, "ran already"))
                 continue
             started = utcnow()
-            summary = (
-                run_check(database, now, day)
-                if job == "check"
-                else run_reminders(database, now, day, settings)
-            )
+            try:
+                summary = (
+                    run_check(database, now, day)
+                    if job == "check"
+                    else run_reminders(database, now, day, settings)
+                )
+            except Exception as error:
+                # One job failing (a misconfigured SMTP address, a database restarting) leaves
+                # the other to run; the failed one is tried again at the next pass.
+                log.exception("%s for %s failed", job, day)
+                outcomes.append(Outcome(job, False, day, f"failed: {type(error).__name__}"))
+                continue
             with database.unit_of_work() as session:
                 row = session.get(JobRun, job)
                 if row is None:

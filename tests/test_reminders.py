@@ -484,3 +484,15 @@ class TestCommands:
 
         assert "Subject: mentor-qms: " in result.stdout
         assert "https://qms.example.org/follow-ups/" in result.stdout
+
+    def test_send_beside_a_scheduler_sending_is_refused(self, qms, fresh_db) -> None:
+        from qms.scheduler import held
+
+        _people(fresh_db)
+        with held(fresh_db, "reminders") as mine:
+            assert mine
+            result = qms("reminders", "send", code=1)
+
+        assert "being sent by a scheduler now" in result.stderr
+        with fresh_db.unit_of_work(write=False) as session:
+            assert session.scalars(select(Reminder)).all() == []

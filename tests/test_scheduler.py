@@ -174,3 +174,23 @@ class TestOneOfSeveral:
             assert soon is False
         with scheduler.held(fresh_db, "check", now=now + timedelta(hours=1, minutes=1)) as late:
             assert late is True
+
+
+class TestFailure:
+    def test_a_failing_job_leaves_the_other_to_run_and_is_tried_again(
+        self, fresh_db, monkeypatch
+    ) -> None:
+        def broken(database: Database, now: datetime, day: date) -> str:
+            raise RuntimeError("the rules could not be read")
+
+        monkeypatch.setattr(scheduler, "run_check", broken)
+        now = utcnow()
+
+        outcomes = scheduler.run_due(fresh_db, now=now, settings=OSLO)
+
+        assert [(o.job, o.ran) for o in outcomes] == [("check", False), ("reminders", True)]
+        assert outcomes[0].summary == "failed: RuntimeError"
+        assert scheduler.last_runs(fresh_db)["check"] is None
+        monkeypatch.undo()
+        again = scheduler.run_due(fresh_db, now=now + timedelta(minutes=1), settings=OSLO)
+        assert [(o.job, o.ran) for o in again] == [("check", True), ("reminders", False)]

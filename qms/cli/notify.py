@@ -10,6 +10,7 @@ import typer
 from qms.cli.common import (
     database_of_work,
     err,
+    failed,
     operator,
     out,
     shown_day,
@@ -61,14 +62,18 @@ def reminders_preview(
 def reminders_send() -> None:
     """Queue today's reminders and send each person's digest now (once a day at most each)."""
     from qms.db import utcnow
-    from qms.scheduler import run_reminders
+    from qms.scheduler import due_day, held, run_reminders
 
     settings = _settings()
     if not settings.smtp_url:
         err.print(t("QMS_SMTP_URL is not set: the reminders are queued, not sent."), markup=False)
     now = utcnow()
-    with database_of_work() as database:
-        summary = run_reminders(database, now, now.date(), settings)
+    with database_of_work() as database, held(database, "reminders", now=now) as mine:
+        if not mine:
+            # A scheduler is sending them now: sending beside it could say something twice.
+            failed(t("The reminders are being sent by a scheduler now: try again later."))
+            raise typer.Exit(1)
+        summary = run_reminders(database, now, due_day(now, settings), settings)
     err.print(summary, markup=False)
 
 
