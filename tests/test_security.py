@@ -6,6 +6,7 @@ import base64
 import inspect
 import io
 import json
+import re
 import subprocess
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -76,7 +77,10 @@ class TestForgedCursors:
     def test_the_api_refuses_it_naming_the_cursor(self, client, session, path) -> None:
         headers = {"Authorization": f"Bearer {make_token(session, Role.auditor)}"}
         for after in FORGED:
-            r = client.get(path, params={"cursor": _cursor(after)}, headers=headers)
+            # A list under a record (a batch's problems) is asked of a record that may not
+            # exist: the cursor is refused first.
+            url = re.sub(r"\{[^}]+\}", "1", path)
+            r = client.get(url, params={"cursor": _cursor(after)}, headers=headers)
             assert r.status_code == 422, (path, after, r.status_code, r.text[:300])
             assert [e["field"] for e in r.json()["errors"]] == ["cursor"]
 

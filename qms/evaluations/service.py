@@ -51,7 +51,7 @@ from qms.evaluations.rows import (
 from qms.evaluations.schemas import BatchRead, InstrumentCreate, RejectedRow
 from qms.fields import FIRST_DAY, LAST_DAY, in_calendar
 from qms.i18n import Code, Text, said
-from qms.pagination import Page, paginate
+from qms.pagination import Page, decode_cursor, paginate
 from qms.participants.models import Participant
 from qms.permissions import Action, Actor, Role, require
 from qms.programmes.models import Cohort, Programme
@@ -879,6 +879,8 @@ def list_problems(
 ) -> Page[RejectedRow]:
     """Return a page of a batch's problems, every one of them (the batch shows the first ones),
     in the order they were found; each message is a Text, said in the reader's language."""
+    if cursor is not None:
+        decode_cursor(cursor)  # a forged cursor is named before the batch is looked up
     batch = get_batch(session, actor=actor, batch_id=batch_id)
     page = paginate(
         session,
