@@ -32,7 +32,7 @@ from qms.deviations.models import Deviation
 from qms.documents.models import IssuedDocument
 from qms.evaluations.models import EvaluationBatch, ImportMapping, Instrument
 from qms.followups.models import FollowUp
-from qms.i18n import Text, field_label, format_day, format_moment, label, translate
+from qms.i18n import N_, Text, field_label, format_day, format_moment, label, translate
 from qms.i18n.values import record_kind
 from qms.indicators.models import IndicatorDefinition
 from qms.pairs.models import Meeting, Pair
@@ -301,7 +301,8 @@ def _shown(value: Any, language: str) -> str:
     if value is None:
         return translate("(empty)", language)
     if isinstance(value, bool):
-        return translate("yes" if value else "no", language)
+        word = N_("yes") if value else N_("no")
+        return translate(word, language)
     if isinstance(value, str) and value and value.replace("_", "").isalpha() and value.islower():
         # A stored code (a state, a severity) by its label.
         return f"“{label(value, language)}”"
