@@ -75,6 +75,8 @@ TAGS: list[dict[str, str]] = [
     {"name": "procedures", "description": "Controlled procedures and their versions."},
     {"name": "deviations", "description": "Deviations and their workflow."},
     {"name": "corrective actions", "description": "Corrective actions and their workflow."},
+    {"name": "comments", "description": "Comments on deviations, actions, audits and reviews."},
+    {"name": "evidence", "description": "Evidence files kept with deviations and actions."},
     {
         "name": "evaluations and imports",
         "description": "Evaluation instruments, the import of answers and outcomes, and the "
@@ -171,6 +173,14 @@ def refine(schema: dict[str, Any]) -> dict[str, Any]:
     _rename_refs(schema, renamed)
     _type_uploads(schema)
     _type_texts(schema)
+    # Only the tags some operation carries are listed (a described tag may have none yet).
+    used = {
+        tag
+        for operations in schema["paths"].values()
+        for o in operations.values()
+        for tag in o.get("tags", [])
+    }
+    schema["tags"] = [tag for tag in schema.get("tags", []) if tag["name"] in used]
     return schema
 
 
