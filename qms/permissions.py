@@ -60,6 +60,7 @@ class Action(enum.StrEnum):
     review_manage = "review.manage"
     retention_read = "retention.read"
     retention_dispose = "retention.dispose"
+    comment_write = "comment.write"
 
     @property
     def is_read(self) -> bool:
@@ -118,6 +119,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.internal_audit_manage,
             Action.review_manage,
             Action.retention_dispose,
+            Action.comment_write,
         }
     ),
     # Coordinators keep the programme records and log what they find in them.
@@ -128,6 +130,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.deviation_log,
             # An action's owner reports its progress (in_progress, done) on the actions they own.
             Action.action_progress,
+            # Comments on the records they may see: a remark, a question, a correction.
+            Action.comment_write,
         }
     ),
     Role.auditor: frozenset(_READ_RECORDS),

@@ -28,6 +28,7 @@ from qms.audit.schemas import RecordFindingRead, RecordsVerifyRead
 from qms.audit.service import jsonable
 from qms.audits.models import InternalAudit, ManagementReview
 from qms.checks.models import RuleFinding
+from qms.comments.models import Comment
 from qms.deviations.models import Deviation
 from qms.documents.models import IssuedDocument
 from qms.evaluations.models import EvaluationBatch, ImportMapping, Instrument
@@ -107,6 +108,7 @@ KINDS: tuple[Kind, ...] = (
         },
         retention="deviation",
         creator={"reported_by": "actor"},
+        links={"owner": ("owner_id", User, "name")},
     ),
     Kind(
         "action",
@@ -232,6 +234,13 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind("retention_decision", RetentionDecision),
     Kind("rule_finding", RuleFinding, named=("key",)),
+    Kind(
+        "comment",
+        Comment,
+        programme="programme_id",
+        creator={"author": "actor", "author_id": "actor_id"},
+        named=("number",),
+    ),
 )
 BY_ENTITY = {k.entity: k for k in KINDS}
 # Kinds the trail's events name that are no record of their own to replay, and why.

@@ -1,5 +1,5 @@
-"""What waits for a person: the actions they own, approvals and reviews waiting for them,
-follow-ups due in their programmes and procedure reviews due, the overdue first."""
+"""What waits for a person: the deviations and actions they own, approvals and reviews waiting
+for them, follow-ups due in their programmes and procedure reviews due, the overdue first."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, joinedload
 from qms.actions.enums import ActionStatus
 from qms.actions.models import CorrectiveAction
 from qms.audits.models import AuditStatus, InternalAudit, ManagementReview, ReviewStatus
+from qms.deviations.enums import DeviationStatus
+from qms.deviations.models import Deviation
 from qms.followups.models import FollowUp
 from qms.pairs.models import Pair
 from qms.pairs.service import LIVE, within_programme
@@ -26,6 +28,7 @@ DEFAULT_HORIZON_DAYS = 7
 class WorkKind(enum.StrEnum):
     """What a person is waited on for."""
 
+    deviation_due = "deviation_due"
     action_due = "action_due"
     verification_due = "verification_due"
     approval_waiting = "approval_waiting"
@@ -79,6 +82,30 @@ def _actions(session: Session, actor: Actor, on: date) -> list[WorkItem]:
             link=f"/actions/{a.id}",
         )
         for a in owned
+    ]
+
+
+def _deviations(session: Session, actor: Actor, on: date) -> list[WorkItem]:
+    if actor.user_id is None or not actor.can(Action.deviation_read):
+        return []
+    stmt = select(Deviation).where(
+        Deviation.owner_id == actor.user_id, Deviation.status != DeviationStatus.closed
+    )
+    if actor.programme_id is not None:
+        stmt = stmt.where(Deviation.programme_id == actor.programme_id)
+    owned = session.scalars(stmt.order_by(Deviation.due_on, Deviation.id))
+    return [
+        WorkItem(
+            kind=WorkKind.deviation_due,
+            record="deviation",
+            record_id=d.id,
+            number=d.number,
+            title=d.title,
+            due_on=d.due_on,
+            overdue=d.due_on < on,
+            link=f"/deviations/{d.id}",
+        )
+        for d in owned
     ]
 
 
@@ -270,6 +297,7 @@ def waiting_for(
     """Return what waits for the actor as of a day: the overdue first, then by due date."""
     horizon = on + timedelta(days=horizon_days)
     items = [
+        *_deviations(session, actor, on),
         *_actions(session, actor, on),
         *_verifications(session, actor, on, horizon),
         *_approvals(session, actor),

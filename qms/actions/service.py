@@ -126,7 +126,8 @@ def _snapshot(action: CorrectiveAction) -> dict[str, Any]:
     return values
 
 
-def _programme_of(action: CorrectiveAction) -> int | None:
+def programme_of(action: CorrectiveAction) -> int | None:
+    """Return the programme of the action's deviations, when they are all of one."""
     programmes = {d.programme_id for d in action.deviations}
     return programmes.pop() if len(programmes) == 1 else None
 
@@ -159,7 +160,11 @@ def list_actions(
     require(actor, Action.action_read)
     if owner is not None:
         user = users.get_user_by_name(session, owner)
-        filters = ActionFilter(**{**filters.__dict__, "owner_id": user.id if user else -1})
+        owner_id = user.id if user else -1
+        # Someone else's, asked for together with the caller's own (mine): none of them.
+        if filters.owner_id is not None and filters.owner_id != owner_id:
+            owner_id = -1
+        filters = ActionFilter(**{**filters.__dict__, "owner_id": owner_id})
     return repository.list_actions(
         session,
         filters,
@@ -273,7 +278,7 @@ def _new_action(
         action="action.created",
         entity="action",
         entity_id=action.id,
-        programme_id=_programme_of(action),
+        programme_id=programme_of(action),
         changes=created({"number": number, **_snapshot(action), "owner": owner.name}),
     )
     for deviation in linked:
@@ -373,7 +378,7 @@ def update(
             action="action.updated",
             entity="action",
             entity_id=action.id,
-            programme_id=_programme_of(action),
+            programme_id=programme_of(action),
             changes=delta,
         )
     return action
@@ -459,7 +464,7 @@ def transition(
             entity="action",
             entity_id=action.id,
             meaning=SignatureMeaning.verified,
-            programme_id=_programme_of(action),
+            programme_id=programme_of(action),
             statement=statements.action_verified(
                 action.number,
                 effective=target == ActionStatus.verified_effective,
@@ -481,7 +486,7 @@ def transition(
         action="action.transitioned",
         entity="action",
         entity_id=action.id,
-        programme_id=_programme_of(action),
+        programme_id=programme_of(action),
         changes=diff(before, _snapshot(action)),
         reason=data.reason,
     )

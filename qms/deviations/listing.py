@@ -32,6 +32,8 @@ class DeviationFilter:
     cohort_id: int | None = None
     pair_id: int | None = None
     procedure_id: int | None = None
+    # The owner's user id (mine=true: the caller's own).
+    owner_id: int | None = None
     detected_from: date | None = None
     detected_to: date | None = None
     q: str | None = None
@@ -60,6 +62,7 @@ DEVIATION = table_clause(
     column("cohort_id", Integer),
     column("pair_id", Integer),
     column("procedure_version_id", Integer),
+    column("owner_id", Integer),
     column("detected_at", UTCDateTime()),
     column("due_on", Date),
 )
@@ -121,6 +124,8 @@ def filtered(
         stmt = stmt.where(deviation.cohort_id == f.cohort_id)
     if f.pair_id is not None:
         stmt = stmt.where(deviation.pair_id == f.pair_id)
+    if f.owner_id is not None:
+        stmt = stmt.where(deviation.owner_id == f.owner_id)
     if f.procedure_id is not None:
         versions = PROCEDURE_VERSION.c
         stmt = stmt.where(

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 if TYPE_CHECKING:
+    from qms.accounts.models import User
     from qms.actions.models import CorrectiveAction
 
 from qms.db import Base, UTCDateTime, str_enum, utcnow
@@ -77,6 +78,8 @@ class Deviation(Base):
     no_action_reason: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reported_by: Mapped[str] = mapped_column(String(200))
+    # Who sees it through: a user, named in its events by their user name.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer)
@@ -84,5 +87,7 @@ class Deviation(Base):
     actions: Mapped[list[CorrectiveAction]] = relationship(
         secondary=deviation_action, back_populates="deviations", order_by="CorrectiveAction.id"
     )
+
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads a dict)

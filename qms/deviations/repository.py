@@ -35,7 +35,10 @@ def list_deviations(
 ) -> Page[Deviation]:
     """List deviations, newest first, filtered."""
     stmt = _filtered(
-        select(Deviation).options(selectinload(Deviation.actions)), f, scope=scope, today=today
+        select(Deviation).options(selectinload(Deviation.actions), selectinload(Deviation.owner)),
+        f,
+        scope=scope,
+        today=today,
     )
     return paginate(
         session,

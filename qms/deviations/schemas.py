@@ -62,6 +62,9 @@ class DeviationCreate(_In):
         description="When it should be closed; default by severity: critical 14 days, "
         "major 30, minor 60 after detection",
     )
+    owner: Name | None = Field(
+        default=None, description="The user name of who sees it through (optional)"
+    )
 
 
 class DeviationUpdate(_In):
@@ -84,6 +87,9 @@ class DeviationUpdate(_In):
     due_on: IsoDate | None = None
     root_cause_method: RootCauseMethod | None = None
     root_cause: LongText | None = None
+    owner: Name | None = Field(
+        default=None, description="The user name of who sees it through; null: no owner"
+    )
 
 
 class DeviationTransition(_In):
@@ -132,6 +138,8 @@ class DeviationRead(BaseModel):
     no_action_reason: str | None
     closed_at: datetime | None
     reported_by: str
+    owner: str | None = Field(description="The user name of who sees it through")
+    owner_display_name: str | None = Field(description="The name people read the owner by")
     action_ids: list[int]
     action_numbers: list[str]
     allowed_transitions: list[str] = Field(

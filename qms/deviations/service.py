@@ -10,6 +10,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import qms.models  # noqa: F401  (deviations and actions refer to each other)
+from qms.accounts import repository as users
+from qms.accounts.models import User
 from qms.actions.models import ActionStatus, CorrectiveAction
 from qms.audit.models import AuditEvent
 from qms.audit.service import created, diff, record_event
@@ -30,7 +32,7 @@ from qms.numbering import next_number
 from qms.pagination import Page
 from qms.pairs.models import Pair
 from qms.periods import check_range
-from qms.permissions import Action, Actor, require
+from qms.permissions import Action, Actor, Role, require
 from qms.procedures.models import ProcedureVersion
 from qms.programmes.models import Cohort, Programme
 from qms.signatures import statements
@@ -38,6 +40,8 @@ from qms.signatures.models import SignatureMeaning
 from qms.signatures.service import sign
 from qms.workflow import DEVIATION, BlockedMove
 
+# Who may own a deviation: those who work on the quality records.
+OWNER_ROLES = {Role.admin, Role.quality_lead, Role.coordinator}
 DAYS_TO_CLOSE = {Severity.critical: 14, Severity.major: 30, Severity.minor: 60}
 NEEDS_ROOT_CAUSE = {Severity.major, Severity.critical}
 FIELDS = (
@@ -115,6 +119,10 @@ def to_read(deviation: Deviation) -> DeviationRead:
         **values,
         overdue=is_overdue(deviation, today()),
         reported_by=deviation.reported_by,
+        owner=deviation.owner.name if deviation.owner else None,
+        owner_display_name=(deviation.owner.display_name or deviation.owner.name)
+        if deviation.owner
+        else None,
         action_ids=[a.id for a in deviation.actions],
         action_numbers=[a.number for a in deviation.actions],
         allowed_transitions=[
@@ -128,7 +136,34 @@ def to_read(deviation: Deviation) -> DeviationRead:
 
 
 def _snapshot(deviation: Deviation) -> dict[str, Any]:
-    return {f: getattr(deviation, f) for f in FIELDS}
+    values = {f: getattr(deviation, f) for f in FIELDS}
+    # The owner by their user name, as people and the replay read it (not a user id).
+    values["owner"] = deviation.owner.name if deviation.owner else None
+    return values
+
+
+def _owner(session: Session, name: str) -> User:
+    user = users.get_user_by_name(session, name)
+    if user is None or not user.is_active:
+        raise ValidationFailed(
+            Text("The owner must be an active user."),
+            [FieldError("owner", Text("There is no active user %(name)r.", name=name))],
+        )
+    if user.role not in OWNER_ROLES:
+        raise ValidationFailed(
+            Text("The owner cannot see a deviation through."),
+            [
+                FieldError(
+                    "owner",
+                    Text(
+                        "A user whose role is %(role)s cannot own a deviation; choose a quality "
+                        "lead or a coordinator.",
+                        role=user.role,
+                    ),
+                )
+            ],
+        )
+    return user
 
 
 def _visible(actor: Actor, deviation: Deviation) -> bool:
@@ -261,6 +296,7 @@ def create(session: Session, *, actor: Actor, data: DeviationCreate) -> Deviatio
     detected_at = data.detected_at or utcnow()
     due_on = data.due_on or detected_at.date() + timedelta(days=DAYS_TO_CLOSE[data.severity])
     _check_dates(detected_at.date(), due_on)
+    owner = _owner(session, data.owner) if data.owner is not None else None
     now = utcnow()
     seq, number = next_number(session, series="DEV", year=now.year)
     deviation = Deviation(
@@ -284,7 +320,9 @@ def create(session: Session, *, actor: Actor, data: DeviationCreate) -> Deviatio
         detected_by=data.detected_by or actor.name,
         due_on=due_on,
         reported_by=actor.name,
+        owner_id=owner.id if owner else None,
     )
+    deviation.owner = owner
     session.add(deviation)
     session.flush()
     record_event(
@@ -342,6 +380,10 @@ def update(
     detected_at = changes.get("detected_at", deviation.detected_at)
     _check_dates(detected_at.date(), changes.get("due_on", deviation.due_on))
     before = _snapshot(deviation)
+    if "owner" in changes:
+        name = changes.pop("owner")
+        owner = _owner(session, name) if name is not None else None
+        deviation.owner_id, deviation.owner = (owner.id if owner else None), owner
     for field, value in changes.items():
         setattr(deviation, field, value)
     delta = diff(before, _snapshot(deviation))

@@ -129,6 +129,7 @@ VALUES: dict[str, str] = {
     "verified": N_("verified"),
     "reviewed": N_("reviewed"),
     # qms.work.WorkKind: what waits for a person
+    "deviation_due": N_("deviation due"),
     "action_due": N_("action due"),
     "verification_due": N_("verification of effectiveness due"),
     "approval_waiting": N_("approval or review waiting"),
@@ -144,6 +145,18 @@ VALUES: dict[str, str] = {
     "sent": N_("sent"),
     "language": N_("language"),
     "reminder_opt_outs": N_("reminders turned off"),
+    # qms.webhooks.models.WebhookEventKind and DeliveryStatus, and a subscription's fields
+    "deviation_critical": N_("critical deviation logged"),
+    "test": N_("test event"),
+    "delivered": N_("delivered"),
+    "failed": N_("failed"),
+    "url": N_("URL"),
+    "kinds": N_("kinds of event"),
+    "is_active": N_("active"),
+    "delivery": N_("delivery"),
+    "attempts": N_("attempts"),
+    "response_code": N_("response code"),
+    "subscriptions": N_("webhook subscriptions"),
     # Computed states: indicators against plan, follow-ups, meetings, tokens and users
     "overdue": N_("overdue"),
     "due": N_("due"),
@@ -314,6 +327,10 @@ VALUES: dict[str, str] = {
     "root_cause_method": N_("root cause method"),
     "evidence": N_("evidence"),
     "owner": N_("owner"),
+    # A comment's fields, as the replay's findings name them
+    "author": N_("author"),
+    "record": N_("record"),
+    "record_id": N_("record"),
     "due_on": N_("due on"),
     "closure_summary": N_("closure summary"),
     "no_action_reason": N_("no action reason"),
@@ -347,11 +364,14 @@ KINDS: dict[str, str] = {
     "retention_decision": N_("disposition decision"),
     "check": N_("rule check"),
     "job": N_("scheduled job"),
+    "webhook_subscription": N_("webhook subscription"),
+    "webhook_event": N_("webhook event"),
     "rule_finding": N_("rule finding"),
     "user": N_("user"),
     "token": N_("access token"),
     "web_session": N_("web session"),
     "session": N_("sign-in"),
+    "comment": N_("comment"),
 }
 
 # The events of the audit trail, as its pick-list and its rows name them: every event the code
@@ -384,6 +404,7 @@ EVENTS: dict[str, str] = {
     "deviation.updated": N_("deviation changed"),
     "deviation.transitioned": N_("deviation status changed"),
     "deviation.action_linked": N_("corrective action linked to deviation"),
+    "comment.added": N_("comment added"),
     "action.created": N_("corrective action planned"),
     "action.updated": N_("corrective action changed"),
     "action.transitioned": N_("corrective action status changed"),
@@ -417,6 +438,13 @@ EVENTS: dict[str, str] = {
     "user.contact_changed": N_("reminder address or language changed"),
     "user.reminders_changed": N_("reminders chosen"),
     "schedule.ran": N_("scheduled job ran"),
+    "webhook.created": N_("webhook subscribed"),
+    "webhook.updated": N_("webhook subscription changed"),
+    "webhook.removed": N_("webhook subscription removed"),
+    "webhook.queued": N_("webhook event queued"),
+    "webhook.delivered": N_("webhook delivered"),
+    "webhook.attempt_failed": N_("webhook not taken, tried again later"),
+    "webhook.failed": N_("webhook given up after the last attempt"),
     "rule_finding.opened": N_("rule finding opened"),
     "rule_finding.recurred": N_("rule finding recurred"),
     "rule_finding.cleared": N_("rule finding cleared"),
@@ -481,6 +509,7 @@ ACTIONS: dict[str, str] = {
     "review.manage": N_("prepare and hold management reviews"),
     "retention.read": N_("see what is due for disposal"),
     "retention.dispose": N_("dispose of records"),
+    "comment.write": N_("comment on records"),
 }
 
 # Texts the pages choose at run time (a status's title, a refusal kept from a sign-in).
