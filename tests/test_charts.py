@@ -119,6 +119,20 @@ class TestPages:
         # The figures are on the page as a table too.
         assert '<th scope="col">' + translate("Month", language) in page
 
+    def test_the_overview_s_trends_are_drawn_once_a_minute_and_say_when(self, demo) -> None:
+        from tests.factories import make_deviation
+
+        client = make_client(demo["database"])
+        assert sign_in(client, "demo-quality-lead", demo["password"]).status_code == 303
+        first = _svgs(client.get("/").text)
+        with demo["database"].unit_of_work() as session:
+            make_deviation(session, severity="critical", title="Logged after the first read")
+        # Read again within the minute: the chart kept, with the moment its records were read.
+        assert _svgs(client.get("/").text) == first
+        client.app.state.trend_charts.seconds = 0
+        # Past the minute: drawn again, with the deviation logged meanwhile.
+        assert _svgs(client.get("/").text) != first
+
     def test_the_cohort_page_draws_the_meeting_rule_and_the_outcomes(self, demo) -> None:
         page = _page(demo, "/follow-ups/cohorts/1", "nb")
         rule, outcomes = _svgs(page)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Hashable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from qms.charts import Chart, drawing
 from qms.charts.records import IndicatorBar
@@ -66,3 +69,41 @@ def year_before(on: date) -> date:
 def now() -> datetime:
     """The moment the page's records are read."""
     return utcnow()
+
+
+class Kept:
+    """Charts kept for a short while by key (a reader's kind and language): a page read often is
+    not drawn again for each reading; each chart says when its records were read."""
+
+    def __init__(self, seconds: float, size: int = 256) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._charts: dict[Hashable, tuple[float, Chart]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Chart | None:
+        """The chart kept under the key, if it is fresh."""
+        with self._lock:
+            found = self._charts.get(key)
+        if found is None or time.monotonic() - found[0] > self.seconds:
+            return None
+        return found[1]
+
+    def put(self, key: Hashable, chart: Chart) -> None:
+        """Keep the chart under the key (the oldest let go past the size)."""
+        with self._lock:
+            if len(self._charts) >= self.size:
+                del self._charts[min(self._charts, key=lambda k: self._charts[k][0])]
+            self._charts[key] = (time.monotonic(), chart)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._charts.clear()
+
+
+def kept_trends(state: Any) -> Kept:
+    """The overview's trends by month, kept a minute, by the application (its state)."""
+    kept: Kept | None = getattr(state, "trend_charts", None)
+    if kept is None:
+        kept = state.trend_charts = Kept(seconds=60)
+    return kept
