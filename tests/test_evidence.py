@@ -1,0 +1,292 @@
+"""Evidence files: uploaded to a record, kept by SHA-256 in the database, downloaded byte for byte,
+refused when their content is not an allowed type or too large, fixed once the record closes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import zlib
+
+import docx
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from qms.audit.models import AuditEvent
+from qms.config import get_settings
+from qms.evidence.models import EvidenceBlob, EvidenceFile
+from qms.permissions import Role
+from tests.factories import auth, make_action, make_deviation, make_token, make_user, signing
+
+
+def pdf_bytes(words: str = "Minutes of the follow-up") -> bytes:
+    """A one-page PDF with its cross-reference table, as a PDF writer makes one."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({words}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def png_bytes(width: int = 4, height: int = 3) -> bytes:
+    """A small RGB PNG image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    rows = b"".join(b"\x00" + bytes([200, 30, 30]) * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def docx_bytes() -> bytes:
+    """A Word document with one paragraph."""
+    document = docx.Document()
+    document.add_paragraph("Signed attendance list of the mentor training, 12 March.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+CSV = b"pair,meetings\nP-0001,2\nP-0002,1\n"
+
+
+@pytest.fixture
+def lead(session: Session) -> dict[str, str]:
+    return auth(make_token(session, Role.quality_lead, name="lead-ingrid"))
+
+
+@pytest.fixture
+def auditor(session: Session) -> dict[str, str]:
+    return auth(make_token(session, Role.auditor, name="auditor-per"))
+
+
+def upload(client, headers, path: str, name: str, content: bytes, **form):
+    return client.post(
+        path,
+        headers=headers,
+        files={"file": (name, content, "application/octet-stream")},
+        data=form,
+    )
+
+
+def _move(client, headers, deviation_id: int, **body):
+    version = client.get(f"/api/v1/deviations/{deviation_id}", headers=headers).headers["etag"]
+    return client.post(
+        f"/api/v1/deviations/{deviation_id}/transitions",
+        headers={**headers, "If-Match": version},
+        json={**signing("deviation", body.get("to", "")), **body},
+    )
+
+
+class TestUploadAndDownload:
+    @pytest.mark.parametrize(
+        ("name", "make", "media_type"),
+        [
+            ("minutes.pdf", pdf_bytes, "application/pdf"),
+            (
+                "attendance.docx",
+                docx_bytes,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ),
+            ("meeting-log.png", png_bytes, "image/png"),
+            ("meetings.csv", lambda: CSV, "text/csv"),
+        ],
+    )
+    def test_a_file_comes_back_byte_for_byte_with_its_hash(
+        self, client, session, lead, name, make, media_type
+    ) -> None:
+        content = make()
+        d = make_deviation(session)
+        r = upload(client, lead, f"/api/v1/deviations/{d.id}/evidence", name, content)
+        assert r.status_code == 201, r.text
+        body = r.json()
+        sha256 = hashlib.sha256(content).hexdigest()
+        assert body["sha256"] == sha256
+        assert body["media_type"] == media_type
+        assert body["file_name"] == name
+        assert body["size"] == len(content)
+        got = client.get(body["download"], headers=lead)
+        assert got.status_code == 200
+        assert got.content == content
+        assert got.headers["x-content-sha256"] == sha256
+        assert got.headers["content-type"].startswith(media_type)
+        assert f"filename*=UTF-8''{name}" in got.headers["content-disposition"]
+        listed = client.get(f"/api/v1/deviations/{d.id}/evidence", headers=lead).json()
+        assert [(f["file_name"], f["sha256"]) for f in listed] == [(name, sha256)]
+
+    def test_the_same_content_twice_is_kept_once(self, client, session, lead) -> None:
+        first, second = make_deviation(session), make_deviation(session)
+        content = pdf_bytes("kept once")
+        for d in (first, second):
+            r = upload(client, lead, f"/api/v1/deviations/{d.id}/evidence", "a.pdf", content)
+            assert r.status_code == 201
+        sha256 = hashlib.sha256(content).hexdigest()
+        assert session.scalar(select(func.count()).where(EvidenceBlob.sha256 == sha256)) == 1
+        assert session.scalar(select(func.count()).where(EvidenceFile.sha256 == sha256)) == 2
+
+    def test_a_name_is_kept_without_its_folders_and_with_its_real_ending(
+        self, client, session, lead
+    ) -> None:
+        d = make_deviation(session)
+        r = upload(
+            client, lead, f"/api/v1/deviations/{d.id}/evidence", "../../etc/Møte|plan*.txt", CSV
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["file_name"] == "Møte_plan_.txt.csv"
+
+    def test_an_action_takes_files_of_its_completion_and_its_verification(
+        self, client, session, lead
+    ) -> None:
+        d = make_deviation(session)
+        a = make_action(session, [d], make_user(session, Role.coordinator))
+        path = f"/api/v1/actions/{a.id}/evidence"
+        done = upload(client, lead, path, "done.pdf", pdf_bytes("done"), purpose="completion")
+        checked = upload(client, lead, path, "check.png", png_bytes(), purpose="verification")
+        assert (done.status_code, checked.status_code) == (201, 201)
+        listed = client.get(path, headers=lead).json()
+        assert [f["purpose"] for f in listed] == ["completion", "verification"]
+        wrong = upload(client, lead, path, "x.pdf", pdf_bytes(), purpose="decoration")
+        assert wrong.status_code == 422
+
+
+class TestRefused:
+    def test_a_program_is_refused_naming_the_file_field(self, client, session, lead) -> None:
+        d = make_deviation(session)
+        exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
+        r = upload(client, lead, f"/api/v1/deviations/{d.id}/evidence", "report.exe", exe)
+        assert r.status_code == 422
+        assert [e["field"] for e in r.json()["errors"]] == ["file"]
+        assert session.scalar(select(func.count()).select_from(EvidenceFile)) == 0
+
+    def test_a_web_page_named_pdf_is_refused(self, client, session, lead) -> None:
+        d = make_deviation(session)
+        page = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+        r = upload(client, lead, f"/api/v1/deviations/{d.id}/evidence", "minutes.pdf", page)
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "file"
+        assert "PDF" in r.json()["errors"][0]["message"]
+
+    def test_a_zip_that_is_no_office_file_is_refused(self, client, session, lead) -> None:
+        out = io.BytesIO()
+        import zipfile
+
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.writestr("payload.bin", b"\x00" * 10)
+        d = make_deviation(session)
+        r = upload(client, lead, f"/api/v1/deviations/{d.id}/evidence", "a.docx", out.getvalue())
+        assert r.status_code == 422
+
+    def test_a_file_over_the_limit_is_refused_naming_it(
+        self, client, session, lead, monkeypatch
+    ) -> None:
+        monkeypatch.setenv("QMS_EVIDENCE_MAX_BYTES", "1000")
+        get_settings.cache_clear()
+        try:
+            d = make_deviation(session)
+            path = f"/api/v1/deviations/{d.id}/evidence"
+            r = upload(client, lead, path, "big.csv", b"a,b\n" * 251)
+            assert r.status_code == 413
+            assert "1000" in r.json()["detail"]
+            assert upload(client, lead, path, "fits.csv", b"a,b\n" * 250).status_code == 201
+        finally:
+            monkeypatch.delenv("QMS_EVIDENCE_MAX_BYTES")
+            get_settings.cache_clear()
+
+    def test_an_auditor_cannot_upload_but_can_download(
+        self, client, session, lead, auditor
+    ) -> None:
+        d = make_deviation(session)
+        path = f"/api/v1/deviations/{d.id}/evidence"
+        assert upload(client, auditor, path, "a.pdf", pdf_bytes()).status_code == 403
+        kept = upload(client, lead, path, "a.pdf", pdf_bytes()).json()
+        assert client.get(kept["download"], headers=auditor).content == pdf_bytes()
+        assert client.delete(f"/api/v1/evidence/{kept['id']}", headers=auditor).status_code == 403
+
+
+class TestFixedOnceClosed:
+    def test_a_closed_deviations_files_cannot_be_added_or_removed(
+        self, client, session, lead
+    ) -> None:
+        d = make_deviation(session)
+        path = f"/api/v1/deviations/{d.id}/evidence"
+        kept = upload(client, lead, path, "a.pdf", pdf_bytes()).json()
+        _move(client, lead, d.id, to="investigating")
+        closed = _move(
+            client, lead, d.id, to="closed", closure_summary="s", no_action_reason="none needed"
+        )
+        assert closed.status_code == 200, closed.text
+        added = upload(client, lead, path, "b.pdf", pdf_bytes("late"))
+        assert added.status_code == 409
+        assert d.number in added.json()["detail"]
+        assert "closed" in added.json()["detail"]
+        removed = client.delete(f"/api/v1/evidence/{kept['id']}", headers=lead)
+        assert removed.status_code == 409
+        assert client.get(kept["download"], headers=lead).content == pdf_bytes()
+
+    def test_an_open_deviations_file_is_removed_with_an_event(self, client, session, lead) -> None:
+        d = make_deviation(session)
+        kept = upload(client, lead, f"/api/v1/deviations/{d.id}/evidence", "a.csv", CSV).json()
+        assert client.delete(f"/api/v1/evidence/{kept['id']}", headers=lead).status_code == 204
+        assert client.get(kept["download"], headers=lead).status_code == 404
+        assert session.get(EvidenceBlob, kept["sha256"]) is None
+        history = client.get(f"/api/v1/deviations/{d.id}/history", headers=lead).json()
+        assert history[-1]["action"] == "evidence.removed"
+        assert history[-1]["changes"]["sha256"]["old"] == kept["sha256"]
+
+    def test_a_stored_file_is_never_rewritten(self, client, session, lead) -> None:
+        d = make_deviation(session)
+        kept = upload(client, lead, f"/api/v1/deviations/{d.id}/evidence", "a.csv", CSV).json()
+        with pytest.raises(DBAPIError), session.begin_nested():
+            session.execute(
+                text("UPDATE evidence_blob SET content = :c WHERE sha256 = :h"),
+                {"c": b"x,y\n1,2\n", "h": kept["sha256"]},
+            )
+        with pytest.raises(DBAPIError), session.begin_nested():
+            session.execute(
+                text("UPDATE evidence_file SET file_name = 'other.csv' WHERE id = :i"),
+                {"i": kept["id"]},
+            )
+
+
+class TestAudited:
+    def test_each_upload_is_an_event_on_the_records_timeline(self, client, session, lead) -> None:
+        d = make_deviation(session)
+        content = pdf_bytes()
+        kept = upload(client, lead, f"/api/v1/deviations/{d.id}/evidence", "a.pdf", content)
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "evidence.attached")
+        ).one()
+        assert (event.entity, event.entity_id, event.actor) == (
+            "deviation",
+            str(d.id),
+            "lead-ingrid",
+        )
+        assert event.changes["sha256"]["new"] == hashlib.sha256(content).hexdigest()
+        assert event.changes["file_name"]["new"] == "a.pdf"
+        assert event.changes["evidence_file"]["new"] == kept.json()["id"]
