@@ -24,6 +24,7 @@ from tests.factories import (
     make_token,
     make_user,
 )
+from tests.web import csrf_of, error_beside, sign_in, web_user
 
 TODAY = utcnow().date()
 
@@ -194,7 +195,7 @@ class TestKeptAsWritten:
         client.post(
             f"/api/v1/deviations/{deviation.id}/comments", headers=lead, json={"text": "first"}
         )
-        with session.begin_nested(), pytest.raises(DBAPIError, match="append-only"):
+        with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
             session.execute(text(sql))
         assert session.scalars(select(Comment.text)).all() == ["first"]
 
@@ -210,3 +211,73 @@ class TestKeptAsWritten:
         )
         assert client.delete(path, headers=lead).status_code == 405
         assert session.scalars(select(Comment.text)).all() == ["first"]
+
+
+class TestPages:
+    def test_a_deviations_page_shows_its_comments_and_adds_one(self, client, session) -> None:
+        name = web_user(session, Role.coordinator)
+        deviation = make_deviation(session)
+        assert sign_in(client, name).status_code == 303
+        page = client.get(f"/deviations/{deviation.id}")
+        assert "No comments yet." in page.text
+        posted = client.post(
+            f"/deviations/{deviation.id}/comments",
+            data={"csrf_token": csrf_of(page.text), "text": "Called the mentor <b>today</b>."},
+            follow_redirects=False,
+        )
+        assert posted.status_code == 303, posted.text
+        shown = client.get(f"/deviations/{deviation.id}").text
+        assert "Called the mentor &lt;b&gt;today&lt;/b&gt;." in shown
+        assert name in shown
+
+    def test_an_empty_comment_is_refused_beside_its_field(self, client, session) -> None:
+        name = web_user(session, Role.quality_lead)
+        deviation = make_deviation(session)
+        sign_in(client, name)
+        page = client.get(f"/deviations/{deviation.id}")
+        refused = client.post(
+            f"/deviations/{deviation.id}/comments",
+            data={"csrf_token": csrf_of(page.text), "text": "   "},
+        )
+        assert refused.status_code == 422
+        assert error_beside(refused.text, "comment-text")
+        assert session.scalars(select(Comment)).all() == []
+
+    def test_a_comment_without_the_forms_token_is_refused(self, client, session) -> None:
+        name = web_user(session, Role.quality_lead)
+        deviation = make_deviation(session)
+        sign_in(client, name)
+        refused = client.post(f"/deviations/{deviation.id}/comments", data={"text": "x"})
+        assert refused.status_code == 403
+        assert session.scalars(select(Comment)).all() == []
+
+    def test_an_auditor_reads_comments_on_the_page_without_a_form(
+        self, client, session, lead
+    ) -> None:
+        deviation = make_deviation(session)
+        client.post(
+            f"/api/v1/deviations/{deviation.id}/comments", headers=lead, json={"text": "Noted."}
+        )
+        name = web_user(session, Role.auditor)
+        sign_in(client, name)
+        page = client.get(f"/deviations/{deviation.id}").text
+        assert "Noted." in page
+        assert f'action="/deviations/{deviation.id}/comments"' not in page
+
+    def test_actions_audits_and_reviews_pages_take_comments(self, client, session, lead) -> None:
+        deviation = make_deviation(session)
+        action = make_action(session, [deviation], make_user(session, Role.coordinator))
+        audit = _audit(client, session, lead)
+        review = _review(client, lead)
+        name = web_user(session, Role.quality_lead)
+        sign_in(client, name)
+        for path in (f"/actions/{action.id}", f"/audits/{audit['id']}", f"/reviews/{review['id']}"):
+            page = client.get(path)
+            assert page.status_code == 200, page.text
+            posted = client.post(
+                f"{path}/comments",
+                data={"csrf_token": csrf_of(page.text), "text": f"On {path}"},
+                follow_redirects=False,
+            )
+            assert posted.status_code == 303, (path, posted.text[:500])
+            assert f"On {path}" in client.get(path).text

@@ -17,6 +17,7 @@ from qms.db import utcnow
 from qms.deviations.models import Deviation
 from qms.permissions import Actor, Role
 from tests.factories import auth, make_action, make_deviation, make_token, make_user
+from tests.web import csrf_of, sign_in, web_user
 
 TODAY = utcnow().date()
 ADMIN = Actor(user_id=None, name="admin", role=Role.admin)
@@ -174,3 +175,69 @@ class TestMyWork:
         assert owned[0]["overdue"] is True
         assert owned[0]["link"] == f"/deviations/{late.id}"
         assert items[0]["number"] == late.number
+
+
+class TestPages:
+    def test_the_owner_is_set_on_the_deviations_page_and_shown(self, client, session) -> None:
+        name = web_user(session, Role.quality_lead)
+        make_user(session, Role.coordinator, name="kari-page")
+        deviation = make_deviation(session)
+        sign_in(client, name)
+        page = client.get(f"/deviations/{deviation.id}")
+        assert "(no owner)" in page.text
+        moved = client.post(
+            f"/deviations/{deviation.id}/owner",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "owner": "kari-page",
+                "version": str(deviation.version),
+            },
+            follow_redirects=False,
+        )
+        assert moved.status_code == 303, moved.text
+        session.refresh(deviation)
+        assert deviation.owner is not None
+        assert deviation.owner.name == "kari-page"
+        assert "kari-page" in client.get(f"/deviations/{deviation.id}").text
+
+    def test_an_owner_chosen_when_logging_on_the_page(self, client, session) -> None:
+        name = web_user(session, Role.quality_lead)
+        make_user(session, Role.coordinator, name="kari-new")
+        sign_in(client, name)
+        form = client.get("/deviations/new")
+        logged = client.post(
+            "/deviations/new",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "title": "Pair without meetings",
+                "description": "No meeting since March.",
+                "severity": "minor",
+                "kind": "nonconformity",
+                "source": "self_reported",
+                "owner": "kari-new",
+            },
+            follow_redirects=False,
+        )
+        assert logged.status_code == 303, logged.text
+        deviation = session.scalars(
+            select(Deviation).where(Deviation.title == "Pair without meetings")
+        ).one()
+        assert deviation.owner is not None
+        assert deviation.owner.name == "kari-new"
+
+    def test_the_mine_filter_on_the_deviations_and_actions_pages(self, client, session) -> None:
+        name = web_user(session, Role.coordinator)
+        me = _user(session, name)
+        other = make_user(session, Role.coordinator)
+        hers = make_deviation(session, owner=name)
+        theirs = make_deviation(session, owner=other.name)
+        my_action = make_action(session, [hers], me)
+        their_action = make_action(session, [hers], other)
+        sign_in(client, name)
+        listed = client.get("/deviations", params={"mine": "true"}).text
+        assert hers.number in listed
+        assert theirs.number not in listed
+        assert theirs.number in client.get("/deviations").text
+        actions = client.get("/actions", params={"mine": "true"}).text
+        assert my_action.number in actions
+        assert their_action.number not in actions

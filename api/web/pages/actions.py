@@ -19,6 +19,7 @@ from api.web.core import (
     form_values,
     form_version,
     page_for,
+    perform,
     read,
     render,
     see_other,
@@ -29,6 +30,9 @@ from qms.actions import service
 from qms.actions.models import ActionStatus, ActionType
 from qms.actions.repository import SORTS, ActionFilter
 from qms.actions.schemas import ActionTransition
+from qms.comments import service as comments
+from qms.comments.models import CommentedRecord
+from qms.comments.schemas import CommentCreate
 from qms.deviations import service as deviations
 from qms.i18n import Text
 from qms.pagination import MAX_LIMIT, each
@@ -54,6 +58,7 @@ def list_actions(request: Request, page: Annotated[Page, page_for(Action.action_
         due_from=query.day("due_from"),
         due_to=query.day("due_to"),
         overdue=query.flag("overdue"),
+        owner_id=(page.actor.user_id or -1) if query.flag("mine") else None,
         sort=query.sort("sort", SORTS),
     )
     owner = query.text("owner", 100)
@@ -107,6 +112,7 @@ def list_actions(request: Request, page: Annotated[Page, page_for(Action.action_
             "type": choices(ActionType, lang, page.t("any")),
             "programme_id": [("", page.t("any")), *programme_options[1:]],
             "overdue": [("", page.t("any")), ("true", page.t("yes")), ("false", page.t("no"))],
+            "mine": [("", page.t("anyone's")), ("true", page.t("mine"))],
         },
     )
 
@@ -127,6 +133,10 @@ def _record(
             # The timeline names records by their numbers, never by their ids.
             "numbers": {("action", str(action.id)): action.number},
             "owners": options.owners(session),
+            "comments": comments.to_reads(
+                session,
+                comments.all_comments(session, record=CommentedRecord.action, record_id=action.id),
+            ),
             # Who someone is, by the name people read them by (one query for the page).
             "people": accounts.display_names(session),
             # What verifying signs, shown before it is signed.
@@ -223,4 +233,30 @@ def move_action(
         # "follow_on.title" is shown beside the field named follow_on_title.
         result.fields.update({k.replace(".", "_"): v for k, v in result.fields.items()})
         return _record(request, page, action_id, result, values, f"move-{values.get('to')}")
+    return see_other(f"/actions/{action_id}")
+
+
+@router.post("/actions/{action_id:id}/comments")
+def add_comment(
+    request: Request,
+    action_id: int,
+    page: Annotated[Page, page_for(Action.comment_write)],
+    form: Form,
+) -> Response:
+    """Comment on the corrective action; the comment is kept as written."""
+    values = form_values(form, "text")
+    result = perform(
+        request,
+        lambda s: (
+            comments.add(
+                s,
+                actor=page.actor,
+                record=CommentedRecord.action,
+                record_id=action_id,
+                data=CommentCreate.model_validate(values),
+            ).id
+        ),
+    )
+    if isinstance(result, Refusal):
+        return _record(request, page, action_id, result, values, "comment")
     return see_other(f"/actions/{action_id}")

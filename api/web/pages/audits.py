@@ -37,6 +37,9 @@ from qms.audits.schemas import (
     LineAnswer,
     Transition,
 )
+from qms.comments import service as comments
+from qms.comments.models import CommentedRecord
+from qms.comments.schemas import CommentCreate
 from qms.deviations.models import Severity
 from qms.errors import FieldError, ValidationFailed
 from qms.i18n import Text
@@ -147,14 +150,17 @@ def _record(
     values: dict[str, Any] | None = None,
     form_name: str | None = None,
 ) -> Response:
-    def load(s: Session) -> tuple[Any, dict[str, str], dict[str, dict[str, Any]]]:
+    def load(s: Session) -> tuple[Any, dict[str, str], dict[str, dict[str, Any]], list[Any]]:
         found = service.to_read(s, service.get(s, actor=page.actor, audit_id=audit_id))
         # What closing signs, shown before it is signed.
         closing = statements.audit_closed(found.number, conclusion=found.conclusion)
         shown = signing.shown(s, page, {"closed": (SignatureMeaning.closed, closing)})
-        return found, accounts.display_names(s), shown
+        remarks = comments.to_reads(
+            s, comments.all_comments(s, record=CommentedRecord.internal_audit, record_id=found.id)
+        )
+        return found, accounts.display_names(s), shown, remarks
 
-    audit, people, signs = read(request, load)
+    audit, people, signs, remarks = read(request, load)
     moves = [
         move
         for move in INTERNAL_AUDIT.moves
@@ -167,6 +173,7 @@ def _record(
         section="audits",
         audit=audit,
         people=people,
+        comments=remarks,
         moves=moves,
         signing=signs,
         refusal=refusal,
@@ -299,3 +306,29 @@ def move_audit(
         ),
     )
     return _after(request, page, audit_id, f"move-{values.get('to')}", values, result)
+
+
+@router.post("/audits/{audit_id:id}/comments")
+def add_comment(
+    request: Request,
+    audit_id: int,
+    page: Annotated[Page, page_for(Action.comment_write)],
+    form: Form,
+) -> Response:
+    """Comment on the internal audit; the comment is kept as written."""
+    values = form_values(form, "text")
+    result = perform(
+        request,
+        lambda s: (
+            comments.add(
+                s,
+                actor=page.actor,
+                record=CommentedRecord.internal_audit,
+                record_id=audit_id,
+                data=CommentCreate.model_validate(values),
+            ).id
+        ),
+    )
+    if isinstance(result, Refusal):
+        return _record(request, page, audit_id, result, values, "comment")
+    return see_other(f"/audits/{audit_id}")

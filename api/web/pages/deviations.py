@@ -31,6 +31,9 @@ from qms.accounts import service as accounts
 from qms.actions import service as actions
 from qms.actions.models import ActionType
 from qms.actions.schemas import ActionCreate
+from qms.comments import service as comments
+from qms.comments.models import CommentedRecord
+from qms.comments.schemas import CommentCreate
 from qms.deviations import service
 from qms.deviations.models import (
     DeviationKind,
@@ -62,6 +65,7 @@ LOG_FIELDS = (
     "procedure_version_id",
     "iso_clause",
     "due_on",
+    "owner",
 )
 ACTION_FIELDS = ("type", "title", "action", "owner", "due_on", "effectiveness_check_on")
 
@@ -78,6 +82,7 @@ def list_deviations(
         kind=query.choice("kind", DeviationKind),
         source=query.choice("source", DeviationSource),
         programme_id=query.number("programme_id"),
+        owner_id=(page.actor.user_id or -1) if query.flag("mine") else None,
         detected_from=query.day("detected_from"),
         detected_to=query.day("detected_to"),
         q=query.text("q"),
@@ -130,6 +135,7 @@ def list_deviations(
             "source": choices(DeviationSource, lang, page.t("any")),
             "programme_id": [("", page.t("any")), *programme_options[1:]],
             "open": [("", page.t("any")), ("true", page.t("open")), ("false", page.t("closed"))],
+            "mine": [("", page.t("anyone's")), ("true", page.t("mine"))],
             "overdue": [("", page.t("any")), ("true", page.t("yes")), ("false", page.t("no"))],
         },
     )
@@ -141,10 +147,16 @@ def _log_form(
     values: dict[str, Any],
     refusal: Refusal | None = None,
 ) -> Response:
-    def load(session: Session) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-        return options.programmes(session, page), options.procedures(session, page)
+    def load(
+        session: Session,
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+        return (
+            options.programmes(session, page),
+            options.procedures(session, page),
+            options.owners(session),
+        )
 
-    programme_options, procedure_options = read(request, load)
+    programme_options, procedure_options, owner_options = read(request, load)
     lang = page.lang
     return render(
         page,
@@ -159,6 +171,7 @@ def _log_form(
             "severity": choices(Severity, lang),
             "programme_id": programme_options,
             "procedure_version_id": procedure_options,
+            "owner": [("", page.t("(no owner)")), *owner_options],
         },
     )
 
@@ -214,6 +227,12 @@ def _record(
                 **{("action", str(a.id)): a.number for a in deviation.actions},
             },
             "owners": owners,
+            "comments": comments.to_reads(
+                session,
+                comments.all_comments(
+                    session, record=CommentedRecord.deviation, record_id=deviation.id
+                ),
+            ),
             # Who someone is, by the name people read them by (one query for the page).
             "people": accounts.display_names(session),
             # What closing signs, shown before it is signed.
@@ -254,6 +273,7 @@ def _record(
             "root_cause_method": choices(RootCauseMethod, lang, page.t("(not yet)")),
             "type": choices(ActionType, lang),
             "owner": data["owners"],
+            "deviation_owner": [("", page.t("(no owner)")), *data["owners"]],
         },
         **data,
     )
@@ -346,3 +366,49 @@ def add_action(
         ),
     )
     return _after(request, page, deviation_id, "action", values, result)
+
+
+@router.post("/deviations/{deviation_id:id}/owner")
+def set_owner(
+    request: Request,
+    deviation_id: int,
+    page: Annotated[Page, page_for(Action.deviation_write)],
+    form: Form,
+) -> Response:
+    """Give the deviation an owner, another one, or none."""
+    values = form_values(form, "owner")
+    result = perform(
+        request,
+        lambda s: service.update(
+            s,
+            actor=page.actor,
+            deviation_id=deviation_id,
+            data=DeviationUpdate.model_validate({"owner": values.get("owner") or None}),
+            if_match=form_version(form),
+        ),
+    )
+    return _after(request, page, deviation_id, "owner", values, result)
+
+
+@router.post("/deviations/{deviation_id:id}/comments")
+def add_comment(
+    request: Request,
+    deviation_id: int,
+    page: Annotated[Page, page_for(Action.comment_write)],
+    form: Form,
+) -> Response:
+    """Comment on the deviation; the comment is kept as written."""
+    values = form_values(form, "text")
+    result = perform(
+        request,
+        lambda s: (
+            comments.add(
+                s,
+                actor=page.actor,
+                record=CommentedRecord.deviation,
+                record_id=deviation_id,
+                data=CommentCreate.model_validate(values),
+            ).id
+        ),
+    )
+    return _after(request, page, deviation_id, "comment", values, result)

@@ -32,6 +32,9 @@ from qms.actions.models import ActionType
 from qms.audits import reviews as service
 from qms.audits.models import DecisionKind, ReviewStatus
 from qms.audits.schemas import DecisionCreate, ReviewCreate, ReviewUpdate, Transition
+from qms.comments import service as comments
+from qms.comments.models import CommentedRecord
+from qms.comments.schemas import CommentCreate
 from qms.permissions import Action
 from qms.signatures import statements
 from qms.signatures.models import SignatureMeaning
@@ -108,6 +111,12 @@ def _record(
             "signing": signing.shown(
                 session, page, {"closed": (SignatureMeaning.approved, closing)}
             ),
+            "comments": comments.to_reads(
+                session,
+                comments.all_comments(
+                    session, record=CommentedRecord.management_review, record_id=review.id
+                ),
+            ),
         }
 
     data = read(request, load)
@@ -124,6 +133,7 @@ def _record(
         section="reviews",
         review=review,
         people=data["people"],
+        comments=data["comments"],
         moves=moves,
         signing=data["signing"],
         refusal=refusal,
@@ -236,3 +246,29 @@ def move_review(
         ),
     )
     return _after(request, page, review_id, f"move-{values.get('to')}", values, result)
+
+
+@router.post("/reviews/{review_id:id}/comments")
+def add_comment(
+    request: Request,
+    review_id: int,
+    page: Annotated[Page, page_for(Action.comment_write)],
+    form: Form,
+) -> Response:
+    """Comment on the management review; the comment is kept as written."""
+    values = form_values(form, "text")
+    result = perform(
+        request,
+        lambda s: (
+            comments.add(
+                s,
+                actor=page.actor,
+                record=CommentedRecord.management_review,
+                record_id=review_id,
+                data=CommentCreate.model_validate(values),
+            ).id
+        ),
+    )
+    if isinstance(result, Refusal):
+        return _record(request, page, review_id, result, values, "comment")
+    return see_other(f"/reviews/{review_id}")
