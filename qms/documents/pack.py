@@ -36,6 +36,7 @@ from qms.config import get_settings
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation
 from qms.deviations.repository import DeviationFilter
+from qms.documents import evidence
 from qms.documents.base import Draft, data_hash, day, moment
 from qms.documents.style import HouseDocument, Issue
 from qms.frameworks.catalogue import frameworks
@@ -46,6 +47,7 @@ from qms.programmes import service as programmes
 from qms.programmes.models import Programme
 
 MANIFEST = "manifest.json"
+EVIDENCE_FOLDER = N_("Evidence")
 # The words of the pack's own files, said in its language.
 INDEX = N_("Index")
 TRAIL = N_("Audit trail")
@@ -324,6 +326,14 @@ def audit_pack(
         audit.canonical_json({**access.entry_payload(r), "batch_seq": r.batch_seq}) + "\n"
         for r in reads
     ).encode()
+    # The evidence files of the pack's records, a folder a record; the manifest holds their hashes.
+    files.update(
+        evidence.pack_files(
+            session,
+            evidence.owners_of(session, contents.records),
+            file_stem(translate(EVIDENCE_FOLDER, language)),
+        )
+    )
     title = translate("Audit pack %(programme)s", language) % {"programme": programme.code}
     if period.said(language):
         title = f"{title} {period.said(language)}"

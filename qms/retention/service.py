@@ -26,6 +26,7 @@ from qms.deviations.models import Deviation, DeviationStatus
 from qms.documents.models import IssuedDocument
 from qms.errors import FieldError, NotFound, ValidationFailed
 from qms.evaluations.models import EvaluationResponse
+from qms.evidence import service as evidence
 from qms.followups.models import FollowUp
 from qms.i18n import N_, Code, Either, Text
 from qms.pairs.models import Meeting
@@ -79,6 +80,8 @@ def _notes_due(cutoff: date) -> Select[Any]:
 
 def _notes_dispose(session: Session, ids: Sequence[int]) -> None:
     session.execute(update(FollowUp).where(FollowUp.id.in_(ids)).values(notes="", held_by=DISPOSED))
+    # The files attached to a follow-up go with its notes.
+    evidence.dispose(session, record="follow_up", record_ids=list(ids))
 
 
 def _meetings_due(cutoff: date) -> Select[Any]:
@@ -132,6 +135,8 @@ def _deviations_dispose(session: Session, ids: Sequence[int]) -> None:
             if getattr(deviation, field):
                 setattr(deviation, field, DISPOSED)
         deviation.detected_by = deviation.reported_by = DISPOSED
+    # The files attached to a deviation go with its text.
+    evidence.dispose(session, record="deviation", record_ids=list(ids))
 
 
 RULES: dict[str, Rule] = {
