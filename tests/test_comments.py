@@ -24,6 +24,7 @@ from tests.factories import (
     make_token,
     make_user,
 )
+from tests.reading import docx_text
 from tests.web import csrf_of, error_beside, sign_in, web_user
 
 TODAY = utcnow().date()
@@ -281,3 +282,48 @@ class TestPages:
             )
             assert posted.status_code == 303, (path, posted.text[:500])
             assert f"On {path}" in client.get(path).text
+
+
+class TestDocuments:
+    def test_the_deviation_report_lists_the_comments_of_it_and_its_actions(
+        self, client, session, lead
+    ) -> None:
+        deviation = make_deviation(session)
+        action = make_action(session, [deviation], make_user(session, Role.coordinator))
+        client.post(
+            f"/api/v1/deviations/{deviation.id}/comments",
+            headers=lead,
+            json={"text": "The mentor was ill in March."},
+        )
+        client.post(
+            f"/api/v1/actions/{action.id}/comments",
+            headers=lead,
+            json={"text": "Extra meeting booked for April."},
+        )
+        report = client.get(f"/api/v1/documents/deviation-report/{deviation.id}", headers=lead)
+        assert report.status_code == 200, report.text
+        text = docx_text(report.content)
+        assert "Comments" in text
+        assert "The mentor was ill in March." in text
+        assert "Extra meeting booked for April." in text
+        assert text.index("The mentor was ill in March.") < text.index(
+            "Extra meeting booked for April."
+        )
+
+    def test_the_audit_and_review_documents_list_their_comments(
+        self, client, session, lead
+    ) -> None:
+        audit = _audit(client, session, lead)
+        review = _review(client, lead)
+        client.post(
+            f"/api/v1/audits/{audit['id']}/comments", headers=lead, json={"text": "Audit note."}
+        )
+        client.post(
+            f"/api/v1/reviews/{review['id']}/comments", headers=lead, json={"text": "Review note."}
+        )
+        audit_doc = client.get(f"/api/v1/documents/audit-report/{audit['id']}", headers=lead)
+        assert audit_doc.status_code == 200, audit_doc.text
+        assert "Audit note." in docx_text(audit_doc.content)
+        review_doc = client.get(f"/api/v1/documents/management-review/{review['id']}", headers=lead)
+        assert review_doc.status_code == 200, review_doc.text
+        assert "Review note." in docx_text(review_doc.content)

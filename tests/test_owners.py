@@ -17,6 +17,7 @@ from qms.db import utcnow
 from qms.deviations.models import Deviation
 from qms.permissions import Actor, Role
 from tests.factories import auth, make_action, make_deviation, make_token, make_user
+from tests.reading import docx_text
 from tests.web import csrf_of, sign_in, web_user
 
 TODAY = utcnow().date()
@@ -241,3 +242,24 @@ class TestPages:
         actions = client.get("/actions", params={"mine": "true"}).text
         assert my_action.number in actions
         assert their_action.number not in actions
+
+
+class TestDocuments:
+    def test_the_report_and_the_register_name_the_owner(self, client, session) -> None:
+        lead = auth(make_token(session, Role.quality_lead))
+        accounts.create_user(
+            session,
+            actor=ADMIN,
+            name="kari-doc",
+            role=Role.coordinator,
+            display_name="Kari Dokument",
+        )
+        deviation = make_deviation(session, owner="kari-doc")
+        report = client.get(f"/api/v1/documents/deviation-report/{deviation.id}", headers=lead)
+        assert report.status_code == 200, report.text
+        text = docx_text(report.content)
+        assert "Owner" in text
+        assert "Kari Dokument" in text
+        register = client.get("/api/v1/documents/deviation-register", headers=lead)
+        assert register.status_code == 200, register.text
+        assert "Kari Dokument" in docx_text(register.content)

@@ -18,7 +18,9 @@ from qms.audits.schemas import ReviewInputs
 from qms.charts import Chart, drawing
 from qms.charts import records as charts
 from qms.charts.document import add_chart
+from qms.comments.models import CommentedRecord
 from qms.config import get_settings
+from qms.documents import comments, evidence
 from qms.documents.base import (
     Draft,
     data_hash,
@@ -193,7 +195,22 @@ def audit_report(
         (N_("Conclusion"), audit.conclusion),
     ]
     signed = signed_rows(session, [("internal_audit", audit.id, audit.number)], language)
-    data = {"plan": plan, "lines": lines, "findings": findings, "signatures": signed}
+    files = evidence.rows(
+        session,
+        [("checklist_line", line.id, f"{audit.number} {line.position}") for line in audit.lines],
+        language,
+    )
+    remarks = comments.rows(
+        session, [(CommentedRecord.internal_audit, audit.id, audit.number)], language
+    )
+    data = {
+        "plan": plan,
+        "lines": lines,
+        "findings": findings,
+        "signatures": signed,
+        **({"comments": remarks} if remarks else {}),
+        **({"evidence": files} if files else {}),
+    }
     name = title_in("Internal audit report", language)
     title = f"{name} {audit.number}"
     issue = Issue(
@@ -234,6 +251,8 @@ def audit_report(
         [translate("Finding", language), translate("Text", language)],
         [[name, value or not_recorded(language)] for name, value in _pairs(findings, language)],
     )
+    evidence.section(doc, files, language)
+    comments.section(doc, remarks, language)
     doc.heading(translate("Signatures", language))
     table_or_none(doc, signed_headers(language), signed, language)
     # The auditors sign the report they wrote; where the records hold no auditor's signature,
@@ -300,6 +319,10 @@ def management_review(
             ]
         )
     signed = signed_rows(session, [("management_review", review.id, review.number)], language)
+    files = evidence.rows(session, [("management_review", review.id, review.number)], language)
+    remarks = comments.rows(
+        session, [(CommentedRecord.management_review, review.id, review.number)], language
+    )
     trends = _trends_of(
         session, actor, review.programme_id, review.period_start, review.period_end, as_of, language
     )
@@ -310,6 +333,8 @@ def management_review(
         "conclusion": review.conclusion,
         "signatures": signed,
         **({"trends": trends.data()} if trends else {}),
+        **({"comments": remarks} if remarks else {}),
+        **({"evidence": files} if files else {}),
     }
     name = title_in("Management review", language)
     title = f"{name} {review.number}"
@@ -351,6 +376,8 @@ def management_review(
     )
     doc.heading(translate("Conclusion", language))
     doc.paragraph(review.conclusion or translate("Not yet concluded.", language))
+    evidence.section(doc, files, language)
+    comments.section(doc, remarks, language)
     doc.heading(translate("Signatures", language))
     table_or_none(doc, signed_headers(language), signed, language)
     return Draft(
