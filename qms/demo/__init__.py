@@ -16,6 +16,9 @@ from qms.actions import service as actions
 from qms.actions.models import ActionType, CorrectiveAction
 from qms.actions.schemas import ActionCreate, ActionTransition
 from qms.checks import service as checks
+from qms.comments import service as comments
+from qms.comments.models import CommentedRecord
+from qms.comments.schemas import CommentCreate
 from qms.demo import evaluations as demo_evaluations
 from qms.demo import records, system
 from qms.deviations import service as deviations
@@ -340,6 +343,16 @@ def load_quality_records(
         iso_clause="8.2.2",
         detected_at="2026-02-16T09:30:00Z",
         detected_by="demo-coordinator",
+        owner=lead.name,
+    )
+    comments.add(
+        session,
+        actor=coordinator,
+        record=CommentedRecord.deviation,
+        record_id=target.id,
+        data=CommentCreate(
+            text="The employment service confirmed its priority groups by e-mail on 2026-02-18."
+        ),
     )
     _move(session, lead, target, "investigating")
     deviations.update(
@@ -373,6 +386,13 @@ def load_quality_records(
     )
     _act(session, coordinator, confirm, "in_progress")
     _act(session, coordinator, confirm, "done", completion_note="PR-02 draft updated; letter sent.")
+    comments.add(
+        session,
+        actor=lead,
+        record=CommentedRecord.action,
+        record_id=confirm.id,
+        data=CommentCreate(text="Check the partners' replies at the effectiveness check."),
+    )
 
     # The coordinator's rule check in early June finds the months below the meeting rule.
     found = checks.run(session, actor=coordinator, on=date(2026, 6, 2))
@@ -408,6 +428,7 @@ def load_quality_records(
         actor=lead,
         deviation_id=meetings.id,
         data=DeviationUpdate(
+            owner=coordinator.name,
             root_cause_method=RootCauseMethod.five_whys,
             root_cause=(
                 "The mentor travels two weeks a month; meetings were set ad hoc and dropped when "
