@@ -30,6 +30,7 @@ from qms.notifications import mail
 from qms.notifications import service as reminders
 from qms.notifications.models import JobRun
 from qms.permissions import Actor, Role
+from qms.webhooks import service as webhooks
 
 log = logging.getLogger("qms.scheduler")
 
@@ -151,7 +152,8 @@ def send_reminders(database: Database, now: datetime, settings: Settings) -> tup
 
 
 def run_reminders(database: Database, now: datetime, day: date, settings: Settings) -> str:
-    """Queue the day's reminders and send every digest due; say how it went."""
+    """Queue the day's reminders and the webhooks' events of the same findings, and send every
+    digest due; say how it went (the webhooks are sent after, by send_webhooks)."""
     with database.unit_of_work() as session:
         queued = reminders.queue(
             session,
@@ -160,8 +162,31 @@ def run_reminders(database: Database, now: datetime, day: date, settings: Settin
             now=now,
             horizon_days=settings.remind_days,
         )
+        events = webhooks.queue_daily(
+            session,
+            actor=SCHEDULER,
+            on=day,
+            now=now,
+            horizon_days=settings.remind_days,
+            public_url=settings.public_url,
+        )
     sent, failed = send_reminders(database, now, settings)
-    return f"{sum(queued.values())} queued, {sent} sent, {failed} failed"
+    return (
+        f"{sum(queued.values())} queued, {sent} sent, {failed} failed; "
+        f"{events} webhook events queued"
+    )
+
+
+def send_webhooks(database: Database, now: datetime, settings: Settings) -> str | None:
+    """Send the webhooks' deliveries whose time has come, if no other process sends them now;
+    say how it went (none if there was nothing to send or another process holds them)."""
+    with held(database, "webhooks", now=now) as got:
+        if not got:
+            return None
+        sent = webhooks.send_due(database, now=now, settings=settings)
+    if not (sent.delivered or sent.retrying or sent.failed):
+        return None
+    return f"{sent.delivered} delivered, {sent.retrying} to try again, {sent.failed} failed"
 
 
 @dataclass
@@ -232,6 +257,15 @@ def run_due(
                 )
             log.info("%s ran for %s: %s", job, day, summary)
             outcomes.append(Outcome(job, True, day, summary))
+    try:
+        # Every pass, not once a day: an event found by a request waits for the next pass only.
+        said = send_webhooks(database, now, settings)
+    except Exception as error:
+        log.exception("sending the webhooks failed")
+        outcomes.append(Outcome("webhooks", False, day, f"failed: {type(error).__name__}"))
+    else:
+        if said is not None:
+            outcomes.append(Outcome("webhooks", True, day, said))
     return outcomes
 
 

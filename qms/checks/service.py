@@ -37,6 +37,8 @@ from qms.pairs.models import Pair
 from qms.pairs.rules import pair_months
 from qms.permissions import Action, Actor, require
 from qms.programmes.models import Cohort, Programme
+from qms.webhooks import service as webhooks
+from qms.webhooks.models import WebhookEventKind
 
 RULES = ("meeting_rule", "follow_up_overdue", "at_risk_undecided", "indicator")
 
@@ -407,6 +409,18 @@ def run(
             ),
         )
         opened.append(_read(row, session))
+        # Told to the webhooks at once; sent after this transaction, by the scheduler.
+        webhooks.emit(
+            session,
+            actor=actor,
+            kind=WebhookEventKind.deviation_opened_by_rule,
+            record="deviation",
+            record_id=deviation.id,
+            number=deviation.number,
+            title=deviation.title,
+            due_on=deviation.due_on,
+            link=f"/deviations/{deviation.id}",
+        )
     for key, row in known.items():
         if key not in found.findings and row.cleared_on is None and row.found_on <= on:
             row.cleared_on = on

@@ -94,6 +94,11 @@ COMMANDS: dict[str, Entry] = {
         "scheduler",
         "Run the rule check and the reminders daily at QMS_SCHEDULE_AT (catching up at start).",
     ),
+    "webhooks": Entry(
+        "qms.cli.webhooks",
+        "webhooks_app",
+        "Outgoing webhooks: add, list, remove, test, send, status.",
+    ),
 }
 
 

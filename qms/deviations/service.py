@@ -38,6 +38,8 @@ from qms.programmes.models import Cohort, Programme
 from qms.signatures import statements
 from qms.signatures.models import SignatureMeaning
 from qms.signatures.service import sign
+from qms.webhooks import service as webhooks
+from qms.webhooks.models import WebhookEventKind
 from qms.workflow import DEVIATION, BlockedMove
 
 # Who may own a deviation: those who work on the quality records.
@@ -334,6 +336,19 @@ def create(session: Session, *, actor: Actor, data: DeviationCreate) -> Deviatio
         programme_id=programme_id,
         changes=created({"number": number, **_snapshot(deviation)}),
     )
+    if deviation.severity is Severity.critical:
+        # Told to the webhooks at once; sent after this transaction, by the scheduler.
+        webhooks.emit(
+            session,
+            actor=actor,
+            kind=WebhookEventKind.deviation_critical,
+            record="deviation",
+            record_id=deviation.id,
+            number=deviation.number,
+            title=deviation.title,
+            due_on=deviation.due_on,
+            link=f"/deviations/{deviation.id}",
+        )
     return deviation
 
 
