@@ -331,6 +331,8 @@ VALUES: dict[str, str] = {
     "author": N_("author"),
     "record": N_("record"),
     "record_id": N_("record"),
+    # qms.comments.models.CommentedRecord (the others are labelled above)
+    "management_review": N_("management review"),
     "due_on": N_("due on"),
     "closure_summary": N_("closure summary"),
     "no_action_reason": N_("no action reason"),
@@ -338,6 +340,15 @@ VALUES: dict[str, str] = {
     # Who someone is: the name people read a user by, and its change in the audit trail
     "display_name": N_("display name"),
     "user.display_name_changed": N_("display name changed"),
+    # Evidence files (qms.evidence): their events, fields and a corrective action's purposes
+    "evidence.attached": N_("evidence file attached"),
+    "evidence.removed": N_("evidence file removed"),
+    "evidence_file": N_("evidence file"),
+    "media_type": N_("file type"),
+    "size": N_("size in bytes"),
+    "purpose": N_("purpose"),
+    "completion": N_("completion"),
+    "verification": N_("verification"),
 }
 
 # The kinds of record the audit trail names (an event's entity), as its pick-list and its rows
