@@ -16,9 +16,11 @@ from api.routers import (
     actions,
     audit,
     audits,
+    comments,
     deviations,
     documents,
     evaluations,
+    evidence,
     followups,
     frameworks,
     health,
@@ -31,6 +33,7 @@ from api.routers import (
     programmes,
     retention,
     reviews,
+    webhooks,
 )
 from api.routing import api_routes
 from qms.access.service import AccessLog
@@ -97,6 +100,9 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(audits.router)
     app.include_router(reviews.router)
     app.include_router(retention.router)
+    app.include_router(webhooks.router)
+    app.include_router(evidence.router)
+    app.include_router(comments.router)
     web.install(app)
     return app
 

@@ -15,6 +15,9 @@ from qms.config import get_settings
 
 IMPORT_PREFIX = "/api/v1/imports/"
 IMPORT_PAGE = "/imports/new"
+# An evidence upload (REST or page): the file and the few form fields around it.
+EVIDENCE_SUFFIX = "/evidence"
+EVIDENCE_FORM_BYTES = 64 * 1024
 
 
 def limit_for(path: str) -> int:
@@ -22,6 +25,9 @@ def limit_for(path: str) -> int:
     everything else takes JSON or a form."""
     settings = get_settings()
     takes_files = path.startswith(IMPORT_PREFIX) or path == IMPORT_PAGE
+    if path.endswith(EVIDENCE_SUFFIX):
+        # The file's own limit is judged by the route, which names it; this only caps the body.
+        return max(settings.evidence_max_bytes + EVIDENCE_FORM_BYTES, settings.max_body_bytes)
     return settings.import_max_bytes if takes_files else settings.max_body_bytes
 
 

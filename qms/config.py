@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 30_000
     log_sql: bool = False
     import_max_bytes: int = 200 * 1024 * 1024
+    # An evidence file's largest size; a larger one is refused (413) naming this limit.
+    evidence_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1, le=2**31 - 1)
     # What one import may hold, whatever its format: rows, cells in all, characters in one cell.
     import_max_rows: int = 2_000_000
     import_max_cells: int = 50_000_000
@@ -59,6 +61,15 @@ class Settings(BaseSettings):
     remind_days: int = Field(default=7, ge=0, le=366)
     # When `qms scheduler` runs the daily jobs (HH:MM in the organisation's time zone).
     schedule_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # Outgoing webhooks (qms.webhooks): a URL to a private, loopback or link-local address is
+    # refused unless allowed here (and http:// is taken only to such an address when allowed, or
+    # anywhere with QMS_WEBHOOK_ALLOW_HTTP); each request waits this many seconds at most; a
+    # delivery is tried this many times, waiting 1, 2, 4 … minutes (at most the longest wait).
+    webhook_allow_private: bool = False
+    webhook_allow_http: bool = False
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_longest_wait_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
     @field_validator("timezone")
     @classmethod

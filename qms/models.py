@@ -6,6 +6,7 @@ from qms.actions.models import CorrectiveAction
 from qms.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from qms.audits.models import ChecklistLine, InternalAudit, ManagementReview, ReviewDecision
 from qms.checks.models import RuleFinding
+from qms.comments.models import Comment
 from qms.db import Base
 from qms.deviations.models import Deviation, deviation_action
 from qms.documents.models import IssuedDocument
@@ -16,6 +17,7 @@ from qms.evaluations.models import (
     Outcome,
     Question,
 )
+from qms.evidence.models import EvidenceBlob, EvidenceFile
 from qms.followups.models import FollowUp
 from qms.indicators.models import IndicatorDefinition, IndicatorValue
 from qms.notifications.models import JobRun, Reminder
@@ -26,6 +28,7 @@ from qms.procedures.models import Procedure, ProcedureVersion
 from qms.programmes.models import Cohort, Programme
 from qms.retention.models import RetentionDecision
 from qms.signatures.models import Signature
+from qms.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 
 __all__ = [
     "AccessBatch",
@@ -39,10 +42,13 @@ __all__ = [
     "Base",
     "ChecklistLine",
     "Cohort",
+    "Comment",
     "CorrectiveAction",
     "Deviation",
     "EvaluationBatch",
     "EvaluationResponse",
+    "EvidenceBlob",
+    "EvidenceFile",
     "FollowUp",
     "Goal",
     "IndicatorDefinition",
@@ -69,5 +75,8 @@ __all__ = [
     "Signature",
     "User",
     "WebSession",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
     "deviation_action",
 ]

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import struct
+import zipfile
 import zlib
+from datetime import date
 
 import docx
 import pytest
@@ -15,10 +18,26 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from qms.audit.models import AuditEvent
+from qms.audits import reviews
+from qms.audits import service as audits
+from qms.audits.schemas import AuditCreate, ChecklistLineCreate, ReviewCreate
 from qms.config import get_settings
 from qms.evidence.models import EvidenceBlob, EvidenceFile
 from qms.permissions import Role
-from tests.factories import auth, make_action, make_deviation, make_token, make_user, signing
+from qms.procedures import service as procedures
+from qms.procedures.schemas import ProcedureCreate
+from qms.retention import service as retention
+from qms.retention.schemas import DispositionCreate
+from tests.factories import (
+    ADMIN,
+    auth,
+    make_action,
+    make_deviation,
+    make_programme,
+    make_token,
+    make_user,
+    signing,
+)
 
 
 def pdf_bytes(words: str = "Minutes of the follow-up") -> bytes:
@@ -194,8 +213,6 @@ class TestRefused:
 
     def test_a_zip_that_is_no_office_file_is_refused(self, client, session, lead) -> None:
         out = io.BytesIO()
-        import zipfile
-
         with zipfile.ZipFile(out, "w") as archive:
             archive.writestr("payload.bin", b"\x00" * 10)
         d = make_deviation(session)
@@ -290,3 +307,150 @@ class TestAudited:
         assert event.changes["sha256"]["new"] == hashlib.sha256(content).hexdigest()
         assert event.changes["file_name"]["new"] == "a.pdf"
         assert event.changes["evidence_file"]["new"] == kept.json()["id"]
+
+
+def _document_text(content: bytes) -> str:
+    document = docx.Document(io.BytesIO(content))
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in document.paragraphs] + cells)
+
+
+class TestInDocuments:
+    def test_the_deviation_report_lists_the_files_with_their_hashes(
+        self, client, session, lead
+    ) -> None:
+        d = make_deviation(session)
+        a = make_action(session, [d], make_user(session, Role.coordinator))
+        on_deviation = upload(
+            client, lead, f"/api/v1/deviations/{d.id}/evidence", "minutes.pdf", pdf_bytes()
+        ).json()
+        on_action = upload(
+            client, lead, f"/api/v1/actions/{a.id}/evidence", "log.csv", CSV, purpose="completion"
+        ).json()
+        r = client.get(f"/api/v1/documents/deviation-report/{d.id}", headers=lead)
+        assert r.status_code == 200, r.text
+        text = _document_text(r.content)
+        assert "Evidence files" in text
+        for kept in (on_deviation, on_action):
+            assert kept["file_name"] in text
+            assert kept["sha256"] in text
+        assert "completion" in text
+
+    def test_an_audit_reviews_and_procedures_documents_list_their_files(
+        self, client, session, lead
+    ) -> None:
+        make_user(session, Role.quality_lead, name="auditor-kari")
+        make_user(session, Role.coordinator, name="coordinator-ola")
+        audit = audits.create(
+            session,
+            actor=ADMIN,
+            data=AuditCreate(
+                title="Matching",
+                scope="Matching and follow-up.",
+                criteria=["MENTOR:monitoring"],
+                auditors=["auditor-kari"],
+                auditees=["coordinator-ola"],
+                start_on=date(2026, 6, 1),
+                end_on=date(2026, 6, 2),
+            ),
+        )
+        line = audits.add_line(
+            session,
+            actor=ADMIN,
+            audit_id=audit.id,
+            data=ChecklistLineCreate(question="Are the matches' reasons written down?"),
+        )
+        review = reviews.create(
+            session,
+            actor=ADMIN,
+            data=ReviewCreate(
+                title="Review of the year",
+                period_start=date(2026, 1, 1),
+                period_end=date(2026, 6, 30),
+                planned_on=date(2026, 9, 1),
+            ),
+        )
+        procedure = procedures.create(
+            session,
+            actor=ADMIN,
+            data=ProcedureCreate(
+                code="PR-77",
+                title="Matching",
+                owner_role=Role.quality_lead,
+                review_months=12,
+                content="Pairs are matched on their goals.",
+                change_summary="First issue",
+            ),
+        )
+        session.flush()
+        cases = [
+            (
+                f"/api/v1/audits/{audit.id}/lines/{line.id}/evidence",
+                "matching-notes.csv",
+                CSV,
+                f"/api/v1/documents/audit-report/{audit.id}",
+            ),
+            (
+                f"/api/v1/reviews/{review.id}/evidence",
+                "minutes.pdf",
+                pdf_bytes("review minutes"),
+                f"/api/v1/documents/management-review/{review.id}",
+            ),
+            (
+                f"/api/v1/procedures/{procedure.id}/evidence",
+                "matching-form.docx",
+                docx_bytes(),
+                f"/api/v1/documents/procedure/{procedure.id}?version=1",
+            ),
+        ]
+        for path, name, content, document in cases:
+            kept = upload(client, lead, path, name, content)
+            assert kept.status_code == 201, kept.text
+            r = client.get(document, headers=lead)
+            assert r.status_code == 200, r.text
+            text = _document_text(r.content)
+            assert name in text
+            assert hashlib.sha256(content).hexdigest() in text
+        wrong_audit = f"/api/v1/audits/{audit.id + 1000}/lines/{line.id}/evidence"
+        assert client.get(wrong_audit, headers=lead).status_code == 404
+
+    def test_the_audit_pack_holds_the_files_and_their_hashes(self, client, session, lead) -> None:
+        p = make_programme(session)
+        d = make_deviation(session, programme_id=p.id)
+        content = pdf_bytes("evidence in the pack")
+        kept = upload(
+            client, lead, f"/api/v1/deviations/{d.id}/evidence", "minutes.pdf", content
+        ).json()
+        r = client.get(f"/api/v1/documents/audit-pack?programme_id={p.id}", headers=lead)
+        assert r.status_code == 200, r.text
+        pack = zipfile.ZipFile(io.BytesIO(r.content))
+        name = f"Evidence/{d.number}/{kept['id']} minutes.pdf"
+        assert pack.read(name) == content
+        manifest = json.loads(pack.read("manifest.json"))
+        assert manifest["files"][name] == hashlib.sha256(content).hexdigest()
+
+
+class TestRetention:
+    def test_a_disposed_deviations_files_go_with_it(self, client, session, lead) -> None:
+        d = make_deviation(session)
+        content = pdf_bytes("to be disposed of")
+        kept = upload(client, lead, f"/api/v1/deviations/{d.id}/evidence", "a.pdf", content)
+        other = make_deviation(session)
+        shared = upload(
+            client, lead, f"/api/v1/deviations/{other.id}/evidence", "b.pdf", content
+        ).json()
+        _move(client, lead, d.id, to="investigating")
+        _move(client, lead, d.id, to="closed", closure_summary="s", no_action_reason="none needed")
+        session.expire_all()  # closed through the API since it was read here
+        retention.dispose(
+            session,
+            actor=ADMIN,
+            data=DispositionCreate(
+                kind="deviation", reason="Kept ten years since closing.", record_ids=[d.id]
+            ),
+            as_of=date(2040, 1, 1),
+        )
+        assert client.get(kept.json()["download"], headers=lead).status_code == 404
+        assert client.get(f"/api/v1/deviations/{d.id}/evidence", headers=lead).json() == []
+        # The same bytes attached to another record stay for it.
+        assert client.get(shared["download"], headers=lead).content == content

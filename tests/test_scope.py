@@ -37,7 +37,7 @@ from qms.actions.models import CorrectiveAction
 from qms.audits import reviews
 from qms.audits import service as audits
 from qms.audits.models import InternalAudit, ManagementReview
-from qms.audits.schemas import AuditCreate, ReviewCreate
+from qms.audits.schemas import AuditCreate, ChecklistLineCreate, ReviewCreate
 from qms.db import Database
 from qms.demo import load
 from qms.deviations.models import Deviation
@@ -46,6 +46,7 @@ from qms.documents.models import IssuedDocument
 from qms.evaluations import service as evaluations
 from qms.evaluations.models import BatchKind, EvaluationBatch
 from qms.evaluations.readers import ImportFile
+from qms.evidence import service as evidence
 from qms.followups.models import FollowUp
 from qms.pairs.models import Pair
 from qms.participants.models import Participant
@@ -218,6 +219,43 @@ def _build(session: Session, folder: Path) -> tuple[Side, Side]:
     assert version is not None
     procedure_id = version.procedure_id
     sides[0].ids["procedure"] = sides[1].ids["procedure"] = procedure_id
+    # An evidence file on an open deviation of each programme, and a checklist line of an audit
+    # of each one.
+    for side, programme in zip(sides, (a, b), strict=True):
+        deviation = make_deviation(session, programme_id=programme.id)
+        kept = evidence.attach(
+            session,
+            actor=ADMIN,
+            record="deviation",
+            record_id=deviation.id,
+            content=f"pair,meetings\n{deviation.number},1\n".encode(),
+            file_name=f"evidence-{deviation.number}.csv",
+        )
+        side.ids["evidence_deviation"] = deviation.id
+        side.ids["evidence"] = kept.id
+        audit = audits.create(
+            session,
+            actor=ADMIN,
+            data=AuditCreate(
+                title=f"Evidence of {programme.code}",
+                scope="Meeting logs.",
+                programme_id=programme.id,
+                criteria=["MENTOR:monitoring"],
+                auditors=["demo-internal-auditor"],
+                auditees=["demo-coordinator"],
+                start_on=date(2026, 6, 1),
+                end_on=date(2026, 6, 2),
+            ),
+        )
+        line = audits.add_line(
+            session,
+            actor=ADMIN,
+            audit_id=audit.id,
+            data=ChecklistLineCreate(question="Are the pairs' meetings logged each month?"),
+        )
+        side.ids["line_audit"] = audit.id
+        side.ids["line"] = line.id
+    session.flush()
     return sides
 
 
@@ -333,6 +371,25 @@ TABLE: list[Case] = [
     ),
     listing(f"{V1}/actions", "action"),
     item(f"{V1}/actions/{{action_id}}"),
+    # Comments on deviations, actions, audits and reviews.
+    item(f"{V1}/deviations/{{deviation_id}}/comments", f"{V1}/deviations/{{deviation}}/comments"),
+    item(f"{V1}/actions/{{action_id}}/comments", f"{V1}/actions/{{action}}/comments"),
+    item(f"{V1}/audits/{{audit_id}}/comments", f"{V1}/audits/{{audit}}/comments"),
+    item(f"{V1}/reviews/{{review_id}}/comments", f"{V1}/reviews/{{review}}/comments"),
+    # Evidence files: a record's list, and one file (what it is, and its bytes).
+    item(
+        f"{V1}/deviations/{{deviation_id}}/evidence",
+        f"{V1}/deviations/{{evidence_deviation}}/evidence",
+    ),
+    item(f"{V1}/actions/{{action_id}}/evidence", f"{V1}/actions/{{action}}/evidence"),
+    item(
+        f"{V1}/audits/{{audit_id}}/lines/{{line_id}}/evidence",
+        f"{V1}/audits/{{line_audit}}/lines/{{line}}/evidence",
+    ),
+    item(f"{V1}/follow-ups/{{follow_up_id}}/evidence", f"{V1}/follow-ups/{{follow_up}}/evidence"),
+    item(f"{V1}/reviews/{{review_id}}/evidence", f"{V1}/reviews/{{review}}/evidence"),
+    item(f"{V1}/evidence/{{file_id}}", f"{V1}/evidence/{{evidence}}"),
+    item(f"{V1}/evidence/{{file_id}}/content", f"{V1}/evidence/{{evidence}}/content"),
     # Internal audits and management reviews.
     listing(f"{V1}/audits", "audit"),
     item(f"{V1}/audits/{{audit_id}}"),
@@ -441,6 +498,7 @@ EXEMPT: dict[str, str] = {
     f"{V1}/procedures/{{procedure_id}}/versions/{{number}}": "a procedure's version",
     f"{V1}/procedures/{{procedure_id}}/versions/{{number}}/content": "a procedure's text",
     f"{V1}/procedures/{{procedure_id}}/diff": "the change between two procedure versions",
+    f"{V1}/procedures/{{procedure_id}}/evidence": "a procedure's files (the organisation's)",
     f"{V1}/documents/master-list": "the master list of procedures",
     f"{V1}/documents/procedure/{{procedure_id}}": "a procedure as a document",
     f"{V1}/audit/verify": "the chain's length and head hash: no record's content",
@@ -458,6 +516,10 @@ EXEMPT: dict[str, str] = {
     "/instruments/new": "the form for a new survey definition",
     "/imports/new": "the upload form offers the shared survey definitions only",
     "/users": "accounts, for admins only",
+    f"{V1}/webhooks": "webhook subscriptions: an admin's configuration",
+    f"{V1}/webhooks/status": "the webhooks' delivery counts: an admin's configuration",
+    f"{V1}/webhooks/{{webhook_id}}": "a webhook subscription: an admin's configuration",
+    f"{V1}/webhooks/{{webhook_id}}/deliveries": "a subscription's delivery log, for admins only",
 }
 
 

@@ -231,7 +231,12 @@ def get_evidence(
     "/evidence/{file_id}/content",
     response_class=Response,
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "the file's bytes"},
+        200: {
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+            "description": "The file's bytes as uploaded, served with its sniffed type",
+        },
         **responses(401, 403, 404, 422),
     },
 )

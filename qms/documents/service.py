@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from qms.actions.models import CorrectiveAction
 from qms.audit.service import created, jsonable, record_event
 from qms.audits.models import InternalAudit, ManagementReview
+from qms.comments.models import CommentedRecord
 from qms.config import get_settings
 from qms.db import Database, read_consistently, utcnow
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, DeviationStatus
 from qms.deviations.repository import DeviationFilter
-from qms.documents import markdown, pack, reports, system
+from qms.documents import comments, evidence, markdown, pack, reports, system
 from qms.documents.base import (
     Draft,
     data_hash,
@@ -84,6 +85,7 @@ def deviation_register(
             label(d.severity, language),
             label(d.status, language),
             d.title,
+            person(names, d.owner.name) if d.owner else "",
             overdue % {"day": day(d.due_on, language)}
             if deviations.is_overdue(d, today)
             else day(d.due_on, language),
@@ -116,6 +118,7 @@ def deviation_register(
             translate("Severity", language),
             translate("Status", language),
             translate("Title", language),
+            translate("Owner", language),
             translate("Due", language),
             translate("Closed", language),
             translate("Actions and owners", language),
@@ -248,6 +251,7 @@ def deviation_report(
             },
         ),
         (N_("Reported by"), person(names, d.reported_by)),
+        (N_("Owner"), or_none(person(names, d.owner.name) if d.owner else None, language)),
         (N_("Due"), day(d.due_on, language)),
         (N_("ISO 9001 clause"), or_none(d.iso_clause, language)),
         (N_("Requirements"), or_none(", ".join(d.requirements or []), language)),
@@ -296,6 +300,19 @@ def deviation_report(
         [("deviation", d.id, d.number), *(("action", a.id, a.number) for a in d.actions)],
         language,
     )
+    files = evidence.rows(
+        session,
+        [("deviation", d.id, d.number), *(("action", a.id, a.number) for a in d.actions)],
+        language,
+    )
+    remarks = comments.rows(
+        session,
+        [
+            (CommentedRecord.deviation, d.id, d.number),
+            *((CommentedRecord.action, a.id, a.number) for a in d.actions),
+        ],
+        language,
+    )
     data = {
         "found": found,
         "where": where,
@@ -306,6 +323,8 @@ def deviation_report(
         "closure": closure,
         "timeline": timeline,
         "signatures": signed,
+        **({"evidence": files} if files else {}),
+        **({"comments": remarks} if remarks else {}),
     }
     title = title_in("Deviation report", language) + f" {d.number}"
     issue = Issue(
@@ -333,6 +352,8 @@ def deviation_report(
         _key_values(doc, rows, language)
     doc.heading(translate("Closure", language))
     _key_values(doc, closure, language)
+    evidence.section(doc, files, language)
+    comments.section(doc, remarks, language)
     doc.heading(translate("Signatures", language))
     table_or_none(doc, signed_headers(language), signed, language)
     doc.heading(translate("Timeline", language))
@@ -428,7 +449,14 @@ def procedure_document(
         [("procedure_version", version.id, f"{procedure.code} v{version.number}")],
         language,
     )
-    data = {"sha": version.content_sha256, "history": history, "signatures": signed}
+    # A procedure's external documents and other files, whatever its version.
+    files = evidence.rows(session, [("procedure", procedure.id, procedure.code)], language)
+    data = {
+        "sha": version.content_sha256,
+        "history": history,
+        "signatures": signed,
+        **({"evidence": files} if files else {}),
+    }
     issue = Issue(
         get_settings().organisation,
         version.title,
@@ -469,6 +497,8 @@ def procedure_document(
         ],
         history,
     )
+    if files:
+        evidence.section(doc, files, language)
     doc.heading(translate("Signatures", language))
     table_or_none(doc, signed_headers(language), signed, language)
     return Draft("procedure", version.title, procedure.code, doc.to_bytes(), issue.data_sha256)
