@@ -15,6 +15,7 @@ from qms.accounts.models import User
 from qms.audit.models import AuditEvent
 from qms.db import utcnow
 from qms.deviations.models import Deviation
+from qms.notifications import service as reminders
 from qms.permissions import Actor, Role
 from tests.factories import auth, make_action, make_deviation, make_token, make_user
 from tests.reading import docx_text
@@ -263,3 +264,19 @@ class TestDocuments:
         register = client.get("/api/v1/documents/deviation-register", headers=lead)
         assert register.status_code == 200, register.text
         assert "Kari Dokument" in docx_text(register.content)
+
+
+class TestReminders:
+    def test_an_overdue_deviation_is_a_reminder_to_its_owner(self, session) -> None:
+        kari = make_user(session, Role.coordinator, name="kari-remind")
+        kari.email = "kari@example.org"
+        late = make_deviation(session, owner=kari.name, due_on=TODAY + timedelta(days=3))
+        late.due_on = TODAY - timedelta(days=1)
+        soon = make_deviation(session, owner=kari.name, due_on=TODAY + timedelta(days=2))
+        later = make_deviation(session, owner=kari.name, due_on=TODAY + timedelta(days=40))
+        session.flush()
+        found = reminders.candidates(session, user=kari, on=TODAY, now=utcnow(), horizon_days=7)
+        said = {(r.record, r.number): r.kind.value for r in found}
+        assert said[("deviation", late.number)] == "overdue"
+        assert said[("deviation", soon.number)] == "due_soon"
+        assert ("deviation", later.number) not in said

@@ -94,7 +94,11 @@ def _reminder(user: User, kind: ReminderKind, item: work.WorkItem, on: date) -> 
 
 
 def _kind_of(item: work.WorkItem, on: date, horizon: date) -> ReminderKind | None:
-    if item.kind in (work.WorkKind.action_due, work.WorkKind.verification_due):
+    if item.kind in (
+        work.WorkKind.deviation_due,
+        work.WorkKind.action_due,
+        work.WorkKind.verification_due,
+    ):
         if item.overdue:
             return ReminderKind.overdue
         return ReminderKind.due_soon if item.due_on and item.due_on <= horizon else None
@@ -114,6 +118,27 @@ def candidates(
 ) -> list[Reminder]:
     """Return what the person should be told today and has not been (unsaved, opted-out kinds
     left out)."""
+    found = found_for(session, user=user, on=on, now=now, horizon_days=horizon_days)
+    off = set(user.reminder_opt_outs or [])
+    known = {
+        (r.kind, r.record, r.record_id, r.queued_on if r.kind not in ONCE else None)
+        for r in session.scalars(select(Reminder).where(Reminder.user_id == user.id))
+    }
+    fresh: list[Reminder] = []
+    seen: set[tuple[object, ...]] = set()
+    for r in found:
+        key = (r.kind, r.record, r.record_id, on if r.kind not in ONCE else None)
+        if r.kind.value in off or key in known or key in seen:
+            continue
+        seen.add(key)
+        fresh.append(r)
+    return fresh
+
+
+def found_for(
+    session: Session, *, user: User, on: date, now: datetime, horizon_days: int
+) -> list[Reminder]:
+    """Return everything the person could be told of today, told before or not (unsaved)."""
     horizon = on + timedelta(days=horizon_days)
     actor = actor_of(user)
     found: list[Reminder] = []
@@ -163,20 +188,7 @@ def candidates(
                 link=f"/deviations/{d.id}",
             )
             found.append(_reminder(user, ReminderKind.deviation_opened_by_rule, item, on))
-    off = set(user.reminder_opt_outs or [])
-    known = {
-        (r.kind, r.record, r.record_id, r.queued_on if r.kind not in ONCE else None)
-        for r in session.scalars(select(Reminder).where(Reminder.user_id == user.id))
-    }
-    fresh: list[Reminder] = []
-    seen: set[tuple[object, ...]] = set()
-    for r in found:
-        key = (r.kind, r.record, r.record_id, on if r.kind not in ONCE else None)
-        if r.kind.value in off or key in known or key in seen:
-            continue
-        seen.add(key)
-        fresh.append(r)
-    return fresh
+    return found
 
 
 def recipients(session: Session) -> Sequence[User]:
