@@ -94,6 +94,10 @@ TAGS: list[dict[str, str]] = [
     {"name": "internal audits", "description": "Internal audits (ISO 9001 9.2)."},
     {"name": "management reviews", "description": "Management reviews (ISO 9001 9.3)."},
     {"name": "retention", "description": "Retention periods and disposition decisions."},
+    {
+        "name": "webhooks",
+        "description": "Outgoing webhooks (admin only): subscriptions and their delivery log.",
+    },
 ]
 
 BINARY: dict[str, Any] = {"type": "string", "format": "binary"}

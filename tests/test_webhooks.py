@@ -263,7 +263,7 @@ class TestDelivery:
         assert actions.count("webhook.failed") == 1
         assert secret not in caplog.text
         client, token = client_of(fresh_db)
-        answer = client.get("/api/v1/webhooks/status", headers=auth(token))
+        answer = client.get("/api/v1/webhook-deliveries/status", headers=auth(token))
         assert answer.status_code == 200
         assert answer.json()["failed"] == 1
         listed = client.get(f"/api/v1/webhooks/{subscription_id}/deliveries", headers=auth(token))
@@ -417,7 +417,7 @@ class TestApi:
                 tested,
                 client.get("/api/v1/webhooks", headers=auth(token)),
                 client.get(f"{webhook}/deliveries", headers=auth(token)),
-                client.get("/api/v1/webhooks/status", headers=auth(token)),
+                client.get("/api/v1/webhook-deliveries/status", headers=auth(token)),
             ]
             sent = service.send_due(bound_db, now=utcnow(), settings=settings_for())
             trail = client.get("/api/v1/audit/events?limit=200", headers=auth(token))
@@ -463,7 +463,7 @@ class TestApi:
 
         refused = [
             client.get("/api/v1/webhooks", headers=auth(token)),
-            client.get("/api/v1/webhooks/status", headers=auth(token)),
+            client.get("/api/v1/webhook-deliveries/status", headers=auth(token)),
             client.get(webhook, headers=auth(token)),
             client.get(f"{webhook}/deliveries", headers=auth(token)),
             client.post(

@@ -63,8 +63,10 @@ def create_webhook(
     return WebhookCreated(**service.read(session, subscription).model_dump(), secret=secret)
 
 
-@router.get("/webhooks/status", response_model=WebhookStatusRead, responses=responses(401, 403))
-def webhooks_status(
+@router.get(
+    "/webhook-deliveries/status", response_model=WebhookStatusRead, responses=responses(401, 403)
+)
+def get_webhook_status(
     actor: Annotated[Actor, allowed(Action.user_manage)],
     session: SessionDep,
 ) -> WebhookStatusRead:

@@ -144,7 +144,7 @@ def _refused(reason: Text) -> ValidationFailed:
 def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
+    except (OSError, UnicodeError, ValueError):
         return []
     found = []
     for info in infos:
@@ -167,25 +167,29 @@ def check_url(url: str, *, settings: Settings) -> str:
     where allowed), a login in it, and a private, loopback or link-local address unless allowed
     (the name is resolved: a public name for a private address is refused too)."""
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise _refused(Text("Enter an https:// URL.")) from None
+    if parts.scheme not in ("https", "http") or not host or not url.isprintable() or " " in url:
+        raise _refused(Text("Enter an https:// URL."))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise _refused(Text("The URL's port is not a number.")) from None
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise _refused(Text("Enter an https:// URL."))
     if parts.username or parts.password:
         raise _refused(Text("A webhook URL holds no login: the body is signed instead."))
-    addresses = _addresses(parts.hostname, port)
+    addresses = _addresses(host, port)
     if not addresses:
-        raise _refused(Text("%(host)s is not found.", host=parts.hostname))
+        raise _refused(Text("%(host)s is not found.", host=host))
     private = any(_private(a) for a in addresses)
     if private and not settings.webhook_allow_private:
         raise _refused(
             Text(
                 "%(host)s is a private, loopback or link-local address: webhooks go only to "
                 "public addresses (QMS_WEBHOOK_ALLOW_PRIVATE allows others).",
-                host=parts.hostname,
+                host=host,
             )
         )
     loopback = all(a.is_loopback for a in addresses)
