@@ -517,7 +517,7 @@ EXEMPT: dict[str, str] = {
     "/imports/new": "the upload form offers the shared survey definitions only",
     "/users": "accounts, for admins only",
     f"{V1}/webhooks": "webhook subscriptions: an admin's configuration",
-    f"{V1}/webhooks/status": "the webhooks' delivery counts: an admin's configuration",
+    f"{V1}/webhook-deliveries/status": "the webhooks' delivery counts: an admin's configuration",
     f"{V1}/webhooks/{{webhook_id}}": "a webhook subscription: an admin's configuration",
     f"{V1}/webhooks/{{webhook_id}}/deliveries": "a subscription's delivery log, for admins only",
 }
