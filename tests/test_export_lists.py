@@ -80,3 +80,14 @@ def test_the_import_batches_as_csv(client, session) -> None:
     assert row["Fil"] == "outcomes.csv"
     assert row["Type"] == "utfall"
     assert row["Rader"] == "0"
+
+
+def test_json_of_an_unpaged_list_is_the_list_itself(client, session) -> None:
+    make_programme(session)
+    lead = auth(make_token(session, Role.quality_lead))
+    for path in ("/api/v1/procedures", "/api/v1/imports"):
+        plain = client.get(path, headers=lead)
+        asked = client.get(path, params={"format": "json"}, headers=lead)
+        assert asked.status_code == 200, asked.text
+        assert isinstance(asked.json(), list), "the schema's array, not a page"
+        assert asked.json() == plain.json()

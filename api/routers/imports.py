@@ -302,7 +302,8 @@ def list_batches(
         service.in_language(service.batch_to_read(b), language)
         for b in service.list_batches(session, actor=actor)
     ]
-    if fmt := wanted(request, format):
+    # JSON is this list's own answer (an array, every item): only a spreadsheet is a file.
+    if (fmt := wanted(request, format)) and fmt != "json":
         return exported(
             request,
             fmt,

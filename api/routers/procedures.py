@@ -47,7 +47,8 @@ def master_list(
     """The master list: every procedure with its effective version, owner and review date; or
     taken as a file."""
     rows = service.list_procedures(session, actor=actor, review_due=review_due)
-    if fmt := wanted(request, format):
+    # JSON is this list's own answer (an array, every item): only a spreadsheet is a file.
+    if (fmt := wanted(request, format)) and fmt != "json":
         return exported(
             request,
             fmt,
