@@ -255,6 +255,10 @@ NOT_RECORDS: dict[str, str] = {
 NOT_DESCRIBING: dict[str, str] = {
     "signature.signed": "describes the signature (its meaning and the SHA-256 of what was signed) "
     "kept in the signature's own row, not the signed record's fields",
+    "evidence.attached": "describes a file attached to the record (its name, type, size and "
+    "SHA-256), kept in evidence_file and evidence_blob, not the record's fields",
+    "evidence.removed": "describes a file taken off the record while it was open, not the "
+    "record's fields",
 }
 # A day and a moment as the events and _normal write them (ISO 8601).
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from qms import replay
 from qms.audit.models import AuditEvent
 from qms.audits import reviews
 from qms.audits import service as audits
@@ -454,3 +455,49 @@ class TestRetention:
         assert client.get(f"/api/v1/deviations/{d.id}/evidence", headers=lead).json() == []
         # The same bytes attached to another record stay for it.
         assert client.get(shared["download"], headers=lead).content == content
+
+
+class TestReplay:
+    def test_a_records_files_leave_its_replay_clean(self, client, session, lead) -> None:
+        d = make_deviation(session)
+        path = f"/api/v1/deviations/{d.id}/evidence"
+        kept = upload(client, lead, path, "a.pdf", pdf_bytes()).json()
+        upload(client, lead, path, "b.csv", CSV)
+        assert client.delete(f"/api/v1/evidence/{kept['id']}", headers=lead).status_code == 204
+        session.expire_all()
+        result = replay.check(session)
+        assert [f for f in result.first_findings if f.entity == "deviation"] == []
+
+
+class TestCommandLine:
+    def test_qms_attach_keeps_the_file_and_prints_its_hash(
+        self, fresh_db, monkeypatch, tmp_path
+    ) -> None:
+        from typer.testing import CliRunner
+
+        from qms.cli import app
+
+        monkeypatch.setenv(
+            "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
+        )
+        monkeypatch.setenv("QMS_LANGUAGE", "en")
+        get_settings.cache_clear()
+        try:
+            with fresh_db.unit_of_work() as session:
+                number = make_deviation(session).number
+            minutes = tmp_path / "minutes.pdf"
+            minutes.write_bytes(pdf_bytes("from the command line"))
+            runner = CliRunner()
+            result = runner.invoke(app, ["attach", number, str(minutes)])
+            assert result.exit_code == 0, (result.stdout, result.stderr)
+            assert result.stdout.strip() == hashlib.sha256(minutes.read_bytes()).hexdigest()
+            assert number in result.stderr
+            page = tmp_path / "page.pdf"
+            page.write_bytes(b"<html><body>not a pdf</body></html>")
+            refused = runner.invoke(app, ["attach", number, str(page)])
+            assert refused.exit_code != 0
+            with fresh_db.unit_of_work(write=False) as session:
+                kept = session.scalars(select(EvidenceFile)).all()
+                assert [(f.file_name, f.record) for f in kept] == [("minutes.pdf", "deviation")]
+        finally:
+            get_settings.cache_clear()

@@ -53,6 +53,11 @@ COMMANDS: dict[str, Entry] = {
         "actions_app",
         "Corrective actions: list, show, start, done, verify, ineffective.",
     ),
+    "attach": Entry(
+        "qms.cli.evidence",
+        "attach",
+        "Attach a file to a record as evidence; print its SHA-256.",
+    ),
     "participants": Entry(
         "qms.cli.records", "participants_app", "Participants: erase personal data."
     ),

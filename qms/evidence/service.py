@@ -12,15 +12,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from qms.actions import repository as actions_repository
 from qms.actions import service as actions
 from qms.actions.enums import ActionStatus
 from qms.audit.service import created, record_event
 from qms.audits import reviews
 from qms.audits import service as audits
-from qms.audits.models import AuditStatus, ChecklistLine, ReviewStatus
+from qms.audits.models import (
+    AuditStatus,
+    ChecklistLine,
+    InternalAudit,
+    ManagementReview,
+    ReviewStatus,
+)
 from qms.config import get_settings
 from qms.deviations import service as deviations
 from qms.deviations.models import DeviationStatus
@@ -179,6 +186,38 @@ assert set(_TARGETS) == set(RECORDS) == set(WRITE)
 def target(session: Session, *, actor: Actor, record: str, record_id: int) -> Target:
     """Return the record files are attached to, if the actor may see it; or raise NotFound."""
     return _TARGETS[record](session, actor, record_id)
+
+
+def find(session: Session, *, actor: Actor, reference: str) -> Target:
+    """Return the record a reference names, as people write it: DEV-2026-0001, CA-2026-0001,
+    IA-2026-0001/3 (the audit's third checklist line), MR-2026-0001, PR-04, or follow-up/12."""
+    text = reference.strip().upper()
+    missing = NotFound(Text("Nothing is numbered %(reference)s.", reference=reference))
+    if text.startswith("FOLLOW-UP/") and text[10:].isdigit():
+        return target(session, actor=actor, record="follow_up", record_id=int(text[10:]))
+    if text.startswith("DEV-"):
+        deviation = deviations.get_by_number(session, actor=actor, number=text)
+        return target(session, actor=actor, record="deviation", record_id=deviation.id)
+    if text.startswith("CA-") and (action := actions_repository.get_by_number(session, text)):
+        return target(session, actor=actor, record="action", record_id=action.id)
+    if text.startswith("IA-"):
+        number, _, position = text.partition("/")
+        audit = session.scalars(select(InternalAudit).where(InternalAudit.number == number)).first()
+        line = next(
+            (li for li in (audit.lines if audit else []) if str(li.position) == position), None
+        )
+        if line is None:
+            raise missing
+        return target(session, actor=actor, record="checklist_line", record_id=line.id)
+    if text.startswith("MR-"):
+        review = session.scalars(
+            select(ManagementReview).where(ManagementReview.number == text)
+        ).first()
+        if review is not None:
+            return target(session, actor=actor, record="management_review", record_id=review.id)
+    if procedure := procedures.get_by_code(session, text):
+        return target(session, actor=actor, record="procedure", record_id=procedure.id)
+    raise missing
 
 
 def line_in_audit(session: Session, *, audit_id: int, line_id: int) -> bool:
