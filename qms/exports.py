@@ -207,6 +207,7 @@ DEVIATION_COLUMNS = (
     Column("closure_summary", N_("Closure summary")),
     Column("closed_at", N_("Closed")),
     Column("reported_by", N_("Reported by")),
+    Column("owner", N_("Owner")),
     Column("action_numbers", N_("Actions")),
 )
 ACTION_COLUMNS = (

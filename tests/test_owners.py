@@ -280,3 +280,20 @@ class TestReminders:
         assert said[("deviation", late.number)] == "overdue"
         assert said[("deviation", soon.number)] == "due_soon"
         assert ("deviation", later.number) not in said
+
+
+class TestLists:
+    def test_the_owner_is_a_column_of_the_export_and_the_list_page(self, client, session) -> None:
+        lead = auth(make_token(session, Role.quality_lead))
+        accounts.create_user(
+            session, actor=ADMIN, name="kari-list", role=Role.coordinator, display_name="Kari Liste"
+        )
+        make_deviation(session, owner="kari-list")
+        exported = client.get("/api/v1/deviations", headers=lead, params={"format": "csv"})
+        assert exported.status_code == 200, exported.text
+        header, row = exported.text.splitlines()[:2]
+        assert "Owner" in header.split(",")
+        assert "kari-list" in row
+        name = web_user(session, Role.quality_lead)
+        sign_in(client, name)
+        assert "Kari Liste" in client.get("/deviations").text
