@@ -28,7 +28,19 @@ from qms.permissions import Role
 from qms.scheduler import run_due, run_reminders, send_webhooks
 from qms.webhooks import service
 from qms.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEventKind
-from tests.factories import ADMIN, auth, make_action, make_deviation, make_token, make_user
+from tests.factories import (
+    ADMIN,
+    auth,
+    make_action,
+    make_cohort,
+    make_deviation,
+    make_meeting,
+    make_pair,
+    make_participant,
+    make_programme,
+    make_token,
+    make_user,
+)
 
 PUBLIC = "https://qms.example.org"
 
@@ -448,6 +460,45 @@ class TestApi:
         removed = client.delete(webhook, headers=auth(token))
         assert removed.status_code == 204
         assert client.get(webhook, headers=auth(token)).status_code == 404
+
+    def test_the_rule_check_tells_of_each_deviation_it_opens(
+        self, bound_db, session, client_of, receiver
+    ) -> None:
+        client, token = client_of(bound_db)
+        made = client.post(
+            "/api/v1/webhooks",
+            json={"url": receiver.url, "kinds": ["deviation_opened_by_rule"]},
+            headers=auth(token),
+        )
+        secret = made.json()["secret"]
+        today = utcnow().date()
+        start = (today.replace(day=1) - timedelta(days=100)).replace(day=1)
+        programme = make_programme(session, min_meetings_per_month=2, min_minutes_per_month=120)
+        cohort = make_cohort(
+            session, programme, start_on=start, midpoint_on=today - timedelta(days=30),
+            end_on=today + timedelta(days=120),
+        )  # fmt: skip
+        pair = make_pair(
+            session, make_participant(session, cohort, "mentor"), make_participant(session, cohort),
+            started_on=start,
+        )  # fmt: skip
+        make_meeting(session, pair, start + timedelta(days=3), minutes=30)
+        session.flush()
+
+        run = client.post("/api/v1/checks/run", headers=auth(token), json={})
+        assert run.status_code == 200, run.text
+        opened = {f["deviation_number"] for f in run.json()["opened"]}
+        assert opened
+        assert receiver.got == []
+        sent = service.send_due(bound_db, now=utcnow(), settings=settings_for())
+
+        assert sent.delivered == len(opened)
+        told = {json.loads(got.body)["record"]["number"] for got in receiver.got}
+        assert told == opened
+        assert all(verify(secret, g.headers["X-QMS-Signature"], g.body) for g in receiver.got)
+        # Run again: nothing new opened, nobody told twice.
+        client.post("/api/v1/checks/run", headers=auth(token), json={})
+        assert service.send_due(bound_db, now=utcnow(), settings=settings_for()).delivered == 0
 
     @pytest.mark.parametrize("role", [Role.quality_lead, Role.coordinator, Role.auditor])
     def test_only_an_admin_manages_webhooks(self, bound_db, client_of, role) -> None:
