@@ -39,6 +39,7 @@ from tests.factories import (
     make_user,
     signing,
 )
+from tests.web import csrf_of, error_beside, sign_in, web_user
 
 
 def pdf_bytes(words: str = "Minutes of the follow-up") -> bytes:
@@ -501,3 +502,43 @@ class TestCommandLine:
                 assert [(f.file_name, f.record) for f in kept] == [("minutes.pdf", "deviation")]
         finally:
             get_settings.cache_clear()
+
+
+class TestPages:
+    def test_a_file_attached_on_the_page_is_listed_and_downloaded(self, client, session) -> None:
+        name = web_user(session, Role.quality_lead)
+        d = make_deviation(session)
+        sign_in(client, name)
+        page = client.get(f"/deviations/{d.id}")
+        assert "Evidence files" in page.text
+        content = pdf_bytes("attached on the page")
+        posted = client.post(
+            f"/deviations/{d.id}/evidence",
+            data={"csrf_token": csrf_of(page.text)},
+            files={"file": ("minutes.pdf", content, "application/pdf")},
+            follow_redirects=False,
+        )
+        assert posted.status_code == 303, posted.text
+        shown = client.get(f"/deviations/{d.id}").text
+        sha256 = hashlib.sha256(content).hexdigest()
+        assert "minutes.pdf" in shown
+        assert sha256 in shown
+        kept = session.scalars(select(EvidenceFile)).one()
+        got = client.get(f"/evidence/{kept.id}")
+        assert got.content == content
+        assert got.headers["x-content-sha256"] == sha256
+
+    def test_a_refused_file_is_named_beside_its_field(self, client, session) -> None:
+        name = web_user(session, Role.quality_lead)
+        d = make_deviation(session)
+        a = make_action(session, [d], make_user(session, Role.coordinator))
+        sign_in(client, name)
+        page = client.get(f"/actions/{a.id}")
+        refused = client.post(
+            f"/actions/{a.id}/evidence",
+            data={"csrf_token": csrf_of(page.text), "purpose": "completion"},
+            files={"file": ("tool.pdf", b"MZ\x90\x00" + b"\x00" * 100, "application/pdf")},
+        )
+        assert refused.status_code == 422
+        assert error_beside(refused.text, "evidence-file")
+        assert session.scalars(select(EvidenceFile)).all() == []

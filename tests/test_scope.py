@@ -462,6 +462,7 @@ TABLE: list[Case] = [
     item("/deviations/{deviation_id:id}"),
     listing("/actions", "action"),
     item("/actions/{action_id:id}"),
+    item("/evidence/{file_id:id}", "/evidence/{evidence}"),
     listing("/audits", "audit"),
     listing("/audits/new", "programme", role=Role.quality_lead),
     item("/audits/{audit_id:id}"),

@@ -22,6 +22,7 @@ from api.web.pages import (
     dashboard,
     deviations,
     documents,
+    evidence,
     followups,
     instruments,
     pairs,
@@ -100,6 +101,7 @@ def router() -> APIRouter:
         records,
         instruments,
         documents,
+        evidence,
         users,
         work,
     ):

@@ -34,7 +34,9 @@ from qms.comments import service as comments
 from qms.comments.models import CommentedRecord
 from qms.comments.schemas import CommentCreate
 from qms.deviations import service as deviations
-from qms.i18n import Text
+from qms.evidence import service as evidence
+from qms.evidence.models import PURPOSES
+from qms.i18n import Text, label
 from qms.pagination import MAX_LIMIT, each
 from qms.permissions import Action
 from qms.signatures import statements
@@ -133,6 +135,12 @@ def _record(
             # The timeline names records by their numbers, never by their ids.
             "numbers": {("action", str(action.id)): action.number},
             "owners": options.owners(session),
+            "evidence": [
+                evidence.to_read(f)
+                for f in evidence.list_files(
+                    session, actor=page.actor, record="action", record_id=action.id
+                )
+            ],
             "comments": comments.to_reads(
                 session,
                 comments.all_comments(session, record=CommentedRecord.action, record_id=action.id),
@@ -189,6 +197,8 @@ def _record(
             "type": choices(ActionType, page.lang),
             "owner": data["owners"],
         },
+        # What an evidence file of the action shows: the work done, or the check that it worked.
+        purposes=[(p, label(p, page.lang)) for p in PURPOSES],
         **data,
     )
 
@@ -260,3 +270,10 @@ def add_comment(
     if isinstance(result, Refusal):
         return _record(request, page, action_id, result, values, "comment")
     return see_other(f"/actions/{action_id}")
+
+
+def refused(
+    request: Request, page: Page, action_id: int, refusal: Refusal, form_name: str
+) -> Response:
+    """Show the action's page again with a refusal of one of its forms."""
+    return _record(request, page, action_id, refusal, {}, form_name)

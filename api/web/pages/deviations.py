@@ -44,6 +44,7 @@ from qms.deviations.models import (
 )
 from qms.deviations.repository import SORTS, DeviationFilter
 from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
+from qms.evidence import service as evidence
 from qms.i18n import Text
 from qms.pagination import MAX_LIMIT, each
 from qms.permissions import Action
@@ -227,6 +228,12 @@ def _record(
                 **{("action", str(a.id)): a.number for a in deviation.actions},
             },
             "owners": owners,
+            "evidence": [
+                evidence.to_read(f)
+                for f in evidence.list_files(
+                    session, actor=page.actor, record="deviation", record_id=deviation.id
+                )
+            ],
             "comments": comments.to_reads(
                 session,
                 comments.all_comments(
@@ -412,3 +419,10 @@ def add_comment(
         ),
     )
     return _after(request, page, deviation_id, "comment", values, result)
+
+
+def refused(
+    request: Request, page: Page, deviation_id: int, refusal: Refusal, form_name: str
+) -> Response:
+    """Show the deviation's page again with a refusal of one of its forms."""
+    return _record(request, page, deviation_id, refusal, {}, form_name)
