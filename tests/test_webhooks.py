@@ -25,7 +25,7 @@ from qms.config import Settings, get_settings
 from qms.db import Database, utcnow
 from qms.errors import ValidationFailed
 from qms.permissions import Role
-from qms.scheduler import run_due, run_reminders, send_webhooks
+from qms.scheduler import held, run_due, run_reminders, send_webhooks
 from qms.webhooks import service
 from qms.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEventKind
 from tests.factories import (
@@ -323,6 +323,22 @@ class TestDelivery:
         assert (
             body["text"] == f"The rule check opened deviation {number} Meetings below the minimum."
         )
+
+    def test_one_sender_at_a_time(self, fresh_db, receiver) -> None:
+        _subscribe(fresh_db, receiver.url, WebhookEventKind.overdue)
+        _overdue_action(fresh_db)
+        now = utcnow()
+        run_reminders(fresh_db, now, now.date(), settings_for())
+
+        with held(fresh_db, "webhooks", now=now) as mine:
+            assert mine
+            # Another process (a scheduler, qms webhooks send) leaves them to the holder.
+            assert send_webhooks(fresh_db, now, settings_for()) is None
+            assert receiver.got == []
+        assert (
+            send_webhooks(fresh_db, now, settings_for()) == "1 delivered, 0 to try again, 0 failed"
+        )
+        assert len(receiver.got) == 1
 
     def test_a_critical_deviation_is_queued_with_it_and_sent_after(
         self, fresh_db, receiver, client_of
