@@ -297,6 +297,9 @@ def world(
         rest[key] = TestClient(app, raise_server_exceptions=False, headers=auth(token))
         web[key] = TestClient(app, raise_server_exceptions=False)
         assert sign_in(web[key], names[key]).status_code == 303
+    # An unscoped auditor's read that names B's programme: the access log has B's to hide.
+    assert B_CODE in b.all_markers
+    assert rest[Role.auditor, False].get(f"/api/v1/deviations?q={B_CODE}").status_code == 200
     yield World(
         a=a,
         b=b,

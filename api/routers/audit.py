@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from api.deps import SessionDep, allowed
 from api.problems import responses
@@ -84,6 +84,7 @@ def list_events(
 def list_access_log(
     actor: Annotated[Actor, allowed(Action.audit_read)],
     session: SessionDep,
+    request: Request,
     actor_name: Annotated[str | None, Query(alias="actor", max_length=200)] = None,
     since: Annotated[IsoDateTime | None, Query(description="reads at or after")] = None,
     until: Annotated[IsoDateTime | None, Query(description="reads before")] = None,
@@ -93,8 +94,12 @@ def list_access_log(
     """List the access log (auditors' reads: who, when, what, from where) in the order written;
     a programme-scoped token sees the reads of tokens limited to its programme only.
 
-    A read is written within QMS_ACCESS_LOG_FLUSH_MS (a second by default) of being made.
+    A read is written within QMS_ACCESS_LOG_FLUSH_MS (a second by default) of being made; the
+    reads waiting when the list is asked for are written first, so that it lists them too.
     """
+    waiting = getattr(request.app.state, "access_log", None)
+    if waiting is not None:
+        waiting.flush()
     page = access_repository.list_entries(
         session,
         actor=actor_name,
