@@ -438,7 +438,8 @@ class TestCommands:
 
         result = qms("reminders", "preview", "kari")
 
-        assert "Subject: mentor-qms: 2 things wait for you" in result.stdout
+        # Kari reads bokmål: the digest is in her language.
+        assert "Subject: mentor-qms: 2 ting venter på deg" in result.stdout
         assert people.overdue_number in result.stdout
         assert "https://qms.example.org/actions/" in result.stdout
         with fresh_db.unit_of_work(write=False) as session:
