@@ -250,8 +250,11 @@ class TestIssued:
             for name in old_manifest["files"]
             if old_manifest["files"][name] != new_manifest["files"][name]
         }
-        # Every file carries the issue but the access log's reads, which no issue adds to.
-        assert changed == set(old_manifest["files"]) - {"Access log.jsonl"}
+        # Every file carries the issue but the access log's reads, which no issue adds to, and the
+        # evidence files, kept as they were uploaded.
+        kept = {name for name in old_manifest["files"] if name.startswith("Evidence/")}
+        assert kept
+        assert changed == set(old_manifest["files"]) - {"Access log.jsonl"} - kept
 
     def test_who_may_issue(self, demo) -> None:
         _, client, tokens = demo

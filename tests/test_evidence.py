@@ -430,6 +430,10 @@ class TestInDocuments:
         assert pack.read(name) == content
         manifest = json.loads(pack.read("manifest.json"))
         assert manifest["files"][name] == hashlib.sha256(content).hexdigest()
+        index = next(n for n in pack.namelist() if n.startswith("00 "))
+        listed = _document_text(pack.read(index))
+        assert name in listed
+        assert kept["sha256"] in listed
 
 
 class TestRetention:

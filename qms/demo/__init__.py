@@ -21,9 +21,11 @@ from qms.comments.models import CommentedRecord
 from qms.comments.schemas import CommentCreate
 from qms.demo import evaluations as demo_evaluations
 from qms.demo import records, system
+from qms.demo.evidence import letter_pdf
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, RootCauseMethod
 from qms.deviations.schemas import DeviationCreate, DeviationTransition, DeviationUpdate
+from qms.evidence import service as evidence
 from qms.notifications import service as reminders
 from qms.permissions import Actor, Role
 from qms.procedures import service as procedures
@@ -386,6 +388,27 @@ def load_quality_records(
     )
     _act(session, coordinator, confirm, "in_progress")
     _act(session, coordinator, confirm, "done", completion_note="PR-02 draft updated; letter sent.")
+    # The letter itself, a PDF the demo writes, kept as the evidence of the action's completion.
+    evidence.attach(
+        session,
+        actor=coordinator,
+        record="action",
+        record_id=confirm.id,
+        content=letter_pdf(
+            [
+                "To the public employment service, Oslo office",
+                "Subject: the target group of the VIA-JOB mentor programme",
+                "",
+                "Before recruitment for the next cohort opens, we ask you to confirm in writing",
+                "the groups you give priority to, so that the programme's target group is set",
+                "with you and your referrals match it (procedure PR-02).",
+                "",
+                "Demo coordinator, 2026-03-02",
+            ]
+        ),
+        file_name="letter-to-referring-partners.pdf",
+        purpose="completion",
+    )
     comments.add(
         session,
         actor=lead,

@@ -407,6 +407,11 @@ def _index(
     rows.append(
         [reads_name, translate(READS, language), "", hashlib.sha256(files[reads_name]).hexdigest()]
     )
+    # The evidence files (<folder>/<record>/<id> <name>): each by its name and its record.
+    listed = {row[0] for row in rows}
+    for name in sorted(set(files) - listed):
+        _, record, kept = name.split("/", 2)
+        rows.append([name, kept.partition(" ")[2], record, hashlib.sha256(files[name]).hexdigest()])
     index_title = translate("Index of %(pack)s", language) % {"pack": title}
     issue = Issue(
         get_settings().organisation,
