@@ -250,6 +250,10 @@ NOT_RECORDS: dict[str, str] = {
     "session": "a failed sign-in with a name no user has: there is no record",
     "job": "the scheduler's note of a job's last run (job_run), not a quality record; its "
     "events keep every run",
+    "webhook_subscription": "an outgoing webhook's configuration (where to tell what), not a "
+    "quality record; its events keep each change, never its secret",
+    "webhook_event": "what was told to the webhooks' subscribers, with its delivery log: a "
+    "message sent, not a quality record",
 }
 # Events that do not describe their record's fields, and why.
 NOT_DESCRIBING: dict[str, str] = {

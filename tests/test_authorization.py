@@ -96,6 +96,8 @@ EXPECTED: dict[Action, set[Role]] = {
     # Retention: the report for quality leads and auditors; disposing for quality leads.
     Action.retention_read: {ADMIN, LEAD, AUDITOR},
     Action.retention_dispose: {ADMIN, LEAD},
+    # Comments: whoever keeps the records remarks on them; auditors read them, never write.
+    Action.comment_write: {ADMIN, LEAD, COORDINATOR},
 }
 
 

@@ -148,7 +148,7 @@ def test_a_procedure_versions_text_changed_behind_its_back_is_found(demo: Databa
     assert finding.record == f"{code} v{number}"
     assert finding.field == "content"
     assert str(finding.stored).endswith("Mentors may skip this step.")
-    assert finding.message("en").startswith(f"procedure version {code} v{number}: content is")
+    assert finding.message("en").startswith(f"procedure version {code} v{number}: text is")
 
 
 def test_a_deleted_row_is_found_by_the_events_that_describe_it(demo: Database) -> None:

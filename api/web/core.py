@@ -180,12 +180,13 @@ def show_label(value: object) -> str:
 # Fields whose values are stored codes (a severity, a method): the trail shows them by label.
 CODED_FIELDS = frozenset(
     {"severity", "kind", "source", "status", "root_cause_method", "type", "outcome", "role",
-     "mode", "direction", "computation", "meaning", "respondent", "conformity", "unit"}
+     "mode", "direction", "computation", "meaning", "respondent", "conformity", "unit", "rule",
+     "shape"}
 )  # fmt: skip
 
 
 # The fields of a rule check's event that hold findings' keys.
-FINDING_FIELDS = frozenset({"opened", "cleared", "recurred"})
+FINDING_FIELDS = frozenset({"opened", "cleared", "recurred", "key"})
 
 
 def show_recorded(value: Any, field: str | None = None) -> Any:
@@ -219,8 +220,22 @@ def show_recorded(value: Any, field: str | None = None) -> Any:
             return value
         # The trail keeps moments in UTC; one kept without its offset is UTC too.
         return show_moment(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    if isinstance(value, str) and len(value) > SHOWN_TEXT:
+        # A long text (a procedure version's whole Markdown) is not spread over the trail's
+        # line: its length is said; the record's page shows it, and the event keeps it whole.
+        return ngettext(
+            "(a text of %(count)s character)",
+            "(a text of %(count)s characters)",
+            len(value),
+            _rendering_language.get(),
+        ) % {"count": show_number(len(value))}
     return value
 
+
+# The longest text value a line of the audit trail shows as it is.
+SHOWN_TEXT = 600
+# The catalogue's plural texts, by the name the extraction knows them by.
+ngettext = i18n.plural
 
 templates.env.filters["label"] = show_label
 templates.env.filters["said"] = lambda text: i18n.said(text, _rendering_language.get())

@@ -20,7 +20,7 @@ from qms.evidence import service
 from qms.i18n import Text
 from qms.permissions import Action
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 def _attach(request: Request, page: Page, form: Form, record: str, record_id: int) -> object:
