@@ -61,6 +61,10 @@ class Action(enum.StrEnum):
     retention_read = "retention.read"
     retention_dispose = "retention.dispose"
     comment_write = "comment.write"
+    # Attaching or taking off an evidence file: the record's own permission decides besides.
+    evidence_write = "evidence.write"
+    # One's own reminder address, language and kinds.
+    self_write = "self.write"
 
     @property
     def is_read(self) -> bool:
@@ -120,6 +124,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.review_manage,
             Action.retention_dispose,
             Action.comment_write,
+            Action.evidence_write,
+            Action.self_write,
         }
     ),
     # Coordinators keep the programme records and log what they find in them.
@@ -132,6 +138,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.action_progress,
             # Comments on the records they may see: a remark, a question, a correction.
             Action.comment_write,
+            Action.evidence_write,
+            Action.self_write,
         }
     ),
     Role.auditor: frozenset(_READ_RECORDS),

@@ -98,6 +98,10 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.retention_dispose: {ADMIN, LEAD},
     # Comments: whoever keeps the records remarks on them; auditors read them, never write.
     Action.comment_write: {ADMIN, LEAD, COORDINATOR},
+    # Evidence files: attached and taken off by those who keep the records, never by auditors.
+    Action.evidence_write: {ADMIN, LEAD, COORDINATOR},
+    # One's own reminders: chosen by those who get work to do, not by auditors or scripts.
+    Action.self_write: {ADMIN, LEAD, COORDINATOR},
 }
 
 

@@ -191,7 +191,8 @@ class TestDocuments:
         pictures = _pictures(draft.content)
         titles = [t.split(" — ")[0] for t, _ in pictures]
         title = translate("Indicators, planned against actual", language)
-        assert titles[:2] == [f"{title} (1 of 2)", f"{title} (2 of 2)"]
+        parts = [translate(chart_records.PART, language) % {"part": n, "parts": 2} for n in (1, 2)]
+        assert titles[:2] == [f"{title} {part}" for part in parts]
         assert titles[2:] == [
             translate(chart_records.RULE, language),
             translate(chart_records.OUTCOMES, language),

@@ -134,6 +134,7 @@ class TestRegisters:
             "Severity",
             "Status",
             "Title",
+            "Owner",
             "Due",
             "Closed",
             "Actions and owners",
@@ -141,11 +142,11 @@ class TestRegisters:
         by_number = {r[0]: r for r in rows}
         first = by_number[_json(demo, "deviations/1")["number"]]
         assert first[2:4] == ["VIA-JOB", "self reported"]
-        assert first[9] == _day(_json(demo, "deviations/1")["closed_at"])
+        assert first[10] == _day(_json(demo, "deviations/1")["closed_at"])
         fifth = by_number[_json(demo, "deviations/5")["number"]]
         second = _json(demo, "actions/2")["number"]
-        assert f"{second} (Siri Bakke)" in fifth[10]
-        assert fifth[9] == ""  # not closed
+        assert f"{second} (Siri Bakke)" in fifth[11]
+        assert fifth[10] == ""  # not closed
 
     def test_the_capa_status_names_source_programme_done_and_verified(self, demo) -> None:
         content = _get(demo, "documents/capa-status")

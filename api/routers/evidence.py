@@ -269,7 +269,7 @@ def _ascii(name: str) -> str:
 
 @router.delete("/evidence/{file_id}", status_code=204, responses=responses(401, 403, 404, 409, 422))
 def remove_evidence(
-    actor: Annotated[Actor, allowed(Action.self_read)], file_id: IdPath, session: SessionDep
+    actor: Annotated[Actor, allowed(Action.evidence_write)], file_id: IdPath, session: SessionDep
 ) -> Response:
     """Take a file off a record that is not closed or signed; the removal is audit-trailed."""
     service.remove(session, actor=actor, file_id=file_id)

@@ -45,6 +45,15 @@ def confirmed(
     or the refusal beside the password field (the failure is kept, counted like a sign-in's)."""
     typed = form.get(PASSWORD)
     password = typed if isinstance(typed, str) else ""
+    if not password:
+        # Nothing typed is no attempt at a password: said beside the field, never counted.
+        message = i18n.translate("Enter your password to sign.", page.lang)
+        return Refusal(
+            422,
+            i18n.translate("check the fields marked below", page.lang),
+            {PASSWORD: message},
+            problems=[(i18n.translate("Your password, to sign", page.lang), message, PASSWORD)],
+        )
 
     def work(database: Database) -> Text | None:
         with database.unit_of_work() as session:

@@ -20,7 +20,7 @@ from qms.comments import repository
 from qms.comments.models import Comment, CommentedRecord
 from qms.comments.schemas import CommentCreate, CommentRead
 from qms.deviations import service as deviations
-from qms.pagination import Page
+from qms.pagination import Page, decode_cursor
 from qms.permissions import Action, Actor, require
 
 
@@ -60,6 +60,8 @@ def list_comments(
     cursor: str | None = None,
 ) -> Page[Comment]:
     """List the comments on a record the actor may see, oldest first."""
+    if cursor is not None:
+        decode_cursor(cursor)  # a forged cursor is named before the record is looked up
     on = target(session, actor=actor, record=record, record_id=record_id)
     return repository.list_comments(
         session, record=on.record, record_id=on.record_id, limit=limit, cursor=cursor

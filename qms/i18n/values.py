@@ -548,6 +548,8 @@ ACTIONS: dict[str, str] = {
     "retention.read": N_("see what is due for disposal"),
     "retention.dispose": N_("dispose of records"),
     "comment.write": N_("comment on records"),
+    "evidence.write": N_("attach evidence files"),
+    "self.write": N_("choose your own reminders"),
 }
 
 # Texts the pages choose at run time (a status's title, a refusal kept from a sign-in).

@@ -80,7 +80,7 @@ _PAGES = {"deviation": "/deviations", "action": "/actions"}
 
 @router.post("/evidence/{file_id:id}/remove")
 def remove(
-    request: Request, file_id: int, page: Annotated[Page, page_for(Action.self_read)]
+    request: Request, file_id: int, page: Annotated[Page, page_for(Action.evidence_write)]
 ) -> Response:
     """Take a file off a record that is still open."""
     where = read(

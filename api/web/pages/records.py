@@ -512,6 +512,10 @@ def audit_trail(request: Request, page: Annotated[Page, page_for(Action.audit_re
     """The audit trail, newest first, filtered by kind of record and event from pick-lists, and
     by a record's number as people write it (DEV-2026-0012, PR-05, VIA-JOB); each event's record
     shown by its number and what happened as a sentence; and whether the chain verifies."""
+    # The reads waiting in the access log's buffer are written first: the page lists them too.
+    waiting = getattr(request.app.state, "access_log", None)
+    if waiting is not None:
+        waiting.flush()
     query = Params(request.query_params)
     since, until = query.day("since"), query.day("until")
     filters: dict[str, Any] = {

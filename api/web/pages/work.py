@@ -80,7 +80,7 @@ def my_work(request: Request, page: Annotated[Page, page_for(Action.self_read)])
 
 @router.post("/my-work/reminders")
 def set_reminders(
-    request: Request, page: Annotated[Page, page_for(Action.self_read)], form: Form
+    request: Request, page: Annotated[Page, page_for(Action.self_write)], form: Form
 ) -> Response:
     """Set the reader's reminder address, language and the kinds of reminder they get."""
     values: dict[str, Any] = form_values(form, "email", "language")
