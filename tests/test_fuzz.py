@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.app import create_app
+from qms.access.service import AccessLog
 from qms.accounts import service as accounts
 from qms.db import Database, make_engine
 from qms.demo import load
@@ -56,6 +57,8 @@ def fuzz_tokens(new_database) -> dict[Role, str]:
             accounts.create_user(session, actor=ADMIN, name=name, role=role)
             tokens[role] = accounts.create_token(session, actor=ADMIN, user_name=name).secret
     app.state.database = database
+    # The auditors' reads are written to the access log of the database given, not the schema's.
+    app.state.access_log = AccessLog(database)
     return tokens
 
 
