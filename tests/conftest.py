@@ -203,6 +203,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 # Skips a complete run accepts, by node id (or a module's path): any other skip fails the run when
 # QMS_STRICT_SKIPS=1 (as in CI), so a missing tool or a forgotten skip cannot pass for green.
 ALLOWED_SKIPS = {
+    "tests/test_access_log.py::test_an_auditors_reads_do_not_wait_for_an_import_or_a_register": (
+        "timed alone, by a stage of .ci/run of its own, not beside the other workers' tests"
+    ),
     "tests/test_migrations.py::TestRoundTrip::test_postgresql_upgrade_check_downgrade_upgrade": (
         "the PostgreSQL round trip, on the SQLite run"
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -320,16 +321,19 @@ class TestRuleCheckOutsideTheWritersTurn:
 
 # During the import of this many answers and the issue of a register of this many deviations (the
 # issue's million rows and 10,000 deviations are bench/bench_read_during_write.py's).
-ANSWERS, DEVIATIONS = 40_000, 1_000
+ANSWERS, DEVIATIONS = 400_000, 8_000
 
 
 @pytest.mark.slow(
-    reason="imports 40,000 answers and issues a 1,000-row register while four auditors read "
+    reason="imports 400,000 answers and issues an 8,000-row register while four auditors read "
     "2.5 times a second each, after and before the same reads on the idle service: 30-45 s"
 )
 def test_an_auditors_reads_do_not_wait_for_an_import_or_a_register(fresh_db, tmp_path) -> None:
     """The p99 of an auditor's reads during a large import and a register being issued is
     within 3x of the same reads' p99 on the idle service (issue #24: 8.7 s against 30 ms)."""
+    if os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") != "1":
+        # Beside other workers' tests the machine's cores are timed too, not the writers' turn.
+        pytest.skip("timed alone: .ci/run runs it by itself on SQLite and PostgreSQL")
     path, token = busy.prepare(fresh_db, tmp_path, answers=ANSWERS, deviations=DEVIATIONS)
     url = fresh_db.engine.url.render_as_string(hide_password=False)
     fresh_db.dispose()
