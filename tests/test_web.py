@@ -735,7 +735,9 @@ class TestProcedurePages:
         assert f"I approve {procedure.code} version 1 (" in page
         unsigned = move("approved")
         assert unsigned.status_code == 422
-        assert error_beside(unsigned.text, "approved-password") == (
+        assert error_beside(unsigned.text, "approved-password") == "Enter your password to sign."
+        wrong = move("approved", password="not the password at all")
+        assert error_beside(wrong.text, "approved-password") == (
             "The password is not right: nothing was signed."
         )
         assert move("approved", password=PASSWORD).status_code == 303
