@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from qms.accounts import service as accounts
 from qms.db import Database
@@ -47,6 +48,46 @@ WARM = 5
 READERS = 4
 
 
+def mentees_and_survey(
+    session: Session, cohort_id: int, people: int, questions: int = QUESTIONS
+) -> None:
+    """Mentees P-000000 … in the cohort (inserted at once, for speed) and a survey BIG of
+    `questions` 1-5 scale questions Q0 …: what a large import of answers names."""
+    session.execute(
+        insert(Participant),
+        [
+            {
+                "code": f"P-{n:06d}",
+                "cohort_id": cohort_id,
+                "role": "mentee",
+                "field": "f",
+                "competence_needs": "",
+                "career_goals": "",
+                "training_modules": [],
+                "version": 1,
+            }
+            for n in range(people)
+        ],
+    )
+    ids = session.scalars(select(Participant.id)).all()
+    session.execute(insert(ParticipantPersonal), [{"participant_id": i} for i in ids])
+    evaluations.create_instrument(
+        session,
+        actor=OPERATOR,
+        data=InstrumentCreate.model_validate(
+            {
+                "code": "BIG",
+                "name": "Big",
+                "respondent": "mentee",
+                "questions": [
+                    {"code": f"Q{q}", "text": "t", "type": "scale", "scale_min": 1, "scale_max": 5}
+                    for q in range(questions)
+                ],
+            }
+        ),
+    )
+
+
 def prepare(database: Database, folder: Path, *, answers: int, deviations: int) -> tuple[Path, str]:
     """Deviations for the register, participants and a survey for the import, the file of
     `answers` rows to import (people x 10 questions x days), and an auditor's token."""
@@ -69,45 +110,7 @@ def prepare(database: Database, folder: Path, *, answers: int, deviations: int) 
                 {"code": "2025", "name": "2025", "start_on": "2025-01-01", "end_on": "2025-12-31"}
             ),
         )
-        session.execute(
-            insert(Participant),
-            [
-                {
-                    "code": f"P-{n:06d}",
-                    "cohort_id": cohort.id,
-                    "role": "mentee",
-                    "field": "f",
-                    "competence_needs": "",
-                    "career_goals": "",
-                    "training_modules": [],
-                    "version": 1,
-                }
-                for n in range(people)
-            ],
-        )
-        ids = session.scalars(select(Participant.id)).all()
-        session.execute(insert(ParticipantPersonal), [{"participant_id": i} for i in ids])
-        evaluations.create_instrument(
-            session,
-            actor=OPERATOR,
-            data=InstrumentCreate.model_validate(
-                {
-                    "code": "BIG",
-                    "name": "Big",
-                    "respondent": "mentee",
-                    "questions": [
-                        {
-                            "code": f"Q{q}",
-                            "text": "t",
-                            "type": "scale",
-                            "scale_min": 1,
-                            "scale_max": 5,
-                        }
-                        for q in range(QUESTIONS)
-                    ],
-                }
-            ),
-        )
+        mentees_and_survey(session, cohort.id, people)
         for first in range(1, deviations + 1, 10_000):
             session.execute(
                 insert(Deviation),

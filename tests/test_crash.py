@@ -11,16 +11,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from qms.audit import service as audit
 from qms.audit.service import VerifyResult
 from qms.db import Database
-from qms.evaluations import service as evaluations
 from qms.evaluations.models import EvaluationBatch, EvaluationResponse
-from qms.evaluations.schemas import InstrumentCreate
-from qms.participants.models import Participant, ParticipantPersonal
-from tests.factories import ADMIN, make_cohort, make_programme
+from tests.busy import mentees_and_survey
+from tests.factories import make_cohort, make_programme
 
 PEOPLE, QUESTIONS, DAYS = 500, 10, 40  # 200,000 answers
 
@@ -28,45 +26,7 @@ PEOPLE, QUESTIONS, DAYS = 500, 10, 40  # 200,000 answers
 def _prepare(database: Database, folder: Path) -> Path:
     with database.unit_of_work() as session:
         cohort = make_cohort(session, make_programme(session))
-        session.execute(
-            insert(Participant),
-            [
-                {
-                    "code": f"P-{n:06d}",
-                    "cohort_id": cohort.id,
-                    "role": "mentee",
-                    "field": "f",
-                    "competence_needs": "",
-                    "career_goals": "",
-                    "training_modules": [],
-                    "version": 1,
-                }
-                for n in range(PEOPLE)
-            ],
-        )
-        ids = session.scalars(select(Participant.id)).all()
-        session.execute(insert(ParticipantPersonal), [{"participant_id": i} for i in ids])
-        evaluations.create_instrument(
-            session,
-            actor=ADMIN,
-            data=InstrumentCreate.model_validate(
-                {
-                    "code": "BIG",
-                    "name": "Big",
-                    "respondent": "mentee",
-                    "questions": [
-                        {
-                            "code": f"Q{q}",
-                            "text": "t",
-                            "type": "scale",
-                            "scale_min": 1,
-                            "scale_max": 5,
-                        }
-                        for q in range(QUESTIONS)
-                    ],
-                }
-            ),
-        )
+        mentees_and_survey(session, cohort.id, PEOPLE, QUESTIONS)
     path = folder / "big.csv"
     with path.open("w") as handle:
         handle.write("participant,instrument,question,answer,submitted_at\n")
