@@ -174,6 +174,12 @@ class TestFindingARecordByItsNumber:
         rows = _rows(client.get("/audit-trail?record=pr-05").text)
         assert rows
         assert all("PR-05" in row for row in rows)
+        # The owner's role by its label in the reader's language, never the stored code.
+        client.get("/language?set=nb")
+        drafted = " ".join(_rows(client.get("/audit-trail?record=pr-05").text))
+        client.get("/language?set=en")
+        assert "eierens rolle: → koordinator" in drafted
+        assert "→ coordinator" not in drafted
 
     def test_an_unknown_number_is_said_so_not_an_empty_list(
         self, client: Any, trail: dict[str, Any]
