@@ -65,6 +65,23 @@ class Action(enum.StrEnum):
     evidence_write = "evidence.write"
     # One's own reminder address, language and kinds.
     self_write = "self.write"
+    # The rest of the quality system (ISO 9001 4, 5.2, 6, 7.2, 7.3, 8.4, 9.1.2).
+    context_read = "context.read"
+    context_write = "context.write"
+    objective_read = "objective.read"
+    objective_write = "objective.write"
+    risk_read = "risk.read"
+    risk_write = "risk.write"
+    provider_read = "provider.read"
+    provider_write = "provider.write"
+    competence_read = "competence.read"
+    competence_write = "competence.write"
+    # Acknowledging that one has read and understood an approved procedure or the policy.
+    procedure_acknowledge = "procedure.acknowledge"
+    complaint_read = "complaint.read"
+    complaint_write = "complaint.write"
+    # Who complained and how to reach them: kept apart, like a participant's personal data.
+    complaint_personal_read = "complaint.personal.read"
 
     @property
     def is_read(self) -> bool:
@@ -91,6 +108,12 @@ _READ_RECORDS = {
     Action.internal_audit_read,
     Action.review_read,
     Action.retention_read,
+    Action.context_read,
+    Action.objective_read,
+    Action.risk_read,
+    Action.provider_read,
+    Action.competence_read,
+    Action.complaint_read,
 }
 # Who keeps the programme records (participants, pairs, meetings, goals, follow-ups).
 _KEEP_RECORDS = {
@@ -126,6 +149,14 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.comment_write,
             Action.evidence_write,
             Action.self_write,
+            Action.context_write,
+            Action.objective_write,
+            Action.risk_write,
+            Action.provider_write,
+            Action.competence_write,
+            Action.procedure_acknowledge,
+            Action.complaint_write,
+            Action.complaint_personal_read,
         }
     ),
     # Coordinators keep the programme records and log what they find in them.
@@ -140,6 +171,12 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.comment_write,
             Action.evidence_write,
             Action.self_write,
+            # Mentors' and their own training; the procedures their role must read.
+            Action.competence_write,
+            Action.procedure_acknowledge,
+            # Complaints reach the programme first: coordinators receive and answer them.
+            Action.complaint_write,
+            Action.complaint_personal_read,
         }
     ),
     Role.auditor: frozenset(_READ_RECORDS),

@@ -100,6 +100,23 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.comment_write: {ADMIN, LEAD, COORDINATOR},
     # Evidence files: attached and taken off by those who keep the records, never by auditors.
     Action.evidence_write: {ADMIN, LEAD, COORDINATOR},
+    # The rest of the quality system: read by every reader, kept by quality leads; coordinators
+    # keep training records, receive complaints and acknowledge what their role must read.
+    Action.context_read: {ADMIN, LEAD, COORDINATOR, AUDITOR},
+    Action.context_write: {ADMIN, LEAD},
+    Action.objective_read: {ADMIN, LEAD, COORDINATOR, AUDITOR},
+    Action.objective_write: {ADMIN, LEAD},
+    Action.risk_read: {ADMIN, LEAD, COORDINATOR, AUDITOR},
+    Action.risk_write: {ADMIN, LEAD},
+    Action.provider_read: {ADMIN, LEAD, COORDINATOR, AUDITOR},
+    Action.provider_write: {ADMIN, LEAD},
+    Action.competence_read: {ADMIN, LEAD, COORDINATOR, AUDITOR},
+    Action.competence_write: {ADMIN, LEAD, COORDINATOR},
+    Action.procedure_acknowledge: {ADMIN, LEAD, COORDINATOR},
+    Action.complaint_read: {ADMIN, LEAD, COORDINATOR, AUDITOR},
+    Action.complaint_write: {ADMIN, LEAD, COORDINATOR},
+    # An auditor reads that a complaint was made and how it was handled, not who made it.
+    Action.complaint_personal_read: {ADMIN, LEAD, COORDINATOR},
     # One's own reminders: chosen by those who get work to do, not by auditors or scripts.
     Action.self_write: {ADMIN, LEAD, COORDINATOR},
 }

@@ -520,6 +520,7 @@ EXEMPT: dict[str, str] = {
     "/instruments/new": "the form for a new survey definition",
     "/imports/new": "the upload form offers the shared survey definitions only",
     "/users": "accounts, for admins only",
+    "/quality-system": "the parts of the quality system, linked: no record",
     f"{V1}/webhooks": "webhook subscriptions: an admin's configuration",
     f"{V1}/webhook-deliveries/status": "the webhooks' delivery counts: an admin's configuration",
     f"{V1}/webhooks/{{webhook_id}}": "a webhook subscription: an admin's configuration",

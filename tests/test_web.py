@@ -500,6 +500,7 @@ class TestAuditorSeesAndChangesNothing:
 PAGES = {
     "/": "self.read",
     "/my-work": "self.read",
+    "/quality-system": "context.read",
     "/deviations": "deviation.read",
     "/deviations/new": "deviation.log",
     "/actions": "action.read",

@@ -32,6 +32,7 @@ from api.web.pages import (
     records,
     reviews,
     session,
+    system,
     users,
     work,
 )
@@ -104,6 +105,7 @@ def router() -> APIRouter:
         evidence,
         users,
         work,
+        system,
     ):
         pages.include_router(module.router)
     return pages
