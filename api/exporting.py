@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.problems import reader_language
-from qms import exports, i18n
+from qms import exports, i18n, references
+from qms.accounts import service as accounts
 from qms.deviations.listing import today
+from qms.i18n import field_label, label, timeline, values
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from qms.audit.models import AuditEvent
+    from qms.pagination import Page
 
 
 class ExportFormat(enum.StrEnum):
@@ -106,3 +111,55 @@ def file_response(file: IO[bytes], fmt: str, stem: str) -> StreamingResponse:
         media_type=exports.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": exports.disposition(name)},
     )
+
+
+def _said(value: Any, field: str, language: str) -> str:
+    """A value as the trail keeps it, for a spreadsheet: a code by its label, a list its items."""
+    if value is None or value == "":
+        return timeline.NOTHING
+    if isinstance(value, list):
+        return ", ".join(_said(item, field, language) for item in value) or timeline.NOTHING
+    from api.web.core import CODED_FIELDS
+
+    if field in CODED_FIELDS and isinstance(value, str):
+        return label(value, language)
+    return str(value)
+
+
+def _changes(event: AuditEvent, language: str) -> str:
+    """The changes of an event as a line: "Severity: minor → major; Due: 2026-06-01 → …"."""
+    said = []
+    for name, change in timeline.changes(event).items():
+        if isinstance(change, Mapping) and "new" in change:
+            said.append(
+                f"{field_label(name, language)}: {_said(change.get('old'), name, language)} → "
+                f"{_said(change.get('new'), name, language)}"
+            )
+    return "; ".join(said)
+
+
+def trail_rows(
+    session: Session, fetch: Callable[[str | None], Page[AuditEvent]], language: str
+) -> Iterator[dict[str, Any]]:
+    """Yield every event as a row the reader reads: names, numbers and sentences, a page at a
+    time (the names and numbers of a page looked up at once)."""
+    cursor: str | None = None
+    while True:
+        page = fetch(cursor)
+        numbers = references.numbers(session, [(e.entity, e.entity_id or "") for e in page.items])
+        people = accounts.display_names(session, {e.actor for e in page.items})
+        for event in page.items:
+            yield {
+                "seq": event.seq,
+                "at": event.at.isoformat(),
+                "actor": people.get(event.actor, event.actor),
+                "record_kind": values.record_kind(event.entity, language),
+                "record": numbers.get((event.entity, event.entity_id or ""), ""),
+                "happened": timeline.headline(event, language, numbers),
+                "changes": _changes(event, language),
+                "reason": event.reason or "",
+                "hash": event.hash,
+            }
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor

@@ -279,6 +279,27 @@ PROCEDURE_COLUMNS = (
     Column("next_review_on", N_("Next review")),
     Column("open_version", N_("In the making")),
 )
+# The audit trail as an auditor reads it in a spreadsheet: who, when, what happened to which record.
+AUDIT_EVENT_COLUMNS = (
+    Column("seq", N_("Event")),
+    Column("at", N_("When")),
+    Column("actor", N_("Who")),
+    Column("record_kind", N_("Kind of record")),
+    Column("record", N_("Record")),
+    Column("happened", N_("What happened")),
+    Column("changes", N_("Changes")),
+    Column("reason", N_("Reason")),
+    Column("hash", N_("Hash")),
+)
+# The access log: each read by an audited user.
+ACCESS_COLUMNS = (
+    Column("at", N_("When")),
+    Column("actor", N_("Who")),
+    Column("request", N_("What was read")),
+    Column("via", N_("Signed in with")),
+    Column("client", N_("From")),
+    Column("batch_seq", N_("Batch")),
+)
 PROBLEM_COLUMNS = (
     Column("row", N_("Row")),
     Column("column", N_("Column")),

@@ -288,6 +288,78 @@ class TestAssigned:
         assert message["Subject"] == "mentor-qms: 1 thing waits for you"
 
 
+class TestHandedOver:
+    def test_a_deviation_given_to_someone_and_an_action_handed_on_are_said_as_assigned(
+        self, fresh_db, smtp
+    ) -> None:
+        from qms.actions import service as actions
+        from qms.actions.schemas import ActionUpdate
+        from qms.deviations import service as deviations
+        from qms.deviations.schemas import DeviationUpdate
+
+        today = utcnow().date()
+        with fresh_db.unit_of_work() as session:
+            make_user(session, Role.quality_lead, "nora")
+            first = make_user(session, Role.coordinator, "first")
+            service.set_contact(
+                session, actor=ADMIN, user_name="nora", email="nora@example.org", language="en"
+            )
+            given = make_deviation(session)
+            deviations.update(
+                session,
+                actor=ADMIN,
+                deviation_id=given.id,
+                data=DeviationUpdate(owner="nora"),
+                if_match=given.version,
+            )
+            action = make_action(
+                session, [make_deviation(session)], first, due_on=today + timedelta(days=60)
+            )
+            # Planned a while ago for someone else; handed to Nora today.
+            action.created_at = utcnow() - timedelta(days=10)
+            actions.update(
+                session,
+                actor=ADMIN,
+                action_id=action.id,
+                data=ActionUpdate(owner="nora"),
+                if_match=action.version,
+            )
+            numbers = given.number, action.number
+        now = utcnow()
+
+        run_reminders(fresh_db, now, now.date(), settings_for(smtp.url))
+
+        [message] = smtp.inbox.to("nora@example.org")
+        text, _ = _parts(message)
+        assert "Assigned to you" in text
+        for number in numbers:
+            assert number in text
+        assert message["Subject"] == "mentor-qms: 2 things wait for you"
+
+    def test_what_one_takes_on_oneself_is_no_news(self, fresh_db, smtp) -> None:
+        from qms.deviations import service as deviations
+        from qms.deviations.schemas import DeviationUpdate
+
+        with fresh_db.unit_of_work() as session:
+            nora = make_user(session, Role.quality_lead, "nora")
+            service.set_contact(
+                session, actor=ADMIN, user_name="nora", email="nora@example.org", language="en"
+            )
+            taken = make_deviation(session)
+            deviations.update(
+                session,
+                actor=service.actor_of(nora),
+                deviation_id=taken.id,
+                data=DeviationUpdate(owner="nora"),
+                if_match=taken.version,
+            )
+        now = utcnow()
+
+        run_reminders(fresh_db, now, now.date(), settings_for(smtp.url))
+
+        assert smtp.inbox.to("nora@example.org") == []
+
+
 class TestOpenedByARule:
     def test_quality_leads_are_told_of_a_deviation_a_rule_opened(self, fresh_db, smtp) -> None:
         with fresh_db.unit_of_work() as session:

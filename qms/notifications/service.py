@@ -20,6 +20,7 @@ from qms import i18n, work
 from qms.accounts.models import User
 from qms.actions.enums import ActionStatus
 from qms.actions.models import CorrectiveAction
+from qms.audit.models import AuditEvent
 from qms.audit.service import record_event
 from qms.checks.models import RuleFinding
 from qms.deviations.enums import DeviationStatus
@@ -157,7 +158,20 @@ def found_for(
         )
         .order_by(CorrectiveAction.id)
     )
-    for a in news:
+    handed = _handed_over(session, user, since)
+    news = [
+        *news,
+        *session.scalars(
+            select(CorrectiveAction)
+            .where(
+                CorrectiveAction.id.in_(handed.get("action", set())),
+                CorrectiveAction.owner_id == user.id,
+                CorrectiveAction.status.in_((ActionStatus.planned, ActionStatus.in_progress)),
+            )
+            .order_by(CorrectiveAction.id)
+        ),
+    ]
+    for a in dict.fromkeys(news):
         item = work.WorkItem(
             kind=work.WorkKind.action_due,
             record="corrective_action",
@@ -167,6 +181,27 @@ def found_for(
             due_on=a.due_on,
             overdue=a.due_on < on,
             link=f"/actions/{a.id}",
+        )
+        found.append(_reminder(user, ReminderKind.assigned, item, on))
+    # A deviation given to the person to see through, by someone else, is news too.
+    for d in session.scalars(
+        select(Deviation)
+        .where(
+            Deviation.id.in_(handed.get("deviation", set())),
+            Deviation.owner_id == user.id,
+            Deviation.status != DeviationStatus.closed,
+        )
+        .order_by(Deviation.id)
+    ):
+        item = work.WorkItem(
+            kind=work.WorkKind.deviation_due,
+            record="deviation",
+            record_id=d.id,
+            number=d.number,
+            title=d.title,
+            due_on=d.due_on,
+            overdue=d.due_on is not None and d.due_on < on,
+            link=f"/deviations/{d.id}",
         )
         found.append(_reminder(user, ReminderKind.assigned, item, on))
     if user.role is Role.quality_lead:
@@ -189,6 +224,25 @@ def found_for(
             )
             found.append(_reminder(user, ReminderKind.deviation_opened_by_rule, item, on))
     return found
+
+
+def _handed_over(session: Session, user: User, since: datetime) -> dict[str, set[int]]:
+    """Return the deviations and actions someone else made the person the owner of since then,
+    by kind, as the trail records it (a new record with them as owner, or an owner changed)."""
+    handed: dict[str, set[int]] = {}
+    events = session.execute(
+        select(AuditEvent.entity, AuditEvent.entity_id, AuditEvent.changes).where(
+            AuditEvent.at >= since,
+            AuditEvent.entity.in_(("deviation", "action")),
+            AuditEvent.action.in_(("deviation.updated", "action.updated", "deviation.created")),
+            AuditEvent.actor != user.name,
+        )
+    )
+    for entity, entity_id, changes in events:
+        owner = (changes or {}).get("owner")
+        if isinstance(owner, dict) and owner.get("new") == user.name and entity_id:
+            handed.setdefault(entity, set()).add(int(entity_id))
+    return handed
 
 
 def recipients(session: Session) -> Sequence[User]:

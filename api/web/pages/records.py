@@ -4,7 +4,7 @@ of record is kept for, what is due, and disposing of it under a recorded decisio
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, time
 from functools import partial
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from api.deps import get_database
+from api.exporting import ExportFormat, page_export, trail_rows
 from api.uploads import drop_pending, import_folder, keep_pending, mapping_of, pending, spool
 from api.web.core import (
     Form,
@@ -32,13 +33,14 @@ from api.web.core import (
     render,
     see_other,
 )
-from qms import references, replay
+from qms import exports, references, replay
 from qms.access import repository as access_log
 from qms.access import service as access
 from qms.access.repository import ACCESS_READ
 from qms.accounts import service as accounts
 from qms.audit import repository as trail
 from qms.audit import service as audit
+from qms.audit.schemas import AuditEventRead
 from qms.errors import FieldError, ValidationFailed
 from qms.evaluations import mappings as import_mappings
 from qms.evaluations import service as evaluations
@@ -46,6 +48,7 @@ from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile, detect_format, read_rows
 from qms.evaluations.schemas import BatchRead, MappingCreate, RollbackRequest
 from qms.i18n import Either, Text, label, values
+from qms.pagination import MAX_LIMIT, each
 from qms.pairs.service import today
 from qms.permissions import Action
 from qms.retention import service as retention
@@ -536,6 +539,42 @@ def audit_trail(request: Request, page: Annotated[Page, page_for(Action.audit_re
     # "records read", the reader's own by "my own page views".
     reads = filters["action"] == ACCESS_READ or (query.flag("mine") and not filters["action"])
 
+    wanted = query.choice("format", ExportFormat)
+    if wanted is not None and not query.errors and not reads:
+
+        def every(session: Session) -> Iterator[dict[str, Any]]:
+            records = None
+            if number is not None:
+                records = references.find(session, number, programme_id=page.actor.programme_id)
+
+            def fetch(after: str | None) -> Any:
+                return trail.list_events(
+                    session,
+                    **filters,
+                    programme_id=page.actor.programme_id,
+                    records=records,
+                    limit=MAX_LIMIT,
+                    cursor=after,
+                    newest_first=True,
+                    views_left_out_of=None if mine else page.actor.name,
+                )
+
+            if wanted is ExportFormat.json:
+                for event in each(fetch):
+                    yield AuditEventRead.model_validate(event).model_dump(mode="json")
+            else:
+                yield from trail_rows(session, fetch, page.lang)
+
+        return page_export(
+            request,
+            wanted.value,
+            language=page.lang,
+            stem="audit-trail",
+            title=page.t("Audit trail"),
+            columns=exports.AUDIT_EVENT_COLUMNS,
+            records=every,
+        )
+
     def load(session: Session) -> dict[str, Any]:
         records = None
         if number is not None:
@@ -622,6 +661,8 @@ def audit_trail(request: Request, page: Annotated[Page, page_for(Action.audit_re
             ),
         },
         kinds={code: kind(code) for code in values.KINDS},
+        # Events may be taken as a file; the reads shown instead are the access log's.
+        exportable=not reads,
         **read(request, load),
     )
 
