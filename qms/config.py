@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:8000"
     # An action, follow-up or procedure review due within this many days is reminded of.
     remind_days: int = Field(default=7, ge=0, le=366)
+    # A user asked to acknowledge an approved procedure version does so within these many days.
+    acknowledge_days: int = Field(default=14, ge=1, le=366)
+    # A complaint is acknowledged and answered within these many days of being received.
+    complaint_acknowledge_days: int = Field(default=3, ge=0, le=366)
+    complaint_answer_days: int = Field(default=14, ge=1, le=366)
     # When `qms scheduler` runs the daily jobs (HH:MM in the organisation's time zone).
     schedule_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     # Outgoing webhooks (qms.webhooks): a URL to a private, loopback or link-local address is
@@ -70,6 +75,12 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     webhook_longest_wait_minutes: int = Field(default=60, ge=1, le=24 * 60)
+
+    # Risks and opportunities (qms.risks): likelihood and consequence are rated 1..risk_scale;
+    # a score (likelihood × consequence) from risk_medium_from is medium, from risk_high_from high.
+    risk_scale: int = Field(default=5, ge=2, le=10)
+    risk_medium_from: int = Field(default=5, ge=1, le=100)
+    risk_high_from: int = Field(default=12, ge=1, le=100)
 
     @field_validator("timezone")
     @classmethod

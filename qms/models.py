@@ -7,6 +7,7 @@ from qms.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from qms.audits.models import ChecklistLine, InternalAudit, ManagementReview, ReviewDecision
 from qms.checks.models import RuleFinding
 from qms.comments.models import Comment
+from qms.competence.models import Acknowledgement, Competence, TrainingRecord
 from qms.db import Base
 from qms.deviations.models import Deviation, deviation_action
 from qms.documents.models import IssuedDocument
@@ -34,6 +35,7 @@ __all__ = [
     "AccessBatch",
     "AccessEntry",
     "AccessLogHead",
+    "Acknowledgement",
     "ApiToken",
     "AuditChainHead",
     "AuditCheckpoint",
@@ -43,6 +45,7 @@ __all__ = [
     "ChecklistLine",
     "Cohort",
     "Comment",
+    "Competence",
     "CorrectiveAction",
     "Deviation",
     "EvaluationBatch",
@@ -73,6 +76,7 @@ __all__ = [
     "ReviewDecision",
     "RuleFinding",
     "Signature",
+    "TrainingRecord",
     "User",
     "WebSession",
     "WebhookDelivery",

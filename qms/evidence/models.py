@@ -17,6 +17,7 @@ RECORDS = (
     "follow_up",
     "management_review",
     "procedure",
+    "training_record",
 )
 # What a corrective action's file shows: the work done, or the check that it worked.
 PURPOSES = ("completion", "verification")
@@ -44,7 +45,7 @@ class EvidenceFile(Base):
     __table_args__ = (
         CheckConstraint(
             "record IN ('deviation', 'action', 'checklist_line', 'follow_up', "
-            "'management_review', 'procedure')",
+            "'management_review', 'procedure', 'training_record')",
             name="record",
         ),
         CheckConstraint(

@@ -28,6 +28,7 @@ from qms.audits.models import (
     ManagementReview,
     ReviewStatus,
 )
+from qms.competence import service as competence
 from qms.config import get_settings
 from qms.deviations import service as deviations
 from qms.deviations.models import DeviationStatus
@@ -66,6 +67,7 @@ WRITE: dict[str, Action] = {
     "follow_up": Action.followup_write,
     "management_review": Action.review_manage,
     "procedure": Action.procedure_write,
+    "training_record": Action.competence_write,
 }
 
 
@@ -172,6 +174,20 @@ def _procedure(session: Session, actor: Actor, record_id: int) -> Target:
     return Target("procedure", procedure.id, "procedure", procedure.id, procedure.code, None, None)
 
 
+def _training_record(session: Session, actor: Actor, record_id: int) -> Target:
+    record = competence.get_training_record(session, actor=actor, record_id=record_id)
+    programme_id = record.participant.cohort.programme_id if record.participant else None
+    return Target(
+        "training_record",
+        record.id,
+        "training_record",
+        record.id,
+        record.number,
+        programme_id,
+        None,
+    )
+
+
 _TARGETS: dict[str, Callable[[Session, Actor, int], Target]] = {
     "deviation": _deviation,
     "action": _action,
@@ -179,6 +195,7 @@ _TARGETS: dict[str, Callable[[Session, Actor, int], Target]] = {
     "follow_up": _follow_up,
     "management_review": _review,
     "procedure": _procedure,
+    "training_record": _training_record,
 }
 assert set(_TARGETS) == set(RECORDS) == set(WRITE)
 
@@ -215,6 +232,9 @@ def find(session: Session, *, actor: Actor, reference: str) -> Target:
         ).first()
         if review is not None:
             return target(session, actor=actor, record="management_review", record_id=review.id)
+    if text.startswith("TR-"):
+        record = competence.get_training_record_by_number(session, actor=actor, number=text)
+        return target(session, actor=actor, record="training_record", record_id=record.id)
     if procedure := procedures.get_by_code(session, text):
         return target(session, actor=actor, record="procedure", record_id=procedure.id)
     raise missing

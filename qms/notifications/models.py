@@ -21,6 +21,7 @@ class ReminderKind(enum.StrEnum):
     follow_up_due = "follow_up_due"
     procedure_review_due = "procedure_review_due"
     deviation_opened_by_rule = "deviation_opened_by_rule"
+    acknowledgement_due = "acknowledgement_due"
 
 
 class ReminderStatus(enum.StrEnum):

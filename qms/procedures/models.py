@@ -74,6 +74,9 @@ class ProcedureVersion(Base):
     owner_role: Mapped[Role] = mapped_column(str_enum(Role, "owner_role"))
     review_months: Mapped[int] = mapped_column(Integer)
     iso_clauses: Mapped[list[Any]] = mapped_column(JSON)
+    # The users' roles asked to acknowledge the version as read and understood once approved
+    # (ISO 9001 7.3); a new version names its owner role unless told otherwise.
+    acknowledge_roles: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     requirements: Mapped[list[Any]] = mapped_column(JSON)
     content: Mapped[str] = mapped_column(Text)
     content_sha256: Mapped[str] = mapped_column(String(64))

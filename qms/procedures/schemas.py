@@ -27,6 +27,12 @@ class VersionDraft(_In):
     requirements: RequirementRefs = Field(default_factory=list)
     content: MarkdownText = Field(description="The procedure's text, as Markdown")
     change_summary: RequiredText
+    acknowledge_roles: list[Role] | None = Field(
+        default=None,
+        max_length=5,
+        description="The users' roles asked to acknowledge it as read and understood once "
+        "approved; default: the owner role",
+    )
 
 
 class ProcedureCreate(VersionDraft):
@@ -45,6 +51,11 @@ class DraftUpdate(_In):
     requirements: RequirementRefs | None = None
     content: MarkdownText | None = None
     change_summary: RequiredText | None = None
+    acknowledge_roles: list[Role] | None = Field(
+        default=None,
+        max_length=5,
+        description="The users' roles asked to acknowledge it as read and understood once approved",
+    )
 
 
 class VersionTransition(_In):
@@ -80,6 +91,7 @@ class VersionRead(BaseModel):
     review_months: int
     iso_clauses: list[str]
     requirements: list[str]
+    acknowledge_roles: list[str]
     content_sha256: str
     change_summary: str
     author: str

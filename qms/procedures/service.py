@@ -13,12 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qms.audit.service import created, diff, record_event
+from qms.competence import service as acknowledgements
 from qms.concurrency import check_if_match
 from qms.db import utcnow
 from qms.deviations.models import Deviation
 from qms.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from qms.i18n import N_, Text
-from qms.permissions import Action, Actor, require
+from qms.permissions import Action, Actor, Role, require
 from qms.procedures import library
 from qms.procedures.library import Document
 from qms.procedures.models import Procedure, ProcedureVersion, VersionStatus
@@ -41,7 +42,14 @@ from qms.signatures.service import sign, signatures_of
 from qms.workflow import PROCEDURE_VERSION
 
 DOCUMENT_FIELDS = ("title", "owner_role", "review_months", "iso_clauses", "requirements", "content")
-TRACKED = (*DOCUMENT_FIELDS, "change_summary", "status", "effective_from", "next_review_on")
+TRACKED = (
+    *DOCUMENT_FIELDS,
+    "acknowledge_roles",
+    "change_summary",
+    "status",
+    "effective_from",
+    "next_review_on",
+)
 # What a version's events record of it: a move records who approved it and when, too.
 RECORDED = (
     *TRACKED,
@@ -111,6 +119,7 @@ def version_to_read(session: Session, version: ProcedureVersion) -> VersionRead:
         version,
         (
             *DOCUMENT_FIELDS[:-1],
+            "acknowledge_roles",
             "content_sha256",
             "change_summary",
             "author",
@@ -184,6 +193,7 @@ def _add_version(
     procedure: Procedure,
     document: Document,
     change_summary: str,
+    acknowledge_roles: list[Role] | None = None,
 ) -> ProcedureVersion:
     if open_version(procedure) is not None:
         making = open_version(procedure)
@@ -205,6 +215,7 @@ def _add_version(
         **document.model_dump(),
         content_sha256=document.sha256(),
         change_summary=change_summary,
+        acknowledge_roles=_roles(acknowledge_roles, document.owner_role),
         author=actor.name,
         author_id=actor.user_id,
     )
@@ -226,6 +237,12 @@ def _add_version(
         ),
     )
     return version
+
+
+def _roles(roles: list[Role] | None, owner_role: Role) -> list[str]:
+    # Each role once, in the order of the roles; the owner role when none are named.
+    named = set(roles) if roles is not None else {owner_role}
+    return [r.value for r in Role if r in named]
 
 
 def _document(data: VersionDraft) -> Document:
@@ -250,7 +267,9 @@ def create(session: Session, *, actor: Actor, data: ProcedureCreate) -> Procedur
         entity_id=procedure.id,
         changes=created({"code": data.code, "synced_sha256": procedure.synced_sha256}),
     )
-    _add_version(session, actor, procedure, _document(data), data.change_summary)
+    _add_version(
+        session, actor, procedure, _document(data), data.change_summary, data.acknowledge_roles
+    )
     return procedure
 
 
@@ -260,7 +279,9 @@ def new_draft(
     """Start the next version of a procedure as a draft."""
     require(actor, Action.procedure_write)
     procedure = get(session, actor=actor, procedure_id=procedure_id)
-    return _add_version(session, actor, procedure, _document(data), data.change_summary)
+    return _add_version(
+        session, actor, procedure, _document(data), data.change_summary, data.acknowledge_roles
+    )
 
 
 def update_draft(
@@ -287,9 +308,11 @@ def update_draft(
             )
         )
     changes = data.model_dump(exclude_unset=True)
-    reject_nulls(changes, (*DOCUMENT_FIELDS, "change_summary"))
+    reject_nulls(changes, (*DOCUMENT_FIELDS, "change_summary", "acknowledge_roles"))
     before = snapshot(version, RECORDED)
     for field, value in changes.items():
+        if field == "acknowledge_roles":
+            value = _roles(value, version.owner_role)
         setattr(version, field, value)
     version.content_sha256 = document_of(version).sha256()
     delta = diff(before, snapshot(version, RECORDED))
@@ -393,6 +416,9 @@ def transition(
         changes=diff(before, snapshot(version, RECORDED)),
         reason=data.reason,
     )
+    if target == VersionStatus.approved:
+        # Read and understood (ISO 9001 7.3): the roles it names are asked to acknowledge it.
+        acknowledgements.request_acknowledgements(session, actor=actor, version=version)
     return version
 
 
