@@ -17,6 +17,9 @@ from api.routers import (
     audit,
     audits,
     comments,
+    competence,
+    complaints,
+    context,
     deviations,
     documents,
     evaluations,
@@ -27,12 +30,15 @@ from api.routers import (
     imports,
     indicators,
     me,
+    objectives,
     pairs,
     participants,
     procedures,
     programmes,
+    providers,
     retention,
     reviews,
+    risks,
     webhooks,
 )
 from api.routing import api_routes
@@ -103,6 +109,12 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(evidence.router)
     app.include_router(comments.router)
+    app.include_router(competence.router)
+    app.include_router(risks.router)
+    app.include_router(complaints.router)
+    app.include_router(context.router)
+    app.include_router(objectives.router)
+    app.include_router(providers.router)
     web.install(app)
     return app
 

@@ -78,6 +78,11 @@ TAGS: list[dict[str, str]] = [
     {"name": "comments", "description": "Comments on deviations, actions, audits and reviews."},
     {"name": "evidence", "description": "Evidence files kept with deviations and actions."},
     {
+        "name": "context and policy",
+        "description": "The organisation's context, interested parties and scope of the quality "
+        "management system (ISO 9001 4.1-4.3), and the quality policy in force (5.2).",
+    },
+    {
         "name": "evaluations and imports",
         "description": "Evaluation instruments, the import of answers and outcomes, and the "
         "batches imported.",
@@ -93,6 +98,19 @@ TAGS: list[dict[str, str]] = [
     {"name": "frameworks", "description": "Requirement frameworks and the evidence map."},
     {"name": "internal audits", "description": "Internal audits (ISO 9001 9.2)."},
     {"name": "management reviews", "description": "Management reviews (ISO 9001 9.3)."},
+    {
+        "name": "external providers",
+        "description": "External providers and their evaluations (ISO 9001 8.4).",
+    },
+    {
+        "name": "complaints",
+        "description": "Complaints (ISO 9001 9.1.2, 10.2) and who made them, kept apart.",
+    },
+    {
+        "name": "competence and awareness",
+        "description": "The competences each role needs, training records and the matrix of "
+        "who has what (ISO 9001 7.2), and procedures acknowledged as read and understood (7.3).",
+    },
     {"name": "retention", "description": "Retention periods and disposition decisions."},
     {
         "name": "webhooks",

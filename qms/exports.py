@@ -210,6 +210,22 @@ DEVIATION_COLUMNS = (
     Column("owner", N_("Owner")),
     Column("action_numbers", N_("Actions")),
 )
+COMPLAINT_COLUMNS = (
+    Column("number", N_("Number")),
+    Column("programme_id", N_("Programme"), refers="programme"),
+    Column("received_on", N_("Received")),
+    Column("channel", N_("Channel"), coded=True),
+    Column("complainant_category", N_("From"), coded=True),
+    Column("subject", N_("Subject")),
+    Column("status", N_("Status"), coded=True),
+    Column("acknowledge_due_on", N_("Acknowledge by")),
+    Column("acknowledged_at", N_("Acknowledged")),
+    Column("answer_due_on", N_("Answer by")),
+    Column("answered_at", N_("Answered")),
+    Column("overdue", N_("Overdue")),
+    Column("outcome", N_("Outcome"), coded=True),
+    Column("deviation_number", N_("Deviation")),
+)
 ACTION_COLUMNS = (
     Column("number", N_("Number")),
     Column("type", N_("Type"), coded=True),
@@ -290,6 +306,23 @@ AUDIT_EVENT_COLUMNS = (
     Column("changes", N_("Changes")),
     Column("reason", N_("Reason")),
     Column("hash", N_("Hash")),
+)
+# The accounts, for an admin (`qms users list`, `qms tokens list`): never a token's secret.
+USER_COLUMNS = (
+    Column("name", N_("User name")),
+    Column("display_name", N_("Display name")),
+    Column("role", N_("Role"), coded=True),
+    Column("status", N_("Status"), coded=True),
+    Column("email", N_("Email")),
+    Column("created_at", N_("Created")),
+)
+TOKEN_COLUMNS = (
+    Column("id", N_("ID")),
+    Column("user", N_("User")),
+    Column("prefix", N_("Prefix")),
+    Column("programme", N_("Programme")),
+    Column("expires_at", N_("Expires")),
+    Column("revoked_at", N_("Revoked")),
 )
 # The access log: each read by an audited user.
 ACCESS_COLUMNS = (

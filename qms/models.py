@@ -7,7 +7,9 @@ from qms.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from qms.audits.models import ChecklistLine, InternalAudit, ManagementReview, ReviewDecision
 from qms.checks.models import RuleFinding
 from qms.comments.models import Comment
+from qms.complaints.models import Complainant, Complaint
 from qms.competence.models import Acknowledgement, Competence, TrainingRecord
+from qms.context.models import ContextIssue, InterestedParty, QualityScope
 from qms.db import Base
 from qms.deviations.models import Deviation, deviation_action
 from qms.documents.models import IssuedDocument
@@ -23,11 +25,14 @@ from qms.followups.models import FollowUp
 from qms.indicators.models import IndicatorDefinition, IndicatorValue
 from qms.notifications.models import JobRun, Reminder
 from qms.numbering import NumberSequence
+from qms.objectives.models import QualityObjective, objective_indicator
 from qms.pairs.models import Meeting, Pair
 from qms.participants.models import Goal, Participant, ParticipantPersonal
 from qms.procedures.models import Procedure, ProcedureVersion
 from qms.programmes.models import Cohort, Programme
+from qms.providers.models import Provider, ProviderEvaluation
 from qms.retention.models import RetentionDecision
+from qms.risks.models import Risk, risk_action
 from qms.signatures.models import Signature
 from qms.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 
@@ -46,6 +51,9 @@ __all__ = [
     "Cohort",
     "Comment",
     "Competence",
+    "Complainant",
+    "Complaint",
+    "ContextIssue",
     "CorrectiveAction",
     "Deviation",
     "EvaluationBatch",
@@ -56,6 +64,7 @@ __all__ = [
     "Goal",
     "IndicatorDefinition",
     "IndicatorValue",
+    "InterestedParty",
     "Instrument",
     "InternalAudit",
     "IssuedDocument",
@@ -70,9 +79,14 @@ __all__ = [
     "Procedure",
     "ProcedureVersion",
     "Programme",
+    "Provider",
+    "ProviderEvaluation",
+    "QualityObjective",
+    "QualityScope",
     "Question",
     "Reminder",
     "RetentionDecision",
+    "Risk",
     "ReviewDecision",
     "RuleFinding",
     "Signature",
@@ -83,4 +97,6 @@ __all__ = [
     "WebhookEvent",
     "WebhookSubscription",
     "deviation_action",
+    "objective_indicator",
+    "risk_action",
 ]

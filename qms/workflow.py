@@ -283,3 +283,104 @@ MANAGEMENT_REVIEW = StateMachine(
         Move("held", "closed", description=N_("the conclusion is written; signed")),
     ),
 )
+
+COMPLAINT = StateMachine(
+    name="complaint",
+    initial="received",
+    states=("received", "acknowledged", "answered", "closed", "withdrawn"),
+    moves=(
+        Move(
+            "received",
+            "acknowledged",
+            description=N_("the complainant is told the complaint has been received"),
+        ),
+        Move(
+            "received",
+            "withdrawn",
+            requires=("reason",),
+            description=N_("the complainant withdrew it"),
+        ),
+        Move(
+            "acknowledged",
+            "answered",
+            requires=("answer", "outcome"),
+            description=N_("the complainant has the answer: what was found and done"),
+        ),
+        Move(
+            "acknowledged",
+            "withdrawn",
+            requires=("reason",),
+            description=N_("the complainant withdrew it"),
+        ),
+        Move("answered", "closed", description=N_("nothing more is to be done")),
+    ),
+)
+
+OBJECTIVE = StateMachine(
+    name="quality objective",
+    initial="planned",
+    states=("planned", "in_progress", "achieved", "not_achieved", "withdrawn"),
+    moves=(
+        Move("planned", "in_progress", description=N_("work on the plan has started")),
+        Move(
+            "planned",
+            "withdrawn",
+            requires=("reason",),
+            description=N_("the objective is no longer pursued: the reason is recorded"),
+        ),
+        Move(
+            "in_progress",
+            "achieved",
+            requires=("result_note",),
+            description=N_("the target is reached: a note says what the result was"),
+        ),
+        Move(
+            "in_progress",
+            "not_achieved",
+            requires=("result_note",),
+            description=N_("the due date came and the target was not reached: a note says why"),
+        ),
+        Move(
+            "in_progress",
+            "withdrawn",
+            requires=("reason",),
+            description=N_("the objective is no longer pursued: the reason is recorded"),
+        ),
+    ),
+)
+
+RISK = StateMachine(
+    name="risk",
+    initial="open",
+    states=("open", "treated", "realised", "closed"),
+    moves=(
+        Move(
+            "open",
+            "treated",
+            description=N_(
+                "a treatment is chosen (accepting a risk or declining an opportunity with the "
+                "reason) and the rating after treatment is set"
+            ),
+        ),
+        Move(
+            "open",
+            "realised",
+            description=N_("it came true: a deviation names it, never by hand"),
+        ),
+        Move(
+            "treated",
+            "realised",
+            description=N_("it came true: a deviation names it, never by hand"),
+        ),
+        Move("treated", "open", requires=("reason",), description=N_("the treatment did not hold")),
+        Move("open", "closed", requires=("reason",), description=N_("it no longer applies")),
+        Move("treated", "closed", requires=("reason",), description=N_("it no longer applies")),
+        Move(
+            "realised",
+            "closed",
+            requires=("reason",),
+            description=N_("what came of it is dealt with by its deviation"),
+        ),
+        Move("closed", "open", requires=("reason",), description=N_("it applies again")),
+    ),
+)

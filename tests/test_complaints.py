@@ -1,0 +1,317 @@
+"""Complaints: received with the complainant kept apart, acknowledged and answered in time, and a
+deviation opened from a justified one."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qms.audit.models import AuditEvent
+from qms.complaints import service
+from qms.complaints.models import Complaint
+from qms.complaints.schemas import ComplaintCreate
+from qms.db import utcnow
+from qms.deviations.models import Deviation
+from qms.permissions import Role
+from tests.factories import ADMIN, auth, make_programme, make_token
+
+SECRET_NAME = "Kari Nordmann-Complainant"
+SECRET_MAIL = "kari.complainant@example.org"
+
+
+def receive(client: Any, headers: dict[str, str], programme_id: int, **over: Any) -> Any:
+    body: dict[str, Any] = {
+        "programme_id": programme_id,
+        "channel": "email",
+        "complainant_category": "mentee",
+        "subject": "My mentor stopped meeting me",
+        "description": "We met twice in January and not since; my mentor does not answer.",
+        "complainant": {"name": SECRET_NAME, "email": SECRET_MAIL, "contact_consent": True},
+    }
+    body.update(over)
+    return client.post("/api/v1/complaints", headers=headers, json=body)
+
+
+def make_complaint(session: Session, programme_id: int, **over: Any) -> Complaint:
+    data: dict[str, Any] = {
+        "programme_id": programme_id,
+        "channel": "phone",
+        "complainant_category": "employer",
+        "subject": "The trainee's mentor was never introduced",
+        "description": "An employer says the mentee arrived without the agreed introduction.",
+    }
+    data.update(over)
+    return service.create(session, actor=ADMIN, data=ComplaintCreate(**data))
+
+
+def move(client: Any, headers: dict[str, str], complaint_id: int, **body: Any) -> Any:
+    version = client.get(f"/api/v1/complaints/{complaint_id}", headers=headers).headers["etag"]
+    return client.post(
+        f"/api/v1/complaints/{complaint_id}/transitions",
+        headers={**headers, "If-Match": version},
+        json=body,
+    )
+
+
+@pytest.fixture
+def programme(session: Session) -> Any:
+    return make_programme(session)
+
+
+@pytest.fixture
+def lead(session: Session) -> dict[str, str]:
+    return auth(make_token(session, Role.quality_lead))
+
+
+@pytest.fixture
+def coordinator(session: Session) -> dict[str, str]:
+    return auth(make_token(session, Role.coordinator))
+
+
+@pytest.fixture
+def auditor(session: Session) -> dict[str, str]:
+    return auth(make_token(session, Role.auditor))
+
+
+class TestReceive:
+    def test_a_complaint_is_numbered_and_given_its_limits(self, client, lead, programme) -> None:
+        r = receive(client, lead, programme.id, received_on=date.today().isoformat())
+        assert r.status_code == 201, r.text
+        body = r.json()
+        year = utcnow().year
+        assert body["number"] == f"CMP-{year}-0001"
+        assert body["status"] == "received"
+        received = date.fromisoformat(body["received_on"])
+        assert date.fromisoformat(body["acknowledge_due_on"]) == received + timedelta(days=3)
+        assert date.fromisoformat(body["answer_due_on"]) == received + timedelta(days=14)
+        assert body["complainant"]["name"] == SECRET_NAME
+        assert body["complainant_withheld"] is False
+        assert r.headers["etag"] == '"1"'
+        second = receive(client, lead, programme.id)
+        assert second.json()["number"] == f"CMP-{year}-0002"
+
+    def test_the_limits_follow_the_settings(self, client, lead, programme, monkeypatch) -> None:
+        from qms.config import get_settings
+
+        monkeypatch.setattr(get_settings(), "complaint_acknowledge_days", 1)
+        monkeypatch.setattr(get_settings(), "complaint_answer_days", 7)
+        body = receive(client, lead, programme.id, received_on="2026-03-02").json()
+        assert body["acknowledge_due_on"] == "2026-03-03"
+        assert body["answer_due_on"] == "2026-03-09"
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"channel": "pigeon"}, "channel"),
+            ({"complainant_category": "neighbour"}, "complainant_category"),
+            ({"subject": ""}, "subject"),
+            ({"programme_id": 999999}, "programme_id"),
+            ({"received_on": "2999-01-01"}, "received_on"),
+            ({"received_on": "yesterday"}, "received_on"),
+            ({"complainant": {"email": "not an address"}}, "email"),
+        ],
+    )
+    def test_bad_input_names_the_field(self, client, lead, programme, change, field) -> None:
+        r = receive(client, lead, change.pop("programme_id", programme.id), **change)
+        assert r.status_code == 422, r.text
+        assert any(field in e["field"] for e in r.json()["errors"]), r.json()
+
+    def test_an_auditor_may_not_receive_one(self, client, auditor, programme) -> None:
+        assert receive(client, auditor, programme.id).status_code == 403
+
+
+class TestComplainantKeptApart:
+    def test_an_auditor_reads_the_complaint_but_not_who_made_it(
+        self, client, lead, auditor, programme
+    ) -> None:
+        complaint = receive(client, lead, programme.id).json()
+        seen = client.get(f"/api/v1/complaints/{complaint['id']}", headers=auditor)
+        assert seen.status_code == 200
+        assert seen.json()["complainant"] is None
+        assert seen.json()["complainant_withheld"] is True
+        assert SECRET_NAME not in seen.text
+        listed = client.get("/api/v1/complaints", headers=auditor)
+        assert SECRET_NAME not in listed.text
+        assert SECRET_MAIL not in listed.text
+        personal = f"/api/v1/complaints/{complaint['id']}/complainant"
+        assert client.get(personal, headers=auditor).status_code == 403
+
+    def test_the_trail_says_the_details_changed_never_what_they_are(
+        self, client, session, lead, coordinator, programme
+    ) -> None:
+        complaint = receive(client, lead, programme.id).json()
+        url = f"/api/v1/complaints/{complaint['id']}/complainant"
+        got = client.get(url, headers=coordinator)
+        assert got.json()["email"] == SECRET_MAIL
+        put = client.put(
+            url,
+            headers={**coordinator, "If-Match": got.headers["etag"]},
+            json={"name": "Kari N. Complainant", "phone": "+47 900 00 000"},
+        )
+        assert put.status_code == 200, put.text
+        assert put.json()["phone"] == "+47 900 00 000"
+        assert put.json()["contact_consent"] is False
+        stale = client.put(url, headers={**coordinator, "If-Match": '"1"'}, json={})
+        assert stale.status_code == 412
+        events = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.entity == "complaint", AuditEvent.entity_id == str(complaint["id"])
+            )
+        ).all()
+        actions = [e.action for e in events]
+        assert actions == ["complaint.created", "complaint.complainant_changed"]
+        changed = events[1].changes
+        assert changed["complainant_name"] == {"changed": True}
+        assert changed["complainant_phone"] == {"changed": True}
+        for event in events:
+            text = str(event.changes)
+            for secret in ("Kari", SECRET_MAIL, "900"):
+                assert secret not in text
+
+
+class TestWorkflow:
+    def test_received_acknowledged_answered_closed(self, client, lead, programme) -> None:
+        complaint = receive(client, lead, programme.id).json()
+        cid = complaint["id"]
+        assert complaint["allowed_transitions"] == ["acknowledged", "withdrawn"]
+        r = move(client, lead, cid, to="acknowledged")
+        assert r.status_code == 200, r.text
+        assert r.json()["acknowledged_at"] is not None
+        missing = move(client, lead, cid, to="answered")
+        assert missing.status_code == 422
+        assert {e["field"] for e in missing.json()["errors"]} == {"answer", "outcome"}
+        r = move(
+            client,
+            lead,
+            cid,
+            to="answered",
+            answer="We have spoken with the mentor and found you a new one.",
+            outcome="upheld",
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["outcome"] == "upheld"
+        assert r.json()["answered_at"] is not None
+        r = move(client, lead, cid, to="closed")
+        assert r.json()["status"] == "closed"
+        assert r.json()["closed_at"]
+        again = move(client, lead, cid, to="acknowledged")
+        assert again.status_code == 409
+
+    def test_a_skipped_step_is_refused_naming_the_allowed(self, client, lead, programme) -> None:
+        cid = receive(client, lead, programme.id).json()["id"]
+        r = move(client, lead, cid, to="closed")
+        assert r.status_code == 409
+        assert "acknowledged" in r.text
+
+    def test_withdrawn_needs_a_reason(self, client, lead, programme) -> None:
+        cid = receive(client, lead, programme.id).json()["id"]
+        assert move(client, lead, cid, to="withdrawn").status_code == 422
+        r = move(client, lead, cid, to="withdrawn", reason="The mentee settled it with the mentor.")
+        assert r.json()["status"] == "withdrawn"
+        assert r.json()["withdrawal_reason"] == "The mentee settled it with the mentor."
+
+    def test_update_needs_if_match_and_moves_the_limits(self, client, lead, programme) -> None:
+        created = receive(client, lead, programme.id)
+        url = f"/api/v1/complaints/{created.json()['id']}"
+        assert client.patch(url, headers=lead, json={"subject": "X"}).status_code == 428
+        r = client.patch(
+            url,
+            headers={**lead, "If-Match": created.headers["etag"]},
+            json={"received_on": "2026-02-02", "channel": "letter"},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["answer_due_on"] == "2026-02-16"
+        stale = client.patch(
+            url, headers={**lead, "If-Match": created.headers["etag"]}, json={"subject": "Y"}
+        )
+        assert stale.status_code == 412
+        early = client.patch(
+            url, headers={**lead, "If-Match": r.headers["etag"]}, json={"outcome": "upheld"}
+        )
+        assert early.status_code == 422
+        assert early.json()["errors"][0]["field"] == "outcome"
+
+
+class TestOverdue:
+    def test_late_ones_are_flagged_and_filtered(self, client, session, lead, programme) -> None:
+        old = make_complaint(session, programme.id, received_on=date.today() - timedelta(days=20))
+        fresh = make_complaint(session, programme.id)
+        body = client.get(f"/api/v1/complaints/{old.id}", headers=lead).json()
+        assert body["acknowledgement_overdue"]
+        assert body["answer_overdue"]
+        assert body["overdue"]
+        late = client.get("/api/v1/complaints?overdue=true", headers=lead).json()["items"]
+        assert [c["number"] for c in late] == [old.number]
+        on_time = client.get("/api/v1/complaints?overdue=false", headers=lead).json()["items"]
+        assert [c["number"] for c in on_time] == [fresh.number]
+
+
+class TestOpenDeviation:
+    def test_a_justified_complaint_opens_a_linked_deviation(
+        self, client, session, lead, programme
+    ) -> None:
+        created = receive(client, lead, programme.id)
+        cid = created.json()["id"]
+        r = client.post(
+            f"/api/v1/complaints/{cid}/deviation",
+            headers={**lead, "If-Match": created.headers["etag"]},
+            json={"severity": "major"},
+        )
+        assert r.status_code == 201, r.text
+        deviation = r.json()
+        assert deviation["source"] == "complaint"
+        assert deviation["severity"] == "major"
+        assert deviation["programme_id"] == programme.id
+        complaint = client.get(f"/api/v1/complaints/{cid}", headers=lead).json()
+        assert complaint["deviation_id"] == deviation["id"]
+        assert complaint["deviation_number"] == deviation["number"]
+        assert complaint["number"] in deviation["description"]
+        again = client.post(
+            f"/api/v1/complaints/{cid}/deviation",
+            headers={**lead, "If-Match": f'"{complaint["version"]}"'},
+            json={},
+        )
+        assert again.status_code == 409
+        assert session.get(Deviation, deviation["id"]) is not None
+
+    def test_one_not_upheld_opens_none(self, client, lead, programme) -> None:
+        cid = receive(client, lead, programme.id).json()["id"]
+        move(client, lead, cid, to="acknowledged")
+        move(client, lead, cid, to="answered", answer="Meetings were held.", outcome="not_upheld")
+        version = client.get(f"/api/v1/complaints/{cid}", headers=lead).headers["etag"]
+        r = client.post(
+            f"/api/v1/complaints/{cid}/deviation",
+            headers={**lead, "If-Match": version},
+            json={},
+        )
+        assert r.status_code == 409
+
+
+class TestScope:
+    def test_a_scoped_coordinator_sees_only_their_programme(
+        self, client, session, programme
+    ) -> None:
+        other = make_programme(session)
+        mine = make_complaint(session, programme.id)
+        theirs = make_complaint(session, other.id)
+        scoped = auth(make_token(session, Role.coordinator, programme_code=programme.code))
+        listed = client.get("/api/v1/complaints", headers=scoped).json()["items"]
+        assert [c["number"] for c in listed] == [mine.number]
+        assert client.get(f"/api/v1/complaints/{theirs.id}", headers=scoped).status_code == 404
+        r = receive(client, scoped, other.id)
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "programme_id"
+
+
+class TestExport:
+    def test_the_list_as_csv_names_labels_not_codes(self, client, session, lead, programme) -> None:
+        make_complaint(session, programme.id, channel="in_person")
+        r = client.get("/api/v1/complaints?format=csv", headers=lead)
+        assert r.status_code == 200
+        assert "in person" in r.text
+        assert "in_person" not in r.text
+        assert programme.code in r.text
