@@ -220,7 +220,8 @@ def test_commands_refuse_an_unmigrated_database(tmp_path, monkeypatch) -> None:
     try:
         result = runner.invoke(app, ["users", "list"])
         assert result.exit_code == 2
-        assert "qms init" in result.stderr
+        # However narrow the terminal wraps the message.
+        assert "qms init" in " ".join(result.stderr.split())
         assert runner.invoke(app, ["init"]).exit_code == 0
         assert runner.invoke(app, ["users", "list"]).exit_code == 0
     finally:
@@ -695,3 +696,25 @@ class TestDatabaseThatIsNotThere:
         assert "created" not in again.stderr
         assert str(elsewhere / "qms.db") in " ".join(again.stderr.split())
         assert runner.invoke(app, ["deviations", "list"]).exit_code == 0
+
+
+class TestAccountLists:
+    def test_users_and_tokens_as_csv_and_json_name_the_programme_by_its_code(self, qms) -> None:
+        import csv
+        import io
+        import json
+
+        qms("demo", "--no-serve")
+        qms("users", "add", "revisor", "--role", "auditor")
+        qms("tokens", "create", "revisor", "--programme", "VIA-JOB")
+        users = json.loads(qms("users", "list", "--format", "json").stdout)["items"]
+        assert {"name": "revisor", "role": "auditor", "status": "active"}.items() <= next(
+            u for u in users if u["name"] == "revisor"
+        ).items()
+        rows = list(csv.DictReader(io.StringIO(qms("tokens", "list", "--format", "csv").stdout)))
+        (row,) = [r for r in rows if r["User"] == "revisor" and r["Programme"]]
+        # The programme by its code, never its id; the secret never, the prefix only.
+        assert row["Programme"] == "VIA-JOB"
+        assert row["Prefix"].startswith("qms_")
+        table = qms("tokens", "list", "--user", "revisor").stdout
+        assert "VIA-JOB" in table

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 from rich.text import Text as Styled
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from qms import i18n, migrate
@@ -17,12 +18,15 @@ from qms.accounts import service as accounts
 from qms.accounts import web as web_accounts
 from qms.audit import service as audit
 from qms.cli.common import (
+    FormatOption,
+    ListFormat,
     database_url,
     describe,
     err,
     failed,
     operator,
     out,
+    print_records,
     report,
     shown,
     shown_moment,
@@ -34,7 +38,9 @@ from qms.cli.common import (
 from qms.cli.notify import add_user_commands
 from qms.db import utcnow
 from qms.errors import FieldError, QMSError, ValidationFailed
+from qms.exports import TOKEN_COLUMNS, USER_COLUMNS
 from qms.i18n import Text
+from qms.programmes.models import Programme
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -277,18 +283,33 @@ add_user_commands(users_app)
 
 
 @users_app.command("list")
-def users_list() -> None:
+def users_list(format: FormatOption = ListFormat.table) -> None:
     """List users: their login, the name they are shown by, their role."""
     with unit_of_work(write=False) as session:
-        table = Table(t("User name"), t("Display name"), t("Role"), t("Status"), t("Created"))
-        for user in accounts.list_users(session, actor=operator()):
-            table.add_row(
-                Styled(user.name),
-                Styled(user.display_name or ""),
-                shown(user.role.value),
-                shown("active" if user.is_active else "deactivated"),
-                shown_moment(user.created_at),
-            )
+        users = accounts.list_users(session, actor=operator())
+        records = [
+            {
+                "name": user.name,
+                "display_name": user.display_name,
+                "role": user.role.value,
+                "status": "active" if user.is_active else "deactivated",
+                "email": user.email,
+                "created_at": user.created_at.isoformat(),
+            }
+            for user in users
+        ]
+    if format is not ListFormat.table:
+        print_records(format, USER_COLUMNS, records)
+        return
+    table = Table(t("User name"), t("Display name"), t("Role"), t("Status"), t("Created"))
+    for user in users:
+        table.add_row(
+            Styled(user.name),
+            Styled(user.display_name or ""),
+            shown(user.role.value),
+            shown("active" if user.is_active else "deactivated"),
+            shown_moment(user.created_at),
+        )
     out.print(table)
 
 
@@ -318,20 +339,40 @@ def tokens_create(
 
 
 @tokens_app.command("list")
-def tokens_list(user: Annotated[str | None, typer.Option(help="Only this user's.")] = None) -> None:
+def tokens_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's.")] = None,
+    format: FormatOption = ListFormat.table,
+) -> None:
     """List tokens (id, owner, prefix, scope, expiry, revocation); never their secrets."""
     with unit_of_work(write=False) as session:
-        table = Table(t("ID"), t("User"), t("Prefix"), t("Programme"), t("Expires"), t("Revoked"))
-        for token in accounts.list_tokens(session, actor=operator(), user_name=user):
-            table.add_row(
-                str(token.id),
+        tokens = accounts.list_tokens(session, actor=operator(), user_name=user)
+        # The programme a token is limited to, by its code as people know it.
+        codes = dict(session.execute(select(Programme.id, Programme.code)).tuples().all())
+        records = [
+            {
+                "id": token.id,
                 # The login: what `--user` and the other commands take.
-                Styled(token.user.name),
-                token.prefix + "…",
-                str(token.programme_id or t("(all)")),
-                shown_moment(token.expires_at) if token.expires_at else t("never"),
-                shown_moment(token.revoked_at),
-            )
+                "user": token.user.name,
+                "prefix": token.prefix,
+                "programme": codes.get(token.programme_id) if token.programme_id else None,
+                "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+                "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+            }
+            for token in tokens
+        ]
+    if format is not ListFormat.table:
+        print_records(format, TOKEN_COLUMNS, records)
+        return
+    table = Table(t("ID"), t("User"), t("Prefix"), t("Programme"), t("Expires"), t("Revoked"))
+    for token, record in zip(tokens, records, strict=True):
+        table.add_row(
+            str(token.id),
+            Styled(token.user.name),
+            token.prefix + "…",
+            str(record["programme"] or t("(all)")),
+            shown_moment(token.expires_at) if token.expires_at else t("never"),
+            shown_moment(token.revoked_at),
+        )
     out.print(table)
 
 
