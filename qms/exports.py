@@ -76,13 +76,18 @@ def reference_names(session: Session, columns: Iterable[Column]) -> dict[str, di
     """Return the codes of the records the columns' ids refer to, by kind and id."""
     from sqlalchemy import select
 
+    from qms.deviations.models import Deviation
     from qms.programmes.models import Cohort, Programme
 
-    tables: dict[str, type[Programme] | type[Cohort]] = {"programme": Programme, "cohort": Cohort}
+    tables: dict[str, Any] = {
+        "programme": (Programme.id, Programme.code),
+        "cohort": (Cohort.id, Cohort.code),
+        "deviation": (Deviation.id, Deviation.number),
+    }
     names: dict[str, dict[int, str]] = {}
     for kind in {c.refers for c in columns if c.refers}:
-        model = tables[kind]
-        names[kind] = dict(session.execute(select(model.id, model.code)).all())
+        key, name = tables[kind]
+        names[kind] = dict(session.execute(select(key, name)).tuples().all())
     return names
 
 
@@ -306,6 +311,24 @@ AUDIT_EVENT_COLUMNS = (
     Column("changes", N_("Changes")),
     Column("reason", N_("Reason")),
     Column("hash", N_("Hash")),
+)
+# A cohort's follow-up board: each pair's mid-programme follow-up as held, due or overdue.
+FOLLOW_UP_COLUMNS = (
+    Column("pair_code", N_("Pair")),
+    Column("mentor_code", N_("Mentor")),
+    Column("mentee_code", N_("Mentee")),
+    Column("scheduled_on", N_("Scheduled")),
+    Column("state", N_("Status"), coded=True),
+    Column("held_on", N_("Held")),
+    Column("held_by", N_("Held by")),
+    Column("expectations_clarified", N_("Expectations clarified")),
+    Column("goal_progress", N_("Progress towards goals")),
+    Column("meeting_frequency_kept", N_("Meeting frequency kept")),
+    Column("relationship", N_("Relationship")),
+    Column("extra_support_needed", N_("Extra support needed")),
+    Column("outcome", N_("Outcome"), coded=True),
+    Column("decision", N_("Decision")),
+    Column("deviation_id", N_("Deviation"), refers="deviation"),
 )
 # The accounts, for an admin (`qms users list`, `qms tokens list`): never a token's secret.
 USER_COLUMNS = (

@@ -339,3 +339,58 @@ def test_two_coordinators_scheduling_one_cohort_at_once_give_each_pair_one_follo
     with fresh_db.unit_of_work(write=False) as session:
         pair_ids = session.scalars(select(FollowUp.pair_id)).all()
         assert len(pair_ids) == len(set(pair_ids)) == 4
+
+
+class TestTakenOut:
+    def test_the_board_as_csv_names_the_pair_the_answers_and_the_deviation_by_its_number(
+        self, client, session, lead, cohort, pair
+    ):
+        import csv
+        import io
+
+        [scheduled] = client.post(
+            f"/api/v1/cohorts/{cohort.id}/follow-ups/schedule", headers=lead, json={}
+        ).json()
+        deviation = make_deviation(session)
+        recorded = client.post(
+            f"/api/v1/follow-ups/{scheduled['id']}/record",
+            headers={**lead, "If-Match": f'"{scheduled["version"]}"'},
+            json={
+                **ANSWERS,
+                "held_on": str(months_back(2)),
+                "outcome": "at_risk",
+                "deviation_id": deviation.id,
+            },
+        )
+        assert recorded.status_code == 200, recorded.text
+        auditor = auth(make_token(session, Role.auditor))
+        r = client.get(
+            f"/api/v1/cohorts/{cohort.id}/follow-ups?format=csv",
+            headers={**auditor, "Accept-Language": "nb"},
+        )
+        assert r.status_code == 200, r.text
+        assert "attachment" in r.headers["content-disposition"]
+        [row] = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+        assert row["Par"] == pair.code
+        assert row["Avvik"] == deviation.number
+        # Yes and no, and the state and outcome, in words; never True, held or at_risk.
+        assert row["Forventninger avklart"] == "ja"
+        assert row["Status"] not in ("held", "")
+        assert row["Resultat"] not in ("at_risk", "")
+        # The board's own JSON stays the board.
+        assert (
+            client.get(f"/api/v1/cohorts/{cohort.id}/follow-ups", headers=auditor).json()["held"]
+            == 1
+        )
+
+    def test_the_board_page_offers_the_file(self, client, session, cohort, pair):
+        from tests.web import sign_in, web_user
+
+        sign_in(client, web_user(session, Role.coordinator))
+        page = client.get(f"/follow-ups/cohorts/{cohort.id}")
+        assert f'href="/follow-ups/cohorts/{cohort.id}?format=xlsx"' in page.text
+        book = client.get(f"/follow-ups/cohorts/{cohort.id}?format=xlsx")
+        assert book.status_code == 200
+        assert book.headers["content-type"].startswith(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml"
+        )

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import StreamingResponse
 
 from api.deps import IdPath, IfMatch, SessionDep, allowed, etag, get_database
+from api.exporting import EXPORT_RESPONSES, FormatQuery, exported, wanted
 from api.problems import responses
 from qms.checks import service as checks
 from qms.checks.schemas import CheckResult, CheckRun
 from qms.db import Database
+from qms.exports import FOLLOW_UP_COLUMNS
 from qms.followups import service
 from qms.followups.schemas import CohortFollowUps, FollowUpRead, FollowUpRecord, ScheduleRequest
+from qms.i18n import N_
 from qms.permissions import Action, Actor
 
 router = APIRouter(prefix="/api/v1", tags=["follow-ups and checks"])
@@ -21,13 +25,29 @@ router = APIRouter(prefix="/api/v1", tags=["follow-ups and checks"])
 @router.get(
     "/cohorts/{cohort_id}/follow-ups",
     response_model=CohortFollowUps,
-    responses=responses(401, 403, 404, 422),
+    responses={**responses(401, 403, 404, 422), **EXPORT_RESPONSES},
 )
 def cohort_follow_ups(
-    actor: Annotated[Actor, allowed(Action.followup_read)], cohort_id: IdPath, session: SessionDep
-) -> CohortFollowUps:
-    """Return the cohort's follow-ups, each held, due or overdue, with the counts."""
-    return service.cohort_board(session, actor=actor, cohort_id=cohort_id)
+    actor: Annotated[Actor, allowed(Action.followup_read)],
+    cohort_id: IdPath,
+    session: SessionDep,
+    request: Request,
+    format: FormatQuery = None,
+) -> CohortFollowUps | StreamingResponse:
+    """Return the cohort's follow-ups, each held, due or overdue, with the counts; or taken as a
+    file (CSV or XLSX: each pair's follow-up, the deviation it opened by its number)."""
+    board = service.cohort_board(session, actor=actor, cohort_id=cohort_id)
+    # JSON is this board's own answer (every follow-up, the counts): only a spreadsheet is a file.
+    if (fmt := wanted(request, format)) and fmt != "json":
+        return exported(
+            request,
+            fmt,
+            stem="follow-ups",
+            title=N_("Follow-ups"),
+            columns=FOLLOW_UP_COLUMNS,
+            records=(f.model_dump(mode="json") for f in board.items),
+        )
+    return board
 
 
 @router.post(

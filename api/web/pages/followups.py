@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from api.exporting import ExportFormat, page_export
 from api.web import charts, options
 from api.web.core import (
     Form,
@@ -29,6 +30,7 @@ from qms.accounts import service as accounts
 from qms.charts import records as cohort_charts
 from qms.deviations import service as deviations
 from qms.errors import FieldError, NotFound, ValidationFailed
+from qms.exports import FOLLOW_UP_COLUMNS
 from qms.followups import service
 from qms.followups.models import FollowUpOutcome
 from qms.followups.schemas import FollowUpRecord
@@ -101,7 +103,21 @@ def board(
 ) -> Response:
     """A cohort's follow-up board: each pair's follow-up held, due or overdue; the share of its
     pairs meeting the programme's rule each month and its mentees' outcomes at close, as
-    charts."""
+    charts; or the board taken as a file (`?format=csv|xlsx|json`)."""
+    wanted = Params(request.query_params).choice("format", ExportFormat)
+    if wanted is not None:
+        return page_export(
+            request,
+            wanted.value,
+            language=page.lang,
+            stem="follow-ups",
+            title=page.t("Follow-ups"),
+            columns=FOLLOW_UP_COLUMNS,
+            records=lambda session: (
+                f.model_dump(mode="json")
+                for f in service.cohort_board(session, actor=page.actor, cohort_id=cohort_id).items
+            ),
+        )
     return _board(request, page, cohort_id)
 
 
