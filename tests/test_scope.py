@@ -38,6 +38,7 @@ from qms.audits import reviews
 from qms.audits import service as audits
 from qms.audits.models import InternalAudit, ManagementReview
 from qms.audits.schemas import AuditCreate, ChecklistLineCreate, ReviewCreate
+from qms.complaints.models import Complaint
 from qms.db import Database
 from qms.demo import load
 from qms.deviations.models import Deviation
@@ -54,6 +55,8 @@ from qms.permissions import Role
 from qms.procedures.models import ProcedureVersion
 from qms.programmes import repository as programmes_repo
 from qms.programmes.models import Cohort, Programme
+from qms.providers import service as providers
+from qms.providers.schemas import ProviderCreate
 from tests.factories import ADMIN, auth, make_deviation, make_token
 from tests.web import sign_in, web_user
 
@@ -95,6 +98,8 @@ def _programme_of(record: Any) -> int | None:
     if isinstance(record, CorrectiveAction):
         owners = {d.programme_id for d in record.deviations}
         return owners.pop() if len(owners) == 1 else None
+    if isinstance(record, Complaint):
+        return record.programme_id
     if isinstance(record, Deviation | InternalAudit | ManagementReview | IssuedDocument):
         return record.programme_id
     raise TypeError(record)
@@ -120,6 +125,7 @@ def _side(session: Session, programme: Programme) -> Side:
         ("audit", InternalAudit, lambda r: r.number),
         ("review", ManagementReview, lambda r: r.number),
         ("document", IssuedDocument, lambda r: r.title),
+        ("complaint", Complaint, lambda r: r.number),
     ]
     for kind, model, marker in kinds:
         mine = [
@@ -255,6 +261,29 @@ def _build(session: Session, folder: Path) -> tuple[Side, Side]:
         )
         side.ids["line_audit"] = audit.id
         side.ids["line"] = line.id
+    # An external provider serving each programme, with a deviation of each programme raised
+    # against A's: its list shows A's deviation only.
+    for side, programme in zip(sides, (a, b), strict=True):
+        provider = providers.create(
+            session,
+            actor=ADMIN,
+            data=ProviderCreate(
+                code=f"VENUE-{programme.id}",
+                name="Meeting rooms",
+                kind="venue",
+                provides="Rooms for the group meetings.",
+                criteria="Booked as asked; accessible.",
+                programme_id=programme.id,
+            ),
+        )
+        side.ids["provider"] = provider.id
+        side.markers["provider"] = provider.code
+        side.all_markers.add(provider.code)
+    for side, programme in zip(sides, (a, b), strict=True):
+        raised = make_deviation(
+            session, programme_id=programme.id, provider_id=sides[0].ids["provider"]
+        )
+        side.all_markers.add(raised.number)
     session.flush()
     return sides
 
@@ -445,6 +474,11 @@ TABLE: list[Case] = [
         f"{V1}/frameworks/{{code}}/coverage",
         f"{V1}/frameworks/MENTOR/coverage?programme_id={{programme}}",
     ),
+    # External providers: a programme's own and the organisation's, never another programme's.
+    listing(f"{V1}/providers", "provider"),
+    item(f"{V1}/providers/{{provider_id}}"),
+    item(f"{V1}/providers/{{provider_id}}/evaluations", f"{V1}/providers/{{provider}}/evaluations"),
+    item(f"{V1}/providers/{{provider_id}}/deviations", f"{V1}/providers/{{provider}}/deviations"),
     # What waits for a coordinator: follow-ups due in the programme they are limited to only.
     listing(f"{V1}/me/work", "", role=Role.coordinator),
     listing("/my-work", "", role=Role.coordinator),
@@ -452,6 +486,15 @@ TABLE: list[Case] = [
     listing(f"{V1}/audit/events", "programme", f"{V1}/audit/events?entity=programme"),
     # The access log: the reads of tokens limited to the reader's programme only.
     listing(f"{V1}/audit/access", ""),
+    # Complaints, and who made them (not for auditors: a coordinator reads them).
+    listing(f"{V1}/complaints", "complaint"),
+    item(f"{V1}/complaints/{{complaint_id}}"),
+    item(f"{V1}/complaints/{{complaint_id}}/history", f"{V1}/complaints/{{complaint}}/history"),
+    item(
+        f"{V1}/complaints/{{complaint_id}}/complainant",
+        f"{V1}/complaints/{{complaint}}/complainant",
+        role=Role.coordinator,
+    ),
     # Retention covers every programme's records at once.
     refused(f"{V1}/retention"),
     refused(f"{V1}/retention/dispositions"),
@@ -486,6 +529,9 @@ TABLE: list[Case] = [
     item("/imports/{batch_id:id}"),
     listing("/audit-trail", "programme", "/audit-trail?entity=programme"),
     refused("/retention"),
+    listing("/providers", "provider"),
+    listing("/providers/new", "programme", role=Role.quality_lead),
+    item("/providers/{provider_id:id}"),
     listing("/documents", "document"),
     item("/documents/{document_id:id}/file", "/documents/{document}/file"),
 ]
@@ -525,6 +571,9 @@ EXEMPT: dict[str, str] = {
     f"{V1}/webhook-deliveries/status": "the webhooks' delivery counts: an admin's configuration",
     f"{V1}/webhooks/{{webhook_id}}": "a webhook subscription: an admin's configuration",
     f"{V1}/webhooks/{{webhook_id}}/deliveries": "a subscription's delivery log, for admins only",
+    f"{V1}/context/scope": "the scope of the quality system: the organisation's, one for all",
+    f"{V1}/policy": "the quality policy: the organisation's, one for all",
+    "/policy": "the quality policy: the organisation's, one for all",
 }
 
 

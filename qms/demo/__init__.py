@@ -19,6 +19,7 @@ from qms.checks import service as checks
 from qms.comments import service as comments
 from qms.comments.models import CommentedRecord
 from qms.comments.schemas import CommentCreate
+from qms.demo import complaints as demo_complaints
 from qms.demo import evaluations as demo_evaluations
 from qms.demo import records, system
 from qms.demo.evidence import letter_pdf
@@ -229,6 +230,9 @@ def load(session: Session, *, operator: Actor) -> None:
     )
     system.revise_meeting_procedure(
         session, author=lead, approver=_actor(session, "demo-quality-manager")
+    )
+    demo_complaints.load(
+        session, lead=lead, coordinator=coordinator, via_id=via.id, career_id=career.id
     )
 
 
