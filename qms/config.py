@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     webhook_longest_wait_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
     # Risks and opportunities (qms.risks): likelihood and consequence are rated 1..risk_scale;
-    # a score (likelihood × consequence) from risk_medium_from is medium, from risk_high_from high.
+    # a score (likelihood x consequence) from risk_medium_from is medium, from risk_high_from high.
     risk_scale: int = Field(default=5, ge=2, le=10)
     risk_medium_from: int = Field(default=5, ge=1, le=100)
     risk_high_from: int = Field(default=12, ge=1, le=100)

@@ -7,8 +7,8 @@ from qms.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from qms.audits.models import ChecklistLine, InternalAudit, ManagementReview, ReviewDecision
 from qms.checks.models import RuleFinding
 from qms.comments.models import Comment
-from qms.complaints.models import Complainant, Complaint
 from qms.competence.models import Acknowledgement, Competence, TrainingRecord
+from qms.complaints.models import Complainant, Complaint
 from qms.context.models import ContextIssue, InterestedParty, QualityScope
 from qms.db import Base
 from qms.deviations.models import Deviation, deviation_action
@@ -64,8 +64,8 @@ __all__ = [
     "Goal",
     "IndicatorDefinition",
     "IndicatorValue",
-    "InterestedParty",
     "Instrument",
+    "InterestedParty",
     "InternalAudit",
     "IssuedDocument",
     "JobRun",
@@ -86,8 +86,8 @@ __all__ = [
     "Question",
     "Reminder",
     "RetentionDecision",
-    "Risk",
     "ReviewDecision",
+    "Risk",
     "RuleFinding",
     "Signature",
     "TrainingRecord",

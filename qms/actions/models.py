@@ -16,9 +16,11 @@ from qms.actions.enums import ActionStatus as ActionStatus
 from qms.actions.enums import ActionType as ActionType
 from qms.db import Base, UTCDateTime, str_enum, utcnow
 from qms.deviations.models import RootCauseMethod, deviation_action
+from qms.risks.models import risk_action
 
 if TYPE_CHECKING:
     from qms.deviations.models import Deviation
+    from qms.risks.models import Risk
 
 
 class CorrectiveAction(Base):
@@ -61,6 +63,10 @@ class CorrectiveAction(Base):
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     deviations: Mapped[list[Deviation]] = relationship(
         secondary=deviation_action, back_populates="actions", order_by="Deviation.id"
+    )
+    # The risks and opportunities it treats (ISO 9001 6.1.2).
+    risks: Mapped[list[Risk]] = relationship(
+        secondary=risk_action, back_populates="actions", order_by="Risk.id"
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads a dict)

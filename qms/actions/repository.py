@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, case, or_, select
+from sqlalchemy import case, or_, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from qms.actions.models import ActionStatus, ActionType, CorrectiveAction
 from qms.deviations.models import Deviation, deviation_action
 from qms.pagination import Page, ordering, paginate
+from qms.risks.models import Risk, risk_action
 
 OPEN_STATUSES = (ActionStatus.planned, ActionStatus.in_progress)
 
@@ -43,11 +44,15 @@ SORTS: dict[str, Any] = {
 }
 
 
-def _in_programme(programme_id: int) -> Select[Any]:
-    return (
+def _in_programme(programme_id: int) -> Any:
+    # An action is of a programme through its deviations or the risks it treats.
+    return union(
         select(deviation_action.c.action_id)
         .join(Deviation, Deviation.id == deviation_action.c.deviation_id)
-        .where(Deviation.programme_id == programme_id)
+        .where(Deviation.programme_id == programme_id),
+        select(risk_action.c.action_id)
+        .join(Risk, Risk.id == risk_action.c.risk_id)
+        .where(Risk.programme_id == programme_id),
     )
 
 
@@ -62,7 +67,9 @@ def list_actions(
 ) -> Page[CorrectiveAction]:
     """List actions, newest first, filtered."""
     stmt = select(CorrectiveAction).options(
-        selectinload(CorrectiveAction.deviations), selectinload(CorrectiveAction.owner)
+        selectinload(CorrectiveAction.deviations),
+        selectinload(CorrectiveAction.risks),
+        selectinload(CorrectiveAction.owner),
     )
     if scope is not None:
         stmt = stmt.where(CorrectiveAction.id.in_(_in_programme(scope)))

@@ -33,9 +33,19 @@ class FollowOnCreate(_In):
 
 
 class ActionCreate(FollowOnCreate):
-    """A corrective action on one or more deviations."""
+    """A corrective action on one or more deviations, or risks and opportunities, or both."""
 
-    deviation_ids: list[Id] = Field(min_length=1, max_length=50)
+    deviation_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=50,
+        description="The deviations it answers; at least one of these or of risk_ids",
+    )
+    risk_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=50,
+        description="The risks and opportunities it treats (an action on risks alone is "
+        "preventive); at least one of these or of deviation_ids",
+    )
     effectiveness_check_on: IsoDate | None = Field(
         default=None, description="When to check that the action worked"
     )
@@ -54,6 +64,7 @@ class ActionUpdate(_In):
     effectiveness_check_on: IsoDate | None = None
     requirements: RequirementRefs | None = None
     deviation_ids: list[Id] | None = Field(default=None, min_length=1, max_length=50)
+    risk_ids: list[Id] | None = Field(default=None, max_length=50)
 
 
 class ActionTransition(_In):
@@ -111,6 +122,8 @@ class ActionRead(BaseModel):
     follow_on_action_ids: list[int]
     deviation_ids: list[int]
     deviation_numbers: list[str]
+    risk_ids: list[int] = Field(default_factory=list, description="The risks it treats")
+    risk_numbers: list[str] = Field(default_factory=list)
     allowed_transitions: list[str] = Field(
         description="The moves open to the action now, for the reader: their conditions hold"
     )

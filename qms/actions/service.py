@@ -12,7 +12,7 @@ import qms.models  # noqa: F401  (deviations and actions refer to each other)
 from qms.accounts import repository as users
 from qms.accounts.models import User
 from qms.actions import repository
-from qms.actions.models import ActionStatus, CorrectiveAction
+from qms.actions.models import ActionStatus, ActionType, CorrectiveAction
 from qms.actions.repository import OPEN_STATUSES, ActionFilter
 from qms.actions.schemas import (
     ActionCreate,
@@ -33,6 +33,9 @@ from qms.i18n import Text
 from qms.numbering import next_number
 from qms.pagination import Page
 from qms.permissions import Action, Actor, Role, require
+from qms.risks import service as risks
+from qms.risks.models import Risk
+from qms.risks.repository import OPEN_STATUSES as OPEN_RISKS
 from qms.signatures import statements
 from qms.signatures.models import Signature, SignatureMeaning
 from qms.signatures.schemas import SignatureRead
@@ -110,6 +113,8 @@ def to_read(session: Session, action: CorrectiveAction, reader: Actor | None = N
         follow_on_action_ids=[a.id for a in repository.follow_ons(session, action.id)],
         deviation_ids=[d.id for d in action.deviations],
         deviation_numbers=[d.number for d in action.deviations],
+        risk_ids=[r.id for r in action.risks],
+        risk_numbers=[r.number for r in action.risks],
         allowed_transitions=[
             t for t in ACTION.allowed_from(action.status.value) if t not in blocked
         ],
@@ -123,18 +128,25 @@ def to_read(session: Session, action: CorrectiveAction, reader: Actor | None = N
 def _snapshot(action: CorrectiveAction) -> dict[str, Any]:
     values = {f: getattr(action, f) for f in FIELDS}
     values["deviations"] = sorted(d.number for d in action.deviations)
+    if action.risks:
+        values["risks"] = sorted(r.number for r in action.risks)
     return values
 
 
 def programme_of(action: CorrectiveAction) -> int | None:
-    """Return the programme of the action's deviations, when they are all of one."""
-    programmes = {d.programme_id for d in action.deviations}
+    """Return the programme of the action's deviations and risks, when they are all of one (an
+    organisation's risk has none)."""
+    programmes = {d.programme_id for d in action.deviations} | {
+        r.programme_id for r in action.risks
+    }
     return programmes.pop() if len(programmes) == 1 else None
 
 
 def _visible(actor: Actor, action: CorrectiveAction) -> bool:
-    return actor.programme_id is None or any(
-        d.programme_id == actor.programme_id for d in action.deviations
+    return (
+        actor.programme_id is None
+        or any(d.programme_id == actor.programme_id for d in action.deviations)
+        or any(r.programme_id == actor.programme_id for r in action.risks)
     )
 
 
@@ -247,6 +259,7 @@ def _new_action(
     follows: CorrectiveAction | None = None,
     effectiveness_check_on: Any = None,
     field_prefix: str = "",
+    treated: Sequence[Risk] = (),
 ) -> CorrectiveAction:
     owner = _owner(session, data.owner, field=f"{field_prefix}owner")
     _check_due(linked, data.due_on, field=f"{field_prefix}due_on")
@@ -270,6 +283,7 @@ def _new_action(
     )
     action.owner = owner
     action.deviations = linked
+    action.risks = list(treated)
     session.add(action)
     session.flush()
     record_event(
@@ -292,13 +306,40 @@ def _new_action(
             programme_id=deviation.programme_id,
             changes={"actions": {"old": [n for n in numbers if n != number], "new": numbers}},
         )
+    risks.action_linked(session, actor=actor, risks=action.risks, number=number)
     return action
 
 
+def _answers_something(deviation_ids: Sequence[int], risk_ids: Sequence[int]) -> None:
+    if not deviation_ids and not risk_ids:
+        raise ValidationFailed(
+            Text("A corrective action answers at least one deviation or treats a risk."),
+            [
+                FieldError("deviation_ids", Text("Name a deviation, or a risk in risk_ids.")),
+                FieldError("risk_ids", Text("Name a risk, or a deviation in deviation_ids.")),
+            ],
+        )
+
+
+def _preventive_for_risks(data: FollowOnCreate, deviation_ids: Sequence[int]) -> None:
+    if not deviation_ids and data.type is not ActionType.preventive:
+        raise ValidationFailed(
+            Text(
+                "An action on risks alone prevents: its type is %(type)s.",
+                type=ActionType.preventive,
+            ),
+            [FieldError("type", Text("Choose %(type)s.", type=ActionType.preventive))],
+        )
+
+
 def create(session: Session, *, actor: Actor, data: ActionCreate) -> CorrectiveAction:
-    """Open a corrective action on one or more deviations."""
+    """Open a corrective action on one or more deviations, or on risks and opportunities."""
     require(actor, Action.action_manage)
+    _answers_something(data.deviation_ids, data.risk_ids)
     linked = _deviations(session, actor, data.deviation_ids)
+    treated = risks.for_action(session, actor, data.risk_ids)
+    if treated:
+        _preventive_for_risks(data, data.deviation_ids)
     if data.effectiveness_check_on is not None and data.effectiveness_check_on < data.due_on:
         raise ValidationFailed(
             Text("The effectiveness check comes before the action is due."),
@@ -310,7 +351,12 @@ def create(session: Session, *, actor: Actor, data: ActionCreate) -> CorrectiveA
             ],
         )
     return _new_action(
-        session, actor, data, linked, effectiveness_check_on=data.effectiveness_check_on
+        session,
+        actor,
+        data,
+        linked,
+        effectiveness_check_on=data.effectiveness_check_on,
+        treated=treated,
     )
 
 
@@ -352,6 +398,9 @@ def update(
         action.owner_id, action.owner = owner.id, owner
     if "deviation_ids" in changes:
         action.deviations = _deviations(session, actor, changes.pop("deviation_ids"))
+    if "risk_ids" in changes:
+        action.risks = risks.for_action(session, actor, changes.pop("risk_ids") or [])
+    _answers_something([d.id for d in action.deviations], [r.id for r in action.risks])
     _check_due(action.deviations, changes.get("due_on", action.due_on))
     check_on = changes.get("effectiveness_check_on", action.effectiveness_check_on)
     if check_on is not None and check_on < changes.get("due_on", action.due_on):
@@ -500,6 +549,7 @@ def transition(
             open_deviations or list(action.deviations),
             follows=action,
             field_prefix="follow_on.",
+            treated=[r for r in action.risks if r.status in OPEN_RISKS],
         )
     session.flush()
     return action

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 if TYPE_CHECKING:
     from qms.accounts.models import User
     from qms.actions.models import CorrectiveAction
+    from qms.risks.models import Risk
 
 from qms.db import Base, UTCDateTime, str_enum, utcnow
 
@@ -65,6 +66,8 @@ class Deviation(Base):
     procedure_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("procedure_version.id"), index=True
     )
+    # The risk it realised (ISO 9001 6.1), if any.
+    risk_id: Mapped[int | None] = mapped_column(ForeignKey("risk.id"), index=True)
     iso_clause: Mapped[str | None] = mapped_column(String(16))
     requirements: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -89,5 +92,6 @@ class Deviation(Base):
     )
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    risk: Mapped[Risk | None] = relationship(foreign_keys=[risk_id])
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads a dict)

@@ -51,6 +51,9 @@ class DeviationCreate(_In):
     procedure_version_id: Id | None = Field(
         default=None, description="The version of the procedure that was not followed"
     )
+    risk_id: Id | None = Field(
+        default=None, description="The risk it realised: the risk is marked realised"
+    )
     iso_clause: IsoClause | None = None
     requirements: RequirementRefs = Field(
         default_factory=list, description="The requirements it concerns, as FRAMEWORK:code"
@@ -80,6 +83,7 @@ class DeviationUpdate(_In):
     cohort_id: Id | None = None
     pair_id: Id | None = None
     procedure_version_id: Id | None = None
+    risk_id: Id | None = None
     iso_clause: IsoClause | None = None
     requirements: RequirementRefs | None = None
     detected_at: IsoDateTime | None = None
@@ -126,6 +130,8 @@ class DeviationRead(BaseModel):
     cohort_id: int | None
     pair_id: int | None
     procedure_version_id: int | None
+    risk_id: int | None = Field(default=None, description="The risk it realised")
+    risk_number: str | None = Field(default=None, description="Its number (RISK-2026-0001)")
     iso_clause: str | None
     requirements: list[str]
     detected_at: datetime

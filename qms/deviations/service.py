@@ -35,6 +35,7 @@ from qms.periods import check_range
 from qms.permissions import Action, Actor, Role, require
 from qms.procedures.models import ProcedureVersion
 from qms.programmes.models import Cohort, Programme
+from qms.risks import service as risks
 from qms.signatures import statements
 from qms.signatures.models import SignatureMeaning
 from qms.signatures.service import sign
@@ -58,6 +59,7 @@ FIELDS = (
     "cohort_id",
     "pair_id",
     "procedure_version_id",
+    "risk_id",
     "iso_clause",
     "requirements",
     "detected_at",
@@ -122,6 +124,7 @@ def to_read(deviation: Deviation) -> DeviationRead:
         overdue=is_overdue(deviation, today()),
         reported_by=deviation.reported_by,
         owner=deviation.owner.name if deviation.owner else None,
+        risk_number=deviation.risk.number if deviation.risk else None,
         owner_display_name=(deviation.owner.display_name or deviation.owner.name)
         if deviation.owner
         else None,
@@ -299,6 +302,11 @@ def create(session: Session, *, actor: Actor, data: DeviationCreate) -> Deviatio
     due_on = data.due_on or detected_at.date() + timedelta(days=DAYS_TO_CLOSE[data.severity])
     _check_dates(detected_at.date(), due_on)
     owner = _owner(session, data.owner) if data.owner is not None else None
+    risk = (
+        risks.for_deviation(session, actor, data.risk_id, programme_id)
+        if data.risk_id is not None
+        else None
+    )
     now = utcnow()
     seq, number = next_number(session, series="DEV", year=now.year)
     deviation = Deviation(
@@ -316,6 +324,7 @@ def create(session: Session, *, actor: Actor, data: DeviationCreate) -> Deviatio
         cohort_id=cohort_id,
         pair_id=pair_id,
         procedure_version_id=_procedure_version(session, data.procedure_version_id),
+        risk_id=risk.id if risk else None,
         iso_clause=data.iso_clause,
         requirements=list(data.requirements),
         detected_at=detected_at,
@@ -336,6 +345,8 @@ def create(session: Session, *, actor: Actor, data: DeviationCreate) -> Deviatio
         programme_id=programme_id,
         changes=created({"number": number, **_snapshot(deviation)}),
     )
+    if risk is not None:
+        risks.realised(session, actor=actor, risk=risk, deviation=deviation)
     if deviation.severity is Severity.critical:
         # Told to the webhooks at once; sent after this transaction, by the scheduler.
         webhooks.emit(
@@ -392,6 +403,11 @@ def update(
         )
     if "procedure_version_id" in changes:
         _procedure_version(session, changes["procedure_version_id"])
+    realised = None
+    if changes.get("risk_id") is not None and changes["risk_id"] != deviation.risk_id:
+        realised = risks.for_deviation(
+            session, actor, changes["risk_id"], changes.get("programme_id", deviation.programme_id)
+        )
     detected_at = changes.get("detected_at", deviation.detected_at)
     _check_dates(detected_at.date(), changes.get("due_on", deviation.due_on))
     before = _snapshot(deviation)
@@ -401,6 +417,10 @@ def update(
         deviation.owner_id, deviation.owner = (owner.id if owner else None), owner
     for field, value in changes.items():
         setattr(deviation, field, value)
+    if realised is not None:
+        deviation.risk = realised
+    elif "risk_id" in changes and changes["risk_id"] is None:
+        deviation.risk = None
     delta = diff(before, _snapshot(deviation))
     if delta:
         session.flush()
@@ -413,6 +433,8 @@ def update(
             programme_id=deviation.programme_id,
             changes=delta,
         )
+    if realised is not None:
+        risks.realised(session, actor=actor, risk=realised, deviation=deviation)
     return deviation
 
 

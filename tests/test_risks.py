@@ -1,0 +1,352 @@
+"""Risks and opportunities (ISO 9001 6.1): the register over REST, its workflow and review, the
+actions that treat them, the deviations that realised them, the matrix, the pages, the command
+line and the register document."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from typing import Any
+
+import docx
+import pytest
+from sqlalchemy import select
+
+from qms.audit.models import AuditEvent
+from qms.permissions import Role
+from qms.risks.models import Risk
+from tests.factories import (
+    auth,
+    make_deviation,
+    make_programme,
+    make_token,
+    make_user,
+)
+
+RISK = {
+    "kind": "risk",
+    "title": "Co-financing conflicts with another measure",
+    "description": "The employment service's measure and the programme cannot both fund a mentee.",
+    "cause": "Co-financing rules not checked before recruitment.",
+    "likelihood": 4,
+    "consequence": 4,
+}
+OPPORTUNITY = {
+    "kind": "opportunity",
+    "title": "Employers ask to mentor",
+    "description": "Two employers in the network ask to provide mentors.",
+    "likelihood": 3,
+    "consequence": 3,
+}
+
+
+@pytest.fixture
+def lead(session) -> dict[str, str]:
+    make_user(session, Role.quality_lead, name="lead-kari")
+    return auth(make_token(session, Role.quality_lead, name="lead-ragnhild"))
+
+
+def _etag(client: Any, headers: dict[str, str], risk_id: int) -> str:
+    return client.get(f"/api/v1/risks/{risk_id}", headers=headers).headers["etag"]
+
+
+def _create(client: Any, headers: dict[str, str], **body: Any) -> dict[str, Any]:
+    r = client.post("/api/v1/risks", headers=headers, json={**RISK, **body})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+class TestRegister:
+    def test_a_risk_is_numbered_scored_and_audited(self, client, session, lead) -> None:
+        body = _create(client, lead, owner="lead-kari")
+        year = date.today().year
+        assert body["number"] == f"RISK-{year}-0001"
+        assert body["status"] == "open"
+        assert body["score"] == 16
+        assert body["level"] == "high"
+        assert body["owner"] == "lead-kari"
+        assert body["programme_id"] is None
+        opp = client.post("/api/v1/risks", headers=lead, json=OPPORTUNITY).json()
+        assert opp["number"] == f"OPP-{year}-0001"
+        assert opp["level"] == "medium"
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "risk").order_by(AuditEvent.seq)
+        ).all()
+        assert [e.action for e in events] == ["risk.created", "risk.created"]
+        assert events[0].changes["likelihood"] == {"old": None, "new": 4}
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"likelihood": 6}, "likelihood"),
+            ({"consequence": 0}, "consequence"),
+            ({"likelihood": "3"}, "likelihood"),
+            ({"residual_consequence": 9}, "residual_consequence"),
+            ({"kind": "threat"}, "kind"),
+            ({"treatment": "pursue"}, "treatment"),
+            ({"treatment": "accept"}, "treatment_reason"),
+            ({"owner": "nobody"}, "owner"),
+            ({"programme_id": 999_999}, "programme_id"),
+            ({"title": ""}, "title"),
+            ({"review_on": "31.12.2026"}, "review_on"),
+        ],
+    )
+    def test_bad_input_names_the_field_and_writes_nothing(
+        self, client, session, lead, change, field
+    ) -> None:
+        r = client.post("/api/v1/risks", headers=lead, json={**RISK, **change})
+        assert r.status_code == 422, r.text
+        assert field in {e["field"] for e in r.json()["errors"]}
+        assert session.scalars(select(Risk)).all() == []
+
+    def test_a_declined_opportunity_needs_its_reason(self, client, lead) -> None:
+        r = client.post("/api/v1/risks", headers=lead, json={**OPPORTUNITY, "treatment": "decline"})
+        assert r.status_code == 422
+        assert {e["field"] for e in r.json()["errors"]} == {"treatment_reason"}
+        r = client.post(
+            "/api/v1/risks",
+            headers=lead,
+            json={**OPPORTUNITY, "treatment": "decline", "treatment_reason": "No capacity."},
+        )
+        assert r.status_code == 201, r.text
+
+    def test_the_scale_is_the_organisations(self, client, lead, monkeypatch) -> None:
+        from qms.config import get_settings
+
+        monkeypatch.setattr(get_settings(), "risk_scale", 3)
+        r = client.post("/api/v1/risks", headers=lead, json={**RISK, "likelihood": 4})
+        assert r.status_code == 422
+        assert "likelihood" in {e["field"] for e in r.json()["errors"]}
+        matrix = client.get("/api/v1/risks/matrix", headers=lead).json()
+        assert matrix["scale"] == 3
+
+    def test_readers_read_and_only_quality_leads_write(self, client, session, lead) -> None:
+        body = _create(client, lead)
+        for role in (Role.auditor, Role.coordinator):
+            headers = auth(make_token(session, role))
+            assert client.get(f"/api/v1/risks/{body['id']}", headers=headers).status_code == 200
+            assert client.post("/api/v1/risks", headers=headers, json=RISK).status_code == 403
+        importer = auth(make_token(session, Role.importer))
+        assert client.get("/api/v1/risks", headers=importer).status_code == 403
+
+
+class TestChange:
+    def test_an_update_needs_the_version_read(self, client, lead) -> None:
+        body = _create(client, lead)
+        url = f"/api/v1/risks/{body['id']}"
+        assert client.patch(url, headers=lead, json={"likelihood": 2}).status_code == 428
+        stale = client.patch(url, headers={**lead, "If-Match": '"99"'}, json={"likelihood": 2})
+        assert stale.status_code == 412
+        r = client.patch(
+            url,
+            headers={**lead, "If-Match": _etag(client, lead, body["id"])},
+            json={"treatment": "reduce", "residual_likelihood": 2, "residual_consequence": 3},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["residual_score"] == 6
+        assert r.json()["residual_level"] == "medium"
+
+    def test_treated_needs_a_treatment_and_a_rating_after_it(self, client, lead) -> None:
+        body = _create(client, lead)
+        url = f"/api/v1/risks/{body['id']}/transitions"
+        r = client.post(
+            url,
+            headers={**lead, "If-Match": _etag(client, lead, body["id"])},
+            json={"to": "treated"},
+        )
+        assert r.status_code == 422
+        fields = {e["field"] for e in r.json()["errors"]}
+        assert {"treatment", "residual_likelihood", "residual_consequence"} <= fields
+        client.patch(
+            f"/api/v1/risks/{body['id']}",
+            headers={**lead, "If-Match": _etag(client, lead, body["id"])},
+            json={"treatment": "reduce", "residual_likelihood": 2, "residual_consequence": 2},
+        )
+        r = client.post(
+            url,
+            headers={**lead, "If-Match": _etag(client, lead, body["id"])},
+            json={"to": "treated"},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "treated"
+        # Realised only when a deviation names it; closing needs the reason.
+        r = client.post(
+            url,
+            headers={**lead, "If-Match": _etag(client, lead, body["id"])},
+            json={"to": "realised"},
+        )
+        assert r.status_code == 409
+        r = client.post(
+            url,
+            headers={**lead, "If-Match": _etag(client, lead, body["id"])},
+            json={"to": "closed"},
+        )
+        assert r.status_code == 422
+        assert {e["field"] for e in r.json()["errors"]} == {"reason"}
+
+    def test_a_review_sets_the_next_date_and_is_audited(self, client, session, lead) -> None:
+        body = _create(client, lead, review_on=str(date.today() - timedelta(days=1)))
+        assert body["review_overdue"] is True
+        next_on = date.today() + timedelta(days=90)
+        r = client.post(
+            f"/api/v1/risks/{body['id']}/reviews",
+            headers={**lead, "If-Match": _etag(client, lead, body["id"])},
+            json={"likelihood": 3, "next_review_on": str(next_on), "note": "Checked with NAV."},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["review_overdue"] is False
+        assert r.json()["likelihood"] == 3
+        assert r.json()["review_on"] == str(next_on)
+        history = client.get(f"/api/v1/risks/{body['id']}/history", headers=lead).json()
+        assert [e["action"] for e in history] == ["risk.created", "risk.reviewed"]
+        r = client.post(
+            f"/api/v1/risks/{body['id']}/reviews",
+            headers={**lead, "If-Match": _etag(client, lead, body["id"])},
+            json={"next_review_on": str(date.today())},
+        )
+        assert r.status_code == 422
+        assert {e["field"] for e in r.json()["errors"]} == {"next_review_on"}
+
+
+class TestListAndMatrix:
+    def test_filters_and_the_matrix(self, client, session, lead) -> None:
+        p = make_programme(session)
+        high = _create(client, lead, programme_id=p.id)
+        _create(client, lead, likelihood=1, consequence=2)
+        client.post("/api/v1/risks", headers=lead, json=OPPORTUNITY)
+        numbers = lambda q: [  # noqa: E731
+            r["number"] for r in client.get(f"/api/v1/risks?{q}", headers=lead).json()["items"]
+        ]
+        assert numbers(f"programme_id={p.id}") == [high["number"]]
+        assert numbers("level=high") == [high["number"]]
+        assert len(numbers("kind=risk")) == 2
+        assert len(numbers("organisation=true")) == 2
+        matrix = client.get("/api/v1/risks/matrix", headers=lead).json()
+        assert matrix["scale"] == 5
+        assert matrix["before"][3][3] == 1
+        assert matrix["before"][0][1] == 1
+        assert sum(map(sum, matrix["after"])) == 0
+
+    def test_the_list_as_a_spreadsheet_file(self, client, lead) -> None:
+        _create(client, lead)
+        r = client.get("/api/v1/risks?format=csv", headers=lead)
+        assert r.status_code == 200
+        assert "Co-financing conflicts" in r.text
+        assert "high" in r.text
+
+    def test_a_scoped_coordinator_sees_only_their_programme(self, client, session, lead) -> None:
+        a = make_programme(session)
+        b = make_programme(session)
+        mine = _create(client, lead, programme_id=a.id)
+        other = _create(client, lead, programme_id=b.id)
+        org = _create(client, lead)
+        scoped = auth(make_token(session, Role.coordinator, programme_code=a.code))
+        items = client.get("/api/v1/risks", headers=scoped).json()["items"]
+        assert [r["number"] for r in items] == [mine["number"]]
+        assert client.get(f"/api/v1/risks/{other['id']}", headers=scoped).status_code == 404
+        assert client.get(f"/api/v1/risks/{org['id']}", headers=scoped).status_code == 404
+
+
+class TestActionsAndDeviations:
+    def test_a_preventive_action_treats_a_risk(self, client, session, lead) -> None:
+        make_user(session, Role.coordinator, name="coordinator-ola")
+        p = make_programme(session)
+        risk = _create(client, lead, programme_id=p.id)
+        action = {
+            "risk_ids": [risk["id"]],
+            "type": "preventive",
+            "title": "Check co-financing before admission",
+            "action": "The coordinator checks each mentee's other measures at intake.",
+            "owner": "coordinator-ola",
+            "due_on": str(date.today() + timedelta(days=60)),
+        }
+        wrong = client.post("/api/v1/actions", headers=lead, json={**action, "type": "corrective"})
+        assert wrong.status_code == 422
+        assert {e["field"] for e in wrong.json()["errors"]} == {"type"}
+        r = client.post("/api/v1/actions", headers=lead, json=action)
+        assert r.status_code == 201, r.text
+        assert r.json()["risk_numbers"] == [risk["number"]]
+        assert r.json()["deviation_ids"] == []
+        read = client.get(f"/api/v1/risks/{risk['id']}", headers=lead).json()
+        assert read["action_numbers"] == [r.json()["number"]]
+        history = client.get(f"/api/v1/risks/{risk['id']}/history", headers=lead).json()
+        assert [e["action"] for e in history] == ["risk.created", "risk.action_linked"]
+        # The action is the risk's programme's: a coordinator of another does not see it.
+        other = make_programme(session)
+        outsider = auth(make_token(session, Role.coordinator, programme_code=other.code))
+        assert client.get(f"/api/v1/actions/{r.json()['id']}", headers=outsider).status_code == 404
+        insider = auth(make_token(session, Role.coordinator, programme_code=p.code))
+        assert client.get(f"/api/v1/actions/{r.json()['id']}", headers=insider).status_code == 200
+        listed = client.get("/api/v1/actions", headers=insider).json()["items"]
+        assert [a["number"] for a in listed] == [r.json()["number"]]
+        assert client.get("/api/v1/actions", headers=outsider).json()["items"] == []
+
+    def test_an_action_names_a_deviation_or_a_risk(self, client, session, lead) -> None:
+        make_user(session, Role.coordinator, name="coordinator-ola")
+        r = client.post(
+            "/api/v1/actions",
+            headers=lead,
+            json={
+                "type": "preventive",
+                "title": "Nothing to answer",
+                "action": "Something.",
+                "owner": "coordinator-ola",
+                "due_on": str(date.today() + timedelta(days=60)),
+            },
+        )
+        assert r.status_code == 422
+        assert {"deviation_ids", "risk_ids"} <= {e["field"] for e in r.json()["errors"]}
+
+    def test_a_deviation_naming_the_risk_realises_it(self, client, session, lead) -> None:
+        p = make_programme(session)
+        risk = _create(client, lead, programme_id=p.id)
+        r = client.post(
+            "/api/v1/deviations",
+            headers=lead,
+            json={
+                "kind": "deviation_from_plan",
+                "source": "self_reported",
+                "severity": "major",
+                "title": "A mentee lost the employment service's measure",
+                "description": "The co-financing conflicted with another measure.",
+                "programme_id": p.id,
+                "risk_id": risk["id"],
+            },
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["risk_number"] == risk["number"]
+        read = client.get(f"/api/v1/risks/{risk['id']}", headers=lead).json()
+        assert read["status"] == "realised"
+        assert read["deviation_numbers"] == [r.json()["number"]]
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "risk.realised")
+        ).one()
+        assert event.reason == r.json()["number"]
+
+    def test_a_deviation_cannot_name_another_programmes_risk(self, client, session, lead) -> None:
+        a = make_programme(session)
+        b = make_programme(session)
+        risk = _create(client, lead, programme_id=b.id)
+        deviation = make_deviation(session, programme_id=a.id)
+        r = client.patch(
+            f"/api/v1/deviations/{deviation.id}",
+            headers={
+                **lead,
+                "If-Match": client.get(f"/api/v1/deviations/{deviation.id}", headers=lead).headers[
+                    "etag"
+                ],
+            },
+            json={"risk_id": risk["id"]},
+        )
+        assert r.status_code == 422
+        assert {e["field"] for e in r.json()["errors"]} == {"risk_id"}
+
+
+def read_docx(content: bytes) -> str:
+    """Return the text of a .docx: its paragraphs and its tables' cells."""
+    document = docx.Document(io.BytesIO(content))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
