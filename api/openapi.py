@@ -75,6 +75,16 @@ TAGS: list[dict[str, str]] = [
     {"name": "procedures", "description": "Controlled procedures and their versions."},
     {"name": "deviations", "description": "Deviations and their workflow."},
     {"name": "corrective actions", "description": "Corrective actions and their workflow."},
+    {
+        "name": "risks and opportunities",
+        "description": "Risks and opportunities (ISO 9001 6.1): rated, treated, reviewed, and "
+        "placed on the likelihood x consequence matrix.",
+    },
+    {
+        "name": "quality objectives",
+        "description": "Quality objectives (ISO 9001 6.2): target, owner, due date, plan, and "
+        "the indicators that measure them.",
+    },
     {"name": "comments", "description": "Comments on deviations, actions, audits and reviews."},
     {"name": "evidence", "description": "Evidence files kept with deviations and actions."},
     {

@@ -1,0 +1,356 @@
+"""Quality objectives (ISO 9001 6.2): set with a plan and an owner, measured by indicators,
+moved to their result; over REST, the pages, the command line and the document."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qms.audit.models import AuditEvent
+from qms.indicators import service as indicators
+from qms.indicators.models import IndicatorDefinition
+from qms.indicators.schemas import IndicatorCreate, IndicatorValueCreate
+from qms.permissions import Role
+from qms.programmes.models import Programme
+from tests.factories import ADMIN, auth, make_programme, make_token, make_user
+
+
+def _due(days: int) -> str:
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
+def _indicator(
+    session: Session,
+    programme: Programme,
+    code: str = "WORK-RATE",
+    *,
+    value: float | None = None,
+    planned: float = 75.0,
+    threshold: float | None = 60.0,
+) -> IndicatorDefinition:
+    """Define an entered indicator of the programme and, given a value, enter it for this year."""
+    definition = indicators.define(
+        session,
+        actor=ADMIN,
+        programme_id=programme.id,
+        data=IndicatorCreate(
+            code=code,
+            name="Mentees in work or study at close",
+            unit="percent",
+            computation="entered",
+            planned=planned,
+            threshold=threshold,
+        ),
+    )
+    if value is not None:
+        this_year = date.today().year
+        indicators.enter_value(
+            session,
+            actor=ADMIN,
+            indicator_id=definition.id,
+            data=IndicatorValueCreate(
+                period_start=date(this_year, 1, 1), period_end=date(this_year, 12, 31), value=value
+            ),
+        )
+    return definition
+
+
+def _new(**overrides: Any) -> dict[str, Any]:
+    return {
+        "title": "Mentees in work or study",
+        "target": "Three in four mentees are in work or study when their pair closes.",
+        "owner": "lead-kari",
+        "due_on": _due(180),
+        "plan": "Match on profession; hold the mid-programme follow-up; job-search workshop.",
+        "resources": "Coordinator half-time; workshop venue.",
+        "responsible": "Programme coordinator",
+        "evaluation": "Outcome survey at close, read against the indicator WORK-RATE.",
+        "requirements": ["ISO9001:6.2"],
+        **overrides,
+    }
+
+
+@pytest.fixture
+def lead_user(session: Session) -> Any:
+    return make_user(session, Role.quality_lead, name="lead-kari")
+
+
+@pytest.fixture
+def lead(session: Session, lead_user: Any) -> dict[str, str]:
+    return auth(make_token(session, Role.quality_lead, name="lead-ingrid"))
+
+
+@pytest.fixture
+def programme(session: Session) -> Programme:
+    return make_programme(session, code="VIA")
+
+
+def _events(session: Session, objective_id: int) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity == "objective", AuditEvent.entity_id == str(objective_id))
+            .order_by(AuditEvent.seq)
+        )
+    )
+
+
+class TestSetting:
+    def test_a_quality_lead_sets_an_objective_numbered_with_its_plan_and_an_event(
+        self, client, session, lead, programme
+    ):
+        work = _indicator(session, programme, value=80.0)
+        r = client.post(
+            "/api/v1/objectives",
+            json=_new(programme_id=programme.id, indicator_ids=[work.id]),
+            headers=lead,
+        )
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert body["number"] == f"OBJ-{date.today().year}-0001"
+        assert body["status"] == "planned"
+        assert body["programme_code"] == "VIA"
+        assert body["owner"] == "lead-kari"
+        assert body["plan"].startswith("Match on profession")
+        assert body["allowed_transitions"] == ["in_progress", "withdrawn"]
+        assert r.headers["ETag"] == f'"{body["version"]}"'
+        assert r.headers["Location"] == f"/api/v1/objectives/{body['id']}"
+        [row] = body["indicators"]
+        assert (row["code"], row["planned"], row["actual"], row["status"]) == (
+            "WORK-RATE",
+            75.0,
+            80.0,
+            "met",
+        )
+        assert body["at_risk"] is False
+        [event] = _events(session, body["id"])
+        assert event.action == "objective.created"
+        assert event.programme_id == programme.id
+        assert event.changes["number"]["new"] == body["number"]
+        assert event.changes["owner"]["new"] == "lead-kari"
+
+    def test_an_organisation_objective_may_be_measured_by_any_programmes_indicators(
+        self, client, session, lead, programme
+    ):
+        other = make_programme(session, code="CAREER")
+        ids = [_indicator(session, programme).id, _indicator(session, other, "FOLLOW").id]
+        r = client.post("/api/v1/objectives", json=_new(indicator_ids=ids), headers=lead)
+        assert r.status_code == 201, r.text
+        assert r.json()["programme_id"] is None
+        assert [i["programme_code"] for i in r.json()["indicators"]] == ["VIA", "CAREER"]
+
+    @pytest.mark.parametrize("role", [Role.coordinator, Role.auditor, Role.importer])
+    def test_roles_that_do_not_keep_objectives_are_refused(self, client, session, lead_user, role):
+        token = auth(make_token(session, role))
+        assert client.post("/api/v1/objectives", json=_new(), headers=token).status_code == 403
+
+    def test_readers_read_and_importers_do_not(self, client, session, lead, lead_user):
+        assert client.post("/api/v1/objectives", json=_new(), headers=lead).status_code == 201
+        for role, expected in (
+            (Role.auditor, 200),
+            (Role.coordinator, 200),
+            (Role.importer, 403),
+        ):
+            r = client.get("/api/v1/objectives", headers=auth(make_token(session, role)))
+            assert r.status_code == expected, role
+
+
+class TestBadInput:
+    def _field(self, r: Any) -> set[str]:
+        assert r.status_code == 422, r.text
+        return {e["field"] for e in r.json()["errors"]}
+
+    def test_missing_and_wrong_fields_are_named(self, client, lead):
+        body = _new()
+        del body["title"]
+        body["due_on"] = "next year"
+        fields = self._field(client.post("/api/v1/objectives", json=body, headers=lead))
+        assert {"title", "due_on"} <= fields
+
+    def test_an_owner_who_cannot_answer_for_it_is_named(self, client, session, lead):
+        make_user(session, Role.auditor, name="auditor-per")
+        r = client.post("/api/v1/objectives", json=_new(owner="auditor-per"), headers=lead)
+        assert self._field(r) == {"owner"}
+        r = client.post("/api/v1/objectives", json=_new(owner="nobody"), headers=lead)
+        assert self._field(r) == {"owner"}
+
+    def test_another_programmes_indicator_and_an_unknown_programme_are_named(
+        self, client, session, lead, programme
+    ):
+        other = _indicator(session, make_programme(session, code="CAREER"))
+        r = client.post(
+            "/api/v1/objectives",
+            json=_new(programme_id=programme.id, indicator_ids=[other.id]),
+            headers=lead,
+        )
+        assert self._field(r) == {"indicator_ids.0"}
+        r = client.post("/api/v1/objectives", json=_new(programme_id=99999), headers=lead)
+        assert self._field(r) == {"programme_id"}
+        r = client.post("/api/v1/objectives", json=_new(indicator_ids=[99999]), headers=lead)
+        assert self._field(r) == {"indicator_ids.0"}
+
+
+def _create(client: Any, lead: dict[str, str], **overrides: Any) -> dict[str, Any]:
+    r = client.post("/api/v1/objectives", json=_new(**overrides), headers=lead)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def _move(client: Any, lead: dict[str, str], body: dict[str, Any], **data: Any) -> Any:
+    return client.post(
+        f"/api/v1/objectives/{body['id']}/transitions",
+        json=data,
+        headers={**lead, "If-Match": f'"{body["version"]}"'},
+    )
+
+
+class TestChanging:
+    def test_a_change_needs_the_version_read(self, client, session, lead, lead_user):
+        body = _create(client, lead)
+        url = f"/api/v1/objectives/{body['id']}"
+        change = {"due_on": _due(200), "plan": "Also a mentor training before matching."}
+        assert client.patch(url, json=change, headers=lead).status_code == 428
+        stale = {**lead, "If-Match": '"99"'}
+        assert client.patch(url, json=change, headers=stale).status_code == 412
+        r = client.patch(url, json=change, headers={**lead, "If-Match": r'"1"'})
+        assert r.status_code == 200, r.text
+        assert r.json()["plan"] == change["plan"]
+        assert r.json()["version"] == 2
+        updated = _events(session, body["id"])[-1]
+        assert updated.action == "objective.updated"
+        assert set(updated.changes) == {"due_on", "plan"}
+
+    def test_a_required_field_cannot_be_emptied(self, client, lead, lead_user):
+        body = _create(client, lead)
+        r = client.patch(
+            f"/api/v1/objectives/{body['id']}",
+            json={"target": None},
+            headers={**lead, "If-Match": '"1"'},
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "target"
+
+
+class TestWorkflow:
+    def test_planned_to_achieved_is_refused_naming_the_allowed_moves(self, client, lead, lead_user):
+        body = _create(client, lead)
+        r = _move(client, lead, body, to="achieved", result_note="Done.")
+        assert r.status_code == 409
+        assert "in_progress" in r.text
+
+    def test_closing_needs_a_result_note_and_then_it_is_closed(
+        self, client, session, lead, lead_user
+    ):
+        body = _create(client, lead)
+        r = _move(client, lead, body, to="in_progress")
+        assert r.status_code == 200, r.text
+        started = r.json()
+        assert started["started_at"] is not None
+        r = _move(client, lead, started, to="achieved")
+        assert r.status_code == 422
+        assert {e["field"] for e in r.json()["errors"]} == {"result_note"}
+        r = _move(client, lead, started, to="achieved", result_note="78 % in work or study.")
+        assert r.status_code == 200, r.text
+        closed = r.json()
+        assert closed["status"] == "achieved"
+        assert closed["closed_by"] == "lead-ingrid"
+        assert closed["allowed_transitions"] == []
+        assert closed["result_note"] == "78 % in work or study."
+        moved = _events(session, body["id"])[-1]
+        assert moved.action == "objective.transitioned"
+        assert moved.changes["status"] == {"old": "in_progress", "new": "achieved"}
+        r = client.patch(
+            f"/api/v1/objectives/{body['id']}",
+            json={"title": "Later"},
+            headers={**lead, "If-Match": f'"{closed["version"]}"'},
+        )
+        assert r.status_code == 409
+
+    def test_withdrawing_needs_a_reason(self, client, session, lead, lead_user):
+        body = _create(client, lead)
+        r = _move(client, lead, body, to="withdrawn")
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "reason"
+        r = _move(client, lead, body, to="withdrawn", reason="The target group changed.")
+        assert r.status_code == 200
+        assert r.json()["withdrawal_reason"] == "The target group changed."
+        assert _events(session, body["id"])[-1].reason == "The target group changed."
+
+
+class TestAtRisk:
+    def test_an_indicator_in_breach_puts_an_open_objective_at_risk(
+        self, client, session, lead, programme
+    ):
+        low = _indicator(session, programme, value=50.0)
+        body = _create(client, lead, programme_id=programme.id, indicator_ids=[low.id])
+        assert body["indicators"][0]["status"] == "breach"
+        assert body["at_risk"] is True
+        assert body["at_risk_reasons"] == ["indicator_breach"]
+
+    def test_as_of_a_day_before_the_value_the_indicator_has_no_data(
+        self, client, session, lead, programme
+    ):
+        low = _indicator(session, programme, value=50.0)
+        body = _create(client, lead, programme_id=programme.id, indicator_ids=[low.id])
+        r = client.get(
+            f"/api/v1/objectives/{body['id']}?as_of={date.today().year - 1}-06-30", headers=lead
+        )
+        assert r.status_code == 200
+        assert r.json()["indicators"][0]["status"] == "no_data"
+        assert r.json()["at_risk"] is False
+
+    def test_past_due_and_open_is_at_risk_and_overdue(self, client, lead, lead_user):
+        body = _create(client, lead, due_on=_due(-3))
+        assert body["overdue"] is True
+        assert body["at_risk_reasons"] == ["overdue"]
+        r = client.get("/api/v1/objectives?overdue=true", headers=lead)
+        assert [o["id"] for o in r.json()["items"]] == [body["id"]]
+
+
+class TestLists:
+    def test_filters_by_programme_status_and_mine(self, client, session, lead, programme):
+        mine = auth(make_token(session, Role.quality_lead, name="lead-owner"))
+        a = _create(client, lead, programme_id=programme.id)
+        b = _create(client, lead, owner="lead-owner")
+        _move(client, lead, b, to="in_progress")
+
+        def ids(query: str, headers: dict[str, str] = lead) -> list[int]:
+            r = client.get(f"/api/v1/objectives?{query}", headers=headers)
+            assert r.status_code == 200, r.text
+            return [o["id"] for o in r.json()["items"]]
+
+        assert ids(f"programme_id={programme.id}") == [a["id"]]
+        assert ids("organisation=true") == [b["id"]]
+        assert ids("status=in_progress") == [b["id"]]
+        assert ids("mine=true", mine) == [b["id"]]
+        assert ids("sort=number") == [a["id"], b["id"]]
+        assert client.get("/api/v1/objectives?status=nope", headers=lead).status_code == 422
+
+    def test_the_list_is_taken_out_as_csv_and_json(self, client, lead, lead_user):
+        body = _create(client, lead)
+        r = client.get("/api/v1/objectives?format=csv", headers=lead)
+        assert r.status_code == 200
+        assert body["number"] in r.text
+        assert "planned" in r.text
+        r = client.get("/api/v1/objectives?format=json", headers=lead)
+        assert r.status_code == 200
+        assert r.json()["items"][0]["number"] == body["number"]
+
+    def test_a_reader_limited_to_a_programme_sees_only_its_objectives(
+        self, client, session, lead, programme
+    ):
+        other = make_programme(session, code="CAREER")
+        own = _create(client, lead, programme_id=programme.id)
+        theirs = _create(client, lead, programme_id=other.id)
+        _create(client, lead)
+        scoped = auth(make_token(session, Role.coordinator, programme_code="VIA"))
+        r = client.get("/api/v1/objectives", headers=scoped)
+        assert [o["id"] for o in r.json()["items"]] == [own["id"]]
+        assert client.get(f"/api/v1/objectives/{own['id']}", headers=scoped).status_code == 200
+        r = client.get(f"/api/v1/objectives/{theirs['id']}", headers=scoped)
+        assert r.status_code == 404
+        assert "CAREER" not in r.text
