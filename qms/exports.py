@@ -330,6 +330,12 @@ FOLLOW_UP_COLUMNS = (
     Column("decision", N_("Decision")),
     Column("deviation_id", N_("Deviation"), refers="deviation"),
 )
+# The comments on a record, oldest first.
+COMMENT_COLUMNS = (
+    Column("created_at", N_("When")),
+    Column("author_display_name", N_("Who")),
+    Column("text", N_("Comment")),
+)
 # The accounts, for an admin (`qms users list`, `qms tokens list`): never a token's secret.
 USER_COLUMNS = (
     Column("name", N_("User name")),

@@ -718,3 +718,29 @@ class TestAccountLists:
         assert row["Prefix"].startswith("qms_")
         table = qms("tokens", "list", "--user", "revisor").stdout
         assert "VIA-JOB" in table
+
+
+class TestComments:
+    def test_a_comment_added_by_number_is_listed_with_its_author(self, qms) -> None:
+        import csv
+        import io
+        import json
+
+        qms("demo", "--no-serve")
+        listed = json.loads(qms("deviations", "list", "--format", "json").stdout)["items"]
+        number = listed[0]["number"]
+        added = qms("comments", "add", number.lower(), "The meeting log was checked on site.")
+        assert number in added.stderr
+        [row] = list(
+            csv.DictReader(io.StringIO(qms("comments", "list", number, "--format", "csv").stdout))
+        )
+        assert row["Comment"] == "The meeting log was checked on site."
+        assert row["Who"]
+        assert "The meeting log was checked on site." in qms("comments", "list", number).stdout
+
+    def test_a_record_that_takes_no_comments_or_none_at_all_is_named(self, qms) -> None:
+        qms("demo", "--no-serve")
+        refused = qms("comments", "add", "VIA-JOB", "A remark", code=2)
+        assert "VIA-JOB takes no comments" in " ".join(refused.stderr.split())
+        unknown = qms("comments", "list", "DEV-1999-0001", code=2)
+        assert "No record DEV-1999-0001" in " ".join(unknown.stderr.split())

@@ -58,6 +58,11 @@ COMMANDS: dict[str, Entry] = {
         "attach",
         "Attach a file to a record as evidence; print its SHA-256.",
     ),
+    "comments": Entry(
+        "qms.cli.comments",
+        "comments_app",
+        "Comments on records: list and add (a correction is a new comment).",
+    ),
     "participants": Entry(
         "qms.cli.records", "participants_app", "Participants: erase personal data."
     ),
