@@ -49,6 +49,8 @@ from qms.evaluations.models import BatchKind, EvaluationBatch
 from qms.evaluations.readers import ImportFile
 from qms.evidence import service as evidence
 from qms.followups.models import FollowUp
+from qms.objectives import service as objectives
+from qms.objectives.schemas import ObjectiveCreate
 from qms.pairs.models import Pair
 from qms.participants.models import Participant
 from qms.permissions import Role
@@ -284,6 +286,23 @@ def _build(session: Session, folder: Path) -> tuple[Side, Side]:
             session, programme_id=programme.id, provider_id=sides[0].ids["provider"]
         )
         side.all_markers.add(raised.number)
+    # A quality objective of each programme (the organisation's own are in neither side).
+    for side, programme in zip(sides, (a, b), strict=True):
+        objective = objectives.create(
+            session,
+            actor=ADMIN,
+            data=ObjectiveCreate(
+                title=f"Follow-ups held in {programme.code}",
+                programme_id=programme.id,
+                target="Every pair has its mid-programme follow-up.",
+                owner="demo-quality-lead",
+                due_on=date(2026, 12, 31),
+                plan="Book the follow-ups at matching.",
+            ),
+        )
+        side.ids["objective"] = objective.id
+        side.markers["objective"] = objective.number
+        side.all_markers.add(objective.number)
     session.flush()
     return sides
 
@@ -474,6 +493,9 @@ TABLE: list[Case] = [
         f"{V1}/frameworks/{{code}}/coverage",
         f"{V1}/frameworks/MENTOR/coverage?programme_id={{programme}}",
     ),
+    # Quality objectives: a programme's own, never another's nor the organisation's.
+    listing(f"{V1}/objectives", "objective"),
+    item(f"{V1}/objectives/{{objective_id}}"),
     # External providers: a programme's own and the organisation's, never another programme's.
     listing(f"{V1}/providers", "provider"),
     item(f"{V1}/providers/{{provider_id}}"),
@@ -503,6 +525,9 @@ TABLE: list[Case] = [
     listing("/", ""),
     listing("/programmes", "programme"),
     item("/programmes/{programme_id:id}"),
+    listing("/complaints", "complaint"),
+    listing("/complaints/new", "programme", role=Role.coordinator),
+    item("/complaints/{complaint_id:id}"),
     listing("/deviations", "deviation"),
     listing("/deviations/new", "programme", role=Role.coordinator),
     item("/deviations/{deviation_id:id}"),
