@@ -210,6 +210,25 @@ class TestBoundedProblems:
         assert len(lines) == 1 + 12
         assert lines[1].startswith("3,participant,")
 
+    def test_the_batch_page_shows_the_first_problems_and_gives_every_one_as_a_file(
+        self, client, session, setup, limits
+    ) -> None:
+        from tests.web import sign_in, web_user
+
+        limits(import_problems_shown=5)
+        bad = "".join(f"P-NOBODY{n},FINAL,SAT,4,2026-06-01\n" for n in range(12))
+        content = (HEADER + _rows(setup["a"][:1]) + bad).encode()
+        batch = _post(client, setup["importer"], content, mode="partial").json()
+        sign_in(client, web_user(session, Role.quality_lead))
+        page = client.get(f"/imports/{batch['id']}")
+        assert page.text.count("<tr><td>") == 5
+        assert f'href="/imports/{batch["id"]}?format=csv"' in page.text
+        sheet = client.get(f"/imports/{batch['id']}?format=csv")
+        assert sheet.status_code == 200, sheet.text
+        lines = sheet.content.decode("utf-8-sig").splitlines()
+        assert lines[0] == "Row,Column,Problem"
+        assert [line.split(",")[0] for line in lines[1:]] == [str(n) for n in range(3, 15)]
+
     def test_a_batch_s_problems_are_shown_only_to_whom_the_batch_is(
         self, client, session, setup
     ) -> None:

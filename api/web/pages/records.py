@@ -47,7 +47,7 @@ from qms.evaluations import service as evaluations
 from qms.evaluations.models import BatchKind
 from qms.evaluations.readers import ImportFile, detect_format, read_rows
 from qms.evaluations.schemas import BatchRead, MappingCreate, RollbackRequest
-from qms.i18n import Either, Text, label, values
+from qms.i18n import Either, Text, label, said, values
 from qms.pagination import MAX_LIMIT, each
 from qms.pairs.service import today
 from qms.permissions import Action
@@ -455,7 +455,28 @@ def _batch(
 def batch(
     request: Request, batch_id: int, page: Annotated[Page, page_for(Action.evaluation_read)]
 ) -> Response:
-    """One import batch with its rejected rows, each with the column and the reason."""
+    """One import batch with its rejected rows, each with the column and the reason; or every
+    problem of the batch taken as a file (`?format=csv|xlsx|json`), the page showing the first."""
+    wanted = Params(request.query_params).choice("format", ExportFormat)
+    if wanted is not None:
+
+        def every(session: Session) -> Iterator[dict[str, Any]]:
+            for p in each(
+                lambda after: evaluations.list_problems(
+                    session, actor=page.actor, batch_id=batch_id, limit=MAX_LIMIT, cursor=after
+                )
+            ):
+                yield {"row": p.row, "column": p.column, "message": said(p.message, page.lang)}
+
+        return page_export(
+            request,
+            wanted.value,
+            language=page.lang,
+            stem=f"import-{batch_id}-problems",
+            title=page.t("Import problems"),
+            columns=exports.PROBLEM_COLUMNS,
+            records=every,
+        )
     return _batch(request, page, batch_id)
 
 
