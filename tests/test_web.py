@@ -501,6 +501,8 @@ PAGES = {
     "/": "self.read",
     "/my-work": "self.read",
     "/quality-system": "context.read",
+    "/providers": "provider.read",
+    "/providers/new": "provider.write",
     "/deviations": "deviation.read",
     "/deviations/new": "deviation.log",
     "/actions": "action.read",

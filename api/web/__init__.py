@@ -29,6 +29,7 @@ from api.web.pages import (
     participants,
     procedures,
     programmes,
+    providers,
     records,
     reviews,
     session,
@@ -106,6 +107,7 @@ def router() -> APIRouter:
         users,
         work,
         system,
+        providers,
     ):
         pages.include_router(module.router)
     return pages

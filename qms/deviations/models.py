@@ -66,6 +66,8 @@ class Deviation(Base):
     procedure_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("procedure_version.id"), index=True
     )
+    # The external provider the finding is raised against (ISO 9001 8.4), if any.
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
     # The risk it realised (ISO 9001 6.1), if any.
     risk_id: Mapped[int | None] = mapped_column(ForeignKey("risk.id"), index=True)
     iso_clause: Mapped[str | None] = mapped_column(String(16))

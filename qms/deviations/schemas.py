@@ -51,6 +51,9 @@ class DeviationCreate(_In):
     procedure_version_id: Id | None = Field(
         default=None, description="The version of the procedure that was not followed"
     )
+    provider_id: Id | None = Field(
+        default=None, description="The external provider it is raised against"
+    )
     risk_id: Id | None = Field(
         default=None, description="The risk it realised: the risk is marked realised"
     )
@@ -83,6 +86,7 @@ class DeviationUpdate(_In):
     cohort_id: Id | None = None
     pair_id: Id | None = None
     procedure_version_id: Id | None = None
+    provider_id: Id | None = None
     risk_id: Id | None = None
     iso_clause: IsoClause | None = None
     requirements: RequirementRefs | None = None
@@ -130,6 +134,7 @@ class DeviationRead(BaseModel):
     cohort_id: int | None
     pair_id: int | None
     procedure_version_id: int | None
+    provider_id: int | None = None
     risk_id: int | None = Field(default=None, description="The risk it realised")
     risk_number: str | None = Field(default=None, description="Its number (RISK-2026-0001)")
     iso_clause: str | None

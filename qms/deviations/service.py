@@ -35,6 +35,7 @@ from qms.periods import check_range
 from qms.permissions import Action, Actor, Role, require
 from qms.procedures.models import ProcedureVersion
 from qms.programmes.models import Cohort, Programme
+from qms.providers import service as providers
 from qms.risks import service as risks
 from qms.signatures import statements
 from qms.signatures.models import SignatureMeaning
@@ -59,6 +60,7 @@ FIELDS = (
     "cohort_id",
     "pair_id",
     "procedure_version_id",
+    "provider_id",
     "risk_id",
     "iso_clause",
     "requirements",
@@ -280,6 +282,11 @@ def _procedure_version(session: Session, version_id: int | None) -> int | None:
     return version_id
 
 
+def _provider(session: Session, actor: Actor, provider_id: int | None) -> int | None:
+    providers.check_provider(session, actor=actor, provider_id=provider_id)
+    return provider_id
+
+
 def _check_dates(detected_on: date, due_on: date) -> None:
     errors = []
     if detected_on > today():
@@ -324,6 +331,7 @@ def create(session: Session, *, actor: Actor, data: DeviationCreate) -> Deviatio
         cohort_id=cohort_id,
         pair_id=pair_id,
         procedure_version_id=_procedure_version(session, data.procedure_version_id),
+        provider_id=_provider(session, actor, data.provider_id),
         risk_id=risk.id if risk else None,
         iso_clause=data.iso_clause,
         requirements=list(data.requirements),
@@ -403,6 +411,8 @@ def update(
         )
     if "procedure_version_id" in changes:
         _procedure_version(session, changes["procedure_version_id"])
+    if "provider_id" in changes:
+        _provider(session, actor, changes["provider_id"])
     realised = None
     if changes.get("risk_id") is not None and changes["risk_id"] != deviation.risk_id:
         realised = risks.for_deviation(

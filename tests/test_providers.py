@@ -1,0 +1,310 @@
+"""External providers (ISO 9001 8.4): kept, evaluated with a score and the next date, named by
+deviations, listed, shown on their pages, in the register document and the review's input."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qms.audit.models import AuditEvent
+from qms.db import utcnow
+from qms.permissions import Actor, Role
+from qms.providers import service as providers
+from qms.providers.models import Provider
+from qms.providers.schemas import ProviderCreate
+from tests.factories import auth, make_deviation, make_programme, make_token
+from tests.web import csrf_of, error_beside, sign_in, web_user
+
+TODAY = utcnow().date()
+ADMIN = Actor(user_id=None, name="admin", role=Role.admin)
+V1 = "/api/v1/providers"
+
+
+def _body(**extra: Any) -> dict[str, Any]:
+    return {
+        "code": "NAV",
+        "name": "NAV Oslo",
+        "kind": "referrer",
+        "provides": "Refers job-seeking mentees to the programme.",
+        "criteria": "Referrals on time; mentees within the target group.",
+        "contact": "nav.oslo@example.org",
+        **extra,
+    }
+
+
+def make_provider(session: Session, **overrides: Any) -> Provider:
+    """Add a provider with sensible defaults."""
+    return providers.create(session, actor=ADMIN, data=ProviderCreate(**_body(**overrides)))
+
+
+def _events(session: Session, action: str) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+class TestKeepProviders:
+    def test_a_quality_lead_adds_a_provider_and_reads_it_back(self, client, session) -> None:
+        lead = auth(make_token(session, Role.quality_lead))
+        reply = client.post(V1, headers=lead, json=_body())
+        assert reply.status_code == 201, reply.text
+        record = reply.json()
+        assert (record["code"], record["kind"], record["status"]) == ("NAV", "referrer", "approved")
+        assert record["next_evaluation_on"] == providers.add_months(TODAY, 12).isoformat()
+        assert record["last_score"] is None
+        got = client.get(f"{V1}/{record['id']}", headers=lead)
+        assert got.status_code == 200
+        assert got.headers["ETag"] == '"1"'
+        assert [e.entity_id for e in _events(session, "provider.created")] == [str(record["id"])]
+
+    def test_auditors_and_coordinators_read_but_do_not_add(self, client, session) -> None:
+        make_provider(session)
+        for role in (Role.auditor, Role.coordinator):
+            headers = auth(make_token(session, role))
+            assert client.get(V1, headers=headers).json()["items"][0]["code"] == "NAV"
+            assert client.post(V1, headers=headers, json=_body(code="LDO")).status_code == 403
+
+    def test_bad_input_names_the_field(self, client, session) -> None:
+        lead = auth(make_token(session, Role.quality_lead))
+        reply = client.post(V1, headers=lead, json=_body(kind="bank", code="nav x"))
+        assert reply.status_code == 422
+        fields = {e["field"] for e in reply.json()["errors"]}
+        assert {"kind", "code"} <= fields
+        make_provider(session)
+        again = client.post(V1, headers=lead, json=_body())
+        assert again.status_code == 422
+        assert [e["field"] for e in again.json()["errors"]] == ["code"]
+        no_reason = client.post(V1, headers=lead, json=_body(code="LDO", status="conditional"))
+        assert [e["field"] for e in no_reason.json()["errors"]] == ["status_reason"]
+
+    def test_a_change_needs_if_match_and_a_new_status_a_reason(self, client, session) -> None:
+        provider = make_provider(session)
+        lead = auth(make_token(session, Role.quality_lead))
+        url = f"{V1}/{provider.id}"
+        assert client.patch(url, headers=lead, json={"name": "NAV Grünerløkka"}).status_code == 428
+        stale = client.patch(url, headers={**lead, "If-Match": '"9"'}, json={"name": "X"})
+        assert stale.status_code == 412
+        no_reason = client.patch(
+            url, headers={**lead, "If-Match": '"1"'}, json={"status": "suspended"}
+        )
+        assert no_reason.status_code == 422
+        assert [e["field"] for e in no_reason.json()["errors"]] == ["status_reason"]
+        reply = client.patch(
+            url,
+            headers={**lead, "If-Match": '"1"'},
+            json={"status": "suspended", "status_reason": "Referrals stopped in May."},
+        )
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["status"] == "suspended"
+        event = _events(session, "provider.updated")[-1]
+        assert event.reason == "Referrals stopped in May."
+        assert event.changes["status"] == {"old": "approved", "new": "suspended"}
+
+
+class TestEvaluations:
+    def test_an_evaluation_sets_the_score_status_and_next_date(self, client, session) -> None:
+        provider = make_provider(session, evaluation_months=6)
+        lead = auth(make_token(session, Role.quality_lead))
+        reply = client.post(
+            f"{V1}/{provider.id}/evaluations",
+            headers=lead,
+            json={
+                "score": 2,
+                "summary": "Two referrals outside the target group.",
+                "decision": "conditional",
+            },
+        )
+        assert reply.status_code == 201, reply.text
+        evaluation = reply.json()
+        assert evaluation["next_evaluation_on"] == providers.add_months(TODAY, 6).isoformat()
+        record = client.get(f"{V1}/{provider.id}", headers=lead).json()
+        assert (record["status"], record["last_score"]) == ("conditional", 2)
+        assert record["last_evaluated_on"] == TODAY.isoformat()
+        assert record["status_reason"] == "Two referrals outside the target group."
+        listed = client.get(f"{V1}/{provider.id}/evaluations", headers=lead).json()
+        assert [e["score"] for e in listed] == [2]
+        assert _events(session, "provider_evaluation.recorded")
+        assert _events(session, "provider.evaluated")
+
+    def test_a_score_outside_one_to_five_or_a_future_day_is_named(self, client, session) -> None:
+        provider = make_provider(session)
+        lead = auth(make_token(session, Role.quality_lead))
+        url = f"{V1}/{provider.id}/evaluations"
+        body = {"score": 6, "summary": "Fine.", "decision": "keep_approved"}
+        reply = client.post(url, headers=lead, json=body)
+        assert reply.status_code == 422
+        assert [e["field"] for e in reply.json()["errors"]] == ["score"]
+        later = (TODAY + timedelta(days=3)).isoformat()
+        reply = client.post(url, headers=lead, json={**body, "score": 4, "evaluated_on": later})
+        assert [e["field"] for e in reply.json()["errors"]] == ["evaluated_on"]
+        reply = client.post(
+            url, headers=lead, json={**body, "score": 4, "next_evaluation_on": TODAY.isoformat()}
+        )
+        assert [e["field"] for e in reply.json()["errors"]] == ["next_evaluation_on"]
+
+    def test_an_ended_provider_is_evaluated_no_more(self, client, session) -> None:
+        provider = make_provider(session)
+        lead = auth(make_token(session, Role.quality_lead))
+        url = f"{V1}/{provider.id}/evaluations"
+        ended = client.post(
+            url, headers=lead, json={"score": 1, "summary": "Closed.", "decision": "end"}
+        )
+        assert ended.status_code == 201
+        assert ended.json()["next_evaluation_on"] is None
+        again = client.post(
+            url, headers=lead, json={"score": 3, "summary": "Again.", "decision": "keep_approved"}
+        )
+        assert again.status_code == 409
+
+    def test_an_auditor_may_not_evaluate(self, client, session) -> None:
+        provider = make_provider(session)
+        auditor = auth(make_token(session, Role.auditor))
+        reply = client.post(
+            f"{V1}/{provider.id}/evaluations",
+            headers=auditor,
+            json={"score": 3, "summary": "Fine.", "decision": "keep_approved"},
+        )
+        assert reply.status_code == 403
+
+
+class TestDeviations:
+    def test_a_deviation_names_a_provider_and_the_provider_lists_it(self, client, session) -> None:
+        provider = make_provider(session)
+        lead = auth(make_token(session, Role.quality_lead))
+        reply = client.post(
+            "/api/v1/deviations",
+            headers=lead,
+            json={
+                "kind": "nonconformity",
+                "source": "self_reported",
+                "severity": "minor",
+                "title": "Referral outside the target group",
+                "description": "A mentee referred who was in work already.",
+                "provider_id": provider.id,
+            },
+        )
+        assert reply.status_code == 201, reply.text
+        assert reply.json()["provider_id"] == provider.id
+        listed = client.get(f"{V1}/{provider.id}/deviations", headers=lead).json()
+        assert [d["number"] for d in listed] == [reply.json()["number"]]
+
+    def test_a_provider_that_does_not_exist_is_named(self, client, session) -> None:
+        lead = auth(make_token(session, Role.quality_lead))
+        deviation = make_deviation(session)
+        reply = client.patch(
+            f"/api/v1/deviations/{deviation.id}",
+            headers={**lead, "If-Match": f'"{deviation.version}"'},
+            json={"provider_id": 999999},
+        )
+        assert reply.status_code == 422
+        assert [e["field"] for e in reply.json()["errors"]] == ["provider_id"]
+
+
+class TestScope:
+    def test_a_scoped_coordinator_sees_only_their_programme(self, client, session) -> None:
+        mine, other = make_programme(session), make_programme(session)
+        make_provider(session, code="ORG")
+        make_provider(session, code="MINE", programme_id=mine.id)
+        theirs = make_provider(session, code="THEIRS", programme_id=other.id)
+        headers = auth(make_token(session, Role.coordinator, programme_code=mine.code))
+        codes = [p["code"] for p in client.get(V1, headers=headers).json()["items"]]
+        assert codes == ["ORG", "MINE"]
+        assert client.get(f"{V1}/{theirs.id}", headers=headers).status_code == 404
+
+    def test_a_list_is_taken_out_as_csv(self, client, session) -> None:
+        make_provider(session)
+        lead = auth(make_token(session, Role.quality_lead))
+        reply = client.get(f"{V1}?format=csv", headers=lead)
+        assert reply.status_code == 200
+        text = reply.content.decode("utf-8-sig")
+        assert "NAV Oslo" in text
+        assert "Referrer" in text or "referrer" not in text
+
+
+class TestPages:
+    def test_a_quality_lead_adds_evaluates_and_suspends_on_the_pages(self, client, session) -> None:
+        sign_in(client, web_user(session, Role.quality_lead))
+        form = client.get("/providers/new")
+        assert form.status_code == 200
+        reply = client.post(
+            "/providers/new",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "code": "LDO",
+                "name": "Likestillingssenteret",
+                "kind": "training_provider",
+                "provides": "Five training modules for mentors and mentees.",
+                "criteria": "Modules held as planned; participants' ratings of 4 or more.",
+                "evaluation_months": "12",
+            },
+            follow_redirects=False,
+        )
+        assert reply.status_code == 303, reply.text
+        url = reply.headers["location"]
+        page = client.get(url)
+        assert "Likestillingssenteret" in page.text
+        assert "training provider" in page.text
+        assert "training_provider" not in page.text
+        evaluated = client.post(
+            f"{url}/evaluations",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "score": "4",
+                "summary": "All five modules held; ratings 4.3 on average.",
+                "decision": "keep_approved",
+            },
+        )
+        assert evaluated.status_code == 200
+        assert "4 of 5" in evaluated.text
+        assert "All five modules held" in evaluated.text
+        listing = client.get("/providers")
+        assert "LDO" in listing.text
+        assert "4 of 5" in listing.text
+        provider = session.scalars(select(Provider).where(Provider.code == "LDO")).one()
+        refused = client.post(
+            f"{url}/change",
+            data={
+                "csrf_token": csrf_of(evaluated.text),
+                "version": str(provider.version),
+                "status": "suspended",
+            },
+        )
+        assert error_beside(refused.text, "ch-status_reason")
+        changed = client.post(
+            f"{url}/change",
+            data={
+                "csrf_token": csrf_of(evaluated.text),
+                "version": str(provider.version),
+                "status": "suspended",
+                "status_reason": "Modules cancelled this spring.",
+            },
+        )
+        assert changed.status_code == 200
+        assert "Modules cancelled this spring." in changed.text
+
+    def test_a_bad_score_is_named_beside_its_field(self, client, session) -> None:
+        provider = make_provider(session)
+        sign_in(client, web_user(session, Role.quality_lead))
+        page = client.get(f"/providers/{provider.id}")
+        reply = client.post(
+            f"/providers/{provider.id}/evaluations",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "score": "9",
+                "summary": "x",
+                "decision": "end",
+            },
+        )
+        assert reply.status_code in (200, 422)
+        assert error_beside(reply.text, "ev-score")
+
+    def test_the_provider_page_lists_its_deviations(self, client, session) -> None:
+        provider = make_provider(session)
+        deviation = make_deviation(session, provider_id=provider.id)
+        sign_in(client, web_user(session, Role.auditor))
+        page = client.get(f"/providers/{provider.id}")
+        assert page.status_code == 200
+        assert deviation.number in page.text
+        assert "Record an evaluation" not in page.text
+        assert client.get("/providers/new").status_code == 403
