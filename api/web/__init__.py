@@ -19,6 +19,8 @@ from api.web.core import WebProblem, problem_page
 from api.web.pages import (
     actions,
     audits,
+    complaints,
+    context,
     dashboard,
     deviations,
     documents,
@@ -107,7 +109,9 @@ def router() -> APIRouter:
         users,
         work,
         system,
+        context,
         providers,
+        complaints,
     ):
         pages.include_router(module.router)
     return pages

@@ -1,0 +1,255 @@
+"""The organisation's context, interested parties, scope and quality policy (ISO 9001 4.1-4.3,
+5.2): over REST with each role's token, reviewed on a cycle, audited, and shown on the pages."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from qms.audit.models import AuditEvent
+from qms.context import service
+from qms.permissions import Role
+from tests.factories import auth, make_programme, make_token
+
+V1 = "/api/v1"
+ISSUE = {
+    "origin": "external",
+    "title": "Labour-market integration of immigrant women",
+    "description": "Employers ask for Norwegian at B1 and local work experience.",
+    "effect": "Mentees need mentors in their own profession to reach work within a year.",
+}
+PARTY = {
+    "name": "NAV (the employment service)",
+    "kind": "employment_service",
+    "requirements": "Mentees referred are followed up and outcomes reported each quarter.",
+    "how_met": "Quarterly outcome report from the programme quality report.",
+}
+
+
+@pytest.fixture
+def lead(session) -> dict[str, str]:
+    return auth(make_token(session, Role.quality_lead, name="lead-ingrid"))
+
+
+@pytest.fixture
+def auditor(session) -> dict[str, str]:
+    return auth(make_token(session, Role.auditor, name="auditor-anna"))
+
+
+def _events(session, entity: str, entity_id: int) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity == entity, AuditEvent.entity_id == str(entity_id))
+            .order_by(AuditEvent.seq)
+        )
+    )
+
+
+class TestIssues:
+    def test_a_quality_lead_records_an_issue_and_an_auditor_reads_it(
+        self, client, session, lead, auditor
+    ) -> None:
+        made = client.post(f"{V1}/context/issues", headers=lead, json=ISSUE)
+        assert made.status_code == 201, made.text
+        body = made.json()
+        assert body["status"] == "current"
+        assert body["created_by"] == "lead-ingrid"
+        # Reviewed on the cycle: a year from today unless said otherwise.
+        assert date.fromisoformat(body["next_review_on"]) > date.today() + timedelta(days=360)
+        read = client.get(f"{V1}/context/issues/{body['id']}", headers=auditor)
+        assert read.status_code == 200
+        assert read.json()["effect"] == ISSUE["effect"]
+        assert read.headers["etag"] == '"1"'
+        listed = client.get(f"{V1}/context/issues", headers=auditor).json()["items"]
+        assert [i["title"] for i in listed] == [ISSUE["title"]]
+        [event] = _events(session, "context_issue", body["id"])
+        assert event.action == "context_issue.created"
+        assert event.actor == "lead-ingrid"
+
+    def test_an_auditor_may_not_record_one(self, client, auditor) -> None:
+        response = client.post(f"{V1}/context/issues", headers=auditor, json=ISSUE)
+        assert response.status_code == 403
+
+    def test_bad_input_names_the_field(self, client, lead) -> None:
+        response = client.post(
+            f"{V1}/context/issues", headers=lead, json={**ISSUE, "origin": "abroad", "title": ""}
+        )
+        assert response.status_code == 422
+        fields = {e["field"] for e in response.json()["errors"]}
+        assert {"origin", "title"} <= fields
+        past = client.post(
+            f"{V1}/context/issues", headers=lead, json={**ISSUE, "next_review_on": "2001-01-01"}
+        )
+        assert past.status_code == 422
+        assert past.json()["errors"][0]["field"] == "next_review_on"
+        nowhere = client.post(
+            f"{V1}/context/issues", headers=lead, json={**ISSUE, "programme_id": 999999}
+        )
+        assert nowhere.status_code == 422
+        assert nowhere.json()["errors"][0]["field"] == "programme_id"
+
+    def test_a_change_needs_the_version_read_and_is_audited(self, client, session, lead) -> None:
+        issue = client.post(f"{V1}/context/issues", headers=lead, json=ISSUE).json()
+        url = f"{V1}/context/issues/{issue['id']}"
+        change = {"status": "no_longer_relevant"}
+        assert client.patch(url, headers=lead, json=change).status_code == 428
+        stale = client.patch(url, headers={**lead, "If-Match": '"7"'}, json=change)
+        assert stale.status_code == 412
+        done = client.patch(url, headers={**lead, "If-Match": '"1"'}, json=change)
+        assert done.status_code == 200, done.text
+        assert done.json()["status"] == "no_longer_relevant"
+        assert done.headers["etag"] == '"2"'
+        last = _events(session, "context_issue", issue["id"])[-1]
+        assert last.action == "context_issue.updated"
+        assert last.changes["status"] == {"old": "current", "new": "no_longer_relevant"}
+        history = client.get(f"{url}/history", headers=lead).json()
+        assert [e["action"] for e in history] == [
+            "context_issue.created",
+            "context_issue.updated",
+        ]
+
+    def test_a_review_records_who_when_and_the_next_date(self, client, session, lead) -> None:
+        issue = client.post(
+            f"{V1}/context/issues",
+            headers=lead,
+            json={**ISSUE, "next_review_on": date.today().isoformat()},
+        ).json()
+        assert issue["review_due"] is True
+        due = client.get(f"{V1}/context/issues?review_due=true", headers=lead).json()["items"]
+        assert [i["id"] for i in due] == [issue["id"]]
+        reviewed = client.post(
+            f"{V1}/context/issues/{issue['id']}/reviews",
+            headers={**lead, "If-Match": '"1"'},
+            json={"note": "Still the main barrier; NAV confirms."},
+        )
+        assert reviewed.status_code == 200, reviewed.text
+        body = reviewed.json()
+        assert body["last_reviewed_by"] == "lead-ingrid"
+        assert body["last_reviewed_on"] == date.today().isoformat()
+        assert body["review_due"] is False
+        assert body["next_review_on"] == service.add_months(date.today(), 12).isoformat()
+        last = _events(session, "context_issue", issue["id"])[-1]
+        assert last.action == "context_issue.reviewed"
+        assert last.reason == "Still the main barrier; NAV confirms."
+
+    def test_a_scoped_coordinator_sees_only_their_programme(self, client, session, lead) -> None:
+        mine, other = make_programme(session), make_programme(session)
+        coordinator = auth(
+            make_token(session, Role.coordinator, programme_code=mine.code, name="coord-kari")
+        )
+        own = client.post(
+            f"{V1}/context/issues", headers=lead, json={**ISSUE, "programme_id": mine.id}
+        ).json()
+        theirs = client.post(
+            f"{V1}/context/issues",
+            headers=lead,
+            json={**ISSUE, "title": "Other programme's funder", "programme_id": other.id},
+        ).json()
+        whole = client.post(
+            f"{V1}/context/issues", headers=lead, json={**ISSUE, "title": "For all"}
+        ).json()
+        seen = {
+            i["id"] for i in client.get(f"{V1}/context/issues", headers=coordinator).json()["items"]
+        }
+        assert seen == {own["id"], whole["id"]}
+        hidden = client.get(f"{V1}/context/issues/{theirs['id']}", headers=coordinator)
+        assert hidden.status_code == 404
+        # Keeping the context is the quality lead's: a coordinator reads it.
+        refused = client.post(
+            f"{V1}/context/issues", headers=coordinator, json={**ISSUE, "programme_id": mine.id}
+        )
+        assert refused.status_code == 403
+
+    def test_the_list_is_taken_as_csv_with_labels(self, client, lead) -> None:
+        client.post(f"{V1}/context/issues", headers=lead, json=ISSUE)
+        response = client.get(f"{V1}/context/issues?format=csv", headers=lead)
+        assert response.status_code == 200
+        text = response.content.decode("utf-8-sig")
+        assert "external" in text
+        assert ISSUE["title"] in text
+
+
+class TestParties:
+    def test_a_party_is_recorded_changed_and_reviewed(self, client, session, lead) -> None:
+        made = client.post(f"{V1}/context/parties", headers=lead, json=PARTY)
+        assert made.status_code == 201, made.text
+        party = made.json()
+        url = f"{V1}/context/parties/{party['id']}"
+        changed = client.patch(
+            url, headers={**lead, "If-Match": '"1"'}, json={"how_met": "Monthly referral meeting."}
+        )
+        assert changed.status_code == 200, changed.text
+        reviewed = client.post(
+            f"{url}/reviews",
+            headers={**lead, "If-Match": '"2"'},
+            json={"note": "Requirements unchanged.", "next_review_on": "2099-01-31"},
+        )
+        assert reviewed.status_code == 200, reviewed.text
+        assert reviewed.json()["next_review_on"] == "2099-01-31"
+        actions = [e.action for e in _events(session, "interested_party", party["id"])]
+        assert actions == [
+            "interested_party.created",
+            "interested_party.updated",
+            "interested_party.reviewed",
+        ]
+        by_kind = client.get(f"{V1}/context/parties?kind=employment_service", headers=lead)
+        assert [p["name"] for p in by_kind.json()["items"]] == [PARTY["name"]]
+
+    def test_an_unknown_kind_is_named(self, client, lead) -> None:
+        response = client.post(f"{V1}/context/parties", headers=lead, json={**PARTY, "kind": "x"})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "kind"
+
+
+class TestScope:
+    def test_the_scope_is_set_changed_and_its_changes_kept(self, client, session, lead, auditor):
+        empty = client.get(f"{V1}/context/scope", headers=auditor)
+        assert empty.status_code == 200
+        assert empty.json()["version"] == 0
+        body = {
+            "statement": "The mentor programmes for immigrant women in Oslo and Stockholm.",
+            "exclusions": [
+                {"clause": "8.3", "reason": "The programme follows a design given by IMDi."}
+            ],
+        }
+        first = client.put(f"{V1}/context/scope", headers={**lead, "If-Match": '"0"'}, json=body)
+        assert first.status_code == 200, first.text
+        assert first.json()["exclusions"] == body["exclusions"]
+        again = client.put(
+            f"{V1}/context/scope",
+            headers={**lead, "If-Match": '"1"'},
+            json={**body, "exclusions": []},
+        )
+        assert again.status_code == 200
+        assert again.json()["version"] == 2
+        read = client.get(f"{V1}/context/scope", headers=auditor).json()
+        assert read["exclusions"] == []
+        assert read["changed_by"] == "lead-ingrid"
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "quality_scope").order_by(AuditEvent.seq)
+        ).all()
+        assert [e.action for e in events] == ["quality_scope.set", "quality_scope.set"]
+        assert events[1].changes["exclusions"]["old"][0]["clause"] == "8.3"
+
+    def test_an_exclusion_needs_a_real_clause_of_8_and_a_reason(self, client, lead) -> None:
+        body = {
+            "statement": "All programmes.",
+            "exclusions": [
+                {"clause": "8.9", "reason": "No such clause."},
+                {"clause": "7.2", "reason": "Competence is not needed."},
+            ],
+        }
+        response = client.put(f"{V1}/context/scope", headers={**lead, "If-Match": '"0"'}, json=body)
+        assert response.status_code == 422
+        fields = [e["field"] for e in response.json()["errors"]]
+        assert fields == ["exclusions[0].clause", "exclusions[1].clause"]
+        no_reason = client.put(
+            f"{V1}/context/scope",
+            headers={**lead, "If-Match": '"0"'},
+            json={"statement": "All.", "exclusions": [{"clause": "8.3", "reason": ""}]},
+        )
+        assert no_reason.status_code == 422
+        assert "reason" in no_reason.json()["errors"][0]["field"]
