@@ -113,7 +113,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("participant_id", sa.Integer(), nullable=True),
         sa.Column("completed_on", sa.Date(), nullable=False),
-        sa.Column("provider", sa.String(length=200), nullable=False),
+        sa.Column("given_by", sa.String(length=200), nullable=False),
         sa.Column("notes", sa.Text(), nullable=False),
         sa.Column("expires_on", sa.Date(), nullable=True),
         sa.Column("recorded_by", sa.String(length=200), nullable=False),

@@ -75,7 +75,7 @@ class TrainingRecord(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"), index=True)
     completed_on: Mapped[date] = mapped_column(Date)
-    provider: Mapped[str] = mapped_column(String(200), default="")
+    given_by: Mapped[str] = mapped_column(String(200), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     expires_on: Mapped[date | None] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(200))

@@ -67,7 +67,7 @@ class TrainingRecordCreate(_In):
         default=None, description="The code of the mentor trained (P-0042)"
     )
     completed_on: IsoDate
-    provider: Name | None = Field(default=None, description="Who gave the training")
+    given_by: Name | None = Field(default=None, description="Who gave the training")
     notes: LongText = ""
 
 
@@ -75,7 +75,7 @@ class TrainingRecordUpdate(_In):
     """Changes to a training record; fields left out stay as they are."""
 
     completed_on: IsoDate | None = None
-    provider: Name | None = None
+    given_by: Name | None = None
     notes: LongText | None = None
 
 
@@ -91,7 +91,7 @@ class TrainingRecordRead(BaseModel):
     participant: str | None = Field(description="The mentor's code, for a mentor's record")
     programme_id: int | None
     completed_on: date
-    provider: str
+    given_by: str
     notes: str
     expires_on: date | None
     expired: bool
@@ -99,7 +99,7 @@ class TrainingRecordRead(BaseModel):
     version: int
 
 
-class MatrixCell(BaseModel):
+class CompetenceMatrixCell(BaseModel):
     """One person's standing on one competence."""
 
     competence: str
@@ -108,22 +108,22 @@ class MatrixCell(BaseModel):
     expires_on: date | None
 
 
-class MatrixRow(BaseModel):
+class CompetenceMatrixRow(BaseModel):
     """One person and their standing on each competence of their role."""
 
     person: str = Field(description="A user's name, or a mentor's code")
     role: CompetenceRole
     programme_id: int | None
-    cells: list[MatrixCell]
+    cells: list[CompetenceMatrixCell]
     missing: int
 
 
-class MatrixRead(BaseModel):
+class CompetenceMatrixRead(BaseModel):
     """Who has what and what is missing, for each role's competences."""
 
     on: date
     competences: list[CompetenceRead]
-    rows: list[MatrixRow]
+    rows: list[CompetenceMatrixRow]
 
 
 class AcknowledgementRead(BaseModel):

@@ -31,11 +31,11 @@ from qms.competence.models import (
 from qms.competence.schemas import (
     AcknowledgementRead,
     CompetenceCreate,
+    CompetenceMatrixCell,
+    CompetenceMatrixRead,
+    CompetenceMatrixRow,
     CompetenceRead,
     CompetenceUpdate,
-    MatrixCell,
-    MatrixRead,
-    MatrixRow,
     TrainingRecordCreate,
     TrainingRecordRead,
     TrainingRecordUpdate,
@@ -63,7 +63,7 @@ COMPETENCE_FIELDS = (
     "before_matching",
     "is_active",
 )
-TRAINING_FIELDS = ("completed_on", "provider", "notes", "expires_on", "recorded_by")
+TRAINING_FIELDS = ("completed_on", "given_by", "notes", "expires_on", "recorded_by")
 # The users' roles a competence of each role is asked of (a mentor is a participant, not a user).
 USER_ROLES = {
     CompetenceRole.coordinator: Role.coordinator,
@@ -363,7 +363,7 @@ def record_training(
         user=user,
         participant=participant,
         completed_on=data.completed_on,
-        provider=data.provider or "",
+        given_by=data.given_by or "",
         notes=data.notes,
         expires_on=_expires(competence, data.completed_on),
         recorded_by=actor.name,
@@ -390,14 +390,14 @@ def update_training_record(
     data: TrainingRecordUpdate,
     if_match: int | None,
 ) -> TrainingRecord:
-    """Correct a training record's date, provider or notes; its expiry follows the date."""
+    """Correct a training record's date, who gave it or its notes; its expiry follows the date."""
     require(actor, Action.competence_write)
     record = get_training_record(session, actor=actor, record_id=record_id)
     check_if_match(current=record.version, if_match=if_match, what="training record")
     changes = data.model_dump(exclude_unset=True)
     reject_nulls(changes, ("completed_on", "notes"))
-    if "provider" in changes and changes["provider"] is None:
-        changes["provider"] = ""
+    if "given_by" in changes and changes["given_by"] is None:
+        changes["given_by"] = ""
     completed = changes.get("completed_on")
     if completed is not None and completed > today():
         raise ValidationFailed(
@@ -436,7 +436,7 @@ def training_to_read(record: TrainingRecord, on: date | None = None) -> Training
         participant=record.participant.code if record.participant is not None else None,
         programme_id=_programme_of(record),
         completed_on=record.completed_on,
-        provider=record.provider,
+        given_by=record.given_by,
         notes=record.notes,
         expires_on=record.expires_on,
         expired=record.expires_on is not None and record.expires_on < day,
@@ -468,7 +468,7 @@ def matrix(
     role: CompetenceRole | None = None,
     programme_id: int | None = None,
     on: date | None = None,
-) -> MatrixRead:
+) -> CompetenceMatrixRead:
     """Return who has what and what is missing: each person of a role against its competences.
 
     Users are the active users of the coordinator and quality lead roles; mentors those of the
@@ -482,7 +482,7 @@ def matrix(
         by_role.setdefault(c.role, []).append(c)
     scope = actor.programme_id if actor.programme_id is not None else programme_id
     latest = _latest(list(session.scalars(select(TrainingRecord))))
-    rows: list[MatrixRow] = []
+    rows: list[CompetenceMatrixRow] = []
     for competence_role, needed in by_role.items():
         people: list[tuple[str, str, int, int | None]] = []
         if competence_role is CompetenceRole.mentor:
@@ -505,7 +505,7 @@ def matrix(
             )
             people = [("user", u.name, u.id, None) for u in users]
         for kind, name, person_id, person_programme in people:
-            cells: list[MatrixCell] = []
+            cells: list[CompetenceMatrixCell] = []
             for c in needed:
                 record = latest.get((kind, person_id, c.id))
                 if record is None:
@@ -515,7 +515,7 @@ def matrix(
                 else:
                     state = "has"
                 cells.append(
-                    MatrixCell(
+                    CompetenceMatrixCell(
                         competence=c.code,
                         state=state,
                         completed_on=record.completed_on if record else None,
@@ -523,7 +523,7 @@ def matrix(
                     )
                 )
             rows.append(
-                MatrixRow(
+                CompetenceMatrixRow(
                     person=name,
                     role=competence_role,
                     programme_id=person_programme,
@@ -531,7 +531,9 @@ def matrix(
                     missing=sum(cell.state != "has" for cell in cells),
                 )
             )
-    return MatrixRead(on=day, competences=[competence_to_read(c) for c in competences], rows=rows)
+    return CompetenceMatrixRead(
+        on=day, competences=[competence_to_read(c) for c in competences], rows=rows
+    )
 
 
 def lacking_before_matching(session: Session, mentor: Participant, on: date) -> list[Competence]:

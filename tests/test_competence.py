@@ -1,0 +1,314 @@
+"""Competence and awareness (ISO 9001 7.2, 7.3): competences, training records, the matrix, and
+procedure versions acknowledged as read and understood."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from qms.audit.models import AuditEvent
+from qms.competence.models import Acknowledgement
+from qms.db import utcnow
+from qms.permissions import Role
+from tests.factories import (
+    auth,
+    make_cohort,
+    make_participant,
+    make_programme,
+    make_token,
+    make_user,
+    signing,
+)
+
+MENTOR_TRAINING = {
+    "code": "MT-1",
+    "role": "mentor",
+    "title": "The mentor role and expectations",
+    "description": "Module 1 of the mentor training: what a mentor is and is not.",
+    "obtained_by": "training",
+    "before_matching": True,
+}
+QUALITY = {
+    "code": "QL-AUDIT",
+    "role": "quality_lead",
+    "title": "Internal auditing",
+    "obtained_by": "training",
+    "renewal_months": 24,
+}
+
+
+@pytest.fixture
+def lead(session) -> dict[str, str]:
+    return auth(make_token(session, Role.quality_lead, name="kari-lead"))
+
+
+@pytest.fixture
+def auditor(session) -> dict[str, str]:
+    return auth(make_token(session, Role.auditor, name="ola-auditor"))
+
+
+def _events(session, action: str) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+class TestCompetences:
+    def test_a_lead_adds_a_competence_an_auditor_reads_it(self, client, session, lead, auditor):
+        r = client.post("/api/v1/competences", headers=lead, json=MENTOR_TRAINING)
+        assert r.status_code == 201, r.text
+        assert r.headers["etag"] == '"1"'
+        cid = r.json()["id"]
+        got = client.get(f"/api/v1/competences/{cid}", headers=auditor)
+        assert got.status_code == 200
+        assert got.json()["before_matching"] is True
+        assert [c["code"] for c in client.get("/api/v1/competences", headers=auditor).json()] == [
+            "MT-1"
+        ]
+        (event,) = _events(session, "competence.created")
+        assert event.changes["code"]["new"] == "MT-1"
+
+    def test_an_auditor_cannot_add_one(self, client, auditor):
+        r = client.post("/api/v1/competences", headers=auditor, json=MENTOR_TRAINING)
+        assert r.status_code == 403
+
+    def test_bad_input_names_the_field(self, client, lead):
+        r = client.post("/api/v1/competences", headers=lead, json={**QUALITY, "role": "boss"})
+        assert r.status_code == 422
+        assert any("role" in e["field"] for e in r.json()["errors"])
+        r = client.post(
+            "/api/v1/competences", headers=lead, json={**QUALITY, "before_matching": True}
+        )
+        assert r.status_code == 422
+        assert [e["field"] for e in r.json()["errors"]] == ["before_matching"]
+        client.post("/api/v1/competences", headers=lead, json=QUALITY)
+        again = client.post("/api/v1/competences", headers=lead, json=QUALITY)
+        assert again.status_code == 422
+        assert [e["field"] for e in again.json()["errors"]] == ["code"]
+
+    def test_an_update_needs_the_version_read(self, client, session, lead):
+        cid = client.post("/api/v1/competences", headers=lead, json=QUALITY).json()["id"]
+        url = f"/api/v1/competences/{cid}"
+        assert client.patch(url, headers=lead, json={"title": "Auditing"}).status_code == 428
+        stale = client.patch(url, headers={**lead, "If-Match": '"7"'}, json={"title": "x"})
+        assert stale.status_code == 412
+        r = client.patch(url, headers={**lead, "If-Match": '"1"'}, json={"is_active": False})
+        assert r.status_code == 200
+        assert r.json()["is_active"] is False
+        (event,) = _events(session, "competence.updated")
+        assert event.changes == {"is_active": {"old": True, "new": False}}
+
+
+class TestTrainingRecords:
+    def test_a_users_training_expires_after_the_renewal(self, client, session, lead, auditor):
+        make_user(session, Role.quality_lead, name="siri")
+        client.post("/api/v1/competences", headers=lead, json=QUALITY)
+        r = client.post(
+            "/api/v1/training-records",
+            headers=lead,
+            json={
+                "competence": "QL-AUDIT",
+                "user": "siri",
+                "completed_on": "2024-03-31",
+                "given_by": "Nordic Quality Institute",
+            },
+        )
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert body["number"] == "TR-2024-0001"
+        assert body["expires_on"] == "2026-03-31"
+        assert body["expired"] is (date(2026, 3, 31) < utcnow().date())
+        listed = client.get("/api/v1/training-records?user=siri", headers=auditor).json()
+        assert [i["number"] for i in listed["items"]] == ["TR-2024-0001"]
+        (event,) = _events(session, "training_record.created")
+        assert event.changes["user"]["new"] == "siri"
+        assert event.changes["competence"]["new"] == "QL-AUDIT"
+
+    def test_a_mentor_is_named_by_code_and_a_wrong_person_is_refused(
+        self, client, session, lead
+    ):
+        cohort = make_cohort(session, make_programme(session))
+        mentor = make_participant(session, cohort, role="mentor")
+        mentee = make_participant(session, cohort, role="mentee")
+        client.post("/api/v1/competences", headers=lead, json=MENTOR_TRAINING)
+        base = {"competence": "MT-1", "completed_on": "2026-01-10"}
+        ok = client.post(
+            "/api/v1/training-records", headers=lead, json={**base, "participant": mentor.code}
+        )
+        assert ok.status_code == 201, ok.text
+        assert ok.json()["participant"] == mentor.code
+        assert ok.json()["expires_on"] is None
+        for body, field in (
+            ({**base, "participant": mentee.code}, "participant"),
+            ({**base, "user": "kari-lead"}, "participant"),
+            ({**base, "competence": "NOPE", "participant": mentor.code}, "competence"),
+            ({**base, "participant": mentor.code, "completed_on": "2999-01-01"}, "completed_on"),
+            ({**base, "participant": mentor.code, "completed_on": "10.01.2026"}, "completed_on"),
+        ):
+            r = client.post("/api/v1/training-records", headers=lead, json=body)
+            assert r.status_code == 422, (body, r.text)
+            assert field in [e["field"].split(".")[-1] for e in r.json()["errors"]], r.json()
+
+    def test_a_scoped_coordinator_sees_only_their_programmes_mentors(self, client, session, lead):
+        mine = make_programme(session)
+        theirs = make_programme(session)
+        here = make_participant(session, make_cohort(session, mine), role="mentor")
+        there = make_participant(session, make_cohort(session, theirs), role="mentor")
+        client.post("/api/v1/competences", headers=lead, json=MENTOR_TRAINING)
+        ids = {}
+        for mentor in (here, there):
+            r = client.post(
+                "/api/v1/training-records",
+                headers=lead,
+                json={"competence": "MT-1", "participant": mentor.code, "completed_on": "2026-01-10"},
+            )
+            ids[mentor.code] = r.json()["id"]
+        scoped = auth(make_token(session, Role.coordinator, programme_code=mine.code))
+        listed = client.get("/api/v1/training-records", headers=scoped).json()["items"]
+        assert [i["participant"] for i in listed] == [here.code]
+        assert client.get(
+            f"/api/v1/training-records/{ids[there.code]}", headers=scoped
+        ).status_code == 404
+        matrix = client.get("/api/v1/competence-matrix?role=mentor", headers=scoped).json()
+        assert [row["person"] for row in matrix["rows"]] == [here.code]
+        assert matrix["rows"][0]["cells"][0]["state"] == "has"
+        refused = client.post(
+            "/api/v1/training-records",
+            headers=scoped,
+            json={"competence": "MT-1", "participant": there.code, "completed_on": "2026-01-11"},
+        )
+        assert refused.status_code == 422
+
+    def test_the_matrix_says_has_expired_and_missing(self, client, session, lead, auditor):
+        make_user(session, Role.quality_lead, name="anna")
+        make_user(session, Role.quality_lead, name="bjorn")
+        client.post("/api/v1/competences", headers=lead, json=QUALITY)
+        long_ago = (utcnow().date() - timedelta(days=3 * 366)).isoformat()
+        for name, on in (("anna", utcnow().date().isoformat()), ("bjorn", long_ago)):
+            client.post(
+                "/api/v1/training-records",
+                headers=lead,
+                json={"competence": "QL-AUDIT", "user": name, "completed_on": on},
+            )
+        matrix = client.get("/api/v1/competence-matrix?role=quality_lead", headers=auditor).json()
+        states = {row["person"]: row["cells"][0]["state"] for row in matrix["rows"]}
+        assert states["anna"] == "has"
+        assert states["bjorn"] == "expired"
+        assert states["kari-lead"] == "missing"
+
+    def test_the_list_is_taken_out_as_csv(self, client, session, lead, auditor):
+        make_user(session, Role.quality_lead, name="siri")
+        client.post("/api/v1/competences", headers=lead, json=QUALITY)
+        client.post(
+            "/api/v1/training-records",
+            headers=lead,
+            json={"competence": "QL-AUDIT", "user": "siri", "completed_on": "2026-01-05"},
+        )
+        r = client.get("/api/v1/training-records?format=csv", headers=auditor)
+        assert r.status_code == 200
+        assert "TR-2026-0001" in r.text
+        assert "Quality lead" in r.text or "quality lead" in r.text.lower()
+
+
+NEW_PROCEDURE = {
+    "code": "PR-21",
+    "title": "Mentor training before matching",
+    "owner_role": "coordinator",
+    "review_months": 12,
+    "iso_clauses": ["7.2"],
+    "content": "# Mentor training\n\nEvery mentor completes the five modules before matching.\n",
+    "change_summary": "First issue",
+}
+
+
+def _approve(client, author, approver, body) -> int:
+    pid = client.post("/api/v1/procedures", headers=author, json=body).json()["id"]
+    for headers, to in ((author, "in_review"), (approver, "approved")):
+        etag = client.get(f"/api/v1/procedures/{pid}/versions/1", headers=headers).headers[
+            "etag"
+        ]
+        r = client.post(
+            f"/api/v1/procedures/{pid}/versions/1/transitions",
+            headers={**headers, "If-Match": etag},
+            json={"to": to, **signing("procedure_version", to)},
+        )
+        assert r.status_code == 200, r.text
+    return pid
+
+
+class TestReadAndUnderstood:
+    def test_approval_asks_the_named_roles_and_each_acknowledges(self, client, session, lead):
+        coordinator = auth(make_token(session, Role.coordinator, name="per-coordinator"))
+        author = auth(make_token(session, Role.quality_lead, name="lead-author"))
+        auditor = auth(make_token(session, Role.auditor))
+        pid = _approve(client, author, lead, NEW_PROCEDURE)
+        version = client.get(f"/api/v1/procedures/{pid}/versions/1", headers=auditor).json()
+        assert version["acknowledge_roles"] == ["coordinator"]
+        asked = client.get(
+            f"/api/v1/procedures/{pid}/versions/1/acknowledgements", headers=auditor
+        ).json()
+        assert [(a["user"], a["acknowledged_at"]) for a in asked] == [("per-coordinator", None)]
+        assert asked[0]["due_on"] == (utcnow().date() + timedelta(days=14)).isoformat()
+        # A quality lead was not asked: the version names coordinators.
+        r = client.post(f"/api/v1/procedures/{pid}/versions/1/acknowledge", headers=lead)
+        assert r.status_code == 409
+        r = client.post(f"/api/v1/procedures/{pid}/versions/1/acknowledge", headers=coordinator)
+        assert r.status_code == 200, r.text
+        assert r.json()["acknowledged_at"] is not None
+        (event,) = _events(session, "acknowledgement.acknowledged")
+        assert event.actor == "per-coordinator"
+        pending = client.get("/api/v1/acknowledgements?pending=true", headers=auditor).json()
+        assert pending == []
+        # An auditor may read but not acknowledge.
+        refused = client.post(f"/api/v1/procedures/{pid}/versions/1/acknowledge", headers=auditor)
+        assert refused.status_code == 403
+
+    def test_roles_named_on_the_draft_are_asked(self, client, session, lead):
+        make_user(session, Role.coordinator, name="c1")
+        author = auth(make_token(session, Role.quality_lead, name="lead-author"))
+        pid = client.post(
+            "/api/v1/procedures", headers=author, json={**NEW_PROCEDURE, "code": "PR-22"}
+        ).json()["id"]
+        etag = client.get(f"/api/v1/procedures/{pid}/versions/1", headers=author).headers["etag"]
+        r = client.patch(
+            f"/api/v1/procedures/{pid}/versions/1",
+            headers={**author, "If-Match": etag},
+            json={"acknowledge_roles": ["quality_lead", "coordinator"]},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["acknowledge_roles"] == ["quality_lead", "coordinator"]
+        bad = client.patch(
+            f"/api/v1/procedures/{pid}/versions/1",
+            headers={**author, "If-Match": r.headers["etag"]},
+            json={"acknowledge_roles": ["chief"]},
+        )
+        assert bad.status_code == 422
+        assert "acknowledge_roles" in bad.json()["errors"][0]["field"]
+        for headers, to in ((author, "in_review"), (lead, "approved")):
+            etag = client.get(f"/api/v1/procedures/{pid}/versions/1", headers=headers).headers[
+                "etag"
+            ]
+            client.post(
+                f"/api/v1/procedures/{pid}/versions/1/transitions",
+                headers={**headers, "If-Match": etag},
+                json={"to": to, **signing("procedure_version", to)},
+            )
+        users = {
+            a.user.name
+            for a in session.scalars(select(Acknowledgement))
+            if a.procedure_version.procedure_id == pid
+        }
+        assert {"c1", "kari-lead", "lead-author"} <= users
+
+    def test_an_overdue_acknowledgement_is_listed(self, client, session, lead):
+        make_user(session, Role.coordinator, name="late-coordinator")
+        author = auth(make_token(session, Role.quality_lead, name="lead-author"))
+        pid = _approve(client, author, lead, NEW_PROCEDURE)
+        for a in session.scalars(select(Acknowledgement)):
+            a.due_on = utcnow().date() - timedelta(days=1)
+        session.flush()
+        overdue = client.get("/api/v1/acknowledgements?overdue=true", headers=lead).json()
+        assert [(a["code"], a["user"], a["overdue"]) for a in overdue] == [
+            ("PR-21", "late-coordinator", True)
+        ]
+        assert pid
