@@ -91,3 +91,21 @@ def test_json_of_an_unpaged_list_is_the_list_itself(client, session) -> None:
         assert asked.status_code == 200, asked.text
         assert isinstance(asked.json(), list), "the schema's array, not a page"
         assert asked.json() == plain.json()
+
+
+def test_the_batch_list_shows_the_newest_and_its_file_holds_every_batch(client, session) -> None:
+    lead = auth(make_token(session, Role.quality_lead))
+    for n in range(3):
+        empty = client.post(
+            "/api/v1/imports/outcomes",
+            headers=lead,
+            files={
+                "file": (f"outcomes-{n}.csv", f"participant,outcome,date,note{',' * n}\n".encode())
+            },
+            data={"mode": "partial"},
+        )
+        assert empty.status_code == 201, empty.text
+    newest = client.get("/api/v1/imports?limit=2", headers=lead).json()
+    assert [b["file_name"] for b in newest] == ["outcomes-2.csv", "outcomes-1.csv"]
+    every = _csv(client.get("/api/v1/imports?format=csv", headers=lead))
+    assert [r["File"] for r in every] == ["outcomes-2.csv", "outcomes-1.csv", "outcomes-0.csv"]

@@ -34,6 +34,8 @@ from qms.pagination import MAX_LIMIT, PageRead, each
 from qms.permissions import Action, Actor
 
 router = APIRouter(prefix="/api/v1", tags=["evaluations and imports"])
+# The most batches one answer lists (their first problems included); a file holds every one.
+MAX_BATCHES = 1000
 # The language a batch's problems are said in: the client's Accept-Language, else English.
 Language = Annotated[str, Depends(reader_language)]
 # An import checks its file in a read unit of work of its own: the request's session only writes.
@@ -295,14 +297,15 @@ def list_batches(
     session: SessionDep,
     language: Language,
     request: Request,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=MAX_BATCHES, description="how many of the newest batches to list"),
+    ] = service.BATCHES_SHOWN,
     format: FormatQuery = None,
 ) -> list[BatchRead] | StreamingResponse:
-    """List import batches, newest first (an importer sees its own); or take them as a file."""
-    batches = [
-        service.in_language(service.batch_to_read(b), language)
-        for b in service.list_batches(session, actor=actor)
-    ]
-    # JSON is this list's own answer (an array, every item): only a spreadsheet is a file.
+    """List import batches, newest first (an importer sees its own): the newest `limit` of them;
+    or take every batch as a file."""
+    # JSON is this list's own answer (an array): only a spreadsheet is a file, of every batch.
     if (fmt := wanted(request, format)) and fmt != "json":
         return exported(
             request,
@@ -310,9 +313,15 @@ def list_batches(
             stem="imports",
             title=N_("Imports"),
             columns=BATCH_COLUMNS,
-            records=(b.model_dump(mode="json", exclude={"rejected"}) for b in batches),
+            records=(
+                service.batch_to_read(b).model_dump(mode="json", exclude={"rejected"})
+                for b in service.list_batches(session, actor=actor, limit=None)
+            ),
         )
-    return batches
+    return [
+        service.in_language(service.batch_to_read(b), language)
+        for b in service.list_batches(session, actor=actor, limit=limit)
+    ]
 
 
 @router.get(

@@ -900,10 +900,19 @@ def list_problems(
     )
 
 
-def list_batches(session: Session, *, actor: Actor) -> list[EvaluationBatch]:
-    """List batches, newest first; an importer sees its own."""
+# The batches a list shows unless asked for more: the newest; a file holds every one.
+BATCHES_SHOWN = 200
+
+
+def list_batches(
+    session: Session, *, actor: Actor, limit: int | None = BATCHES_SHOWN
+) -> list[EvaluationBatch]:
+    """List batches, newest first, the newest `limit` of them (None: every one); an importer
+    sees its own."""
     require(actor, Action.evaluation_read)
-    stmt = select(EvaluationBatch).order_by(EvaluationBatch.id.desc()).limit(200)
+    stmt = select(EvaluationBatch).order_by(EvaluationBatch.id.desc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return list(session.scalars(_visible(stmt, actor)))
 
 

@@ -59,14 +59,36 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/imports")
 def imports(request: Request, page: Annotated[Page, page_for(Action.evaluation_read)]) -> Response:
-    """Every import batch, newest first: what came in, what was written, what was rejected."""
+    """The newest import batches: what came in, what was written, what was rejected; or every
+    batch taken as a file (`?format=csv|xlsx|json`)."""
+    wanted = Params(request.query_params).choice("format", ExportFormat)
+    if wanted is not None:
+        return page_export(
+            request,
+            wanted.value,
+            language=page.lang,
+            stem="imports",
+            title=page.t("Imports"),
+            columns=exports.BATCH_COLUMNS,
+            records=lambda s: (
+                evaluations.batch_to_read(b).model_dump(mode="json", exclude={"rejected"})
+                for b in evaluations.list_batches(s, actor=page.actor, limit=None)
+            ),
+        )
     rows = read(
         request,
         lambda s: [
             evaluations.batch_to_read(b) for b in evaluations.list_batches(s, actor=page.actor)
         ],
     )
-    return render(page, request, "imports/list.html", section="imports", rows=rows)
+    return render(
+        page,
+        request,
+        "imports/list.html",
+        section="imports",
+        rows=rows,
+        shown_at_most=evaluations.BATCHES_SHOWN,
+    )
 
 
 def _upload_form(
