@@ -43,6 +43,7 @@ from qms.programmes.models import Cohort, Programme
 from qms.references import numbers
 from qms.retention.models import RetentionDecision
 from qms.retention.service import DISPOSED
+from qms.risks.models import Risk
 
 # Columns no event describes, in every kind of record, and why.
 NOT_IN_EVENTS: dict[str, str] = {
@@ -234,6 +235,21 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind("retention_decision", RetentionDecision),
     Kind("rule_finding", RuleFinding, named=("key",)),
+    Kind(
+        "risk",
+        Risk,
+        _NUMBER_PARTS,
+        disposed={
+            "description": (DISPOSED, False),
+            "cause": (DISPOSED, True),
+            "treatment_plan": (DISPOSED, True),
+            "treatment_reason": (DISPOSED, True),
+            "created_by": (DISPOSED, False),
+        },
+        retention="risk",
+        creator={"created_by": "actor"},
+        links={"owner": ("owner_id", User, "name")},
+    ),
     Kind(
         "comment",
         Comment,

@@ -22,6 +22,7 @@ from qms.comments.schemas import CommentCreate
 from qms.demo import complaints as demo_complaints
 from qms.demo import evaluations as demo_evaluations
 from qms.demo import records, system
+from qms.demo import risks as demo_risks
 from qms.demo.evidence import letter_pdf
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, RootCauseMethod
@@ -218,7 +219,12 @@ def load(session: Session, *, operator: Actor) -> None:
         session, lead=lead, importer=_actor(session, "demo-importer"), demo=demo_pairs
     )
     demo_evaluations.define_indicators(session, lead=lead, programme_id=via.id)
-    load_quality_records(session, lead=lead, coordinator=coordinator, demo=demo_pairs)
+    # The risks that came true are registered first: the deviations name them as realised.
+    realised = demo_risks.register(session, lead=lead, via_id=via.id)
+    load_quality_records(
+        session, lead=lead, coordinator=coordinator, demo=demo_pairs, risks=realised
+    )
+    demo_risks.load(session, lead=lead, via_id=via.id, career_id=career.id, realised=realised)
     # The coordinator runs the rule checks as of today: what is overdue now opens deviations.
     checks.run(session, actor=coordinator)
     system.load(
@@ -295,9 +301,16 @@ def _act(
 
 
 def load_quality_records(
-    session: Session, *, lead: Actor, coordinator: Actor, demo: records.DemoPairs
+    session: Session,
+    *,
+    lead: Actor,
+    coordinator: Actor,
+    demo: records.DemoPairs,
+    risks: dict[str, int] | None = None,
 ) -> None:
-    """Deviations and actions like those the source reports tell of."""
+    """Deviations and actions like those the source reports tell of (naming the risks they
+    realised, when given)."""
+    realised = risks or {}
     via = programmes_repo.get_by_code(session, "VIA-JOB")
     career = programmes_repo.get_by_code(session, "CAREER-18")
     assert via is not None
@@ -316,6 +329,7 @@ def load_quality_records(
             "the need, so the manual was not written."
         ),
         programme_id=via.id,
+        risk_id=realised.get("manual"),
         iso_clause="6.3",
         detected_at="2026-03-10T10:00:00Z",
         detected_by="Programme manager",
@@ -346,6 +360,7 @@ def load_quality_records(
         immediate_containment="Recruitment paused for two weeks while the target group was agreed.",
         procedure_version_id=_pr(session, "PR-02"),
         programme_id=via.id,
+        risk_id=realised.get("target_group"),
         iso_clause="8.2.2",
         detected_at="2026-02-16T09:30:00Z",
         detected_by="demo-coordinator",
@@ -574,6 +589,7 @@ def load_quality_records(
             "programme's success works against its funding."
         ),
         programme_id=via.id,
+        risk_id=realised.get("co_financing"),
         iso_clause="4.1",
         detected_at="2026-10-05T11:00:00Z",
     )

@@ -36,6 +36,8 @@ from qms.permissions import Action, Actor, require, require_unscoped
 from qms.programmes.models import Cohort
 from qms.retention.models import RetentionDecision
 from qms.retention.schemas import DispositionCreate, RetentionDue, RetentionReport
+from qms.risks.enums import RiskStatus
+from qms.risks.models import Risk
 
 DISPOSED = "[disposed]"
 
@@ -139,6 +141,31 @@ def _deviations_dispose(session: Session, ids: Sequence[int]) -> None:
     evidence.dispose(session, record="deviation", record_ids=list(ids))
 
 
+def _risks_due(cutoff: date) -> Select[Any]:
+    return (
+        select(Risk.id)
+        .where(
+            Risk.status == RiskStatus.closed,
+            Risk.closed_at < midnight(cutoff),
+            Risk.created_by != DISPOSED,
+        )
+        .order_by(Risk.closed_at, Risk.id)
+    )
+
+
+# A closed risk's texts go; its number, kind, ratings, treatment and dates stay for the register.
+RISK_TEXTS = ("cause", "treatment_plan", "treatment_reason")
+
+
+def _risks_dispose(session: Session, ids: Sequence[int]) -> None:
+    for risk in session.scalars(select(Risk).where(Risk.id.in_(ids))):
+        risk.description = DISPOSED
+        for field in RISK_TEXTS:
+            if getattr(risk, field):
+                setattr(risk, field, DISPOSED)
+        risk.created_by = DISPOSED
+
+
 RULES: dict[str, Rule] = {
     r.kind: r
     for r in (
@@ -184,6 +211,14 @@ RULES: dict[str, Rule] = {
             "pseudonymise",
             _deviations_due,
             _deviations_dispose,
+        ),
+        Rule(
+            "risk",
+            10,
+            N_("the day the risk or opportunity was closed"),
+            "pseudonymise",
+            _risks_due,
+            _risks_dispose,
         ),
     )
 }
