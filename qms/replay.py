@@ -40,6 +40,7 @@ from qms.pairs.models import Meeting, Pair
 from qms.participants.models import Goal, Participant
 from qms.procedures.models import Procedure, ProcedureVersion
 from qms.programmes.models import Cohort, Programme
+from qms.providers.models import Provider, ProviderEvaluation
 from qms.references import numbers
 from qms.retention.models import RetentionDecision
 from qms.retention.service import DISPOSED
@@ -249,6 +250,19 @@ KINDS: tuple[Kind, ...] = (
         retention="risk",
         creator={"created_by": "actor"},
         links={"owner": ("owner_id", User, "name")},
+    ),
+    Kind(
+        "provider",
+        Provider,
+        disposed={"contact": (DISPOSED, False), "status_reason": (DISPOSED, True)},
+        retention="provider",
+        named=("code",),
+    ),
+    Kind(
+        "provider_evaluation",
+        ProviderEvaluation,
+        creator={"evaluated_by": "actor"},
+        named=("provider_id", "evaluated_on"),
     ),
     Kind(
         "comment",

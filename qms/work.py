@@ -20,6 +20,7 @@ from qms.pairs.models import Pair
 from qms.pairs.service import LIVE, within_programme
 from qms.permissions import Action, Actor, Role
 from qms.procedures.models import Procedure, ProcedureVersion, VersionStatus
+from qms.providers import repository as providers
 
 # How many days ahead a follow-up or a procedure review counts as waiting (QMS_REMIND_DAYS).
 DEFAULT_HORIZON_DAYS = 7
@@ -36,6 +37,7 @@ class WorkKind(enum.StrEnum):
     management_review_waiting = "management_review_waiting"
     follow_up_due = "follow_up_due"
     procedure_review_due = "procedure_review_due"
+    provider_evaluation_due = "provider_evaluation_due"
 
 
 class WorkItem(BaseModel):
@@ -291,6 +293,27 @@ def _procedure_reviews(session: Session, actor: Actor, on: date, horizon: date) 
     return items
 
 
+def _provider_evaluations(
+    session: Session, actor: Actor, on: date, horizon: date
+) -> list[WorkItem]:
+    # Quality leads evaluate the external providers (ISO 9001 8.4), each when its cycle is due.
+    if actor.role is not Role.quality_lead or not actor.can(Action.provider_write):
+        return []
+    return [
+        WorkItem(
+            kind=WorkKind.provider_evaluation_due,
+            record="provider",
+            record_id=p.id,
+            number=p.code,
+            title=p.name,
+            due_on=p.next_evaluation_on,
+            overdue=p.next_evaluation_on is not None and p.next_evaluation_on < on,
+            link=f"/providers/{p.id}",
+        )
+        for p in providers.due(session, by=horizon, scope=actor.programme_id)
+    ]
+
+
 def waiting_for(
     session: Session, *, actor: Actor, on: date, horizon_days: int = DEFAULT_HORIZON_DAYS
 ) -> WorkRead:
@@ -305,6 +328,7 @@ def waiting_for(
         *_reviews(session, actor, on, horizon),
         *_follow_ups(session, actor, on, horizon),
         *_procedure_reviews(session, actor, on, horizon),
+        *_provider_evaluations(session, actor, on, horizon),
     ]
     items.sort(key=lambda i: (not i.overdue, i.due_on or date.max, i.number))
     return WorkRead(on=on, horizon_days=horizon_days, items=items)

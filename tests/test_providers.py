@@ -6,15 +6,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
+from qms import replay
 from qms.audit.models import AuditEvent
 from qms.db import utcnow
 from qms.permissions import Actor, Role
 from qms.providers import service as providers
 from qms.providers.models import Provider
-from qms.providers.schemas import ProviderCreate
+from qms.providers.schemas import ProviderCreate, ProviderEvaluationCreate, ProviderUpdate
+from qms.retention.service import RULES
 from tests.factories import auth, make_deviation, make_programme, make_token
 from tests.web import csrf_of, error_beside, sign_in, web_user
 
@@ -308,3 +312,107 @@ class TestPages:
         assert deviation.number in page.text
         assert "Record an evaluation" not in page.text
         assert client.get("/providers/new").status_code == 403
+
+
+def _evaluate(session: Session, provider: Provider, **overrides: Any) -> Any:
+    data = {"score": 3, "summary": "Referrals mostly on time.", "decision": "keep_approved"}
+    data.update(overrides)
+    return providers.evaluate(
+        session,
+        actor=ADMIN,
+        provider_id=provider.id,
+        data=ProviderEvaluationCreate(**data),
+    )
+
+
+class TestRecordsAround:
+    def test_a_quality_lead_is_told_of_an_overdue_evaluation(self, client, session) -> None:
+        make_provider(session, next_evaluation_on=(TODAY - timedelta(days=2)).isoformat())
+        make_provider(
+            session, code="LATER", next_evaluation_on=(TODAY + timedelta(days=90)).isoformat()
+        )
+        lead = auth(make_token(session, Role.quality_lead))
+        items = client.get("/api/v1/me/work", headers=lead).json()["items"]
+        due = [i for i in items if i["kind"] == "provider_evaluation_due"]
+        assert [(i["number"], i["overdue"]) for i in due] == [("NAV", True)]
+        coordinator = auth(make_token(session, Role.coordinator))
+        items = client.get("/api/v1/me/work", headers=coordinator).json()["items"]
+        assert not [i for i in items if i["kind"] == "provider_evaluation_due"]
+
+    def test_the_review_input_names_the_evaluations_and_deviations(self, client, session) -> None:
+        provider = make_provider(session)
+        _evaluate(session, provider, score=2, decision="conditional")
+        make_deviation(session, provider_id=provider.id)
+        lead = auth(make_token(session, Role.quality_lead))
+        reply = client.get(
+            "/api/v1/reviews/inputs",
+            headers=lead,
+            params={
+                "period_start": (TODAY - timedelta(days=30)).isoformat(),
+                "period_end": TODAY.isoformat(),
+            },
+        )
+        assert reply.status_code == 200, reply.text
+        section = next(s for s in reply.json()["sections"] if s["clause"] == "9.3.2 c7")
+        assert section["rows"][1][:5] == [
+            "NAV NAV Oslo",
+            TODAY.isoformat(),
+            "2/5",
+            "conditional",
+            "1",
+        ]
+        assert section["note"] == ""
+
+    def test_providers_and_evaluations_are_evidence_of_8_4(self, client, session) -> None:
+        provider = make_provider(session)
+        _evaluate(session, provider)
+        auditor = auth(make_token(session, Role.auditor))
+        reply = client.get(
+            "/api/v1/frameworks/ISO9001/coverage",
+            headers=auditor,
+            params={
+                "period_start": (TODAY - timedelta(days=30)).isoformat(),
+                "period_end": TODAY.isoformat(),
+            },
+        )
+        assert reply.status_code == 200, reply.text
+        row = next(r for r in reply.json()["rows"] if r["ref"] == "ISO9001:8.4")
+        kinds = {e["kind"]: e["records"] for e in row["evidence"]}
+        assert kinds["external providers with criteria"] == ["NAV"]
+        assert kinds["external provider evaluations"] == [f"NAV {TODAY.isoformat()}"]
+
+    def test_the_trail_replays_providers_and_evaluations(self, session) -> None:
+        provider = make_provider(session)
+        _evaluate(session, provider, decision="suspend", score=1)
+        providers.update(
+            session,
+            actor=ADMIN,
+            provider_id=provider.id,
+            data=ProviderUpdate(status="approved", status_reason="Back on track."),
+            if_match=provider.version,
+        )
+        result = replay.check(session)
+        assert result.ok, [f.message("en") for f in result.first_findings]
+        session.execute(
+            text("UPDATE provider SET criteria = 'changed' WHERE id = :id"), {"id": provider.id}
+        )
+        found = [f for f in replay.check(session).first_findings if f.entity == "provider"]
+        assert [f.field for f in found] == ["criteria"]
+
+    def test_an_evaluation_is_never_changed(self, session) -> None:
+        evaluation = _evaluate(session, make_provider(session))
+        with pytest.raises(DatabaseError):
+            with session.begin_nested():
+                session.execute(
+                    text("UPDATE provider_evaluation SET score = 5 WHERE id = :id"),
+                    {"id": evaluation.id},
+                )
+
+    def test_an_ended_provider_is_due_for_retention_ten_years_on(self, session) -> None:
+        provider = make_provider(session)
+        _evaluate(session, provider, decision="end", score=1, summary="Venue closed.")
+        rule = RULES["provider"]
+        assert provider.id not in list(session.scalars(rule.due(TODAY)))
+        assert provider.id in list(session.scalars(rule.due(TODAY + timedelta(days=1))))
+        rule.dispose(session, [provider.id])
+        assert (provider.contact, provider.status_reason) == ("[disposed]", "[disposed]")

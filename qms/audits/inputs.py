@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -30,6 +30,7 @@ from qms.periods import bounds
 from qms.permissions import Actor, Role
 from qms.procedures.models import Procedure, ProcedureVersion
 from qms.programmes.models import Cohort, Programme
+from qms.providers.models import Provider
 
 # The inputs are compiled in English and kept so when a review is held; a document says them
 # in its language when it shows them (`say`). The lines made of a sentence and a value are
@@ -449,6 +450,61 @@ def risk_actions(
     )
 
 
+def provider_performance(
+    session: Session, programme_id: int | None, start: date, end: date
+) -> InputSection:
+    """c7) the performance of external providers: their evaluations in the period with the
+    score and decision, the deviations raised against them, and the next evaluation date."""
+    lo, hi = bounds(start, end)
+    kept = select(Provider).order_by(Provider.code)
+    if programme_id is not None:
+        kept = kept.where(
+            or_(Provider.programme_id.is_(None), Provider.programme_id == programme_id)
+        )
+    rows = []
+    for provider in session.scalars(kept):
+        raised = session.scalar(
+            select(func.count()).where(
+                Deviation.id.in_(_deviations(programme_id, lo, hi)),
+                Deviation.provider_id == provider.id,
+            )
+        )
+        evaluated = [e for e in provider.evaluations if start <= e.evaluated_on <= end]
+        name = f"{provider.code} {provider.name}"
+        next_on = provider.next_evaluation_on.isoformat() if provider.next_evaluation_on else ""
+        for e in reversed(evaluated):
+            rows.append(
+                [
+                    name,
+                    e.evaluated_on.isoformat(),
+                    f"{e.score}/5",
+                    e.decision.value,
+                    str(raised),
+                    next_on,
+                ]
+            )
+        if not evaluated and raised:
+            rows.append([name, "", "", "", str(raised), next_on])
+    return InputSection(
+        clause="9.3.2 c7",
+        title=N_("The performance of external providers"),
+        rows=[
+            [
+                N_("External provider"),
+                N_("Evaluated on"),
+                N_("Score"),
+                N_("Decision"),
+                N_("Deviations raised"),
+                N_("Next evaluation"),
+            ],
+            *rows,
+        ],
+        note=""
+        if rows
+        else N_("No external provider was evaluated or raised a deviation in the period."),
+    )
+
+
 def opportunities(
     session: Session, programme_id: int | None, start: date, end: date, audits: list[InternalAudit]
 ) -> InputSection:
@@ -494,12 +550,7 @@ def compile_inputs(
         nonconformities(session, programme_id, period_start, period_end),
         monitoring(session, programme_id, period_start, period_end),
         audit_results(audits),
-        InputSection(
-            clause="9.3.2 c7",
-            title=N_("The performance of external providers"),
-            rows=[],
-            note=N_("The programme records no external providers."),
-        ),
+        provider_performance(session, programme_id, period_start, period_end),
         resources(session, programme_id, period_end),
         risk_actions(session, programme_id, period_start, period_end),
         opportunities(session, programme_id, period_start, period_end, audits),

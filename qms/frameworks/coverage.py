@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from qms.actions.models import ActionStatus, CorrectiveAction
@@ -40,6 +40,7 @@ from qms.permissions import Action, Actor, require
 from qms.procedures import service as procedures
 from qms.programmes import service as programmes
 from qms.programmes.models import Cohort, Programme
+from qms.providers.models import Provider, ProviderEvaluation
 
 # What a record evidences by being what it is, whatever references it carries besides.
 EVIDENCE_OF: dict[str, tuple[str, ...]] = {
@@ -70,6 +71,11 @@ EVIDENCE_OF: dict[str, tuple[str, ...]] = {
     N_("documents issued"): ("ISO9001:7.5.3", "EMCC:administration"),
     N_("deviations closed"): ("ISO9001:8.7", "ISO9001:10.2"),
     N_("actions verified"): ("ISO9001:10.2",),
+    # A provider kept with what it provides and the criteria it is selected and evaluated on
+    # (8.4.1, 8.4.3); its evaluations, monitoring its performance (8.4.1, 8.4.2). The catalogue
+    # holds 8.4 whole, so they count there.
+    N_("external providers with criteria"): ("ISO9001:8.4",),
+    N_("external provider evaluations"): ("ISO9001:8.4",),
 }
 
 
@@ -304,6 +310,30 @@ def coverage(
         )
     for action in session.scalars(action_stmt.order_by(CorrectiveAction.id)):
         tally.add(N_("actions verified"), list(action.requirements or []), [action.number])
+
+    kept = (
+        select(Provider.code)
+        .where(Provider.criteria != "", Provider.created_at < hi)
+        .order_by(Provider.code)
+    )
+    evaluated = (
+        select(Provider.code, ProviderEvaluation.evaluated_on)
+        .join(Provider, Provider.id == ProviderEvaluation.provider_id)
+        .where(
+            ProviderEvaluation.evaluated_on >= period_start,
+            ProviderEvaluation.evaluated_on <= period_end,
+        )
+        .order_by(ProviderEvaluation.evaluated_on, ProviderEvaluation.id)
+    )
+    if programme_id is not None:
+        ours = or_(Provider.programme_id.is_(None), Provider.programme_id == programme_id)
+        kept, evaluated = kept.where(ours), evaluated.where(ours)
+    tally.add(N_("external providers with criteria"), [], list(session.scalars(kept)))
+    tally.add(
+        N_("external provider evaluations"),
+        [],
+        [f"{code} {day.isoformat()}" for code, day in session.execute(evaluated)],
+    )
 
     served: dict[str, list[str]] = defaultdict(list)
     for procedure in procedures.list_procedures(session, actor=actor):

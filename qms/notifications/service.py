@@ -99,6 +99,7 @@ def _kind_of(item: work.WorkItem, on: date, horizon: date) -> ReminderKind | Non
         work.WorkKind.deviation_due,
         work.WorkKind.action_due,
         work.WorkKind.verification_due,
+        work.WorkKind.provider_evaluation_due,
     ):
         if item.overdue:
             return ReminderKind.overdue

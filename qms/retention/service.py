@@ -34,6 +34,7 @@ from qms.participants.models import Participant, ParticipantPersonal
 from qms.periods import midnight
 from qms.permissions import Action, Actor, require, require_unscoped
 from qms.programmes.models import Cohort
+from qms.providers.models import Provider, ProviderStatus
 from qms.retention.models import RetentionDecision
 from qms.retention.schemas import DispositionCreate, RetentionDue, RetentionReport
 from qms.risks.enums import RiskStatus
@@ -166,6 +167,27 @@ def _risks_dispose(session: Session, ids: Sequence[int]) -> None:
         risk.created_by = DISPOSED
 
 
+def _providers_due(cutoff: date) -> Select[Any]:
+    # An ended provider is changed no more: its last change is its ending. Its evaluations are
+    # never changed, and hold no one's contact details; they stay.
+    return (
+        select(Provider.id)
+        .where(
+            Provider.status == ProviderStatus.ended,
+            Provider.updated_at < midnight(cutoff),
+            Provider.contact != DISPOSED,
+        )
+        .order_by(Provider.updated_at, Provider.id)
+    )
+
+
+def _providers_dispose(session: Session, ids: Sequence[int]) -> None:
+    for provider in session.scalars(select(Provider).where(Provider.id.in_(ids))):
+        provider.contact = DISPOSED
+        if provider.status_reason:
+            provider.status_reason = DISPOSED
+
+
 RULES: dict[str, Rule] = {
     r.kind: r
     for r in (
@@ -211,6 +233,14 @@ RULES: dict[str, Rule] = {
             "pseudonymise",
             _deviations_due,
             _deviations_dispose,
+        ),
+        Rule(
+            "provider",
+            10,
+            N_("the day the external provider was ended"),
+            "pseudonymise",
+            _providers_due,
+            _providers_dispose,
         ),
         Rule(
             "risk",
