@@ -6,7 +6,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import shutil
 import struct
+import subprocess
 import zipfile
 import zlib
 from datetime import date
@@ -212,6 +215,56 @@ class TestRefused:
         assert r.status_code == 422
         assert r.json()["errors"][0]["field"] == "file"
         assert "PDF" in r.json()["errors"][0]["message"]
+
+    @pytest.mark.skipif(
+        shutil.which("soffice") is None and os.environ.get("QMS_REQUIRE_OFFICE") != "1",
+        reason="LibreOffice missing (Debian: libreoffice-writer-nogui)",
+    )
+    def test_a_word_97_document_as_office_writes_it_is_taken(
+        self, client, session, lead, tmp_path
+    ) -> None:
+        source = tmp_path / "attendance.docx"
+        source.write_bytes(docx_bytes())
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                "--headless",
+                "--convert-to",
+                "doc",
+                "--outdir",
+                str(tmp_path),
+                str(source),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        content = (tmp_path / "attendance.doc").read_bytes()
+        d = make_deviation(session)
+        r = upload(client, lead, f"/api/v1/deviations/{d.id}/evidence", "attendance.doc", content)
+        assert r.status_code == 201, r.text
+        assert r.json()["media_type"] == "application/msword"
+        assert client.get(r.json()["download"], headers=lead).content == content
+
+    @pytest.mark.parametrize(
+        ("stream", "media_type", "ending"),
+        [
+            ("Workbook", "application/vnd.ms-excel", "xls"),
+            ("PowerPoint Document", "application/vnd.ms-powerpoint", "ppt"),
+        ],
+    )
+    def test_the_older_office_files_are_told_by_their_streams(
+        self, stream, media_type, ending
+    ) -> None:
+        from qms.evidence.sniff import safe_name, sniff
+
+        # A compound file's header, then a directory entry naming the application's stream.
+        content = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + stream.encode("utf-16-le")
+        assert sniff(content, "x") == media_type
+        assert safe_name("budget", media_type) == f"budget.{ending}"
+        # An OLE2 file that is none of them stays refused.
+        assert sniff(content[:512] + "Contents".encode("utf-16-le"), "x") is None
 
     def test_a_zip_that_is_no_office_file_is_refused(self, client, session, lead) -> None:
         out = io.BytesIO()

@@ -28,12 +28,24 @@ PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentatio
 ODT = "application/vnd.oasis.opendocument.text"
 ODS = "application/vnd.oasis.opendocument.spreadsheet"
 ODP = "application/vnd.oasis.opendocument.presentation"
+# The Office formats from before 2007, still what many organisations' templates are.
+DOC = "application/msword"
+XLS = "application/vnd.ms-excel"
+PPT = "application/vnd.ms-powerpoint"
 
 # Office Open XML: the part that names the document's kind.
 _OOXML_PARTS = {"word/document.xml": DOCX, "xl/workbook.xml": XLSX, "ppt/presentation.xml": PPTX}
 _ODF_TYPES = frozenset({ODT, ODS, ODP})
 # The legacy Office formats are OLE2 files too; an .msg is told apart by its streams' names.
 _MSG_STREAM = "__substg1.0_".encode("utf-16-le")
+# An OLE2 file's kind by the stream its application keeps its content in (names in UTF-16).
+_OLE2_STREAMS = (
+    (_MSG_STREAM, MSG),
+    ("WordDocument".encode("utf-16-le"), DOC),
+    ("Workbook".encode("utf-16-le"), XLS),
+    ("Book\0".encode("utf-16-le"), XLS),
+    ("PowerPoint Document".encode("utf-16-le"), PPT),
+)
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?.*$")
 _MAIL_HEADERS = frozenset(
@@ -51,7 +63,26 @@ _MAIL_HEADERS = frozenset(
 # What looks like markup sent under a text name: a page is not evidence text.
 _MARKUP = re.compile(rb"^\s*<(!doctype|html|head|body|script|svg|\?xml)", re.IGNORECASE)
 
-ALLOWED = (PDF, DOCX, XLSX, PPTX, ODT, ODS, ODP, PNG, JPEG, GIF, WEBP, TEXT, CSV, EML, MSG)
+ALLOWED = (
+    PDF,
+    DOCX,
+    XLSX,
+    PPTX,
+    ODT,
+    ODS,
+    ODP,
+    DOC,
+    XLS,
+    PPT,
+    PNG,
+    JPEG,
+    GIF,
+    WEBP,
+    TEXT,
+    CSV,
+    EML,
+    MSG,
+)
 # The file name's ending each type is saved with, when the uploaded name has another.
 EXTENSIONS = {
     PDF: (".pdf",),
@@ -61,6 +92,9 @@ EXTENSIONS = {
     ODT: (".odt",),
     ODS: (".ods",),
     ODP: (".odp",),
+    DOC: (".doc",),
+    XLS: (".xls",),
+    PPT: (".ppt",),
     PNG: (".png",),
     JPEG: (".jpg", ".jpeg"),
     GIF: (".gif",),
@@ -143,7 +177,7 @@ def sniff(content: bytes, name: str = "") -> str | None:
     if content.startswith(b"PK\x03\x04"):
         return _zip_type(content)
     if content.startswith(_OLE2_MAGIC):
-        return MSG if _MSG_STREAM in content else None
+        return next((kind for stream, kind in _OLE2_STREAMS if stream in content), None)
     if not content:
         return None
     return _text_type(content, name)
