@@ -18,6 +18,7 @@ from qms.db import utcnow
 from qms.deviations.models import Deviation
 from qms.permissions import Role
 from tests.factories import ADMIN, auth, make_programme, make_token
+from tests.web import csrf_of, error_beside, sign_in, web_user
 
 SECRET_NAME = "Kari Nordmann-Complainant"
 SECRET_MAIL = "kari.complainant@example.org"
@@ -315,3 +316,90 @@ class TestExport:
         assert "in person" in r.text
         assert "in_person" not in r.text
         assert programme.code in r.text
+
+
+class TestPages:
+    def test_receiving_one_on_the_page_and_answering_it(self, client, session, programme) -> None:
+        sign_in(client, web_user(session, Role.coordinator))
+        form = client.get("/complaints/new")
+        assert form.status_code == 200
+        r = client.post(
+            "/complaints/new",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "programme_id": str(programme.id),
+                "subject": "My mentor stopped meeting me",
+                "description": "No meeting since February.",
+                "channel": "in_person",
+                "complainant_category": "mentee",
+                "name": SECRET_NAME,
+                "contact_consent": "true",
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        record = client.get(r.headers["location"])
+        assert "My mentor stopped meeting me" in record.text
+        assert SECRET_NAME in record.text
+        assert "in person" in record.text
+        assert "in_person" not in record.text.split("<main", 1)[1].replace('value="in_person"', "")
+        complaint = session.scalars(select(Complaint)).one()
+        moved = client.post(
+            f"/complaints/{complaint.id}/move",
+            data={
+                "csrf_token": csrf_of(record.text),
+                "to": "acknowledged",
+                "version": str(complaint.version),
+            },
+            follow_redirects=False,
+        )
+        assert moved.status_code == 303
+        session.refresh(complaint)
+        assert complaint.status == "acknowledged"
+        page = client.get(f"/complaints/{complaint.id}")
+        refused = client.post(
+            f"/complaints/{complaint.id}/move",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "to": "answered",
+                "version": str(complaint.version),
+            },
+        )
+        assert refused.status_code == 422
+        assert error_beside(refused.text, "answered-answer")
+        listed = client.get("/complaints")
+        assert complaint.number in listed.text
+        assert 'class="table-wrap"' in listed.text
+
+    def test_an_auditor_sees_withheld_and_no_forms(self, client, session, programme) -> None:
+        complaint = make_complaint(
+            session,
+            programme.id,
+            complainant={"name": SECRET_NAME, "email": SECRET_MAIL},
+        )
+        sign_in(client, web_user(session, Role.auditor))
+        page = client.get(f"/complaints/{complaint.id}")
+        assert page.status_code == 200
+        assert SECRET_NAME not in page.text
+        assert "Withheld" in page.text
+        assert 'action="/complaints/' not in page.text
+        assert client.get("/complaints/new").status_code == 403
+
+    def test_opening_a_deviation_from_the_page(self, client, session, programme) -> None:
+        complaint = make_complaint(session, programme.id)
+        sign_in(client, web_user(session, Role.quality_lead))
+        page = client.get(f"/complaints/{complaint.id}")
+        r = client.post(
+            f"/complaints/{complaint.id}/deviation",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "severity": "major",
+                "version": str(complaint.version),
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        session.refresh(complaint)
+        assert complaint.deviation is not None
+        assert r.headers["location"] == f"/deviations/{complaint.deviation_id}"
+        assert complaint.deviation.number in client.get(f"/complaints/{complaint.id}").text

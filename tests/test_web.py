@@ -508,6 +508,8 @@ PAGES = {
     "/policy": "procedure.read",
     "/complaints": "complaint.read",
     "/complaints/new": "complaint.write",
+    "/objectives": "objective.read",
+    "/objectives/new": "objective.write",
     "/providers": "provider.read",
     "/providers/new": "provider.write",
     "/deviations": "deviation.read",

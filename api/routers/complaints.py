@@ -209,7 +209,7 @@ def get_complainant(
     responses=responses(401, 403, 404, 409, 412, 422, 428),
 )
 def set_complainant(
-    actor: Annotated[Actor, allowed(Action.complaint_personal_read)],
+    actor: Annotated[Actor, allowed(Action.complaint_write)],
     complaint_id: IdPath,
     data: ComplainantData,
     session: SessionDep,

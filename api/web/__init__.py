@@ -27,6 +27,7 @@ from api.web.pages import (
     evidence,
     followups,
     instruments,
+    objectives,
     pairs,
     participants,
     procedures,
@@ -34,6 +35,7 @@ from api.web.pages import (
     providers,
     records,
     reviews,
+    risks,
     session,
     system,
     users,
@@ -110,8 +112,10 @@ def router() -> APIRouter:
         work,
         system,
         context,
+        objectives,
         providers,
         complaints,
+        risks,
     ):
         pages.include_router(module.router)
     return pages

@@ -181,7 +181,7 @@ def show_label(value: object) -> str:
 CODED_FIELDS = frozenset(
     {"severity", "kind", "source", "status", "root_cause_method", "type", "outcome", "role",
      "mode", "direction", "computation", "meaning", "respondent", "conformity", "unit", "rule",
-     "owner_role", "purpose", "shape"}
+     "owner_role", "purpose", "shape", "channel", "complainant_category"}
 )  # fmt: skip
 
 
