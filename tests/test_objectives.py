@@ -17,6 +17,7 @@ from qms.indicators.schemas import IndicatorCreate, IndicatorValueCreate
 from qms.permissions import Role
 from qms.programmes.models import Programme
 from tests.factories import ADMIN, auth, make_programme, make_token, make_user
+from tests.web import csrf_of, error_beside, sign_in, web_user
 
 
 def _due(days: int) -> str:
@@ -354,3 +355,93 @@ class TestLists:
         r = client.get(f"/api/v1/objectives/{theirs['id']}", headers=scoped)
         assert r.status_code == 404
         assert "CAREER" not in r.text
+
+
+class TestPages:
+    def test_a_quality_lead_sets_an_objective_on_the_form_and_sees_it_measured(
+        self, client, session, programme
+    ):
+        work = _indicator(session, programme, value=50.0)
+        name = web_user(session, Role.quality_lead, name="lead-web")
+        sign_in(client, name)
+        form = client.get("/objectives/new")
+        assert form.status_code == 200
+        assert f'value="{work.id}"' in form.text
+        data = {
+            "csrf_token": csrf_of(form.text),
+            "title": "Mentees in work or study",
+            "programme_id": str(programme.id),
+            "target": "75 % in work or study at close.",
+            "owner": name,
+            "due_on": _due(90),
+            "plan": "Job-search workshop in month six.",
+            "indicator_ids": [str(work.id)],
+        }
+        r = client.post("/objectives/new", data=data, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        page = client.get(r.headers["location"])
+        assert page.status_code == 200
+        assert "Job-search workshop in month six." in page.text
+        assert "WORK-RATE" in page.text
+        # The indicator is in breach: the objective is shown at risk, by its label.
+        assert "at risk" in page.text
+        assert "at_risk" not in page.text.replace('b-at_risk"', "")
+        listing = client.get("/objectives")
+        assert "Mentees in work or study" in listing.text
+
+    def test_a_refused_form_names_the_field(self, client, session):
+        name = web_user(session, Role.quality_lead, name="lead-web")
+        sign_in(client, name)
+        form = client.get("/objectives/new")
+        r = client.post(
+            "/objectives/new",
+            data={"csrf_token": csrf_of(form.text), "title": "No plan", "owner": name},
+        )
+        assert r.status_code == 422
+        assert error_beside(r.text, "plan")
+        assert error_beside(r.text, "due_on")
+
+    def test_the_objective_is_changed_and_moved_on_its_page(self, client, session, lead):
+        name = web_user(session, Role.quality_lead, name="lead-web")
+        body = _create(client, lead, owner=name)
+        sign_in(client, name)
+        url = f"/objectives/{body['id']}"
+        page = client.get(url)
+        token = csrf_of(page.text)
+        r = client.post(
+            f"{url}/edit",
+            data={
+                "csrf_token": token,
+                "version": "1",
+                "title": body["title"],
+                "target": body["target"],
+                "owner": name,
+                "due_on": body["due_on"],
+                "plan": "A new plan.",
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        r = client.post(
+            f"{url}/move",
+            data={"csrf_token": token, "version": "2", "to": "in_progress"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        r = client.post(
+            f"{url}/move", data={"csrf_token": token, "version": "3", "to": "not_achieved"}
+        )
+        assert r.status_code == 422
+        assert error_beside(r.text, "not_achieved-result_note")
+        page = client.get(url)
+        assert "A new plan." in page.text
+        assert "in progress" in page.text
+        assert "Changed" in page.text
+
+    def test_an_auditor_reads_but_is_offered_no_form(self, client, session, lead, lead_user):
+        body = _create(client, lead)
+        sign_in(client, web_user(session, Role.auditor))
+        page = client.get(f"/objectives/{body['id']}")
+        assert page.status_code == 200
+        assert "/move" not in page.text
+        assert client.get("/objectives/new").status_code == 403

@@ -113,6 +113,13 @@ VALUES: dict[str, str] = {
     "dropped": N_("dropped"),
     # qms.objectives.models.ObjectiveStatus (planned, in_progress, achieved, withdrawn: elsewhere)
     "not_achieved": N_("not achieved"),
+    # A quality objective's fields, in its timeline and refusals
+    "target": N_("target"),
+    "plan": N_("plan"),
+    "responsible": N_("who is responsible"),
+    "closed_by": N_("closed by"),
+    "result_note": N_("result"),
+    "indicators": N_("indicators"),
     # qms.permissions.Role
     "admin": N_("admin"),
     "quality_lead": N_("quality lead"),
@@ -193,6 +200,7 @@ VALUES: dict[str, str] = {
     # Rules of the checks (qms.checks.service.RULES), named in the management-review input
     "follow_up_overdue": N_("follow-up overdue"),
     "at_risk_undecided": N_("at risk without a decision"),
+    "mentor_untrained": N_("mentor matched without the training required first"),
     # The records whose life cycle is a state machine (qms.workflow), named in refusals
     "programme": N_("programme"),
     "corrective action": N_("corrective action"),
