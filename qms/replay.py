@@ -29,6 +29,9 @@ from qms.audit.service import jsonable
 from qms.audits.models import InternalAudit, ManagementReview
 from qms.checks.models import RuleFinding
 from qms.comments.models import Comment
+from qms.competence.models import Acknowledgement, Competence, TrainingRecord
+from qms.complaints.models import Complaint
+from qms.context.models import ContextIssue, InterestedParty, QualityScope
 from qms.deviations.models import Deviation
 from qms.documents.models import IssuedDocument
 from qms.evaluations.models import EvaluationBatch, ImportMapping, Instrument
@@ -252,6 +255,47 @@ KINDS: tuple[Kind, ...] = (
         links={"owner": ("owner_id", User, "name")},
     ),
     Kind(
+        "context_issue",
+        ContextIssue,
+        retention="context_issue",
+        programme="programme_id",
+        creator={"created_by": "actor"},
+        named=("title",),
+    ),
+    Kind(
+        "interested_party",
+        InterestedParty,
+        retention="interested_party",
+        programme="programme_id",
+        creator={"created_by": "actor"},
+        named=("name",),
+    ),
+    Kind(
+        "quality_scope",
+        QualityScope,
+        {"changed_by": "who set it last: the actor of its latest event"},
+        named=("coverage",),
+    ),
+    Kind("competence", Competence, named=("code",)),
+    Kind(
+        "training_record",
+        TrainingRecord,
+        retention="training_record",
+        links={
+            "competence": ("competence_id", Competence, "code"),
+            "user": ("user_id", User, "name"),
+            "participant": ("participant_id", Participant, "code"),
+        },
+    ),
+    Kind(
+        "acknowledgement",
+        Acknowledgement,
+        {"requested_at": "the time of the request: the event that makes it carries its own time"},
+        retention="acknowledgement",
+        links={"user": ("user_id", User, "name")},
+        named=("code", "number", "user"),
+    ),
+    Kind(
         "provider",
         Provider,
         disposed={"contact": (DISPOSED, False), "status_reason": (DISPOSED, True)},
@@ -263,6 +307,19 @@ KINDS: tuple[Kind, ...] = (
         ProviderEvaluation,
         creator={"evaluated_by": "actor"},
         named=("provider_id", "evaluated_on"),
+    ),
+    Kind(
+        "complaint",
+        Complaint,
+        _NUMBER_PARTS,
+        disposed={
+            "description": (DISPOSED, False),
+            "answer": (DISPOSED, True),
+            "withdrawal_reason": (DISPOSED, True),
+            "received_by": (DISPOSED, False),
+        },
+        retention="complaint",
+        creator={"received_by": "actor"},
     ),
     Kind(
         "comment",

@@ -210,7 +210,7 @@ class TestScope:
         assert empty.status_code == 200
         assert empty.json()["version"] == 0
         body = {
-            "statement": "The mentor programmes for immigrant women in Oslo and Stockholm.",
+            "coverage": "The mentor programmes for immigrant women in Oslo and Stockholm.",
             "exclusions": [
                 {"clause": "8.3", "reason": "The programme follows a design given by IMDi."}
             ],
@@ -236,7 +236,7 @@ class TestScope:
 
     def test_an_exclusion_needs_a_real_clause_of_8_and_a_reason(self, client, lead) -> None:
         body = {
-            "statement": "All programmes.",
+            "coverage": "All programmes.",
             "exclusions": [
                 {"clause": "8.9", "reason": "No such clause."},
                 {"clause": "7.2", "reason": "Competence is not needed."},
@@ -249,7 +249,41 @@ class TestScope:
         no_reason = client.put(
             f"{V1}/context/scope",
             headers={**lead, "If-Match": '"0"'},
-            json={"statement": "All.", "exclusions": [{"clause": "8.3", "reason": ""}]},
+            json={"coverage": "All.", "exclusions": [{"clause": "8.3", "reason": ""}]},
         )
         assert no_reason.status_code == 422
         assert "reason" in no_reason.json()["errors"][0]["field"]
+
+
+class TestReplay:
+    def test_the_records_replay_clean_from_their_events(self, client, session, lead) -> None:
+        from qms import replay
+
+        issue = client.post(f"{V1}/context/issues", headers=lead, json=ISSUE).json()
+        url = f"{V1}/context/issues/{issue['id']}"
+        client.post(f"{url}/reviews", headers={**lead, "If-Match": '"1"'}, json={"note": "Seen."})
+        client.patch(
+            url, headers={**lead, "If-Match": '"2"'}, json={"status": "no_longer_relevant"}
+        )
+        party = client.post(f"{V1}/context/parties", headers=lead, json=PARTY).json()
+        client.patch(
+            f"{V1}/context/parties/{party['id']}",
+            headers={**lead, "If-Match": '"1"'},
+            json={"ended_on": date.today().isoformat()},
+        )
+        scope = {"coverage": "All programmes.", "exclusions": []}
+        client.put(f"{V1}/context/scope", headers={**lead, "If-Match": '"0"'}, json=scope)
+        client.put(
+            f"{V1}/context/scope",
+            headers={**lead, "If-Match": '"1"'},
+            json={**scope, "exclusions": [{"clause": "8.3", "reason": "Design given."}]},
+        )
+        session.expire_all()
+        result = replay.check(session)
+        mine = [
+            f
+            for f in result.first_findings
+            if f.entity in ("context_issue", "interested_party", "quality_scope")
+        ]
+        assert mine == []
+        assert not [k for k in result.not_covered if k[0].startswith(("context", "interested"))]

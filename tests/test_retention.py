@@ -79,7 +79,11 @@ def test_the_report_lists_every_kind_with_its_period(client, lead, past_pair) ->
         "evaluation_response",
         "issued_document",
         "deviation",
+        "complainant",
+        "complaint",
         "risk",
+        "context_issue",
+        "interested_party",
     }
     assert kinds["meeting"]["years"] == 5
     assert kinds["meeting"]["due"] == 0

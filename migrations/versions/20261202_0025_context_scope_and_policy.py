@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("effect", sa.Text(), nullable=False),
         sa.Column("programme_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("ended_on", sa.Date(), nullable=True),
         *_reviewed(),
         sa.CheckConstraint(
             "origin IN ('internal', 'external')", name=op.f("ck_context_issue_origin")
@@ -62,6 +63,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("requirements", sa.Text(), nullable=False),
         sa.Column("how_met", sa.Text(), nullable=False),
+        sa.Column("ended_on", sa.Date(), nullable=True),
         sa.Column("programme_id", sa.Integer(), nullable=True),
         *_reviewed(),
         sa.CheckConstraint(
@@ -82,7 +84,7 @@ def upgrade() -> None:
     op.create_table(
         "quality_scope",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("statement", sa.Text(), nullable=False),
+        sa.Column("coverage", sa.Text(), nullable=False),
         sa.Column("exclusions", sa.JSON(), nullable=False),
         sa.Column("changed_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

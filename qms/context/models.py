@@ -55,6 +55,8 @@ class ContextIssue(Base):
     effect: Mapped[str] = mapped_column(Text)
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id"), index=True)
     status: Mapped[IssueStatus] = mapped_column(str_enum(IssueStatus, "status"))
+    # The day it was found no longer relevant: its retention is counted from it.
+    ended_on: Mapped[date | None] = mapped_column(Date)
     next_review_on: Mapped[date] = mapped_column(Date, index=True)
     last_reviewed_on: Mapped[date | None] = mapped_column(Date)
     last_reviewed_by: Mapped[str | None] = mapped_column(String(200))
@@ -77,6 +79,8 @@ class InterestedParty(Base):
     kind: Mapped[PartyKind] = mapped_column(str_enum(PartyKind, "kind"))
     requirements: Mapped[str] = mapped_column(Text)
     how_met: Mapped[str] = mapped_column(Text)
+    # The day it ceased to be a party of the programmes: its retention is counted from it.
+    ended_on: Mapped[date | None] = mapped_column(Date)
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id"), index=True)
     next_review_on: Mapped[date] = mapped_column(Date, index=True)
     last_reviewed_on: Mapped[date | None] = mapped_column(Date)
@@ -96,7 +100,7 @@ class QualityScope(Base):
     __tablename__ = "quality_scope"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    statement: Mapped[str] = mapped_column(Text)
+    coverage: Mapped[str] = mapped_column(Text)
     # Each requirement of ISO 9001 not applicable: {"clause": "8.3", "reason": "..."}.
     exclusions: Mapped[list[Any]] = mapped_column(JSON)
     changed_by: Mapped[str] = mapped_column(String(200))

@@ -53,6 +53,7 @@ class ContextIssueRead(BaseModel):
     effect: str
     programme_id: int | None
     status: IssueStatus
+    ended_on: date | None = Field(description="When it was found no longer relevant")
     next_review_on: date
     review_due: bool = Field(description="Its next review date has come")
     last_reviewed_on: date | None
@@ -88,6 +89,9 @@ class PartyUpdate(_In):
     how_met: RequiredText | None = None
     programme_id: Id | None = None
     next_review_on: IsoDate | None = None
+    ended_on: IsoDate | None = Field(
+        default=None, description="The day it ceased to be a party of the programmes"
+    )
 
 
 class PartyRead(BaseModel):
@@ -101,6 +105,7 @@ class PartyRead(BaseModel):
     requirements: str
     how_met: str
     programme_id: int | None
+    ended_on: date | None
     next_review_on: date
     review_due: bool = Field(description="Its next review date has come")
     last_reviewed_on: date | None
@@ -131,7 +136,7 @@ class Exclusion(_In):
 class ScopeUpdate(_In):
     """The scope of the quality management system as it now stands."""
 
-    statement: RequiredText = Field(
+    coverage: RequiredText = Field(
         description="What the system covers: programmes, sites and services"
     )
     exclusions: list[Exclusion] = Field(default_factory=list, max_length=50)
@@ -140,7 +145,7 @@ class ScopeUpdate(_In):
 class ScopeRead(BaseModel):
     """The current scope of the quality management system."""
 
-    statement: str
+    coverage: str
     exclusions: list[Exclusion]
     changed_by: str | None
     updated_at: datetime | None

@@ -54,9 +54,18 @@ ISSUE_FIELDS = (
     "effect",
     "programme_id",
     "status",
+    "ended_on",
     "next_review_on",
 )
-PARTY_FIELDS = ("name", "kind", "requirements", "how_met", "programme_id", "next_review_on")
+PARTY_FIELDS = (
+    "name",
+    "kind",
+    "requirements",
+    "how_met",
+    "programme_id",
+    "ended_on",
+    "next_review_on",
+)
 REVIEW_FIELDS = ("last_reviewed_on", "last_reviewed_by", "review_note", "next_review_on")
 
 
@@ -115,7 +124,7 @@ def _no_nulls(changes: dict[str, Any]) -> None:
     nulls = [
         FieldError(f, Text("This cannot be left empty."))
         for f, v in changes.items()
-        if v is None and f != "programme_id"
+        if v is None and f not in ("programme_id", "ended_on")
     ]
     if nulls:
         raise ValidationFailed(Text("Required fields cannot be emptied."), nulls)
@@ -235,6 +244,9 @@ def update_issue(
         _programme(session, actor, changes["programme_id"])
     if "next_review_on" in changes:
         _next_review(changes["next_review_on"])
+    if "status" in changes and changes["status"] is not issue.status:
+        no_longer = changes["status"] is IssueStatus.no_longer_relevant
+        changes["ended_on"] = today() if no_longer else None
     before = _issue_snapshot(issue)
     for field, value in changes.items():
         setattr(issue, field, value)
@@ -291,7 +303,7 @@ def party_to_read(party: InterestedParty) -> PartyRead:
     return PartyRead.model_validate(
         {
             **{f: getattr(party, f) for f in PartyRead.model_fields if f != "review_due"},
-            "review_due": party.next_review_on <= today(),
+            "review_due": party.ended_on is None and party.next_review_on <= today(),
         }
     )
 
@@ -329,7 +341,7 @@ def list_parties(
     if f.kind is not None:
         stmt = stmt.where(InterestedParty.kind == f.kind)
     if f.review_due is not None:
-        due = InterestedParty.next_review_on <= today()
+        due = InterestedParty.ended_on.is_(None) & (InterestedParty.next_review_on <= today())
         stmt = stmt.where(due if f.review_due else ~due)
     return paginate(session, stmt, key=InterestedParty.id, limit=limit, cursor=cursor)
 
@@ -427,7 +439,7 @@ def reviews_due(session: Session, *, on: date) -> tuple[list[ContextIssue], list
     )
     parties = session.scalars(
         select(InterestedParty)
-        .where(InterestedParty.next_review_on <= on)
+        .where(InterestedParty.ended_on.is_(None), InterestedParty.next_review_on <= on)
         .order_by(InterestedParty.next_review_on, InterestedParty.id)
     )
     return list(issues), list(parties)
@@ -443,9 +455,9 @@ def _scope_row(session: Session) -> QualityScope | None:
 def scope_to_read(scope: QualityScope | None) -> ScopeRead:
     """Shape the scope for the API (empty, version 0, while none has been set)."""
     if scope is None:
-        return ScopeRead(statement="", exclusions=[], changed_by=None, updated_at=None, version=0)
+        return ScopeRead(coverage="", exclusions=[], changed_by=None, updated_at=None, version=0)
     return ScopeRead(
-        statement=scope.statement,
+        coverage=scope.coverage,
         exclusions=[Exclusion.model_validate(e) for e in scope.exclusions],
         changed_by=scope.changed_by,
         updated_at=scope.updated_at,
@@ -505,14 +517,14 @@ def set_scope(
     if actor.programme_id is not None:
         raise ValidationFailed(
             Text("The scope is the organisation's: a token of one programme cannot set it."),
-            [FieldError("statement", Text("Use a token that is not limited to a programme."))],
+            [FieldError("coverage", Text("Use a token that is not limited to a programme."))],
         )
     _check_exclusions(data.exclusions)
     scope = _scope_row(session)
     check_if_match(current=scope.version if scope else 0, if_match=if_match, what="scope")
     exclusions = [e.model_dump() for e in data.exclusions]
     if scope is None:
-        scope = QualityScope(statement=data.statement, exclusions=exclusions, changed_by=actor.name)
+        scope = QualityScope(coverage=data.coverage, exclusions=exclusions, changed_by=actor.name)
         session.add(scope)
         session.flush()
         record_event(
@@ -521,14 +533,14 @@ def set_scope(
             action="quality_scope.set",
             entity="quality_scope",
             entity_id=scope.id,
-            changes=created({"statement": scope.statement, "exclusions": exclusions}),
+            changes=created({"coverage": scope.coverage, "exclusions": exclusions}),
         )
         return scope
-    before = {"statement": scope.statement, "exclusions": scope.exclusions}
-    after = {"statement": data.statement, "exclusions": exclusions}
+    before = {"coverage": scope.coverage, "exclusions": scope.exclusions}
+    after = {"coverage": data.coverage, "exclusions": exclusions}
     delta = diff(before, after)
     if delta:
-        scope.statement = data.statement
+        scope.coverage = data.coverage
         scope.exclusions = exclusions
         scope.changed_by = actor.name
         session.flush()

@@ -20,7 +20,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from qms.audit.service import created, lock_chain_head, record_event
+from qms.competence.models import Acknowledgement, TrainingRecord
+from qms.complaints.models import Complainant, Complaint
 from qms.config import get_settings
+from qms.context.models import ContextIssue, InterestedParty
 from qms.db import utcnow
 from qms.deviations.models import Deviation, DeviationStatus
 from qms.documents.models import IssuedDocument
@@ -33,6 +36,7 @@ from qms.pairs.models import Meeting
 from qms.participants.models import Participant, ParticipantPersonal
 from qms.periods import midnight
 from qms.permissions import Action, Actor, require, require_unscoped
+from qms.procedures.models import ProcedureVersion
 from qms.programmes.models import Cohort
 from qms.providers.models import Provider, ProviderStatus
 from qms.retention.models import RetentionDecision
@@ -167,6 +171,34 @@ def _risks_dispose(session: Session, ids: Sequence[int]) -> None:
         risk.created_by = DISPOSED
 
 
+def _training_due(cutoff: date) -> Select[Any]:
+    # A training that never needs renewing is held as long as the person's competence is.
+    return (
+        select(TrainingRecord.id)
+        .where(TrainingRecord.expires_on < cutoff)
+        .order_by(TrainingRecord.expires_on, TrainingRecord.id)
+    )
+
+
+def _training_dispose(session: Session, ids: Sequence[int]) -> None:
+    # The files that showed the training go with its record.
+    evidence.dispose(session, record="training_record", record_ids=list(ids))
+    session.execute(delete(TrainingRecord).where(TrainingRecord.id.in_(ids)))
+
+
+def _acknowledgements_due(cutoff: date) -> Select[Any]:
+    return (
+        select(Acknowledgement.id)
+        .join(ProcedureVersion, ProcedureVersion.id == Acknowledgement.procedure_version_id)
+        .where(ProcedureVersion.ended_at < midnight(cutoff))
+        .order_by(ProcedureVersion.ended_at, Acknowledgement.id)
+    )
+
+
+def _acknowledgements_dispose(session: Session, ids: Sequence[int]) -> None:
+    session.execute(delete(Acknowledgement).where(Acknowledgement.id.in_(ids)))
+
+
 def _providers_due(cutoff: date) -> Select[Any]:
     # An ended provider is changed no more: its last change is its ending. Its evaluations are
     # never changed, and hold no one's contact details; they stay.
@@ -186,6 +218,67 @@ def _providers_dispose(session: Session, ids: Sequence[int]) -> None:
         provider.contact = DISPOSED
         if provider.status_reason:
             provider.status_reason = DISPOSED
+
+
+def _context_issues_due(cutoff: date) -> Select[Any]:
+    # A current issue is kept; one found no longer relevant, for the years after that day.
+    return (
+        select(ContextIssue.id)
+        .where(ContextIssue.ended_on < cutoff)
+        .order_by(ContextIssue.ended_on, ContextIssue.id)
+    )
+
+
+def _context_issues_dispose(session: Session, ids: Sequence[int]) -> None:
+    session.execute(delete(ContextIssue).where(ContextIssue.id.in_(ids)))
+
+
+def _parties_due(cutoff: date) -> Select[Any]:
+    return (
+        select(InterestedParty.id)
+        .where(InterestedParty.ended_on < cutoff)
+        .order_by(InterestedParty.ended_on, InterestedParty.id)
+    )
+
+
+def _parties_dispose(session: Session, ids: Sequence[int]) -> None:
+    session.execute(delete(InterestedParty).where(InterestedParty.id.in_(ids)))
+
+
+def _complainants_due(cutoff: date) -> Select[Any]:
+    return (
+        select(Complaint.id)
+        .join(Complainant, Complainant.complaint_id == Complaint.id)
+        .where(Complaint.closed_at < midnight(cutoff), Complainant.erased_at.is_(None))
+        .order_by(Complaint.closed_at, Complaint.id)
+    )
+
+
+def _complainants_dispose(session: Session, ids: Sequence[int]) -> None:
+    session.execute(
+        update(Complainant)
+        .where(Complainant.complaint_id.in_(ids))
+        .values(name=None, email=None, phone=None, contact_consent=False, erased_at=utcnow())
+    )
+
+
+def _complaints_due(cutoff: date) -> Select[Any]:
+    return (
+        select(Complaint.id)
+        .where(Complaint.closed_at < midnight(cutoff), Complaint.received_by != DISPOSED)
+        .order_by(Complaint.closed_at, Complaint.id)
+    )
+
+
+def _complaints_dispose(session: Session, ids: Sequence[int]) -> None:
+    for complaint in session.scalars(select(Complaint).where(Complaint.id.in_(ids))):
+        complaint.description = DISPOSED
+        for field in ("answer", "withdrawal_reason"):
+            if getattr(complaint, field):
+                setattr(complaint, field, DISPOSED)
+        complaint.received_by = DISPOSED
+    # Who complained goes with the text, if an earlier disposal has not taken it already.
+    _complainants_dispose(session, ids)
 
 
 RULES: dict[str, Rule] = {
@@ -227,6 +320,22 @@ RULES: dict[str, Rule] = {
             _documents_dispose,
         ),
         Rule(
+            "complainant",
+            1,
+            N_("the day the complaint was closed or withdrawn"),
+            "pseudonymise",
+            _complainants_due,
+            _complainants_dispose,
+        ),
+        Rule(
+            "complaint",
+            5,
+            N_("the day the complaint was closed or withdrawn"),
+            "pseudonymise",
+            _complaints_due,
+            _complaints_dispose,
+        ),
+        Rule(
             "deviation",
             10,
             N_("the day the deviation was closed"),
@@ -249,6 +358,38 @@ RULES: dict[str, Rule] = {
             "pseudonymise",
             _risks_due,
             _risks_dispose,
+        ),
+        Rule(
+            "context_issue",
+            10,
+            N_("the day the issue was found no longer relevant"),
+            "remove",
+            _context_issues_due,
+            _context_issues_dispose,
+        ),
+        Rule(
+            "interested_party",
+            10,
+            N_("the day the party ceased to be one"),
+            "remove",
+            _parties_due,
+            _parties_dispose,
+        ),
+        Rule(
+            "training_record",
+            10,
+            N_("the day the training expired"),
+            "remove",
+            _training_due,
+            _training_dispose,
+        ),
+        Rule(
+            "acknowledgement",
+            10,
+            N_("the day the procedure version was superseded or made obsolete"),
+            "remove",
+            _acknowledgements_due,
+            _acknowledgements_dispose,
         ),
     )
 }
