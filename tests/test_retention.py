@@ -84,6 +84,7 @@ def test_the_report_lists_every_kind_with_its_period(client, lead, past_pair) ->
         "risk",
         "context_issue",
         "interested_party",
+        "provider",
     }
     assert kinds["meeting"]["years"] == 5
     assert kinds["meeting"]["due"] == 0
