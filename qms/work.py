@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from qms.actions.enums import ActionStatus
 from qms.actions.models import CorrectiveAction
 from qms.audits.models import AuditStatus, InternalAudit, ManagementReview, ReviewStatus
+from qms.competence.models import Acknowledgement
 from qms.deviations.enums import DeviationStatus
 from qms.deviations.models import Deviation
 from qms.followups.models import FollowUp
@@ -37,6 +38,7 @@ class WorkKind(enum.StrEnum):
     management_review_waiting = "management_review_waiting"
     follow_up_due = "follow_up_due"
     procedure_review_due = "procedure_review_due"
+    acknowledgement_due = "acknowledgement_due"
     provider_evaluation_due = "provider_evaluation_due"
 
 
@@ -314,6 +316,38 @@ def _provider_evaluations(
     ]
 
 
+def _acknowledgements(session: Session, actor: Actor, on: date) -> list[WorkItem]:
+    # Each procedure version in force the person was asked to acknowledge and has not yet.
+    if actor.user_id is None or not actor.can(Action.procedure_acknowledge):
+        return []
+    pending = session.scalars(
+        select(Acknowledgement)
+        .join(ProcedureVersion, ProcedureVersion.id == Acknowledgement.procedure_version_id)
+        .where(
+            Acknowledgement.user_id == actor.user_id,
+            Acknowledgement.acknowledged_at.is_(None),
+            ProcedureVersion.status == VersionStatus.approved,
+        )
+        .options(
+            joinedload(Acknowledgement.procedure_version).joinedload(ProcedureVersion.procedure)
+        )
+        .order_by(Acknowledgement.due_on, Acknowledgement.id)
+    )
+    return [
+        WorkItem(
+            kind=WorkKind.acknowledgement_due,
+            record="acknowledgement",
+            record_id=a.id,
+            number=f"{a.procedure_version.procedure.code} v{a.procedure_version.number}",
+            title=a.procedure_version.title,
+            due_on=a.due_on,
+            overdue=a.due_on < on,
+            link=f"/procedures/{a.procedure_version.procedure_id}",
+        )
+        for a in pending
+    ]
+
+
 def waiting_for(
     session: Session, *, actor: Actor, on: date, horizon_days: int = DEFAULT_HORIZON_DAYS
 ) -> WorkRead:
@@ -328,6 +362,7 @@ def waiting_for(
         *_reviews(session, actor, on, horizon),
         *_follow_ups(session, actor, on, horizon),
         *_procedure_reviews(session, actor, on, horizon),
+        *_acknowledgements(session, actor, on),
         *_provider_evaluations(session, actor, on, horizon),
     ]
     items.sort(key=lambda i: (not i.overdue, i.due_on or date.max, i.number))

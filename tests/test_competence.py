@@ -124,9 +124,7 @@ class TestTrainingRecords:
         assert event.changes["user"]["new"] == "siri"
         assert event.changes["competence"]["new"] == "QL-AUDIT"
 
-    def test_a_mentor_is_named_by_code_and_a_wrong_person_is_refused(
-        self, client, session, lead
-    ):
+    def test_a_mentor_is_named_by_code_and_a_wrong_person_is_refused(self, client, session, lead):
         cohort = make_cohort(session, make_programme(session))
         mentor = make_participant(session, cohort, role="mentor")
         mentee = make_participant(session, cohort, role="mentee")
@@ -160,15 +158,20 @@ class TestTrainingRecords:
             r = client.post(
                 "/api/v1/training-records",
                 headers=lead,
-                json={"competence": "MT-1", "participant": mentor.code, "completed_on": "2026-01-10"},
+                json={
+                    "competence": "MT-1",
+                    "participant": mentor.code,
+                    "completed_on": "2026-01-10",
+                },
             )
             ids[mentor.code] = r.json()["id"]
         scoped = auth(make_token(session, Role.coordinator, programme_code=mine.code))
         listed = client.get("/api/v1/training-records", headers=scoped).json()["items"]
         assert [i["participant"] for i in listed] == [here.code]
-        assert client.get(
-            f"/api/v1/training-records/{ids[there.code]}", headers=scoped
-        ).status_code == 404
+        assert (
+            client.get(f"/api/v1/training-records/{ids[there.code]}", headers=scoped).status_code
+            == 404
+        )
         matrix = client.get("/api/v1/competence-matrix?role=mentor", headers=scoped).json()
         assert [row["person"] for row in matrix["rows"]] == [here.code]
         assert matrix["rows"][0]["cells"][0]["state"] == "has"
@@ -224,9 +227,7 @@ NEW_PROCEDURE = {
 def _approve(client, author, approver, body) -> int:
     pid = client.post("/api/v1/procedures", headers=author, json=body).json()["id"]
     for headers, to in ((author, "in_review"), (approver, "approved")):
-        etag = client.get(f"/api/v1/procedures/{pid}/versions/1", headers=headers).headers[
-            "etag"
-        ]
+        etag = client.get(f"/api/v1/procedures/{pid}/versions/1", headers=headers).headers["etag"]
         r = client.post(
             f"/api/v1/procedures/{pid}/versions/1/transitions",
             headers={**headers, "If-Match": etag},
@@ -312,3 +313,105 @@ class TestReadAndUnderstood:
             ("PR-21", "late-coordinator", True)
         ]
         assert pid
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+class TestAroundTheRecords:
+    def test_a_certificate_is_attached_to_a_training_record(self, client, session, lead, auditor):
+        make_user(session, Role.quality_lead, name="siri")
+        client.post("/api/v1/competences", headers=lead, json=QUALITY)
+        rid = client.post(
+            "/api/v1/training-records",
+            headers=lead,
+            json={"competence": "QL-AUDIT", "user": "siri", "completed_on": "2026-01-05"},
+        ).json()["id"]
+        r = client.post(
+            f"/api/v1/training-records/{rid}/evidence",
+            headers=lead,
+            files={"file": ("certificate.pdf", PDF, "application/pdf")},
+        )
+        assert r.status_code == 201, r.text
+        files = client.get(f"/api/v1/training-records/{rid}/evidence", headers=auditor).json()
+        assert [f["file_name"] for f in files] == ["certificate.pdf"]
+        refused = client.post(
+            f"/api/v1/training-records/{rid}/evidence",
+            headers=auditor,
+            files={"file": ("certificate.pdf", PDF, "application/pdf")},
+        )
+        assert refused.status_code == 403
+
+    def test_my_work_and_the_reminders_name_the_acknowledgement(self, client, session, lead):
+        from qms.notifications import service as notifications
+
+        user = make_user(session, Role.coordinator, name="ida-coordinator")
+        coordinator = auth(make_token(session, Role.coordinator, name="ida-2"))
+        author = auth(make_token(session, Role.quality_lead, name="lead-author"))
+        _approve(client, author, lead, NEW_PROCEDURE)
+        work = client.get("/api/v1/me/work", headers=coordinator).json()
+        (item,) = [i for i in work["items"] if i["kind"] == "acknowledgement_due"]
+        assert (item["number"], item["overdue"]) == ("PR-21 v1", False)
+        today = utcnow().date()
+        found = notifications.candidates(session, user=user, on=today, now=utcnow(), horizon_days=7)
+        assert [(r.kind.value, r.number) for r in found] == [("acknowledgement_due", "PR-21 v1")]
+        late = notifications.candidates(
+            session, user=user, on=today + timedelta(days=30), now=utcnow(), horizon_days=7
+        )
+        assert [(r.kind.value, r.number) for r in late] == [("overdue", "PR-21 v1")]
+        client.post("/api/v1/procedures/1/versions/1/acknowledge", headers=coordinator)
+
+    def test_the_rule_check_finds_a_mentor_matched_untrained(self, client, session, lead):
+        from qms.checks import service as checks
+        from tests.factories import ADMIN, make_pair
+
+        cohort = make_cohort(session, make_programme(session))
+        trained = make_participant(session, cohort, role="mentor")
+        untrained = make_participant(session, cohort, role="mentor")
+        client.post("/api/v1/competences", headers=lead, json=MENTOR_TRAINING)
+        client.post(
+            "/api/v1/training-records",
+            headers=lead,
+            json={
+                "competence": "MT-1",
+                "participant": trained.code,
+                "completed_on": (cohort.start_on - timedelta(days=10)).isoformat(),
+            },
+        )
+        good = make_pair(
+            session, trained, make_participant(session, cohort), started_on=cohort.start_on
+        )
+        bad = make_pair(
+            session, untrained, make_participant(session, cohort), started_on=cohort.start_on
+        )
+        found = checks.find(session, actor=ADMIN, on=utcnow().date())
+        keys = {k for k in found.findings if k.startswith("mentor_untrained")}
+        assert keys == {f"mentor_untrained:{bad.code}:MT-1"}
+        assert good.code not in " ".join(keys)
+        result = checks.run(session, actor=ADMIN, on=utcnow().date())
+        assert any(f.rule == "mentor_untrained" for f in result.opened)
+
+    def test_the_evidence_map_counts_training_for_7_2_and_acknowledgements_for_7_3(
+        self, client, session, lead, auditor
+    ):
+        make_user(session, Role.quality_lead, name="siri")
+        coordinator = auth(make_token(session, Role.coordinator, name="per-coordinator"))
+        client.post("/api/v1/competences", headers=lead, json=QUALITY)
+        today = utcnow().date()
+        client.post(
+            "/api/v1/training-records",
+            headers=lead,
+            json={"competence": "QL-AUDIT", "user": "siri", "completed_on": today.isoformat()},
+        )
+        author = auth(make_token(session, Role.quality_lead, name="lead-author"))
+        pid = _approve(client, author, lead, NEW_PROCEDURE)
+        client.post(f"/api/v1/procedures/{pid}/versions/1/acknowledge", headers=coordinator)
+        r = client.get(
+            f"/api/v1/frameworks/ISO9001/coverage?period_start={today.replace(month=1, day=1)}"
+            f"&period_end={today}",
+            headers=auditor,
+        )
+        assert r.status_code == 200, r.text
+        rows = {row["code"]: row for row in r.json()["rows"]}
+        assert "TR-" in str(rows["7.2"])
+        assert "PR-21 v1" in str(rows["7.3"])

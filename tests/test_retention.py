@@ -85,6 +85,8 @@ def test_the_report_lists_every_kind_with_its_period(client, lead, past_pair) ->
         "context_issue",
         "interested_party",
         "provider",
+        "training_record",
+        "acknowledgement",
     }
     assert kinds["meeting"]["years"] == 5
     assert kinds["meeting"]["due"] == 0

@@ -1,5 +1,6 @@
-"""Evidence files: upload to a deviation, an action, a checklist line, a follow-up, a review or a
-procedure; list a record's files; download one byte for byte with its SHA-256; remove one."""
+"""Evidence files: upload to a deviation, an action, a checklist line, a follow-up, a review, a
+procedure or a training record; list a record's files; download one byte for byte with its
+SHA-256; remove one."""
 
 from __future__ import annotations
 
@@ -110,6 +111,28 @@ def upload_action_evidence(
 ) -> EvidenceRead:
     """Attach a file to a corrective action not yet verified: of its completion or its check."""
     return _upload(session, actor, "action", action_id, file, response, purpose)
+
+
+@router.get("/training-records/{record_id}/evidence", **LIST)  # type: ignore[arg-type]
+def list_training_record_evidence(
+    actor: Annotated[Actor, allowed(Action.competence_read)],
+    record_id: IdPath,
+    session: SessionDep,
+) -> list[EvidenceRead]:
+    """List a training record's evidence files (a certificate, an attendance list)."""
+    return _list(session, actor, "training_record", record_id)
+
+
+@router.post("/training-records/{record_id}/evidence", **POST)  # type: ignore[arg-type]
+def upload_training_record_evidence(
+    actor: Annotated[Actor, allowed(Action.competence_write)],
+    record_id: IdPath,
+    file: FileField,
+    session: SessionDep,
+    response: Response,
+) -> EvidenceRead:
+    """Attach a file that shows a training was completed."""
+    return _upload(session, actor, "training_record", record_id, file, response)
 
 
 def _line(session: Session, audit_id: int, line_id: int) -> None:

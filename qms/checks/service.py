@@ -6,7 +6,9 @@
   cohort's midpoint has passed with no follow-up scheduled (when the programme's rule asks for one);
 - at_risk_undecided: a follow-up found the pair at risk and neither a decision nor a deviation is
   on record;
-- indicator: a programme's indicator is past its threshold.
+- indicator: a programme's indicator is past its threshold;
+- mentor_untrained: a pair was matched with a mentor who lacked a competence required before
+  matching (ISO 9001 7.2: mentor training before matching), or let it expire.
 
 Each finding has a key (meeting_rule:PAIR-0003:2026-05); a run opens a deviation for a new key,
 skips a key already found, and reports as cleared a key that is no longer found.
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 from qms.audit.service import created, lock_chain_head, record_event
 from qms.checks.models import RuleFinding
 from qms.checks.schemas import CheckResult, FindingRead
+from qms.competence import service as competence_service
 from qms.db import Database, read_consistently, utcnow
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation
@@ -40,7 +43,7 @@ from qms.programmes.models import Cohort, Programme
 from qms.webhooks import service as webhooks
 from qms.webhooks.models import WebhookEventKind
 
-RULES = ("meeting_rule", "follow_up_overdue", "at_risk_undecided", "indicator")
+RULES = ("meeting_rule", "follow_up_overdue", "at_risk_undecided", "indicator", "mentor_untrained")
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,29 @@ def _follow_ups(session: Session, pair_list: list[Pair], on: date) -> Iterator[F
             )
 
 
+def _untrained(session: Session, pair_list: list[Pair]) -> Iterator[Finding]:
+    # Judged on the day of the match: a training completed afterwards does not make it right,
+    # so the finding stays for the pair (the deviation says what was done about it).
+    for pair in pair_list:
+        if pair.status not in pairs.LIVE:
+            continue
+        for competence in competence_service.lacking_before_matching(
+            session, pair.mentor, pair.matched_on
+        ):
+            yield Finding(
+                key=f"mentor_untrained:{pair.code}:{competence.code}",
+                rule="mentor_untrained",
+                pair_id=pair.id,
+                programme_id=pairs.programme_of(pair),
+                title=f"{pair.code} matched with a mentor lacking {competence.code}",
+                detail=(
+                    f"{pair.code} was matched on {pair.matched_on} with mentor "
+                    f"{pair.mentor.code}, who had not completed {competence.code} "
+                    f"({competence.title}), required before matching."
+                ),
+            )
+
+
 def _read(finding: RuleFinding, session: Session, detail: str | None = None) -> FindingRead:
     pair = session.get(Pair, finding.pair_id) if finding.pair_id else None
     deviation = session.get(Deviation, finding.deviation_id)
@@ -236,6 +262,13 @@ def now_found(session: Session, row: RuleFinding, on: date) -> Text:
             pair=code,
             month=row.key.rsplit(":", 1)[1],
         )
+    if row.rule == "mentor_untrained":
+        return Text(
+            "As of %(on)s %(pair)s is no longer live, or its mentor's training is no longer "
+            "required before matching.",
+            on=on,
+            pair=code,
+        )
     if row.rule == "at_risk_undecided":
         return Text(
             "As of %(on)s a decision or a deviation is on record for %(pair)s at risk.",
@@ -281,6 +314,7 @@ def find(session: Session, *, actor: Actor, on: date | None = None) -> Found:
             *_meeting_rule(session, pair_list, on),
             *_follow_ups(session, pair_list, on),
             *_indicators(session, actor, on),
+            *_untrained(session, pair_list),
         ]
     }
     return Found(on, findings, frozenset(p.id for p in pair_list))
@@ -354,9 +388,11 @@ def run(
             skipped.append(_read(row, session))
             continue
         pair_id = finding.pair_id
-        source = {"meeting_rule": "meeting_rule", "indicator": "indicator"}.get(
-            finding.rule, "follow_up"
-        )
+        source = {
+            "meeting_rule": "meeting_rule",
+            "indicator": "indicator",
+            "mentor_untrained": "self_reported",
+        }.get(finding.rule, "follow_up")
         deviation = deviations.create(
             session,
             actor=actor,
@@ -373,9 +409,11 @@ def run(
                     "programme_id": finding.programme_id if pair_id is None else None,
                     # A run as of an earlier day finds what a run on that day would have found.
                     "detected_at": detected_at,
-                    "iso_clause": {"meeting_rule": "8.5.1", "indicator": "9.1.3"}.get(
-                        finding.rule, "9.1.1"
-                    ),
+                    "iso_clause": {
+                        "meeting_rule": "8.5.1",
+                        "indicator": "9.1.3",
+                        "mentor_untrained": "7.2",
+                    }.get(finding.rule, "9.1.1"),
                 }
             ),
         )

@@ -584,6 +584,7 @@ def request_acknowledgements(
             entity_id=acknowledgement.id,
             changes=created(
                 {
+                    "procedure_version_id": version.id,
                     "code": version.procedure.code,
                     "number": version.number,
                     "user": user.name,

@@ -24,6 +24,8 @@ from qms.audits.models import (
     ManagementReview,
     ReviewStatus,
 )
+from qms.competence.models import Acknowledgement, TrainingRecord
+from qms.context.models import POLICY_CODE, ContextIssue, InterestedParty, QualityScope
 from qms.deviations.models import Deviation, DeviationStatus, deviation_action
 from qms.documents.models import IssuedDocument
 from qms.evaluations.models import EvaluationResponse, Instrument, Question
@@ -38,6 +40,7 @@ from qms.participants.models import Participant
 from qms.periods import bounds, check_range
 from qms.permissions import Action, Actor, require
 from qms.procedures import service as procedures
+from qms.procedures.models import Procedure, ProcedureVersion
 from qms.programmes import service as programmes
 from qms.programmes.models import Cohort, Programme
 from qms.providers.models import Provider, ProviderEvaluation
@@ -71,11 +74,23 @@ EVIDENCE_OF: dict[str, tuple[str, ...]] = {
     N_("documents issued"): ("ISO9001:7.5.3", "EMCC:administration"),
     N_("deviations closed"): ("ISO9001:8.7", "ISO9001:10.2"),
     N_("actions verified"): ("ISO9001:10.2",),
+    # A completed training of a competence a role needs is the retained evidence of competence
+    # (7.2 d); a procedure acknowledged as read and understood, of awareness (7.3).
+    N_("training records"): ("ISO9001:7.2",),
+    N_("procedures acknowledged as read and understood"): ("ISO9001:7.3",),
     # A provider kept with what it provides and the criteria it is selected and evaluated on
     # (8.4.1, 8.4.3); its evaluations, monitoring its performance (8.4.1, 8.4.2). The catalogue
     # holds 8.4 whole, so they count there.
     N_("external providers with criteria"): ("ISO9001:8.4",),
     N_("external provider evaluations"): ("ISO9001:8.4",),
+    # The issues of the organisation's context kept under review (4.1), the interested parties
+    # with their requirements and how they are met (4.2), the scope with what does not apply
+    # (4.3), and the quality policy approved and in force (5.2, 5.1.1 b: established by top
+    # management).
+    N_("context issues reviewed"): ("ISO9001:4.1",),
+    N_("interested parties with their requirements"): ("ISO9001:4.2",),
+    N_("scope of the quality system"): ("ISO9001:4.3",),
+    N_("quality policy approved"): ("ISO9001:5.2", "ISO9001:5.1.1"),
 }
 
 
@@ -334,6 +349,87 @@ def coverage(
         [],
         [f"{code} {day.isoformat()}" for code, day in session.execute(evaluated)],
     )
+
+    trained = (
+        select(TrainingRecord.number)
+        .where(
+            TrainingRecord.completed_on >= period_start,
+            TrainingRecord.completed_on <= period_end,
+        )
+        .order_by(TrainingRecord.number)
+    )
+    if programme_id is not None:
+        # A programme's mentors' trainings, and the staff's, who serve every programme.
+        mentors = (
+            select(Participant.id)
+            .join(Cohort, Cohort.id == Participant.cohort_id)
+            .where(Cohort.programme_id == programme_id)
+        )
+        trained = trained.where(
+            TrainingRecord.participant_id.is_(None) | TrainingRecord.participant_id.in_(mentors)
+        )
+    tally.add(N_("training records"), [], list(session.scalars(trained)))
+    acknowledged = (
+        select(Procedure.code, ProcedureVersion.number, func.count(Acknowledgement.id))
+        .join(ProcedureVersion, ProcedureVersion.id == Acknowledgement.procedure_version_id)
+        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+        .where(Acknowledgement.acknowledged_at >= lo, Acknowledgement.acknowledged_at < hi)
+        .group_by(Procedure.code, ProcedureVersion.number)
+        .order_by(Procedure.code, ProcedureVersion.number)
+    )
+    tally.add(
+        N_("procedures acknowledged as read and understood"),
+        [],
+        [f"{code} v{number}" for code, number, _ in session.execute(acknowledged)],
+    )
+
+    # The context as it stood in the period: issues recorded by its end and not yet found no
+    # longer relevant at its start (a programme's reader, those of the organisation and theirs).
+    issues = (
+        select(ContextIssue.title)
+        .where(
+            ContextIssue.created_at < hi,
+            or_(ContextIssue.ended_on.is_(None), ContextIssue.ended_on >= period_start),
+        )
+        .order_by(ContextIssue.id)
+    )
+    parties = (
+        select(InterestedParty.name)
+        .where(
+            InterestedParty.created_at < hi,
+            or_(InterestedParty.ended_on.is_(None), InterestedParty.ended_on >= period_start),
+        )
+        .order_by(InterestedParty.id)
+    )
+    if programme_id is not None:
+        issues = issues.where(
+            or_(ContextIssue.programme_id.is_(None), ContextIssue.programme_id == programme_id)
+        )
+        parties = parties.where(
+            or_(
+                InterestedParty.programme_id.is_(None),
+                InterestedParty.programme_id == programme_id,
+            )
+        )
+    tally.add(N_("context issues reviewed"), [], list(session.scalars(issues)))
+    tally.add(N_("interested parties with their requirements"), [], list(session.scalars(parties)))
+    scope = session.scalars(
+        select(QualityScope).where(QualityScope.created_at < hi).order_by(QualityScope.id)
+    ).first()
+    if scope is not None:
+        tally.add(N_("scope of the quality system"), [], [f"v{scope.version}"])
+    policy = session.scalars(
+        select(ProcedureVersion)
+        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+        .where(
+            Procedure.code == POLICY_CODE,
+            ProcedureVersion.approved_at.is_not(None),
+            ProcedureVersion.approved_at < hi,
+            or_(ProcedureVersion.ended_at.is_(None), ProcedureVersion.ended_at >= lo),
+        )
+        .order_by(ProcedureVersion.number)
+    ).all()
+    tally.add(N_("quality policy approved"), [], [f"{POLICY_CODE} v{v.number}" for v in policy])
 
     served: dict[str, list[str]] = defaultdict(list)
     for procedure in procedures.list_procedures(session, actor=actor):

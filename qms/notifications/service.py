@@ -52,6 +52,7 @@ HEADINGS: dict[ReminderKind, str] = {
     ReminderKind.follow_up_due: N_("Follow-ups due"),
     ReminderKind.procedure_review_due: N_("Procedure reviews due"),
     ReminderKind.deviation_opened_by_rule: N_("Deviations opened by a rule"),
+    ReminderKind.acknowledgement_due: N_("Procedures to acknowledge as read and understood"),
 }
 
 
@@ -112,6 +113,9 @@ def _kind_of(item: work.WorkItem, on: date, horizon: date) -> ReminderKind | Non
         return ReminderKind.approval_waiting
     if item.kind is work.WorkKind.follow_up_due:
         return ReminderKind.follow_up_due
+    if item.kind is work.WorkKind.acknowledgement_due:
+        # Asked once; past its due day it is overdue, said every day until done.
+        return ReminderKind.overdue if item.overdue else ReminderKind.acknowledgement_due
     return ReminderKind.procedure_review_due
 
 
