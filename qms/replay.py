@@ -257,18 +257,18 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "context_issue",
         ContextIssue,
+        _NUMBER_PARTS,
         retention="context_issue",
         programme="programme_id",
         creator={"created_by": "actor"},
-        named=("title",),
     ),
     Kind(
         "interested_party",
         InterestedParty,
+        _NUMBER_PARTS,
         retention="interested_party",
         programme="programme_id",
         creator={"created_by": "actor"},
-        named=("name",),
     ),
     Kind(
         "quality_scope",

@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session
 from qms.audit.models import AuditEvent
 from qms.complaints import service
 from qms.complaints.models import Complaint
-from qms.complaints.schemas import ComplaintCreate
+from qms.complaints.schemas import ComplaintCreate, ComplaintTransition
 from qms.db import utcnow
 from qms.deviations.models import Deviation
 from qms.permissions import Role
+from qms.retention import service as retention
+from qms.retention.schemas import DispositionCreate
 from tests.factories import ADMIN, auth, make_programme, make_token
 from tests.web import csrf_of, error_beside, sign_in, web_user
 
@@ -403,3 +405,46 @@ class TestPages:
         assert complaint.deviation is not None
         assert r.headers["location"] == f"/deviations/{complaint.deviation_id}"
         assert complaint.deviation.number in client.get(f"/complaints/{complaint.id}").text
+
+
+class TestRetention:
+    def test_who_complained_goes_a_year_after_closing_the_complaint_later(
+        self, client, session, lead, programme
+    ) -> None:
+        complaint = make_complaint(
+            session, programme.id, complainant={"name": SECRET_NAME, "email": SECRET_MAIL}
+        )
+        service.transition(
+            session,
+            actor=ADMIN,
+            complaint_id=complaint.id,
+            data=ComplaintTransition(to="withdrawn", reason="Settled by phone."),
+            if_match=complaint.version,
+        )
+        session.flush()
+        closed = complaint.closed_at.date()
+        admin = auth(make_token(session, Role.admin))
+        as_of = (closed + timedelta(days=400)).isoformat()
+        report = client.get(f"/api/v1/retention?as_of={as_of}", headers=admin).json()
+        due = {k["kind"]: k for k in report["kinds"]}
+        assert complaint.id in due["complainant"]["record_ids"]
+        assert complaint.id not in due["complaint"]["record_ids"]
+        retention.dispose(
+            session,
+            actor=ADMIN,
+            data=DispositionCreate(
+                kind="complainant", reason="A year after the complaint was withdrawn."
+            ),
+            as_of=date.fromisoformat(as_of),
+        )
+        session.flush()
+        session.refresh(complaint.complainant)
+        assert complaint.complainant.name is None
+        assert complaint.complainant.erased_at is not None
+        body = client.get(f"/api/v1/complaints/{complaint.id}", headers=lead).json()
+        assert body["subject"] == complaint.subject
+        assert body["complainant"]["erased_at"] is not None
+        later = (closed + timedelta(days=6 * 366)).isoformat()
+        report = client.get(f"/api/v1/retention?as_of={later}", headers=admin).json()
+        due = {k["kind"]: k for k in report["kinds"]}
+        assert complaint.id in due["complaint"]["record_ids"]
