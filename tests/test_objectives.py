@@ -445,3 +445,90 @@ class TestPages:
         assert page.status_code == 200
         assert "/move" not in page.text
         assert client.get("/objectives/new").status_code == 403
+
+
+class TestCommandLine:
+    @pytest.fixture
+    def qms(self, fresh_db, monkeypatch):
+        """Run `qms ...` against the test's own database."""
+        from typer.testing import CliRunner
+
+        from qms.cli import app, common
+        from qms.config import get_settings
+
+        monkeypatch.setenv(
+            "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
+        )
+        monkeypatch.setattr(common.out, "width", 220)
+        monkeypatch.setenv("QMS_LANGUAGE", "en")
+        get_settings.cache_clear()
+        runner = CliRunner()
+
+        def run(*args: str, code: int = 0) -> Any:
+            result = runner.invoke(app, list(args))
+            # A refusal exits non-zero (-1 here: whichever code it is).
+            if code == -1:
+                assert result.exit_code != 0, (result.stdout, result.stderr)
+            else:
+                assert result.exit_code == code, (result.stdout, result.stderr)
+            return result
+
+        yield run
+        get_settings.cache_clear()
+
+    def test_an_objective_is_added_listed_and_moved(self, qms, fresh_db):
+        with fresh_db.unit_of_work() as session:
+            make_user(session, Role.quality_lead, name="lead-kari")
+            programme = make_programme(session, code="VIA")
+            _indicator(session, programme, value=50.0)
+        added = qms(
+            "objectives",
+            "add",
+            "--title",
+            "Mentees in work or study",
+            "--target",
+            "75 % at close",
+            "--owner",
+            "lead-kari",
+            "--due",
+            _due(60),
+            "--plan",
+            "Job-search workshop.",
+            "--programme",
+            "VIA",
+            "--indicator",
+            "VIA/WORK-RATE",
+            "--requirement",
+            "ISO9001:6.2",
+        )
+        number = added.stdout.strip()
+        assert number.startswith("OBJ-")
+        listed = qms("objectives", "list")
+        assert number in listed.stdout
+        assert "at risk" in listed.stdout
+        assert "WORK-RATE breach" in listed.stdout
+        as_json = qms("objectives", "list", "--format", "json")
+        assert f'"number": "{number}"' in as_json.stdout or number in as_json.stdout
+        as_csv = qms("objectives", "list", "--format", "csv")
+        assert as_csv.stdout.splitlines()[0].startswith("Number,Programme,Title,Status")
+        refused = qms("objectives", "move", number, "--to", "achieved", code=-1)
+        assert "in progress" in refused.stderr or "in_progress" in refused.stderr
+        qms("objectives", "move", number, "--to", "in_progress")
+        refused = qms("objectives", "move", number, "--to", "achieved", code=-1)
+        assert "result" in refused.stderr
+        moved = qms("objectives", "move", number, "--to", "achieved", "--result", "78 %.")
+        assert "achieved" in moved.stderr
+        with fresh_db.unit_of_work(write=False) as session:
+            events = session.scalars(
+                select(AuditEvent.action).where(AuditEvent.entity == "objective")
+            ).all()
+        assert events == ["objective.created", "objective.transitioned", "objective.transitioned"]
+
+    def test_a_bad_date_and_an_unknown_indicator_are_named(self, qms, fresh_db):
+        with fresh_db.unit_of_work() as session:
+            make_user(session, Role.quality_lead, name="lead-kari")
+        base = ["objectives", "add", "--title", "T", "--target", "X", "--owner", "lead-kari"]
+        refused = qms(*base, "--due", "soon", "--plan", "P", code=-1)
+        assert "--due" in refused.stderr
+        refused = qms(*base, "--due", _due(9), "--plan", "P", "--indicator", "NO/SUCH", code=-1)
+        assert "NO/SUCH" in refused.stderr

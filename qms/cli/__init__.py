@@ -53,6 +53,11 @@ COMMANDS: dict[str, Entry] = {
         "actions_app",
         "Corrective actions: list, show, start, done, verify, ineffective.",
     ),
+    "objectives": Entry(
+        "qms.cli.objectives",
+        "objectives_app",
+        "Quality objectives: list, add, move through the workflow.",
+    ),
     "attach": Entry(
         "qms.cli.evidence",
         "attach",
