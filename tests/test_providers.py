@@ -20,6 +20,7 @@ from qms.providers.models import Provider
 from qms.providers.schemas import ProviderCreate, ProviderEvaluationCreate, ProviderUpdate
 from qms.retention.service import RULES
 from tests.factories import auth, make_deviation, make_programme, make_token
+from tests.reading import docx_text
 from tests.web import csrf_of, error_beside, sign_in, web_user
 
 TODAY = utcnow().date()
@@ -416,3 +417,34 @@ class TestRecordsAround:
         assert provider.id in list(session.scalars(rule.due(TODAY + timedelta(days=1))))
         rule.dispose(session, [provider.id])
         assert (provider.contact, provider.status_reason) == ("[disposed]", "[disposed]")
+
+
+class TestDocument:
+    def test_the_register_reads_back_with_score_next_date_and_deviations(
+        self, client, session
+    ) -> None:
+        provider = make_provider(session)
+        _evaluate(session, provider, score=4, summary="Referrals on time all spring.")
+        deviation = make_deviation(session, provider_id=provider.id)
+        auditor = auth(make_token(session, Role.auditor))
+        reply = client.get("/api/v1/documents/external-providers", headers=auditor)
+        assert reply.status_code == 200, reply.text
+        text = docx_text(reply.content)
+        assert "External providers" in text
+        assert "NAV Oslo" in text
+        assert "Refers job-seeking mentees to the programme." in text
+        assert "Referrals on time; mentees within the target group." in text
+        assert f"4 of 5 on {TODAY:%d/%m/%Y}" in text
+        assert "Referrals on time all spring." in text
+        assert deviation.number in text
+        assert providers.add_months(TODAY, 12).strftime("%d/%m/%Y") in text
+        assert "referrer" not in text
+
+    def test_the_register_in_bokmal(self, client, session) -> None:
+        make_provider(session)
+        auditor = auth(make_token(session, Role.auditor))
+        reply = client.get(
+            "/api/v1/documents/external-providers", headers=auditor, params={"language": "nb"}
+        )
+        assert reply.status_code == 200
+        assert "NAV Oslo" in docx_text(reply.content)

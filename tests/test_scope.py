@@ -476,6 +476,11 @@ TABLE: list[Case] = [
         f"{V1}/documents/quality-report/{{programme}}",
     ),
     item(f"{V1}/documents/audit-report/{{audit_id}}", f"{V1}/documents/audit-report/{{audit}}"),
+    listing(f"{V1}/documents/external-providers", "provider"),
+    item(
+        f"{V1}/documents/external-providers",
+        f"{V1}/documents/external-providers?programme_id={{programme}}",
+    ),
     item(
         f"{V1}/documents/management-review/{{review_id}}",
         f"{V1}/documents/management-review/{{review}}",

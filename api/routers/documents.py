@@ -204,6 +204,29 @@ def capa_status(
 
 
 @router.get(
+    "/external-providers",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def issue_external_providers(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    database: DatabaseDep,
+    programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    language: Language = "en",
+) -> Response:
+    """Issue the register of external providers: what each provides, its criteria, its last
+    evaluation's score and date, the next date and the deviations raised against it."""
+    document = service.issue_from_snapshot(
+        database,
+        actor=actor,
+        kind="external-providers",
+        language=language,
+        programme_id=programme_id,
+    )
+    return _file(document)
+
+
+@router.get(
     "/follow-up-report/{cohort_id}",
     response_class=Response,
     responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
