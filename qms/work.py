@@ -14,6 +14,10 @@ from qms.actions.enums import ActionStatus
 from qms.actions.models import CorrectiveAction
 from qms.audits.models import AuditStatus, InternalAudit, ManagementReview, ReviewStatus
 from qms.competence.models import Acknowledgement
+from qms.complaints.enums import ComplaintStatus
+from qms.complaints.models import Complaint
+from qms.context import service as context
+from qms.context.models import ContextIssue, InterestedParty
 from qms.deviations.enums import DeviationStatus
 from qms.deviations.models import Deviation
 from qms.followups.models import FollowUp
@@ -40,6 +44,9 @@ class WorkKind(enum.StrEnum):
     procedure_review_due = "procedure_review_due"
     acknowledgement_due = "acknowledgement_due"
     provider_evaluation_due = "provider_evaluation_due"
+    complaint_to_acknowledge = "complaint_to_acknowledge"
+    complaint_to_answer = "complaint_to_answer"
+    context_review_due = "context_review_due"
 
 
 class WorkItem(BaseModel):
@@ -348,6 +355,66 @@ def _acknowledgements(session: Session, actor: Actor, on: date) -> list[WorkItem
     ]
 
 
+def _context_reviews(session: Session, actor: Actor, on: date, horizon: date) -> list[WorkItem]:
+    # The context's issues and parties are reviewed on a cycle by those who keep them.
+    if not actor.can(Action.context_write):
+        return []
+    issues, parties = context.reviews_due(session, on=horizon)
+    due: list[tuple[str, ContextIssue | InterestedParty, str, str]] = [
+        *(("context_issue", i, i.title, f"/context/issues/{i.id}") for i in issues),
+        *(("interested_party", p, p.name, f"/context/parties/{p.id}") for p in parties),
+    ]
+    items = []
+    for entity, record, title, link in due:
+        if actor.programme_id not in (None, record.programme_id) and record.programme_id:
+            continue
+        items.append(
+            WorkItem(
+                kind=WorkKind.context_review_due,
+                record=entity,
+                record_id=record.id,
+                number=record.number,
+                title=title,
+                due_on=record.next_review_on,
+                overdue=record.next_review_on < on,
+                link=link,
+            )
+        )
+    return items
+
+
+def _complaints(session: Session, actor: Actor, on: date) -> list[WorkItem]:
+    # Coordinators and quality leads receive complaints: each one not yet acknowledged or
+    # answered waits for them, in the programmes they keep.
+    if actor.role not in (Role.coordinator, Role.quality_lead) or not actor.can(
+        Action.complaint_write
+    ):
+        return []
+    stmt = select(Complaint).where(
+        Complaint.status.in_((ComplaintStatus.received, ComplaintStatus.acknowledged))
+    )
+    if actor.programme_id is not None:
+        stmt = stmt.where(Complaint.programme_id == actor.programme_id)
+    items = []
+    for c in session.scalars(stmt.order_by(Complaint.answer_due_on, Complaint.id)):
+        received = c.status is ComplaintStatus.received
+        due = c.acknowledge_due_on if received else c.answer_due_on
+        kind = WorkKind.complaint_to_acknowledge if received else WorkKind.complaint_to_answer
+        items.append(
+            WorkItem(
+                kind=kind,
+                record="complaint",
+                record_id=c.id,
+                number=c.number,
+                title=c.subject,
+                due_on=due,
+                overdue=due < on or c.answer_due_on < on,
+                link=f"/complaints/{c.id}",
+            )
+        )
+    return items
+
+
 def waiting_for(
     session: Session, *, actor: Actor, on: date, horizon_days: int = DEFAULT_HORIZON_DAYS
 ) -> WorkRead:
@@ -362,8 +429,10 @@ def waiting_for(
         *_reviews(session, actor, on, horizon),
         *_follow_ups(session, actor, on, horizon),
         *_procedure_reviews(session, actor, on, horizon),
+        *_context_reviews(session, actor, on, horizon),
         *_acknowledgements(session, actor, on),
         *_provider_evaluations(session, actor, on, horizon),
+        *_complaints(session, actor, on),
     ]
     items.sort(key=lambda i: (not i.overdue, i.due_on or date.max, i.number))
     return WorkRead(on=on, horizon_days=horizon_days, items=items)

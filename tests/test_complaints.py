@@ -448,3 +448,30 @@ class TestRetention:
         report = client.get(f"/api/v1/retention?as_of={later}", headers=admin).json()
         due = {k["kind"]: k for k in report["kinds"]}
         assert complaint.id in due["complaint"]["record_ids"]
+
+
+class TestMyWork:
+    def test_complaints_to_acknowledge_and_answer_wait_the_overdue_first(
+        self, client, session, coordinator, programme
+    ) -> None:
+        late = make_complaint(session, programme.id, received_on=date.today() - timedelta(days=9))
+        fresh = make_complaint(session, programme.id)
+        service.transition(
+            session,
+            actor=ADMIN,
+            complaint_id=fresh.id,
+            data=ComplaintTransition(to="acknowledged"),
+            if_match=fresh.version,
+        )
+        session.flush()
+        items = client.get("/api/v1/me/work", headers=coordinator).json()["items"]
+        mine = [(i["kind"], i["number"], i["overdue"]) for i in items if i["record"] == "complaint"]
+        assert mine == [
+            ("complaint_to_acknowledge", late.number, True),
+            ("complaint_to_answer", fresh.number, False),
+        ]
+
+    def test_an_auditor_is_not_waited_on(self, client, session, auditor, programme) -> None:
+        make_complaint(session, programme.id)
+        items = client.get("/api/v1/me/work", headers=auditor).json()["items"]
+        assert [i for i in items if i["record"] == "complaint"] == []
