@@ -475,3 +475,63 @@ class TestMyWork:
         make_complaint(session, programme.id)
         items = client.get("/api/v1/me/work", headers=auditor).json()["items"]
         assert [i for i in items if i["record"] == "complaint"] == []
+
+
+def _answer(session: Session, complaint: Complaint, outcome: str) -> None:
+    for to, extra in (
+        ("acknowledged", {}),
+        ("answered", {"answer": "We found a new mentor.", "outcome": outcome}),
+    ):
+        service.transition(
+            session,
+            actor=ADMIN,
+            complaint_id=complaint.id,
+            data=ComplaintTransition.model_validate({"to": to, **extra}),
+            if_match=complaint.version,
+        )
+    session.flush()
+
+
+class TestEvidenceAndReview:
+    def test_complaints_count_for_9_1_2_10_2_and_8_2_1(
+        self, client, session, auditor, programme
+    ) -> None:
+        received = make_complaint(session, programme.id)
+        answered = make_complaint(session, programme.id)
+        _answer(session, answered, "upheld")
+        today = date.today()
+        r = client.get(
+            f"/api/v1/frameworks/ISO9001/coverage?period_start={today - timedelta(days=30)}"
+            f"&period_end={today}",
+            headers=auditor,
+        )
+        assert r.status_code == 200, r.text
+        rows = {row["code"]: row for row in r.json()["rows"]}
+        assert received.number in str(rows["9.1.2"]["evidence"])
+        assert received.number in str(rows["8.2.1"]["evidence"])
+        assert answered.number in str(rows["10.2"]["evidence"])
+        assert received.number not in str(rows["10.2"]["evidence"])
+
+    def test_the_review_input_counts_received_on_time_and_upheld(
+        self, client, session, lead, programme
+    ) -> None:
+        make_complaint(session, programme.id)
+        _answer(session, make_complaint(session, programme.id), "partly_upheld")
+        _answer(session, make_complaint(session, programme.id), "not_upheld")
+        today = date.today()
+        r = client.get(
+            "/api/v1/reviews/inputs",
+            headers=lead,
+            params={
+                "period_start": (today - timedelta(days=30)).isoformat(),
+                "period_end": today.isoformat(),
+                "programme_id": programme.id,
+            },
+        )
+        assert r.status_code == 200, r.text
+        [section] = [s for s in r.json()["sections"] if s["clause"] == "9.3.2 c1"]
+        counts = {row[1]: row[2] for row in section["rows"] if row[0] == "complaints"}
+        assert counts["complaints received"] == "3"
+        assert counts["complaints answered"] == "2"
+        assert counts["complaints answered on time"] == "2"
+        assert counts["complaints upheld or partly upheld"] == "1"

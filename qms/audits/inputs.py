@@ -16,6 +16,9 @@ from qms.actions.models import ActionStatus, ActionType, CorrectiveAction
 from qms.audits.models import Conformity, InternalAudit, ManagementReview, ReviewStatus
 from qms.audits.schemas import InputSection, ReviewInputs
 from qms.checks.models import RuleFinding
+from qms.complaints.enums import ComplaintOutcome
+from qms.complaints.models import Complaint
+from qms.context import service as context
 from qms.deviations.models import Deviation, DeviationKind, DeviationSource, deviation_action
 from qms.documents.base import figure
 from qms.evaluations.models import EvaluationResponse, Instrument, Question
@@ -155,13 +158,33 @@ def changes(session: Session, programme_id: int | None, start: date, end: date) 
             rows.append(
                 [N_("cohort ended"), f"{code} {cohort.code}", cohort.name, str(cohort.end_on)]
             )
+    # The organisation's context: each issue recorded or changed in the period (a review that
+    # changed nothing of it but its dates counts too: the issue was looked at again).
+    lo, hi = bounds(start, end)
+    for issue in context.changed_in(session, start=lo, end=hi):
+        if programme_id is not None and issue.programme_id not in (None, programme_id):
+            continue
+        recorded = lo <= issue.created_at < hi
+        rows.append(
+            [
+                N_("context issue recorded") if recorded else N_("context issue changed"),
+                issue.number,
+                issue.title[:200],
+                str(issue.created_at.date() if recorded else issue.updated_at.date()),
+            ]
+        )
     return InputSection(
         clause="9.3.2 b",
         title=N_(
             "Changes in external and internal issues relevant to the quality management system"
         ),
         rows=[[N_("Change"), N_("What"), N_("Summary"), N_("On")], *rows],
-        note="" if rows else N_("No procedure took effect and no cohort started or ended."),
+        note=""
+        if rows
+        else N_(
+            "No procedure took effect, no cohort started or ended and no issue of the context "
+            "was recorded or changed."
+        ),
     )
 
 
@@ -199,6 +222,25 @@ def satisfaction(
     )
     rows.append(
         [N_("complaints"), N_("deviations with source complaint"), str(complaints or 0), ""]
+    )
+    received = select(Complaint).where(Complaint.received_on >= start, Complaint.received_on <= end)
+    answered = select(Complaint).where(Complaint.answered_at >= lo, Complaint.answered_at < hi)
+    if programme_id is not None:
+        received = received.where(Complaint.programme_id == programme_id)
+        answered = answered.where(Complaint.programme_id == programme_id)
+    answers = list(session.scalars(answered))
+    on_time = [c for c in answers if c.answered_at and c.answered_at.date() <= c.answer_due_on]
+    upheld = [
+        c for c in answers if c.outcome in (ComplaintOutcome.upheld, ComplaintOutcome.partly_upheld)
+    ]
+    counted = session.scalar(select(func.count()).select_from(received.subquery())) or 0
+    rows.extend(
+        [
+            [N_("complaints"), N_("complaints received"), str(counted), ""],
+            [N_("complaints"), N_("complaints answered"), str(len(answers)), ""],
+            [N_("complaints"), N_("complaints answered on time"), str(len(on_time)), ""],
+            [N_("complaints"), N_("complaints upheld or partly upheld"), str(len(upheld)), ""],
+        ]
     )
     return InputSection(
         clause="9.3.2 c1",

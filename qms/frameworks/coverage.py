@@ -25,6 +25,7 @@ from qms.audits.models import (
     ReviewStatus,
 )
 from qms.competence.models import Acknowledgement, TrainingRecord
+from qms.complaints.models import Complaint
 from qms.context.models import POLICY_CODE, ContextIssue, InterestedParty, QualityScope
 from qms.deviations.models import Deviation, DeviationStatus, deviation_action
 from qms.documents.models import IssuedDocument
@@ -83,6 +84,11 @@ EVIDENCE_OF: dict[str, tuple[str, ...]] = {
     # holds 8.4 whole, so they count there.
     N_("external providers with criteria"): ("ISO9001:8.4",),
     N_("external provider evaluations"): ("ISO9001:8.4",),
+    # A complaint received is feedback from a customer or another interested party (9.1.2) taken
+    # in as customer communication (8.2.1 e: complaints); answered, it was dealt with and acted on
+    # (10.2.1 a), its outcome stated.
+    N_("complaints received"): ("ISO9001:9.1.2", "ISO9001:8.2.1"),
+    N_("complaints answered"): ("ISO9001:9.1.2", "ISO9001:8.2.1", "ISO9001:10.2"),
     # The issues of the organisation's context kept under review (4.1), the interested parties
     # with their requirements and how they are met (4.2), the scope with what does not apply
     # (4.3), and the quality policy approved and in force (5.2, 5.1.1 b: established by top
@@ -344,6 +350,21 @@ def coverage(
         ours = or_(Provider.programme_id.is_(None), Provider.programme_id == programme_id)
         kept, evaluated = kept.where(ours), evaluated.where(ours)
     tally.add(N_("external providers with criteria"), [], list(session.scalars(kept)))
+    received = (
+        select(Complaint.number)
+        .where(Complaint.received_on >= period_start, Complaint.received_on <= period_end)
+        .order_by(Complaint.id)
+    )
+    answered = (
+        select(Complaint.number)
+        .where(Complaint.answered_at >= lo, Complaint.answered_at < hi)
+        .order_by(Complaint.id)
+    )
+    if programme_id is not None:
+        received = received.where(Complaint.programme_id == programme_id)
+        answered = answered.where(Complaint.programme_id == programme_id)
+    tally.add(N_("complaints received"), [], list(session.scalars(received)))
+    tally.add(N_("complaints answered"), [], list(session.scalars(answered)))
     tally.add(
         N_("external provider evaluations"),
         [],
@@ -386,7 +407,7 @@ def coverage(
     # The context as it stood in the period: issues recorded by its end and not yet found no
     # longer relevant at its start (a programme's reader, those of the organisation and theirs).
     issues = (
-        select(ContextIssue.title)
+        select(ContextIssue.number)
         .where(
             ContextIssue.created_at < hi,
             or_(ContextIssue.ended_on.is_(None), ContextIssue.ended_on >= period_start),
@@ -394,7 +415,7 @@ def coverage(
         .order_by(ContextIssue.id)
     )
     parties = (
-        select(InterestedParty.name)
+        select(InterestedParty.number)
         .where(
             InterestedParty.created_at < hi,
             or_(InterestedParty.ended_on.is_(None), InterestedParty.ended_on >= period_start),
