@@ -3,6 +3,7 @@ deviations, listed, shown on their pages, in the register document and the revie
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -10,9 +11,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from qms import replay
 from qms.audit.models import AuditEvent
+from qms.cli import app, common
+from qms.config import get_settings
 from qms.db import utcnow
 from qms.permissions import Actor, Role
 from qms.providers import service as providers
@@ -448,3 +452,58 @@ class TestDocument:
         )
         assert reply.status_code == 200
         assert "NAV Oslo" in docx_text(reply.content)
+
+
+class TestCommandLine:
+    def test_add_evaluate_and_list(self, fresh_db, monkeypatch) -> None:
+        monkeypatch.setenv(
+            "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
+        )
+        monkeypatch.setenv("QMS_LANGUAGE", "en")
+        monkeypatch.setattr(common.out, "width", 220)
+        get_settings.cache_clear()
+        try:
+            added = CliRunner().invoke(
+                app,
+                [
+                    "providers", "add", "LDO",
+                    "--name", "Likestillingssenteret",
+                    "--kind", "training_provider",
+                    "--provides", "Five training modules.",
+                    "--criteria", "Modules held as planned.",
+                    "--every", "6",
+                ],
+            )  # fmt: skip
+            assert added.exit_code == 0, (added.stdout, added.stderr)
+            assert added.stdout.strip() == "LDO"
+            evaluated = CliRunner().invoke(
+                app,
+                [
+                    "providers", "evaluate", "LDO", "--score", "5",
+                    "--summary", "All modules held.", "--decision", "keep_approved",
+                ],
+            )  # fmt: skip
+            assert evaluated.exit_code == 0, (evaluated.stdout, evaluated.stderr)
+            table = CliRunner().invoke(app, ["providers", "list"])
+            assert table.exit_code == 0, table.stderr
+            assert "Likestillingssenteret" in table.stdout
+            assert "training provider" in table.stdout
+            assert "5/5" in table.stdout
+            listed = CliRunner().invoke(app, ["providers", "list", "--format", "json"])
+            records = json.loads(listed.stdout)["items"]
+            assert [(r["code"], r["last_score"]) for r in records] == [("LDO", 5)]
+            bad = CliRunner().invoke(
+                app,
+                [
+                    "providers", "evaluate", "LDO", "--score", "9",
+                    "--summary", "x", "--decision", "keep_approved",
+                ],
+            )  # fmt: skip
+            assert bad.exit_code != 0
+            assert "score" in bad.stderr
+            with fresh_db.unit_of_work(write=False) as session:
+                actions = [e.action for e in session.scalars(select(AuditEvent))]
+            assert "provider.created" in actions
+            assert "provider_evaluation.recorded" in actions
+        finally:
+            get_settings.cache_clear()

@@ -58,6 +58,11 @@ COMMANDS: dict[str, Entry] = {
         "objectives_app",
         "Quality objectives: list, add, move through the workflow.",
     ),
+    "providers": Entry(
+        "qms.cli.providers",
+        "providers_app",
+        "External providers: list, add, evaluate.",
+    ),
     "attach": Entry(
         "qms.cli.evidence",
         "attach",
