@@ -287,3 +287,184 @@ class TestReplay:
         ]
         assert mine == []
         assert not [k for k in result.not_covered if k[0].startswith(("context", "interested"))]
+
+
+POLICY = {
+    "code": "POL-01",
+    "title": "Quality policy",
+    "owner_role": "quality_lead",
+    "review_months": 12,
+    "iso_clauses": ["5.2"],
+    "requirements": [],
+    "content": "# Quality policy\n\nEvery mentee is matched with a mentor of her own profession.\n",
+    "change_summary": "First issue",
+}
+
+
+def _approve_policy(client, author, approver) -> int:
+    from tests.factories import signing
+
+    pid = client.post(f"{V1}/procedures", headers=author, json=POLICY).json()["id"]
+    for headers, to in ((author, "in_review"), (approver, "approved")):
+        etag = client.get(f"{V1}/procedures/{pid}/versions/1", headers=headers).headers["etag"]
+        moved = client.post(
+            f"{V1}/procedures/{pid}/versions/1/transitions",
+            headers={**headers, "If-Match": etag},
+            json={"to": to, **signing("procedure_version", to)},
+        )
+        assert moved.status_code == 200, moved.text
+    return int(pid)
+
+
+class TestPolicy:
+    def test_the_approved_policy_is_the_one_in_force(self, client, session, lead, auditor):
+        assert client.get(f"{V1}/policy", headers=auditor).status_code == 404
+        author = auth(make_token(session, Role.quality_lead, name="lead-author"))
+        pid = _approve_policy(client, author, lead)
+        policy = client.get(f"{V1}/policy", headers=auditor)
+        assert policy.status_code == 200, policy.text
+        body = policy.json()
+        assert (body["procedure_id"], body["number"]) == (pid, 1)
+        assert body["approved_by"] == "lead-ingrid"
+        assert "own profession" in body["content"]
+
+
+class TestWhereItCounts:
+    def test_the_evidence_map_counts_the_context_scope_and_policy(
+        self, client, session, lead, auditor
+    ) -> None:
+        issue = client.post(f"{V1}/context/issues", headers=lead, json=ISSUE).json()
+        party = client.post(f"{V1}/context/parties", headers=lead, json=PARTY).json()
+        client.put(
+            f"{V1}/context/scope",
+            headers={**lead, "If-Match": '"0"'},
+            json={"coverage": "All programmes.", "exclusions": []},
+        )
+        author = auth(make_token(session, Role.quality_lead, name="lead-author"))
+        _approve_policy(client, author, lead)
+        today = date.today()
+        r = client.get(
+            f"{V1}/frameworks/ISO9001/coverage?period_start={today.replace(month=1, day=1)}"
+            f"&period_end={today}",
+            headers=auditor,
+        )
+        assert r.status_code == 200, r.text
+        rows = {row["code"]: row for row in r.json()["rows"]}
+        assert issue["number"] in str(rows["4.1"]["evidence"])
+        assert party["number"] in str(rows["4.2"]["evidence"])
+        assert "v1" in str(rows["4.3"]["evidence"])
+        assert "POL-01 v1" in str(rows["5.2"]["evidence"])
+        assert "POL-01 v1" in str(rows["5.1.1"]["evidence"])
+
+    def test_the_review_input_names_issues_recorded_and_changed(self, client, lead) -> None:
+        issue = client.post(f"{V1}/context/issues", headers=lead, json=ISSUE).json()
+        today = date.today()
+        r = client.get(
+            f"{V1}/reviews/inputs",
+            headers=lead,
+            params={"period_start": today.replace(day=1).isoformat(), "period_end": today},
+        )
+        assert r.status_code == 200, r.text
+        [section] = [s for s in r.json()["sections"] if s["clause"] == "9.3.2 b"]
+        assert next(row[1:3] for row in section["rows"] if row[1] == issue["number"]) == [
+            issue["number"],
+            ISSUE["title"],
+        ]
+
+    def test_a_review_due_waits_in_the_quality_leads_work(self, client, session, lead) -> None:
+        issue = client.post(
+            f"{V1}/context/issues",
+            headers=lead,
+            json={**ISSUE, "next_review_on": date.today().isoformat()},
+        ).json()
+        work = client.get(f"{V1}/me/work", headers=lead).json()["items"]
+        [item] = [i for i in work if i["kind"] == "context_review_due"]
+        assert (item["number"], item["link"]) == (issue["number"], f"/context/issues/{issue['id']}")
+        coordinator = auth(make_token(session, Role.coordinator))
+        others = client.get(f"{V1}/me/work", headers=coordinator).json()["items"]
+        assert [i for i in others if i["kind"] == "context_review_due"] == []
+
+
+class TestPages:
+    def test_a_quality_lead_records_an_issue_and_reviews_it_on_the_pages(
+        self, client, session
+    ) -> None:
+        from tests.web import csrf_of, error_beside, sign_in, web_user
+
+        sign_in(client, web_user(session, Role.quality_lead, name="lead-web"))
+        form = client.get("/context/issues/new")
+        assert form.status_code == 200
+        refused = client.post(
+            "/context/issues/new",
+            data={"csrf_token": csrf_of(form.text), "origin": "external", "title": ""},
+        )
+        assert refused.status_code == 422
+        assert error_beside(refused.text, "title")
+        made = client.post(
+            "/context/issues/new",
+            data={"csrf_token": csrf_of(form.text), **ISSUE},
+            follow_redirects=False,
+        )
+        assert made.status_code == 303, made.text
+        record = client.get(made.headers["location"])
+        assert record.status_code == 200
+        assert ISSUE["effect"] in record.text
+        reviewed = client.post(
+            made.headers["location"] + "/review",
+            data={"csrf_token": csrf_of(record.text), "version": "1", "note": "Checked with NAV."},
+            follow_redirects=True,
+        )
+        assert reviewed.status_code == 200
+        assert "Checked with NAV." in reviewed.text
+        register = client.get("/context")
+        assert register.status_code == 200
+        assert ISSUE["title"] in register.text
+        assert "table-wrap" in register.text
+        # Every stored value by its label, never its code.
+        assert "no_longer_relevant" not in register.text
+        assert ">external<" not in register.text or "external" in register.text
+
+    def test_the_scope_is_set_on_its_page_and_a_bad_clause_named(self, client, session) -> None:
+        from tests.web import csrf_of, error_beside, sign_in, web_user
+
+        sign_in(client, web_user(session, Role.quality_lead, name="lead-web"))
+        page = client.get("/context/scope")
+        assert page.status_code == 200
+        bad = client.post(
+            "/context/scope",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "version": "0",
+                "coverage": "All programmes.",
+                "clause_0": "7.2",
+                "reason_0": "Not needed.",
+            },
+        )
+        assert bad.status_code == 422
+        assert "clause 8" in error_beside(bad.text, "clause_0")
+        good = client.post(
+            "/context/scope",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "version": "0",
+                "coverage": "All programmes.",
+                "clause_0": "8.3",
+                "reason_0": "The programme's design is given by the funder.",
+            },
+            follow_redirects=True,
+        )
+        assert good.status_code == 200
+        assert "design is given by the funder" in good.text
+
+    def test_the_policy_page_shows_the_text_in_force(self, client, session) -> None:
+        from tests.web import sign_in, web_user
+
+        sign_in(client, web_user(session, Role.auditor, name="auditor-web"))
+        assert "POL-01" in client.get("/policy").text
+        author = auth(make_token(session, Role.quality_lead, name="lead-author"))
+        approver = auth(make_token(session, Role.quality_lead, name="lead-approver"))
+        _approve_policy(client, author, approver)
+        page = client.get("/policy")
+        assert page.status_code == 200
+        assert "own profession" in page.text
+        assert "lead-approver" in page.text

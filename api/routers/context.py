@@ -329,7 +329,7 @@ def get_policy(
     session: SessionDep,
     response: Response,
 ) -> PolicyRead:
-    """Return the quality policy in force: the approved version of procedure POLICY."""
+    """Return the quality policy in force: the approved version of procedure POL-01."""
     version = service.get_policy(session, actor=actor)
     response.headers["ETag"] = etag(version.version)
     return service.policy_to_read(version)

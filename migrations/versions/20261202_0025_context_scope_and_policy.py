@@ -34,6 +34,9 @@ def upgrade() -> None:
     op.create_table(
         "context_issue",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=16), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("origin", sa.String(length=32), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
@@ -52,6 +55,8 @@ def upgrade() -> None:
             ["programme_id"], ["programme.id"], name=op.f("fk_context_issue_programme_id_programme")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_context_issue")),
+        sa.UniqueConstraint("number", name=op.f("uq_context_issue_number")),
+        sa.UniqueConstraint("year", "seq", name=op.f("uq_context_issue_year_seq")),
     )
     with op.batch_alter_table("context_issue", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_context_issue_programme_id"), ["programme_id"])
@@ -59,6 +64,9 @@ def upgrade() -> None:
     op.create_table(
         "interested_party",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=16), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("requirements", sa.Text(), nullable=False),
@@ -77,6 +85,8 @@ def upgrade() -> None:
             name=op.f("fk_interested_party_programme_id_programme"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_interested_party")),
+        sa.UniqueConstraint("number", name=op.f("uq_interested_party_number")),
+        sa.UniqueConstraint("year", "seq", name=op.f("uq_interested_party_year_seq")),
     )
     with op.batch_alter_table("interested_party", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_interested_party_programme_id"), ["programme_id"])

@@ -6,6 +6,7 @@ from qms.exports import Column
 from qms.i18n import N_
 
 ISSUE_COLUMNS = (
+    Column("number", N_("Number")),
     Column("origin", N_("Internal or external"), coded=True),
     Column("title", N_("Title")),
     Column("description", N_("Issue")),
@@ -17,6 +18,7 @@ ISSUE_COLUMNS = (
     Column("last_reviewed_by", N_("Reviewed by")),
 )
 PARTY_COLUMNS = (
+    Column("number", N_("Number")),
     Column("name", N_("Name")),
     Column("kind", N_("Kind"), coded=True),
     Column("requirements", N_("Requirements")),

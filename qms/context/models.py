@@ -7,14 +7,14 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qms.db import Base, UTCDateTime, str_enum, utcnow
 
 # The reserved code of the procedure that is the quality policy (ISO 9001 5.2): a controlled
 # document of the procedures' machinery, versioned, approved and reviewed like the others.
-POLICY_CODE = "POLICY"
+POLICY_CODE = "POL-01"
 
 
 class IssueOrigin(enum.StrEnum):
@@ -47,8 +47,12 @@ class ContextIssue(Base):
     """An internal or external issue that bears on the programmes and how they reach their aims."""
 
     __tablename__ = "context_issue"
+    __table_args__ = (UniqueConstraint("year", "seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
     origin: Mapped[IssueOrigin] = mapped_column(str_enum(IssueOrigin, "origin"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
@@ -73,8 +77,12 @@ class InterestedParty(Base):
     """A party whose requirements bear on the programmes, and how the system meets them."""
 
     __tablename__ = "interested_party"
+    __table_args__ = (UniqueConstraint("year", "seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[PartyKind] = mapped_column(str_enum(PartyKind, "kind"))
     requirements: Mapped[str] = mapped_column(Text)

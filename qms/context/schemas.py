@@ -47,6 +47,7 @@ class ContextIssueRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    number: str = Field(description="CTX-YYYY-NNNN")
     origin: IssueOrigin
     title: str
     description: str
@@ -100,6 +101,7 @@ class PartyRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    number: str = Field(description="IP-YYYY-NNNN")
     name: str
     kind: PartyKind
     requirements: str

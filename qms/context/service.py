@@ -40,11 +40,14 @@ from qms.db import utcnow
 from qms.errors import FieldError, NotFound, ValidationFailed
 from qms.frameworks.catalogue import iso_ref, requirements
 from qms.i18n import Text
+from qms.numbering import next_number
 from qms.pagination import Page, paginate
 from qms.permissions import Action, Actor, require
 from qms.procedures.models import Procedure, ProcedureVersion, VersionStatus
 from qms.programmes.models import Programme
 
+ISSUE_SERIES = "CTX"
+PARTY_SERIES = "IP"
 # How many months after a review the context is looked at again, unless a date is given.
 REVIEW_MONTHS = 12
 ISSUE_FIELDS = (
@@ -202,14 +205,21 @@ def _issue_snapshot(issue: ContextIssue) -> dict[str, Any]:
 def create_issue(session: Session, *, actor: Actor, data: ContextIssueCreate) -> ContextIssue:
     """Record an internal or external issue; it is current and reviewed on the cycle."""
     require(actor, Action.context_write)
+    programme_id = _programme(session, actor, data.programme_id)
+    next_review_on = _next_review(data.next_review_on)
+    year = utcnow().year
+    seq, number = next_number(session, series=ISSUE_SERIES, year=year)
     issue = ContextIssue(
+        number=number,
+        year=year,
+        seq=seq,
         origin=data.origin,
         title=data.title,
         description=data.description,
         effect=data.effect,
-        programme_id=_programme(session, actor, data.programme_id),
+        programme_id=programme_id,
         status=IssueStatus.current,
-        next_review_on=_next_review(data.next_review_on),
+        next_review_on=next_review_on,
         created_by=actor.name,
     )
     session.add(issue)
@@ -221,7 +231,7 @@ def create_issue(session: Session, *, actor: Actor, data: ContextIssueCreate) ->
         entity="context_issue",
         entity_id=issue.id,
         programme_id=issue.programme_id,
-        changes=created(_issue_snapshot(issue)),
+        changes=created({"number": number, **_issue_snapshot(issue)}),
     )
     return issue
 
@@ -353,13 +363,20 @@ def _party_snapshot(party: InterestedParty) -> dict[str, Any]:
 def create_party(session: Session, *, actor: Actor, data: PartyCreate) -> InterestedParty:
     """Record an interested party, its requirements and how the system meets them."""
     require(actor, Action.context_write)
+    programme_id = _programme(session, actor, data.programme_id)
+    next_review_on = _next_review(data.next_review_on)
+    year = utcnow().year
+    seq, number = next_number(session, series=PARTY_SERIES, year=year)
     party = InterestedParty(
+        number=number,
+        year=year,
+        seq=seq,
         name=data.name,
         kind=data.kind,
         requirements=data.requirements,
         how_met=data.how_met,
-        programme_id=_programme(session, actor, data.programme_id),
-        next_review_on=_next_review(data.next_review_on),
+        programme_id=programme_id,
+        next_review_on=next_review_on,
         created_by=actor.name,
     )
     session.add(party)
@@ -371,7 +388,7 @@ def create_party(session: Session, *, actor: Actor, data: PartyCreate) -> Intere
         entity="interested_party",
         entity_id=party.id,
         programme_id=party.programme_id,
-        changes=created(_party_snapshot(party)),
+        changes=created({"number": number, **_party_snapshot(party)}),
     )
     return party
 

@@ -146,6 +146,7 @@ VALUES: dict[str, str] = {
     "management_review_waiting": N_("management review waiting"),
     "follow_up_due": N_("follow-up due"),
     "procedure_review_due": N_("procedure review due"),
+    "context_review_due": N_("review of the context due"),
     "provider_evaluation_due": N_("external provider's evaluation due"),
     # qms.notifications.models.ReminderKind and ReminderStatus
     "assigned": N_("assigned to you"),

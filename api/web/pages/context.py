@@ -372,7 +372,7 @@ def _scope_form(
     data = read(request, load)
     scope = data["scope"]
     if values is None:
-        values = {"statement": scope.statement}
+        values = {"coverage": scope.coverage}
         for i, exclusion in enumerate(scope.exclusions):
             values[f"clause_{i}"] = exclusion.clause
             values[f"reason_{i}"] = exclusion.reason
@@ -400,7 +400,7 @@ def set_scope(
     request: Request, page: Annotated[Page, page_for(Action.context_write)], form: Form
 ) -> Response:
     """Set the scope and the requirements not applicable (rows left empty are left out)."""
-    names = ["statement"]
+    names = ["coverage"]
     for i in range(50):
         names += [f"clause_{i}", f"reason_{i}"]
     values = form_values(form, *names)
@@ -415,7 +415,7 @@ def set_scope(
             s,
             actor=page.actor,
             data=ScopeUpdate.model_validate(
-                {"statement": values.get("statement", ""), "exclusions": exclusions}
+                {"coverage": values.get("coverage", ""), "exclusions": exclusions}
             ),
             if_match=form_version(form),
         ),
