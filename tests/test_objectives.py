@@ -532,3 +532,43 @@ class TestCommandLine:
         assert "--due" in refused.stderr
         refused = qms(*base, "--due", _due(9), "--plan", "P", "--indicator", "NO/SUCH", code=-1)
         assert "NO/SUCH" in refused.stderr
+
+
+class TestDocument:
+    def test_the_document_lists_each_objective_with_its_indicators_and_plan(
+        self, client, session, lead, programme
+    ):
+        from tests.reading import docx_text
+
+        low = _indicator(session, programme, value=50.0)
+        body = _create(client, lead, programme_id=programme.id, indicator_ids=[low.id])
+        other = _create(client, lead, programme_id=make_programme(session, code="CAREER").id)
+        r = client.get(
+            f"/api/v1/documents/quality-objectives?programme_id={programme.id}", headers=lead
+        )
+        assert r.status_code == 200, r.text
+        text = docx_text(r.content)
+        assert "Quality objectives" in text
+        assert body["number"] in text
+        assert other["number"] not in text
+        assert "Three in four mentees are in work or study" in text
+        assert "Match on profession" in text
+        assert "Outcome survey at close" in text
+        assert "WORK-RATE" in text
+        assert "75%" in text
+        assert "50%" in text
+        assert "breach" in text
+        assert "at risk" in text
+        issued = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "document.issued")
+        ).all()
+        assert issued
+
+    def test_in_bokmal_the_states_are_said_by_their_labels(self, client, lead, lead_user):
+        from tests.reading import docx_text
+
+        _create(client, lead)
+        r = client.get("/api/v1/documents/quality-objectives?language=nb", headers=lead)
+        assert r.status_code == 200
+        assert "in_progress" not in docx_text(r.content)
+        assert "planned" not in docx_text(r.content).split()

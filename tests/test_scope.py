@@ -38,6 +38,7 @@ from qms.audits import reviews
 from qms.audits import service as audits
 from qms.audits.models import InternalAudit, ManagementReview
 from qms.audits.schemas import AuditCreate, ChecklistLineCreate, ReviewCreate
+from qms.competence.models import TrainingRecord
 from qms.complaints.models import Complaint
 from qms.db import Database
 from qms.demo import load
@@ -59,6 +60,7 @@ from qms.programmes import repository as programmes_repo
 from qms.programmes.models import Cohort, Programme
 from qms.providers import service as providers
 from qms.providers.schemas import ProviderCreate
+from qms.risks.models import Risk
 from tests.factories import ADMIN, auth, make_deviation, make_token
 from tests.web import sign_in, web_user
 
@@ -102,6 +104,8 @@ def _programme_of(record: Any) -> int | None:
         return owners.pop() if len(owners) == 1 else None
     if isinstance(record, Complaint):
         return record.programme_id
+    if isinstance(record, TrainingRecord):
+        return record.participant.cohort.programme_id if record.participant else None
     if isinstance(record, Deviation | InternalAudit | ManagementReview | IssuedDocument):
         return record.programme_id
     raise TypeError(record)
@@ -128,6 +132,7 @@ def _side(session: Session, programme: Programme) -> Side:
         ("review", ManagementReview, lambda r: r.number),
         ("document", IssuedDocument, lambda r: r.title),
         ("complaint", Complaint, lambda r: r.number),
+        ("record", TrainingRecord, lambda r: r.number),
     ]
     for kind, model, marker in kinds:
         mine = [
@@ -303,6 +308,15 @@ def _build(session: Session, folder: Path) -> tuple[Side, Side]:
         side.ids["objective"] = objective.id
         side.markers["objective"] = objective.number
         side.all_markers.add(objective.number)
+    # The demo's risks of each programme (the organisation's own are in neither side).
+    for side, programme in zip(sides, (a, b), strict=True):
+        found = session.scalars(
+            select(Risk).where(Risk.programme_id == programme.id).order_by(Risk.id)
+        ).all()
+        assert found, f"{programme.code} has no risk"
+        side.ids["risk"] = found[0].id
+        side.markers["risk"] = found[0].number
+        side.all_markers |= {r.number for r in found}
     session.flush()
     return sides
 
@@ -476,6 +490,11 @@ TABLE: list[Case] = [
         f"{V1}/documents/quality-report/{{programme}}",
     ),
     item(f"{V1}/documents/audit-report/{{audit_id}}", f"{V1}/documents/audit-report/{{audit}}"),
+    listing(f"{V1}/documents/quality-objectives", "objective"),
+    item(
+        f"{V1}/documents/quality-objectives",
+        f"{V1}/documents/quality-objectives?programme_id={{programme}}",
+    ),
     listing(f"{V1}/documents/external-providers", "provider"),
     item(
         f"{V1}/documents/external-providers",
@@ -506,6 +525,11 @@ TABLE: list[Case] = [
     item(f"{V1}/providers/{{provider_id}}"),
     item(f"{V1}/providers/{{provider_id}}/evaluations", f"{V1}/providers/{{provider}}/evaluations"),
     item(f"{V1}/providers/{{provider_id}}/deviations", f"{V1}/providers/{{provider}}/deviations"),
+    # Risks and opportunities: a programme's own, never another's nor the organisation's.
+    listing(f"{V1}/risks", "risk"),
+    listing(f"{V1}/risks/matrix", ""),
+    item(f"{V1}/risks/{{risk_id}}"),
+    item(f"{V1}/risks/{{risk_id}}/history", f"{V1}/risks/{{risk}}/history"),
     # What waits for a coordinator: follow-ups due in the programme they are limited to only.
     listing(f"{V1}/me/work", "", role=Role.coordinator),
     listing("/my-work", "", role=Role.coordinator),
@@ -514,6 +538,17 @@ TABLE: list[Case] = [
     # The access log: the reads of tokens limited to the reader's programme only.
     listing(f"{V1}/audit/access", ""),
     # Complaints, and who made them (not for auditors: a coordinator reads them).
+    # Competence: a programme's mentors and their training, and the staff's, never another
+    # programme's mentors.
+    listing(f"{V1}/training-records", "record"),
+    item(f"{V1}/training-records/{{record_id}}"),
+    item(
+        f"{V1}/training-records/{{record_id}}/evidence",
+        f"{V1}/training-records/{{record}}/evidence",
+    ),
+    listing(f"{V1}/competence-matrix", ""),
+    listing("/competence", ""),
+    listing("/competence/records", "record"),
     listing(f"{V1}/complaints", "complaint"),
     item(f"{V1}/complaints/{{complaint_id}}"),
     item(f"{V1}/complaints/{{complaint_id}}/history", f"{V1}/complaints/{{complaint}}/history"),
@@ -533,6 +568,9 @@ TABLE: list[Case] = [
     listing("/complaints", "complaint"),
     listing("/complaints/new", "programme", role=Role.coordinator),
     item("/complaints/{complaint_id:id}"),
+    listing("/risks", "risk"),
+    listing("/risks/new", "programme", role=Role.quality_lead),
+    item("/risks/{risk_id:id}"),
     listing("/deviations", "deviation"),
     listing("/deviations/new", "programme", role=Role.coordinator),
     item("/deviations/{deviation_id:id}"),
@@ -600,6 +638,12 @@ EXEMPT: dict[str, str] = {
     "/imports/new": "the upload form offers the shared survey definitions only",
     "/users": "accounts, for admins only",
     "/quality-system": "the parts of the quality system, linked: no record",
+    f"{V1}/competences": "the competences each role needs: the organisation's, not a programme's",
+    f"{V1}/competences/{{competence_id}}": "a competence a role needs",
+    f"{V1}/acknowledgements": "users asked to acknowledge procedures, the organisation's",
+    f"{V1}/procedures/{{procedure_id}}/versions/{{number}}/acknowledgements": (
+        "the users asked to acknowledge a procedure version"
+    ),
     f"{V1}/webhooks": "webhook subscriptions: an admin's configuration",
     f"{V1}/webhook-deliveries/status": "the webhooks' delivery counts: an admin's configuration",
     f"{V1}/webhooks/{{webhook_id}}": "a webhook subscription: an admin's configuration",

@@ -227,6 +227,29 @@ def issue_external_providers(
 
 
 @router.get(
+    "/quality-objectives",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def issue_quality_objectives(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    database: DatabaseDep,
+    programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    language: Language = "en",
+) -> Response:
+    """Issue the quality objectives: each one's target, owner, due date, status and plan, with
+    the indicators that measure it planned against actual."""
+    document = service.issue_from_snapshot(
+        database,
+        actor=actor,
+        kind="quality-objectives",
+        language=language,
+        programme_id=programme_id,
+    )
+    return _file(document)
+
+
+@router.get(
     "/follow-up-report/{cohort_id}",
     response_class=Response,
     responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},

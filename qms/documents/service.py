@@ -23,7 +23,16 @@ from qms.db import Database, read_consistently, utcnow
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation, DeviationStatus
 from qms.deviations.repository import DeviationFilter
-from qms.documents import comments, evidence, markdown, pack, providers, reports, system
+from qms.documents import (
+    comments,
+    evidence,
+    markdown,
+    objectives,
+    pack,
+    providers,
+    reports,
+    system,
+)
 from qms.documents.base import (
     Draft,
     data_hash,
@@ -518,6 +527,7 @@ GENERATORS: dict[str, Callable[..., Draft]] = {
     "management-review-input": system.management_review_input,
     "evidence-map": system.evidence_map,
     "external-providers": providers.provider_register,
+    "quality-objectives": objectives.objective_register,
 }
 
 

@@ -38,6 +38,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 KINDS = {
     "deviation-register": ("programme_id", "status", "severity", "detected_from", "detected_to"),
     "capa-status": ("programme_id",),
+    "quality-objectives": ("programme_id",),
     "master-list": (),
     "quality-report": ("programme_id",),
     "follow-up-report": ("cohort_id",),
