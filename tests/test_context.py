@@ -468,3 +468,74 @@ class TestPages:
         assert page.status_code == 200
         assert "own profession" in page.text
         assert "lead-approver" in page.text
+
+
+@pytest.fixture
+def qms(fresh_db, monkeypatch):
+    """Run `qms ...` against the test's own database, in English."""
+    from typer.testing import CliRunner
+
+    from qms.cli import app, common
+    from qms.config import get_settings
+
+    runner = CliRunner()
+    monkeypatch.setenv(
+        "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
+    )
+    monkeypatch.setattr(common.out, "width", 220)
+    monkeypatch.setenv("QMS_LANGUAGE", "en")
+    get_settings.cache_clear()
+
+    def run(*args: str, code: int = 0):
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        return result
+
+    yield run
+    get_settings.cache_clear()
+
+
+class TestCommandLine:
+    def test_add_list_review_and_the_scope(self, qms) -> None:
+        import json
+
+        number = qms(
+            "context",
+            "add",
+            ISSUE["title"],
+            "--origin",
+            "external",
+            "--description",
+            ISSUE["description"],
+            "--effect",
+            ISSUE["effect"],
+            "--next-review",
+            date.today().isoformat(),
+        ).stdout.strip()
+        assert number.startswith("CTX-")
+        party = qms(
+            "context",
+            "add-party",
+            PARTY["name"],
+            "--kind",
+            "employment_service",
+            "--requirements",
+            PARTY["requirements"],
+            "--how-met",
+            PARTY["how_met"],
+        ).stdout.strip()
+        assert party.startswith("IP-")
+        listed = qms("context", "list", "--due").stdout
+        assert number in listed
+        assert "external" in listed
+        assert "review due" in listed
+        parties = json.loads(qms("context", "list", "--parties", "--format", "json").stdout)[
+            "items"
+        ]
+        assert [p["number"] for p in parties] == [party]
+        reviewed = qms("context", "review", number, "--note", "Still so.").stdout.strip()
+        assert reviewed == service.add_months(date.today(), 12).isoformat()
+        assert number not in qms("context", "list", "--due", "--format", "csv").stdout
+        assert "No scope" in qms("scope", "show", code=1).stderr
+        bad = qms("context", "review", "CTX-1999-0001", "--note", "x", code=2)
+        assert "CTX-1999-0001" in bad.stderr

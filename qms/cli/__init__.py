@@ -63,6 +63,21 @@ COMMANDS: dict[str, Entry] = {
         "providers_app",
         "External providers: list, add, evaluate.",
     ),
+    "complaints": Entry(
+        "qms.cli.complaints",
+        "complaints_app",
+        "Complaints: list, add, move through the workflow.",
+    ),
+    "context": Entry(
+        "qms.cli.context",
+        "context_app",
+        "The context: issues and interested parties: list, add, review.",
+    ),
+    "scope": Entry(
+        "qms.cli.context",
+        "scope_app",
+        "The scope of the quality system: show.",
+    ),
     "attach": Entry(
         "qms.cli.evidence",
         "attach",

@@ -657,3 +657,22 @@ def changed_in(session: Session, *, start: datetime, end: datetime) -> list[Cont
             select(ContextIssue).where(ContextIssue.id.in_(wanted)).order_by(ContextIssue.id)
         )
     )
+
+
+def find(session: Session, *, actor: Actor, number: str) -> ContextIssue | InterestedParty:
+    """Return the issue (CTX-…) or the interested party (IP-…) a number names, or raise
+    NotFound."""
+    require(actor, Action.context_read)
+    wanted = number.strip().upper()
+    found: ContextIssue | InterestedParty | None
+    if wanted.startswith(f"{PARTY_SERIES}-"):
+        found = session.scalars(
+            select(InterestedParty).where(InterestedParty.number == wanted)
+        ).one_or_none()
+    else:
+        found = session.scalars(
+            select(ContextIssue).where(ContextIssue.number == wanted)
+        ).one_or_none()
+    if found is None or not _visible(actor, found.programme_id):
+        raise NotFound(Text("There is no issue or interested party %(number)s.", number=number))
+    return found
