@@ -21,6 +21,7 @@ from qms.comments.models import CommentedRecord
 from qms.comments.schemas import CommentCreate
 from qms.demo import complaints as demo_complaints
 from qms.demo import evaluations as demo_evaluations
+from qms.demo import providers as demo_providers
 from qms.demo import records, system
 from qms.demo import risks as demo_risks
 from qms.demo.evidence import letter_pdf
@@ -240,6 +241,7 @@ def load(session: Session, *, operator: Actor) -> None:
     demo_complaints.load(
         session, lead=lead, coordinator=coordinator, via_id=via.id, career_id=career.id
     )
+    demo_providers.load(session, lead=lead, via_id=via.id)
 
 
 def _actor(session: Session, name: str) -> Actor:
