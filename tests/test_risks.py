@@ -22,6 +22,7 @@ from tests.factories import (
     make_token,
     make_user,
 )
+from tests.web import csrf_of, error_beside, sign_in, web_user
 
 RISK = {
     "kind": "risk",
@@ -340,6 +341,60 @@ class TestActionsAndDeviations:
         )
         assert r.status_code == 422
         assert {e["field"] for e in r.json()["errors"]} == {"risk_id"}
+
+
+class TestPages:
+    def test_the_register_shows_the_matrix_and_the_chart(self, client, session) -> None:
+        sign_in(client, web_user(session, Role.quality_lead, name="page-lead"))
+        page = client.get("/risks/new")
+        r = client.post(
+            "/risks/new",
+            data={
+                "csrf_token": csrf_of(page.text),
+                **{k: str(v) for k, v in RISK.items()},
+                "residual_likelihood": "2",
+                "residual_consequence": "2",
+                "treatment": "reduce",
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        record = client.get(r.headers["location"])
+        assert record.status_code == 200
+        assert "Co-financing conflicts" in record.text
+        assert "likelihood 4 \u00d7 consequence 4 = 16" in record.text
+        listing = client.get("/risks")
+        assert listing.status_code == 200
+        assert 'class="heat-map"' in listing.text
+        # The chart: its text alternative and its titles, in the reader's language.
+        assert "<svg" in listing.text
+        assert "Risk matrix: likelihood by consequence" in listing.text
+        assert "Before treatment" in listing.text
+        assert "After treatment" in listing.text
+        assert "1 risks and opportunities placed" in listing.text
+
+    def test_bad_input_is_named_beside_its_field(self, client, session) -> None:
+        sign_in(client, web_user(session, Role.quality_lead, name="page-lead-2"))
+        page = client.get("/risks/new")
+        r = client.post(
+            "/risks/new",
+            data={
+                "csrf_token": csrf_of(page.text),
+                **{k: str(v) for k, v in OPPORTUNITY.items()},
+                "treatment": "decline",
+            },
+        )
+        assert r.status_code == 422
+        assert error_beside(r.text, "treatment_reason")
+        assert session.scalars(select(Risk)).all() == []
+
+    def test_an_auditor_reads_but_is_offered_no_change(self, client, session, lead) -> None:
+        body = _create(client, lead)
+        sign_in(client, web_user(session, Role.auditor, name="page-auditor"))
+        page = client.get(f"/risks/{body['id']}")
+        assert page.status_code == 200
+        assert f"/risks/{body['id']}/review" not in page.text
+        assert client.get("/risks/new").status_code == 403
 
 
 def read_docx(content: bytes) -> str:

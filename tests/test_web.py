@@ -512,6 +512,8 @@ PAGES = {
     "/objectives/new": "objective.write",
     "/providers": "provider.read",
     "/providers/new": "provider.write",
+    "/risks": "risk.read",
+    "/risks/new": "risk.write",
     "/deviations": "deviation.read",
     "/deviations/new": "deviation.log",
     "/actions": "action.read",

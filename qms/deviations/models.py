@@ -94,6 +94,7 @@ class Deviation(Base):
     )
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
-    risk: Mapped[Risk | None] = relationship(foreign_keys=[risk_id])
+    # Loaded with the deviation: its number is read wherever the deviation is shown.
+    risk: Mapped[Risk | None] = relationship(foreign_keys=[risk_id], lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads a dict)

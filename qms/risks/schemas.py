@@ -134,3 +134,7 @@ class MatrixRead(BaseModel):
     after: list[list[int]] = Field(
         description="The same after treatment (those with a rating after treatment)"
     )
+    numbers_before: list[list[list[str]]] = Field(
+        description="[likelihood - 1][consequence - 1]: the numbers of those placed there"
+    )
+    numbers_after: list[list[list[str]]]

@@ -205,16 +205,23 @@ def register(session: Session, *, actor: Actor, filters: RiskFilter) -> Sequence
 
 
 def matrix(risks: Sequence[Risk], size: int | None = None) -> MatrixRead:
-    """Count the risks in each cell of the likelihood x consequence grid, before and after
+    """Place the risks in the cells of the likelihood x consequence grid, before and after
     treatment (a rating beyond the scale, from before it was narrowed, counts in its last cell)."""
     n = size or scale()
-    before = [[0] * n for _ in range(n)]
-    after = [[0] * n for _ in range(n)]
+    before: list[list[list[str]]] = [[[] for _ in range(n)] for _ in range(n)]
+    after: list[list[list[str]]] = [[[] for _ in range(n)] for _ in range(n)]
     for risk in risks:
-        before[min(risk.likelihood, n) - 1][min(risk.consequence, n) - 1] += 1
+        before[min(risk.likelihood, n) - 1][min(risk.consequence, n) - 1].append(risk.number)
         if risk.residual_likelihood is not None and risk.residual_consequence is not None:
-            after[min(risk.residual_likelihood, n) - 1][min(risk.residual_consequence, n) - 1] += 1
-    return MatrixRead(scale=n, before=before, after=after)
+            row = min(risk.residual_likelihood, n) - 1
+            after[row][min(risk.residual_consequence, n) - 1].append(risk.number)
+    return MatrixRead(
+        scale=n,
+        before=[[len(cell) for cell in row] for row in before],
+        after=[[len(cell) for cell in row] for row in after],
+        numbers_before=before,
+        numbers_after=after,
+    )
 
 
 def _check_ratings(values: dict[str, Any]) -> None:
