@@ -539,3 +539,47 @@ class TestCommandLine:
         assert "No scope" in qms("scope", "show", code=1).stderr
         bad = qms("context", "review", "CTX-1999-0001", "--note", "x", code=2)
         assert "CTX-1999-0001" in bad.stderr
+
+
+class TestDocument:
+    def test_the_context_and_scope_document_reads_back(self, client, session, lead) -> None:
+        import io
+
+        from docx import Document
+
+        issue = client.post(f"{V1}/context/issues", headers=lead, json=ISSUE).json()
+        party = client.post(f"{V1}/context/parties", headers=lead, json=PARTY).json()
+        client.put(
+            f"{V1}/context/scope",
+            headers={**lead, "If-Match": '"0"'},
+            json={
+                "coverage": "The mentor programmes for immigrant women.",
+                "exclusions": [{"clause": "8.3", "reason": "The design is given by IMDi."}],
+            },
+        )
+        author = auth(make_token(session, Role.quality_lead, name="lead-author"))
+        _approve_policy(client, author, lead)
+        r = client.get(f"{V1}/documents/context", headers=lead)
+        assert r.status_code == 200, r.text
+        document = Document(io.BytesIO(r.content))
+        text = "\n".join(
+            [p.text for p in document.paragraphs]
+            + [c.text for t in document.tables for row in t.rows for c in row.cells]
+        )
+        assert "Context and scope of the quality system" in text
+        for wanted in (
+            issue["number"],
+            ISSUE["effect"],
+            party["number"],
+            PARTY["requirements"],
+            PARTY["how_met"],
+            "The mentor programmes for immigrant women.",
+            "ISO 9001 8.3",
+            "The design is given by IMDi.",
+            "own profession",
+            "employment service",
+        ):
+            assert wanted in text, wanted
+        # In bokmål, the stored values by their labels in the language.
+        nb = client.get(f"{V1}/documents/context?language=nb", headers=lead)
+        assert nb.status_code == 200

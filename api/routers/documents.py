@@ -204,6 +204,23 @@ def capa_status(
 
 
 @router.get(
+    "/context",
+    response_class=Response,
+    responses={**responses(401, 403, 422), **DOCX_RESPONSE},
+)
+def issue_context(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    database: DatabaseDep,
+    language: Language = "en",
+) -> Response:
+    """Issue the context and scope of the quality system: the internal and external issues, the
+    interested parties with their requirements and how they are met, the scope with the
+    requirements not applicable and why, and the quality policy in force."""
+    document = service.issue_from_snapshot(database, actor=actor, kind="context", language=language)
+    return _file(document)
+
+
+@router.get(
     "/external-providers",
     response_class=Response,
     responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},

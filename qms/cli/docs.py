@@ -36,7 +36,7 @@ def docs(
         typer.Argument(
             help="deviation-register, deviation-report, capa-status, follow-up-report, "
             "quality-report, master-list, procedure, audit-pack, audit-report, "
-            "management-review, management-review-input, evidence-map"
+            "management-review, management-review-input, evidence-map, context"
         ),
     ],
     reference: Annotated[

@@ -40,6 +40,7 @@ KINDS = {
     "capa-status": ("programme_id",),
     "quality-objectives": ("programme_id",),
     "master-list": (),
+    "context": (),
     "quality-report": ("programme_id",),
     "follow-up-report": ("cohort_id",),
     "deviation-report": ("deviation_id",),
