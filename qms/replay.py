@@ -39,6 +39,7 @@ from qms.followups.models import FollowUp
 from qms.i18n import N_, Text, field_label, format_day, format_moment, label, translate
 from qms.i18n.values import record_kind
 from qms.indicators.models import IndicatorDefinition
+from qms.objectives.models import QualityObjective
 from qms.pairs.models import Meeting, Pair
 from qms.participants.models import Goal, Participant
 from qms.procedures.models import Procedure, ProcedureVersion
@@ -320,6 +321,14 @@ KINDS: tuple[Kind, ...] = (
         },
         retention="complaint",
         creator={"received_by": "actor"},
+    ),
+    Kind(
+        "objective",
+        QualityObjective,
+        _NUMBER_PARTS,
+        retention="objective",
+        programme="programme_id",
+        links={"owner": ("owner_id", User, "name")},
     ),
     Kind(
         "comment",

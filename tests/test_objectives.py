@@ -572,3 +572,49 @@ class TestDocument:
         assert r.status_code == 200
         assert "in_progress" not in docx_text(r.content)
         assert "planned" not in docx_text(r.content).split()
+
+
+class TestRecordsKept:
+    def test_the_objective_holds_to_its_events_and_a_change_behind_its_back_is_found(
+        self, client, session, lead, programme
+    ):
+        from qms import replay
+        from qms.objectives.models import QualityObjective
+
+        work = _indicator(session, programme, value=80.0)
+        body = _create(client, lead, programme_id=programme.id, indicator_ids=[work.id])
+        _move(client, lead, body, to="in_progress")
+        r = client.patch(
+            f"/api/v1/objectives/{body['id']}",
+            json={"owner": "lead-ingrid", "resources": None},
+            headers={**lead, "If-Match": '"2"'},
+        )
+        assert r.status_code == 200, r.text
+        result = replay.check(session)
+        mine = [f for f in result.first_findings if f.entity == "objective"]
+        assert mine == []
+        assert "objective" not in dict(result.not_covered)
+        row = session.get(QualityObjective, body["id"])
+        assert row is not None
+        row.target = "Half of them."
+        session.flush()
+        found = [f.message("en") for f in replay.check(session).first_findings]
+        assert any(body["number"] in m and "target" in m for m in found), found
+
+    def test_a_closed_objective_is_due_for_disposal_ten_years_after(
+        self, client, session, lead, lead_user
+    ):
+        from qms.objectives.models import QualityObjective
+        from qms.retention.service import RULES, cutoff_for
+
+        body = _create(client, lead)
+        _move(client, lead, body, to="withdrawn", reason="The target group changed.")
+        rule = RULES["objective"]
+        assert rule.years == 10
+        due = list(session.scalars(rule.due(cutoff_for("objective", date.today()))))
+        assert body["id"] not in due
+        later = date.today() + timedelta(days=365 * 10 + 5)
+        due = list(session.scalars(rule.due(cutoff_for("objective", later))))
+        assert body["id"] in due
+        rule.dispose(session, [body["id"]])
+        assert session.get(QualityObjective, body["id"]) is None

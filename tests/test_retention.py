@@ -82,6 +82,7 @@ def test_the_report_lists_every_kind_with_its_period(client, lead, past_pair) ->
         "complainant",
         "complaint",
         "risk",
+        "objective",
         "context_issue",
         "interested_party",
         "provider",

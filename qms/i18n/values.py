@@ -120,6 +120,8 @@ VALUES: dict[str, str] = {
     "closed_by": N_("closed by"),
     "result_note": N_("result"),
     "indicators": N_("indicators"),
+    # Its kind of record, as the retention report names it
+    "objective": N_("quality objective"),
     # qms.permissions.Role
     "admin": N_("admin"),
     "quality_lead": N_("quality lead"),

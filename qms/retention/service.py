@@ -32,6 +32,7 @@ from qms.evaluations.models import EvaluationResponse
 from qms.evidence import service as evidence
 from qms.followups.models import FollowUp
 from qms.i18n import N_, Code, Either, Text
+from qms.objectives.models import QualityObjective, objective_indicator
 from qms.pairs.models import Meeting
 from qms.participants.models import Participant, ParticipantPersonal
 from qms.periods import midnight
@@ -281,6 +282,20 @@ def _complaints_dispose(session: Session, ids: Sequence[int]) -> None:
     _complainants_dispose(session, ids)
 
 
+def _objectives_due(cutoff: date) -> Select[Any]:
+    # An objective reached, missed or withdrawn is changed no more: counted from that day.
+    return (
+        select(QualityObjective.id)
+        .where(QualityObjective.closed_at < midnight(cutoff))
+        .order_by(QualityObjective.closed_at, QualityObjective.id)
+    )
+
+
+def _objectives_dispose(session: Session, ids: Sequence[int]) -> None:
+    session.execute(delete(objective_indicator).where(objective_indicator.c.objective_id.in_(ids)))
+    session.execute(delete(QualityObjective).where(QualityObjective.id.in_(ids)))
+
+
 RULES: dict[str, Rule] = {
     r.kind: r
     for r in (
@@ -350,6 +365,14 @@ RULES: dict[str, Rule] = {
             "pseudonymise",
             _providers_due,
             _providers_dispose,
+        ),
+        Rule(
+            "objective",
+            10,
+            N_("the day the quality objective was closed or withdrawn"),
+            "remove",
+            _objectives_due,
+            _objectives_dispose,
         ),
         Rule(
             "risk",
