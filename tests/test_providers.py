@@ -507,3 +507,28 @@ class TestCommandLine:
             assert "provider_evaluation.recorded" in actions
         finally:
             get_settings.cache_clear()
+
+
+class TestDeviationPages:
+    def test_a_deviation_logged_on_the_page_names_its_provider(self, client, session) -> None:
+        provider = make_provider(session)
+        sign_in(client, web_user(session, Role.quality_lead))
+        form = client.get("/deviations/new")
+        assert "NAV · NAV Oslo" in form.text
+        reply = client.post(
+            "/deviations/new",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "kind": "nonconformity",
+                "source": "self_reported",
+                "severity": "minor",
+                "title": "Referral outside the target group",
+                "description": "A mentee referred who was in work already.",
+                "provider_id": str(provider.id),
+            },
+            follow_redirects=False,
+        )
+        assert reply.status_code == 303, reply.text
+        page = client.get(reply.headers["location"])
+        assert f'<a href="/providers/{provider.id}">NAV · NAV Oslo</a>' in page.text
+        assert "Referral outside the target group" in client.get(f"/providers/{provider.id}").text

@@ -26,6 +26,8 @@ from api.web.core import (
     split_list,
     with_numbers,
 )
+from api.web.pages import providers as provider_pages
+from api.web.pages import risks as risk_pages
 from qms import exports
 from qms.accounts import service as accounts
 from qms.actions import service as actions
@@ -64,6 +66,8 @@ LOG_FIELDS = (
     "immediate_containment",
     "programme_id",
     "procedure_version_id",
+    "provider_id",
+    "risk_id",
     "iso_clause",
     "due_on",
     "owner",
@@ -158,6 +162,8 @@ def _log_form(
         )
 
     programme_options, procedure_options, owner_options = read(request, load)
+    provider_options = read(request, lambda s: provider_pages.choices_for(s, page))
+    risk_options = read(request, lambda s: risk_pages.choices_for(s, page))
     lang = page.lang
     return render(
         page,
@@ -172,6 +178,8 @@ def _log_form(
             "severity": choices(Severity, lang),
             "programme_id": programme_options,
             "procedure_version_id": procedure_options,
+            "provider_id": provider_options,
+            "risk_id": risk_options,
             "owner": [("", page.t("(no owner)")), *owner_options],
         },
     )
@@ -191,7 +199,7 @@ def log_deviation(
 ) -> Response:
     """Log a deviation; on success, its record."""
     values = form_values(form, *LOG_FIELDS, "requirements")
-    data = with_numbers(values, "programme_id", "procedure_version_id")
+    data = with_numbers(values, "programme_id", "procedure_version_id", "provider_id", "risk_id")
     data["requirements"] = split_list(values.get("requirements"))
     result = perform(
         request,
@@ -216,7 +224,9 @@ def _record(
         owners = options.owners(session)
         programme = session.get(Programme, deviation.programme_id or 0)
         version = session.get(ProcedureVersion, deviation.procedure_version_id or 0)
+        provider = provider_pages.named(session, page, deviation.provider_id)
         return {
+            "provider": provider,
             "deviation": service.to_read(deviation),
             "programme": f"{programme.code} · {programme.name}" if programme else None,
             "procedure": f"{version.procedure.code} v{version.number}" if version else None,

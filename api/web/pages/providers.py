@@ -25,6 +25,7 @@ from api.web.core import (
     see_other,
     with_numbers,
 )
+from qms.errors import NotFound
 from qms.permissions import Action
 from qms.programmes.models import Programme
 from qms.providers import service
@@ -45,6 +46,29 @@ PROVIDER_FIELDS = (
 )
 EVALUATION_FIELDS = ("evaluated_on", "score", "summary", "decision", "next_evaluation_on")
 CHANGE_FIELDS = ("status", "status_reason", "evaluation_months", "next_evaluation_on")
+
+
+def choices_for(session: Session, page: Page) -> list[tuple[str, str]]:
+    """The providers a deviation may name, for the reader (first: none); none at all for a
+    reader who may not see providers."""
+    if not page.can("provider.read"):
+        return []
+    return [("", page.t("(none)"))] + [
+        (str(p.id), f"{p.code} · {p.name}")
+        for p in service.every(session, actor=page.actor)
+        if p.status is not ProviderStatus.ended
+    ]
+
+
+def named(session: Session, page: Page, provider_id: int | None) -> str | None:
+    """A provider as a deviation's page names it (code and name), if the reader may see it."""
+    if provider_id is None or not page.can("provider.read"):
+        return None
+    try:
+        provider = service.get(session, actor=page.actor, provider_id=provider_id)
+    except NotFound:
+        return None
+    return f"{provider.code} · {provider.name}"
 
 
 @router.get("/providers")
