@@ -388,6 +388,30 @@ class TestPages:
         assert error_beside(r.text, "treatment_reason")
         assert session.scalars(select(Risk)).all() == []
 
+    def test_a_deviation_logged_on_the_page_names_the_risk(self, client, session, lead) -> None:
+        body = _create(client, lead)
+        sign_in(client, web_user(session, Role.quality_lead, name="page-lead-3"))
+        form = client.get("/deviations/new")
+        assert f"{body['number']} · {body['title']}" in form.text
+        r = client.post(
+            "/deviations/new",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "title": "Co-financing lost",
+                "description": "A mentee moved to another measure.",
+                "severity": "minor",
+                "kind": "deviation_from_plan",
+                "source": "self_reported",
+                "risk_id": str(body["id"]),
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        deviation = client.get(r.headers["location"]).text
+        assert f'<a href="/risks/{body["id"]}">{body["number"]}</a>' in deviation
+        record = client.get(f"/risks/{body['id']}").text
+        assert "Co-financing lost" in record
+
     def test_an_auditor_reads_but_is_offered_no_change(self, client, session, lead) -> None:
         body = _create(client, lead)
         sign_in(client, web_user(session, Role.auditor, name="page-auditor"))

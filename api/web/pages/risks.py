@@ -33,7 +33,6 @@ from qms.actions import service as actions
 from qms.charts import drawing
 from qms.db import utcnow
 from qms.deviations.models import Deviation
-from qms.i18n import label
 from qms.pagination import MAX_LIMIT, each
 from qms.permissions import Action
 from qms.programmes.models import Programme
@@ -374,6 +373,13 @@ def review_risk(
     return see_other(f"/risks/{risk_id}")
 
 
-def level_label(level: RiskLevel | None, lang: str) -> str:
-    """A level as the reader says it (empty for none)."""
-    return label(level.value, lang) if level else ""
+def choices_for(session: Session, page: Page) -> list[tuple[str, str]]:
+    """The risks a deviation may name as realised: those open or treated the reader sees."""
+    if not page.can("risk.read"):
+        return [("", page.t("(none)"))]
+    found = service.register(session, actor=page.actor, filters=RiskFilter(kind=RiskKind.risk))
+    return [("", page.t("(none)"))] + [
+        (str(r.id), f"{r.number} · {r.title}")
+        for r in found
+        if r.status in (RiskStatus.open, RiskStatus.treated)
+    ]
