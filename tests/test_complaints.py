@@ -3,17 +3,21 @@ deviation opened from a justified one."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from qms.audit.models import AuditEvent
+from qms.cli import app, common
 from qms.complaints import service
 from qms.complaints.models import Complaint
 from qms.complaints.schemas import ComplaintCreate, ComplaintTransition
+from qms.config import get_settings
 from qms.db import utcnow
 from qms.deviations.models import Deviation
 from qms.permissions import Role
@@ -535,3 +539,57 @@ class TestEvidenceAndReview:
         assert counts["complaints answered"] == "2"
         assert counts["complaints answered on time"] == "2"
         assert counts["complaints upheld or partly upheld"] == "1"
+
+
+class TestCommandLine:
+    def test_add_move_and_list(self, fresh_db, monkeypatch) -> None:
+        monkeypatch.setenv(
+            "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
+        )
+        monkeypatch.setenv("QMS_LANGUAGE", "en")
+        monkeypatch.setattr(common.out, "width", 220)
+        with fresh_db.unit_of_work(write=True) as session:
+            make_programme(session, code="VIA-JOB")
+        get_settings.cache_clear()
+        try:
+            added = CliRunner().invoke(
+                app,
+                [
+                    "complaints", "add", "--programme", "VIA-JOB",
+                    "--subject", "My mentor stopped meeting me",
+                    "--description", "No meeting since February.",
+                    "--channel", "in_person", "--from", "mentee",
+                ],
+            )  # fmt: skip
+            assert added.exit_code == 0, (added.stdout, added.stderr)
+            number = added.stdout.strip()
+            assert number.startswith("CMP-")
+            moved = CliRunner().invoke(app, ["complaints", "move", number, "--to", "acknowledged"])
+            assert moved.exit_code == 0, (moved.stdout, moved.stderr)
+            refused = CliRunner().invoke(app, ["complaints", "move", number, "--to", "answered"])
+            assert refused.exit_code != 0
+            assert "answer" in refused.stderr
+            answered = CliRunner().invoke(
+                app,
+                [
+                    "complaints", "move", number, "--to", "answered",
+                    "--answer", "A new mentor from March.", "--outcome", "upheld",
+                ],
+            )  # fmt: skip
+            assert answered.exit_code == 0, (answered.stdout, answered.stderr)
+            table = CliRunner().invoke(app, ["complaints", "list"])
+            assert table.exit_code == 0, table.stderr
+            assert number in table.stdout
+            assert "answered" in table.stdout
+            assert "upheld" in table.stdout
+            listed = CliRunner().invoke(app, ["complaints", "list", "--format", "json"])
+            records = json.loads(listed.stdout)["items"]
+            assert [(r["number"], r["outcome"]) for r in records] == [(number, "upheld")]
+            csv = CliRunner().invoke(app, ["complaints", "list", "--format", "csv"])
+            assert "in person" in csv.stdout
+            with fresh_db.unit_of_work(write=False) as session:
+                actions = [e.action for e in session.scalars(select(AuditEvent))]
+            assert "complaint.created" in actions
+            assert actions.count("complaint.transitioned") == 2
+        finally:
+            get_settings.cache_clear()
