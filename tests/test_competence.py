@@ -415,3 +415,95 @@ class TestAroundTheRecords:
         rows = {row["code"]: row for row in r.json()["rows"]}
         assert "TR-" in str(rows["7.2"])
         assert "PR-21 v1" in str(rows["7.3"])
+
+
+class TestPages:
+    def test_the_matrix_page_and_adding_a_competence(self, client, session) -> None:
+        from tests.web import csrf_of, sign_in, web_user
+
+        name = web_user(session, Role.quality_lead)
+        sign_in(client, name)
+        page = client.get("/competence")
+        assert page.status_code == 200
+        assert "table-wrap" in page.text
+        r = client.post(
+            "/competence/new",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "code": "QL-AUDIT",
+                "role": "quality_lead",
+                "title": "Internal auditing",
+                "obtained_by": "training",
+                "renewal_months": "24",
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text[:2000]
+        matrix = client.get("/competence").text
+        assert "QL-AUDIT" in matrix
+        assert "missing" in matrix.lower()
+        assert "quality_lead" not in matrix.replace('value="quality_lead"', "")
+        # A refused form names the field.
+        refused = client.post(
+            "/competence/new",
+            data={
+                "csrf_token": csrf_of(matrix),
+                "code": "bad code",
+                "role": "quality_lead",
+                "title": "x",
+            },
+        )
+        assert refused.status_code in (200, 422)
+        assert 'id="e-code"' in refused.text
+
+    def test_recording_a_training_on_its_page(self, client, session) -> None:
+        from tests.web import csrf_of, sign_in, web_user
+
+        name = web_user(session, Role.coordinator)
+        make_user(session, Role.quality_lead, name="siri")
+        from qms.competence import service
+        from qms.competence.schemas import CompetenceCreate
+        from tests.factories import ADMIN
+
+        service.create_competence(
+            session, actor=ADMIN, data=CompetenceCreate.model_validate(QUALITY)
+        )
+        session.flush()
+        sign_in(client, name)
+        page = client.get("/competence/records")
+        r = client.post(
+            "/competence/records",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "competence": "QL-AUDIT",
+                "user": "siri",
+                "completed_on": "2026-01-05",
+                "given_by": "Nordic Quality Institute",
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text[:2000]
+        listed = client.get("/competence/records").text
+        assert "TR-2026-0001" in listed
+        assert "Nordic Quality Institute" in listed
+
+    def test_acknowledging_on_the_procedure_page(self, client, session) -> None:
+        from tests.web import csrf_of, sign_in, web_user
+
+        name = web_user(session, Role.coordinator)
+        lead = auth(make_token(session, Role.quality_lead, name="kari-lead"))
+        author = auth(make_token(session, Role.quality_lead, name="lead-author"))
+        pid = _approve(client, author, lead, NEW_PROCEDURE)
+        sign_in(client, name)
+        page = client.get(f"/procedures/{pid}")
+        assert "I have read and understood this version" in page.text
+        r = client.post(
+            f"/procedures/{pid}/versions/1/acknowledge",
+            data={"csrf_token": csrf_of(page.text)},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        after = client.get(f"/procedures/{pid}").text
+        assert "I have read and understood this version" not in after
+        (event,) = _events(session, "acknowledgement.acknowledged")
+        assert event.actor == name

@@ -512,6 +512,8 @@ PAGES = {
     "/objectives/new": "objective.write",
     "/providers": "provider.read",
     "/providers/new": "provider.write",
+    "/competence": "competence.read",
+    "/competence/records": "competence.read",
     "/risks": "risk.read",
     "/risks/new": "risk.write",
     "/deviations": "deviation.read",

@@ -19,6 +19,7 @@ from api.web.core import WebProblem, problem_page
 from api.web.pages import (
     actions,
     audits,
+    competence,
     complaints,
     context,
     dashboard,
@@ -116,6 +117,7 @@ def router() -> APIRouter:
         providers,
         complaints,
         risks,
+        competence,
     ):
         pages.include_router(module.router)
     return pages

@@ -19,7 +19,9 @@ from qms.checks import service as checks
 from qms.comments import service as comments
 from qms.comments.models import CommentedRecord
 from qms.comments.schemas import CommentCreate
+from qms.demo import competence as demo_competence
 from qms.demo import complaints as demo_complaints
+from qms.demo import context as demo_context
 from qms.demo import evaluations as demo_evaluations
 from qms.demo import providers as demo_providers
 from qms.demo import records, system
@@ -238,10 +240,18 @@ def load(session: Session, *, operator: Actor) -> None:
     system.revise_meeting_procedure(
         session, author=lead, approver=_actor(session, "demo-quality-manager")
     )
+    demo_competence.load(session, lead=lead, coordinator=coordinator)
     demo_complaints.load(
         session, lead=lead, coordinator=coordinator, via_id=via.id, career_id=career.id
     )
     demo_providers.load(session, lead=lead, via_id=via.id)
+    demo_context.load(
+        session,
+        lead=lead,
+        manager=_actor(session, "demo-quality-manager"),
+        via_id=via.id,
+        career_id=career.id,
+    )
 
 
 def _actor(session: Session, name: str) -> Actor:

@@ -32,6 +32,7 @@ from api.web.core import (
 )
 from api.web.markdown import to_html
 from qms.accounts import service as accounts
+from qms.competence import service as acknowledgements
 from qms.permissions import Action, Role
 from qms.procedures import service
 from qms.procedures.schemas import (
@@ -149,6 +150,17 @@ def _record(
             "content": shown.content,
             "effective": service.effective(found) is shown,
             "body": to_html(shown.content),
+            # Read and understood (ISO 9001 7.3): who was asked to acknowledge it, who has.
+            "acknowledgements": [
+                acknowledgements.acknowledgement_to_read(a)
+                for a in acknowledgements.list_acknowledgements(
+                    session,
+                    actor=page.actor,
+                    filters=acknowledgements.AcknowledgementFilter(
+                        procedure_id=found.id, number=shown.number
+                    ),
+                )
+            ],
             # Authors and approvers by the name people read them by.
             "people": accounts.display_names(session),
             # What approving and reviewing sign, shown before they are signed.
