@@ -618,3 +618,28 @@ class TestRecordsKept:
         assert body["id"] in due
         rule.dispose(session, [body["id"]])
         assert session.get(QualityObjective, body["id"]) is None
+
+
+class TestEvidence:
+    def test_objectives_count_as_evidence_of_iso_9001_6_2(self, client, session, lead, programme):
+        from qms.db import utcnow
+
+        planned = _create(client, lead, programme_id=programme.id)
+        closed = _create(client, lead, programme_id=programme.id)
+        _move(client, lead, closed, to="in_progress")
+        _move(client, lead, {**closed, "version": 2}, to="achieved", result_note="Reached.")
+        today = utcnow().date()
+        r = client.get(
+            f"/api/v1/frameworks/ISO9001/coverage?period_start={today.replace(month=1, day=1)}"
+            f"&period_end={today}&programme_id={programme.id}",
+            headers=lead,
+        )
+        assert r.status_code == 200, r.text
+        row = {row["code"]: row for row in r.json()["rows"]}["6.2"]
+        assert "no evidence in the period" not in row["gaps"]
+        evidence = {e["kind"]: e["records"] for e in row["evidence"]}
+        assert set(evidence["quality objectives with a plan"]) == {
+            planned["number"],
+            closed["number"],
+        }
+        assert evidence["quality objectives evaluated"] == [closed["number"]]

@@ -35,6 +35,7 @@ from qms.frameworks.catalogue import get_framework, iso_ref, with_ancestors
 from qms.frameworks.schemas import Coverage, CoverageRow, EvidenceCount
 from qms.i18n import N_
 from qms.indicators.models import IndicatorDefinition
+from qms.objectives.models import ObjectiveStatus, QualityObjective
 from qms.pairs.models import Meeting, Pair, PairStatus
 from qms.pairs.service import within_programme
 from qms.participants.models import Participant
@@ -82,6 +83,11 @@ EVIDENCE_OF: dict[str, tuple[str, ...]] = {
     # A provider kept with what it provides and the criteria it is selected and evaluated on
     # (8.4.1, 8.4.3); its evaluations, monitoring its performance (8.4.1, 8.4.2). The catalogue
     # holds 8.4 whole, so they count there.
+    # A quality objective with its target, owner, due date and plan (6.2.1, 6.2.2: what will be
+    # done, resources, who, when, how evaluated); closed with its result, evaluated (6.2.2 e).
+    # The catalogue holds 6.2 whole, so they count there.
+    N_("quality objectives with a plan"): ("ISO9001:6.2",),
+    N_("quality objectives evaluated"): ("ISO9001:6.2",),
     N_("external providers with criteria"): ("ISO9001:8.4",),
     N_("external provider evaluations"): ("ISO9001:8.4",),
     # A complaint received is feedback from a customer or another interested party (9.1.2) taken
@@ -331,6 +337,32 @@ def coverage(
         )
     for action in session.scalars(action_stmt.order_by(CorrectiveAction.id)):
         tally.add(N_("actions verified"), list(action.requirements or []), [action.number])
+
+    objectives = (
+        select(QualityObjective)
+        .where(
+            QualityObjective.created_at < hi,
+            or_(QualityObjective.closed_at.is_(None), QualityObjective.closed_at >= lo),
+        )
+        .order_by(QualityObjective.id)
+    )
+    if programme_id is not None:
+        objectives = objectives.where(
+            or_(
+                QualityObjective.programme_id.is_(None),
+                QualityObjective.programme_id == programme_id,
+            )
+        )
+    for objective in session.scalars(objectives):
+        refs = list(objective.requirements or [])
+        if objective.status is not ObjectiveStatus.withdrawn:
+            tally.add(N_("quality objectives with a plan"), refs, [objective.number])
+        if (
+            objective.status in (ObjectiveStatus.achieved, ObjectiveStatus.not_achieved)
+            and objective.closed_at is not None
+            and lo <= objective.closed_at < hi
+        ):
+            tally.add(N_("quality objectives evaluated"), refs, [objective.number])
 
     kept = (
         select(Provider.code)
