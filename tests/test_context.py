@@ -583,3 +583,33 @@ class TestDocument:
         # In bokmål, the stored values by their labels in the language.
         nb = client.get(f"{V1}/documents/context?language=nb", headers=lead)
         assert nb.status_code == 200
+
+
+class TestDemo:
+    def test_the_demo_has_the_context_scope_and_policy_of_the_seeds(self, session) -> None:
+        from qms.demo import load
+        from tests.factories import ADMIN
+
+        load(session, operator=ADMIN)
+        issues = service.list_issues(session, actor=ADMIN, limit=200).items
+        titles = {i.title for i in issues}
+        assert "Co-financing lost when a mentee finds work" in titles
+        assert "The employment service refers its own priority groups" in titles
+        assert {i.status.value for i in issues} == {"current", "no_longer_relevant"}
+        parties = service.list_parties(session, actor=ADMIN, limit=200).items
+        assert {p.kind.value for p in parties} >= {
+            "mentees",
+            "mentors",
+            "employers",
+            "funders",
+            "employment_service",
+            "partner_organisation",
+        }
+        scope = service.scope_to_read(service.get_scope(session, actor=ADMIN))
+        assert [e.clause for e in scope.exclusions] == ["8.3"]
+        policy = service.effective_policy(session)
+        assert policy is not None
+        assert policy.approved_by == "demo-quality-manager"
+        issues_due, parties_due = service.reviews_due(session, on=date.today() + timedelta(days=7))
+        assert issues_due
+        assert parties_due
