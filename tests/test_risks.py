@@ -421,6 +421,62 @@ class TestPages:
         assert client.get("/risks/new").status_code == 403
 
 
+class TestDocument:
+    def test_the_register_document_reads_back(self, client, session, lead) -> None:
+        make_user(session, Role.coordinator, name="coordinator-ola")
+        body = _create(
+            client,
+            lead,
+            treatment="reduce",
+            treatment_plan="Check each mentee's other measures at intake.",
+            residual_likelihood=2,
+            residual_consequence=2,
+        )
+        client.post(
+            "/api/v1/actions",
+            headers=lead,
+            json={
+                "risk_ids": [body["id"]],
+                "type": "preventive",
+                "title": "Check co-financing at intake",
+                "action": "The coordinator asks about other measures.",
+                "owner": "coordinator-ola",
+                "due_on": str(date.today() + timedelta(days=30)),
+            },
+        )
+        r = client.get("/api/v1/documents/risk-register?language=nb", headers=lead)
+        assert r.status_code == 200, r.text
+        document = docx.Document(io.BytesIO(r.content))
+        text = read_docx(r.content)
+        assert body["number"] in text
+        assert "Co-financing conflicts with another measure" in text
+        assert "Check co-financing at intake" in text
+        assert "Check each mentee's other measures at intake." in text
+        # The matrix as a picture, described for a screen reader, and as tables.
+        assert len(document.inline_shapes) == 1
+        assert "4 × 4 = 16" in text  # noqa: RUF001
+        assert "2 × 2 = 4" in text  # noqa: RUF001
+        assert body["number"] in [
+            c.text for t in document.tables for row in t.rows for c in row.cells
+        ]
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "document.issued")
+        ).all()
+        assert event
+
+    def test_a_scoped_reader_gets_their_programmes_only(self, client, session, lead) -> None:
+        a = make_programme(session)
+        b = make_programme(session)
+        mine = _create(client, lead, programme_id=a.id)
+        other = _create(client, lead, programme_id=b.id, title="Another programme's risk")
+        scoped = auth(make_token(session, Role.auditor, programme_code=a.code))
+        r = client.get("/api/v1/documents/risk-register", headers=scoped)
+        assert r.status_code == 200, r.text
+        text = read_docx(r.content)
+        assert mine["number"] in text
+        assert other["number"] not in text
+
+
 def read_docx(content: bytes) -> str:
     """Return the text of a .docx: its paragraphs and its tables' cells."""
     document = docx.Document(io.BytesIO(content))

@@ -530,6 +530,11 @@ TABLE: list[Case] = [
     listing(f"{V1}/risks/matrix", ""),
     item(f"{V1}/risks/{{risk_id}}"),
     item(f"{V1}/risks/{{risk_id}}/history", f"{V1}/risks/{{risk}}/history"),
+    listing(f"{V1}/documents/risk-register", "risk"),
+    item(
+        f"{V1}/documents/risk-register",
+        f"{V1}/documents/risk-register?programme_id={{programme}}",
+    ),
     # What waits for a coordinator: follow-ups due in the programme they are limited to only.
     listing(f"{V1}/me/work", "", role=Role.coordinator),
     listing("/my-work", "", role=Role.coordinator),

@@ -244,6 +244,29 @@ def issue_external_providers(
 
 
 @router.get(
+    "/risk-register",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def issue_risk_register(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    database: DatabaseDep,
+    programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    language: Language = "en",
+) -> Response:
+    """Issue the register of risks and opportunities: the matrix before and after treatment as
+    a chart, and each one's rating, treatment, actions and their state."""
+    document = service.issue_from_snapshot(
+        database,
+        actor=actor,
+        kind="risk-register",
+        language=language,
+        programme_id=programme_id,
+    )
+    return _file(document)
+
+
+@router.get(
     "/quality-objectives",
     response_class=Response,
     responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},

@@ -32,6 +32,7 @@ from qms.documents import (
     pack,
     providers,
     reports,
+    risks,
     system,
 )
 from qms.documents.base import (
@@ -530,6 +531,7 @@ GENERATORS: dict[str, Callable[..., Draft]] = {
     "external-providers": providers.provider_register,
     "context": context.context_and_scope,
     "quality-objectives": objectives.objective_register,
+    "risk-register": risks.risk_register,
 }
 
 

@@ -39,6 +39,7 @@ KINDS = {
     "deviation-register": ("programme_id", "status", "severity", "detected_from", "detected_to"),
     "capa-status": ("programme_id",),
     "quality-objectives": ("programme_id",),
+    "risk-register": ("programme_id",),
     "master-list": (),
     "context": (),
     "quality-report": ("programme_id",),
