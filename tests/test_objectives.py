@@ -643,3 +643,33 @@ class TestEvidence:
             closed["number"],
         }
         assert evidence["quality objectives evaluated"] == [closed["number"]]
+
+
+class TestReviewInput:
+    def test_9_3_2_c2_lists_the_objectives_of_the_period_with_their_indicators(
+        self, client, session, lead, programme
+    ):
+        low = _indicator(session, programme, value=50.0)
+        other = _indicator(session, programme, "FOLLOW", value=90.0)
+        body = _create(client, lead, programme_id=programme.id, indicator_ids=[low.id])
+        organisation = _create(client, lead)
+        year = date.today().year
+        r = client.get(
+            f"/api/v1/reviews/inputs?period_start={year}-01-01&period_end={year}-12-31"
+            f"&programme_id={programme.id}",
+            headers=lead,
+        )
+        assert r.status_code == 200, r.text
+        [c2] = [s for s in r.json()["sections"] if s["clause"] == "9.3.2 c2"]
+        cells = [" | ".join(row) for row in c2["rows"]]
+        assert cells[0].startswith("Quality objective | Programme | Indicator")
+        objective_row = next(c for c in cells if c.startswith(body["number"]))
+        assert "at_risk" in objective_row
+        assert objective_row.endswith("planned")
+        assert any(c.startswith(organisation["number"]) for c in cells)
+        at = cells.index(objective_row)
+        assert "WORK-RATE" in cells[at + 1]
+        assert cells[at + 1].endswith("breach")
+        # The programme's indicator no objective names is listed after them.
+        assert any("FOLLOW" in c for c in cells[at + 2 :])
+        assert other.code == "FOLLOW"

@@ -26,6 +26,7 @@ from qms.followups.models import FollowUp
 from qms.i18n import N_, format_day, format_number, label, translate
 from qms.i18n.values import VALUES
 from qms.indicators import service as indicators
+from qms.objectives import service as quality_objectives
 from qms.pairs.models import Meeting, Pair, PairStatus
 from qms.pairs.service import within_programme
 from qms.participants.models import Participant
@@ -252,33 +253,76 @@ def satisfaction(
     )
 
 
-def objectives(session: Session, actor: Actor, programme_id: int | None, end: date) -> InputSection:
-    """c2) the extent to which quality objectives are met: indicators planned against actual."""
+def objectives(
+    session: Session, actor: Actor, programme_id: int | None, end: date, start: date | None = None
+) -> InputSection:
+    """c2) the extent to which quality objectives are met: each quality objective of the period
+    with its status and the indicators that measure it, planned against actual; then the
+    programmes' other indicators."""
+    if programme_id is None and actor.programme_id is not None:
+        programme_id = actor.programme_id
+    codes = dict(session.execute(select(Programme.id, Programme.code)).all())
+    rows: list[list[str]] = []
+    measured: set[int] = set()
+    for objective in quality_objectives.for_period(
+        session, start=start or end, end=end, programme_id=programme_id
+    ):
+        read = quality_objectives.to_read(session, objective, end)
+        rows.append(
+            [
+                f"{read.number} {read.title}",
+                read.programme_code or N_("The whole organisation"),
+                # An objective whose indicator is in breach, or past due and open, says so.
+                "at_risk" if read.at_risk else "",
+                "",
+                "",
+                read.status.value,
+            ]
+        )
+        for i in read.indicators:
+            measured.add(i.id)
+            rows.append(
+                [
+                    "",
+                    i.programme_code,
+                    f"{i.code} {i.name}",
+                    figure(i.planned),
+                    figure(i.actual),
+                    i.status,
+                ]
+            )
     stmt = select(Programme).order_by(Programme.code)
     if programme_id is not None:
         stmt = stmt.where(Programme.id == programme_id)
-    rows: list[list[str]] = []
     for programme in session.scalars(stmt):
         table = indicators.table(session, actor=actor, programme_id=programme.id, as_of=end)
         rows.extend(
-            [programme.code, r.code, r.name, figure(r.planned), figure(r.actual), r.status]
+            [
+                "",
+                codes[programme.id],
+                f"{r.code} {r.name}",
+                figure(r.planned),
+                figure(r.actual),
+                r.status,
+            ]
             for r in table.rows
+            if r.id not in measured
         )
     return InputSection(
         clause="9.3.2 c2",
         title=N_("The extent to which quality objectives have been met"),
         rows=[
             [
+                N_("Quality objective"),
                 N_("Programme"),
                 N_("Indicator"),
-                N_("Name"),
                 N_("Planned"),
                 N_("Actual"),
                 N_("Status"),
             ],
             *rows,
         ],
-        note="" if rows else N_("No indicators are defined."),
+        note="" if rows else N_("No quality objectives or indicators are defined."),
     )
 
 
@@ -587,7 +631,7 @@ def compile_inputs(
         previous_actions(session, programme_id, period_end, review_id),
         changes(session, programme_id, period_start, period_end),
         satisfaction(session, programme_id, period_start, period_end),
-        objectives(session, actor, programme_id, period_end),
+        objectives(session, actor, programme_id, period_end, period_start),
         process_performance(session, programme_id, period_start, period_end),
         nonconformities(session, programme_id, period_start, period_end),
         monitoring(session, programme_id, period_start, period_end),
