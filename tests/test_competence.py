@@ -507,3 +507,102 @@ class TestPages:
         assert "I have read and understood this version" not in after
         (event,) = _events(session, "acknowledgement.acknowledged")
         assert event.actor == name
+
+
+class TestCommandLine:
+    def test_add_train_list_matrix_and_acknowledge(self, fresh_db, monkeypatch) -> None:
+        import json
+
+        from typer.testing import CliRunner
+
+        from qms.cli import app
+        from qms.cli import common as cli_common
+        from qms.config import get_settings
+
+        monkeypatch.setenv(
+            "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
+        )
+        monkeypatch.setattr(cli_common.out, "width", 220)
+        monkeypatch.setenv("QMS_LANGUAGE", "en")
+        get_settings.cache_clear()
+        runner = CliRunner()
+
+        def run(*args: str, code: int = 0):
+            result = runner.invoke(app, list(args))
+            assert result.exit_code == code, (result.stdout, result.stderr)
+            return result
+
+        try:
+            run("users", "add", "siri", "--role", "quality_lead")
+            run("users", "add", "per", "--role", "coordinator")
+            assert (
+                run(
+                    "competence",
+                    "add",
+                    "QL-AUDIT",
+                    "--role",
+                    "quality_lead",
+                    "--title",
+                    "Internal auditing",
+                    "--renewal-months",
+                    "24",
+                ).stdout.strip()
+                == "QL-AUDIT"
+            )
+            number = run(
+                "competence",
+                "train",
+                "QL-AUDIT",
+                "--user",
+                "siri",
+                "--on",
+                "2026-01-05",
+                "--given-by",
+                "Kiwa",
+            ).stdout.strip()
+            assert number == "TR-2026-0001"
+            bad = run("competence", "train", "QL-AUDIT", "--mentor", "P-9999", code=2)
+            assert "user" in bad.stderr or "mentor" in bad.stderr
+            listed = json.loads(run("competence", "list", "--format", "json").stdout)["items"]
+            assert [c["code"] for c in listed] == ["QL-AUDIT"]
+            table = run("competence", "matrix", "--role", "quality_lead").stdout
+            assert "siri" in table
+            assert "has" in table
+            cells = json.loads(run("competence", "matrix", "--format", "json").stdout)["items"]
+            assert {(c["person"], c["state"]) for c in cells} >= {("siri", "has")}
+            missing = run("acknowledge", "PR-99", "--as", "per", code=2)
+            assert "PR-99" in missing.stderr
+            with fresh_db.unit_of_work() as session:
+                _approved_by_service(session)
+            said = run("acknowledge", "pr-21", "--as", "per").stdout
+            assert said.startswith("PR-21 v1")
+            again = json.loads(run("competence", "list", "--format", "json").stdout)["items"]
+            assert again
+        finally:
+            get_settings.cache_clear()
+
+
+def _approved_by_service(session) -> None:
+    """Create PR-21 and approve it, asking the coordinators to acknowledge it."""
+    from qms.accounts import service as accounts
+    from qms.procedures import service as procedures
+    from qms.procedures.schemas import ProcedureCreate, VersionTransition
+    from qms.signatures.service import confirmation_of
+    from tests.factories import ADMIN
+
+    procedure = procedures.create(
+        session, actor=ADMIN, data=ProcedureCreate.model_validate(NEW_PROCEDURE)
+    )
+    approver = accounts.actor_for(session, "siri")
+    for to, who in (("in_review", ADMIN), ("approved", approver)):
+        version = procedures.get_version(session, actor=who, procedure_id=procedure.id, number=1)
+        procedures.transition(
+            session,
+            actor=who,
+            procedure_id=procedure.id,
+            number=1,
+            data=VersionTransition.model_validate(
+                {"to": to, **confirmation_of("procedure_version", to)}
+            ),
+            if_match=version.version,
+        )

@@ -78,6 +78,16 @@ COMMANDS: dict[str, Entry] = {
         "scope_app",
         "The scope of the quality system: show.",
     ),
+    "competence": Entry(
+        "qms.cli.competence",
+        "competence_app",
+        "Competence: list, add, train, matrix.",
+    ),
+    "acknowledge": Entry(
+        "qms.cli.competence",
+        "acknowledge",
+        "Acknowledge a procedure in force as read and understood.",
+    ),
     "attach": Entry(
         "qms.cli.evidence",
         "attach",
