@@ -16,7 +16,7 @@ from qms.audit.models import AuditEvent
 from qms.cli import app, common
 from qms.complaints import service
 from qms.complaints.models import Complaint
-from qms.complaints.schemas import ComplaintCreate, ComplaintTransition
+from qms.complaints.schemas import ComplaintCreate, ComplaintDeviationCreate, ComplaintTransition
 from qms.config import get_settings
 from qms.db import utcnow
 from qms.deviations.models import Deviation
@@ -24,6 +24,7 @@ from qms.permissions import Role
 from qms.retention import service as retention
 from qms.retention.schemas import DispositionCreate
 from tests.factories import ADMIN, auth, make_programme, make_token
+from tests.reading import docx_text
 from tests.web import csrf_of, error_beside, sign_in, web_user
 
 SECRET_NAME = "Kari Nordmann-Complainant"
@@ -593,3 +594,57 @@ class TestCommandLine:
             assert actions.count("complaint.transitioned") == 2
         finally:
             get_settings.cache_clear()
+
+
+class TestDocument:
+    def test_the_register_reads_back_without_who_complained(
+        self, client, session, auditor, programme
+    ) -> None:
+        late = make_complaint(
+            session,
+            programme.id,
+            received_on=date.today() - timedelta(days=20),
+            complainant={"name": SECRET_NAME, "email": SECRET_MAIL},
+        )
+        answered = make_complaint(session, programme.id, channel="in_person")
+        _answer(session, answered, "upheld")
+        deviation = service.open_deviation(
+            session,
+            actor=ADMIN,
+            complaint_id=answered.id,
+            data=ComplaintDeviationCreate(severity="major"),
+            if_match=answered.version,
+        )
+        session.flush()
+        r = client.get("/api/v1/documents/complaints-register", headers=auditor)
+        assert r.status_code == 200, r.text
+        text = docx_text(r.content)
+        assert "Complaints register" in text
+        assert late.number in text
+        assert answered.number in text
+        assert deviation.number in text
+        assert "(overdue)" in text
+        assert "in time" in text
+        assert "upheld" in text
+        assert "in person" in text
+        assert "2 complaints; 1 answered, 1 of them in time; 1 upheld or partly upheld." in text
+        assert SECRET_NAME not in text
+        assert SECRET_MAIL not in text
+
+    def test_a_period_that_ends_before_it_starts_is_named(self, client, auditor) -> None:
+        r = client.get(
+            "/api/v1/documents/complaints-register",
+            headers=auditor,
+            params={"period_start": "2026-06-01", "period_end": "2026-01-01"},
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "period_end"
+
+    def test_the_register_in_bokmal(self, client, session, auditor, programme) -> None:
+        make_complaint(session, programme.id)
+        r = client.get(
+            "/api/v1/documents/complaints-register",
+            headers=auditor,
+            params={"language": "nb"},
+        )
+        assert r.status_code == 200

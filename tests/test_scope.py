@@ -40,6 +40,7 @@ from qms.audits.models import InternalAudit, ManagementReview
 from qms.audits.schemas import AuditCreate, ChecklistLineCreate, ReviewCreate
 from qms.competence.models import TrainingRecord
 from qms.complaints.models import Complaint
+from qms.context.models import ContextIssue, InterestedParty
 from qms.db import Database
 from qms.demo import load
 from qms.deviations.models import Deviation
@@ -102,7 +103,7 @@ def _programme_of(record: Any) -> int | None:
     if isinstance(record, CorrectiveAction):
         owners = {d.programme_id for d in record.deviations}
         return owners.pop() if len(owners) == 1 else None
-    if isinstance(record, Complaint):
+    if isinstance(record, Complaint | ContextIssue | InterestedParty):
         return record.programme_id
     if isinstance(record, TrainingRecord):
         return record.participant.cohort.programme_id if record.participant else None
@@ -133,6 +134,8 @@ def _side(session: Session, programme: Programme) -> Side:
         ("document", IssuedDocument, lambda r: r.title),
         ("complaint", Complaint, lambda r: r.number),
         ("record", TrainingRecord, lambda r: r.number),
+        ("issue", ContextIssue, lambda r: r.number),
+        ("party", InterestedParty, lambda r: r.number),
     ]
     for kind, model, marker in kinds:
         mine = [
@@ -495,6 +498,11 @@ TABLE: list[Case] = [
         f"{V1}/documents/quality-objectives",
         f"{V1}/documents/quality-objectives?programme_id={{programme}}",
     ),
+    listing(f"{V1}/documents/complaints-register", "complaint"),
+    item(
+        f"{V1}/documents/complaints-register",
+        f"{V1}/documents/complaints-register?programme_id={{programme}}",
+    ),
     listing(f"{V1}/documents/external-providers", "provider"),
     item(
         f"{V1}/documents/external-providers",
@@ -520,6 +528,13 @@ TABLE: list[Case] = [
     # Quality objectives: a programme's own, never another's nor the organisation's.
     listing(f"{V1}/objectives", "objective"),
     item(f"{V1}/objectives/{{objective_id}}"),
+    # The context: a programme's issues and parties and the organisation's, never another's.
+    listing(f"{V1}/context/issues", "issue"),
+    item(f"{V1}/context/issues/{{issue_id}}"),
+    item(f"{V1}/context/issues/{{issue_id}}/history", f"{V1}/context/issues/{{issue}}/history"),
+    listing(f"{V1}/context/parties", "party"),
+    item(f"{V1}/context/parties/{{party_id}}"),
+    listing(f"{V1}/documents/context", "issue"),
     # External providers: a programme's own and the organisation's, never another programme's.
     listing(f"{V1}/providers", "provider"),
     item(f"{V1}/providers/{{provider_id}}"),
@@ -605,6 +620,11 @@ TABLE: list[Case] = [
     listing("/objectives", "objective"),
     listing("/objectives/new", "programme", role=Role.quality_lead),
     item("/objectives/{objective_id:id}"),
+    listing("/context", "issue"),
+    listing("/context/issues/new", "programme", role=Role.quality_lead),
+    listing("/context/parties/new", "programme", role=Role.quality_lead),
+    item("/context/issues/{issue_id:id}"),
+    item("/context/parties/{party_id:id}"),
     listing("/providers", "provider"),
     listing("/providers/new", "programme", role=Role.quality_lead),
     item("/providers/{provider_id:id}"),
@@ -656,6 +676,7 @@ EXEMPT: dict[str, str] = {
     f"{V1}/context/scope": "the scope of the quality system: the organisation's, one for all",
     f"{V1}/policy": "the quality policy: the organisation's, one for all",
     "/policy": "the quality policy: the organisation's, one for all",
+    "/context/scope": "the scope of the quality system: the organisation's, one for all",
 }
 
 

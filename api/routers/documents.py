@@ -267,6 +267,34 @@ def issue_risk_register(
 
 
 @router.get(
+    "/complaints-register",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def issue_complaints_register(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    database: DatabaseDep,
+    programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    period_start: Annotated[IsoDate | None, Query(description="received on or after")] = None,
+    period_end: Annotated[IsoDate | None, Query(description="received on or before")] = None,
+    language: Language = "en",
+) -> Response:
+    """Issue the complaints register: each complaint with the days it was received,
+    acknowledged and answered against their limits, its outcome and the deviation it opened;
+    never who complained."""
+    document = service.issue_from_snapshot(
+        database,
+        actor=actor,
+        kind="complaints-register",
+        language=language,
+        programme_id=programme_id,
+        period_start=period_start,
+        period_end=period_end,
+    )
+    return _file(document)
+
+
+@router.get(
     "/quality-objectives",
     response_class=Response,
     responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
