@@ -269,8 +269,8 @@ def load(session: Session, *, lead: Actor, manager: Actor, via_id: int, career_i
             {
                 "coverage": (
                     "The mentor programmes the foundation runs for job-seeking immigrant "
-                    "graduates (VIA-JOB) and for immigrants with higher education in their "
-                    "careers (CAREER-18), in Falun and Borlänge and with the partner in Hamar: "
+                    "graduates and for immigrants with higher education in their "
+                    "careers, in Falun and Borlänge and with the partner in Hamar: "
                     "recruitment with the employment service, screening, matching, training of "
                     "mentors and mentees, meetings, the mid-programme follow-up, closure and "
                     "evaluation, and the records and documents these keep."
