@@ -21,11 +21,13 @@ from qms.context.models import ContextIssue, InterestedParty
 from qms.deviations.enums import DeviationStatus
 from qms.deviations.models import Deviation
 from qms.followups.models import FollowUp
+from qms.objectives import repository as objectives
 from qms.pairs.models import Pair
 from qms.pairs.service import LIVE, within_programme
 from qms.permissions import Action, Actor, Role
 from qms.procedures.models import Procedure, ProcedureVersion, VersionStatus
 from qms.providers import repository as providers
+from qms.risks import service as risks
 
 # How many days ahead a follow-up or a procedure review counts as waiting (QMS_REMIND_DAYS).
 DEFAULT_HORIZON_DAYS = 7
@@ -47,6 +49,8 @@ class WorkKind(enum.StrEnum):
     complaint_to_acknowledge = "complaint_to_acknowledge"
     complaint_to_answer = "complaint_to_answer"
     context_review_due = "context_review_due"
+    risk_review_due = "risk_review_due"
+    objective_due = "objective_due"
 
 
 class WorkItem(BaseModel):
@@ -323,6 +327,51 @@ def _provider_evaluations(
     ]
 
 
+# A quality objective is worked towards for months: it waits from a month before it is due.
+OBJECTIVE_HORIZON_DAYS = 30
+
+
+def _objectives(session: Session, actor: Actor, on: date, horizon: date) -> list[WorkItem]:
+    # The open quality objectives the person owns, due within a month (or the horizon) or past.
+    if actor.user_id is None or not actor.can(Action.objective_read):
+        return []
+    by = max(horizon, on + timedelta(days=OBJECTIVE_HORIZON_DAYS))
+    return [
+        WorkItem(
+            kind=WorkKind.objective_due,
+            record="objective",
+            record_id=o.id,
+            number=o.number,
+            title=o.title,
+            due_on=o.due_on,
+            overdue=o.due_on < on,
+            link=f"/objectives/{o.id}",
+        )
+        for o in objectives.owned_by(session, owner_id=actor.user_id, due_by=by)
+        if actor.programme_id is None or o.programme_id == actor.programme_id
+    ]
+
+
+def _risk_reviews(session: Session, actor: Actor, on: date, horizon: date) -> list[WorkItem]:
+    # The open or treated risks and opportunities the person owns whose review is due.
+    if actor.user_id is None or not actor.can(Action.risk_read):
+        return []
+    return [
+        WorkItem(
+            kind=WorkKind.risk_review_due,
+            record="risk",
+            record_id=r.id,
+            number=r.number,
+            title=r.title,
+            due_on=r.review_on,
+            overdue=r.review_on is not None and r.review_on < on,
+            link=f"/risks/{r.id}",
+        )
+        for r in risks.due_for_review(session, owner_id=actor.user_id, by=horizon)
+        if actor.programme_id is None or r.programme_id == actor.programme_id
+    ]
+
+
 def _acknowledgements(session: Session, actor: Actor, on: date) -> list[WorkItem]:
     # Each procedure version in force the person was asked to acknowledge and has not yet.
     if actor.user_id is None or not actor.can(Action.procedure_acknowledge):
@@ -432,6 +481,8 @@ def waiting_for(
         *_context_reviews(session, actor, on, horizon),
         *_acknowledgements(session, actor, on),
         *_provider_evaluations(session, actor, on, horizon),
+        *_risk_reviews(session, actor, on, horizon),
+        *_objectives(session, actor, on, horizon),
         *_complaints(session, actor, on),
     ]
     items.sort(key=lambda i: (not i.overdue, i.due_on or date.max, i.number))

@@ -673,3 +673,20 @@ class TestReviewInput:
         # The programme's indicator no objective names is listed after them.
         assert any("FOLLOW" in c for c in cells[at + 2 :])
         assert other.code == "FOLLOW"
+
+
+class TestMyWork:
+    def test_the_owner_sees_objectives_due_within_a_month_and_overdue(self, client, session, lead):
+        mine = auth(make_token(session, Role.quality_lead, name="lead-owner"))
+        soon = _create(client, lead, owner="lead-owner", due_on=_due(20))
+        late = _create(client, lead, owner="lead-owner", due_on=_due(-2))
+        far = _create(client, lead, owner="lead-owner", due_on=_due(120))
+        r = client.get("/api/v1/me/work", headers=mine)
+        assert r.status_code == 200, r.text
+        items = {i["number"]: i for i in r.json()["items"] if i["kind"] == "objective_due"}
+        assert set(items) == {soon["number"], late["number"]}
+        assert items[late["number"]]["overdue"] is True
+        assert items[soon["number"]]["link"] == f"/objectives/{soon['id']}"
+        assert far["number"] not in items
+        others = client.get("/api/v1/me/work", headers=lead).json()["items"]
+        assert not [i for i in others if i["kind"] == "objective_due"]

@@ -149,7 +149,9 @@ VALUES: dict[str, str] = {
     "follow_up_due": N_("follow-up due"),
     "procedure_review_due": N_("procedure review due"),
     "context_review_due": N_("review of the context due"),
+    "risk_review_due": N_("review of a risk or opportunity due"),
     "provider_evaluation_due": N_("external provider's evaluation due"),
+    "objective_due": N_("quality objective due"),
     # qms.notifications.models.ReminderKind and ReminderStatus
     "assigned": N_("assigned to you"),
     "due_soon": N_("due soon"),

@@ -101,6 +101,7 @@ def _kind_of(item: work.WorkItem, on: date, horizon: date) -> ReminderKind | Non
         work.WorkKind.action_due,
         work.WorkKind.verification_due,
         work.WorkKind.provider_evaluation_due,
+        work.WorkKind.objective_due,
     ):
         if item.overdue:
             return ReminderKind.overdue
