@@ -141,7 +141,7 @@ class TestFiles:
             for method, path, operation in _operations(spec)
             if path.startswith("/api/v1/documents/") and path != "/api/v1/documents/issued"
         ]
-        assert len(documents) == 18
+        assert len(documents) == 19
         for path, operation in documents:
             content = operation["responses"]["200"]["content"]
             assert content, path
