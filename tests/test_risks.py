@@ -343,6 +343,66 @@ class TestActionsAndDeviations:
         assert {e["field"] for e in r.json()["errors"]} == {"risk_id"}
 
 
+class TestWorkMapAndReview:
+    def test_a_review_due_waits_in_the_owners_work(self, client, session, lead) -> None:
+        due = _create(
+            client, lead, owner="lead-ragnhild", review_on=str(date.today() - timedelta(days=2))
+        )
+        _create(
+            client, lead, owner="lead-ragnhild", review_on=str(date.today() + timedelta(days=200))
+        )
+        _create(client, lead, owner="lead-kari", review_on=str(date.today()))
+        items = client.get("/api/v1/me/work", headers=lead).json()["items"]
+        mine = [(i["kind"], i["number"], i["overdue"]) for i in items if i["record"] == "risk"]
+        assert mine == [("risk_review_due", due["number"], True)]
+
+    def test_risks_and_their_actions_count_for_clause_6_1(self, client, session, lead) -> None:
+        make_user(session, Role.coordinator, name="coordinator-ola")
+        risk = _create(client, lead)
+        action = client.post(
+            "/api/v1/actions",
+            headers=lead,
+            json={
+                "risk_ids": [risk["id"]],
+                "type": "preventive",
+                "title": "Check co-financing at intake",
+                "action": "The coordinator asks about other measures.",
+                "owner": "coordinator-ola",
+                "due_on": str(date.today() + timedelta(days=30)),
+            },
+        ).json()
+        today = date.today()
+        r = client.get(
+            f"/api/v1/frameworks/ISO9001/coverage?period_start={today - timedelta(days=30)}"
+            f"&period_end={today}",
+            headers=lead,
+        )
+        assert r.status_code == 200, r.text
+        rows = {row["code"]: row for row in r.json()["rows"]}
+        assert risk["number"] in str(rows["6.1"]["evidence"])
+        assert action["number"] in str(rows["6.1"]["evidence"])
+
+    def test_the_review_input_9_3_2_e_is_compiled_from_the_register(
+        self, client, session, lead
+    ) -> None:
+        risk = _create(
+            client,
+            lead,
+            treatment="reduce",
+            residual_likelihood=2,
+            residual_consequence=2,
+        )
+        year = date.today().year
+        r = client.get(
+            f"/api/v1/reviews/inputs?period_start={year}-01-01&period_end={year}-12-31",
+            headers=lead,
+        )
+        assert r.status_code == 200, r.text
+        [section] = [s for s in r.json()["sections"] if s["clause"] == "9.3.2 e"]
+        [row] = [row for row in section["rows"] if row[0] == risk["number"]]
+        assert row[1:7] == ["risk", RISK["title"], "open", "high", "reduce", "low"]
+
+
 class TestPages:
     def test_the_register_shows_the_matrix_and_the_chart(self, client, session) -> None:
         sign_in(client, web_user(session, Role.quality_lead, name="page-lead"))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from qms.accounts.models import User
-from qms.actions.models import ActionStatus, ActionType, CorrectiveAction
+from qms.actions.models import ActionStatus, CorrectiveAction
 from qms.audits.models import Conformity, InternalAudit, ManagementReview, ReviewStatus
 from qms.audits.schemas import InputSection, ReviewInputs
 from qms.checks.models import RuleFinding
@@ -35,6 +35,8 @@ from qms.permissions import Actor, Role
 from qms.procedures.models import Procedure, ProcedureVersion
 from qms.programmes.models import Cohort, Programme
 from qms.providers.models import Provider
+from qms.risks import service as risks
+from qms.risks.models import Risk
 
 # The inputs are compiled in English and kept so when a review is held; a document says them
 # in its language when it shows them (`say`). The lines made of a sentence and a value are
@@ -518,21 +520,58 @@ def resources(session: Session, programme_id: int | None, end: date) -> InputSec
 def risk_actions(
     session: Session, programme_id: int | None, start: date, end: date
 ) -> InputSection:
-    """e) effectiveness of actions taken to address risks and opportunities."""
+    """e) effectiveness of actions taken to address risks and opportunities: compiled from the
+    register, each risk or opportunity kept in the period with its level before and after its
+    treatment, the actions that treat it, and those verified effective in the period."""
     lo, hi = bounds(start, end)
-    checked = [
-        a
-        for a in _actions(session, programme_id)
-        if a.type is ActionType.preventive
-        and a.verified_at is not None
-        and lo <= a.verified_at < hi
-    ]
-    rows = [[a.number, a.title, a.status.value, a.evidence or ""] for a in checked]
+    kept = (
+        select(Risk)
+        .where(Risk.created_at < hi, or_(Risk.closed_at.is_(None), Risk.closed_at >= lo))
+        .order_by(Risk.id)
+    )
+    if programme_id is not None:
+        kept = kept.where(or_(Risk.programme_id.is_(None), Risk.programme_id == programme_id))
+    rows = []
+    for risk in session.scalars(kept):
+        after = risks.residual_score(risk)
+        verified = [
+            a.number
+            for a in risk.actions
+            if a.status is ActionStatus.verified_effective
+            and a.verified_at is not None
+            and lo <= a.verified_at < hi
+        ]
+        rows.append(
+            [
+                risk.number,
+                risk.kind.value,
+                risk.title,
+                risk.status.value,
+                risks.level(risk.likelihood * risk.consequence).value,
+                risk.treatment.value if risk.treatment else "",
+                risks.level(after).value if after is not None else "",
+                ", ".join(a.number for a in risk.actions),
+                ", ".join(verified),
+            ]
+        )
     return InputSection(
         clause="9.3.2 e",
         title=N_("The effectiveness of actions taken to address risks and opportunities"),
-        rows=[[N_("Action"), N_("Title"), N_("Result"), N_("Evidence")], *rows],
-        note="" if rows else N_("No preventive action was checked in the period."),
+        rows=[
+            [
+                N_("Number"),
+                N_("Kind"),
+                N_("Title"),
+                N_("Status"),
+                N_("Level"),
+                N_("Treatment"),
+                N_("Level after treatment"),
+                N_("Actions"),
+                N_("Verified effective in the period"),
+            ],
+            *rows,
+        ],
+        note="" if rows else N_("No risk or opportunity was kept in the register in the period."),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -46,6 +46,7 @@ from qms.procedures.models import Procedure, ProcedureVersion
 from qms.programmes import service as programmes
 from qms.programmes.models import Cohort, Programme
 from qms.providers.models import Provider, ProviderEvaluation
+from qms.risks.models import Risk
 
 # What a record evidences by being what it is, whatever references it carries besides.
 EVIDENCE_OF: dict[str, tuple[str, ...]] = {
@@ -103,7 +104,33 @@ EVIDENCE_OF: dict[str, tuple[str, ...]] = {
     N_("interested parties with their requirements"): ("ISO9001:4.2",),
     N_("scope of the quality system"): ("ISO9001:4.3",),
     N_("quality policy approved"): ("ISO9001:5.2", "ISO9001:5.1.1"),
+    # Risks and opportunities rated and treated (6.1.1, 6.1.2 a), and the actions planned on
+    # them (6.1.2 a, b). The catalogue holds 6.1 whole, so they count there.
+    N_("risks and opportunities assessed"): ("ISO9001:6.1",),
+    N_("actions on risks and opportunities"): ("ISO9001:6.1",),
 }
+
+
+def _risks(
+    session: Session, tally: _Tally, *, lo: datetime, hi: datetime, programme_id: int | None
+) -> None:
+    """Count the risks and opportunities kept in the period, and the actions that treat them."""
+    kept = (
+        select(Risk)
+        .where(Risk.created_at < hi, or_(Risk.closed_at.is_(None), Risk.closed_at >= lo))
+        .order_by(Risk.id)
+    )
+    if programme_id is not None:
+        kept = kept.where(or_(Risk.programme_id.is_(None), Risk.programme_id == programme_id))
+    actions: dict[str, list[str]] = {}
+    for risk in session.scalars(kept):
+        refs = list(risk.requirements or [])
+        tally.add(N_("risks and opportunities assessed"), refs, [risk.number])
+        for action in risk.actions:
+            if action.created_at < hi:
+                actions.setdefault(action.number, list(action.requirements or []))
+    for number, refs in actions.items():
+        tally.add(N_("actions on risks and opportunities"), refs, [number])
 
 
 class _Tally:
@@ -396,6 +423,7 @@ def coverage(
         received = received.where(Complaint.programme_id == programme_id)
         answered = answered.where(Complaint.programme_id == programme_id)
     tally.add(N_("complaints received"), [], list(session.scalars(received)))
+    _risks(session, tally, lo=lo, hi=hi, programme_id=programme_id)
     tally.add(N_("complaints answered"), [], list(session.scalars(answered)))
     tally.add(
         N_("external provider evaluations"),
