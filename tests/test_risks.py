@@ -5,14 +5,18 @@ line and the register document."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, timedelta
 from typing import Any
 
 import docx
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from qms.audit.models import AuditEvent
+from qms.cli import app, common
+from qms.config import get_settings
 from qms.permissions import Role
 from qms.risks.models import Risk
 from tests.factories import (
@@ -535,6 +539,63 @@ class TestDocument:
         text = read_docx(r.content)
         assert mine["number"] in text
         assert other["number"] not in text
+
+
+class TestCommandLine:
+    def test_add_rate_move_and_list(self, fresh_db, monkeypatch) -> None:
+        monkeypatch.setenv(
+            "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
+        )
+        monkeypatch.setenv("QMS_LANGUAGE", "en")
+        monkeypatch.setattr(common.out, "width", 220)
+        with fresh_db.unit_of_work(write=True) as session:
+            make_programme(session, code="VIA-JOB")
+        get_settings.cache_clear()
+        try:
+            added = CliRunner().invoke(
+                app,
+                [
+                    "risks", "add", "--programme", "VIA-JOB",
+                    "--title", "Target group changed mid-way",
+                    "--description", "Referrals may not match the planned target group.",
+                    "--likelihood", "3", "--consequence", "4",
+                ],
+            )  # fmt: skip
+            assert added.exit_code == 0, (added.stdout, added.stderr)
+            number = added.stdout.strip()
+            assert number.startswith("RISK-")
+            wrong = CliRunner().invoke(app, ["risks", "rate", number, "--likelihood", "9"])
+            assert wrong.exit_code != 0
+            assert "likelihood" in wrong.stderr
+            refused = CliRunner().invoke(app, ["risks", "move", number, "--to", "treated"])
+            assert refused.exit_code != 0
+            assert "treatment" in refused.stderr
+            rated = CliRunner().invoke(
+                app,
+                [
+                    "risks", "rate", number, "--treatment", "reduce",
+                    "--plan", "Confirm the target group with the referrer.",
+                    "--after-likelihood", "1", "--after-consequence", "4",
+                ],
+            )  # fmt: skip
+            assert rated.exit_code == 0, (rated.stdout, rated.stderr)
+            moved = CliRunner().invoke(app, ["risks", "move", number, "--to", "treated"])
+            assert moved.exit_code == 0, (moved.stdout, moved.stderr)
+            table = CliRunner().invoke(app, ["risks", "list"])
+            assert table.exit_code == 0, table.stderr
+            assert number in table.stdout
+            assert "treated" in table.stdout
+            assert "VIA-JOB" in table.stdout
+            listed = CliRunner().invoke(app, ["risks", "list", "--format", "json"])
+            records = json.loads(listed.stdout)["items"]
+            assert [(r["number"], r["treatment"], r["residual_score"]) for r in records] == [
+                (number, "reduce", 4)
+            ]
+            csv = CliRunner().invoke(app, ["risks", "list", "--format", "csv"])
+            assert "reduce" in csv.stdout
+            assert "VIA-JOB" in csv.stdout
+        finally:
+            get_settings.cache_clear()
 
 
 def read_docx(content: bytes) -> str:

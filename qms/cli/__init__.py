@@ -58,6 +58,11 @@ COMMANDS: dict[str, Entry] = {
         "objectives_app",
         "Quality objectives: list, add, move through the workflow.",
     ),
+    "risks": Entry(
+        "qms.cli.risks",
+        "risks_app",
+        "Risks and opportunities: list, add, rate, move through the workflow.",
+    ),
     "providers": Entry(
         "qms.cli.providers",
         "providers_app",
