@@ -13,7 +13,7 @@ from qms.complaints.service import ComplaintFilter
 from qms.config import get_settings
 from qms.documents.base import Draft, data_hash, day, table_or_none, title_in
 from qms.documents.style import HouseDocument, Issue
-from qms.i18n import N_, label, translate
+from qms.i18n import N_, label, translate, translations
 from qms.pagination import MAX_LIMIT, each
 from qms.periods import check_range
 from qms.permissions import Actor
@@ -113,10 +113,12 @@ def complaint_register(
     issue = Issue(get_settings().organisation, title, CODE, as_of, as_of, data_hash(data), language)
     doc = HouseDocument(issue, landscape=True)
     doc.paragraph(
-        translate(
+        translations(language).ngettext(
+            "%(count)s complaint; %(answered)s answered, %(on_time)s of them in time; "
+            "%(upheld)s upheld or partly upheld.",
             "%(count)s complaints; %(answered)s answered, %(on_time)s of them in time; "
             "%(upheld)s upheld or partly upheld.",
-            language,
+            len(rows),
         )
         % {"count": len(rows), "answered": answered, "on_time": on_time, "upheld": upheld}
     )
