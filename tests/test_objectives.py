@@ -690,3 +690,32 @@ class TestMyWork:
         assert far["number"] not in items
         others = client.get("/api/v1/me/work", headers=lead).json()["items"]
         assert not [i for i in others if i["kind"] == "objective_due"]
+
+
+class TestDemo:
+    def test_the_demo_sets_objectives_from_the_reports_linked_to_its_indicators(self, fresh_db):
+        from qms import replay
+        from qms.demo import load
+        from qms.objectives.models import ObjectiveStatus, QualityObjective
+
+        with fresh_db.unit_of_work() as session:
+            load(session, operator=ADMIN)
+        with fresh_db.unit_of_work(write=False) as session:
+            found = {
+                o.title: o
+                for o in session.scalars(select(QualityObjective).order_by(QualityObjective.id))
+            }
+            occupied = found["Mentees in work or study when the programme closes"]
+            assert occupied.status is ObjectiveStatus.in_progress
+            assert [i.code for i in occupied.indicators] == ["OCCUPIED", "EMPLOYED"]
+            assert "75 %" in occupied.target
+            assert found["Every mentor trained before being matched"].status is (
+                ObjectiveStatus.achieved
+            )
+            manual = found["A manual for mentor programmes"]
+            assert manual.status is ObjectiveStatus.withdrawn
+            assert manual.withdrawal_reason
+            assert {o.programme_id for o in found.values()} >= {None}
+            assert len({o.programme_id for o in found.values()}) == 3
+            result = replay.check(session)
+            assert [f for f in result.first_findings if f.entity == "objective"] == []

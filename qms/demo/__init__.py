@@ -23,6 +23,7 @@ from qms.demo import competence as demo_competence
 from qms.demo import complaints as demo_complaints
 from qms.demo import context as demo_context
 from qms.demo import evaluations as demo_evaluations
+from qms.demo import objectives as demo_objectives
 from qms.demo import providers as demo_providers
 from qms.demo import records, system
 from qms.demo import risks as demo_risks
@@ -245,6 +246,7 @@ def load(session: Session, *, operator: Actor) -> None:
         session, lead=lead, coordinator=coordinator, via_id=via.id, career_id=career.id
     )
     demo_providers.load(session, lead=lead, via_id=via.id)
+    demo_objectives.load(session, lead=lead, via_id=via.id, career_id=career.id)
     demo_context.load(
         session,
         lead=lead,
