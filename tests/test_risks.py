@@ -542,7 +542,7 @@ class TestDocument:
 
 
 class TestCommandLine:
-    def test_add_rate_move_and_list(self, fresh_db, monkeypatch) -> None:
+    def test_add_rate_move_list_and_issue(self, fresh_db, monkeypatch, tmp_path) -> None:
         monkeypatch.setenv(
             "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
         )
@@ -594,6 +594,12 @@ class TestCommandLine:
             csv = CliRunner().invoke(app, ["risks", "list", "--format", "csv"])
             assert "reduce" in csv.stdout
             assert "VIA-JOB" in csv.stdout
+            target = tmp_path / "risks.docx"
+            issued = CliRunner().invoke(
+                app, ["docs", "risk-register", "--programme", "VIA-JOB", "-o", str(target)]
+            )
+            assert issued.exit_code == 0, (issued.stdout, issued.stderr)
+            assert number in read_docx(target.read_bytes())
         finally:
             get_settings.cache_clear()
 

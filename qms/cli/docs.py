@@ -36,7 +36,7 @@ def docs(
         typer.Argument(
             help="deviation-register, deviation-report, capa-status, follow-up-report, "
             "quality-report, master-list, procedure, audit-pack, audit-report, "
-            "management-review, management-review-input, evidence-map, context"
+            "management-review, management-review-input, evidence-map, context, risk-register"
         ),
     ],
     reference: Annotated[
@@ -92,7 +92,7 @@ def docs(
             programme_id = found.id
         if kind == "deviation-register":
             params["filters"] = DeviationFilter(programme_id=programme_id)
-        elif kind == "capa-status":
+        elif kind in ("capa-status", "risk-register"):
             params["programme_id"] = programme_id
         elif kind in ("follow-up-report", "audit-pack", "quality-report"):
             if programme_id is None:
