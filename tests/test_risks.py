@@ -476,6 +476,27 @@ class TestPages:
         record = client.get(f"/risks/{body['id']}").text
         assert "Co-financing lost" in record
 
+    def test_an_actions_page_links_the_risks_it_treats(self, client, session, lead) -> None:
+        make_user(session, Role.coordinator, name="coordinator-ola")
+        risk = _create(client, lead)
+        action = client.post(
+            "/api/v1/actions",
+            headers=lead,
+            json={
+                "risk_ids": [risk["id"]],
+                "type": "preventive",
+                "title": "Check co-financing at intake",
+                "action": "The coordinator asks about other measures.",
+                "owner": "coordinator-ola",
+                "due_on": str(date.today() + timedelta(days=30)),
+            },
+        ).json()
+        sign_in(client, web_user(session, Role.auditor, name="page-auditor-2"))
+        page = client.get(f"/actions/{action['id']}").text
+        assert f'<a href="/risks/{risk["id"]}">{risk["number"]}</a>' in page
+        record = client.get(f"/risks/{risk['id']}").text
+        assert f'<a href="/actions/{action["id"]}">{action["number"]}</a>' in record
+
     def test_an_auditor_reads_but_is_offered_no_change(self, client, session, lead) -> None:
         body = _create(client, lead)
         sign_in(client, web_user(session, Role.auditor, name="page-auditor"))
