@@ -606,3 +606,40 @@ def _approved_by_service(session) -> None:
             ),
             if_match=version.version,
         )
+
+
+class TestDocument:
+    def test_the_competence_matrix_is_read_back(self, client, session, lead, auditor) -> None:
+        import io
+
+        import docx
+
+        make_user(session, Role.quality_lead, name="siri")
+        cohort = make_cohort(session, make_programme(session))
+        mentor = make_participant(session, cohort, role="mentor")
+        client.post("/api/v1/competences", headers=lead, json=QUALITY)
+        client.post("/api/v1/competences", headers=lead, json=MENTOR_TRAINING)
+        client.post(
+            "/api/v1/training-records",
+            headers=lead,
+            json={"competence": "QL-AUDIT", "user": "siri", "completed_on": "2026-01-05"},
+        )
+        coordinator = auth(make_token(session, Role.coordinator, name="per-coordinator"))
+        author = auth(make_token(session, Role.quality_lead, name="lead-author"))
+        _approve(client, author, lead, NEW_PROCEDURE)
+        r = client.get("/api/v1/documents/competence-matrix?language=en", headers=auditor)
+        assert r.status_code == 200, r.text
+        document = docx.Document(io.BytesIO(r.content))
+        texts = [p.text for p in document.paragraphs]
+        cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+        assert "Competence matrix" in " ".join(texts)
+        assert "QL-AUDIT" in cells
+        assert "MT-1" in cells
+        assert mentor.code in cells
+        assert any(c.startswith("has ") for c in cells)
+        assert "missing" in cells
+        assert "PR-21 v1" in cells
+        assert "per-coordinator" in cells
+        nb = client.get("/api/v1/documents/competence-matrix?language=nb", headers=auditor)
+        assert nb.status_code == 200
+        del coordinator

@@ -567,6 +567,11 @@ TABLE: list[Case] = [
         f"{V1}/training-records/{{record}}/evidence",
     ),
     listing(f"{V1}/competence-matrix", ""),
+    listing(f"{V1}/documents/competence-matrix", ""),
+    item(
+        f"{V1}/documents/competence-matrix",
+        f"{V1}/documents/competence-matrix?programme_id={{programme}}",
+    ),
     listing("/competence", ""),
     listing("/competence/records", "record"),
     listing(f"{V1}/complaints", "complaint"),

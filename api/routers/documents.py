@@ -221,6 +221,30 @@ def issue_context(
 
 
 @router.get(
+    "/competence-matrix",
+    response_class=Response,
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
+)
+def issue_competence_matrix(
+    actor: Annotated[Actor, allowed(Action.document_generate)],
+    database: DatabaseDep,
+    programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    language: Language = "en",
+) -> Response:
+    """Issue the competence matrix: each role's competences, who has each, who let it expire,
+    who lacks it (a programme's mentors when one is named), and the acknowledgements of
+    procedures outstanding."""
+    document = service.issue_from_snapshot(
+        database,
+        actor=actor,
+        kind="competence-matrix",
+        language=language,
+        programme_id=programme_id,
+    )
+    return _file(document)
+
+
+@router.get(
     "/external-providers",
     response_class=Response,
     responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},

@@ -25,6 +25,7 @@ from qms.deviations.models import Deviation, DeviationStatus
 from qms.deviations.repository import DeviationFilter
 from qms.documents import (
     comments,
+    competence,
     complaints,
     context,
     evidence,
@@ -530,6 +531,7 @@ GENERATORS: dict[str, Callable[..., Draft]] = {
     "management-review-input": system.management_review_input,
     "evidence-map": system.evidence_map,
     "external-providers": providers.provider_register,
+    "competence-matrix": competence.competence_matrix,
     "complaints-register": complaints.complaint_register,
     "context": context.context_and_scope,
     "quality-objectives": objectives.objective_register,

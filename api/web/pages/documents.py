@@ -40,6 +40,8 @@ KINDS = {
     "capa-status": ("programme_id",),
     "quality-objectives": ("programme_id",),
     "risk-register": ("programme_id",),
+    "complaints-register": ("programme_id", "period_start", "period_end"),
+    "competence-matrix": ("programme_id",),
     "master-list": (),
     "context": (),
     "quality-report": ("programme_id",),
