@@ -335,6 +335,12 @@ class TestAroundTheRecords:
         assert r.status_code == 201, r.text
         files = client.get(f"/api/v1/training-records/{rid}/evidence", headers=auditor).json()
         assert [f["file_name"] for f in files] == ["certificate.pdf"]
+        # The file stays as attached: the table's rebuilt by the migration keeps its trigger.
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        with pytest.raises(DBAPIError), session.begin_nested():
+            session.execute(text("UPDATE evidence_file SET file_name = 'other.pdf'"))
         refused = client.post(
             f"/api/v1/training-records/{rid}/evidence",
             headers=auditor,

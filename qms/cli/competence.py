@@ -221,4 +221,5 @@ def acknowledge(
         done = service.acknowledge(
             session, actor=actor, procedure_id=procedure.id, number=version.number
         )
-        out.print(f"{procedure.code} v{version.number} {shown_day(done.acknowledged_at.date())}")
+        on = done.acknowledged_at.date() if done.acknowledged_at else None
+        out.print(f"{procedure.code} v{version.number} {shown_day(on)}")
