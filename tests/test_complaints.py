@@ -410,6 +410,8 @@ class TestPages:
         assert complaint.deviation is not None
         assert r.headers["location"] == f"/deviations/{complaint.deviation_id}"
         assert complaint.deviation.number in client.get(f"/complaints/{complaint.id}").text
+        back = client.get(f"/deviations/{complaint.deviation_id}")
+        assert f'<a href="/complaints/{complaint.id}">{complaint.number}</a>' in back.text
 
 
 class TestRetention:

@@ -36,7 +36,8 @@ def docs(
         typer.Argument(
             help="deviation-register, deviation-report, capa-status, follow-up-report, "
             "quality-report, master-list, procedure, audit-pack, audit-report, "
-            "management-review, management-review-input, evidence-map, context, risk-register"
+            "management-review, management-review-input, evidence-map, context, risk-register, "
+            "complaints-register"
         ),
     ],
     reference: Annotated[
@@ -94,6 +95,12 @@ def docs(
             params["filters"] = DeviationFilter(programme_id=programme_id)
         elif kind in ("capa-status", "risk-register"):
             params["programme_id"] = programme_id
+        elif kind == "complaints-register":
+            params.update(
+                programme_id=programme_id,
+                period_start=option_day(period_from, "from"),
+                period_end=option_day(period_to, "to"),
+            )
         elif kind in ("follow-up-report", "audit-pack", "quality-report"):
             if programme_id is None:
                 raise ValidationFailed(

@@ -573,3 +573,13 @@ def history(session: Session, *, actor: Actor, complaint_id: int) -> list[AuditE
             .order_by(AuditEvent.seq)
         )
     )
+
+
+def opened(session: Session, *, actor: Actor, deviation_id: int) -> list[Complaint]:
+    """Return the complaints that opened the deviation, for a reader who may see complaints."""
+    if not actor.can(Action.complaint_read):
+        return []
+    stmt = select(Complaint).where(Complaint.deviation_id == deviation_id)
+    if actor.programme_id is not None:
+        stmt = stmt.where(Complaint.programme_id == actor.programme_id)
+    return list(session.scalars(stmt.order_by(Complaint.id)))

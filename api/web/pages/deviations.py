@@ -36,6 +36,7 @@ from qms.actions.schemas import ActionCreate
 from qms.comments import service as comments
 from qms.comments.models import CommentedRecord
 from qms.comments.schemas import CommentCreate
+from qms.complaints import service as complaints
 from qms.deviations import service
 from qms.deviations.models import (
     DeviationKind,
@@ -227,6 +228,11 @@ def _record(
         provider = provider_pages.named(session, page, deviation.provider_id)
         return {
             "provider": provider,
+            # The complaint that opened it, linked back (for those who read complaints).
+            "complaints": [
+                (c.id, c.number)
+                for c in complaints.opened(session, actor=page.actor, deviation_id=deviation.id)
+            ],
             "deviation": service.to_read(deviation),
             "programme": f"{programme.code} · {programme.name}" if programme else None,
             "procedure": f"{version.procedure.code} v{version.number}" if version else None,
