@@ -649,3 +649,36 @@ class TestDocument:
         nb = client.get("/api/v1/documents/competence-matrix?language=nb", headers=auditor)
         assert nb.status_code == 200
         del coordinator
+
+
+class TestDraftForm:
+    def test_the_roles_to_acknowledge_are_ticked_on_the_draft(self, client, session) -> None:
+        from qms.procedures.models import ProcedureVersion
+        from tests.web import csrf_of, sign_in, web_user
+
+        name = web_user(session, Role.quality_lead)
+        author = auth(make_token(session, Role.quality_lead, name="lead-author"))
+        pid = client.post("/api/v1/procedures", headers=author, json=NEW_PROCEDURE).json()["id"]
+        sign_in(client, name)
+        page = client.get(f"/procedures/{pid}?version=1").text
+        assert "Roles asked to acknowledge it" in page
+        draft = session.scalars(
+            select(ProcedureVersion).where(ProcedureVersion.procedure_id == pid)
+        ).one()
+        r = client.post(
+            f"/procedures/{pid}/versions/1",
+            data={
+                "csrf_token": csrf_of(page),
+                "version": str(draft.version),
+                "acknowledge_roles_shown": "1",
+                "acknowledge_roles": ["quality_lead", "coordinator"],
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text[:1000]
+        session.refresh(draft)
+        assert draft.acknowledge_roles == ["quality_lead", "coordinator"]
+        (event,) = [
+            e for e in _events(session, "procedure_version.updated") if e.entity_id == str(draft.id)
+        ]
+        assert event.changes["acknowledge_roles"]["new"] == ["quality_lead", "coordinator"]

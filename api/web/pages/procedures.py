@@ -329,6 +329,11 @@ def edit_draft(
 ) -> Response:
     """Save changes to a draft (against the version of it the form was read at)."""
     data = _draft(form, partial=True)
+    if form.get("acknowledge_roles_shown"):
+        # The roles asked to acknowledge it once approved: every box ticked (none: no one).
+        data["acknowledge_roles"] = [
+            v for v in form.getlist("acknowledge_roles") if isinstance(v, str) and v.strip()
+        ]
     result = perform(
         request,
         lambda s: (
