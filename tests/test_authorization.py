@@ -34,6 +34,7 @@ OBJECT_LEVEL = {
     ("coordinator", "/api/v1/documents/master-list"),
     ("coordinator", "/api/v1/documents/procedure/{procedure_id}"),
     ("coordinator", "/api/v1/documents/quality-objectives"),
+    ("coordinator", "/api/v1/documents/risk-register"),
 }
 
 
