@@ -181,7 +181,8 @@ def show_label(value: object) -> str:
 CODED_FIELDS = frozenset(
     {"severity", "kind", "source", "status", "root_cause_method", "type", "outcome", "role",
      "mode", "direction", "computation", "meaning", "respondent", "conformity", "unit", "rule",
-     "owner_role", "purpose", "shape", "channel", "complainant_category"}
+     "owner_role", "purpose", "shape", "channel", "complainant_category", "acknowledge_roles",
+     "obtained_by"}
 )  # fmt: skip
 
 
