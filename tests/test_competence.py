@@ -682,3 +682,55 @@ class TestDraftForm:
             e for e in _events(session, "procedure_version.updated") if e.entity_id == str(draft.id)
         ]
         assert event.changes["acknowledge_roles"]["new"] == ["quality_lead", "coordinator"]
+
+
+class TestRetention:
+    def test_an_expired_training_is_disposed_of_with_its_certificate(
+        self, client, session, lead, monkeypatch
+    ) -> None:
+        import json
+
+        from qms import replay
+        from qms.audit.service import verify
+        from qms.competence.models import TrainingRecord
+        from qms.config import get_settings
+        from qms.evidence.models import EvidenceFile
+
+        make_user(session, Role.quality_lead, name="siri")
+        client.post("/api/v1/competences", headers=lead, json=QUALITY)
+        old = client.post(
+            "/api/v1/training-records",
+            headers=lead,
+            json={"competence": "QL-AUDIT", "user": "siri", "completed_on": "2012-02-01"},
+        ).json()
+        fresh = client.post(
+            "/api/v1/training-records",
+            headers=lead,
+            json={"competence": "QL-AUDIT", "user": "siri", "completed_on": "2026-02-01"},
+        ).json()
+        client.post(
+            f"/api/v1/training-records/{old['id']}/evidence",
+            headers=lead,
+            files={"file": ("certificate.pdf", PDF, "application/pdf")},
+        )
+        monkeypatch.setenv("QMS_RETENTION_YEARS", json.dumps({"training_record": 10}))
+        get_settings.cache_clear()
+        try:
+            report = client.get("/api/v1/retention", headers=lead).json()
+            kinds = {k["kind"]: k for k in report["kinds"]}
+            assert kinds["training_record"]["due"] == 1
+            assert kinds["acknowledgement"]["years"] == 10
+            r = client.post(
+                "/api/v1/retention/dispositions",
+                headers=lead,
+                json={"kind": "training_record", "reason": "Kept ten years after it expired."},
+            )
+            assert r.status_code == 201, r.text
+        finally:
+            get_settings.cache_clear()
+        left = [t.number for t in session.scalars(select(TrainingRecord))]
+        assert left == [fresh["number"]]
+        assert list(session.scalars(select(EvidenceFile))) == []
+        assert verify(session).ok
+        result = replay.check(session)
+        assert [f for f in result.first_findings if f.entity == "training_record"] == []
