@@ -719,3 +719,33 @@ class TestDemo:
             assert len({o.programme_id for o in found.values()}) == 3
             result = replay.check(session)
             assert [f for f in result.first_findings if f.entity == "objective"] == []
+
+
+def test_qms_docs_writes_the_quality_objectives_of_a_programme(fresh_db, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from qms.cli import app
+    from qms.config import get_settings
+    from qms.objectives import service
+    from qms.objectives.schemas import ObjectiveCreate
+    from tests.reading import docx_text
+
+    monkeypatch.setenv(
+        "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
+    )
+    monkeypatch.setenv("QMS_LANGUAGE", "en")
+    get_settings.cache_clear()
+    with fresh_db.unit_of_work() as session:
+        make_user(session, Role.quality_lead, name="lead-kari")
+        programme = make_programme(session, code="VIA")
+        objective = service.create(
+            session, actor=ADMIN, data=ObjectiveCreate(**_new(programme_id=programme.id))
+        )
+        number = objective.number
+    out = tmp_path / "objectives.docx"
+    result = CliRunner().invoke(
+        app, ["docs", "quality-objectives", "--programme", "VIA", "-o", str(out)]
+    )
+    get_settings.cache_clear()
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert number in docx_text(out.read_bytes())
