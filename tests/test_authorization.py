@@ -35,6 +35,8 @@ OBJECT_LEVEL = {
     ("coordinator", "/api/v1/documents/procedure/{procedure_id}"),
     ("coordinator", "/api/v1/documents/quality-objectives"),
     ("coordinator", "/api/v1/documents/risk-register"),
+    ("coordinator", "/api/v1/documents/complaints-register"),
+    ("coordinator", "/api/v1/documents/context"),
 }
 
 

@@ -650,3 +650,17 @@ class TestDocument:
             params={"language": "nb"},
         )
         assert r.status_code == 200
+
+    def test_a_coordinator_issues_the_register_of_a_programme(
+        self, client, session, coordinator, programme
+    ) -> None:
+        make_complaint(session, programme.id)
+        whole = client.get("/api/v1/documents/complaints-register", headers=coordinator)
+        assert whole.status_code == 403
+        r = client.get(
+            "/api/v1/documents/complaints-register",
+            headers=coordinator,
+            params={"programme_id": programme.id},
+        )
+        assert r.status_code == 200, r.text
+        assert "1 complaint;" in docx_text(r.content)
