@@ -584,6 +584,35 @@ class TestDocument:
         nb = client.get(f"{V1}/documents/context?language=nb", headers=lead)
         assert nb.status_code == 200
 
+    def test_a_coordinator_issues_it_for_a_programme(self, client, session, lead) -> None:
+        import io
+
+        from docx import Document
+
+        mine, other = make_programme(session), make_programme(session)
+        client.post(
+            f"{V1}/context/issues",
+            headers=lead,
+            json={**ISSUE, "title": "Ours", "programme_id": mine.id},
+        )
+        client.post(
+            f"{V1}/context/issues",
+            headers=lead,
+            json={**ISSUE, "title": "Theirs", "programme_id": other.id},
+        )
+        coordinator = auth(make_token(session, Role.coordinator))
+        assert client.get(f"{V1}/documents/context", headers=coordinator).status_code == 403
+        r = client.get(f"{V1}/documents/context?programme_id={mine.id}", headers=coordinator)
+        assert r.status_code == 200, r.text
+        cells = [
+            c.text
+            for t in Document(io.BytesIO(r.content)).tables
+            for row in t.rows
+            for c in row.cells
+        ]
+        assert "Ours" in cells
+        assert "Theirs" not in cells
+
 
 class TestDemo:
     def test_the_demo_has_the_context_scope_and_policy_of_the_seeds(self, session) -> None:

@@ -211,12 +211,16 @@ def capa_status(
 def issue_context(
     actor: Annotated[Actor, allowed(Action.document_generate)],
     database: DatabaseDep,
+    programme_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     language: Language = "en",
 ) -> Response:
     """Issue the context and scope of the quality system: the internal and external issues, the
     interested parties with their requirements and how they are met, the scope with the
-    requirements not applicable and why, and the quality policy in force."""
-    document = service.issue_from_snapshot(database, actor=actor, kind="context", language=language)
+    requirements not applicable and why, and the quality policy in force; with a programme, its
+    issues and parties and the organisation's."""
+    document = service.issue_from_snapshot(
+        database, actor=actor, kind="context", language=language, programme_id=programme_id
+    )
     return _file(document)
 
 

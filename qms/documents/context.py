@@ -22,8 +22,13 @@ TITLE = N_("Context and scope of the quality system")
 CODE = "QMS-CTX"
 
 
-def context_and_scope(session: Session, actor: Actor, as_of: datetime, language: str) -> Draft:
-    """The context, the interested parties, the scope and the policy as the reader may see them."""
+def context_and_scope(
+    session: Session, actor: Actor, as_of: datetime, language: str, programme_id: int | None = None
+) -> Draft:
+    """The context, the interested parties, the scope and the policy as the reader may see them;
+    with a programme, its issues and parties and the organisation's."""
+    if programme_id is not None:
+        programmes.get_programme(session, actor=actor, programme_id=programme_id)
     today = as_of.date()
     whole = translate("The whole organisation", language)
     due = translate("%(day)s (due)", language)
@@ -64,6 +69,7 @@ def context_and_scope(session: Session, actor: Actor, as_of: datetime, language:
             review(i.next_review_on, i.status is IssueStatus.current and i.next_review_on <= today),
         ]
         for i in issues
+        if programme_id is None or i.programme_id in (None, programme_id)
     ]
     party_rows = [
         [
@@ -76,7 +82,8 @@ def context_and_scope(session: Session, actor: Actor, as_of: datetime, language:
             review(p.next_review_on, p.ended_on is None and p.next_review_on <= today),
         ]
         for p in parties
-        if p.ended_on is None or p.ended_on > today
+        if (p.ended_on is None or p.ended_on > today)
+        and (programme_id is None or p.programme_id in (None, programme_id))
     ]
     scope = context.scope_to_read(context.get_scope(session, actor=actor))
     exclusion_rows = [[f"ISO 9001 {e.clause}", e.reason] for e in scope.exclusions]
@@ -151,4 +158,4 @@ def context_and_scope(session: Session, actor: Actor, as_of: datetime, language:
             ]
         )
         markdown.render(doc, policy.content)
-    return Draft("context", title, CODE, doc.to_bytes(), issue.data_sha256)
+    return Draft("context", title, CODE, doc.to_bytes(), issue.data_sha256, programme_id)

@@ -43,7 +43,7 @@ KINDS = {
     "complaints-register": ("programme_id", "period_start", "period_end"),
     "competence-matrix": ("programme_id",),
     "master-list": (),
-    "context": (),
+    "context": ("programme_id",),
     "quality-report": ("programme_id",),
     "follow-up-report": ("cohort_id",),
     "deviation-report": ("deviation_id",),
