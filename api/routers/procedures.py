@@ -68,7 +68,9 @@ def create_procedure(
     data: ProcedureCreate,
     session: SessionDep,
 ) -> ProcedureRead:
-    """Create a procedure with its first draft."""
+    """Create a procedure with its first draft. The code POL-01 is the quality policy (ISO 9001
+    5.2): versioned, approved and reviewed as a procedure, its version in force at GET
+    /api/v1/policy."""
     return service.to_read(service.create(session, actor=actor, data=data))
 
 
