@@ -24,6 +24,7 @@ from qms.actions.models import CorrectiveAction
 from qms.audit.models import AuditEvent
 from qms.audit.repository import about
 from qms.audits.models import InternalAudit, ManagementReview
+from qms.context.models import ContextIssue, InterestedParty
 from qms.deviations.models import Deviation
 from qms.evaluations.models import Instrument
 from qms.indicators.models import IndicatorDefinition
@@ -48,6 +49,8 @@ CODED: dict[str, tuple[Any, InstrumentedAttribute[Any]]] = {
     "instrument": (Instrument, Instrument.code),
     "indicator": (IndicatorDefinition, IndicatorDefinition.code),
     "user": (User, User.name),
+    "context_issue": (ContextIssue, ContextIssue.number),
+    "interested_party": (InterestedParty, InterestedParty.number),
 }
 # The numbered series (qms.numbering), by the kind of record each numbers.
 SERIES = {
@@ -57,9 +60,11 @@ SERIES = {
     "MR": "management_review",
     "PAIR": "pair",
     "P": "participant",
+    "CTX": "context_issue",
+    "IP": "interested_party",
 }
 # DEV-2026-0012 as people write it: dev-2026-12, DEV 2026 0012; PAIR-15, P-0042.
-_YEARLY = re.compile(r"(DEV|CA|IA|MR)[\s\-]*(\d{4})[\s\-]+(\d{1,6})")
+_YEARLY = re.compile(r"(DEV|CA|IA|MR|CTX|IP)[\s\-]*(\d{4})[\s\-]+(\d{1,6})")
 _ENDLESS = re.compile(r"(PAIR|P)[\s\-]*(\d{1,6})")
 # A procedure's version: PR-05 v2, PR-05 V 2, PR-05/v2.
 _VERSION = re.compile(r"(.+?)[\s/]*V\s*(\d{1,4})")

@@ -642,3 +642,13 @@ class TestDemo:
         issues_due, parties_due = service.reviews_due(session, on=date.today() + timedelta(days=7))
         assert issues_due
         assert parties_due
+
+
+class TestTrail:
+    def test_the_audit_trail_finds_an_issue_by_its_number(self, client, session, lead) -> None:
+        issue = client.post(f"{V1}/context/issues", headers=lead, json=ISSUE).json()
+        auditor = auth(make_token(session, Role.auditor))
+        number = issue["number"].lower().replace("-0", "-")
+        r = client.get(f"{V1}/audit/events", headers=auditor, params={"record": number})
+        assert r.status_code == 200, r.text
+        assert [e["action"] for e in r.json()["items"]] == ["context_issue.created"]
