@@ -321,6 +321,7 @@ KINDS: tuple[Kind, ...] = (
         },
         retention="complaint",
         creator={"received_by": "actor"},
+        links={"deviation": ("deviation_id", Deviation, "number")},
     ),
     Kind(
         "objective",

@@ -664,3 +664,65 @@ class TestDocument:
         )
         assert r.status_code == 200, r.text
         assert "1 complaint;" in docx_text(r.content)
+
+
+class TestWhenItHappened:
+    def test_a_move_made_earlier_is_dated_when_it_happened(self, client, lead, programme) -> None:
+        received = (date.today() - timedelta(days=10)).isoformat()
+        cid = receive(client, lead, programme.id, received_on=received).json()["id"]
+        early = move(client, lead, cid, to="acknowledged", at=f"{received}T00:00:00+05:00")
+        assert early.status_code == 422
+        assert early.json()["errors"][0]["field"] == "at"
+        future = (utcnow() + timedelta(days=1)).isoformat()
+        assert move(client, lead, cid, to="acknowledged", at=future).status_code == 422
+        at = (date.today() - timedelta(days=9)).isoformat() + "T09:30:00Z"
+        r = move(client, lead, cid, to="acknowledged", at=at)
+        assert r.status_code == 200, r.text
+        assert r.json()["acknowledged_at"].startswith(at[:16])
+        assert r.json()["acknowledgement_overdue"] is False
+        before = move(
+            client,
+            lead,
+            cid,
+            to="answered",
+            answer="Answered.",
+            outcome="upheld",
+            at=(date.today() - timedelta(days=10)).isoformat() + "T12:00:00Z",
+        )
+        assert before.status_code == 422
+        assert before.json()["errors"][0]["field"] == "at"
+
+    def test_on_the_page_in_the_organisations_time(self, client, session, programme) -> None:
+        complaint = make_complaint(
+            session, programme.id, received_on=date.today() - timedelta(days=3)
+        )
+        sign_in(client, web_user(session, Role.coordinator))
+        page = client.get(f"/complaints/{complaint.id}")
+        typed = (date.today() - timedelta(days=2)).isoformat() + "T10:15"
+        r = client.post(
+            f"/complaints/{complaint.id}/move",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "to": "acknowledged",
+                "version": str(complaint.version),
+                "at": typed,
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        session.refresh(complaint)
+        from zoneinfo import ZoneInfo
+
+        local = complaint.acknowledged_at.astimezone(ZoneInfo(get_settings().timezone))
+        assert local.strftime("%Y-%m-%dT%H:%M") == typed
+        wrong = client.post(
+            f"/complaints/{complaint.id}/move",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "to": "withdrawn",
+                "reason": "x",
+                "version": str(complaint.version),
+                "at": "2026-13-45T99:99",
+            },
+        )
+        assert wrong.status_code == 422

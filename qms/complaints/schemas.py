@@ -13,7 +13,7 @@ from qms.complaints.enums import (
     ComplaintStatus,
 )
 from qms.deviations.enums import Severity
-from qms.fields import Email, Id, IsoDate, Name, Phone, Reason, RequiredText
+from qms.fields import Email, Id, IsoDate, IsoDateTime, Name, Phone, Reason, RequiredText
 from qms.workflow import BlockedMove
 
 
@@ -79,6 +79,11 @@ class ComplaintTransition(_In):
         default=None, description="Required to answer: what the complainant was told"
     )
     outcome: ComplaintOutcome | None = Field(default=None, description="Required to answer")
+    at: IsoDateTime | None = Field(
+        default=None,
+        description="When it happened (the complainant was told, answered…), if not now: "
+        "not in the future, nor before the complaint was received or its step before",
+    )
 
 
 class ComplaintDeviationCreate(_In):

@@ -8,7 +8,7 @@ and disposed of by retention sooner than the complaint itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
@@ -44,7 +44,7 @@ from qms.errors import Conflict, FieldError, NotFound, ValidationFailed
 from qms.i18n import Text
 from qms.numbering import next_number
 from qms.pagination import Page, ordering, paginate
-from qms.periods import check_range
+from qms.periods import check_range, midnight
 from qms.permissions import Action, Actor, require
 from qms.programmes.models import Programme
 from qms.records import reject_nulls, snapshot
@@ -74,6 +74,14 @@ PERSONAL_EVENT = tuple(f"complainant_{f}" for f in PERSONAL)
 OPEN = (ComplaintStatus.received, ComplaintStatus.acknowledged)
 ENDED = (ComplaintStatus.closed, ComplaintStatus.withdrawn)
 JUSTIFIED = (ComplaintOutcome.upheld, ComplaintOutcome.partly_upheld)
+
+
+def _recorded(complaint: Complaint) -> dict[str, Any]:
+    """The complaint's fields as its events keep them: the deviation it opened by its number."""
+    values = snapshot(complaint, FIELDS)
+    del values["deviation_id"]
+    values["deviation"] = complaint.deviation.number if complaint.deviation else None
+    return values
 
 
 def today() -> date:
@@ -330,7 +338,7 @@ def create(session: Session, *, actor: Actor, data: ComplaintCreate) -> Complain
         entity_id=complaint.id,
         programme_id=programme_id,
         changes=created(
-            {"number": number, **snapshot(complaint, FIELDS), **_personal(complaint.complainant)},
+            {"number": number, **_recorded(complaint), **_personal(complaint.complainant)},
             personal=PERSONAL_EVENT,
         ),
     )
@@ -381,10 +389,10 @@ def update(
     if "received_on" in changes:
         _check_received(changes["received_on"])
         changes["acknowledge_due_on"], changes["answer_due_on"] = limits(changes["received_on"])
-    before = snapshot(complaint, FIELDS)
+    before = _recorded(complaint)
     for field, value in changes.items():
         setattr(complaint, field, value)
-    delta = diff(before, snapshot(complaint, FIELDS))
+    delta = diff(before, _recorded(complaint))
     if delta:
         session.flush()
         record_event(
@@ -397,6 +405,29 @@ def update(
             changes=delta,
         )
     return complaint
+
+
+def _when(complaint: Complaint, at: datetime | None) -> datetime:
+    """The moment a move happened: now, or a moment given that is not in the future and not
+    before the complaint was received or its previous step."""
+    now = utcnow()
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    earliest = max(
+        [midnight(complaint.received_on)]
+        + [t for t in (complaint.acknowledged_at, complaint.answered_at) if t is not None]
+    )
+    if at > now:
+        problem = Text("Enter a time that has already come.")
+    elif at < earliest:
+        problem = Text("Enter a time after the complaint was received and its step before.")
+    else:
+        return at
+    raise ValidationFailed(
+        Text("The time of the move is out of order."), [FieldError("at", problem)]
+    )
 
 
 def transition(
@@ -415,8 +446,8 @@ def transition(
     COMPLAINT.move(
         complaint.status.value, target, reason=data.reason, answer=data.answer, outcome=data.outcome
     )
-    before = snapshot(complaint, FIELDS)
-    now = utcnow()
+    before = _recorded(complaint)
+    now = _when(complaint, data.at)
     if target == ComplaintStatus.acknowledged:
         complaint.acknowledged_at = now
     elif target == ComplaintStatus.answered:
@@ -437,7 +468,7 @@ def transition(
         entity="complaint",
         entity_id=complaint.id,
         programme_id=complaint.programme_id,
-        changes=diff(before, snapshot(complaint, FIELDS)),
+        changes=diff(before, _recorded(complaint)),
         reason=data.reason,
     )
     return complaint
@@ -488,7 +519,7 @@ def open_deviation(
             requirements=["ISO9001:10.2"],
         ),
     )
-    before = snapshot(complaint, FIELDS)
+    before = _recorded(complaint)
     complaint.deviation_id = deviation.id
     complaint.deviation = deviation
     session.flush()
@@ -499,7 +530,7 @@ def open_deviation(
         entity="complaint",
         entity_id=complaint.id,
         programme_id=complaint.programme_id,
-        changes=diff(before, snapshot(complaint, FIELDS)),
+        changes=diff(before, _recorded(complaint)),
     )
     return deviation
 

@@ -4,7 +4,7 @@ complaint still to be acknowledged."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -30,9 +30,12 @@ def _move(session: Session, actor: Actor, complaint: Complaint, to: str, **field
     )
 
 
-def load(
-    session: Session, *, lead: Actor, coordinator: Actor, via_id: int, career_id: int
-) -> None:
+def _day(complaint: Complaint, days: int, hour: int) -> datetime:
+    """A moment so many days after the complaint was received, at the hour (UTC)."""
+    return datetime.combine(complaint.received_on + timedelta(days=days), time(hour), tzinfo=UTC)
+
+
+def load(session: Session, *, lead: Actor, coordinator: Actor, via_id: int, career_id: int) -> None:
     """Receive, acknowledge and answer the demo's complaints; one opens a deviation."""
     today = utcnow().date()
     stopped = complaints.create(
@@ -54,7 +57,7 @@ def load(
             ),
         ),
     )
-    _move(session, coordinator, stopped, "acknowledged")
+    _move(session, coordinator, stopped, "acknowledged", at=_day(stopped, 1, 10))
     complaints.open_deviation(
         session,
         actor=lead,
@@ -76,8 +79,9 @@ def load(
             "meetings is now checked monthly."
         ),
         outcome="upheld",
+        at=_day(stopped, 9, 14),
     )
-    _move(session, lead, stopped, "closed")
+    _move(session, lead, stopped, "closed", at=_day(stopped, 12, 9))
 
     employer = complaints.create(
         session,
@@ -95,7 +99,7 @@ def load(
             complainant=ComplainantData(name="HR lead, member company", phone="+47 22 00 00 00"),
         ),
     )
-    _move(session, coordinator, employer, "acknowledged")
+    _move(session, coordinator, employer, "acknowledged", at=_day(employer, 2, 11))
     _move(
         session,
         lead,
@@ -107,6 +111,8 @@ def load(
             "mentor's role and time."
         ),
         outcome="not_upheld",
+        # Answered two days past the limit: the register shows it late.
+        at=_day(employer, 16, 15),
     )
 
     complaints.create(

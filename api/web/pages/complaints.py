@@ -3,7 +3,11 @@ complainant's details (for those who may read them) and the deviation it opened.
 
 from __future__ import annotations
 
+import contextlib
+import re
+from datetime import datetime
 from typing import IO, Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -42,6 +46,7 @@ from qms.complaints.schemas import (
     ComplaintTransition,
 )
 from qms.complaints.service import SORTS, ComplaintFilter
+from qms.config import get_settings
 from qms.deviations.enums import Severity
 from qms.pagination import MAX_LIMIT, each
 from qms.permissions import Action
@@ -49,6 +54,7 @@ from qms.programmes.models import Programme
 from qms.workflow import COMPLAINT
 
 router = APIRouter(include_in_schema=False)
+_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
 RECEIVE_FIELDS = (
     "programme_id",
     "received_on",
@@ -260,16 +266,21 @@ def move_complaint(
     form: Form,
 ) -> Response:
     """Move the complaint in its workflow (the form names the version it was read at)."""
-    values = form_values(form, "to", "reason", "answer", "outcome")
+    values = form_values(form, "to", "reason", "answer", "outcome", "at")
+    given = {k: v for k, v in values.items() if v not in (None, "")}
+    if "at" in given and _LOCAL.fullmatch(given["at"]):
+        # A time typed on the page is the organisation's local time (one that is no time at
+        # all is left as typed, for the schema to name).
+        with contextlib.suppress(ValueError):
+            typed = datetime.fromisoformat(given["at"])
+            given["at"] = typed.replace(tzinfo=ZoneInfo(get_settings().timezone)).isoformat()
     result = perform(
         request,
         lambda s: service.transition(
             s,
             actor=page.actor,
             complaint_id=complaint_id,
-            data=ComplaintTransition.model_validate(
-                {k: v for k, v in values.items() if v not in (None, "")}
-            ),
+            data=ComplaintTransition.model_validate(given),
             if_match=form_version(form),
         ),
     )
