@@ -532,3 +532,18 @@ class TestDeviationPages:
         page = client.get(reply.headers["location"])
         assert f'<a href="/providers/{provider.id}">NAV · NAV Oslo</a>' in page.text
         assert "Referral outside the target group" in client.get(f"/providers/{provider.id}").text
+
+
+class TestDocumentsPage:
+    def test_the_register_is_issued_from_the_documents_page(self, client, session) -> None:
+        make_provider(session)
+        sign_in(client, web_user(session, Role.quality_lead))
+        listing = client.get("/providers")
+        assert 'href="/documents"' in listing.text
+        token = csrf_of(client.get("/documents").text)
+        reply = client.post(
+            "/documents/issue",
+            data={"csrf_token": token, "kind": "external-providers", "language": "nb"},
+        )
+        assert reply.status_code == 200, reply.text[:300]
+        assert "NAV Oslo" in docx_text(reply.content)

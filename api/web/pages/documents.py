@@ -42,6 +42,7 @@ KINDS = {
     "risk-register": ("programme_id",),
     "complaints-register": ("programme_id", "period_start", "period_end"),
     "competence-matrix": ("programme_id",),
+    "external-providers": ("programme_id",),
     "master-list": (),
     "context": ("programme_id",),
     "quality-report": ("programme_id",),
