@@ -189,6 +189,26 @@ class TestChange:
         assert r.status_code == 422
         assert {e["field"] for e in r.json()["errors"]} == {"reason"}
 
+    def test_a_treated_risk_keeps_its_treatment(self, client, lead) -> None:
+        body = _create(
+            client, lead, treatment="avoid", residual_likelihood=1, residual_consequence=4
+        )
+        url = f"/api/v1/risks/{body['id']}"
+        moved = client.post(
+            f"{url}/transitions",
+            headers={**lead, "If-Match": _etag(client, lead, body["id"])},
+            json={"to": "treated"},
+        )
+        assert moved.status_code == 200, moved.text
+        r = client.patch(
+            url,
+            headers={**lead, "If-Match": _etag(client, lead, body["id"])},
+            json={"residual_likelihood": None},
+        )
+        assert r.status_code == 422
+        assert {e["field"] for e in r.json()["errors"]} == {"residual_likelihood"}
+        assert client.get(url, headers=lead).json()["residual_likelihood"] == 1
+
     def test_a_review_sets_the_next_date_and_is_audited(self, client, session, lead) -> None:
         body = _create(client, lead, review_on=str(date.today() - timedelta(days=1)))
         assert body["review_overdue"] is True

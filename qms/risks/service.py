@@ -383,6 +383,21 @@ def update(
         risk.owner_id, risk.owner = (owner.id if owner else None), owner
     for field, value in changes.items():
         setattr(risk, field, value)
+    if risk.status is RiskStatus.treated and _treatment_missing(risk):
+        # A treated risk keeps its treatment and its rating after it; move it back to open first.
+        raise ValidationFailed(
+            Text(
+                "%(number)s is %(status)s: it keeps its treatment and its rating after treatment.",
+                number=risk.number,
+                status=RiskStatus.treated,
+            ),
+            [
+                FieldError(f, Text("This cannot be left empty."))
+                for f in ("treatment", "residual_likelihood", "residual_consequence")
+                if f in changes and changes[f] is None
+            ]
+            or [FieldError("treatment", Text("This cannot be left empty."))],
+        )
     delta = diff(before, _snapshot(risk))
     if delta:
         session.flush()
