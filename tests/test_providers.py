@@ -455,7 +455,7 @@ class TestDocument:
 
 
 class TestCommandLine:
-    def test_add_evaluate_and_list(self, fresh_db, monkeypatch) -> None:
+    def test_add_evaluate_and_list(self, fresh_db, monkeypatch, tmp_path) -> None:
         monkeypatch.setenv(
             "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
         )
@@ -501,6 +501,10 @@ class TestCommandLine:
             )  # fmt: skip
             assert bad.exit_code != 0
             assert "score" in bad.stderr
+            target = tmp_path / "providers.docx"
+            issued = CliRunner().invoke(app, ["docs", "external-providers", "-o", str(target)])
+            assert issued.exit_code == 0, (issued.stdout, issued.stderr)
+            assert "All modules held." in docx_text(target.read_bytes())
             with fresh_db.unit_of_work(write=False) as session:
                 actions = [e.action for e in session.scalars(select(AuditEvent))]
             assert "provider.created" in actions
