@@ -24,6 +24,7 @@ from qms.actions.models import CorrectiveAction
 from qms.audit.models import AuditEvent
 from qms.audit.repository import about
 from qms.audits.models import InternalAudit, ManagementReview
+from qms.complaints.models import Complaint
 from qms.context.models import ContextIssue, InterestedParty
 from qms.deviations.models import Deviation
 from qms.evaluations.models import Instrument
@@ -50,6 +51,7 @@ CODED: dict[str, tuple[Any, InstrumentedAttribute[Any]]] = {
     "indicator": (IndicatorDefinition, IndicatorDefinition.code),
     "user": (User, User.name),
     "context_issue": (ContextIssue, ContextIssue.number),
+    "complaint": (Complaint, Complaint.number),
     "interested_party": (InterestedParty, InterestedParty.number),
 }
 # The numbered series (qms.numbering), by the kind of record each numbers.
@@ -61,10 +63,11 @@ SERIES = {
     "PAIR": "pair",
     "P": "participant",
     "CTX": "context_issue",
+    "CMP": "complaint",
     "IP": "interested_party",
 }
 # DEV-2026-0012 as people write it: dev-2026-12, DEV 2026 0012; PAIR-15, P-0042.
-_YEARLY = re.compile(r"(DEV|CA|IA|MR|CTX|IP)[\s\-]*(\d{4})[\s\-]+(\d{1,6})")
+_YEARLY = re.compile(r"(DEV|CA|IA|MR|CTX|IP|CMP)[\s\-]*(\d{4})[\s\-]+(\d{1,6})")
 _ENDLESS = re.compile(r"(PAIR|P)[\s\-]*(\d{1,6})")
 # A procedure's version: PR-05 v2, PR-05 V 2, PR-05/v2.
 _VERSION = re.compile(r"(.+?)[\s/]*V\s*(\d{1,4})")

@@ -726,3 +726,24 @@ class TestWhenItHappened:
             },
         )
         assert wrong.status_code == 422
+
+
+class TestAuditTrail:
+    def test_a_complaints_events_found_by_its_number_without_who_complained(
+        self, client, session, programme
+    ) -> None:
+        complaint = make_complaint(
+            session, programme.id, complainant={"name": SECRET_NAME, "email": SECRET_MAIL}
+        )
+        sign_in(client, web_user(session, Role.auditor))
+        _, year, seq = complaint.number.split("-")
+        page = client.get("/audit-trail", params={"record": f"cmp-{year}-{int(seq)}"})
+        assert page.status_code == 200
+        body = page.text.split("<tbody>", 1)[1]
+        assert complaint.number in body
+        assert f"{complaint.number} recorded" in body
+        # Who complained is said to be recorded, not what it is.
+        assert "name: changed (personal data, not shown)" in body
+        assert "→ None" not in body
+        assert SECRET_NAME not in page.text
+        assert SECRET_MAIL not in page.text
