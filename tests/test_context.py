@@ -652,3 +652,50 @@ class TestTrail:
         r = client.get(f"{V1}/audit/events", headers=auditor, params={"record": number})
         assert r.status_code == 200, r.text
         assert [e["action"] for e in r.json()["items"]] == ["context_issue.created"]
+
+
+class TestPhone:
+    @pytest.mark.slow(reason="builds the demo and serves it to a browser at a phone's width")
+    def test_the_context_pages_fit_a_phone(self, fresh_db) -> None:
+        # The browser's helpers skip the test where there is no Chromium or Playwright.
+        from tests import test_browser as browsing
+
+        site = browsing.DemoSite(fresh_db)
+        try:
+            with browsing.sync_api.sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path=str(browsing.CHROMIUM), args=browsing.ARGS
+                )
+                context = browser.new_context(
+                    viewport={"width": 390, "height": 844}, is_mobile=True
+                )
+                page = context.new_page()
+                page.goto(site.url + "/sign-in")
+                page.get_by_label("User name").fill("demo-quality-lead")
+                page.get_by_label("Password").fill(site.password)
+                page.keyboard.press("Enter")
+                page.wait_for_url(site.url + "/")
+                page.goto(site.url + "/context")
+                first = page.locator("td a[href^='/context/issues/']").first.get_attribute("href")
+                party = page.locator("td a[href^='/context/parties/']").first.get_attribute("href")
+                for path in (
+                    "/context",
+                    str(first),
+                    str(party),
+                    "/context/issues/new",
+                    "/context/parties/new",
+                    "/context/scope",
+                    "/policy",
+                ):
+                    answer = page.goto(site.url + path)
+                    assert answer is not None
+                    assert answer.status == 200, path
+                    overflow = page.evaluate(
+                        "document.documentElement.scrollWidth - window.innerWidth"
+                    )
+                    assert overflow <= 1, (path, overflow)
+                    browsing._shot(page, "phone-context" + path.replace("/", "-"))
+                context.close()
+                browser.close()
+        finally:
+            site.stop()

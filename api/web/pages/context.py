@@ -48,7 +48,8 @@ EXCLUSION_ROWS = 5
 
 
 def _programme_names(session: Session, page: Page) -> dict[int, str]:
-    return {int(v): text for v, text in options.programmes(session, page)[1:]}
+    # A programme by its code in the tables, as the other registers show it.
+    return {int(v): text.split(" · ")[0] for v, text in options.programmes(session, page)[1:]}
 
 
 @router.get("/context")
