@@ -29,6 +29,7 @@ from qms.competence.schemas import (
     TrainingRecordUpdate,
 )
 from qms.fields import MAX_INT, IsoDate
+from qms.i18n import N_
 from qms.pagination import MAX_LIMIT, PageRead, each
 from qms.permissions import Action, Actor
 from qms.procedures import service as procedures
@@ -54,12 +55,13 @@ def list_competences(
         service.competence_to_read(c)
         for c in service.list_competences(session, actor=actor, role=role, active=active)
     ]
-    if fmt := wanted(request, format):
+    # JSON is this list's own answer (an array, every item): only a spreadsheet is a file.
+    if (fmt := wanted(request, format)) and fmt != "json":
         return exported(
             request,
             fmt,
             stem="competences",
-            title="Competences",
+            title=N_("Competences"),
             columns=COMPETENCE_COLUMNS,
             records=(r.model_dump(mode="json") for r in rows),
         )
@@ -159,7 +161,7 @@ def list_training_records(
             request,
             fmt,
             stem="training-records",
-            title="Training records",
+            title=N_("Training records"),
             columns=TRAINING_COLUMNS,
             records=(service.training_to_read(r).model_dump(mode="json") for r in every),
         )
@@ -273,12 +275,12 @@ def list_acknowledgements(
         service.acknowledgement_to_read(a)
         for a in service.list_acknowledgements(session, actor=actor, filters=filters)
     ]
-    if fmt := wanted(request, format):
+    if (fmt := wanted(request, format)) and fmt != "json":
         return exported(
             request,
             fmt,
             stem="acknowledgements",
-            title="Acknowledgements",
+            title=N_("Acknowledgements"),
             columns=ACKNOWLEDGEMENT_COLUMNS,
             records=(r.model_dump(mode="json") for r in rows),
         )

@@ -26,7 +26,9 @@ class CompetenceCreate(_In):
         default=None, description="Renewed after this many months; none: held for good"
     )
     before_matching: bool = Field(
-        default=False, description="A mentor must have it before being matched (mentors only)"
+        default=False,
+        strict=True,
+        description="A mentor must have it before being matched (mentors only)",
     )
 
 
@@ -37,8 +39,8 @@ class CompetenceUpdate(_In):
     description: LongText | None = None
     obtained_by: ObtainedBy | None = None
     renewal_months: Months | None = None
-    before_matching: bool | None = None
-    is_active: bool | None = None
+    before_matching: bool | None = Field(default=None, strict=True)
+    is_active: bool | None = Field(default=None, strict=True)
 
 
 class CompetenceRead(BaseModel):
