@@ -416,6 +416,10 @@ class TestPages:
         )
         assert reviewed.status_code == 200
         assert "Checked with NAV." in reviewed.text
+        # The timeline names the issue by its number, never its id.
+        number = session.scalars(select(AuditEvent.changes)).all()
+        assert "CTX-" in reviewed.text
+        assert number
         register = client.get("/context")
         assert register.status_code == 200
         assert ISSUE["title"] in register.text

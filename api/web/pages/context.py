@@ -133,6 +133,8 @@ def _issue_record(
             "events": service.history(
                 session, actor=page.actor, entity="context_issue", entity_id=issue.id
             ),
+            # The timeline names the record by its number, never by its id.
+            "numbers": {("context_issue", str(issue.id)): issue.number},
             "programme_options": options.programmes(session, page),
             "programmes": _programme_names(session, page),
             "people": accounts.display_names(session),
@@ -271,6 +273,7 @@ def _party_record(
             "events": service.history(
                 session, actor=page.actor, entity="interested_party", entity_id=party.id
             ),
+            "numbers": {("interested_party", str(party.id)): party.number},
             "programme_options": options.programmes(session, page),
             "programmes": _programme_names(session, page),
             "people": accounts.display_names(session),
