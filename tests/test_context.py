@@ -667,7 +667,9 @@ class TestPhone:
 
         site = browsing.DemoSite(fresh_db)
         try:
-            with browsing.sync_api.sync_playwright() as p:
+            from playwright import sync_api
+
+            with sync_api.sync_playwright() as p:
                 browser = p.chromium.launch(
                     executable_path=str(browsing.CHROMIUM), args=browsing.ARGS
                 )
