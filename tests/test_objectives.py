@@ -749,3 +749,28 @@ def test_qms_docs_writes_the_quality_objectives_of_a_programme(fresh_db, monkeyp
     get_settings.cache_clear()
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert number in docx_text(out.read_bytes())
+
+
+class TestPageFiles:
+    def test_the_list_page_takes_out_csv_and_the_documents_page_issues_the_register(
+        self, client, session, lead, programme
+    ):
+        from tests.reading import docx_text
+
+        body = _create(client, lead, programme_id=programme.id)
+        sign_in(client, web_user(session, Role.quality_lead, name="lead-web"))
+        r = client.get("/objectives?format=csv")
+        assert r.status_code == 200
+        assert body["number"] in r.text
+        page = client.get("/objectives")
+        assert 'value="quality-objectives"' in page.text
+        r = client.post(
+            "/documents/issue",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "kind": "quality-objectives",
+                "programme_id": str(programme.id),
+            },
+        )
+        assert r.status_code == 200, r.text[:500]
+        assert body["number"] in docx_text(r.content)
