@@ -37,6 +37,7 @@ OBJECT_LEVEL = {
     ("coordinator", "/api/v1/documents/risk-register"),
     ("coordinator", "/api/v1/documents/complaints-register"),
     ("coordinator", "/api/v1/documents/context"),
+    ("coordinator", "/api/v1/documents/competence-matrix"),
 }
 
 
