@@ -516,7 +516,7 @@ class TestPages:
 
 
 class TestCommandLine:
-    def test_add_train_list_matrix_and_acknowledge(self, fresh_db, monkeypatch) -> None:
+    def test_add_train_list_matrix_and_acknowledge(self, fresh_db, monkeypatch, tmp_path) -> None:
         import json
 
         from typer.testing import CliRunner
@@ -582,6 +582,14 @@ class TestCommandLine:
                 _approved_by_service(session)
             said = run("acknowledge", "pr-21", "--as", "per").stdout
             assert said.startswith("PR-21 v1")
+            out_file = str(tmp_path / "matrix.docx")
+            run("docs", "competence-matrix", "-o", out_file)
+            import docx
+
+            cells = [
+                c.text for t in docx.Document(out_file).tables for r in t.rows for c in r.cells
+            ]
+            assert "QL-AUDIT" in cells
             again = json.loads(run("competence", "list", "--format", "json").stdout)["items"]
             assert again
         finally:

@@ -37,7 +37,7 @@ def docs(
             help="deviation-register, deviation-report, capa-status, follow-up-report, "
             "quality-report, master-list, procedure, audit-pack, audit-report, "
             "management-review, management-review-input, evidence-map, context, risk-register, "
-            "complaints-register, quality-objectives, external-providers"
+            "complaints-register, quality-objectives, external-providers, competence-matrix"
         ),
     ],
     reference: Annotated[
@@ -93,7 +93,13 @@ def docs(
             programme_id = found.id
         if kind == "deviation-register":
             params["filters"] = DeviationFilter(programme_id=programme_id)
-        elif kind in ("capa-status", "risk-register", "quality-objectives", "external-providers"):
+        elif kind in (
+            "capa-status",
+            "risk-register",
+            "quality-objectives",
+            "external-providers",
+            "competence-matrix",
+        ):
             params["programme_id"] = programme_id
         elif kind == "complaints-register":
             params.update(
