@@ -155,6 +155,8 @@ PERSON_FIELDS = frozenset(
         "held_by",
         "decided_by",
         "created_by",
+        "last_reviewed_by",
+        "changed_by",
         "auditors",
         "auditees",
         "participants",
