@@ -747,3 +747,62 @@ class TestAuditTrail:
         assert "→ None" not in body
         assert SECRET_NAME not in page.text
         assert SECRET_MAIL not in page.text
+
+
+class TestErasure:
+    def test_who_complained_is_erased_for_good_and_the_complaint_stays(
+        self, client, session, lead, coordinator, auditor, programme
+    ) -> None:
+        complaint = receive(client, lead, programme.id).json()
+        url = f"/api/v1/complaints/{complaint['id']}/complainant"
+        assert (
+            client.post(f"{url}/erasure", headers=auditor, json={"reason": "x"}).status_code == 403
+        )
+        missing = client.post(f"{url}/erasure", headers=coordinator, json={})
+        assert missing.status_code == 422
+        assert missing.json()["errors"][0]["field"] == "reason"
+        r = client.post(f"{url}/erasure", headers=coordinator, json={"reason": "She asked."})
+        assert r.status_code == 200, r.text
+        assert r.json()["name"] is None
+        assert r.json()["erased_at"] is not None
+        again = client.post(f"{url}/erasure", headers=coordinator, json={"reason": "Again."})
+        assert again.status_code == 409
+        version = client.get(url, headers=coordinator).headers["etag"]
+        refill = client.put(
+            url, headers={**coordinator, "If-Match": version}, json={"name": SECRET_NAME}
+        )
+        assert refill.status_code == 409
+        body = client.get(f"/api/v1/complaints/{complaint['id']}", headers=lead).json()
+        assert body["subject"] == complaint["subject"]
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "complaint.complainant_erased")
+        ).one()
+        assert event.reason == "She asked."
+        assert event.changes["complainant_name"] == {"changed": True}
+        assert SECRET_NAME not in str(event.changes)
+        # The records still hold to their events.
+        from qms import replay
+
+        result = replay.check(session)
+        assert result.ok, [f.message("en") for f in result.first_findings]
+
+    def test_erased_on_the_page(self, client, session, programme) -> None:
+        complaint = make_complaint(session, programme.id, complainant={"name": SECRET_NAME})
+        sign_in(client, web_user(session, Role.quality_lead))
+        page = client.get(f"/complaints/{complaint.id}")
+        assert SECRET_NAME in page.text
+        refused = client.post(
+            f"/complaints/{complaint.id}/complainant/erase",
+            data={"csrf_token": csrf_of(page.text)},
+        )
+        assert refused.status_code == 422
+        assert error_beside(refused.text, "erase-reason")
+        done = client.post(
+            f"/complaints/{complaint.id}/complainant/erase",
+            data={"csrf_token": csrf_of(page.text), "reason": "He asked to be forgotten."},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        after = client.get(f"/complaints/{complaint.id}")
+        assert SECRET_NAME not in after.text
+        assert "Disposed of on" in after.text

@@ -17,6 +17,7 @@ from qms.complaints import service
 from qms.complaints.enums import ComplainantCategory, ComplaintChannel, ComplaintStatus
 from qms.complaints.schemas import (
     ComplainantData,
+    ComplainantErasure,
     ComplainantRead,
     ComplaintCreate,
     ComplaintDeviationCreate,
@@ -219,6 +220,26 @@ def set_complainant(
     """Record who made the complaint; the audit trail says it changed, never the values."""
     complaint = service.set_complainant(
         session, actor=actor, complaint_id=complaint_id, data=data, if_match=if_match
+    )
+    response.headers["ETag"] = etag(complaint.version)
+    return service.complainant_to_read(complaint.complainant)
+
+
+@router.post(
+    "/{complaint_id}/complainant/erasure",
+    response_model=ComplainantRead,
+    responses=responses(401, 403, 404, 409, 422),
+)
+def erase_complainant(
+    actor: Annotated[Actor, allowed(Action.complaint_write)],
+    complaint_id: IdPath,
+    data: ComplainantErasure,
+    session: SessionDep,
+    response: Response,
+) -> ComplainantRead:
+    """Blank who made the complaint for good (they asked to be forgotten); the complaint stays."""
+    complaint = service.erase_complainant(
+        session, actor=actor, complaint_id=complaint_id, reason=data.reason
     )
     response.headers["ETag"] = etag(complaint.version)
     return service.complainant_to_read(complaint.complainant)

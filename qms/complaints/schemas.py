@@ -42,6 +42,12 @@ class ComplainantRead(BaseModel):
     erased_at: datetime | None
 
 
+class ComplainantErasure(_In):
+    """Why who made the complaint is blanked for good, for the audit trail."""
+
+    reason: Reason
+
+
 class ComplaintCreate(_In):
     """A complaint as received: when, how, from which kind of party, and what it says."""
 

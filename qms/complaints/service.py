@@ -594,6 +594,37 @@ def set_complainant(
     return complaint
 
 
+def erase_complainant(
+    session: Session, *, actor: Actor, complaint_id: int, reason: str | None
+) -> Complaint:
+    """Blank who made the complaint for good (they asked, or it is no longer needed); the
+    complaint itself stays."""
+    require(actor, Action.complaint_write)
+    require(actor, Action.complaint_personal_read)
+    complaint = get(session, actor=actor, complaint_id=complaint_id)
+    record = complaint.complainant
+    if record.erased_at is not None:
+        raise Conflict(Text("Who made %(number)s is disposed of already.", number=complaint.number))
+    had = [f"complainant_{f}" for f in ("name", "email", "phone") if getattr(record, f)]
+    had += ["complainant_contact_consent"] if record.contact_consent else []
+    record.name = record.email = record.phone = None
+    record.contact_consent = False
+    record.erased_at = utcnow()
+    complaint.updated_at = record.erased_at
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="complaint.complainant_erased",
+        entity="complaint",
+        entity_id=complaint.id,
+        programme_id=complaint.programme_id,
+        changes={f: {"changed": True} for f in had},
+        reason=reason,
+    )
+    return complaint
+
+
 def history(session: Session, *, actor: Actor, complaint_id: int) -> list[AuditEvent]:
     """Return the complaint's timeline from the audit trail."""
     complaint = get(session, actor=actor, complaint_id=complaint_id)

@@ -593,6 +593,7 @@ EVENTS: dict[str, str] = {
     "complaint.transitioned": N_("complaint status changed"),
     "complaint.deviation_opened": N_("deviation opened from complaint"),
     "complaint.complainant_changed": N_("complainant's details recorded or changed"),
+    "complaint.complainant_erased": N_("complainant's details erased"),
     "comment.added": N_("comment added"),
     "action.created": N_("corrective action planned"),
     "action.updated": N_("corrective action changed"),

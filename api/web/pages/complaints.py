@@ -41,6 +41,7 @@ from qms.complaints.enums import (
 )
 from qms.complaints.schemas import (
     ComplainantData,
+    ComplainantErasure,
     ComplaintCreate,
     ComplaintDeviationCreate,
     ComplaintTransition,
@@ -337,3 +338,24 @@ def set_complainant(
         ),
     )
     return _after(request, page, complaint_id, "complainant", values, result)
+
+
+@router.post("/complaints/{complaint_id:id}/complainant/erase")
+def erase_complainant(
+    request: Request,
+    complaint_id: int,
+    page: Annotated[Page, page_for(Action.complaint_write)],
+    form: Form,
+) -> Response:
+    """Blank who made the complaint for good; the complaint stays."""
+    values = form_values(form, "reason")
+    result = perform(
+        request,
+        lambda s: service.erase_complainant(
+            s,
+            actor=page.actor,
+            complaint_id=complaint_id,
+            reason=ComplainantErasure.model_validate(values).reason,
+        ),
+    )
+    return _after(request, page, complaint_id, "erase", values, result)
