@@ -3,6 +3,7 @@ procedure versions acknowledged as read and understood."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -492,6 +493,23 @@ class TestPages:
         listed = client.get("/competence/records").text
         assert "TR-2026-0001" in listed
         assert "Nordic Quality Institute" in listed
+        link = re.search(r'href="(/competence/records/\d+)"', listed)
+        assert link is not None
+        record_page = client.get(link.group(1))
+        assert record_page.status_code == 200
+        attached = client.post(
+            f"{link.group(1)}/evidence",
+            data={"csrf_token": csrf_of(record_page.text)},
+            files={"file": ("certificate.pdf", PDF, "application/pdf")},
+            follow_redirects=False,
+        )
+        assert attached.status_code == 303, attached.text[:1000]
+        assert "certificate.pdf" in client.get(link.group(1)).text
+        empty = client.post(
+            f"{link.group(1)}/evidence",
+            data={"csrf_token": csrf_of(record_page.text)},
+        )
+        assert 'id="e-evidence-file"' in empty.text
 
     def test_acknowledging_on_the_procedure_page(self, client, session) -> None:
         from tests.web import csrf_of, sign_in, web_user

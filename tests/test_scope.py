@@ -574,6 +574,7 @@ TABLE: list[Case] = [
     ),
     listing("/competence", ""),
     listing("/competence/records", "record"),
+    item("/competence/records/{record_id:id}", "/competence/records/{record}"),
     listing(f"{V1}/complaints", "complaint"),
     item(f"{V1}/complaints/{{complaint_id}}"),
     item(f"{V1}/complaints/{{complaint_id}}/history", f"{V1}/complaints/{{complaint}}/history"),

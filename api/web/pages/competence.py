@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from api.web import options
 from api.web.core import (
@@ -28,6 +29,9 @@ from qms.accounts import service as accounts
 from qms.competence import service
 from qms.competence.models import CompetenceRole, ObtainedBy
 from qms.competence.schemas import CompetenceCreate, TrainingRecordCreate
+from qms.errors import FieldError, ValidationFailed
+from qms.evidence import service as evidence
+from qms.i18n import Text
 from qms.pagination import MAX_LIMIT
 from qms.permissions import Action
 
@@ -221,3 +225,69 @@ def acknowledge_version(
     if isinstance(result, Refusal):
         return see_other(f"/procedures/{procedure_id}?version={number}", saved=False)
     return see_other(f"/procedures/{procedure_id}?version={number}")
+
+
+def _record(
+    request: Request, page: Page, record_id: int, refusal: Refusal | None = None
+) -> Response:
+    def load(session: Session) -> dict[str, Any]:
+        record = service.get_training_record(session, actor=page.actor, record_id=record_id)
+        return {
+            "record": service.training_to_read(record),
+            "files": evidence.list_files(
+                session, actor=page.actor, record="training_record", record_id=record.id
+            ),
+            "people": accounts.display_names(session),
+        }
+
+    data = read(request, load)
+    return render(
+        page,
+        request,
+        "competence/record.html",
+        section="quality-system",
+        refusal=refusal,
+        errors=refusal.fields if refusal else {},
+        form_name="evidence" if refusal else None,
+        **data,
+    )
+
+
+@router.get("/competence/records/{record_id:id}")
+def training_record(
+    request: Request, record_id: int, page: Annotated[Page, page_for(Action.competence_read)]
+) -> Response:
+    """A training record: who completed what, when, given by whom, until when, and the files
+    that show it."""
+    return _record(request, page, record_id)
+
+
+@router.post("/competence/records/{record_id:id}/evidence")
+def attach_to_training_record(
+    request: Request,
+    record_id: int,
+    page: Annotated[Page, page_for(Action.competence_write)],
+    form: Form,
+) -> Response:
+    """Attach a certificate or an attendance list to the training record."""
+    file = form.get("file")
+
+    def change(session: Session) -> int:
+        if not isinstance(file, UploadFile) or not file.filename:
+            raise ValidationFailed(
+                Text("Choose a file to attach."),
+                [FieldError("file", Text("Choose a file to attach."))],
+            )
+        return evidence.attach(
+            session,
+            actor=page.actor,
+            record="training_record",
+            record_id=record_id,
+            content=evidence.read_limited(file.file),
+            file_name=file.filename,
+        ).id
+
+    result = perform(request, change)
+    if isinstance(result, Refusal):
+        return _record(request, page, record_id, result)
+    return see_other(f"/competence/records/{record_id}#h-evidence")

@@ -75,7 +75,11 @@ def attach_to_action(
     return see_other(f"/actions/{action_id}#h-evidence")
 
 
-_PAGES = {"deviation": "/deviations", "action": "/actions"}
+_PAGES = {
+    "deviation": "/deviations",
+    "action": "/actions",
+    "training_record": "/competence/records",
+}
 
 
 @router.post("/evidence/{file_id:id}/remove")
