@@ -155,14 +155,16 @@ def found_for(
         if kind is not None:
             found.append(_reminder(user, kind, item, on))
     since = now - timedelta(days=NEWS_DAYS)
-    news = session.scalars(
-        select(CorrectiveAction)
-        .where(
-            CorrectiveAction.owner_id == user.id,
-            CorrectiveAction.status.in_((ActionStatus.planned, ActionStatus.in_progress)),
-            CorrectiveAction.created_at >= since,
+    news: list[CorrectiveAction] = list(
+        session.scalars(
+            select(CorrectiveAction)
+            .where(
+                CorrectiveAction.owner_id == user.id,
+                CorrectiveAction.status.in_((ActionStatus.planned, ActionStatus.in_progress)),
+                CorrectiveAction.created_at >= since,
+            )
+            .order_by(CorrectiveAction.id)
         )
-        .order_by(CorrectiveAction.id)
     )
     handed = _handed_over(session, user, since)
     news = [
