@@ -460,6 +460,8 @@ class TestPages:
         )
         assert good.status_code == 200
         assert "design is given by the funder" in good.text
+        # The page keeps when the scope changed, whatever the record's id.
+        assert "scope of the quality system set" in good.text
 
     def test_the_policy_page_shows_the_text_in_force(self, client, session) -> None:
         from tests.web import sign_in, web_user

@@ -584,6 +584,16 @@ def history(session: Session, *, actor: Actor, entity: str, entity_id: int) -> l
     )
 
 
+def scope_history(session: Session, *, actor: Actor) -> list[AuditEvent]:
+    """Return every change of the scope from the audit trail, oldest first."""
+    require(actor, Action.context_read)
+    return list(
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "quality_scope").order_by(AuditEvent.seq)
+        )
+    )
+
+
 # The quality policy ------------------------------------------------------------------------
 
 

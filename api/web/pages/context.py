@@ -367,9 +367,8 @@ def _scope_form(
         scope = service.scope_to_read(service.get_scope(session, actor=page.actor))
         return {
             "scope": scope,
-            "events": service.history(
-                session, actor=page.actor, entity="quality_scope", entity_id=1
-            ),
+            # The scope is one record: its whole history, whatever its id.
+            "events": service.scope_history(session, actor=page.actor),
             "people": accounts.display_names(session),
         }
 
