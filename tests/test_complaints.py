@@ -806,3 +806,22 @@ class TestErasure:
         after = client.get(f"/complaints/{complaint.id}")
         assert SECRET_NAME not in after.text
         assert "Disposed of on" in after.text
+
+
+class TestReminders:
+    def test_a_complaint_past_its_limit_is_an_overdue_reminder(self, session, programme) -> None:
+        from qms.accounts import repository as users
+        from qms.notifications import service as notifications
+        from qms.notifications.models import ReminderKind
+
+        late = make_complaint(session, programme.id, received_on=date.today() - timedelta(days=9))
+        fresh = make_complaint(session, programme.id)
+        make_token(session, Role.coordinator, name="kari-complaints")
+        user = users.get_user_by_name(session, "kari-complaints")
+        assert user is not None
+        found = notifications.found_for(
+            session, user=user, on=date.today(), now=utcnow(), horizon_days=7
+        )
+        kinds = {(r.record, r.record_id): r.kind for r in found if r.record == "complaint"}
+        assert kinds[("complaint", late.id)] is ReminderKind.overdue
+        assert kinds[("complaint", fresh.id)] is ReminderKind.due_soon

@@ -102,6 +102,8 @@ def _kind_of(item: work.WorkItem, on: date, horizon: date) -> ReminderKind | Non
         work.WorkKind.verification_due,
         work.WorkKind.provider_evaluation_due,
         work.WorkKind.objective_due,
+        work.WorkKind.complaint_to_acknowledge,
+        work.WorkKind.complaint_to_answer,
     ):
         if item.overdue:
             return ReminderKind.overdue
