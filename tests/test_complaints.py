@@ -545,7 +545,7 @@ class TestEvidenceAndReview:
 
 
 class TestCommandLine:
-    def test_add_move_and_list(self, fresh_db, monkeypatch) -> None:
+    def test_add_move_and_list(self, fresh_db, monkeypatch, tmp_path) -> None:
         monkeypatch.setenv(
             "QMS_DATABASE_URL", fresh_db.engine.url.render_as_string(hide_password=False)
         )
@@ -590,6 +590,13 @@ class TestCommandLine:
             assert [(r["number"], r["outcome"]) for r in records] == [(number, "upheld")]
             csv = CliRunner().invoke(app, ["complaints", "list", "--format", "csv"])
             assert "in person" in csv.stdout
+            register = tmp_path / "complaints.docx"
+            issued = CliRunner().invoke(
+                app,
+                ["docs", "complaints-register", "-o", str(register), "--programme", "VIA-JOB"],
+            )
+            assert issued.exit_code == 0, (issued.stdout, issued.stderr)
+            assert number in docx_text(register.read_bytes())
             with fresh_db.unit_of_work(write=False) as session:
                 actions = [e.action for e in session.scalars(select(AuditEvent))]
             assert "complaint.created" in actions
