@@ -76,7 +76,7 @@ COMMANDS: dict[str, Entry] = {
     "context": Entry(
         "qms.cli.context",
         "context_app",
-        "The context: issues and interested parties: list, add, review.",
+        "The context: issues and interested parties: list, add, add-party, review.",
     ),
     "scope": Entry(
         "qms.cli.context",

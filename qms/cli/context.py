@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 context_app = typer.Typer(
-    help="The context: issues and interested parties: list, add, review.", no_args_is_help=True
+    help="The context: issues and interested parties: list, add, add-party, review.",
+    no_args_is_help=True,
 )
 scope_app = typer.Typer(help="The scope of the quality system: show.", no_args_is_help=True)
 
