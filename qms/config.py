@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # A complaint is acknowledged and answered within these many days of being received.
     complaint_acknowledge_days: int = Field(default=3, ge=0, le=366)
     complaint_answer_days: int = Field(default=14, ge=1, le=366)
+    # The context's issues and interested parties are reviewed again this many months after a
+    # review (or after they are recorded), unless a date is given.
+    context_review_months: int = Field(default=12, ge=1, le=60)
     # When `qms scheduler` runs the daily jobs (HH:MM in the organisation's time zone).
     schedule_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     # Outgoing webhooks (qms.webhooks): a URL to a private, loopback or link-local address is

@@ -135,6 +135,18 @@ class TestIssues:
         assert last.action == "context_issue.reviewed"
         assert last.reason == "Still the main barrier; NAV confirms."
 
+    def test_the_cycle_is_a_setting(self, client, lead, monkeypatch) -> None:
+        from qms.config import get_settings
+
+        monkeypatch.setenv("QMS_CONTEXT_REVIEW_MONTHS", "6")
+        get_settings.cache_clear()
+        try:
+            made = client.post(f"{V1}/context/issues", headers=lead, json=ISSUE).json()
+        finally:
+            monkeypatch.delenv("QMS_CONTEXT_REVIEW_MONTHS")
+            get_settings.cache_clear()
+        assert made["next_review_on"] == service.add_months(date.today(), 6).isoformat()
+
     def test_a_scoped_coordinator_sees_only_their_programme(self, client, session, lead) -> None:
         mine, other = make_programme(session), make_programme(session)
         coordinator = auth(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from qms.audit.models import AuditEvent
 from qms.audit.service import created, diff, record_event
 from qms.concurrency import check_if_match
+from qms.config import get_settings
 from qms.context.models import (
     POLICY_CODE,
     ContextIssue,
@@ -48,8 +49,6 @@ from qms.programmes.models import Programme
 
 ISSUE_SERIES = "CTX"
 PARTY_SERIES = "IP"
-# How many months after a review the context is looked at again, unless a date is given.
-REVIEW_MONTHS = 12
 ISSUE_FIELDS = (
     "origin",
     "title",
@@ -120,7 +119,7 @@ def _next_review(on: date | None) -> date:
             Text("The next review cannot be in the past."),
             [FieldError("next_review_on", Text("Enter today or a later date."))],
         )
-    return on or add_months(today(), REVIEW_MONTHS)
+    return on or add_months(today(), get_settings().context_review_months)
 
 
 def _no_nulls(changes: dict[str, Any]) -> None:
