@@ -760,3 +760,36 @@ class TestRetention:
         assert verify(session).ok
         result = replay.check(session)
         assert [f for f in result.first_findings if f.entity == "training_record"] == []
+
+
+class TestRetiring:
+    def test_a_competence_is_retired_and_asked_for_again_on_the_page(self, client, session):
+        from qms.competence import service
+        from qms.competence.models import Competence
+        from qms.competence.schemas import CompetenceCreate
+        from tests.factories import ADMIN
+        from tests.web import csrf_of, sign_in, web_user
+
+        competence = service.create_competence(
+            session, actor=ADMIN, data=CompetenceCreate.model_validate(QUALITY)
+        )
+        session.flush()
+        sign_in(client, web_user(session, Role.quality_lead))
+        page = client.get("/competence").text
+        assert "Retire QL-AUDIT" in page
+        r = client.post(
+            f"/competence/{competence.id}/active",
+            data={"csrf_token": csrf_of(page), "version": "1", "is_active": "false"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        session.refresh(competence)
+        assert competence.is_active is False
+        stale = client.post(
+            f"/competence/{competence.id}/active",
+            data={"csrf_token": csrf_of(page), "version": "1", "is_active": "true"},
+        )
+        assert stale.status_code in (200, 409, 412)
+        assert session.get(Competence, competence.id).is_active is False
+        again = client.get("/competence").text
+        assert "Ask for QL-AUDIT again" in again

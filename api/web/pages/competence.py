@@ -18,6 +18,7 @@ from api.web.core import (
     Refusal,
     choices,
     form_values,
+    form_version,
     page_for,
     perform,
     read,
@@ -28,7 +29,7 @@ from api.web.core import (
 from qms.accounts import service as accounts
 from qms.competence import service
 from qms.competence.models import CompetenceRole, ObtainedBy
-from qms.competence.schemas import CompetenceCreate, TrainingRecordCreate
+from qms.competence.schemas import CompetenceCreate, CompetenceUpdate, TrainingRecordCreate
 from qms.errors import FieldError, ValidationFailed
 from qms.evidence import service as evidence
 from qms.i18n import Text
@@ -291,3 +292,31 @@ def attach_to_training_record(
     if isinstance(result, Refusal):
         return _record(request, page, record_id, result)
     return see_other(f"/competence/records/{record_id}#h-evidence")
+
+
+@router.post("/competence/{competence_id:id}/active")
+def set_competence_active(
+    request: Request,
+    competence_id: int,
+    page: Annotated[Page, page_for(Action.competence_write)],
+    form: Form,
+) -> Response:
+    """Retire a competence no longer asked for, or ask for it again; back to the overview."""
+    active = form.get("is_active") == "true"
+    result = perform(
+        request,
+        lambda s: (
+            service.update_competence(
+                s,
+                actor=page.actor,
+                competence_id=competence_id,
+                data=CompetenceUpdate(is_active=active),
+                if_match=form_version(form),
+            ).id
+        ),
+    )
+    if isinstance(result, Refusal):
+        return _overview(
+            request, page, role=None, programme_id=None, refusal=result, form_name="competence"
+        )
+    return see_other("/competence")
