@@ -169,6 +169,8 @@ def found_for(
         )
     )
     handed = _handed_over(session, user, since)
+    # A record already said as due or overdue is not said again as news.
+    said = {(r.record, r.record_id) for r in found}
     news = [
         *news,
         *session.scalars(
@@ -182,6 +184,8 @@ def found_for(
         ),
     ]
     for a in dict.fromkeys(news):
+        if ("corrective_action", a.id) in said:
+            continue
         item = work.WorkItem(
             kind=work.WorkKind.action_due,
             record="corrective_action",
@@ -203,6 +207,8 @@ def found_for(
         )
         .order_by(Deviation.id)
     ):
+        if ("deviation", d.id) in said:
+            continue
         item = work.WorkItem(
             kind=work.WorkKind.deviation_due,
             record="deviation",
