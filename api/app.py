@@ -18,7 +18,6 @@ from api.routers import (
     audits,
     comments,
     competence,
-    competence,
     complaints,
     context,
     deviations,
@@ -110,7 +109,6 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(evidence.router)
     app.include_router(comments.router)
-    app.include_router(competence.router)
     app.include_router(competence.router)
     app.include_router(risks.router)
     app.include_router(complaints.router)

@@ -121,11 +121,6 @@ TAGS: list[dict[str, str]] = [
         "description": "The competences each role needs, training records and the matrix of "
         "who has what (ISO 9001 7.2), and procedures acknowledged as read and understood (7.3).",
     },
-    {
-        "name": "competence and awareness",
-        "description": "The competences each role needs, training records and the matrix of "
-        "who has what (ISO 9001 7.2), and procedures acknowledged as read and understood (7.3).",
-    },
     {"name": "retention", "description": "Retention periods and disposition decisions."},
     {
         "name": "webhooks",
