@@ -38,6 +38,7 @@ OBJECT_LEVEL = {
     ("coordinator", "/api/v1/documents/complaints-register"),
     ("coordinator", "/api/v1/documents/context"),
     ("coordinator", "/api/v1/documents/competence-matrix"),
+    ("coordinator", "/api/v1/documents/external-providers"),
 }
 
 

@@ -28,16 +28,22 @@ from api.app import create_app
 from qms import demo
 from qms.actions.models import CorrectiveAction
 from qms.audits.models import InternalAudit, ManagementReview
+from qms.competence.models import TrainingRecord
+from qms.complaints.models import Complaint
+from qms.context.models import ContextIssue, InterestedParty
 from qms.db import Database
 from qms.deviations.models import Deviation
 from qms.evaluations.models import EvaluationBatch
 from qms.followups import service as followups
 from qms.followups.models import FollowUp
+from qms.objectives.models import QualityObjective
 from qms.pairs.models import Pair, PairStatus
 from qms.participants.models import Participant
 from qms.permissions import Actor, Role
 from qms.procedures.models import Procedure, ProcedureVersion
 from qms.programmes.models import Cohort, Programme
+from qms.providers.models import Provider
+from qms.risks.models import Risk
 from tests.factories import (
     ADMIN,
     make_cohort,
@@ -456,7 +462,27 @@ MAIN_PAGES = {
     "/reviews": "reviews",
     "/documents": "documents",
     "/audit-trail": "audit-trail",
+    "/quality-system": "quality-system",
+    "/context": "context",
+    "/policy": "policy",
+    "/objectives": "objectives",
+    "/risks": "risks",
+    "/providers": "providers",
+    "/competence": "competence",
+    "/complaints": "complaints",
 }
+# The parts of the quality system, reached from /quality-system rather than the navigation.
+QUALITY_SYSTEM = [
+    "/context",
+    "/context/scope",
+    "/policy",
+    "/objectives",
+    "/risks",
+    "/providers",
+    "/competence",
+    "/competence/records",
+    "/complaints",
+]
 # The forms behind the lists' buttons, for whoever may use them.
 FORMS = [
     "/deviations/new",
@@ -470,6 +496,12 @@ FORMS = [
     "/instruments",
     "/instruments/new",
     "/retention",
+    "/context/issues/new",
+    "/context/parties/new",
+    "/objectives/new",
+    "/risks/new",
+    "/providers/new",
+    "/complaints/new",
 ]
 
 
@@ -506,6 +538,13 @@ class DemoSite(Site):
                 "review": f"/reviews/{first(ManagementReview)}",
                 "import": f"/imports/{first(EvaluationBatch)}",
                 "audit trail": "/audit-trail?mine=true",
+                "context issue": f"/context/issues/{first(ContextIssue)}",
+                "interested party": f"/context/parties/{first(InterestedParty)}",
+                "objective": f"/objectives/{first(QualityObjective)}",
+                "risk": f"/risks/{first(Risk)}",
+                "provider": f"/providers/{first(Provider)}",
+                "training record": f"/competence/records/{first(TrainingRecord)}",
+                "complaint": f"/complaints/{first(Complaint)}",
             }
         self._serve(database)
 
@@ -525,7 +564,7 @@ def _violations(page: Any, where: str) -> list[str]:
 
 
 @pytest.mark.slow(
-    reason="builds the demo and runs axe-core some 150 times: 40 pages of three roles, two widths"
+    reason="builds the demo and runs axe-core some 220 times: 60 pages of three roles, two widths"
 )
 def test_every_page_passes_axe_for_each_role_and_fits_a_phone(browser, fresh_db) -> None:
     """Every page of the navigation, its forms and a record of each kind, as each role sees it
@@ -553,7 +592,7 @@ def test_every_page_passes_axe_for_each_role_and_fits_a_phone(browser, fresh_db)
             page.goto(site.url + f"/language?set={lang}")
             sync_api.expect(page.locator("html")).to_have_attribute("lang", lang)
             nav = page.locator("nav a").evaluate_all("links => links.map(a => a.pathname)")
-            paths = [*nav, *FORMS, *site.records.values(), "/no-such-page"]
+            paths = [*nav, *QUALITY_SYSTEM, *FORMS, *site.records.values(), "/no-such-page"]
             shots = {**MAIN_PAGES, **{path: kind for kind, path in site.records.items()}}
             for path in paths:
                 page.goto(site.url + path)

@@ -52,7 +52,7 @@ def test_the_trail_as_csv_names_records_people_and_moves_in_the_readers_language
     assert moved["Hva skjedde"].startswith("Status: ")
     assert "investigating" not in moved["Hva skjedde"]
     assert moved["Hvem"] == "kari"
-    assert len(moved["Hash"]) == 64
+    assert len(moved["Hashverdi"]) == 64
 
 
 def test_the_trail_as_xlsx_holds_every_event_of_the_filter(client, session) -> None:

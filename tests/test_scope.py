@@ -543,8 +543,8 @@ TABLE: list[Case] = [
     # Risks and opportunities: a programme's own, never another's nor the organisation's.
     listing(f"{V1}/risks", "risk"),
     listing(f"{V1}/risks/matrix", ""),
-    item(f"{V1}/risks/{{risk_id}}"),
-    item(f"{V1}/risks/{{risk_id}}/history", f"{V1}/risks/{{risk}}/history"),
+    item(f"{V1}/risks/{{risk_id:int}}", f"{V1}/risks/{{risk}}"),
+    item(f"{V1}/risks/{{risk_id:int}}/history", f"{V1}/risks/{{risk}}/history"),
     listing(f"{V1}/documents/risk-register", "risk"),
     item(
         f"{V1}/documents/risk-register",

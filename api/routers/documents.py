@@ -206,7 +206,7 @@ def capa_status(
 @router.get(
     "/context",
     response_class=Response,
-    responses={**responses(401, 403, 422), **DOCX_RESPONSE},
+    responses={**responses(401, 403, 404, 422), **DOCX_RESPONSE},
 )
 def issue_context(
     actor: Annotated[Actor, allowed(Action.document_generate)],

@@ -149,7 +149,7 @@ def create_risk(
     return service.to_read(session, risk)
 
 
-@router.get("/{risk_id}", response_model=RiskRead, responses=responses(401, 403, 404, 422))
+@router.get("/{risk_id:int}", response_model=RiskRead, responses=responses(401, 403, 404, 422))
 def get_risk(
     actor: Annotated[Actor, allowed(Action.risk_read)],
     risk_id: IdPath,
@@ -163,7 +163,9 @@ def get_risk(
 
 
 @router.patch(
-    "/{risk_id}", response_model=RiskRead, responses=responses(401, 403, 404, 409, 412, 422, 428)
+    "/{risk_id:int}",
+    response_model=RiskRead,
+    responses=responses(401, 403, 404, 409, 412, 422, 428),
 )
 def update_risk(
     actor: Annotated[Actor, allowed(Action.risk_write)],
@@ -180,7 +182,7 @@ def update_risk(
 
 
 @router.post(
-    "/{risk_id}/transitions",
+    "/{risk_id:int}/transitions",
     response_model=RiskRead,
     responses=responses(401, 403, 404, 409, 412, 422, 428),
 )
@@ -199,7 +201,7 @@ def transition_risk(
 
 
 @router.post(
-    "/{risk_id}/reviews",
+    "/{risk_id:int}/reviews",
     response_model=RiskRead,
     responses=responses(401, 403, 404, 409, 412, 422, 428),
 )
@@ -218,7 +220,7 @@ def review_risk(
 
 
 @router.get(
-    "/{risk_id}/history",
+    "/{risk_id:int}/history",
     response_model=list[AuditEventRead],
     responses=responses(401, 403, 404, 422),
 )

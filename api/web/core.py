@@ -182,7 +182,7 @@ CODED_FIELDS = frozenset(
     {"severity", "kind", "source", "status", "root_cause_method", "type", "outcome", "role",
      "mode", "direction", "computation", "meaning", "respondent", "conformity", "unit", "rule",
      "owner_role", "purpose", "shape", "channel", "complainant_category", "acknowledge_roles",
-     "obtained_by"}
+     "obtained_by", "decision", "treatment"}
 )  # fmt: skip
 
 
@@ -206,6 +206,12 @@ def show_recorded(value: Any, field: str | None = None) -> Any:
     if isinstance(value, list):
         # A list kept as JSON (requirements, linked records) reads as its items, not as Python.
         return ", ".join(str(show_recorded(item, field)) for item in value) or NOTHING
+    if isinstance(value, dict):
+        # An item kept as JSON (a requirement not applicable: its clause and why) reads as its
+        # values, in order, never as Python's braces and quotes.
+        return " — ".join(
+            str(show_recorded(item, key)) for key, item in value.items() if item not in (None, "")
+        )
     if isinstance(value, float):
         # A whole number is left as it is: an id or a year must not read 12 345.
         return show_number(value)

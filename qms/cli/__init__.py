@@ -91,7 +91,7 @@ COMMANDS: dict[str, Entry] = {
     "acknowledge": Entry(
         "qms.cli.competence",
         "acknowledge",
-        "Acknowledge a procedure in force as read and understood.",
+        "Acknowledge the version in force of a procedure as read and understood.",
     ),
     "attach": Entry(
         "qms.cli.evidence",

@@ -28,7 +28,9 @@ class ComplainantData(_In):
     email: Email | None = None
     phone: Phone | None = None
     contact_consent: bool = Field(
-        default=False, description="Whether they agreed to be contacted about the complaint"
+        default=False,
+        strict=True,
+        description="Whether they agreed to be contacted about the complaint",
     )
 
 

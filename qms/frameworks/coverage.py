@@ -425,10 +425,13 @@ def coverage(
     tally.add(N_("complaints received"), [], list(session.scalars(received)))
     _risks(session, tally, lo=lo, hi=hi, programme_id=programme_id)
     tally.add(N_("complaints answered"), [], list(session.scalars(answered)))
+    # Each evaluation counted, its provider named once by its code (as a pair's meetings are).
+    evaluations = [code for code, _ in session.execute(evaluated)]
     tally.add(
         N_("external provider evaluations"),
         [],
-        [f"{code} {day.isoformat()}" for code, day in session.execute(evaluated)],
+        list(dict.fromkeys(evaluations)),
+        len(evaluations),
     )
 
     trained = (

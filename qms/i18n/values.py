@@ -265,6 +265,7 @@ VALUES: dict[str, str] = {
     "detected_by": N_("detected by"),
     "deviation_id": N_("deviation"),
     "deviations": N_("deviations"),
+    "risks": N_("risks and opportunities"),
     "direction": N_("direction"),
     "done_at": N_("done at"),
     "effective_from": N_("effective from"),

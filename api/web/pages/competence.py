@@ -15,6 +15,7 @@ from api.web import options
 from api.web.core import (
     Form,
     Page,
+    Params,
     Refusal,
     choices,
     form_values,
@@ -115,7 +116,8 @@ def competence_overview(
 ) -> Response:
     """Who has each competence of their role, who let it expire, who lacks it; the
     acknowledgements outstanding."""
-    programme = int(programme_id) if programme_id and programme_id.isdigit() else None
+    # A number past any id names no programme: the page shows every programme, as for none.
+    programme = Params({"programme_id": programme_id or ""}).number("programme_id")
     return _overview(request, page, role=role, programme_id=programme)
 
 
