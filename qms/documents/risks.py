@@ -152,8 +152,9 @@ def risk_register(
     doc = HouseDocument(issue, landscape=True)
     doc.paragraph(
         translate(
-            "%(risks)s risks and %(opportunities)s opportunities; %(open)s open or treated, "
-            "%(realised)s realised.",
+            # Counts as labelled figures: "1 opportunities" never reads in any language.
+            "Risks: %(risks)s · opportunities: %(opportunities)s · open or treated: %(open)s · "
+            "realised: %(realised)s",
             language,
         )
         % {
