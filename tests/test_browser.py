@@ -254,6 +254,8 @@ def test_a_quality_lead_logs_a_deviation_and_takes_it_to_closure(browser, site, 
     page.get_by_label("Severity").select_option("major")
     expect(page.get_by_role("link", name=number)).to_have_count(0)
     assert "severity=major" in page.url
+    # The filters came back with the results; htmx listens on them once the swap has settled.
+    page.wait_for_function("!document.querySelector('.htmx-settling, .htmx-request')")
     page.get_by_label("Severity").select_option("minor")
     expect(page.get_by_role("link", name=number)).to_be_visible()
     _shot(page, "deviations")
