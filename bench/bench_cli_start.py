@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -91,13 +92,16 @@ def main() -> None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(Path(folder) / "pycache")
         times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+        cpu: dict[str, list[float]] = {name: [] for name in COMMANDS}
         for command in COMMANDS.values():  # once each, unmeasured: the files in the page cache
             subprocess.run(command, env=env, check=True, capture_output=True)
         for _ in range(args.runs):
             for name, command in COMMANDS.items():
+                used = _children_cpu()
                 start = time.perf_counter()
                 subprocess.run(command, env=env, check=True, capture_output=True)
                 times[name].append(time.perf_counter() - start)
+                cpu[name].append(_children_cpu() - used)
     medians = {name: statistics.median(values) for name, values in times.items()}
     for name, value in medians.items():
         print(f"{name:22} median {value * 1000:7.0f} ms of {args.runs} runs")
@@ -105,6 +109,19 @@ def main() -> None:
     print(f"ratio qms --help / baseline: {medians['qms --help'] / base:.2f}")
     print(f"ratio qms deviations list / baseline: {medians['qms deviations list'] / base:.2f}")
     print(f"ratio typer list floor / baseline: {medians['typer list floor'] / base:.2f}")
+    # CPU time (user and system) of each process, the least of the runs: steadier than the clock
+    # on a machine busy with other work, which stretches the wall time of whichever run it meets.
+    least = {name: min(values) for name, values in cpu.items()}
+    for name, value in least.items():
+        print(f"{name:22} CPU     {value * 1000:7.0f} ms, least of {args.runs} runs")
+    base = least["baseline"]
+    for name in ("qms --help", "qms deviations list", "typer list floor"):
+        print(f"CPU ratio {name} / baseline: {least[name] / base:.2f}")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":
