@@ -8,9 +8,9 @@ Columns are found whatever their case and the spaces around them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date
 from typing import Any
 
 from sqlalchemy import select
@@ -30,7 +30,69 @@ LONG_COLUMNS = ("participant", "instrument", "question", "answer", "submitted_at
 OUTCOME_COLUMNS = ("participant", "outcome", "date")
 MAPPED = ("participant", "submitted_at")
 
-Converter = Callable[[int, dict[str, Any]], Iterator[dict[str, Any]]]
+# A good row's values as they wait to be written, each with the int that makes it unique (see
+# answer_key and outcome_key): the table's values as the driver takes them, in the order of
+# RESPONSE_COLUMNS (or NUMBER_COLUMNS, see spooled_answer) or OUTCOME_VALUES.
+Spooled = tuple[int, tuple[Any, ...]]
+Converter = Callable[[int, dict[str, Any]], list[Spooled]]
+RESPONSE_COLUMNS = (
+    "participant_id",
+    "question_id",
+    "value_number",
+    "value_text",
+    "submitted_on",
+    "submitted_at",
+)
+# An answer that is a number on a day (no text, no moment) waits with these only.
+NUMBER_COLUMNS = ("participant_id", "question_id", "value_number", "submitted_on")
+OUTCOME_VALUES = ("participant_id", "outcome", "outcome_on", "note")
+# A moment as it waits to be written: the day as ISO text, the moment in UTC as SQLite keeps it
+# (None when the cell names a day only), and the day's ordinal for the row's key.
+Moment = tuple[str, str | None, int]
+# Cells read once per file and kept for the rows that repeat them (a file repeats the same few
+# dates and answers): how many, and how long a cell may be to be kept.
+KEPT_CELLS = 4096
+KEPT_CHARS = 64
+# An answer's number or text.
+Answer = tuple[float | None, str | None]
+# An answer cell that is empty (kept as such: a wide file's skipped question).
+_EMPTY: Answer = (None, None)
+
+
+def answer_key(participant_id: int, question_id: int, day_ordinal: int) -> int:
+    """Pack what makes an answer unique into one int: a million keys stay small."""
+    return (participant_id << 44) | (question_id << 24) | day_ordinal
+
+
+def outcome_key(participant_id: int, day_ordinal: int) -> int:
+    """Pack what makes an outcome unique into one int."""
+    return (participant_id << 24) | day_ordinal
+
+
+def moment_of(value: Any) -> Moment:
+    """Return a cell's moment as it is written (see Moment); raises ValueError with the problem."""
+    day, moment = read_moment(value)
+    return (
+        day.isoformat(),
+        None
+        if moment is None
+        else moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds"),
+        day.toordinal(),
+    )
+
+
+def spooled_answer(
+    participant_id: int, question_id: int, value: Answer, moment: Moment
+) -> tuple[Any, ...]:
+    """Return an answer as it waits to be written: a number on a day without a moment in the
+    columns of NUMBER_COLUMNS, any other in those of RESPONSE_COLUMNS."""
+    if value[1] is None and moment[1] is None:
+        return (participant_id, question_id, value[0], moment[0])
+    return (participant_id, question_id, value[0], value[1], moment[0], moment[1])
+
+
+def _keeps(value: Any) -> bool:
+    return type(value) is str and len(value) <= KEPT_CHARS
 
 
 @dataclass(frozen=True)
@@ -99,7 +161,7 @@ def load_lookups(session: Session, actor: Actor, programme_id: int | None) -> Lo
     return Lookups(participants, instruments, questions, roles, respondents)
 
 
-def answer(question: QuestionInfo, raw: Any) -> tuple[float | None, str | None]:
+def answer(question: QuestionInfo, raw: Any) -> Answer:
     """Return an answer's number or text, or raise ValueError with the problem (never the cell)."""
     text = text_of(raw)
     if question.type is QuestionType.scale:
@@ -260,17 +322,17 @@ def evaluation_converter(
             for column, q in named.items()
         ]
 
-    def convert(number: int, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def checked(number: int, row: dict[str, Any]) -> list[Spooled]:
+        # The row read cell by cell, every problem of it noted.
         problems: list[tuple[str, str]] = []
         participant_column = columns["participant"]
         code = text_of(row.get(participant_column))
         participant_id = lookups.participants.get(code)
         if participant_id is None:
             problems.append((participant_column, no_participant(code)))
-        day: date | None = None
-        moment: datetime | None = None
+        moment: Moment | None = None
         try:
-            day, moment = read_moment(row.get(columns["submitted_at"]))
+            moment = moment_of(row.get(columns["submitted_at"]))
         except ValueError as exc:
             problems.append((columns["submitted_at"], exc.args[0]))
         if shape == "long":
@@ -315,28 +377,159 @@ def evaluation_converter(
         ):
             role = lookups.roles.get(participant_id, "")
             problems.append((participant_column, _wrong_role(role, target, respondent)))
-        values = []
+        values: list[Spooled] = []
         for column, question, raw in pairs:
             try:
                 value_number, value_text = answer(question, raw)
             except ValueError as exc:
                 problems.append((column, exc.args[0]))
                 continue
-            values.append(
-                {
-                    "participant_id": participant_id,
-                    "question_id": question.id,
-                    "value_number": value_number,
-                    "value_text": value_text,
-                    "submitted_on": day,
-                    "submitted_at": moment,
-                }
-            )
+            if participant_id is not None and moment is not None:
+                values.append(
+                    (
+                        answer_key(participant_id, question.id, moment[2]),
+                        spooled_answer(
+                            participant_id, question.id, (value_number, value_text), moment
+                        ),
+                    )
+                )
         if problems:
             raise RowProblems(problems)
-        yield from values
+        return values
 
-    return convert
+    # Most rows are well formed and repeat the codes, dates and answers of the rows before: each
+    # cell is looked up among those read already, and read afresh only when new (a workbook's
+    # number or date, each time). A row with a problem, or with a cell that is a list or an
+    # object, is read again cell by cell, above, so that every problem of it is named.
+    people: dict[Any, int] = {
+        code: id_ for code, id_ in lookups.participants.items() if code == code.strip()
+    }
+    participants, roles = lookups.participants, lookups.roles
+    moments: dict[Any, Moment] = {}
+
+    def fresh_moment(raw: Any) -> Moment | None:
+        try:
+            found = moment_of(raw)
+        except ValueError:
+            return None
+        if _keeps(raw):
+            if len(moments) >= KEPT_CELLS:
+                moments.clear()
+            moments[raw] = found
+        return found
+
+    def fresh_answer(question: QuestionInfo, kept: dict[Any, Answer], raw: Any) -> Answer | None:
+        # An answer's values, or _EMPTY for an empty cell; None when the answer has a problem.
+        found: Answer
+        if not text_of(raw):
+            found = _EMPTY
+        else:
+            try:
+                found = answer(question, raw)
+            except ValueError:
+                return None
+        # A text is kept only when empty: a text answer seldom repeats.
+        if _keeps(raw) and (question.type is not QuestionType.text or found is _EMPTY):
+            if len(kept) >= KEPT_CELLS:
+                kept.clear()
+            kept[raw] = found
+        return found
+
+    def role_needed(code: str) -> str | None:
+        respondent = lookups.respondents.get(code)
+        return None if respondent is None or respondent is Respondent.both else respondent.value
+
+    participant_column, moment_column = columns["participant"], columns["submitted_at"]
+
+    if shape != "long":
+        needed = role_needed(instrument or "")
+        wide = [(column, question, dict[Any, Answer]()) for column, question in questions]
+
+        def convert_wide(number: int, row: dict[str, Any]) -> list[Spooled]:
+            get = row.get
+            try:
+                raw = get(participant_column)
+                participant_id = people.get(raw)
+                if participant_id is None:
+                    participant_id = participants.get(text_of(raw))
+                raw = get(moment_column)
+                moment = moments.get(raw) or fresh_moment(raw)
+                if (
+                    participant_id is None
+                    or moment is None
+                    or (needed is not None and roles.get(participant_id) != needed)
+                ):
+                    return checked(number, row)
+                day, at, ordinal = moment
+                values: list[Spooled] = []
+                narrow = at is None
+                for column, question, kept in wide:
+                    raw = get(column)
+                    value = kept.get(raw) or fresh_answer(question, kept, raw)
+                    if value is _EMPTY:
+                        continue
+                    if value is None:
+                        return checked(number, row)
+                    values.append(
+                        (
+                            (participant_id << 44) | (question.id << 24) | ordinal,
+                            (participant_id, question.id, value[0], day)
+                            if narrow and value[1] is None
+                            else (participant_id, question.id, value[0], value[1], day, at),
+                        )
+                    )
+            except TypeError:  # a cell that is a list or an object (JSON)
+                return checked(number, row)
+            return values
+
+        return convert_wide
+
+    instrument_column, question_column = columns["instrument"], columns["question"]
+    answer_column = columns["answer"]
+    entries: dict[tuple[Any, Any], tuple[QuestionInfo, dict[Any, Answer], str | None]] = {
+        (code, question_code): (
+            question,
+            dict[Any, Answer](),
+            role_needed(code),
+        )
+        for (code, question_code), question in lookups.questions.items()
+        if code == code.strip() and question_code == question_code.strip()
+    }
+
+    def convert_long(number: int, row: dict[str, Any]) -> list[Spooled]:
+        get = row.get
+        try:
+            raw = get(participant_column)
+            participant_id = people.get(raw)
+            if participant_id is None:
+                participant_id = participants.get(text_of(raw))
+            raw = get(moment_column)
+            moment = moments.get(raw) or fresh_moment(raw)
+            raw, code = get(instrument_column), get(question_column)
+            entry = entries.get((raw, code))
+            if entry is None:
+                entry = entries.get((text_of(raw), text_of(code)))
+            if participant_id is None or moment is None or entry is None:
+                return checked(number, row)
+            question, kept, needed = entry
+            if needed is not None and roles.get(participant_id) != needed:
+                return checked(number, row)
+            raw = get(answer_column)
+            value = kept.get(raw) or fresh_answer(question, kept, raw)
+            if value is None or value is _EMPTY:
+                return checked(number, row)
+        except TypeError:  # a cell that is a list or an object (JSON)
+            return checked(number, row)
+        return [
+            (
+                (participant_id << 44) | (question.id << 24) | moment[2],
+                (participant_id, question.id, value[0], moment[0])
+                if value[1] is None and moment[1] is None
+                else (participant_id, question.id, value[0], value[1], moment[0], moment[1]),
+            )
+        ]
+
+    return convert_long
 
 
 def outcome_converter(lookups: Lookups, header: list[str]) -> Converter:
@@ -348,7 +541,7 @@ def outcome_converter(lookups: Lookups, header: list[str]) -> Converter:
         raise ValidationFailed(Text("The file lacks required columns."), missing(absent))
     columns = {c: find(c) or c for c in (*OUTCOME_COLUMNS, "note")}
 
-    def convert(number: int, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def convert(number: int, row: dict[str, Any]) -> list[Spooled]:
         problems: list[tuple[str, str]] = []
         code = text_of(row.get(columns["participant"]))
         if code not in lookups.participants:
@@ -382,13 +575,14 @@ def outcome_converter(lookups: Lookups, header: list[str]) -> Converter:
                     ),
                 )
             )
-        if problems:
+        if problems or day is None:
             raise RowProblems(problems)
-        yield {
-            "participant_id": lookups.participants[code],
-            "outcome": OutcomeKind(kind),
-            "outcome_on": day,
-            "note": note,
-        }
+        participant_id = lookups.participants[code]
+        return [
+            (
+                outcome_key(participant_id, day.toordinal()),
+                (participant_id, OutcomeKind(kind).value, day.isoformat(), note),
+            )
+        ]
 
     return convert

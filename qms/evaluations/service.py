@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import marshal
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +43,16 @@ from qms.evaluations.models import (
 )
 from qms.evaluations.readers import ImportFile, read_rows, text_of
 from qms.evaluations.rows import (
+    NUMBER_COLUMNS,
+    OUTCOME_VALUES,
+    RESPONSE_COLUMNS,
     Converter,
     RowProblems,
+    answer_key,
     evaluation_converter,
     load_lookups,
     outcome_converter,
+    outcome_key,
 )
 from qms.evaluations.schemas import BatchRead, InstrumentCreate, RejectedRow
 from qms.fields import FIRST_DAY, LAST_DAY, in_calendar
@@ -255,49 +261,27 @@ def _key(kind: BatchKind, values: dict[str, Any]) -> int:
     participant: int = values["participant_id"]
     if kind is BatchKind.outcomes:
         day: date = values["outcome_on"]
-        return (participant << 24) | day.toordinal()
+        return outcome_key(participant, day.toordinal())
     question: int = values["question_id"]
     submitted: date = values["submitted_on"]
-    return (participant << 44) | (question << 24) | submitted.toordinal()
+    return answer_key(participant, question, submitted.toordinal())
 
 
 def _spooled_key(kind: BatchKind, spooled: tuple[Any, ...]) -> int:
-    """Return the key of a spooled row (see _row_tuple)."""
+    """Return the key of a spooled row (see qms.evaluations.rows.Spooled)."""
     participant: int = spooled[0]
     if kind is BatchKind.outcomes:
-        return (participant << 24) | date.fromisoformat(spooled[2]).toordinal()
-    question: int = spooled[1]
-    return (participant << 44) | (question << 24) | date.fromisoformat(spooled[4]).toordinal()
+        return outcome_key(participant, date.fromisoformat(spooled[2]).toordinal())
+    day = spooled[4] if len(spooled) == len(RESPONSE_COLUMNS) else spooled[3]
+    return answer_key(participant, spooled[1], date.fromisoformat(day).toordinal())
 
 
-@functools.lru_cache(maxsize=4096)
-def _iso(day: date) -> str:
-    # One text per day, shared by the rows that have it: the spool writes it once per chunk.
-    return day.isoformat()
-
-
-def _row_tuple(kind: BatchKind, values: dict[str, Any]) -> tuple[Any, ...]:
-    """Return a good row as it waits to be written: the table's values, as the driver takes them."""
-    if kind is BatchKind.outcomes:
-        return (
-            values["participant_id"],
-            values["outcome"].value,
-            _iso(values["outcome_on"]),
-            values["note"],
-        )
-    moment = values.get("submitted_at")
-    return (
-        values["participant_id"],
-        values["question_id"],
-        values["value_number"],
-        values["value_text"],
-        _iso(values["submitted_on"]),
-        # Kept in UTC, written as SQLite keeps it (PostgreSQL reads it in UTC: see _insert); the
-        # day is the organisation's.
-        None
-        if moment is None
-        else moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds"),
-    )
+def _full(spooled: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Return a spooled answer with every column of RESPONSE_COLUMNS."""
+    if len(spooled) == len(RESPONSE_COLUMNS):
+        return spooled
+    participant, question, number, day = spooled
+    return (participant, question, number, None, day, None)
 
 
 class _Spool:
@@ -319,24 +303,26 @@ class _Spool:
         self.numbers.append(number)
         self.pending.append(item)
         if len(self.pending) >= CHUNK:
-            self._dump()
+            self.dump()
 
-    def _dump(self) -> None:
-        marshal.dump((self.numbers, self.pending), self.file)
-        self.numbers, self.pending = [], []
+    def dump(self) -> None:
+        """Write what waits as one chunk; the lists are emptied in place (they may be held)."""
+        # marshal.load reads a file a few bytes at a time: each chunk is read whole, by its length.
+        data = marshal.dumps((self.numbers, self.pending))
+        self.file.write(len(data).to_bytes(8, "little"))
+        self.file.write(data)
+        self.numbers.clear()
+        self.pending.clear()
 
     def chunks(self) -> Iterator[tuple[list[int], list[tuple[Any, ...]]]]:
         """Yield what was added, chunk by chunk from the start: the rows' numbers and the tuples.
 
         Read to the end, so that what is added after goes after it."""
         if self.pending:
-            self._dump()
+            self.dump()
         self.file.seek(0)
-        while True:
-            try:
-                yield marshal.load(self.file)
-            except EOFError:
-                return
+        while size := self.file.read(8):
+            yield marshal.loads(self.file.read(int.from_bytes(size, "little")))
 
 
 @dataclass(frozen=True)
@@ -396,49 +382,68 @@ def _check(
 
     column = "answer" if kind is BatchKind.evaluations else "date"
     last_rejected = total = 0
-    # Read once per row below: bound here.
-    add, of_participant = good.add, programmes.of_participant
+    programme_id: int | None = None
+
+    def mixed(row_programme: int) -> _RowProblem:
+        assert programme_id is not None
+        return _RowProblem(
+            "participant",
+            Text(
+                "The participant is in programme %(programme)s, and the file's rows before in "
+                "%(first)s: import each programme's rows in a file of its own.",
+                programme=Code(programmes.codes[row_programme]),
+                first=Code(programmes.codes[programme_id]),
+            ),
+        )
+
+    def repeated(number: int, key: int, row_keys: list[int]) -> _RowProblem:
+        if key in existing:
+            return _RowProblem(column, Text("This row was imported already, in an earlier batch."))
+        return _RowProblem(
+            column,
+            Text(
+                "This row repeats row %(row)s.",
+                row=number if key in row_keys else first_row(key),
+            ),
+        )
+
+    # Read once per row below: bound here (the spool's lists are emptied in place).
+    numbers, pending, of_participant = good.numbers, good.pending, programmes.of_participant
     for number, row in bounded(source.name, rows):
         total += 1
         if progress is not None and total % 1000 == 0:
             progress(total)
         try:
-            row_values = []
+            items = convert(number, row)
+            if len(items) == 1:
+                # One answer or outcome a row, as in a long file: the common case, at once.
+                key, spooled = items[0]
+                row_programme = of_participant[spooled[0]]
+                if row_programme != programme_id and programme_id is not None:
+                    raise mixed(row_programme)
+                if key in seen or key in existing:
+                    raise repeated(number, key, [])
+                seen.add(key)
+                numbers.append(number)
+                pending.append(spooled)
+                if len(pending) >= CHUNK:
+                    good.dump()
+                programme_id = row_programme
+                continue
             row_keys: list[int] = []
-            row_programme = None
-            for values in convert(number, row):
-                row_programme = of_participant[values["participant_id"]]
-                if check.programme_id is not None and row_programme != check.programme_id:
-                    raise _RowProblem(
-                        "participant",
-                        Text(
-                            "The participant is in programme %(programme)s, and the file's rows "
-                            "before in %(first)s: import each programme's rows in a file of its "
-                            "own.",
-                            programme=Code(programmes.codes[row_programme]),
-                            first=Code(programmes.codes[check.programme_id]),
-                        ),
-                    )
-                key = _key(kind, values)
-                if key in existing:
-                    raise _RowProblem(
-                        column, Text("This row was imported already, in an earlier batch.")
-                    )
-                if key in seen or key in row_keys:
-                    raise _RowProblem(
-                        column,
-                        Text(
-                            "This row repeats row %(row)s.",
-                            row=number if key in row_keys else first_row(key),
-                        ),
-                    )
+            programme_of_row: int | None = None
+            for key, spooled in items:
+                programme_of_row = of_participant[spooled[0]]
+                if programme_id is not None and programme_of_row != programme_id:
+                    raise mixed(programme_of_row)
+                if key in existing or key in seen or key in row_keys:
+                    raise repeated(number, key, row_keys)
                 row_keys.append(key)
-                row_values.append(_row_tuple(kind, values))
             seen.update(row_keys)
-            for spooled in row_values:
-                add(number, spooled)
-            if check.programme_id is None:
-                check.programme_id = row_programme
+            for _, spooled in items:
+                good.add(number, spooled)
+            if programme_id is None:
+                programme_id = programme_of_row
         except (_RowProblem, RowProblems) as problem:
             found = (
                 problem.problems
@@ -451,6 +456,7 @@ def _check(
                 check.rows_rejected += 1
                 last_rejected = number
     check.rows_total = total
+    check.programme_id = programme_id
     return check
 
 
@@ -466,12 +472,11 @@ def _note(check: Check, problems: _Spool, shown: int, row: int, column: str, mes
 def _insert(
     session: Session,
     table: str,
-    columns: tuple[str, ...],
     batch_id: int,
-    rows: Iterator[list[tuple[Any, ...]]],
+    rows: Iterator[tuple[tuple[str, ...], list[tuple[Any, ...]]]],
 ) -> None:
     """Insert rows of the batch straight through the driver (they are checked already): COPY on
-    PostgreSQL, executemany on SQLite."""
+    PostgreSQL, executemany on SQLite. Each chunk comes with the columns its tuples fill."""
     connection = session.connection()
     cursor: Any = connection.connection.cursor()
     try:
@@ -479,18 +484,23 @@ def _insert(
             # A moment is spooled in UTC without its offset, as SQLite keeps it: read it so.
             zone = cursor.execute("SHOW TIME ZONE").fetchone()[0]
             cursor.execute("SET LOCAL TIME ZONE 'UTC'")
-            sql = f"COPY {table} (batch_id, {', '.join(columns)}) FROM STDIN"
-            with cursor.copy(sql) as copy:
-                for chunk in rows:
-                    for row in chunk:
-                        copy.write_row((batch_id, *row))
+            # One COPY for the chunks that fill the same columns (as a file's chunks mostly do).
+            for columns, run in itertools.groupby(rows, key=lambda chunk: chunk[0]):
+                sql = f"COPY {table} (batch_id, {', '.join(columns)}) FROM STDIN"
+                with cursor.copy(sql) as copy:
+                    for _, chunk in run:
+                        for row in chunk:
+                            copy.write_row((batch_id, *row))
             cursor.execute("SELECT set_config('TimeZone', %s, true)", (zone,))
             return
         # The batch's id is an int of ours, written into the statement: the spooled tuples go
         # to the driver as they are.
-        marks = ", ".join("?" * len(columns))
-        sql = f"INSERT INTO {table} (batch_id, {', '.join(columns)}) VALUES ({batch_id:d}, {marks})"
-        for chunk in rows:
+        for columns, chunk in rows:
+            marks = ", ".join("?" * len(columns))
+            sql = (
+                f"INSERT INTO {table} (batch_id, {', '.join(columns)}) "
+                f"VALUES ({batch_id:d}, {marks})"
+            )
             cursor.executemany(sql, chunk)
     finally:
         cursor.close()
@@ -498,27 +508,26 @@ def _insert(
 
 def _write(session: Session, kind: BatchKind, batch_id: int, good: _Spool, skip: set[int]) -> None:
     """Insert the spooled good rows in chunks, leaving out the rows numbered in skip."""
-    columns: tuple[str, ...]
-    if kind is BatchKind.outcomes:
-        table, columns = "outcome", ("participant_id", "outcome", "outcome_on", "note")
-    else:
-        table = "evaluation_response"
-        columns = (
-            "participant_id",
-            "question_id",
-            "value_number",
-            "value_text",
-            "submitted_on",
-            "submitted_at",
-        )
+    outcomes = kind is BatchKind.outcomes
 
-    def chunks() -> Iterator[list[tuple[Any, ...]]]:
+    def chunks() -> Iterator[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
         for numbers, rows in good.chunks():
             if skip:
                 rows = [row for n, row in zip(numbers, rows, strict=True) if n not in skip]
-            yield rows
+            if outcomes:
+                yield OUTCOME_VALUES, rows
+                continue
+            # An answer that is a number on a day waits as a narrow tuple (NUMBER_COLUMNS): a
+            # chunk of them is written without the columns they leave empty.
+            widths = set(map(len, rows))
+            if widths == {len(NUMBER_COLUMNS)}:
+                yield NUMBER_COLUMNS, rows
+            elif len(widths) > 1:
+                yield RESPONSE_COLUMNS, [_full(row) for row in rows]
+            else:
+                yield RESPONSE_COLUMNS, rows
 
-    _insert(session, table, columns, batch_id, chunks())
+    _insert(session, "outcome" if outcomes else "evaluation_response", batch_id, chunks())
 
 
 def _sha256(path: Path) -> tuple[str, int]:
@@ -832,13 +841,8 @@ def _write_batch(
     session.add(batch)
     session.flush()
     _write(session, batch.kind, batch.id, good, skip)
-    _insert(
-        session,
-        "import_problem",
-        ("row", '"column"', "message"),
-        batch.id,
-        (rows for _, rows in problems.chunks()),
-    )
+    columns = ("row", '"column"', "message")
+    _insert(session, "import_problem", batch.id, ((columns, rows) for _, rows in problems.chunks()))
     batch.finished_at = utcnow()
     session.flush()
     record_event(
