@@ -496,6 +496,44 @@ class TestPages:
         record = client.get(f"/risks/{body['id']}").text
         assert "Co-financing lost" in record
 
+    def test_a_logged_deviation_names_its_risk_later_on_its_page(
+        self, client, session, lead
+    ) -> None:
+        p = make_programme(session)
+        body = _create(client, lead, programme_id=p.id)
+        other = _create(client, lead, programme_id=make_programme(session).id, title="Elsewhere")
+        deviation = make_deviation(session, programme_id=p.id)
+        sign_in(client, web_user(session, Role.quality_lead, name="page-lead-links"))
+        page = client.get(f"/deviations/{deviation.id}")
+        assert "Risk realised and external provider" in page.text
+
+        def save(risk_id: str, version: int) -> Any:
+            return client.post(
+                f"/deviations/{deviation.id}/links",
+                data={
+                    "csrf_token": csrf_of(page.text),
+                    "risk_id": risk_id,
+                    "version": str(version),
+                },
+                follow_redirects=False,
+            )
+
+        # Another programme's risk is refused beside the field, and nothing changes.
+        refused = save(str(other["id"]), deviation.version)
+        assert refused.status_code == 422
+        assert error_beside(refused.text, "links-risk_id")
+        session.refresh(deviation)
+        assert deviation.risk_id is None
+
+        saved = save(str(body["id"]), deviation.version)
+        assert saved.status_code == 303, saved.text
+        shown = client.get(f"/deviations/{deviation.id}").text
+        assert f'<a href="/risks/{body["id"]}">{body["number"]}</a>' in shown
+        read = client.get(f"/api/v1/risks/{body['id']}", headers=lead).json()
+        assert read["status"] == "realised"
+        # The realised risk is still offered as the one it names, selected.
+        assert f'<option value="{body["id"]}" selected' in shown
+
     def test_an_actions_page_links_the_risks_it_treats(self, client, session, lead) -> None:
         make_user(session, Role.coordinator, name="coordinator-ola")
         risk = _create(client, lead)

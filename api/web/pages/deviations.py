@@ -228,6 +228,16 @@ def _record(
         provider = provider_pages.named(session, page, deviation.provider_id)
         return {
             "provider": provider,
+            # What the links form offers: the open risks and the active providers, and the ones
+            # named now even when they have moved on (a realised risk, an ended provider).
+            "risk_choices": _with_current(
+                risk_pages.choices_for(session, page),
+                deviation.risk_id,
+                deviation.risk.number if deviation.risk else None,
+            ),
+            "provider_choices": _with_current(
+                provider_pages.choices_for(session, page), deviation.provider_id, provider
+            ),
             # The complaint that opened it, linked back (for those who read complaints).
             "complaints": [
                 (c.id, c.number)
@@ -297,9 +307,20 @@ def _record(
             "type": choices(ActionType, lang),
             "owner": data["owners"],
             "deviation_owner": [("", page.t("(no owner)")), *data["owners"]],
+            "risk_id": data.pop("risk_choices"),
+            "provider_id": data.pop("provider_choices"),
         },
         **data,
     )
+
+
+def _with_current(
+    choices: list[tuple[str, str]], current: int | None, named: str | None
+) -> list[tuple[str, str]]:
+    """The choices of a pick-list, with the value the record holds now among them."""
+    if current is None or named is None or any(value == str(current) for value, _ in choices):
+        return choices
+    return [*choices, (str(current), named)]
 
 
 @router.get("/deviations/{deviation_id:id}")
@@ -411,6 +432,32 @@ def set_owner(
         ),
     )
     return _after(request, page, deviation_id, "owner", values, result)
+
+
+@router.post("/deviations/{deviation_id:id}/links")
+def set_links(
+    request: Request,
+    deviation_id: int,
+    page: Annotated[Page, page_for(Action.deviation_write)],
+    form: Form,
+) -> Response:
+    """Name the risk the deviation realised and the external provider it is raised against."""
+    values = form_values(form, "risk_id", "provider_id")
+    data = with_numbers(values, "risk_id", "provider_id")
+    # A reader who may not see the risks or the providers is offered no such field: what the
+    # form does not carry stays as it is.
+    changes = {name: data.get(name) or None for name in ("risk_id", "provider_id") if name in form}
+    result = perform(
+        request,
+        lambda s: service.update(
+            s,
+            actor=page.actor,
+            deviation_id=deviation_id,
+            data=DeviationUpdate.model_validate(changes),
+            if_match=form_version(form),
+        ),
+    )
+    return _after(request, page, deviation_id, "links", values, result)
 
 
 @router.post("/deviations/{deviation_id:id}/comments")
