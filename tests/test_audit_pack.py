@@ -121,6 +121,19 @@ class TestTheAuditPack:
         assert len(named("Rapport fra midtveisoppfølging VIA-JOB")) == 2
         maps = named("Dokumentasjonskart ")
         assert sorted(m.split(" ")[2] for m in maps) == sorted(frameworks())
+        # The registers of the rest of the quality system, each once, read back: the demo's
+        # policy, its risk of co-financing, the employment service among the providers.
+        registers = {
+            "Kontekst og omfang for kvalitetsstyringssystemet": "Mentees (adepts)",
+            "Kvalitetsmål": "Every mentor trained before being matched",
+            "Register over risikoer og muligheter": "Co-financing conflicts with another measure",
+            "Eksterne leverandører": "NAV Hedmark",
+            "Kompetansematrise": "",
+            "Klageregister": "",
+        }
+        for title, holds in registers.items():
+            [name] = named(title)
+            assert holds in documents[name], (name, holds)
 
     def test_the_index_lists_every_file_with_its_number_and_the_hash_of_its_bytes(
         self, pack: zipfile.ZipFile

@@ -33,6 +33,7 @@ from qms.audits import reviews
 from qms.audits import service as audits
 from qms.audits.models import AuditStatus, ReviewStatus
 from qms.config import get_settings
+from qms.context.models import ContextIssue, InterestedParty
 from qms.deviations import service as deviations
 from qms.deviations.models import Deviation
 from qms.deviations.repository import DeviationFilter
@@ -41,10 +42,13 @@ from qms.documents.base import Draft, data_hash, day, moment
 from qms.documents.style import HouseDocument, Issue
 from qms.frameworks.catalogue import frameworks
 from qms.i18n import N_, translate
+from qms.objectives.models import QualityObjective
 from qms.permissions import Action, Actor, require
 from qms.procedures import service as procedures
 from qms.programmes import service as programmes
 from qms.programmes.models import Programme
+from qms.providers.models import Provider
+from qms.risks.models import Risk
 
 MANIFEST = "manifest.json"
 EVIDENCE_FOLDER = N_("Evidence")
@@ -186,6 +190,18 @@ def _contents(
         if period.overlaps(cohort.start_on, cohort.end_on):
             drafts.append(make("follow-up-report", cohort_id=cohort.id))
             records.add(("cohort", str(cohort.id)))
+    # The rest of the quality system the programme runs under (ISO 9001 4.1-4.3, 6.1, 6.2, 7.2,
+    # 8.4, 9.1.2): its context and scope, the objectives, the risks and opportunities, the
+    # external providers, the competence of those who work in it, the complaints received.
+    for kind in _REGISTERS:
+        drafts.append(make(kind, programme_id=programme.id))
+    drafts.append(over_period("complaints-register", programme_id=programme.id))
+    # Their records' events, the organisation's as well as the programme's (the programme's
+    # carry its id already).
+    for entity, model in _REGISTER_RECORDS:
+        column = model.programme_id
+        ids = session.scalars(select(model.id).where(or_(column.is_(None), column == programme.id)))
+        records.update((entity, str(i)) for i in ids)
     for framework in frameworks():
         drafts.append(
             make(
@@ -201,6 +217,24 @@ def _contents(
         )
     drafts.append(over_period("master-list"))
     return _Contents(drafts, records)
+
+
+# The registers of the quality system a programme's pack carries, each as it is for the programme
+# and the whole organisation.
+_REGISTERS = (
+    "context",
+    "quality-objectives",
+    "risk-register",
+    "external-providers",
+    "competence-matrix",
+)
+_REGISTER_RECORDS: tuple[tuple[str, Any], ...] = (
+    ("context_issue", ContextIssue),
+    ("interested_party", InterestedParty),
+    ("objective", QualityObjective),
+    ("risk", Risk),
+    ("provider", Provider),
+)
 
 
 def _named(drafts: Iterable[Draft], width: int) -> list[tuple[str, Draft]]:
