@@ -297,13 +297,26 @@ def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, A
         ) from exc
     header = [h.lstrip("\ufeff").strip() for h in first]
 
-    def records() -> Iterator[tuple[int, list[Any]]]:
-        # The row as a spreadsheet shows it: every record one row, a blank line a row too.
+    def records() -> Iterator[Any]:
+        # First the header (a SurveyMonkey second header row read into it), then each row with
+        # its number as a spreadsheet shows it: every record one row, a blank line a row too.
+        # One generator for it all, read once per row of the file.
         number = 1
         try:
-            for values in reader:
-                number += 1
-                yield number, values
+            values: list[str] | None = next(reader, None)
+            names = header
+            if values is not None:
+                number = 2
+                below = _subheader(header, values)
+                if below is not None:
+                    names, values = below, None
+            yield names
+            if values is not None and "".join(values).strip():
+                yield number, dict(zip(names, values, strict=False))
+            for number, values in enumerate(reader, start=number + 1):  # noqa: B020
+                # Text only (the csv module's): a blank row is told by one join.
+                if "".join(values).strip():
+                    yield number, dict(zip(names, values, strict=False))
         except (csv.Error, UnicodeDecodeError) as exc:
             raise _problem(
                 source.name,
@@ -313,7 +326,25 @@ def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, A
         finally:
             handle.close()
 
-    return _with_subheader(header, records())
+    stream = records()
+    names: list[str] = next(stream)
+    return names, stream
+
+
+def _subheader(header: list[str], values: Any) -> list[str] | None:
+    """Return the header with the row under it read into it, if that row is SurveyMonkey's
+    second header row (what kind of answer each column holds); else None."""
+    cells = ["" if _blank(v) else str(v).strip() for v in values]
+    words = {c.casefold() for c in cells if c}
+    if not words or not words <= SUBHEADER_WORDS:
+        return None
+    # SurveyMonkey: a question's other columns have no header of their own above.
+    return [
+        top or (f"{header[i - 1]} - {below}" if i and below else below)
+        for i, (top, below) in enumerate(
+            zip(header + [""] * (len(cells) - len(header)), cells, strict=False)
+        )
+    ]
 
 
 def _blank(value: Any) -> bool:
@@ -334,17 +365,9 @@ def _with_subheader(
     """Return the header (a SurveyMonkey second header row read into it) and the rows as dicts."""
     first = next(records, None)
     if first is not None:
-        cells = ["" if _blank(v) else str(v).strip() for v in first[1]]
-        words = {c.casefold() for c in cells if c}
-        if words and words <= SUBHEADER_WORDS:
-            # SurveyMonkey: a question's other columns have no header of their own above.
-            header = [
-                top or (f"{header[i - 1]} - {below}" if i and below else below)
-                for i, (top, below) in enumerate(
-                    zip(header + [""] * (len(cells) - len(header)), cells, strict=False)
-                )
-            ]
-            first = None
+        below = _subheader(header, first[1])
+        if below is not None:
+            header, first = below, None
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         pending = [first] if first is not None else []
