@@ -238,3 +238,38 @@ def test_a_wide_file_names_each_bad_answer_and_skips_the_empty_ones(client, sess
         (c, "SAT", 4.0, None, day, moment(12, 30)),
         (c, "HOURS", 3.0, None, day, moment(12, 30)),
     ]
+
+
+def test_a_row_short_of_cells_or_with_cells_past_the_header_is_read_as_it_stands(
+    client, session, setup
+) -> None:
+    a, b, c = setup["people"]
+    iso = (date.today() - timedelta(days=7)).isoformat()
+    content = (
+        HEADER
+        + f"{a},FINAL,SAT,4,{iso}\n"  # 2
+        + f"{b},FINAL,SAT,4\n"  # 3: no date
+        + f"{c},FINAL,SAT\n"  # 4: no answer, no date
+        + f"{c},FINAL,SAT,5,{iso},a remark past the header\n"  # 5
+    ).encode()
+    r = _post(client, setup["importer"], content, mode="partial")
+    assert r.status_code == 201, r.text
+    assert [(p["row"], p["column"]) for p in r.json()["rejected"]] == [
+        (3, "submitted_at"),
+        (4, "submitted_at"),
+        (4, "answer"),
+    ]
+    day = date.fromisoformat(iso)
+    assert _written(session) == [(a, "SAT", 4.0, None, day, None), (c, "SAT", 5.0, None, day, None)]
+
+
+def test_of_two_columns_named_alike_the_last_is_read(client, session, setup) -> None:
+    a, _, _ = setup["people"]
+    day = date.today() - timedelta(days=2)
+    content = (
+        "participant,instrument,question,answer,submitted_at,answer\n"
+        f"{a},FINAL,SAT,9,{day.isoformat()},2\n"
+    ).encode()
+    r = _post(client, setup["importer"], content)
+    assert r.status_code == 201, r.text
+    assert _written(session) == [(a, "SAT", 2.0, None, day, None)]

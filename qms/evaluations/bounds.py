@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from qms.config import get_settings
@@ -23,11 +23,15 @@ _SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
 _TAIL = 64
 
 
-def bounded(name: str, rows: Iterator[Item]) -> Iterator[Item]:
-    """Pass the rows on, refusing the file at the first row, cell or character past a limit."""
+def bounded(name: str, rows: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+    """Pass the rows on, refusing the file at the first row, cell or character past a limit.
+
+    A row is a dict of its cells by column, or the list of its cells when the rows come as
+    qms.evaluations.readers.Cells, whose header names them."""
     settings = get_settings()
     max_rows, max_cells = settings.import_max_rows, settings.import_max_cells
     max_chars = settings.import_max_cell_chars
+    header: list[str] | None = getattr(rows, "header", None)
     cells = 0
     for count, (number, row) in enumerate(rows, start=1):
         if count > max_rows:
@@ -50,13 +54,14 @@ def bounded(name: str, rows: Iterator[Item]) -> Iterator[Item]:
         try:
             # A row of text (all of CSV) whose characters in all are within the limit has no cell
             # past it: one sum in C instead of a test per cell.
-            suspect = sum(map(len, row.values())) > max_chars
+            suspect = sum(map(len, row if type(row) is list else row.values())) > max_chars
         except TypeError:  # numbers or dates from a workbook or JSON
             suspect = True
         if not suspect:
             yield number, row
             continue
-        for column, value in row.items():
+        named = row.items() if header is None else zip(header, row, strict=False)
+        for column, value in named:
             if type(value) is str and len(value) > max_chars:
                 raise ValidationFailed(
                     Text("The file %(file)s cannot be read.", file=name),

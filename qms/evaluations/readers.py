@@ -87,10 +87,41 @@ def _problem(name: str, message: Text, row: int | None = None) -> ValidationFail
 NOT_UTF8 = Text("The file is not UTF-8 text: save it as UTF-8 and send it again.")
 
 
+class Cells:
+    """A CSV file's rows as (row number, the list of its cells), with the header that names the
+    cells: the import's own reading, without a dict made for each row."""
+
+    def __init__(self, header: list[str], rows: Iterator[tuple[int, list[str]]]) -> None:
+        self.header, self.rows = header, rows
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        return self.rows
+
+    def __next__(self) -> tuple[int, list[str]]:
+        return next(self.rows)
+
+    def close(self) -> None:
+        close = getattr(self.rows, "close", None)
+        if close is not None:
+            close()
+
+
 def read_rows(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
     """Return the header and an iterator of (row number, row) for the file."""
     if source.format == "csv":
-        return _csv(source)
+        header, rows = _csv(source, as_lists=False)
+        return header, rows
+    if source.format == "json":
+        return _json(source)
+    return _xlsx(source)
+
+
+def read_records(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, Any]]]:
+    """Return the header and the rows as read_rows does, but a CSV file's rows as Cells: each
+    row the list of its cells, each cell named by the header at its place (a row shorter than
+    the header lacks the last columns; of two columns named alike, the last is read)."""
+    if source.format == "csv":
+        return _csv(source, as_lists=True)
     if source.format == "json":
         return _json(source)
     return _xlsx(source)
@@ -175,7 +206,7 @@ def _shown_delimiter(delimiter: str) -> str:
     return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar (|)"}[delimiter]
 
 
-def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+def _csv(source: ImportFile, *, as_lists: bool) -> tuple[list[str], Iterator[Any]]:
     with source.path.open("rb") as raw:
         head = raw.read(4)
     codec = _codec(source, head)
@@ -312,11 +343,11 @@ def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, A
                     names, values = below, None
             yield names
             if values is not None and "".join(values).strip():
-                yield number, dict(zip(names, values, strict=False))
+                yield number, values if as_lists else dict(zip(names, values, strict=False))
             for number, values in enumerate(reader, start=number + 1):  # noqa: B020
                 # Text only (the csv module's): a blank row is told by one join.
                 if "".join(values).strip():
-                    yield number, dict(zip(names, values, strict=False))
+                    yield number, values if as_lists else dict(zip(names, values, strict=False))
         except (csv.Error, UnicodeDecodeError) as exc:
             raise _problem(
                 source.name,
@@ -328,7 +359,7 @@ def _csv(source: ImportFile) -> tuple[list[str], Iterator[tuple[int, dict[str, A
 
     stream = records()
     names: list[str] = next(stream)
-    return names, stream
+    return names, Cells(names, stream) if as_lists else stream
 
 
 def _subheader(header: list[str], values: Any) -> list[str] | None:

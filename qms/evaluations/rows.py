@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -34,7 +35,9 @@ MAPPED = ("participant", "submitted_at")
 # answer_key and outcome_key): the table's values as the driver takes them, in the order of
 # RESPONSE_COLUMNS (or NUMBER_COLUMNS, see spooled_answer) or OUTCOME_VALUES.
 Spooled = tuple[int, tuple[Any, ...]]
-Converter = Callable[[int, dict[str, Any]], list[Spooled]]
+# A row: its cells by column, or (a CSV file's) the list of its cells in the header's order.
+Row = dict[str, Any] | list[Any]
+Converter = Callable[[int, Row], list[Spooled]]
 RESPONSE_COLUMNS = (
     "participant_id",
     "question_id",
@@ -322,8 +325,9 @@ def evaluation_converter(
             for column, q in named.items()
         ]
 
-    def checked(number: int, row: dict[str, Any]) -> list[Spooled]:
+    def checked(number: int, cells: Row) -> list[Spooled]:
         # The row read cell by cell, every problem of it noted.
+        row = dict(zip(header, cells, strict=False)) if isinstance(cells, list) else cells
         problems: list[tuple[str, str]] = []
         participant_column = columns["participant"]
         code = text_of(row.get(participant_column))
@@ -440,20 +444,29 @@ def evaluation_converter(
         return None if respondent is None or respondent is Respondent.both else respondent.value
 
     participant_column, moment_column = columns["participant"], columns["submitted_at"]
+    # A CSV file's row comes as the list of its cells (qms.evaluations.readers.Cells): each
+    # column is read at its place, the last of two named alike, as a dict of the row holds it.
+    places = {name: place for place, name in enumerate(header)}
 
     if shape != "long":
         needed = role_needed(instrument or "")
         wide = [(column, question, dict[Any, Answer]()) for column, question in questions]
+        read = (participant_column, moment_column, *(column for column, _ in questions))
+        take = itemgetter(*(places[column] for column in read))
 
-        def convert_wide(number: int, row: dict[str, Any]) -> list[Spooled]:
-            get = row.get
+        def convert_wide(number: int, row: Row) -> list[Spooled]:
             try:
-                raw = get(participant_column)
-                participant_id = people.get(raw)
+                if isinstance(row, list):
+                    raw_participant, raw_moment, *answers = take(row)
+                else:
+                    raw_participant, raw_moment, *answers = (row.get(c) for c in read)
+            except IndexError:  # a row shorter than the header
+                return checked(number, row)
+            try:
+                participant_id = people.get(raw_participant)
                 if participant_id is None:
-                    participant_id = participants.get(text_of(raw))
-                raw = get(moment_column)
-                moment = moments.get(raw) or fresh_moment(raw)
+                    participant_id = participants.get(text_of(raw_participant))
+                moment = moments.get(raw_moment) or fresh_moment(raw_moment)
                 if (
                     participant_id is None
                     or moment is None
@@ -463,8 +476,7 @@ def evaluation_converter(
                 day, at, ordinal = moment
                 values: list[Spooled] = []
                 narrow = at is None
-                for column, question, kept in wide:
-                    raw = get(column)
+                for (_, question, kept), raw in zip(wide, answers, strict=True):
                     value = kept.get(raw) or fresh_answer(question, kept, raw)
                     if value is _EMPTY:
                         continue
@@ -496,16 +508,29 @@ def evaluation_converter(
         if code == code.strip() and question_code == question_code.strip()
     }
 
-    def convert_long(number: int, row: dict[str, Any]) -> list[Spooled]:
-        get = row.get
+    read = (participant_column, moment_column, instrument_column, question_column, answer_column)
+    take = itemgetter(*(places[column] for column in read))
+
+    def convert_long(number: int, row: Row) -> list[Spooled]:
         try:
-            raw = get(participant_column)
-            participant_id = people.get(raw)
+            if isinstance(row, list):
+                raw_participant, raw_moment, raw, code, raw_answer = take(row)
+            else:
+                get = row.get
+                raw_participant, raw_moment, raw, code, raw_answer = (
+                    get(participant_column),
+                    get(moment_column),
+                    get(instrument_column),
+                    get(question_column),
+                    get(answer_column),
+                )
+        except IndexError:  # a row shorter than the header
+            return checked(number, row)
+        try:
+            participant_id = people.get(raw_participant)
             if participant_id is None:
-                participant_id = participants.get(text_of(raw))
-            raw = get(moment_column)
-            moment = moments.get(raw) or fresh_moment(raw)
-            raw, code = get(instrument_column), get(question_column)
+                participant_id = participants.get(text_of(raw_participant))
+            moment = moments.get(raw_moment) or fresh_moment(raw_moment)
             entry = entries.get((raw, code))
             if entry is None:
                 entry = entries.get((text_of(raw), text_of(code)))
@@ -514,8 +539,7 @@ def evaluation_converter(
             question, kept, needed = entry
             if needed is not None and roles.get(participant_id) != needed:
                 return checked(number, row)
-            raw = get(answer_column)
-            value = kept.get(raw) or fresh_answer(question, kept, raw)
+            value = kept.get(raw_answer) or fresh_answer(question, kept, raw_answer)
             if value is None or value is _EMPTY:
                 return checked(number, row)
         except TypeError:  # a cell that is a list or an object (JSON)
@@ -541,7 +565,8 @@ def outcome_converter(lookups: Lookups, header: list[str]) -> Converter:
         raise ValidationFailed(Text("The file lacks required columns."), missing(absent))
     columns = {c: find(c) or c for c in (*OUTCOME_COLUMNS, "note")}
 
-    def convert(number: int, row: dict[str, Any]) -> list[Spooled]:
+    def convert(number: int, cells: Row) -> list[Spooled]:
+        row = dict(zip(header, cells, strict=False)) if isinstance(cells, list) else cells
         problems: list[tuple[str, str]] = []
         code = text_of(row.get(columns["participant"]))
         if code not in lookups.participants:

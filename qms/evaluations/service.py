@@ -41,7 +41,7 @@ from qms.evaluations.models import (
     Outcome,
     Question,
 )
-from qms.evaluations.readers import ImportFile, read_rows, text_of
+from qms.evaluations.readers import ImportFile, read_records, text_of
 from qms.evaluations.rows import (
     NUMBER_COLUMNS,
     OUTCOME_VALUES,
@@ -357,7 +357,7 @@ def _check(
     """Read the file once: check every row, and spool the good rows' values and every problem."""
     good, problems = spools
     shown = get_settings().import_problems_shown
-    header, rows = read_rows(source)
+    header, rows = read_records(source)
     convert = convert_for(header)
     check = Check()
     # The keys of the good rows so far, without their rows' numbers (a million of them would
