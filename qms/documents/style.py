@@ -464,27 +464,46 @@ class HouseDocument:
 
     def to_bytes(self) -> bytes:
         """Return the .docx file: the same records as of the same moment give the same bytes."""
-        saved = io.BytesIO()
-        self.doc.save(saved)
         # python-docx stamps every part of the package with the wall clock at saving, so two
         # issues of one document a few seconds apart differed in bytes though not in a word.
         # Stamp each part with the time the records were read, as the footer, the core
-        # properties and the audit pack's entries already do.
-        stamp = self.issue.as_of.timetuple()[:6]
+        # properties and the audit pack's entries already do. The parts are written as
+        # python-docx's own save writes them, in its order, straight into the stamped package
+        # (not saved, unpacked and packed again).
+        from docx.opc.pkgwriter import PackageWriter
+
+        moment = self.issue.as_of
+        stamp = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
         packed = io.BytesIO()
-        with (
-            zipfile.ZipFile(saved) as source,
-            zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target,
-        ):
-            for entry in source.infolist():
-                # A picture (a chart's PNG) is compressed already: stored, not deflated again.
-                media = entry.filename.startswith("word/media/")
-                target.writestr(
-                    zipfile.ZipInfo(entry.filename, date_time=stamp),
-                    source.read(entry),
-                    compress_type=zipfile.ZIP_STORED if media else zipfile.ZIP_DEFLATED,
-                )
+        package = self.doc.part.package
+        parts = list(package.parts)
+        # python-docx's writer, untyped: its steps take any writer with a write(uri, blob).
+        steps: Any = PackageWriter
+        with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target:
+            writer = _Stamped(target, stamp)
+            for part in parts:
+                part.before_marshal()
+            steps._write_content_types_stream(writer, parts)
+            steps._write_pkg_rels(writer, package.rels)
+            steps._write_parts(writer, parts)
         return packed.getvalue()
+
+
+class _Stamped:
+    """Writes a package's parts into a zip, each stamped with one moment."""
+
+    def __init__(self, target: zipfile.ZipFile, stamp: tuple[int, int, int, int, int, int]) -> None:
+        self.target, self.stamp = target, stamp
+
+    def write(self, pack_uri: Any, blob: bytes) -> None:
+        name = pack_uri.membername
+        # A picture (a chart's PNG) is compressed already: stored, not deflated again.
+        media = name.startswith("word/media/")
+        self.target.writestr(
+            zipfile.ZipInfo(name, date_time=self.stamp),
+            blob,
+            compress_type=zipfile.ZIP_STORED if media else zipfile.ZIP_DEFLATED,
+        )
 
 
 # Calibri's advance widths in em (a close average by kind of character), 10 pt, and the cell's
