@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from qms.actions.models import CorrectiveAction
 from qms.charts import Chart, Panel, Series
@@ -437,15 +437,14 @@ def _scores(
 
 def _cohort_pairs(session: Session, cohorts: Sequence[Cohort]) -> list[Pair]:
     ids = [c.id for c in cohorts]
-    # The rule is read from each pair's programme through its mentee's cohort: loaded at once.
+    # The rule is read from each pair's programme through its mentee's cohort: loaded at once,
+    # in the pairs' own query (each pair has one mentee, of one cohort, of one programme).
     return list(
         session.scalars(
             select(Pair)
             .where(Pair.cohort_id.in_(ids))
             .options(
-                selectinload(Pair.mentee)
-                .selectinload(Participant.cohort)
-                .selectinload(Cohort.programme)
+                joinedload(Pair.mentee).joinedload(Participant.cohort).joinedload(Cohort.programme)
             )
             .order_by(Pair.id)
         )

@@ -35,11 +35,18 @@ class PairMonth:
 
 def pair_months(session: Session, pair_list: list[Pair], on: date) -> Iterator[PairMonth]:
     """Yield each complete month before the date in which each pair was active, with shortfalls."""
-    meetings: dict[int, list[Meeting]] = defaultdict(list)
+    # Each pair's meetings and minutes by calendar month, read as plain rows (no records built).
+    held_in: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
     ids = [p.id for p in pair_list]
     if ids:
-        for m in session.scalars(select(Meeting).where(Meeting.pair_id.in_(ids))):
-            meetings[m.pair_id].append(m)
+        for pair_id, held_on, minutes in session.execute(
+            select(Meeting.pair_id, Meeting.held_on, Meeting.minutes).where(
+                Meeting.pair_id.in_(ids)
+            )
+        ):
+            month = held_in[(pair_id, held_on.year, held_on.month)]
+            month[0] += 1
+            month[1] += minutes
     for pair in pair_list:
         programme = pair.mentee.cohort.programme
         least_meetings = programme.min_meetings_per_month
@@ -47,9 +54,8 @@ def pair_months(session: Session, pair_list: list[Pair], on: date) -> Iterator[P
         if not (least_meetings or least_minutes) or pair.started_on is None:
             continue
         last = min(on - timedelta(days=1), pair.ended_on or on, pair.mentee.cohort.end_on)
-        for start, end in months_within(pair.started_on, last):
-            held = [m for m in meetings[pair.id] if start <= m.held_on <= end]
-            count, minutes = len(held), sum(m.minutes for m in held)
+        for start, _ in months_within(pair.started_on, last):
+            count, minutes = held_in.get((pair.id, start.year, start.month), (0, 0))
             short = []
             if least_meetings and count < least_meetings:
                 short.append(f"{count} meeting(s) against a minimum of {least_meetings}")
