@@ -21,7 +21,9 @@ from qms.audits.schemas import (
     ReviewUpdate,
     Transition,
 )
+from qms.demo.evidence import letter_pdf
 from qms.deviations.models import Severity
+from qms.evidence import service as evidence_files
 from qms.permissions import Actor
 from qms.procedures import service as procedures
 from qms.procedures.schemas import VersionDraft, VersionTransition
@@ -180,6 +182,28 @@ def load(
             "follow-up timing is the one improvement to make before cohort 2026's midpoint."
         ),
         if_match=review.version,
+    )
+    # The minutes the participants signed, a PDF the demo writes, kept with the review before it
+    # is closed (its files are fixed from then on).
+    evidence_files.attach(
+        session,
+        actor=manager,
+        record="management_review",
+        record_id=review.id,
+        content=letter_pdf(
+            [
+                f"Minutes of the management review {review.number}, 15 September 2026",
+                "Present: the quality manager, the quality lead, the coordinator",
+                "",
+                "1. Actions from earlier reviews and audits: all closed or on time.",
+                f"2. Follow-up at mid-programme came late for cohort 2025 ({audit.number}).",
+                "   Decided: book every pair's follow-up at the kick-off.",
+                "3. Resources: one coordinator for up to fifteen live pairs; no change.",
+                "",
+                "Signed by the participants.",
+            ]
+        ),
+        file_name="management-review-minutes-2026-09-15.pdf",
     )
     reviews.transition(
         session,

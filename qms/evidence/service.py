@@ -171,7 +171,14 @@ def _review(session: Session, actor: Actor, record_id: int) -> Target:
 
 def _procedure(session: Session, actor: Actor, record_id: int) -> Target:
     procedure = procedures.get(session, actor=actor, procedure_id=record_id)
-    return Target("procedure", procedure.id, "procedure", procedure.id, procedure.code, None, None)
+    fixed = None
+    if procedures.effective(procedure) is None and procedures.open_version(procedure) is None:
+        # Withdrawn from use: no version in force and none being written.
+        fixed = Text(
+            "%(code)s is withdrawn from use: its evidence files are kept as they were.",
+            code=procedure.code,
+        )
+    return Target("procedure", procedure.id, "procedure", procedure.id, procedure.code, None, fixed)
 
 
 def _training_record(session: Session, actor: Actor, record_id: int) -> Target:
@@ -238,6 +245,23 @@ def find(session: Session, *, actor: Actor, reference: str) -> Target:
     if procedure := procedures.get_by_code(session, text):
         return target(session, actor=actor, record="procedure", record_id=procedure.id)
     raise missing
+
+
+def changeable(session: Session, *, actor: Actor, record: str, record_id: int) -> bool:
+    """Say whether files may still be attached to or removed from the record (the actor's
+    permission aside)."""
+    return target(session, actor=actor, record=record, record_id=record_id).fixed is None
+
+
+def files_of_lines(
+    session: Session, *, actor: Actor, audit_id: int
+) -> dict[int, list[EvidenceFile]]:
+    """Return the files of each of an audit's checklist lines, by the line's id."""
+    audit = audits.get(session, actor=actor, audit_id=audit_id)
+    grouped: dict[int, list[EvidenceFile]] = {}
+    for file in repository.files_of(session, "checklist_line", [li.id for li in audit.lines]):
+        grouped.setdefault(file.record_id, []).append(file)
+    return grouped
 
 
 def line_in_audit(session: Session, *, audit_id: int, line_id: int) -> bool:

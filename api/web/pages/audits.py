@@ -42,6 +42,7 @@ from qms.comments.models import CommentedRecord
 from qms.comments.schemas import CommentCreate
 from qms.deviations.models import Severity
 from qms.errors import FieldError, ValidationFailed
+from qms.evidence import service as evidence
 from qms.i18n import Text
 from qms.permissions import Action
 from qms.signatures import statements
@@ -150,17 +151,31 @@ def _record(
     values: dict[str, Any] | None = None,
     form_name: str | None = None,
 ) -> Response:
-    def load(s: Session) -> tuple[Any, dict[str, str], dict[str, dict[str, Any]], list[Any]]:
+    def load(s: Session) -> dict[str, Any]:
         found = service.to_read(s, service.get(s, actor=page.actor, audit_id=audit_id))
         # What closing signs, shown before it is signed.
         closing = statements.audit_closed(found.number, conclusion=found.conclusion)
-        shown = signing.shown(s, page, {"closed": (SignatureMeaning.closed, closing)})
-        remarks = comments.to_reads(
-            s, comments.all_comments(s, record=CommentedRecord.internal_audit, record_id=found.id)
-        )
-        return found, accounts.display_names(s), shown, remarks
+        # Each checklist line's evidence files, and whether they may still change.
+        files = evidence.files_of_lines(s, actor=page.actor, audit_id=found.id)
+        return {
+            "audit": found,
+            "people": accounts.display_names(s),
+            "signing": signing.shown(s, page, {"closed": (SignatureMeaning.closed, closing)}),
+            "comments": comments.to_reads(
+                s,
+                comments.all_comments(s, record=CommentedRecord.internal_audit, record_id=found.id),
+            ),
+            "files_by_line": {
+                line: [evidence.to_read(f) for f in kept] for line, kept in files.items()
+            },
+            "files_open": bool(found.lines)
+            and evidence.changeable(
+                s, actor=page.actor, record="checklist_line", record_id=found.lines[0].id
+            ),
+        }
 
-    audit, people, signs, remarks = read(request, load)
+    data = read(request, load)
+    audit = data["audit"]
     moves = [
         move
         for move in INTERNAL_AUDIT.moves
@@ -171,14 +186,11 @@ def _record(
         request,
         "audits/record.html",
         section="audits",
-        audit=audit,
-        people=people,
-        comments=remarks,
         moves=moves,
-        signing=signs,
         refusal=refusal,
         values=values or {},
         form_name=form_name,
+        **data,
         options={
             "conforms": choices(Conformity, page.lang),
             "severity": choices(Severity, page.lang),
@@ -332,3 +344,10 @@ def add_comment(
     if isinstance(result, Refusal):
         return _record(request, page, audit_id, result, values, "comment")
     return see_other(f"/audits/{audit_id}")
+
+
+def refused(
+    request: Request, page: Page, audit_id: int, refusal: Refusal, form_name: str
+) -> Response:
+    """Show the audit's page again with a refusal of one of its forms."""
+    return _record(request, page, audit_id, refusal, {}, form_name)

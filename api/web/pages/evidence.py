@@ -1,5 +1,6 @@
-"""Evidence files on the pages: attach one to a deviation or a corrective action, download one,
-remove one while its record is open."""
+"""Evidence files on the pages: attach one to a deviation, a corrective action, an internal
+audit's checklist line, a follow-up, a management review or a procedure; download one; remove one
+while its record is open."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from starlette.datastructures import UploadFile
 
 from api.web.core import Form, Page, Refusal, page_for, perform, read, see_other
 from api.web.pages import actions as action_pages
+from api.web.pages import audits as audit_pages
 from api.web.pages import deviations as deviation_pages
-from qms.errors import FieldError, ValidationFailed
+from api.web.pages import followups as follow_up_pages
+from api.web.pages import procedures as procedure_pages
+from api.web.pages import reviews as review_pages
+from qms.errors import FieldError, NotFound, ValidationFailed
 from qms.evidence import service
 from qms.i18n import Text
 from qms.permissions import Action
@@ -75,11 +80,98 @@ def attach_to_action(
     return see_other(f"/actions/{action_id}#h-evidence")
 
 
+@router.post("/audits/{audit_id:id}/lines/{line_id:id}/evidence")
+def attach_to_line(
+    request: Request,
+    audit_id: int,
+    line_id: int,
+    page: Annotated[Page, page_for(Action.internal_audit_manage)],
+    form: Form,
+) -> Response:
+    """Attach a file to a checklist line of the internal audit: what the auditor saw."""
+
+    def line_of_audit(session: Session) -> None:
+        # The line must be the audit's: the address names both.
+        if not service.line_in_audit(session, audit_id=audit_id, line_id=line_id):
+            raise NotFound(Text("There is no checklist line with the id %(id)s.", id=line_id))
+
+    read(request, line_of_audit)
+    result = _attach(request, page, form, "checklist_line", line_id)
+    if isinstance(result, Refusal):
+        return audit_pages.refused(request, page, audit_id, result, f"evidence-{line_id}")
+    return see_other(f"/audits/{audit_id}#l-{line_id}")
+
+
+@router.post("/follow-ups/{follow_up_id:id}/evidence")
+def attach_to_follow_up(
+    request: Request,
+    follow_up_id: int,
+    page: Annotated[Page, page_for(Action.followup_write)],
+    form: Form,
+) -> Response:
+    """Attach a file to the follow-up: its minutes, a signed plan, an e-mail."""
+    result = _attach(request, page, form, "follow_up", follow_up_id)
+    if isinstance(result, Refusal):
+        return follow_up_pages.refused(request, page, follow_up_id, result, "evidence")
+    return see_other(f"/follow-ups/{follow_up_id}#h-evidence")
+
+
+@router.post("/reviews/{review_id:id}/evidence")
+def attach_to_review(
+    request: Request,
+    review_id: int,
+    page: Annotated[Page, page_for(Action.review_manage)],
+    form: Form,
+) -> Response:
+    """Attach a file to the management review: minutes, a presentation, a report reviewed."""
+    result = _attach(request, page, form, "management_review", review_id)
+    if isinstance(result, Refusal):
+        return review_pages.refused(request, page, review_id, result, "evidence")
+    return see_other(f"/reviews/{review_id}#h-evidence")
+
+
+@router.post("/procedures/{procedure_id:id}/evidence")
+def attach_to_procedure(
+    request: Request,
+    procedure_id: int,
+    page: Annotated[Page, page_for(Action.procedure_write)],
+    form: Form,
+) -> Response:
+    """Attach a file to the procedure: an external document it relies on, a form it uses."""
+    result = _attach(request, page, form, "procedure", procedure_id)
+    if isinstance(result, Refusal):
+        return procedure_pages.refused(request, page, procedure_id, result, "evidence")
+    return see_other(f"/procedures/{procedure_id}#h-evidence")
+
+
 _PAGES = {
     "deviation": "/deviations",
     "action": "/actions",
     "training_record": "/competence/records",
+    "follow_up": "/follow-ups",
+    "management_review": "/reviews",
+    "procedure": "/procedures",
 }
+
+
+def _refused(
+    request: Request, page: Page, record: str, record_id: int, audit_id: int, refusal: Refusal
+) -> Response | None:
+    """The record's page again with the refusal of its evidence form, for the records whose
+    pages show one."""
+    if record == "deviation":
+        return deviation_pages.refused(request, page, record_id, refusal, "evidence")
+    if record == "action":
+        return action_pages.refused(request, page, record_id, refusal, "evidence")
+    if record == "checklist_line":
+        return audit_pages.refused(request, page, audit_id, refusal, f"evidence-{record_id}")
+    if record == "follow_up":
+        return follow_up_pages.refused(request, page, record_id, refusal, "evidence")
+    if record == "management_review":
+        return review_pages.refused(request, page, record_id, refusal, "evidence")
+    if record == "procedure":
+        return procedure_pages.refused(request, page, record_id, refusal, "evidence")
+    return None
 
 
 @router.post("/evidence/{file_id:id}/remove")
@@ -87,22 +179,31 @@ def remove(
     request: Request, file_id: int, page: Annotated[Page, page_for(Action.evidence_write)]
 ) -> Response:
     """Take a file off a record that is still open."""
-    where = read(
-        request,
-        lambda s: (lambda f: (f.record, f.record_id))(
-            service.get(s, actor=page.actor, file_id=file_id)
-        ),
-    )
+
+    def where(session: Session) -> tuple[str, int, int]:
+        file = service.get(session, actor=page.actor, file_id=file_id)
+        # A checklist line's file is shown on its audit's page.
+        audit_id = (
+            service.target(
+                session, actor=page.actor, record=file.record, record_id=file.record_id
+            ).entity_id
+            if file.record == "checklist_line"
+            else 0
+        )
+        return file.record, file.record_id, audit_id
+
+    record, record_id, audit_id = read(request, where)
     result = perform(request, lambda s: service.remove(s, actor=page.actor, file_id=file_id))
-    record, record_id = where
+    refused = isinstance(result, Refusal)
     if isinstance(result, Refusal):
-        if record == "deviation":
-            return deviation_pages.refused(request, page, record_id, result, "evidence")
-        if record == "action":
-            return action_pages.refused(request, page, record_id, result, "evidence")
-    return see_other(
-        f"{_PAGES.get(record, '')}/{record_id}#h-evidence" if record in _PAGES else "/"
-    )
+        shown = _refused(request, page, record, record_id, audit_id, result)
+        if shown is not None:
+            return shown
+    if record == "checklist_line":
+        return see_other(f"/audits/{audit_id}#l-{record_id}")
+    back = f"{_PAGES[record]}/{record_id}#h-evidence" if record in _PAGES else "/"
+    # A refusal the record's page cannot show is at least never said to be saved.
+    return see_other(back, saved=not refused)
 
 
 @router.get("/evidence/{file_id:id}")

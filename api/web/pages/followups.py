@@ -30,6 +30,7 @@ from qms.accounts import service as accounts
 from qms.charts import records as cohort_charts
 from qms.deviations import service as deviations
 from qms.errors import FieldError, NotFound, ValidationFailed
+from qms.evidence import service as evidence
 from qms.exports import FOLLOW_UP_COLUMNS
 from qms.followups import service
 from qms.followups.models import FollowUpOutcome
@@ -154,13 +155,23 @@ def _form(
     follow_up_id: int,
     values: dict[str, Any] | None = None,
     refusal: Refusal | None = None,
+    form_name: str | None = None,
 ) -> Response:
     def load(session: Session) -> dict[str, Any]:
         follow_up = service.get(session, actor=page.actor, follow_up_id=follow_up_id)
+        files = evidence.list_files(
+            session, actor=page.actor, record="follow_up", record_id=follow_up.id
+        )
         return {
             "follow_up": service.to_read(follow_up),
             "cohort": follow_up.pair.mentee.cohort,
-            "people": accounts.display_names(session, [follow_up.held_by or ""]),
+            "people": accounts.display_names(
+                session, [follow_up.held_by or "", *(f.uploaded_by for f in files)]
+            ),
+            "evidence": [evidence.to_read(f) for f in files],
+            "files_open": evidence.changeable(
+                session, actor=page.actor, record="follow_up", record_id=follow_up.id
+            ),
         }
 
     data = read(request, load)
@@ -171,6 +182,7 @@ def _form(
         section="follow-ups",
         values=values or {"held_on": today().isoformat()},
         refusal=refusal,
+        form_name=form_name,
         outcomes=choices(FollowUpOutcome, page.lang, page.t("(choose)")),
         **data,
     )
@@ -228,3 +240,10 @@ def record(
     if isinstance(result, Refusal):
         return _form(request, page, follow_up_id, values, result)
     return see_other(f"/follow-ups/{follow_up_id}")
+
+
+def refused(
+    request: Request, page: Page, follow_up_id: int, refusal: Refusal, form_name: str
+) -> Response:
+    """Show the follow-up's page again with a refusal of one of its forms."""
+    return _form(request, page, follow_up_id, None, refusal, form_name)

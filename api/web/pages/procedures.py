@@ -33,6 +33,7 @@ from api.web.core import (
 from api.web.markdown import to_html
 from qms.accounts import service as accounts
 from qms.competence import service as acknowledgements
+from qms.evidence import service as evidence
 from qms.permissions import Action, Role
 from qms.procedures import service
 from qms.procedures.schemas import (
@@ -163,6 +164,16 @@ def _record(
             ],
             # Authors and approvers by the name people read them by.
             "people": accounts.display_names(session),
+            # The procedure's files (external documents, forms): the same whatever version.
+            "evidence": [
+                evidence.to_read(f)
+                for f in evidence.list_files(
+                    session, actor=page.actor, record="procedure", record_id=found.id
+                )
+            ],
+            "files_open": evidence.changeable(
+                session, actor=page.actor, record="procedure", record_id=found.id
+            ),
             # What approving and reviewing sign, shown before they are signed.
             "signing": signing.shown(
                 session,
@@ -412,3 +423,11 @@ def _shown(form: Form, data: dict[str, Any]) -> dict[str, Any]:
         typed = form.get(name)
         values[name] = typed if isinstance(typed, str) else ", ".join(data.get(name, []))
     return values
+
+
+def refused(
+    request: Request, page: Page, procedure_id: int, refusal: Refusal, form_name: str
+) -> Response:
+    """Show the procedure's page (its version in force) again with a refusal of one of its
+    forms."""
+    return _record(request, page, procedure_id, None, refusal, {}, form_name)

@@ -35,6 +35,7 @@ from qms.audits.schemas import DecisionCreate, ReviewCreate, ReviewUpdate, Trans
 from qms.comments import service as comments
 from qms.comments.models import CommentedRecord
 from qms.comments.schemas import CommentCreate
+from qms.evidence import service as evidence
 from qms.permissions import Action
 from qms.signatures import statements
 from qms.signatures.models import SignatureMeaning
@@ -117,6 +118,15 @@ def _record(
                     session, record=CommentedRecord.management_review, record_id=review.id
                 ),
             ),
+            "evidence": [
+                evidence.to_read(f)
+                for f in evidence.list_files(
+                    session, actor=page.actor, record="management_review", record_id=review.id
+                )
+            ],
+            "files_open": evidence.changeable(
+                session, actor=page.actor, record="management_review", record_id=review.id
+            ),
         }
 
     data = read(request, load)
@@ -134,6 +144,8 @@ def _record(
         review=review,
         people=data["people"],
         comments=data["comments"],
+        evidence=data["evidence"],
+        files_open=data["files_open"],
         moves=moves,
         signing=data["signing"],
         refusal=refusal,
@@ -272,3 +284,10 @@ def add_comment(
     if isinstance(result, Refusal):
         return _record(request, page, review_id, result, values, "comment")
     return see_other(f"/reviews/{review_id}")
+
+
+def refused(
+    request: Request, page: Page, review_id: int, refusal: Refusal, form_name: str
+) -> Response:
+    """Show the review's page again with a refusal of one of its forms."""
+    return _record(request, page, review_id, refusal, {}, form_name)
