@@ -203,7 +203,7 @@ def load(
                 "Signed by the participants.",
             ]
         ),
-        file_name="management-review-minutes-2026-09-15.pdf",
+        file_name="signed-minutes.pdf",
     )
     reviews.transition(
         session,
