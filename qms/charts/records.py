@@ -37,7 +37,7 @@ from qms.i18n import (
     translate,
 )
 from qms.pairs.models import Pair
-from qms.pairs.rules import pair_months
+from qms.pairs.rules import pair_months, remembering
 from qms.participants.models import Participant, ParticipantRole
 from qms.periods import bounds
 from qms.permissions import Action, Actor
@@ -437,16 +437,17 @@ def _scores(
 
 def _cohort_pairs(session: Session, cohorts: Sequence[Cohort]) -> list[Pair]:
     ids = [c.id for c in cohorts]
+    found = select(Pair).where(Pair.cohort_id.in_(ids)).order_by(Pair.id)
+    if remembering():
+        # A document that counted these pairs' months for its indicators: they are remembered.
+        return list(session.scalars(found))
     # The rule is read from each pair's programme through its mentee's cohort: loaded at once,
     # in the pairs' own query (each pair has one mentee, of one cohort, of one programme).
     return list(
         session.scalars(
-            select(Pair)
-            .where(Pair.cohort_id.in_(ids))
-            .options(
+            found.options(
                 joinedload(Pair.mentee).joinedload(Participant.cohort).joinedload(Cohort.programme)
             )
-            .order_by(Pair.id)
         )
     )
 

@@ -32,6 +32,7 @@ from qms.followups import service as followups
 from qms.i18n import N_, label, translate
 from qms.indicators import service as indicators
 from qms.indicators.models import Computation, IndicatorDefinition
+from qms.pairs.rules import remembered
 from qms.participants.models import Participant
 from qms.periods import bounds, check_range
 from qms.permissions import Actor
@@ -309,6 +310,22 @@ def quality_report(
     the deviations and actions of the programme live in the period.
 
     Without a period: from the programme's first cohort to the issue date."""
+    # The meeting rule's indicator and its chart count the same pairs' months: counted once.
+    with remembered():
+        return _quality_report(
+            session, actor, as_of, language, programme_id, period_start, period_end
+        )
+
+
+def _quality_report(
+    session: Session,
+    actor: Actor,
+    as_of: datetime,
+    language: str,
+    programme_id: int,
+    period_start: date | None,
+    period_end: date | None,
+) -> Draft:
     programme = programmes.get_programme(session, actor=actor, programme_id=programme_id)
     first_cohort = session.scalar(
         select(func.min(Cohort.start_on)).where(Cohort.programme_id == programme.id)

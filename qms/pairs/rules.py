@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -33,8 +35,48 @@ class PairMonth:
     short: tuple[str, ...]
 
 
+# A pair's months as of a date, worked out once while one document reads one snapshot of the
+# records (its indicators and its charts ask for the same pairs' months).
+_REMEMBERED: ContextVar[dict[tuple[int, date], tuple[PairMonth, ...]] | None] = ContextVar(
+    "pair_months_remembered", default=None
+)
+
+
+@contextmanager
+def remembered() -> Iterator[None]:
+    """Work out each pair's months as of a date once inside (the records read must not change
+    meanwhile: a document's read of one snapshot)."""
+    token = _REMEMBERED.set({})
+    try:
+        yield
+    finally:
+        _REMEMBERED.reset(token)
+
+
+def remembering() -> bool:
+    """Whether pairs' months are remembered here (their pairs' mentees, cohorts and programmes
+    read already)."""
+    return _REMEMBERED.get() is not None
+
+
 def pair_months(session: Session, pair_list: list[Pair], on: date) -> Iterator[PairMonth]:
     """Yield each complete month before the date in which each pair was active, with shortfalls."""
+    memo = _REMEMBERED.get()
+    if memo is None:
+        yield from _pair_months(session, pair_list, on)
+        return
+    missing = [p for p in pair_list if (p.id, on) not in memo]
+    if missing:
+        found: dict[int, list[PairMonth]] = defaultdict(list)
+        for month in _pair_months(session, missing, on):
+            found[month.pair.id].append(month)
+        for pair in missing:
+            memo[(pair.id, on)] = tuple(found[pair.id])
+    for pair in pair_list:
+        yield from memo[(pair.id, on)]
+
+
+def _pair_months(session: Session, pair_list: list[Pair], on: date) -> Iterator[PairMonth]:
     # Each pair's meetings and minutes by calendar month, read as plain rows (no records built).
     held_in: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
     ids = [p.id for p in pair_list]
