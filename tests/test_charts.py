@@ -11,7 +11,9 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,11 @@ from qms.demo import issue_tokens, load
 from qms.deviations.models import Severity
 from qms.documents import reports, system
 from qms.evaluations.models import OutcomeKind
-from qms.i18n import label, translate
+from qms.i18n import format_moment, label, translate
 from qms.permissions import Actor, Role
 from tests.conftest import make_client
 from tests.factories import ADMIN
+from tests.reading import docx_text
 from tests.web import sign_in
 
 AS_OF = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -214,6 +217,26 @@ class TestDocuments:
         assert _pictures(draft.content) == []
         assert Document(io.BytesIO(draft.content)).tables
 
+    def test_the_meeting_rule_counted_once_for_a_report_is_what_each_count_gives(
+        self, demo
+    ) -> None:
+        from sqlalchemy import select
+
+        from qms.pairs.models import Pair
+        from qms.pairs.rules import pair_months, remembered
+
+        def counted(pairs: list[Pair], on: date) -> list[tuple[int, str, tuple[str, ...]]]:
+            return [(m.pair.id, m.month, m.short) for m in pair_months(session, pairs, on)]
+
+        with demo["database"].unit_of_work(write=False) as session:
+            every = list(session.scalars(select(Pair).order_by(Pair.id)))
+            some = every[::3]
+            alone = counted(some, END), counted(every, END), counted(every, START)
+            with remembered():
+                together = counted(some, END), counted(every, END), counted(every, START)
+        assert together == alone
+        assert any(short for _, _, short in alone[1]), "a month below the rule"
+
 
 class TestDrawing:
     CHART = Chart(
@@ -284,6 +307,115 @@ class TestDrawing:
             )
         assert trends.empty()
         assert [c.key for c, _ in _pictures_of([trends])] == []
+
+
+def _media(content: bytes) -> list[bytes]:
+    """The pictures packed in the .docx, in the order of their names."""
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        names = sorted(n for n in package.namelist() if n.startswith("word/media/"))
+        return [package.read(n) for n in names]
+
+
+class TestKept:
+    """A chart's picture is drawn once: named by its figures, kept on disk, and found again by a
+    report made later over the same records, in this process or another."""
+
+    @pytest.fixture
+    def kept_in(self, tmp_path, monkeypatch) -> Iterator[Path]:
+        from qms.charts import kept
+
+        folder = tmp_path / "charts"
+        monkeypatch.setattr(kept, "folder", lambda: folder)
+        draw.png.cache_clear()
+        yield folder
+        draw.png.cache_clear()
+
+    def test_a_report_made_later_over_the_same_records_draws_nothing(
+        self, demo, kept_in, monkeypatch
+    ) -> None:
+        with demo["database"].unit_of_work(write=False) as session:
+            first = reports.quality_report(session, ADMIN, AS_OF, "en", 1)
+        assert len(list(kept_in.glob("*.png"))) == 4
+        # Another process, a quarter of an hour later: nothing drawn in it, nothing to draw.
+        draw.png.cache_clear()
+
+        def drawn(*args: Any, **kwargs: Any) -> None:
+            raise AssertionError("a kept picture was drawn again")
+
+        monkeypatch.setattr(draw, "figure", drawn)
+        later = AS_OF + timedelta(minutes=15)
+        with demo["database"].unit_of_work(write=False) as session:
+            again = reports.quality_report(session, ADMIN, later, "en", 1)
+        assert _media(again.content) == _media(first.content)
+        # The moment is the document's text above each picture, not the picture's.
+        text = docx_text(again.content)
+        for described, _ in _pictures(again.content):
+            title, caption = described.split(" — ")
+            assert f"{title}\n{caption}" in text
+            assert format_moment(later, "en") in caption
+
+    def test_the_same_figures_are_the_same_picture_whether_kept_or_drawn(self, kept_in) -> None:
+        chart = TestDrawing.CHART
+        drawn = draw.png(chart, dpi=60)
+        draw.png.cache_clear()
+        assert draw.png(chart, dpi=60) == drawn
+        retitled = Chart("k", "Another title", "other caption", "s", chart.panels)
+        assert draw.png(retitled, dpi=60) == drawn
+        other = Chart(
+            "k",
+            "t",
+            "c",
+            "s",
+            (Panel("", "count", ("a", "b"), (Series("one", (5.0, 1.0), ("5", "1")),)),),
+        )
+        assert draw.png(other, dpi=60) != drawn
+        assert len(list(kept_in.glob("*.png"))) == 2
+
+    def test_a_picture_left_unfinished_is_drawn_again(self, kept_in) -> None:
+        from qms.charts import kept
+
+        chart = TestDrawing.CHART
+        drawn = draw.png(chart, dpi=60)
+        [path] = kept_in.glob("*.png")
+        path.write_bytes(drawn[: len(drawn) // 2])
+        draw.png.cache_clear()
+        assert draw.png(chart, dpi=60) == drawn
+        assert path.read_bytes() == drawn
+        assert kept.read(path.stem) == drawn
+
+    def test_the_least_recently_used_are_let_go_past_the_most_kept(
+        self, kept_in, monkeypatch
+    ) -> None:
+        from qms.charts import kept
+
+        monkeypatch.setattr(kept, "KEPT", 4)
+        monkeypatch.setattr(kept, "TRIMMED", 3)
+        for n in range(4):
+            kept.write(f"{n:064x}", PNG_MARK + b"IEND\xaeB`\x82")
+            os.utime(kept_in / f"{n:064x}.png", (1_000_000 + n, 1_000_000 + n))
+        assert kept.read(f"{0:064x}") is not None  # used now: the newest
+        kept.write(f"{9:064x}", PNG_MARK + b"IEND\xaeB`\x82")
+        assert sorted(p.stem[-1] for p in kept_in.glob("*.png")) == ["0", "3", "9"]
+
+    def test_nothing_is_kept_where_the_setting_says_so(self, monkeypatch) -> None:
+        from qms.charts import kept
+        from qms.config import get_settings
+
+        monkeypatch.setattr(get_settings(), "chart_cache_dir", "")
+        assert kept.folder() is None
+
+    def test_the_picture_is_a_palette_png_on_white_paper(self, kept_in) -> None:
+        from PIL import Image
+
+        picture = Image.open(io.BytesIO(draw.png(TestDrawing.CHART)))
+        assert picture.mode == "P"
+        assert picture.size[0] == draw.WIDTH_IN * draw.PNG_DPI
+        colours = picture.convert("RGB").getcolors(256)
+        assert colours is not None
+        assert max(colours)[1] == (255, 255, 255), "the paper is white"
+
+
+PNG_MARK = b"\x89PNG\r\n\x1a\n"
 
 
 def _pictures_of(found: list[Chart]) -> list[tuple[Chart, str]]:

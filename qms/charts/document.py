@@ -1,5 +1,7 @@
-"""A chart in a Word document: the picture at print resolution, described for a screen reader,
-and its figures in a table below it."""
+"""A chart in a Word document: its title and caption (the period, the records' as-of time) as the
+document's text, the picture at print resolution below them, described for a screen reader, and
+its figures in a table below it. The picture holds no title or time of its own, so the same
+figures read at another moment are the same picture (drawn once: qms.charts.kept)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Pt
 
 from qms.charts import Chart, drawing
-from qms.documents.style import HouseDocument
+from qms.documents.style import HouseDocument, write
 
 # The tallest a chart is placed on a page (EMU): 14.5 cm leaves a landscape A4 page room for
 # its heading, header and footer.
@@ -27,6 +29,13 @@ def add_chart(doc: HouseDocument, chart: Chart, *, table: bool = True) -> bool:
     height = int(width * draw.aspect(chart))
     if height > TALLEST:
         width, height = int(width * TALLEST / height), TALLEST
+    # The chart's title and caption, kept on the page of its picture.
+    heading = doc.doc.add_paragraph()
+    write(heading, chart.title, bold=True)
+    heading.add_run().add_break()
+    write(heading, chart.caption).font.size = Pt(9)
+    heading.paragraph_format.keep_with_next = True
+    heading.paragraph_format.space_after = Pt(2)
     picture = doc.doc.add_picture(io.BytesIO(draw.png(chart)), width=Emu(width))
     paragraph = doc.doc.paragraphs[-1]
     paragraph.paragraph_format.keep_with_next = True

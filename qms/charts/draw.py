@@ -5,6 +5,13 @@ uses the object API (a Figure of its own, the Agg canvas), never pyplot's global
 service draws in its worker threads; one lock keeps two drawings from sharing matplotlib's font
 cache at once. The same chart gives the same bytes: the SVG's ids come from a fixed salt and
 carry no date, the PNG no software stamp.
+
+A Word document's picture is the chart without its title and caption (the document writes them
+as text above it), so the picture depends on the figures alone: a report made again at a later
+moment over the same records, or the same chart in two documents, finds it drawn already
+(qms.charts.kept keeps it on disk, shared by the service's processes). It is a palette PNG: a
+chart has a few colours and their edges, so 256 of them hold it; it is about a third of the size
+of an RGB one and quicker to write.
 """
 
 from __future__ import annotations
@@ -31,10 +38,16 @@ HATCHES = ("", "///", "\\\\\\", "xxx", "---", "|||", "+++", "//")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 DASHES = ("-", "--", ":", "-.", "-", "--", ":", "-.")
 INK = "#1a1a1a"
-# Print resolution for Word; the width a chart takes on a page of the document.
+# Print resolution for Word; the width a chart takes on a page of the document. A chart is
+# placed 25.7 cm (10.1 in) wide on a landscape A4 page, so 200 dots an inch of the figure print
+# at about 200 dpi; at 150 the smallest labels (7 pt) lose their shapes on paper, and the drawing
+# costs only a sixth less (its text, not its pixels, takes most of the time).
 PNG_DPI = 200
 WIDTH_IN = 10.0
 HEADER_IN = 0.7
+# Above the panels of a picture without its title: room for a legend, or a margin.
+BARE_LEGEND_IN = 0.35
+BARE_IN = 0.1
 # A line of panels: its title above the plot, the plot, the ticks and their labels below; more
 # below where the months' names are slanted.
 PANEL_HEIGHT_IN = 2.9
@@ -64,6 +77,9 @@ _SETTINGS: dict[str, Any] = {
     "xtick.color": INK,
     "ytick.color": INK,
     "text.color": INK,
+    # Hinting fits glyphs to a screen's pixels; at print resolution it changes nothing one sees
+    # and costs a seventh of the drawing.
+    "text.hinting": "no_hinting",
 }
 
 
@@ -264,35 +280,52 @@ def _tick_lines(chart: Chart) -> int:
     )
 
 
-def _grid(chart: Chart) -> tuple[int, int, float]:
+def _shared(chart: Chart) -> bool:
+    """Whether the panels share one legend, above them all."""
+    names = [tuple(s.name for s in p.series) for p in chart.panels]
+    return len(chart.panels) > 1 and len(set(names)) == 1
+
+
+def _header(chart: Chart, titled: bool) -> float:
+    """The room above the panels: the title and caption, or (without them) a shared legend's
+    (a chart of rows has its legend's room above its plot)."""
+    if titled:
+        return HEADER_IN
+    return BARE_LEGEND_IN if _shared(chart) else BARE_IN
+
+
+def _grid(chart: Chart, titled: bool = True) -> tuple[int, int, float]:
     """Columns, lines of panels and the figure's height in inches."""
+    header = _header(chart, titled)
     if chart.panels and chart.panels[0].kind == "rows":
-        return 1, 1, HEADER_IN + ROWS_EXTRA_IN + ROW_IN * len(chart.panels[0].categories)
+        return 1, 1, header + ROWS_EXTRA_IN + ROW_IN * len(chart.panels[0].categories)
     columns = max(1, min(chart.columns, len(chart.panels)))
     lines = max(1, math.ceil(len(chart.panels) / columns))
     bottom = BOTTOM_CROWDED_IN if _crowded(chart) else _tick_lines(chart) * 0.13
-    return columns, lines, HEADER_IN + (PANEL_HEIGHT_IN + bottom) * lines
+    return columns, lines, header + (PANEL_HEIGHT_IN + bottom) * lines
 
 
-def figure(chart: Chart) -> Figure:
+def figure(chart: Chart, *, titled: bool = True) -> Figure:
     """Draw the chart on a figure of its own, its panels placed by measure (a layout engine
-    would measure every text twice, and costs more than the drawing)."""
+    would measure every text twice, and costs more than the drawing); without its title and
+    caption where the page around it says them."""
     from matplotlib.figure import Figure
 
-    columns, lines, height = _grid(chart)
-    names = [tuple(s.name for s in p.series) for p in chart.panels]
-    shared = len(chart.panels) > 1 and len(set(names)) == 1
+    columns, lines, height = _grid(chart, titled)
+    header = _header(chart, titled)
+    shared = _shared(chart)
     fig = Figure(figsize=(WIDTH_IN, height))
-    fig.text(
-        0.1 / WIDTH_IN,
-        1 - 0.08 / height,
-        f"{chart.title}\n{chart.caption}",
-        fontsize=10.5,
-        ha="left",
-        va="top",
-        linespacing=1.5,
-    )
-    row_in = (height - HEADER_IN) / lines
+    if titled:
+        fig.text(
+            0.1 / WIDTH_IN,
+            1 - 0.08 / height,
+            f"{chart.title}\n{chart.caption}",
+            fontsize=10.5,
+            ha="left",
+            va="top",
+            linespacing=1.5,
+        )
+    row_in = (height - header) / lines
     cell_in = (WIDTH_IN - LEFT_IN * columns - RIGHT_IN * columns) / columns
     axes = []
     if chart.panels and chart.panels[0].kind == "rows":
@@ -302,7 +335,7 @@ def figure(chart: Chart) -> Figure:
                 ROWS_LEFT_IN / WIDTH_IN,
                 0.5 / height,
                 (WIDTH_IN - ROWS_LEFT_IN - RIGHT_IN) / WIDTH_IN,
-                (height - HEADER_IN - ROWS_EXTRA_IN) / height,
+                (height - header - ROWS_EXTRA_IN) / height,
             )
         )
         _rows(ax, chart.panels[0])
@@ -311,8 +344,8 @@ def figure(chart: Chart) -> Figure:
         line, column = divmod(n, columns)
         left = LEFT_IN + column * (cell_in + LEFT_IN + RIGHT_IN)
         title_lines = 1 + _wrap(panel.title, 100 // columns).count("\n") if panel.title else 0
-        top = HEADER_IN + line * row_in + TITLE_IN * title_lines
-        bottom = HEADER_IN + (line + 1) * row_in - (row_in - PANEL_HEIGHT_IN) - TICKS_IN
+        top = header + line * row_in + TITLE_IN * title_lines
+        bottom = header + (line + 1) * row_in - (row_in - PANEL_HEIGHT_IN) - TICKS_IN
         ax = fig.add_axes(
             (left / WIDTH_IN, 1 - bottom / height, cell_in / WIDTH_IN, (bottom - top) / height)
         )
@@ -324,7 +357,7 @@ def figure(chart: Chart) -> Figure:
             handles,
             labels,
             loc="upper right",
-            bbox_to_anchor=(1 - 0.1 / WIDTH_IN, 1 - 0.08 / height),
+            bbox_to_anchor=(1 - 0.1 / WIDTH_IN, 1 - (0.08 if titled else 0.02) / height),
             ncols=len(labels),
             fontsize=8,
         )
@@ -365,25 +398,79 @@ def svg(chart: Chart) -> str:
 
 @functools.lru_cache(maxsize=32)
 def png(chart: Chart, dpi: int = PNG_DPI) -> bytes:
-    """The chart as a PNG at print resolution."""
+    """The chart without its title and caption (the document writes them above it), as a
+    palette PNG at print resolution: kept on disk where the service keeps charts (the same
+    figures give the same picture, whenever they are read), else drawn."""
+    from qms.charts import kept
+
+    key = kept.key(chart, dpi)
+    found = kept.read(key)
+    if found is not None:
+        return found
     with _LOCK:
         _setup()
-        fig = figure(chart)
-        out = io.BytesIO()
-        # A light compression: the document is a zip that compresses again.
-        fig.savefig(
-            out,
-            format="png",
-            dpi=dpi,
-            metadata={"Software": None},
-            pil_kwargs={"compress_level": 2},
-        )
+        made = encode(figure(chart, titled=False), dpi)
+    kept.write(key, made)
+    return made
+
+
+def encode(fig: Figure, dpi: int) -> bytes:
+    """The figure rasterised once and written as a palette PNG without a software stamp: the
+    colours (a chart's few, and their edges against each other) quantised to 256, undithered,
+    so the same figure gives the same bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas: Any = FigureCanvasAgg(fig)  # untyped in matplotlib
+    fig.set_dpi(dpi)
+    canvas.draw()
+    width, height = canvas.get_width_height()
+    picture = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    palette = picture.convert("RGB").quantize(palette=_palette(), dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    palette.save(out, format="png", compress_level=6, dpi=(dpi, dpi))
     return out.getvalue()
 
 
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _between(one: tuple[int, ...], other: tuple[int, ...], share: float) -> tuple[int, ...]:
+    return tuple(round(a + (b - a) * share) for a, b in zip(one, other, strict=True))
+
+
+@functools.cache
+def _palette() -> Any:
+    """The 256 colours of every chart's picture: those it is drawn in exactly, greys from the
+    paper to black (text and lines), and each series' colour shading into the paper and into
+    the ink (the edges of bars and of their hatching); one palette for all, so mapping a
+    picture to it is a lookup (a quantiser choosing a palette for each costs seven times as
+    much) and the paper stays white."""
+    from PIL import Image
+
+    white, ink = (255, 255, 255), _rgb(INK)
+    drawn = [_rgb(c) for c in (*COLOURS, INK, "#d0d0d0", "#8a8a8a", "#ffffff", "#000000")]
+    greys = [(v, v, v) for v in (round(255 * n / 47) for n in range(48))]
+    paper = [_between(white, _rgb(c), n / 15) for c in COLOURS for n in range(1, 15)]
+    inked = [_between(_rgb(c), ink, n / 8) for c in COLOURS for n in range(1, 8)]
+    # Mapping to a palette looks colours up a quarter of a step coarse (64 to a channel): a
+    # shade within 6 of a drawn colour would take that colour's pixels.
+    shades = [
+        c
+        for c in dict.fromkeys([*greys, *paper, *inked])
+        if all(max(abs(a - b) for a, b in zip(c, d, strict=True)) > 6 for d in drawn)
+    ]
+    colours = list(dict.fromkeys([*drawn, *shades]))[:256]
+    colours += [white] * (256 - len(colours))
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([part for colour in colours for part in colour])
+    return palette
+
+
 def aspect(chart: Chart) -> float:
-    """The chart's height over its width, to place it at a width."""
-    return _grid(chart)[2] / WIDTH_IN
+    """The height over the width of the chart's picture in a document (without its title)."""
+    return _grid(chart, titled=False)[2] / WIDTH_IN
 
 
-__all__ = ["aspect", "figure", "png", "svg"]
+__all__ = ["aspect", "encode", "figure", "png", "svg"]
