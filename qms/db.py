@@ -90,6 +90,14 @@ class Database:
                 raise
 
     @contextmanager
+    def reading_once(self) -> Iterator[Session]:
+        """Open a session for one statement that only reads (a bearer token's check on every
+        request): see `read_committed`."""
+        with self.unit_of_work(write=False) as session:
+            read_committed(session)
+            yield session
+
+    @contextmanager
     def appending(self) -> Iterator[Session]:
         """Open a short write transaction that does not wait for the writers' turn."""
         factory = self.__dict__.get("append_sessions")
@@ -110,6 +118,18 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def read_committed(session: Session) -> None:
+    """Let a session that only reads run each statement on its own on PostgreSQL, without a
+    transaction around them (autocommit: no BEGIN and no ROLLBACK, each a round trip to wait
+    for). Each statement sees what was committed when it began, as under READ COMMITTED inside a
+    transaction: nothing changes for the reader. Call it before the session's first query; on
+    SQLite, or on a connection already in a transaction (the tests'), it does nothing."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql" or isinstance(bind, Connection):
+        return
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def read_consistently(session: Session) -> None:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import ColumnElement, Connection, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from qms.errors import FieldError, ValidationFailed
@@ -20,6 +20,8 @@ from qms.limits import DEFAULT_LIMIT as DEFAULT_LIMIT
 from qms.limits import MAX_LIMIT as MAX_LIMIT
 
 T = TypeVar("T")
+# The label of the sort column's value added to a sorted page's rows (its cursor is made of it).
+SORT_VALUE = "sort_value"
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,51 @@ def paginate(
     rows = rows[:limit]
     next_cursor = encode_cursor(getattr(rows[-1], key.key)) if more and rows else None
     return Page(rows, next_cursor)
+
+
+def paginate_rows(
+    connection: Connection,
+    stmt: Select[Any],
+    *,
+    key: ColumnElement[int],
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    descending: bool = False,
+    order: Sequence[Order] | None = None,
+) -> Page[dict[str, Any]]:
+    """`paginate` over plain rows, read with SQLAlchemy Core (no objects mapped, none held by a
+    session): the same order and the same cursors, each row a dict of its columns by name (the
+    caller's to change), the key named as its column is."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(
+            Text("The page size is out of range."),
+            [FieldError("limit", Text("Enter a number from 1 to %(max)s.", max=MAX_LIMIT))],
+        )
+    by = key.desc() if descending else key
+    name = key.key
+    if order:
+        first = order[0]
+        if cursor:
+            value, last = _decode_sorted(cursor)
+            stmt = stmt.where(_after(first, key, descending, value, last))
+        column = first.column
+        sorted_by = (column.desc() if first.descending else column.asc()).nulls_last()
+        stmt = stmt.add_columns(column.label(SORT_VALUE)).order_by(sorted_by, by)
+    else:
+        if cursor:
+            after = decode_cursor(cursor)
+            stmt = stmt.where(key < after if descending else key > after)
+        stmt = stmt.order_by(by)
+    result = connection.execute(stmt.limit(limit + 1))
+    names = tuple(result.keys())
+    found = [dict(zip(names, row, strict=True)) for row in result.all()]
+    if len(found) <= limit:
+        return Page(found, None)
+    end = found[limit - 1]
+    return Page(
+        found[:limit],
+        _encode_sorted(end[SORT_VALUE], end[name]) if order else encode_cursor(end[name]),
+    )
 
 
 def each(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
