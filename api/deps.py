@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -35,11 +36,29 @@ def get_access_log(request: Request) -> AccessLog:
     return log
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """Open the request's unit of work: committed when the route returns, rolled back on error."""
-    database = get_database(request)
-    with database.unit_of_work(write=request.method not in _READ_METHODS) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """Open the request's unit of work: committed when the route returns, rolled back on error.
+
+    Opening it reads nothing (a session takes its connection at its first statement), so it is
+    opened in the server's loop rather than handed to a worker thread and back on every request;
+    ending it (commit or rollback, the connection returned) runs in a worker thread, as FastAPI
+    runs a synchronous dependency's exit: shielded from cancellation, outside the threads' limit.
+    """
+    unit = get_database(request).unit_of_work(write=request.method not in _READ_METHODS)
+    session = unit.__enter__()
+    exit_limiter = CapacityLimiter(1)
+    try:
         yield session
+    except BaseException as error:
+        with CancelScope(shield=True):
+            handled = await to_thread.run_sync(
+                unit.__exit__, type(error), error, error.__traceback__, limiter=exit_limiter
+            )
+        if not handled:
+            raise
+    else:
+        with CancelScope(shield=True):
+            await to_thread.run_sync(unit.__exit__, None, None, None, limiter=exit_limiter)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -61,7 +80,7 @@ def get_actor(
     secret = credentials.credentials
     database = get_database(request)
     try:
-        with database.unit_of_work(write=False) as session:
+        with database.reading_once() as session:
             actor = accounts.authenticate(session, secret)
     except Unauthenticated as exc:
         with database.unit_of_work() as audit_session:
@@ -100,7 +119,9 @@ class Permission:
     def __init__(self, action: Action) -> None:
         self.action = action
 
-    def __call__(self, request: Request, actor: CurrentActor) -> Actor:
+    # Asynchronous, as it reads nothing but the request: run in the server's loop, not handed
+    # to a worker thread and back on every request.
+    async def __call__(self, request: Request, actor: CurrentActor) -> Actor:
         require(actor, self.action)
         check_query_parameters(request)
         return actor
@@ -123,7 +144,11 @@ def check_query_parameters(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    known = _query_names(dependant)
+    # Gathered from the route's dependencies once, and kept on the route.
+    known = getattr(route, "_query_names", None)
+    if known is None:
+        known = frozenset(_query_names(dependant))
+        route._query_names = known  # type: ignore[union-attr]
     problems = [
         FieldError(
             name,

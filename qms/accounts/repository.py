@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qms.accounts.models import ApiToken, User
+from qms.permissions import Role
 
 
 def get_user_by_name(session: Session, name: str) -> User | None:
@@ -25,9 +28,44 @@ def display_names(session: Session, logins: set[str] | None = None) -> dict[str,
     return {name: shown for name, shown in session.execute(stmt) if shown}
 
 
-def get_token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
-    """Return the token with this hash, with its user."""
-    return session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash)).one_or_none()
+def get_token_by_hash(session: Session, token_hash: str) -> TokenRow | None:
+    """Return the token with this hash and what a request needs of its user, in one query read
+    as a plain row (every request with a bearer token asks it)."""
+    token, user = ApiToken.__table__.c, User.__table__.c
+    found = (
+        session.connection()
+        .execute(
+            select(
+                token.id,
+                token.user_id,
+                token.programme_id,
+                token.expires_at,
+                token.revoked_at,
+                user.name,
+                user.display_name,
+                user.role,
+                user.is_active,
+            )
+            .join_from(ApiToken.__table__, User.__table__, user.id == token.user_id)
+            .where(token.token_hash == token_hash)
+        )
+        .one_or_none()
+    )
+    return None if found is None else TokenRow(*found)
+
+
+class TokenRow(NamedTuple):
+    """A bearer token as a request is authenticated by it, with its user's name and role."""
+
+    id: int
+    user_id: int
+    programme_id: int | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    name: str
+    display_name: str | None
+    role: Role
+    is_active: bool
 
 
 def list_users(session: Session) -> Sequence[User]:

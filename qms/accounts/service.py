@@ -358,13 +358,13 @@ def authenticate(session: Session, secret: str) -> Actor:
         raise TokenRefused(
             Text("The token has expired: ask an administrator for a new one."), token=token
         )
-    if not token.user.is_active:
+    if not token.is_active:
         raise TokenRefused(Text("The token's user is deactivated."), token=token)
     return Actor(
         user_id=token.user_id,
-        name=token.user.name,
-        display_name=token.user.display_name,
-        role=token.user.role,
+        name=token.name,
+        display_name=token.display_name,
+        role=token.role,
         programme_id=token.programme_id,
         token_id=token.id,
     )
@@ -373,7 +373,7 @@ def authenticate(session: Session, secret: str) -> Actor:
 class TokenRefused(Unauthenticated):
     """A bearer token refused, with the token when it is one this service issued."""
 
-    def __init__(self, detail: Text, *, token: ApiToken | None) -> None:
+    def __init__(self, detail: Text, *, token: repository.TokenRow | None) -> None:
         super().__init__(detail)
         self.token_id = token.id if token is not None else None
         self.user_id = token.user_id if token is not None else None
