@@ -37,29 +37,35 @@ from qms import migrate
 from qms.db import Database, make_engine, normalise_url
 
 # Frames where a thread waits rather than works.
-IDLE = ("Condition.wait", "EpollSelector.select", "Queue.get")
+# (psycopg's Connection.wait: the client waiting for the database server's answer.)
+IDLE = ("Condition.wait", "EpollSelector.select", "Queue.get", "Connection.wait")
+# Frames of the server's start (importing and building the app), not of a request.
+STARTING = ("Config.load_app", "_find_and_load ")
 SHORTEN = re.compile(r"^.*?/(site-packages|python3\.\d+)/|" + re.escape(str(ROOT)) + "/")
 
 
-def summarise(raw: Path, top: int) -> None:
+def summarise(raw: Path, top: int, *, route_only: bool = True) -> None:
     """Print the top frames by own samples and by inclusive samples, from py-spy's raw output,
-    counting only stacks that run the route (FastAPI's endpoint runner) and are not idle."""
+    counting only stacks that are not idle: those that run the route (FastAPI's endpoint runner),
+    or with route_only=False every thread's (the event loop's parsing, dependencies and
+    serialisation, the token's check in the thread pool)."""
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = [SHORTEN.sub("", f) for f in stack.split(";")]
-        if not any("_run_sync_endpoint" in f or "run_endpoint_function" in f for f in frames):
+        runs_route = any("_run_sync_endpoint" in f or "run_endpoint_function" in f for f in frames)
+        if route_only and not runs_route:
             continue
-        if frames[-1].startswith(IDLE):
+        if frames[-1].startswith(IDLE) or any(f.startswith(STARTING) for f in frames):
             continue
         n = int(count)
         total += n
         own[frames[-1]] += n
         for frame in set(frames):
             inclusive[frame] += n
-    print(f"{total} samples in the route's thread")
+    print(f"{total} samples {'in the route' if route_only else 'in every thread, not idle'}")
     print("by own samples:")
     for frame, n in own.most_common(top):
         print(f"  {n:6d} {n / total:6.1%}  {frame}")
@@ -75,6 +81,11 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--role", choices=("quality_lead", "auditor"), default="quality_lead")
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--every-thread",
+        action="store_true",
+        help="also every thread's samples: the token's check, parsing, serialising the answer",
+    )
     args = parser.parse_args()
     spy = shutil.which("py-spy")
     if spy is None:
@@ -133,6 +144,8 @@ def main() -> None:
                 f"{args.requests} reads of the second page of 50, {url.split(':')[0]}, {args.role}"
             )
             summarise(raw, args.top)
+            if args.every_thread:
+                summarise(raw, args.top, route_only=False)
         finally:
             if args.database_url:
                 with server.connect() as conn:
