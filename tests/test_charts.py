@@ -456,6 +456,18 @@ class TestImports:
             "from qms.charts import Chart, draw\ndraw.svg(Chart('k', 't', 'c', 's', ()))"
         )
 
+    def test_a_picture_kept_is_placed_without_matplotlib(self, tmp_path) -> None:
+        """A process that finds its chart's picture kept (another process drew it) reads it and
+        never imports matplotlib."""
+        code = (
+            "from qms.charts import Chart, Panel, Series, draw\n"
+            f"picture = draw.png({TestDrawing.CHART!r}, dpi=40)\n"
+            "assert picture.startswith(b'\\x89PNG')\n"
+        )
+        kept_in = {"QMS_CHART_CACHE_DIR": str(tmp_path / "charts")}
+        assert _imported(code, kept_in), "drawn the first time"
+        assert not _imported(code, kept_in), "read the second time"
+
 
 # Rendering through LibreOffice, as tests/test_pdf.py does, for a person to look at.
 OFFICE = ("soffice", "pdftoppm", "pdfimages")

@@ -30,16 +30,15 @@ _END = b"IEND\xaeB`\x82"
 
 @functools.cache
 def _version() -> str:
-    """The drawing code's version: its source and the libraries that draw and encode."""
-    import matplotlib
-    import PIL
+    """The drawing code's version: its source and the libraries that draw and encode (read from
+    their installed metadata: a process that finds its pictures kept never imports them)."""
+    from importlib.metadata import version
 
     from qms.charts import draw
 
     source = Path(draw.__file__).read_bytes()
-    return hashlib.sha256(
-        source + f"|{matplotlib.__version__}|{PIL.__version__}".encode()
-    ).hexdigest()
+    libraries = f"|{version('matplotlib')}|{version('pillow')}"
+    return hashlib.sha256(source + libraries.encode()).hexdigest()
 
 
 def key(chart: Chart, dpi: int) -> str:
