@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from qms.config import get_settings
+from qms.evaluations import rows as import_rows
 from qms.evaluations import service
 from qms.evaluations.models import EvaluationResponse, Question
 from qms.participants.models import Participant
@@ -139,8 +140,11 @@ def test_numbers_texts_days_and_moments_are_written_as_each_row_has_them(
     client, session, setup, monkeypatch
 ) -> None:
     # Chunks of two rows: the rows of one kind and another share chunks, and a repeat is found
-    # in a chunk written before.
+    # in a chunk written before; and two cells kept of each kind, so that those kept are let go
+    # and read again.
     monkeypatch.setattr(service, "CHUNK", 2)
+    monkeypatch.setattr(import_rows, "KEPT_ANSWERS", 2)
+    monkeypatch.setattr(import_rows, "KEPT_MOMENTS", 2)
     a, b, c = setup["people"]
     day = date.today() - timedelta(days=20)
     iso, dotted = day.isoformat(), day.strftime("%d.%m.%Y")

@@ -53,8 +53,10 @@ OUTCOME_VALUES = ("participant_id", "outcome", "outcome_on", "note")
 # (None when the cell names a day only), and the day's ordinal for the row's key.
 Moment = tuple[str, str | None, int]
 # Cells read once per file and kept for the rows that repeat them (a file repeats the same few
-# dates and answers): how many, and how long a cell may be to be kept.
-KEPT_CELLS = 4096
+# dates and answers): how many moments, how many answers to each question (a scale or a choice
+# has a few; a wide file may have a hundred questions), and how long a cell may be to be kept.
+KEPT_MOMENTS = 4096
+KEPT_ANSWERS = 256
 KEPT_CHARS = 64
 # An answer's number or text.
 Answer = tuple[float | None, str | None]
@@ -417,7 +419,7 @@ def evaluation_converter(
         except ValueError:
             return None
         if _keeps(raw):
-            if len(moments) >= KEPT_CELLS:
+            if len(moments) >= KEPT_MOMENTS:
                 moments.clear()
             moments[raw] = found
         return found
@@ -434,7 +436,7 @@ def evaluation_converter(
                 return None
         # A text is kept only when empty: a text answer seldom repeats.
         if _keeps(raw) and (question.type is not QuestionType.text or found is _EMPTY):
-            if len(kept) >= KEPT_CELLS:
+            if len(kept) >= KEPT_ANSWERS:
                 kept.clear()
             kept[raw] = found
         return found
