@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from qms.accounts.models import ApiToken, User
@@ -31,26 +31,7 @@ def display_names(session: Session, logins: set[str] | None = None) -> dict[str,
 def get_token_by_hash(session: Session, token_hash: str) -> TokenRow | None:
     """Return the token with this hash and what a request needs of its user, in one query read
     as a plain row (every request with a bearer token asks it)."""
-    token, user = ApiToken.__table__.c, User.__table__.c
-    found = (
-        session.connection()
-        .execute(
-            select(
-                token.id,
-                token.user_id,
-                token.programme_id,
-                token.expires_at,
-                token.revoked_at,
-                user.name,
-                user.display_name,
-                user.role,
-                user.is_active,
-            )
-            .join_from(ApiToken.__table__, User.__table__, user.id == token.user_id)
-            .where(token.token_hash == token_hash)
-        )
-        .one_or_none()
-    )
+    found = session.connection().execute(_TOKEN, {"token_hash": token_hash}).one_or_none()
     return None if found is None else TokenRow(*found)
 
 
@@ -79,3 +60,22 @@ def list_tokens(session: Session, *, user_id: int | None = None) -> Sequence[Api
     if user_id is not None:
         stmt = stmt.where(ApiToken.user_id == user_id)
     return session.scalars(stmt).all()
+
+
+# A token by its hash (given as "token_hash") with its user, the statement built once.
+_TOKENS, _USERS = ApiToken.__table__, User.__table__
+_TOKEN = (
+    select(
+        _TOKENS.c.id,
+        _TOKENS.c.user_id,
+        _TOKENS.c.programme_id,
+        _TOKENS.c.expires_at,
+        _TOKENS.c.revoked_at,
+        _USERS.c.name,
+        _USERS.c.display_name,
+        _USERS.c.role,
+        _USERS.c.is_active,
+    )
+    .join_from(_TOKENS, _USERS, _USERS.c.id == _TOKENS.c.user_id)
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)

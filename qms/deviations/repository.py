@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Enum, RowMapping, Select, String, select, type_coerce
+from sqlalchemy import Enum, RowMapping, Select, String, bindparam, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
 from qms.accounts.models import User
@@ -108,17 +108,16 @@ def action_rows(session: Session, deviation_ids: list[int]) -> list[RowMapping]:
     status), in the order of their ids."""
     if not deviation_ids:
         return []
-    links = deviation_action.c
-    return list(
-        session.connection()
-        .execute(
-            select(links.deviation_id, _ACTION.c.id, _ACTION.c.number, _ACTION.c.status)
-            .join(_ACTION, _ACTION.c.id == links.action_id)
-            .where(links.deviation_id.in_(deviation_ids))
-            .order_by(_ACTION.c.id)
-        )
-        .mappings()
-    )
+    return list(session.connection().execute(_ACTIONS, {"ids": deviation_ids}).mappings())
+
+
+# The actions of the deviations whose ids are given as "ids", built once.
+_ACTIONS = (
+    select(deviation_action.c.deviation_id, _ACTION.c.id, _ACTION.c.number, _ACTION.c.status)
+    .join(_ACTION, _ACTION.c.id == deviation_action.c.action_id)
+    .where(deviation_action.c.deviation_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_ACTION.c.id)
+)
 
 
 def get_by_number(session: Session, number: str) -> Deviation | None:
