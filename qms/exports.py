@@ -87,7 +87,7 @@ def reference_names(session: Session, columns: Iterable[Column]) -> dict[str, di
     names: dict[str, dict[int, str]] = {}
     for kind in {c.refers for c in columns if c.refers}:
         key, name = tables[kind]
-        names[kind] = dict(session.execute(select(key, name)).tuples().all())
+        names[kind] = dict(session.execute(select(key, name)).all())
     return names
 
 

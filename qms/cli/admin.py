@@ -347,7 +347,7 @@ def tokens_list(
     with unit_of_work(write=False) as session:
         tokens = accounts.list_tokens(session, actor=operator(), user_name=user)
         # The programme a token is limited to, by its code as people know it.
-        codes = dict(session.execute(select(Programme.id, Programme.code)).tuples().all())
+        codes = dict(session.execute(select(Programme.id, Programme.code)).all())
         records = [
             {
                 "id": token.id,
