@@ -16,6 +16,7 @@ from api.problems import responses
 from qms.errors import NotFound
 from qms.evidence import service
 from qms.evidence.schemas import EvidenceRead
+from qms.evidence.sniff import ALLOWED
 from qms.i18n import Text
 from qms.permissions import Action, Actor
 
@@ -255,8 +256,10 @@ def get_evidence(
     response_class=Response,
     responses={
         200: {
+            # Served as the type read from its content: one of the types uploads are allowed.
             "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                media_type: {"schema": {"type": "string", "format": "binary"}}
+                for media_type in ALLOWED
             },
             "description": "The file's bytes as uploaded, served with its sniffed type",
         },
