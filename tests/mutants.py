@@ -73,8 +73,10 @@ MUTANTS = [
         "close-with-done-action",
         "a deviation closes while an action is done but not yet verified effective",
         "qms/deviations/service.py",
-        "settled = {ActionStatus.verified_effective, ActionStatus.ineffective}",
-        "settled = {ActionStatus.verified_effective, ActionStatus.ineffective, ActionStatus.done}",
+        "_SETTLED = frozenset({ActionStatus.verified_effective, ActionStatus.ineffective})",
+        "_SETTLED = frozenset(\n"
+        "    {ActionStatus.verified_effective, ActionStatus.ineffective, ActionStatus.done}\n"
+        ")",
         ("tests/test_deviations.py", "tests/test_actions.py"),
     ),
     Mutant(

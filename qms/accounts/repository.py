@@ -31,7 +31,8 @@ def display_names(session: Session, logins: set[str] | None = None) -> dict[str,
 def get_token_by_hash(session: Session, token_hash: str) -> TokenRow | None:
     """Return the token with this hash and what a request needs of its user, in one query read
     as a plain row (every request with a bearer token asks it)."""
-    found = session.connection().execute(_TOKEN, {"token_hash": token_hash}).one_or_none()
+    # Through the session, so that a change to the token not yet written (flushed) is read.
+    found = session.execute(_TOKEN, {"token_hash": token_hash}).one_or_none()
     return None if found is None else TokenRow(*found)
 
 
