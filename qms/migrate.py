@@ -54,7 +54,13 @@ def _declared_head() -> str | None:
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (migrations_dir() / "versions").glob("*.py"):
-        declared = dict(_DECLARED.findall(path.read_text(encoding="utf-8")))
+        # The identifiers stand near the top, as the template writes them; a script whose head
+        # does not hold both is read whole.
+        with path.open(encoding="utf-8") as script:
+            head = script.read(4096)
+            declared = dict(_DECLARED.findall(head))
+            if not {"revision", "down_revision"} <= declared.keys():
+                declared = dict(_DECLARED.findall(head + script.read()))
         if "revision" not in declared:
             continue
         revisions.add(ast.literal_eval(declared["revision"]))

@@ -44,7 +44,6 @@ from qms.deviations.enums import (
 )
 from qms.deviations.listing import DeviationFilter
 from qms.errors import FieldError, NotFound, ValidationFailed
-from qms.exports import ACTION_COLUMNS, DEVIATION_COLUMNS
 from qms.i18n.timeline import empty_from_nothing
 from qms.i18n.values import VALUES
 from qms.limits import MAX_LIMIT
@@ -205,6 +204,8 @@ def deviations_list(
         today = listing.today()
         rows = listing.rows(connection, actor=actor, filters=filters, today=today, limit=limit)
     if format is not ListFormat.table:
+        from qms.exports import DEVIATION_COLUMNS
+
         print_records(
             format,
             DEVIATION_COLUMNS,
@@ -389,6 +390,8 @@ def actions_list(
         )
         if format is not ListFormat.table:
             read = [actions.to_read(session, a, actor).model_dump(mode="json") for a in page.items]
+            from qms.exports import ACTION_COLUMNS
+
             print_records(format, ACTION_COLUMNS, read)
             return
         names = accounts.display_names(session, (a.owner.name for a in page.items))
