@@ -52,6 +52,16 @@ def _attach(request: Request, page: Page, form: Form, record: str, record_id: in
     return perform(request, change)
 
 
+def _attached(request: Request, page: Page, form: Form, record: str, record_id: int) -> Response:
+    """Attach the form's file to the record; back to its page, with the refusal if refused."""
+    result = _attach(request, page, form, record, record_id)
+    if isinstance(result, Refusal):
+        shown = _refused(request, page, record, record_id, 0, result)
+        if shown is not None:
+            return shown
+    return see_other(f"{_PAGES[record]}/{record_id}#h-evidence")
+
+
 @router.post("/deviations/{deviation_id:id}/evidence")
 def attach_to_deviation(
     request: Request,
@@ -60,10 +70,7 @@ def attach_to_deviation(
     form: Form,
 ) -> Response:
     """Attach a file to the deviation as evidence."""
-    result = _attach(request, page, form, "deviation", deviation_id)
-    if isinstance(result, Refusal):
-        return deviation_pages.refused(request, page, deviation_id, result, "evidence")
-    return see_other(f"/deviations/{deviation_id}#h-evidence")
+    return _attached(request, page, form, "deviation", deviation_id)
 
 
 @router.post("/actions/{action_id:id}/evidence")
@@ -74,10 +81,7 @@ def attach_to_action(
     form: Form,
 ) -> Response:
     """Attach a file of its completion or verification to the corrective action."""
-    result = _attach(request, page, form, "action", action_id)
-    if isinstance(result, Refusal):
-        return action_pages.refused(request, page, action_id, result, "evidence")
-    return see_other(f"/actions/{action_id}#h-evidence")
+    return _attached(request, page, form, "action", action_id)
 
 
 @router.post("/audits/{audit_id:id}/lines/{line_id:id}/evidence")
@@ -110,10 +114,7 @@ def attach_to_follow_up(
     form: Form,
 ) -> Response:
     """Attach a file to the follow-up: its minutes, a signed plan, an e-mail."""
-    result = _attach(request, page, form, "follow_up", follow_up_id)
-    if isinstance(result, Refusal):
-        return follow_up_pages.refused(request, page, follow_up_id, result, "evidence")
-    return see_other(f"/follow-ups/{follow_up_id}#h-evidence")
+    return _attached(request, page, form, "follow_up", follow_up_id)
 
 
 @router.post("/reviews/{review_id:id}/evidence")
@@ -124,10 +125,7 @@ def attach_to_review(
     form: Form,
 ) -> Response:
     """Attach a file to the management review: minutes, a presentation, a report reviewed."""
-    result = _attach(request, page, form, "management_review", review_id)
-    if isinstance(result, Refusal):
-        return review_pages.refused(request, page, review_id, result, "evidence")
-    return see_other(f"/reviews/{review_id}#h-evidence")
+    return _attached(request, page, form, "management_review", review_id)
 
 
 @router.post("/procedures/{procedure_id:id}/evidence")
@@ -138,10 +136,7 @@ def attach_to_procedure(
     form: Form,
 ) -> Response:
     """Attach a file to the procedure: an external document it relies on, a form it uses."""
-    result = _attach(request, page, form, "procedure", procedure_id)
-    if isinstance(result, Refusal):
-        return procedure_pages.refused(request, page, procedure_id, result, "evidence")
-    return see_other(f"/procedures/{procedure_id}#h-evidence")
+    return _attached(request, page, form, "procedure", procedure_id)
 
 
 _PAGES = {
