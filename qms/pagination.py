@@ -139,6 +139,14 @@ def _after(order: Order, key: Any, descending: bool, value: Any, last: int) -> A
     return or_(beyond, column.is_(None), and_(column == value, beyond_key))
 
 
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(
+            Text("The page size is out of range."),
+            [FieldError("limit", Text("Enter a number from 1 to %(max)s.", max=MAX_LIMIT))],
+        )
+
+
 def paginate(
     session: Session,
     stmt: Select[Any],
@@ -151,11 +159,7 @@ def paginate(
 ) -> Page[Any]:
     """Run the statement ordered by the key (newest first if descending), a page at a time; with
     an `order` (see `ordering`), by that order first, then the key."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed(
-            Text("The page size is out of range."),
-            [FieldError("limit", Text("Enter a number from 1 to %(max)s.", max=MAX_LIMIT))],
-        )
+    _check_limit(limit)
     by = key.desc() if descending else key
     if order:
         first = order[0]
@@ -196,11 +200,7 @@ def paginate_rows(
     """`paginate` over plain rows, read with SQLAlchemy Core (no objects mapped, none held by a
     session): the same order and the same cursors, each row a dict of its columns by name (the
     caller's to change), the key named as its column is."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed(
-            Text("The page size is out of range."),
-            [FieldError("limit", Text("Enter a number from 1 to %(max)s.", max=MAX_LIMIT))],
-        )
+    _check_limit(limit)
     by = key.desc() if descending else key
     name = key.key
     if order:
