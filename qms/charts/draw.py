@@ -305,6 +305,20 @@ def _grid(chart: Chart, titled: bool = True) -> tuple[int, int, float]:
     return columns, lines, header + (PANEL_HEIGHT_IN + bottom) * lines
 
 
+def write_title(fig: Figure, title: str, caption: str) -> None:
+    """Write a chart's title and its caption (period, as-of time) at the figure's top left."""
+    width, height = fig.get_size_inches()
+    fig.text(
+        0.1 / width,
+        1 - 0.08 / height,
+        f"{title}\n{caption}",
+        fontsize=10.5,
+        ha="left",
+        va="top",
+        linespacing=1.5,
+    )
+
+
 def figure(chart: Chart, *, titled: bool = True) -> Figure:
     """Draw the chart on a figure of its own, its panels placed by measure (a layout engine
     would measure every text twice, and costs more than the drawing); without its title and
@@ -316,15 +330,7 @@ def figure(chart: Chart, *, titled: bool = True) -> Figure:
     shared = _shared(chart)
     fig = Figure(figsize=(WIDTH_IN, height))
     if titled:
-        fig.text(
-            0.1 / WIDTH_IN,
-            1 - 0.08 / height,
-            f"{chart.title}\n{chart.caption}",
-            fontsize=10.5,
-            ha="left",
-            va="top",
-            linespacing=1.5,
-        )
+        write_title(fig, chart.title, chart.caption)
     row_in = (height - header) / lines
     cell_in = (WIDTH_IN - LEFT_IN * columns - RIGHT_IN * columns) / columns
     axes = []

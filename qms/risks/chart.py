@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
+from qms.charts import draw
 from qms.i18n import Text, format_moment, label, translate
 from qms.risks.enums import RiskLevel
 from qms.risks.models import Risk
@@ -166,15 +167,7 @@ def figure(matrix: Matrix) -> Figure:
 
     n = matrix.scale
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
-    fig.text(
-        0.1 / WIDTH_IN,
-        1 - 0.08 / HEIGHT_IN,
-        f"{matrix.title}\n{matrix.caption}",
-        fontsize=10.5,
-        ha="left",
-        va="top",
-        linespacing=1.5,
-    )
+    draw.write_title(fig, matrix.title, matrix.caption)
     for index, (title, grid) in enumerate(
         zip(matrix.panel_titles, (matrix.before, matrix.after), strict=True)
     ):
