@@ -44,6 +44,7 @@ from api.routers import (
 from api.routing import api_routes
 from qms.access.service import AccessLog
 from qms.accounts import failures
+from qms.config import get_settings
 from qms.db import Database, make_engine, utcnow
 
 log = logging.getLogger("qms.api")
@@ -55,7 +56,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     uploads.remove_leftovers()
     access_log: AccessLog = app.state.access_log
     access_log.start()
+    drawer = None
+    if get_settings().charts_ahead:
+        from qms.charts.ahead import Drawer
+
+        drawer = Drawer(app.state.database)
+        drawer.start()
     yield
+    if drawer is not None:
+        drawer.close()
     # Auditors' reads still in the buffer are written before the service stops.
     access_log.close()
     # Failed authentications not yet summarised in the trail are written on a clean shutdown;

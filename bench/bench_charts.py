@@ -4,13 +4,17 @@ Builds the demo data set in a scratch SQLite database and generates the quality 
 programme (indicators planned against actual in two charts, the meeting rule and the outcomes
 at close: four pictures at 200 dpi) round after round, taking turns:
 
-- without charts (`qms.charts.drawn(False)`: the same report with its tables and no picture);
+- without charts (`qms.charts.drawn(False)`: the same report, each chart's title, caption and
+  figures in their tables, and no picture);
 - with charts drawn afresh: nothing kept, neither in this process nor on disk (the cold case:
   a programme's first report, or its records changed);
 - with charts kept in this process: the same report again at the same moment;
 - with charts kept on disk, at a later moment: the report made again a few minutes later over
   the same records by a process that has drawn nothing (its own pictures forgotten first): the
-  pictures, named by their figures, are read from the folder the service keeps them in.
+  pictures, named by their figures, are read from the folder the service keeps them in;
+- with charts drawn ahead, after a change: a deviation logged in the programme (its indicators'
+  chart changes), the service's drawing ahead run as it runs after a commit (its CPU time printed
+  apart: it is the service's, in the background), then the report made as another process would.
 
 `--size demo` reports on the demo's one-year programme (20 pairs); `--size real` adds a
 programme of the Via-mentoring report's size, built with the service functions (450 mentees in
@@ -200,8 +204,11 @@ def main() -> None:
 
         from qms import charts, migrate
         from qms.charts import draw
+        from qms.charts.ahead import draw_ahead
         from qms.db import Database, make_engine
         from qms.demo import load
+        from qms.deviations import service as deviations
+        from qms.deviations.schemas import DeviationCreate
         from qms.documents import reports
         from qms.permissions import Actor, Role
 
@@ -223,8 +230,7 @@ def main() -> None:
                 return time.perf_counter() - wall, time.process_time() - cpu, len(made.content)
 
         def forget() -> None:
-            draw.png.cache_clear()
-            draw.svg.cache_clear()
+            draw.forget()
 
         # matplotlib imported, its fonts found, the database's pages read once before timing.
         report(True)
@@ -234,7 +240,25 @@ def main() -> None:
             "fresh": [],
             "kept": [],
             "disk": [],
+            "ahead": [],
         }
+        background: list[float] = []
+
+        def change(n: int) -> None:
+            with database.unit_of_work() as session:
+                deviations.create(
+                    session,
+                    actor=operator,
+                    data=DeviationCreate(
+                        kind="deviation_from_plan",
+                        source="follow_up",
+                        severity="minor",
+                        title=f"Meeting log late, round {n}",
+                        description="The pair's meetings were logged a month late.",
+                        programme_id=programme_id,
+                    ),
+                )
+
         for n in range(args.rounds):
             times["none"].append(report(False))
             forget()
@@ -243,6 +267,13 @@ def main() -> None:
             times["kept"].append(report(True))
             forget()
             times["disk"].append(report(True, as_of + timedelta(minutes=5 * (n + 1))))
+            # Now: the deviation just logged is in the report's period.
+            change(n)
+            cpu = time.process_time()
+            draw_ahead(database, programmes={programme_id})
+            background.append(time.process_time() - cpu)
+            forget()
+            times["ahead"].append(report(True, datetime.now(UTC)))
         database.dispose()
 
     def median(kind: str, n: int) -> float:
@@ -253,12 +284,17 @@ def main() -> None:
         ("fresh", "with charts drawn afresh"),
         ("kept", "kept in this process"),
         ("disk", "kept on disk, later"),
+        ("ahead", "drawn ahead, after a change"),
     ):
         print(
             f"{said:>26}: {1000 * median(kind, 0):8.1f} ms wall, "
             f"{1000 * median(kind, 1):8.1f} ms CPU, {median(kind, 2) / 1024:7.0f} KiB"
         )
-    for kind in ("fresh", "kept", "disk"):
+    print(
+        f"{'drawing ahead, in the background':>34}: {1000 * statistics.median(background):8.1f} ms "
+        "CPU a change"
+    )
+    for kind in ("fresh", "kept", "disk", "ahead"):
         print(
             f"ratio {kind} / none: wall {median(kind, 0) / median('none', 0):.2f}, "
             f"CPU {median(kind, 1) / median('none', 1):.2f}"

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Where the pictures of charts are kept, drawn once for every process (qms.charts.kept):
     # by default beside a SQLite database file (qms.db.charts); empty, none are kept.
     chart_cache_dir: str | None = None
+    # The service draws the charts of its documents ahead, after records change
+    # (qms.charts.ahead), so a report finds its pictures drawn; off, each is drawn when asked.
+    charts_ahead: bool = True
     # The access log (auditors' reads) is written in batches: at most this many milliseconds
     # after a read, or at once when this many entries wait (README: what a crash can lose).
     access_log_flush_ms: int = Field(default=1_000, ge=10, le=60_000)

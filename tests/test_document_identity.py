@@ -136,7 +136,7 @@ class TestCharts:
         database, client, headers = demo
         issued = []
         for _ in range(2):
-            draw.png.cache_clear()
+            draw.forget()
             with database.unit_of_work() as session:
                 document = service.issue(
                     session,

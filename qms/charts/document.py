@@ -19,26 +19,41 @@ TALLEST = 14_500 * 360
 
 
 def add_chart(doc: HouseDocument, chart: Chart, *, table: bool = True) -> bool:
-    """Add the chart's picture, a line saying what it shows, and (unless the document has them
-    in a table already) its figures as a table. Return whether a picture was added."""
-    if not drawing() or chart.empty():
+    """Add the chart's title and caption, its picture with a line saying what it shows (where
+    charts are drawn), and (unless the document has them in a table already) its figures as a
+    table. Return whether a picture was added."""
+    if chart.empty():
         return False
-    from qms.charts import draw
-
-    width = doc.text_width
-    height = int(width * draw.aspect(chart))
-    if height > TALLEST:
-        width, height = int(width * TALLEST / height), TALLEST
-    # The chart's title and caption, kept on the page of its picture.
+    # The chart's title and caption, kept on the page of its picture (or of its figures).
     heading = doc.doc.add_paragraph()
     write(heading, chart.title, bold=True)
     heading.add_run().add_break()
     write(heading, chart.caption).font.size = Pt(9)
     heading.paragraph_format.keep_with_next = True
     heading.paragraph_format.space_after = Pt(2)
-    picture = doc.doc.add_picture(io.BytesIO(draw.png(chart)), width=Emu(width))
-    paragraph = doc.doc.paragraphs[-1]
+    drawn = drawing()
+    if drawn:
+        _add_picture(doc, chart)
+    if table:
+        for title, headers, rows in chart.tables():
+            if title and len(chart.panels) > 1:
+                doc.paragraph(title, bold=True)
+            doc.table(headers, rows)
+    return drawn
+
+
+def _add_picture(doc: HouseDocument, chart: Chart) -> None:
+    """The picture at the text's width (no taller than TALLEST), described for a screen reader,
+    and the sentence saying what it shows below it."""
+    from qms.charts import draw
+
+    width = doc.text_width
+    height = int(width * draw.aspect(chart))
+    if height > TALLEST:
+        width = int(width * TALLEST / height)
+    paragraph = doc.doc.add_paragraph()
     paragraph.paragraph_format.keep_with_next = True
+    picture = paragraph.add_run().add_picture(io.BytesIO(draw.png(chart)), width=Emu(width))
     # The text alternative Word and screen readers read for the picture.
     properties = picture._inline.find(qn("wp:docPr"))
     properties.set("title", f"{chart.title} — {chart.caption}")
@@ -47,9 +62,3 @@ def add_chart(doc: HouseDocument, chart: Chart, *, table: bool = True) -> bool:
     run = note.add_run(chart.summary)
     run.italic = True
     run.font.size = Pt(8.5)
-    if table:
-        for title, headers, rows in chart.tables():
-            if title and len(chart.panels) > 1:
-                doc.paragraph(title, bold=True)
-            doc.table(headers, rows)
-    return True

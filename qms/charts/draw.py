@@ -22,6 +22,7 @@ import math
 import re
 import textwrap
 import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
@@ -66,6 +67,7 @@ TICK_LABEL = 16
 # No more bars than this in a panel are labelled with their values (the table has them all).
 LABELLED_BARS = 24
 _LOCK = threading.Lock()
+_MEMO = threading.Lock()
 _SETTINGS: dict[str, Any] = {
     "svg.hashsalt": "mentor-qms",
     "svg.fonttype": "none",
@@ -402,22 +404,43 @@ def svg(chart: Chart) -> str:
     return tag + text[len(opening) :]
 
 
-@functools.lru_cache(maxsize=32)
+# The pictures drawn or read last in this process, by name (a report made again, the same chart
+# in two documents, find them here where nothing is kept on disk).
+_PICTURES: OrderedDict[str, bytes] = OrderedDict()
+_REMEMBERED = 32
+
+
 def png(chart: Chart, dpi: int = PNG_DPI) -> bytes:
     """The chart without its title and caption (the document writes them above it), as a
-    palette PNG at print resolution: kept on disk where the service keeps charts (the same
-    figures give the same picture, whenever they are read), else drawn."""
+    palette PNG at print resolution: named by what it draws, so the same figures give the same
+    picture whenever they are read; remembered in this process and kept on disk where the
+    service keeps charts, else drawn."""
     from qms.charts import kept
 
     key = kept.key(chart, dpi)
+    with _MEMO:
+        found = _PICTURES.get(key)
+        if found is not None:
+            _PICTURES.move_to_end(key)
+            return found
     found = kept.read(key)
-    if found is not None:
-        return found
-    with _LOCK:
-        _setup()
-        made = encode(figure(chart, titled=False), dpi)
-    kept.write(key, made)
-    return made
+    if found is None:
+        with _LOCK:
+            _setup()
+            found = encode(figure(chart, titled=False), dpi)
+        kept.write(key, found)
+    with _MEMO:
+        _PICTURES[key] = found
+        while len(_PICTURES) > _REMEMBERED:
+            _PICTURES.popitem(last=False)
+    return found
+
+
+def forget() -> None:
+    """Forget the pictures and drawings remembered in this process (not those kept on disk)."""
+    with _MEMO:
+        _PICTURES.clear()
+    svg.cache_clear()
 
 
 def encode(fig: Figure, dpi: int) -> bytes:
@@ -479,4 +502,4 @@ def aspect(chart: Chart) -> float:
     return _grid(chart, titled=False)[2] / WIDTH_IN
 
 
-__all__ = ["aspect", "encode", "figure", "png", "svg"]
+__all__ = ["aspect", "encode", "figure", "forget", "png", "svg"]

@@ -11,7 +11,7 @@ from qms.actions import service as actions
 from qms.actions.models import ActionStatus, CorrectiveAction
 from qms.actions.repository import ActionFilter
 from qms.audits.models import ManagementReview, ReviewDecision
-from qms.charts import Chart, drawing
+from qms.charts import Chart
 from qms.charts import records as charts
 from qms.charts.document import add_chart
 from qms.config import get_settings
@@ -270,10 +270,8 @@ def _charts(
     language: str,
 ) -> tuple[list[Chart], list[Chart]]:
     """The quality report's charts: the indicators' (as many as they take), then every chart
-    with them, the cohorts' meeting rule and outcomes after; none where charts are not drawn
-    (their figures are not read either)."""
-    if not drawing():
-        return [], []
+    with them, the cohorts' meeting rule and outcomes after (their figures are the report's
+    tables where the pictures are not drawn)."""
     cohorts = list(
         session.scalars(
             select(Cohort)
