@@ -426,14 +426,25 @@ def png(chart: Chart, dpi: int = PNG_DPI) -> bytes:
     found = kept.read(key)
     if found is None:
         with _LOCK:
+            # Drawn meanwhile by another thread (the drawing ahead): taken, not drawn twice.
+            with _MEMO:
+                found = _PICTURES.get(key)
+            if found is not None:
+                return found
             _setup()
             found = encode(figure(chart, titled=False), dpi)
+            _remember(key, found)
         kept.write(key, found)
+        return found
+    _remember(key, found)
+    return found
+
+
+def _remember(key: str, picture: bytes) -> None:
     with _MEMO:
-        _PICTURES[key] = found
+        _PICTURES[key] = picture
         while len(_PICTURES) > _REMEMBERED:
             _PICTURES.popitem(last=False)
-    return found
 
 
 def forget() -> None:
