@@ -63,6 +63,22 @@ class TestCatalogues:
         assert sorted(marked - kept) == [], "run: python -m qms.i18n.catalogues"
         assert sorted(kept - marked) == [], "run: python -m qms.i18n.catalogues"
 
+    def test_the_short_date_patterns_kept_are_cldr_s_and_write_dates_as_babel_does(self) -> None:
+        from babel import dates as babel_dates
+
+        from qms.i18n import cldr
+
+        assert cldr.SHORT_DAY.keys() == set(i18n.LANGUAGES)
+        assert catalogues.CLDR_MODULE.read_text(encoding="utf-8") == catalogues.cldr_module(), (
+            "run: python -m qms.i18n.catalogues"
+        )
+        days = [date(2026, 1, 5), date(2026, 11, 30), date(2027, 12, 31), date(2030, 6, 1)]
+        for language in i18n.LANGUAGES:
+            locale = i18n.LOCALES[language]
+            assert [i18n.format_day(d, language) for d in days] == [
+                babel_dates.format_date(d, "short", locale=locale) for d in days
+            ]
+
     @pytest.mark.parametrize("language", TRANSLATED)
     def test_every_text_is_translated_and_none_is_fuzzy(self, language: str) -> None:
         catalogue = _catalogue(language)

@@ -40,6 +40,7 @@ LANGUAGES = (
 )
 
 
+@cache
 def _territory(language: str) -> str:
     """The locale a language formats dates and numbers in: its most likely country by CLDR
     (nb → nb_NO, sv → sv_SE, da → da_DK); English as written in Europe (en_GB)."""
@@ -179,11 +180,13 @@ def negotiate(accept_language: str | None) -> str | None:
     return chosen.split("_")[0] if chosen else None
 
 
+@cache
 def _locale(language: str) -> Locale:
+    """The language's locale; only its own data is read (CLDR's likely countries not for
+    English, nor every language's data for one)."""
     from babel import Locale
 
-    locales = _locales()
-    return Locale.parse(locales.get(language, locales[DEFAULT_LANGUAGE]))
+    return Locale.parse(_territory(language if language in LANGUAGES else DEFAULT_LANGUAGE))
 
 
 def format_day(value: date | None, language: str, *, long: bool = False) -> str:
@@ -192,6 +195,11 @@ def format_day(value: date | None, language: str, *, long: bool = False) -> str:
         return ""
     from babel import dates as babel_dates
 
+    from qms.i18n.cldr import SHORT_DAY
+
+    if not long and language in SHORT_DAY:
+        # The language's pattern kept from CLDR: its figures need none of the locale's data.
+        return babel_dates.format_date(value, SHORT_DAY[language], locale=_territory(language))
     return babel_dates.format_date(value, "long" if long else "short", locale=_locale(language))
 
 
