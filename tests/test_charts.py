@@ -202,6 +202,24 @@ class TestDocuments:
         ]
         assert all(said for _, said in pictures)
 
+    def test_instruments_and_questions_are_named_as_their_readers_know_them(self, demo) -> None:
+        """The review input's 9.3.2 c1 and the scores' chart: no FINAL, SAT or MATCH."""
+        from qms.audits import inputs
+
+        satisfied = "How satisfied are you with the programme as a whole?"
+        with demo["database"].unit_of_work(write=False) as session:
+            section = inputs.satisfaction(session, 1, START, END)
+            trends = chart_records.trends(
+                session, actor=ADMIN, programme_id=1, start=START, end=END, as_of=AS_OF,
+                language="en",
+            )  # fmt: skip
+        answered = [row[:2] for row in section.rows[1:] if row[0] != "complaints"]
+        assert ["Final survey for mentees", satisfied] in answered
+        [scores] = [p for p in trends.panels if p.title.startswith("Evaluation scores")]
+        names = [s.name for s in scores.series]
+        assert any(name.startswith(satisfied) for name in names), names
+        assert not any(code in str(answered + names) for code in ("FINAL", "SAT ", "MATCH"))
+
     def test_the_review_input_and_record_have_the_trends_drawn(self, demo) -> None:
         with demo["database"].unit_of_work(write=False) as session:
             made = system.management_review_input(session, ADMIN, AS_OF, "sv", START, END)
@@ -299,6 +317,27 @@ class TestDrawing:
             together = list(pool.map(lambda c: draw.png(c, dpi=40), charts_))
         assert together == alone
         assert len(set(alone)) == len(alone)
+
+    def test_a_legend_of_long_names_is_wrapped_to_its_panel_and_short_ones_side_by_side(
+        self,
+    ) -> None:
+        long = "How well did your mentor match your professional goals? (12 answers)"
+        panel = Panel(
+            "Scores",
+            "mean",
+            ("a", "b"),
+            (Series(long, (4.0, 3.5), ("4", "3,5")), Series(long[:40], (3.0, 3.0), ("3", "3"))),
+            kind="lines",
+        )
+        names, columns = draw._legend(panel, columns=2)
+        assert columns == 1
+        assert all(len(line) <= draw.LEGEND_LINE // 2 for n in names for line in n.split("\n"))
+        assert names[0].replace("\n", " ") == long
+        short = Panel("", "count", ("a",), (Series("due", (1.0,), ("1",)),) * 3)
+        assert draw._legend(short, columns=2) == (["due"] * 3, 3)
+        # Drawn, each line of the wrapped name is a text of the picture.
+        svg = draw.svg(Chart("legend", "t", "c", "s", (panel,)))
+        assert all(line in _texts(svg) for line in names[0].split("\n"))
 
     def test_the_table_leaves_out_what_has_nothing(self) -> None:
         [(_, headers, rows)] = self.CHART.tables()

@@ -195,17 +195,18 @@ def satisfaction(
     session: Session, programme_id: int | None, start: date, end: date
 ) -> InputSection:
     """c1) satisfaction and feedback: evaluation answers per question, complaints."""
+    # Named as the readers know them: the instrument's name and the question's own text.
     stmt = (
         select(
-            Instrument.code,
-            Question.code,
+            Instrument.name,
+            Question.text,
             func.count(EvaluationResponse.id),
             func.avg(EvaluationResponse.value_number),
         )
         .join(Question, Question.id == EvaluationResponse.question_id)
         .join(Instrument, Instrument.id == Question.instrument_id)
         .where(EvaluationResponse.submitted_on >= start, EvaluationResponse.submitted_on <= end)
-        .group_by(Instrument.code, Question.code)
+        .group_by(Instrument.code, Question.code, Instrument.name, Question.text)
         .order_by(Instrument.code, Question.code)
     )
     if programme_id is not None:

@@ -64,6 +64,9 @@ ROWS_LEFT_IN = 3.1
 ROWS_EXTRA_IN = 0.8
 ROW_LABEL = 44
 TICK_LABEL = 16
+# The characters of a legend's line across a whole picture (7 pt), and each name's mark and gap.
+LEGEND_LINE = 150
+LEGEND_MARK = 6
 # No more bars than this in a panel are labelled with their values (the table has them all).
 LABELLED_BARS = 24
 _LOCK = threading.Lock()
@@ -240,8 +243,12 @@ def _panel(ax: Any, panel: Panel, legend: bool, columns: int) -> None:
         # A scale's top (100 %, a score's highest): no tick above it, the room above for labels.
         steps = MaxNLocator(nbins=6, integer=panel.top <= 10).tick_values(0, panel.top)
         ax.set_yticks([t for t in steps if 0 <= t <= panel.top])
-    # Room above the highest bar for its label, and for the legend where the panel has one.
-    ax.set_ylim(0, (ceiling or 1) * (1.4 if legend else 1.18))
+    # Room above the highest bar for its label, and for the legend's lines where the panel has
+    # one.
+    names, columns_of_names = _legend(panel, columns)
+    lines = math.ceil(len(names) / columns_of_names) + sum(n.count("\n") for n in names)
+    room = 1.4 + 0.14 * (max(lines, 1) - 1) if legend else 1.18
+    ax.set_ylim(0, (ceiling or 1) * room)
     # A few bars are kept narrow, as many would be.
     pad = max(0.0, (4 - count) / 2)
     ax.set_xlim(-0.6 - pad, count - 0.4 + pad)
@@ -265,9 +272,30 @@ def _panel(ax: Any, panel: Panel, legend: bool, columns: int) -> None:
     ax.grid(axis="y", color="#d0d0d0", linewidth=0.5)
     ax.set_axisbelow(True)
     if legend and panel.series:
+        handles = ax.get_legend_handles_labels()[0]
         ax.legend(
-            fontsize=7, loc="upper left", frameon=True, framealpha=0.9, ncols=len(panel.series)
+            handles,
+            names,
+            fontsize=7,
+            loc="upper left",
+            frameon=True,
+            framealpha=0.9,
+            ncols=columns_of_names,
         )
+
+
+def _legend(panel: Panel, columns: int) -> tuple[list[str], int]:
+    """The series' names as the legend writes them, and in how many columns: side by side where
+    they fit the panel's width, else as many as fit, a long name wrapped to that width."""
+    width = LEGEND_LINE // columns
+    names = [s.name for s in panel.series]
+    if sum(len(n) + LEGEND_MARK for n in names) <= width:
+        return names, max(len(names), 1)
+    longest = max(len(n) for n in names) + LEGEND_MARK
+    side_by_side = max(1, min(len(names), width // longest))
+    if side_by_side > 1:
+        return names, side_by_side
+    return [_wrap(n, width - LEGEND_MARK) for n in names], 1
 
 
 def _crowded(chart: Chart) -> bool:

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from textwrap import shorten
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -59,6 +60,8 @@ NO_VALUE = N_("no value")
 PART = N_("(%(part)s of %(parts)s)")
 # Indicators on one chart at most, and the furthest past its plan a bar is drawn (per cent).
 ROWS_A_CHART = 9
+# The most of a question's text its line in the scores' legend shows.
+QUESTION_SHOWN = 60
 CEILING = 200.0
 TRENDS = N_("Trends by month")
 TRENDS_SAID = N_(
@@ -372,6 +375,8 @@ def _scores(
         select(
             Instrument.code,
             Question.code,
+            Instrument.name,
+            Question.text,
             Question.scale_min,
             Question.scale_max,
             EvaluationResponse.submitted_on,
@@ -392,11 +397,20 @@ def _scores(
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(firsts))
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * len(firsts))
     low, high = None, 0
-    for instrument, question, scale_min, scale_max, submitted_on, value in session.execute(stmt):
+    # Each question named by its own text, shortened for the legend (the same text asked in
+    # two instruments followed by the instrument's name).
+    said: dict[tuple[str, str], str] = {}
+    for row in session.execute(stmt):
+        instrument, question, called, text, scale_min, scale_max, submitted_on, value = row
         n = at(submitted_on)  # type: ignore[operator]
         if n is None:
             continue
-        name = f"{instrument} {question}"
+        name = said.get((instrument, question))
+        if name is None:
+            name = shorten(" ".join(text.split()), QUESTION_SHOWN, placeholder=" …")
+            if name in said.values():
+                name = f"{name} — {called}"
+            said[(instrument, question)] = name
         sums[name][n] += value
         counts[name][n] += 1
         low = scale_min if low is None else min(low, scale_min or 0)

@@ -404,10 +404,11 @@ def _quality_report(
             if mean is not None and high
             else number(mean, language),
         ]
+        # Named as the readers know them: the instrument's name and the question's own text.
         for instrument, code, high, count, mean in session.execute(
             select(
-                Instrument.code,
-                Question.code,
+                Instrument.name,
+                Question.text,
                 Question.scale_max,
                 func.count(EvaluationResponse.id),
                 func.avg(EvaluationResponse.value_number),
@@ -421,7 +422,9 @@ def _quality_report(
                 EvaluationResponse.submitted_on >= start,
                 EvaluationResponse.submitted_on <= end,
             )
-            .group_by(Instrument.code, Question.code, Question.scale_max)
+            .group_by(
+                Instrument.code, Question.code, Instrument.name, Question.text, Question.scale_max
+            )
             .order_by(Instrument.code, Question.code)
         )
     ]
