@@ -433,9 +433,10 @@ def svg(chart: Chart) -> str:
 
 
 # The pictures drawn or read last in this process, by name (a report made again, the same chart
-# in two documents, find them here where nothing is kept on disk).
+# in two documents, find them here where nothing is kept on disk): enough for the documents drawn
+# ahead of a few programmes in three languages (a picture is 20-80 KiB).
 _PICTURES: OrderedDict[str, bytes] = OrderedDict()
-_REMEMBERED = 32
+_REMEMBERED = 128
 
 
 def png(chart: Chart, dpi: int = PNG_DPI) -> bytes:
