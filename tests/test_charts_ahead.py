@@ -35,8 +35,9 @@ def kept_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
     folder = tmp_path / "charts"
     monkeypatch.setattr(kept, "folder", lambda: folder)
-    # Quick to settle, for the test's sake; the waiting is the same.
+    # Quick to settle and to look, for the test's sake; the waiting is the same.
     monkeypatch.setattr(ahead, "QUIET", 0.2)
+    monkeypatch.setattr(ahead, "POLL", 0.5)
     draw.forget()
     yield folder
     draw.forget()
@@ -121,3 +122,52 @@ def test_a_change_rolled_back_draws_nothing_and_the_service_stops_drawing(
         assert drawer.rounds == rounds
     # Stopped with the service: a change committed afterwards wakes nothing.
     assert database.engine.pool not in ahead._DRAWERS
+
+
+def test_a_change_made_by_another_process_is_drawn_for_and_one_the_charts_do_not_show_is_not(
+    demo: dict[str, Any], kept_in: Path
+) -> None:
+    from qms.accounts import service as accounts
+    from qms.db import make_engine
+    from qms.deviations import service as deviations
+    from qms.deviations.schemas import DeviationCreate
+
+    database = demo["database"]
+    # The command line, or another of the service's workers: its commits wake nothing here.
+    other = Database(make_engine(database.engine.url.render_as_string(hide_password=False)))
+    try:
+        with make_client(database) as client:
+            drawer = _drawer(client)
+            rounds, before = drawer.rounds, _pictures(kept_in)
+            with other.unit_of_work() as session:
+                accounts.create_user(session, actor=ADMIN, name="new-auditor", role=Role.auditor)
+            # Looked at (the trail grew), nothing the charts draw from: nothing drawn.
+            _wait_for_a_look(drawer)
+            assert drawer.rounds == rounds
+            with other.unit_of_work() as session:
+                deviations.create(session, actor=ADMIN, data=DeviationCreate(**LOG))
+            _wait_for_a_look(drawer)
+            assert drawer.rounds == rounds + 1
+            assert set(_pictures(kept_in)) > set(before)
+    finally:
+        other.dispose()
+
+
+def _wait_for_a_look(drawer: ahead.Drawer) -> None:
+    """Wait until the drawer has looked at the trail as it is now (a POLL and its settling)."""
+    import time
+
+    deadline = time.monotonic() + WAIT
+    length = _length(drawer.database)
+    while drawer._seen != length or not drawer._idle.is_set():
+        assert time.monotonic() < deadline, "the trail was not looked at"
+        time.sleep(0.05)
+
+
+def _length(database: Database) -> int:
+    from sqlalchemy import select
+
+    from qms.audit.models import AuditChainHead
+
+    with database.unit_of_work(write=False) as session:
+        return int(session.scalar(select(AuditChainHead.count)) or 0)

@@ -43,9 +43,8 @@ def jsonable(value: Any) -> Any:
 
 
 # One encoder, made once: json.dumps with options builds a new one on every call.
-# The programmes (None: the organisation's own records) a unit of work recorded events of: once
-# it commits, their records have changed (what is drawn ahead of their documents,
-# qms.charts.ahead, is drawn again).
+# Set on a unit of work that recorded an event: once it commits, the trail has grown (what is
+# drawn ahead of the documents, qms.charts.ahead, looks at what changed).
 CHANGED = "qms.audit.changed"
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -157,7 +156,7 @@ def record_event(
     )
     event.hash = compute_hash(event.prev_hash, event_payload(event))
     session.add(event)
-    session.info.setdefault(CHANGED, set()).add(programme_id)
+    session.info[CHANGED] = True
     head.count = event.seq
     head.last_hash = event.hash
     head.updated_at = event.at

@@ -8,12 +8,13 @@ management review not closed or cancelled (its record and the input for its peri
 same trends), in each language the organisation's people read (the ones they chose, and
 English).
 
-When: a few seconds after a change is committed, once the writes pause (QUIET), and at the
-latest LONGEST after the first change waiting, for the programmes the changes were in (a change
-to the organisation's own records, for all); when the service starts (changes made while it
-was down, or from the command line); and as each day begins in the organisation's time zone (a
-period's months move on). A drawing that fails is logged and tried at the next change: a report
-then draws what it needs itself, as it would without this.
+When: a few seconds after a change is committed in the service, once the writes pause (QUIET),
+and at the latest LONGEST after the first change waiting; every POLL seconds for the changes of
+other processes (the command line, the service's other workers); for everything when the service
+starts and as each day begins (a period's months move on). What changed is read from the audit
+trail: the programmes of its events since the last drawing, of the kinds of record the charts
+draw from (a record of no one programme: all of them). A drawing that fails is logged and tried
+at the next change: a report then draws what it needs itself, as it would without this.
 
 The pictures are shared by the service's processes where they are kept on disk (beside a SQLite
 database, or QMS_CHART_CACHE_DIR); elsewhere each process keeps the few it drew last.
@@ -39,9 +40,28 @@ from qms.permissions import Actor, Role
 
 log = logging.getLogger("qms.charts")
 
-# Seconds without a change before drawing, and the longest a change waits while writes go on.
+# Seconds without a change before drawing, and the longest a change waits while writes go on;
+# how often the trail is looked at for changes made by other processes.
 QUIET = 3.0
 LONGEST = 60.0
+POLL = 60.0
+# The records the documents' charts draw from (the trail's entities): a change to any other
+# (a user, a token, a procedure) draws nothing. One missing here is never a wrong picture, only
+# a picture drawn when the report is made.
+DRAWN_FROM = (
+    "action",
+    "cohort",
+    "deviation",
+    "evaluation_batch",
+    "follow_up",
+    "indicator",
+    "instrument",
+    "management_review",
+    "meeting",
+    "pair",
+    "participant",
+    "programme",
+)
 # Who reads the records to draw ahead (reads leave no trail).
 READER = Actor(user_id=None, name="charts", role=Role.admin)
 # The drawers at work, by the pool of the engine whose commits they follow (shared by the views
@@ -100,26 +120,25 @@ def draw_ahead(
 
 
 class Drawer:
-    """The thread that draws ahead for one database: woken by its commits that changed
-    records, at its start, and as each day begins."""
+    """The thread that draws ahead for one database. What changed is read from the audit trail
+    (every write leaves its event there, with its programme): the events since the last drawing
+    whose records the charts draw from. It looks when this process commits a change, every POLL
+    seconds (changes made by other processes: the command line, the service's other workers),
+    and draws everything at its start and as each day begins."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
         self._changed = threading.Event()
-        # The programmes whose records changed since the last drawing (None: any).
-        self._pending: set[int | None] = set()
-        self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._idle = threading.Event()
         self._thread: threading.Thread | None = None
+        # The trail's length when last drawn for; None: draw for everything.
+        self._seen: int | None = None
         # How many times it has drawn ahead (for the tests and the log).
         self.rounds = 0
 
-    def changed(self, programmes: Collection[int | None] = (None,)) -> None:
-        """Say that records have changed: those of the programmes (None: the organisation's
-        own, and any programme's)."""
-        with self._lock:
-            self._pending.update(programmes)
+    def changed(self) -> None:
+        """Say that records have changed (the trail has grown)."""
         self._idle.clear()
         self._changed.set()
 
@@ -128,6 +147,7 @@ class Drawer:
         if self._thread is not None:
             return
         self._stopping.clear()
+        self._seen = None
         _DRAWERS[self.database.engine.pool] = self
         self.changed()
         self._thread = threading.Thread(target=self._run, name="qms-charts-ahead", daemon=True)
@@ -147,20 +167,17 @@ class Drawer:
         return self._idle.wait(timeout)
 
     def _run(self) -> None:
+        day = _here().date()
         while not self._stopping.is_set():
-            if not self._changed.wait(_until_tomorrow()):
-                self.changed()  # a new day: every period has moved on
-                continue
+            self._changed.wait(min(POLL, _until_tomorrow()))
+            if _here().date() != day:
+                day, self._seen = _here().date(), None  # a new day: every period moved on
             if not self._settle():
                 return
-            with self._lock:
-                pending, self._pending = self._pending, set()
-            programmes = None if None in pending else {n for n in pending if n is not None}
             try:
-                draw_ahead(self.database, programmes=programmes)
+                self._draw()
             except Exception as error:  # the thread must outlive a drawing that failed
                 log.warning("the documents' charts could not be drawn ahead: %s", error)
-            self.rounds += 1
             if not self._changed.is_set():
                 self._idle.set()
 
@@ -175,22 +192,56 @@ class Drawer:
             if left <= 0 or not self._changed.wait(min(QUIET, left)):
                 return not self._stopping.is_set()
 
+    def _draw(self) -> None:
+        """Draw for the programmes whose records changed since the trail's length last seen."""
+        from qms.audit.models import AuditChainHead, AuditEvent
+
+        with self.database.unit_of_work(write=False) as session:
+            length = session.scalar(select(AuditChainHead.count)) or 0
+            if self._seen is None:
+                programmes: set[int] | None = None
+            elif length == self._seen:
+                return
+            else:
+                changed = set(
+                    session.execute(
+                        select(AuditEvent.programme_id)
+                        .where(
+                            AuditEvent.seq > self._seen,
+                            AuditEvent.seq <= length,
+                            AuditEvent.entity.in_(DRAWN_FROM),
+                        )
+                        .distinct()
+                    ).scalars()
+                )
+                # None: a record of no one programme (the organisation's, or a batch of several).
+                programmes = None if None in changed else {n for n in changed if n is not None}
+        if programmes is None or programmes:
+            draw_ahead(self.database, programmes=programmes)
+            self.rounds += 1
+        # Seen once drawn for (a drawing that failed is tried again).
+        self._seen = length
+
+
+def _here() -> datetime:
+    """Now in the organisation's time zone."""
+    return utcnow().astimezone(ZoneInfo(get_settings().timezone))
+
 
 def _until_tomorrow() -> float:
     """Seconds until the next day begins in the organisation's time zone (and a minute)."""
-    here = utcnow().astimezone(ZoneInfo(get_settings().timezone))
+    here = _here()
     tomorrow = datetime.combine(here.date() + timedelta(days=1), datetime.min.time(), here.tzinfo)
     return max((tomorrow - here).total_seconds(), 0.0) + 60.0
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    programmes = session.info.pop(CHANGED, None)
-    if not programmes or not _DRAWERS:
+    if not session.info.pop(CHANGED, False) or not _DRAWERS:
         return
     drawer = _DRAWERS.get(session.get_bind().engine.pool)
     if drawer is not None:
-        drawer.changed(programmes)
+        drawer.changed()
 
 
 @event.listens_for(Session, "after_rollback")
@@ -198,4 +249,4 @@ def _forget(session: Session) -> None:
     session.info.pop(CHANGED, None)
 
 
-__all__ = ["LONGEST", "QUIET", "Drawer", "draw_ahead"]
+__all__ = ["DRAWN_FROM", "LONGEST", "POLL", "QUIET", "Drawer", "draw_ahead"]
