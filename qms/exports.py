@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 import tempfile
@@ -123,6 +124,11 @@ def write(
     """Write the records (each a dict as the API shapes it, dates as ISO text) in the format; the
     ids of a column that refers to records shown by the codes in names."""
     columns = list(columns)
+    # The records' first read (where a refusal or a record not found is raised) before any of
+    # the file is begun: a workbook is never left half-written.
+    rest = iter(records)
+    first = next(rest, None)
+    records = rest if first is None else itertools.chain((first,), rest)
     if fmt == "json":
         # A list's own JSON answer, every page in one: {"items": [...], "next_cursor": null}.
         out.write(b'{"items":[')
@@ -165,7 +171,11 @@ def spooled(
 ) -> IO[bytes]:
     """Write the records into a file kept in memory while small, on disk beyond; rewound."""
     out = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
-    write(out, fmt, columns, records, language=language, title=title, names=names)
+    try:
+        write(out, fmt, columns, records, language=language, title=title, names=names)
+    except BaseException:
+        out.close()
+        raise
     out.seek(0)
     return out
 

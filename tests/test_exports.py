@@ -4,18 +4,24 @@ would, with the list's filters, labels in the reader's language and no formula l
 from __future__ import annotations
 
 import csv
+import gc
 import html
 import io
 import json
 import re
+import sys
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from qms import exports
 from qms.access.models import AccessEntry
+from qms.errors import NotFound
 from qms.exports import XLSX, neutralise
+from qms.i18n import Text
 from qms.permissions import Role
 from tests.factories import (
     auth,
@@ -324,3 +330,22 @@ def test_procedures_list_as_csv_and_json(fresh_db, monkeypatch) -> None:
         "draft",
     )
     get_settings.cache_clear()
+
+
+def test_a_refusal_at_the_first_read_begins_no_file(monkeypatch) -> None:
+    """A list refused or not found when its records are first read (a batch that does not
+    exist) leaves no workbook half-written behind the refusal."""
+    left: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", left.append)
+
+    def refused() -> Any:
+        raise NotFound(Text("There is no import batch 9."))
+        yield {}
+
+    for fmt in ("xlsx", "csv", "json"):
+        out = io.BytesIO()
+        with pytest.raises(NotFound):
+            exports.write(out, fmt, exports.PROBLEM_COLUMNS, refused(), language="en")
+        gc.collect()
+        assert out.getvalue() == b"", fmt
+    assert left == []
