@@ -339,6 +339,22 @@ class TestDrawing:
         svg = draw.svg(Chart("legend", "t", "c", "s", (panel,)))
         assert all(line in _texts(svg) for line in names[0].split("\n"))
 
+    def test_an_indicator_planned_at_nothing_is_read_against_its_threshold(self) -> None:
+        """Eight deviations open, planned none, at most three: the bar is past the dashed
+        mark, not at the plan's 100 as if the plan were met."""
+        open_deviations = chart_records.IndicatorBar(
+            code="OPEN-DEV", name="Open deviations", unit="count", planned=0, actual=8,
+            threshold=3, planned_shown="0", actual_shown="8", threshold_shown="3", met=False,
+        )  # fmt: skip
+        [chart] = chart_records.indicators([open_deviations], caption_text="c", language="en")
+        [panel] = chart.panels
+        planned, actual = (s.values[0] for s in panel.series)
+        assert planned == 0
+        assert panel.marks == (100.0,)
+        assert actual is not None
+        assert actual > 100
+        assert "threshold for one planned at nothing" in chart.summary
+
     def test_the_table_leaves_out_what_has_nothing(self) -> None:
         [(_, headers, rows)] = self.CHART.tables()
         assert headers == ["Letter", "one", "two"]

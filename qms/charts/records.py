@@ -49,9 +49,9 @@ CAPTION = N_("%(period)s · records as of %(as_of)s")
 AS_OF = N_("records as of %(as_of)s")
 INDICATORS = N_("Indicators, planned against actual")
 INDICATORS_SAID = N_(
-    "Each indicator's planned and actual value as bars on one scale, per cent of the plan, "
-    "each bar labelled with its value in the indicator's unit and the threshold a dashed "
-    "mark: %(met)s of %(count)s met the plan."
+    "Each indicator's planned and actual value as bars on one scale, per cent of the plan (of "
+    "the threshold for one planned at nothing), each bar labelled with its value in the "
+    "indicator's unit and the threshold a dashed mark: %(met)s of %(count)s met the plan."
 )
 PLANNED, ACTUAL = N_("Planned"), N_("Actual")
 THRESHOLD_MARK = N_("threshold")
@@ -184,8 +184,10 @@ def indicators(
     for n, part in enumerate(parts):
 
         def scaled(value: float | None, b: IndicatorBar) -> float | None:
-            # Per cent of the plan; a plan of nothing is read against the largest figure.
-            base = b.planned or max(b.actual or 0, b.threshold or 0) or 1
+            # Per cent of the plan. A plan of nothing (no deviation open, no action overdue) is
+            # read against its threshold, the most it may reach, so that a figure past it shows
+            # past its mark; without one, against the figure itself.
+            base = b.planned or b.threshold or b.actual or 1
             return None if value is None else min(100 * value / base, CEILING)
 
         panel = Panel(
