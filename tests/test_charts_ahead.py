@@ -17,15 +17,10 @@ from qms.demo import issue_tokens, load
 from qms.permissions import Actor, Role
 from tests.conftest import make_client
 from tests.factories import ADMIN
+from tests.test_deviations import LOG as LOGGED
 
-LOG = {
-    "kind": "deviation_from_plan",
-    "source": "follow_up",
-    "severity": "major",
-    "title": "Pair meets less often than the programme rule",
-    "description": "At the mid-programme follow-up the pair reported one meeting in two months.",
-    "programme_id": 1,
-}
+# A deviation logged in programme 1, as the deviation tests log one.
+LOG = {**LOGGED, "programme_id": 1}
 WAIT = 120.0
 
 
